@@ -1,0 +1,36 @@
+# The README's two commands: `make report` (set up + main job) and `make test`.
+# Both create .venv with the interpreter in PYTHON when it is missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: report test setup lint clean-generated
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cma_research needs Python >= 3.11; run: make PYTHON=python3.11 ...")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Main job: validate the bundled returns, then clean them with every strategy and write
+# data/processed/ (parquet + manifest).
+report: $(STAMP)
+	$(BIN)/cma-research validate data/raw/customer_wise_2007.csv
+	$(BIN)/cma-research process data/raw/customer_wise_2007.csv --strategy all \
+		--min-stages 6 --seed 2007 --output-dir data/processed
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+# Tests: lint, format check, type check, then pytest (unit, property and doctests).
+test: lint
+	$(BIN)/python -m pytest || { s=$$?; [ $$s -ne 5 ] || echo 'pytest collected no tests' >&2; exit $$s; }
+
+clean-generated:
+	rm -rf data/processed/*.parquet data/processed/*.json reports/*

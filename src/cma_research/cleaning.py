@@ -1,0 +1,433 @@
+"""Missing stages: report them, and handle them with an explicit, named strategy.
+
+A blank stage means *not assessed*. How a study treats those blanks can change its
+conclusions, so the package never decides silently: :func:`missingness` reports what is
+missing and :func:`clean` applies one named strategy and says what it dropped or filled.
+
+Strategies and their assumptions
+--------------------------------
+``complete_case``
+    Keep only businesses assessed on every stage. Unbiased only if a stage's being
+    assessed is unrelated to the business's levels (missing completely at random);
+    wastes every partly assessed business.
+``available_case``
+    Keep everything, fill nothing; each summary uses the stages that were assessed
+    (its own ``n``). Assumes the assessed stages represent the business; different
+    statistics rest on different subsets.
+``min_stages``
+    Keep businesses assessed on at least ``k`` stages, fill nothing (available-case
+    within them). Assumes summaries over fewer than ``k`` stages are too unreliable and
+    that the dropped businesses do not differ systematically.
+``stage_median``
+    Fill a blank with the (lower) median level of that stage among assessed businesses
+    of the same wave, so a filled value is always a valid level. Assumes the business
+    sits at the typical level for that stage; shrinks spread and pulls correlations
+    towards zero, and every later ``n`` overstates the information.
+``business_mean``
+    Fill a blank with the mean of the business's own assessed stages, rounded to a
+    level (halves rounded down: no credit for a process nobody saw). Assumes the
+    business is as mature on the unseen stage as on average; inflates inter-stage
+    agreement (e.g. Cronbach's alpha).
+``multiple``
+    Multiple imputation by chained equations with predictive mean matching
+    (:class:`statsmodels.imputation.mice.MICEData`), within each wave: ``m`` completed
+    cohorts from a seeded generator, to be analysed separately and pooled with Rubin's
+    rules. Assumes blanks are missing at random given the other stages; with a dozen
+    businesses the imputation model is weak, which the between-imputation variance
+    shows.
+
+The imputing strategies (``stage_median``, ``business_mean``, ``multiple``) drop
+businesses with no assessed stage at all (there is nothing to impute from) and report
+them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from .cohort import Cohort
+from .exceptions import ParameterError
+
+__all__ = [
+    "STRATEGIES",
+    "Cleaned",
+    "CleaningReport",
+    "Missingness",
+    "Strategy",
+    "clean",
+    "missingness",
+]
+
+Strategy = Literal[
+    "complete_case", "available_case", "min_stages", "stage_median", "business_mean", "multiple"
+]
+#: The strategy names accepted by :func:`clean`, in documentation order.
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
+_IMPUTING = ("stage_median", "business_mean", "multiple")
+
+_ASSUMPTIONS = {
+    "complete_case": "a stage's being assessed is unrelated to levels (MCAR)",
+    "available_case": "assessed stages represent the business; each summary has its own n",
+    "min_stages": "businesses with fewer than k assessed stages are dropped; MCAR among them",
+    "stage_median": "a blank sits at the stage's lower-median level (shrinks spread)",
+    "business_mean": "a blank sits at the business's own mean level, rounded half down",
+    "multiple": "missing at random given the other stages (MICE with predictive mean matching)",
+}
+
+
+# -- reporting missingness -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Missingness:
+    """What is missing in a cohort.
+
+    Attributes
+    ----------
+    by_business : DataFrame
+        One row per business and wave: ``business_id``, ``wave``, ``n_assessed``,
+        ``n_missing``, ``complete`` (bool) and ``missing_stages`` (comma-separated
+        stage ids, empty when complete).
+    by_stage : DataFrame
+        One row per stage in instrument order: ``stage``, ``name``, ``n_assessed``,
+        ``n_missing``, ``share_missing``.
+    n_cells, n_missing_cells, n_complete_cases : int
+    """
+
+    by_business: pd.DataFrame
+    by_stage: pd.DataFrame
+    n_cells: int
+    n_missing_cells: int
+    n_complete_cases: int
+
+    def summary(self) -> str:
+        """One line: rows, cells assessed and complete cases."""
+        n = len(self.by_business)
+        return (
+            f"{n} returns, {self.n_cells - self.n_missing_cells} of {self.n_cells} cells "
+            f"assessed ({self.n_missing_cells} not assessed), "
+            f"{self.n_complete_cases} complete cases"
+        )
+
+    def __repr__(self) -> str:
+        return f"<Missingness: {self.summary()}>"
+
+
+def missingness(cohort: Cohort) -> Missingness:
+    """Report which stages each business lacks and how many businesses each stage has.
+
+    Parameters
+    ----------
+    cohort : Cohort
+
+    Returns
+    -------
+    Missingness
+        ``by_business`` and ``by_stage`` tables plus totals.
+
+    Examples
+    --------
+    >>> from cma_research import load_returns
+    >>> miss = missingness(load_returns("data/raw/customer_wise_2007.csv"))
+    >>> miss.summary()
+    '16 returns, 137 of 160 cells assessed (23 not assessed), 12 complete cases'
+    >>> miss.by_business.loc[0, ["business_id", "n_assessed", "missing_stages"]].tolist()
+    ['B01', 2, 'stage_1, stage_2, stage_3, stage_4, stage_6, stage_7, stage_8, stage_9']
+    """
+    scores = cohort.scores
+    assessed = scores.notna()
+    stage_ids = cohort.stage_ids
+    missing_lists = [
+        ", ".join(s for s, ok in zip(stage_ids, row, strict=True) if not ok)
+        for row in assessed.to_numpy()
+    ]
+    by_business = scores.index.to_frame(index=False)
+    by_business["n_assessed"] = assessed.sum(axis=1).to_numpy().astype("int64")
+    by_business["n_missing"] = len(stage_ids) - by_business["n_assessed"]
+    by_business["complete"] = by_business["n_missing"] == 0
+    by_business["missing_stages"] = pd.array(missing_lists, dtype="string")
+    n_rows = len(scores)
+    by_stage = pd.DataFrame(
+        {
+            "stage": pd.array(stage_ids, dtype="string"),
+            "name": pd.array([s.name for s in cohort.instrument.stages], dtype="string"),
+            "n_assessed": assessed.sum(axis=0).to_numpy().astype("int64"),
+        }
+    )
+    by_stage["n_missing"] = n_rows - by_stage["n_assessed"]
+    by_stage["share_missing"] = by_stage["n_missing"] / n_rows if n_rows else np.nan
+    n_missing = int((~assessed).to_numpy().sum())
+    return Missingness(
+        by_business=by_business,
+        by_stage=by_stage,
+        n_cells=int(scores.size),
+        n_missing_cells=n_missing,
+        n_complete_cases=int(by_business["complete"].sum()),
+    )
+
+
+# -- cleaning --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CleaningReport:
+    """What a cleaning strategy did. Never silent: :meth:`summary` says it in one line."""
+
+    strategy: str
+    assumption: str
+    params: dict[str, Any]
+    n_rows_before: int
+    n_rows_after: int
+    dropped: tuple[tuple[str, int], ...]
+    cells_missing_before: int
+    cells_filled: int
+    cells_missing_after: int
+    m: int = 1
+
+    @property
+    def n_dropped(self) -> int:
+        """Number of (business, wave) returns dropped."""
+        return len(self.dropped)
+
+    def summary(self) -> str:
+        """One line naming the strategy and what it dropped and filled."""
+        params = ", ".join(f"{k}={v}" for k, v in self.params.items() if v is not None)
+        head = f"{self.strategy}({params})" if params else self.strategy
+        dropped = ", ".join(b if w == 1 else f"{b}@wave{w}" for b, w in self.dropped)
+        text = (
+            f"{head}: kept {self.n_rows_after} of {self.n_rows_before} returns, "
+            f"dropped {self.n_dropped}{f' ({dropped})' if dropped else ''}, "
+            f"filled {self.cells_filled} of {self.cells_missing_before} blank cells"
+        )
+        if self.m > 1:
+            text += f" in each of {self.m} imputations"
+        return text + f"; {self.cells_missing_after} blank cells remain"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready record of the report (for manifests)."""
+        return {
+            "strategy": self.strategy,
+            "assumption": self.assumption,
+            "params": dict(self.params),
+            "n_rows_before": self.n_rows_before,
+            "n_rows_after": self.n_rows_after,
+            "dropped": [{"business_id": b, "wave": w} for b, w in self.dropped],
+            "cells_missing_before": self.cells_missing_before,
+            "cells_filled": self.cells_filled,
+            "cells_missing_after": self.cells_missing_after,
+            "m": self.m,
+            "summary": self.summary(),
+        }
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """The result of :func:`clean`: one cleaned cohort, or ``m`` for ``multiple``.
+
+    Every cohort carries the same :class:`CleaningReport` in its ``cleaning`` attribute.
+    """
+
+    cohorts: tuple[Cohort, ...]
+    report: CleaningReport = field(repr=False)
+
+    @property
+    def cohort(self) -> Cohort:
+        """The cleaned cohort (single-result strategies only)."""
+        if len(self.cohorts) != 1:
+            raise ParameterError(
+                f"strategy {self.report.strategy!r} produced {len(self.cohorts)} cohorts; "
+                "use .cohorts and pool the results"
+            )
+        return self.cohorts[0]
+
+    @property
+    def strategy(self) -> str:
+        """The strategy's name."""
+        return self.report.strategy
+
+    def __repr__(self) -> str:
+        return f"<Cleaned {self.report.summary()}>"
+
+
+def _check_int(name: str, value: int | None, minimum: int) -> int:
+    if value is None or isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ParameterError(f"{name}={value!r} must be a whole number >= {minimum}")
+    if value < minimum:
+        raise ParameterError(f"{name}={value!r} must be a whole number >= {minimum}")
+    return int(value)
+
+
+def clean(
+    cohort: Cohort,
+    strategy: Strategy = "available_case",
+    *,
+    min_stages: int | None = None,
+    m: int = 20,
+    seed: int | None = None,
+) -> Cleaned:
+    """Handle not-assessed stages with a named strategy and report what it did.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        As returned by :func:`~cma_research.load_returns`.
+    strategy : str
+        One of :data:`STRATEGIES`; see the module documentation for each one's
+        assumption.
+    min_stages : int, optional
+        ``k`` for ``min_stages`` (required there, refused elsewhere).
+    m : int
+        Number of imputations for ``multiple`` (default 20).
+    seed : int, optional
+        Seed for ``multiple`` (required there, so results are reproducible).
+
+    Returns
+    -------
+    Cleaned
+        ``.cohort`` (or ``.cohorts`` for ``multiple``) and ``.report``.
+
+    Raises
+    ------
+    ParameterError
+        Unknown strategy, or a parameter missing or out of range.
+
+    Examples
+    --------
+    >>> from cma_research import load_returns
+    >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
+    >>> clean(cohort, "complete_case").report.summary()
+    'complete_case: kept 12 of 16 returns, dropped 4 (B01, B04, B05, B06), filled 0 of 23 blank cells; 0 blank cells remain'
+    >>> clean(cohort, "min_stages", min_stages=5).report.n_dropped
+    2
+    """
+    if strategy not in STRATEGIES:
+        raise ParameterError(
+            f"strategy={strategy!r} is not one of: {', '.join(STRATEGIES)}"
+        )
+    if strategy == "min_stages":
+        k = _check_int("min_stages", min_stages, 1)
+        if k > len(cohort.stage_ids):
+            raise ParameterError(
+                f"min_stages={k} exceeds the {len(cohort.stage_ids)} stages of "
+                f"{cohort.instrument.name}"
+            )
+    elif min_stages is not None:
+        raise ParameterError(
+            f"min_stages={min_stages!r} applies only to strategy='min_stages', "
+            f"not {strategy!r}"
+        )
+    params: dict[str, Any] = {}
+    if strategy == "min_stages":
+        params["min_stages"] = min_stages
+    if strategy == "multiple":
+        params["m"] = _check_int("m", m, 2)
+        params["seed"] = _check_int("seed", seed, 0)
+
+    scores = cohort.scores
+    n_assessed = scores.notna().sum(axis=1)
+    if strategy == "complete_case":
+        keep = n_assessed == len(cohort.stage_ids)
+    elif strategy == "min_stages":
+        keep = n_assessed >= int(min_stages)  # type: ignore[arg-type]
+    elif strategy in _IMPUTING:
+        keep = n_assessed > 0
+    else:
+        keep = pd.Series(True, index=scores.index)
+    kept = cohort.subset(keep)
+    dropped = tuple((str(b), int(w)) for b, w in scores.index[~keep.to_numpy()])
+
+    if strategy == "stage_median":
+        filled = [_fill(kept, _stage_median_fill(kept.scores))]
+    elif strategy == "business_mean":
+        filled = [_fill(kept, _business_mean_fill(kept.scores))]
+    elif strategy == "multiple":
+        filled = [_fill(kept, s) for s in _mice(kept.scores, params["m"], params["seed"])]
+    else:
+        filled = [kept]
+
+    before = int(scores.isna().to_numpy().sum())
+    after = int(filled[0].scores.isna().to_numpy().sum())
+    blanks_kept = int(kept.scores.isna().to_numpy().sum())
+    report = CleaningReport(
+        strategy=strategy,
+        assumption=_ASSUMPTIONS[strategy],
+        params=params,
+        n_rows_before=len(scores),
+        n_rows_after=len(kept),
+        dropped=dropped,
+        cells_missing_before=before,
+        cells_filled=blanks_kept - after,
+        cells_missing_after=after,
+        m=len(filled),
+    )
+    return Cleaned(cohorts=tuple(replace(c, cleaning=report) for c in filled), report=report)
+
+
+def _fill(cohort: Cohort, scores: pd.DataFrame) -> Cohort:
+    return replace(cohort, scores=scores.astype("Int64"))
+
+
+def _per_wave(scores: pd.DataFrame) -> list[pd.DataFrame]:
+    waves = scores.index.get_level_values("wave")
+    return [scores.loc[waves == w] for w in sorted(set(waves))]
+
+
+def _stage_median_fill(scores: pd.DataFrame) -> pd.DataFrame:
+    parts = []
+    for part in _per_wave(scores):
+        values = {}
+        for sid in part.columns:
+            observed = np.sort(part[sid].dropna().to_numpy(dtype=float))
+            if observed.size == 0:
+                raise ParameterError(
+                    f"stage_median cannot fill {sid}: no business in this wave was assessed "
+                    "on it; use 'available_case' or 'min_stages'"
+                )
+            values[sid] = int(observed[(observed.size - 1) // 2])  # lower median
+        parts.append(part.fillna(values))
+    return pd.concat(parts).loc[scores.index]
+
+
+def _business_mean_fill(scores: pd.DataFrame) -> pd.DataFrame:
+    means = scores.astype("Float64").mean(axis=1).to_numpy(dtype=float)
+    rounded = np.ceil(means - 0.5)  # nearest level, halves rounded down
+    fill = pd.DataFrame(
+        np.repeat(rounded[:, None], scores.shape[1], axis=1),
+        index=scores.index,
+        columns=scores.columns,
+    )
+    return scores.astype("Float64").fillna(fill).astype("Int64")
+
+
+def _mice(scores: pd.DataFrame, m: int, seed: int) -> list[pd.DataFrame]:
+    """m completed copies of ``scores`` by MICE with predictive mean matching."""
+    from statsmodels.imputation.mice import MICEData
+
+    rng = np.random.default_rng(seed)
+    outs: list[list[pd.DataFrame]] = [[] for _ in range(m)]
+    for part in _per_wave(scores):
+        frame = pd.DataFrame(part.to_numpy(dtype=float, na_value=np.nan), columns=part.columns)
+        if not frame.isna().to_numpy().any():
+            for j in range(m):
+                outs[j].append(part)
+            continue
+        constant = [c for c in frame.columns if frame[c].nunique(dropna=True) <= 1]
+        if len(constant) == frame.shape[1]:
+            raise ParameterError(
+                "multiple imputation needs stages that vary between businesses; "
+                "every stage here has a single observed level"
+            )
+        imp = MICEData(frame, k_pmm=min(5, len(frame) - 1), rng=rng)
+        imp.update_all(n_iter=10)  # burn-in
+        for j in range(m):
+            if j:
+                imp.update_all(n_iter=5)  # thin between imputations
+            done = pd.DataFrame(
+                imp.data[list(part.columns)].to_numpy(), index=part.index, columns=part.columns
+            )
+            outs[j].append(done.round().astype("Int64"))
+    return [pd.concat(o).loc[scores.index] for o in outs]
