@@ -24,8 +24,8 @@ report: $(STAMP)
 		--min-stages 6 --seed 2007 --output-dir data/processed
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks conftest.py
+	$(BIN)/ruff format --check src tests benchmarks conftest.py
 	$(BIN)/mypy
 
 # Tests: lint, format check, type check, then pytest (unit, property and doctests).

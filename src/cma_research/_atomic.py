@@ -30,12 +30,8 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
-
-    A reader never sees a half-written file: either the old file or the new one.
-    """
-    target = guard_not_raw(path)
+def _stage(target: Path, data: bytes) -> str:
+    """Write ``data`` to a temporary file beside ``target``; return its path."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -44,16 +40,35 @@ def write_atomic(path: str | Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return tmp
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
+
+    A reader never sees a half-written file: either the old file or the new one.
+    """
+    write_all_atomic({path: data})
 
 
 def write_all_atomic(files: Mapping[str | Path, bytes]) -> None:
-    """Write several files, each atomically, after checking every target first."""
-    for path in files:
-        guard_not_raw(path)
-    for path, data in files.items():
-        write_atomic(path, data)
+    """Write several files all-or-nothing: every file is staged before any is renamed.
+
+    If staging any file fails, no target is touched and the staged files are removed.
+    """
+    targets = [(guard_not_raw(path), data) for path, data in files.items()]
+    staged: list[tuple[str, Path]] = []
+    try:
+        for target, data in targets:
+            staged.append((_stage(target, data), target))
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    for tmp, target in staged:
+        os.replace(tmp, target)

@@ -95,11 +95,7 @@ def read_raw_table(
             expected="the column names on the header row; pass header_row=N if they are lower down",
         )
     header = [c.replace("\ufeff", "").strip() for c in records[header_row - 1]]
-    rows = [
-        (header_row + 1 + i, r)
-        for i, r in enumerate(records[header_row:])
-        if _nonblank(r)
-    ]
+    rows = [(header_row + 1 + i, r) for i, r in enumerate(records[header_row:]) if _nonblank(r)]
     return RawTable(name, sha, header, rows, header_row, used_encoding, sheet_name)
 
 
@@ -118,7 +114,9 @@ def _decode(name: str, data: bytes, encoding: str | None) -> str:
         try:
             return data.decode(encoding)
         except LookupError:
-            raise _fail(name, f"unknown encoding {encoding!r}", expected="e.g. 'utf-8' or 'cp1252'")
+            raise _fail(
+                name, f"unknown encoding {encoding!r}", expected="e.g. 'utf-8' or 'cp1252'"
+            ) from None
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
             raise _fail(
@@ -184,7 +182,8 @@ def _read_excel(name: str, data: bytes, sheet: str | int | None) -> tuple[list[l
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise _fail(
-            name, f"cannot be opened as an Excel workbook ({type(exc).__name__})",
+            name,
+            f"cannot be opened as an Excel workbook ({type(exc).__name__})",
             expected="an .xlsx file saved by Excel or LibreOffice",
         ) from None
     try:

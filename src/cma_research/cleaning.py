@@ -29,12 +29,12 @@ Strategies and their assumptions
     business is as mature on the unseen stage as on average; inflates inter-stage
     agreement (e.g. Cronbach's alpha).
 ``multiple``
-    Multiple imputation by chained equations with predictive mean matching
-    (:class:`statsmodels.imputation.mice.MICEData`), within each wave: ``m`` completed
-    cohorts from a seeded generator, to be analysed separately and pooled with Rubin's
-    rules. Assumes blanks are missing at random given the other stages; with a dozen
-    businesses the imputation model is weak, which the between-imputation variance
-    shows.
+    Multiple imputation by chained equations with predictive mean matching, as R's
+    ``mice`` does by default (see :mod:`cma_research._mice`), within each wave: ``m``
+    completed cohorts, each its own 10-sweep chain from one seeded generator, to be
+    analysed separately and pooled with Rubin's rules. Assumes blanks are missing at
+    random given the other stages; with a dozen businesses the imputation model is
+    weak, which the between-imputation variance shows.
 
 The imputing strategies (``stage_median``, ``business_mean``, ``multiple``) drop
 businesses with no assessed stage at all (there is nothing to impute from) and report
@@ -49,6 +49,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from ._mice import mice_pmm
 from .cohort import Cohort
 from .exceptions import ParameterError
 
@@ -113,6 +114,12 @@ class Missingness:
             f"{self.n_complete_cases} complete cases"
         )
 
+    def missing_per_stage(self) -> dict[str, int]:
+        """Not-assessed count per stage id, in instrument order."""
+        stages = self.by_stage["stage"].tolist()
+        counts = self.by_stage["n_missing"].tolist()
+        return {str(s): int(n) for s, n in zip(stages, counts, strict=True)}
+
     def __repr__(self) -> str:
         return f"<Missingness: {self.summary()}>"
 
@@ -135,8 +142,10 @@ def missingness(cohort: Cohort) -> Missingness:
     >>> miss = missingness(load_returns("data/raw/customer_wise_2007.csv"))
     >>> miss.summary()
     '16 returns, 137 of 160 cells assessed (23 not assessed), 12 complete cases'
-    >>> miss.by_business.loc[0, ["business_id", "n_assessed", "missing_stages"]].tolist()
-    ['B01', 2, 'stage_1, stage_2, stage_3, stage_4, stage_6, stage_7, stage_8, stage_9']
+    >>> miss.by_business.loc[0, "missing_stages"]
+    'stage_1, stage_2, stage_3, stage_4, stage_6, stage_7, stage_8, stage_9'
+    >>> miss.by_stage["n_missing"].tolist()
+    [2, 3, 1, 2, 2, 2, 4, 3, 2, 2]
     """
     scores = cohort.scores
     assessed = scores.notna()
@@ -299,15 +308,14 @@ def clean(
     --------
     >>> from cma_research import load_returns
     >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
-    >>> clean(cohort, "complete_case").report.summary()
-    'complete_case: kept 12 of 16 returns, dropped 4 (B01, B04, B05, B06), filled 0 of 23 blank cells; 0 blank cells remain'
+    >>> print(clean(cohort, "complete_case").report.summary())
+    complete_case: kept 12 of 16 returns, dropped 4 (B01, B04, B05, B06),
+    filled 0 of 23 blank cells; 0 blank cells remain
     >>> clean(cohort, "min_stages", min_stages=5).report.n_dropped
     2
     """
     if strategy not in STRATEGIES:
-        raise ParameterError(
-            f"strategy={strategy!r} is not one of: {', '.join(STRATEGIES)}"
-        )
+        raise ParameterError(f"strategy={strategy!r} is not one of: {', '.join(STRATEGIES)}")
     if strategy == "min_stages":
         k = _check_int("min_stages", min_stages, 1)
         if k > len(cohort.stage_ids):
@@ -317,8 +325,7 @@ def clean(
             )
     elif min_stages is not None:
         raise ParameterError(
-            f"min_stages={min_stages!r} applies only to strategy='min_stages', "
-            f"not {strategy!r}"
+            f"min_stages={min_stages!r} applies only to strategy='min_stages', not {strategy!r}"
         )
     params: dict[str, Any] = {}
     if strategy == "min_stages":
@@ -377,6 +384,8 @@ def _per_wave(scores: pd.DataFrame) -> list[pd.DataFrame]:
 
 
 def _stage_median_fill(scores: pd.DataFrame) -> pd.DataFrame:
+    if scores.empty:
+        return scores
     parts = []
     for part in _per_wave(scores):
         values = {}
@@ -405,29 +414,20 @@ def _business_mean_fill(scores: pd.DataFrame) -> pd.DataFrame:
 
 def _mice(scores: pd.DataFrame, m: int, seed: int) -> list[pd.DataFrame]:
     """m completed copies of ``scores`` by MICE with predictive mean matching."""
-    from statsmodels.imputation.mice import MICEData
-
+    if scores.empty:
+        return [scores] * m
     rng = np.random.default_rng(seed)
     outs: list[list[pd.DataFrame]] = [[] for _ in range(m)]
     for part in _per_wave(scores):
-        frame = pd.DataFrame(part.to_numpy(dtype=float, na_value=np.nan), columns=part.columns)
-        if not frame.isna().to_numpy().any():
-            for j in range(m):
-                outs[j].append(part)
-            continue
-        constant = [c for c in frame.columns if frame[c].nunique(dropna=True) <= 1]
-        if len(constant) == frame.shape[1]:
+        values = part.to_numpy(dtype=float, na_value=np.nan)
+        empty = [
+            sid for sid, col in zip(part.columns, values.T, strict=True) if np.isnan(col).all()
+        ]
+        if empty:
             raise ParameterError(
-                "multiple imputation needs stages that vary between businesses; "
-                "every stage here has a single observed level"
+                f"multiple cannot impute {', '.join(empty)}: no business in this wave was "
+                "assessed on it; use 'available_case' or 'min_stages'"
             )
-        imp = MICEData(frame, k_pmm=min(5, len(frame) - 1), rng=rng)
-        imp.update_all(n_iter=10)  # burn-in
-        for j in range(m):
-            if j:
-                imp.update_all(n_iter=5)  # thin between imputations
-            done = pd.DataFrame(
-                imp.data[list(part.columns)].to_numpy(), index=part.index, columns=part.columns
-            )
-            outs[j].append(done.round().astype("Int64"))
-    return [pd.concat(o).loc[scores.index] for o in outs]
+        for j, done in enumerate(mice_pmm(values, m, rng)):
+            outs[j].append(pd.DataFrame(done, index=part.index, columns=part.columns))
+    return [pd.concat(o).loc[scores.index].round().astype("Int64") for o in outs]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from . import __version__
-from .cleaning import STRATEGIES, missingness
+from .cleaning import STRATEGIES, Strategy, missingness
 from .exceptions import CMAError, ParameterError
 from .instrument import get_instrument, list_instruments
 from .io import load_returns
@@ -24,19 +24,40 @@ EXIT_ERROR = 2
 
 def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="returns file (.csv, .tsv or .xlsx)")
-    p.add_argument("--instrument", default="customer_wise_2007",
-                   help="bundled instrument name or instrument file (default: %(default)s)")
-    p.add_argument("--form", choices=["auto", "wide", "long"], default="auto",
-                   help="wide (a column per stage) or long (stage and level columns)")
+    p.add_argument(
+        "--instrument",
+        default="customer_wise_2007",
+        help="bundled instrument name or instrument file (default: %(default)s)",
+    )
+    p.add_argument(
+        "--form",
+        choices=["auto", "wide", "long"],
+        default="auto",
+        help="wide (a column per stage) or long (stage and level columns)",
+    )
     p.add_argument("--encoding", help="text encoding, e.g. cp1252 (default: UTF-8)")
     p.add_argument("--sep", help="delimiter (default: from suffix or header line)")
     p.add_argument("--sheet", help="Excel sheet name (default: the first sheet)")
-    p.add_argument("--header-row", type=int, default=1, metavar="N",
-                   help="spreadsheet row holding the column names (default: 1)")
-    p.add_argument("--alias", action="append", default=[], metavar="HEADER=TARGET",
-                   help='extra header spelling, e.g. --alias "Headcount=staff" (repeatable)')
-    p.add_argument("--na-value", action="append", metavar="TEXT",
-                   help="cell text meaning not assessed (repeatable; replaces the defaults)")
+    p.add_argument(
+        "--header-row",
+        type=int,
+        default=1,
+        metavar="N",
+        help="spreadsheet row holding the column names (default: 1)",
+    )
+    p.add_argument(
+        "--alias",
+        action="append",
+        default=[],
+        metavar="HEADER=TARGET",
+        help='extra header spelling, e.g. --alias "Headcount=staff" (repeatable)',
+    )
+    p.add_argument(
+        "--na-value",
+        action="append",
+        metavar="TEXT",
+        help="cell text meaning not assessed (repeatable; replaces the defaults)",
+    )
 
 
 def _load_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -71,15 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("process", help="validate, clean and write data/processed/")
     _add_load_options(pr)
-    pr.add_argument("--strategy", action="append", choices=[*STRATEGIES, "all"],
-                    help="missing-stage strategy (repeatable; 'all' for every one; "
-                    "default: available_case)")
-    pr.add_argument("--min-stages", type=int, metavar="K",
-                    help="k for --strategy min_stages")
+    pr.add_argument(
+        "--strategy",
+        action="append",
+        choices=[*STRATEGIES, "all"],
+        help="missing-stage strategy (repeatable; 'all' for every one; default: available_case)",
+    )
+    pr.add_argument("--min-stages", type=int, metavar="K", help="k for --strategy min_stages")
     pr.add_argument("--m", type=int, default=20, help="imputations for multiple (default: 20)")
     pr.add_argument("--seed", type=int, help="seed for multiple imputation (required for it)")
-    pr.add_argument("--output-dir", default="data/processed",
-                    help="output folder (default: %(default)s)")
+    pr.add_argument(
+        "--output-dir", default="data/processed", help="output folder (default: %(default)s)"
+    )
 
     sub.add_parser("instruments", help="list the bundled instruments")
     return parser
@@ -89,30 +113,38 @@ def _validate(args: argparse.Namespace) -> int:
     cohort = load_returns(args.file, args.instrument, **_load_options(args))
     miss = missingness(cohort)
     noun = cohort.instrument.stage_noun
-    print(f"{args.file}: valid {cohort.instrument.name} returns "
-          f"(sha256 {cohort.source.sha256[:12]}…, {cohort.source.form} form)")
-    print(f"  businesses:       {cohort.n_businesses} in {len(cohort.waves)} wave(s), "
-          f"{len(cohort)} returns")
+    print(
+        f"{args.file}: valid {cohort.instrument.name} returns "
+        f"(sha256 {cohort.source.sha256[:12]}…, {cohort.source.form} form)"
+    )
+    print(
+        f"  businesses:       {cohort.n_businesses} in {len(cohort.waves)} wave(s), "
+        f"{len(cohort)} returns"
+    )
     print(f"  {noun}s assessed:  {miss.n_cells - miss.n_missing_cells} of {miss.n_cells} cells")
     print(f"  missing cells:    {miss.n_missing_cells} (not assessed; never counted as 0)")
     print(f"  complete cases:   {miss.n_complete_cases} of {len(cohort)}")
-    per_stage = ", ".join(
-        f"{r.stage} {r.n_missing}" for r in miss.by_stage.itertuples() if r.n_missing
-    )
+    per_stage = ", ".join(f"{s} {n}" for s, n in miss.missing_per_stage().items() if n)
     print(f"  not assessed per {noun}: {per_stage or 'none'}")
     return EXIT_OK
 
 
 def _process(args: argparse.Namespace) -> int:
     chosen = args.strategy or ["available_case"]
-    strategies = list(STRATEGIES) if "all" in chosen else chosen
+    strategies = cast(list[Strategy], list(STRATEGIES) if "all" in chosen else chosen)
     if "min_stages" in strategies and args.min_stages is None:
         raise ParameterError("--strategy min_stages needs --min-stages K")
     if "multiple" in strategies and args.seed is None:
         raise ParameterError("--strategy multiple needs --seed N (results must be reproducible)")
     result = process(
-        args.file, args.instrument, strategies=strategies, min_stages=args.min_stages,
-        m=args.m, seed=args.seed, output_dir=args.output_dir, load_options=_load_options(args),
+        args.file,
+        args.instrument,
+        strategies=strategies,
+        min_stages=args.min_stages,
+        m=args.m,
+        seed=args.seed,
+        output_dir=args.output_dir,
+        load_options=_load_options(args),
     )
     for s, report in result.manifest["strategies"].items():
         print(f"{report['summary']} -> {result.outputs[s]}")
@@ -131,8 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _process(args)
         for name in list_instruments():
             inst = get_instrument(name)
-            print(f"{name}: {inst.title} ({len(inst.stages)} {inst.stage_noun}s, "
-                  f"levels {inst.min_level}-{inst.max_level})")
+            print(
+                f"{name}: {inst.title} ({len(inst.stages)} {inst.stage_noun}s, "
+                f"levels {inst.min_level}-{inst.max_level})"
+            )
         return EXIT_OK
     except CMAError as exc:
         for line in str(exc).splitlines():

@@ -115,7 +115,9 @@ class Cohort:
             When ``wave`` is not one of :attr:`waves`.
         """
         if wave not in self.waves:
-            raise ParameterError(f"wave={wave!r} is not in this cohort; expected one of {self.waves}")
+            raise ParameterError(
+                f"wave={wave!r} is not in this cohort; expected one of {self.waves}"
+            )
         mask = self.scores.index.get_level_values("wave") == wave
         return replace(self, scores=self.scores.loc[mask], attributes=self.attributes.loc[mask])
 

@@ -26,7 +26,17 @@ __all__ = ["DEFAULT_ALIASES", "DEFAULT_NA_VALUES", "load_returns"]
 
 #: Cell texts that mean "not assessed" (compared case-insensitively after trimming).
 DEFAULT_NA_VALUES: tuple[str, ...] = (
-    "", "na", "n/a", "n.a.", "nan", "-", "–", "—", ".", "not assessed", "none",
+    "",
+    "na",
+    "n/a",
+    "n.a.",
+    "nan",
+    "-",
+    "–",
+    "—",
+    ".",
+    "not assessed",
+    "none",
 )
 
 #: Header spellings recognised for the non-stage columns (compared after
@@ -215,14 +225,13 @@ def _map_columns(
         header = raw.header[i] if i < len(raw.header) else ""
         letter = _column_letter(i)
         if not header:
-            if any(i < len(r) and r[i].strip() for _, r in raw.rows):
-                if i < len(raw.header):
-                    col.add(
-                        "column has values but no header",
-                        row=raw.header_row,
-                        column=letter,
-                        expected="a column name on the header row",
-                    )
+            if i < len(raw.header) and any(i < len(r) and r[i].strip() for _, r in raw.rows):
+                col.add(
+                    "column has values but no header",
+                    row=raw.header_row,
+                    column=letter,
+                    expected="a column name on the header row",
+                )
             continue
         norm = normalise_label(header)
         if norm in alias_map:
@@ -317,11 +326,16 @@ def _parse_level(
         col.add("level is not a number", row=row, column=column, value=text, expected=expected)
         return None
     if not math.isfinite(number) or number != int(number):
-        col.add("level is not a whole number", row=row, column=column, value=text, expected=expected)
+        col.add(
+            "level is not a whole number", row=row, column=column, value=text, expected=expected
+        )
         return None
     if not lo <= number <= hi:
         col.add(
-            f"level outside the levels {lo}-{hi}", row=row, column=column, value=text,
+            f"level outside the levels {lo}-{hi}",
+            row=row,
+            column=column,
+            value=text,
             expected=expected,
         )
         return None
@@ -339,7 +353,9 @@ def _parse_staff(text: str, na: set[str], row: int, column: str, col: _Collector
         col.add("staff is not a number", row=row, column=column, value=text, expected=expected)
         return None
     if not math.isfinite(number) or number != int(number):
-        col.add("staff is not a whole number", row=row, column=column, value=text, expected=expected)
+        col.add(
+            "staff is not a whole number", row=row, column=column, value=text, expected=expected
+        )
         return None
     if number < 0:
         col.add("staff is negative", row=row, column=column, value=text, expected=expected)
@@ -354,7 +370,10 @@ def _parse_wave(text: str, row: int, column: str, col: _Collector) -> int | None
         number = math.nan
     if not math.isfinite(number) or number != int(number) or number < 1:
         col.add(
-            "wave is not a positive whole number", row=row, column=column, value=text,
+            "wave is not a positive whole number",
+            row=row,
+            column=column,
+            value=text,
             expected="1, 2, 3 ... (the audit wave)",
         )
         return None
@@ -380,7 +399,7 @@ def _check_ragged(raw: RawTable, col: _Collector) -> None:
                 row=number,
                 value=extra[0],
                 expected="one cell per header column; quote text that contains the "
-                "delimiter, e.g. \"Courses, Home support\"",
+                'delimiter, e.g. "Courses, Home support"',
             )
         elif len(cells) < n:
             col.add(
@@ -401,8 +420,12 @@ def _ids(raw: RawTable, idx: int | None, col: _Collector, header: str) -> list[s
     for number, cells in raw.rows:
         value = _cell(cells, idx)
         if not value:
-            col.add("business id is blank", row=number, column=header,
-                    expected="an id for every business")
+            col.add(
+                "business id is blank",
+                row=number,
+                column=header,
+                expected="an id for every business",
+            )
             out.append(None)
         else:
             out.append(value)
@@ -457,8 +480,12 @@ def _build_cohort(
         index=idx,
     )
     source = Source(
-        path=raw.path, sha256=raw.sha256, form=form, encoding=raw.encoding,
-        sheet=raw.sheet, header_row=raw.header_row,
+        path=raw.path,
+        sha256=raw.sha256,
+        form=form,
+        encoding=raw.encoding,
+        sheet=raw.sheet,
+        header_row=raw.header_row,
     )
     return Cohort(scores=score_df, attributes=attrs, instrument=inst, source=source)
 
@@ -471,8 +498,11 @@ def _parse_wide(
     if col.problems:
         return None
     if not raw.rows:
-        col.add("the file has a header but no data rows", row=raw.header_row,
-                expected="one row per business below the header")
+        col.add(
+            "the file has a header but no data rows",
+            row=raw.header_row,
+            expected="one row per business below the header",
+        )
         return None
     _check_ragged(raw, col)
     id_header = _header_of(raw, columns, "business_id")
@@ -531,8 +561,11 @@ def _parse_long(
     if col.problems:
         return None
     if not raw.rows:
-        col.add("the file has a header but no data rows", row=raw.header_row,
-                expected="one row per business and stage below the header")
+        col.add(
+            "the file has a header but no data rows",
+            row=raw.header_row,
+            expected="one row per business and stage below the header",
+        )
         return None
     _check_ragged(raw, col)
     lookup = inst.stage_lookup()
@@ -547,21 +580,28 @@ def _parse_long(
         sid = lookup.get(normalise_label(text))
         if sid is None:
             col.add(
-                f"unknown {inst.stage_noun}", row=number, column=stage_header, value=text,
+                f"unknown {inst.stage_noun}",
+                row=number,
+                column=stage_header,
+                value=text,
                 expected=f"one of {', '.join(inst.stage_ids)} (or their numbers or names)",
             )
         stages.append(sid)
     numbers = [n for n, _ in raw.rows]
     _check_duplicates(
-        list(zip(ids, waves, stages, strict=True)), numbers,
-        f"business id, wave and {inst.stage_noun}", id_header, col,
+        list(zip(ids, waves, stages, strict=True)),
+        numbers,
+        f"business id, wave and {inst.stage_noun}",
+        id_header,
+        col,
     )
     levels = [
         _parse_level(_cell(c, by_name["level"]), inst, na, n, level_header, col)
         for n, c in raw.rows
     ]
     attr_names = [
-        (i, n) for i, n in sorted(columns.items())
+        (i, n)
+        for i, n in sorted(columns.items())
         if n not in ("business_id", "wave", "stage", "level")
     ]
     order: list[tuple[str, int]] = []
@@ -589,7 +629,9 @@ def _parse_long(
                 col.add(
                     f"{name} differs between rows of the same business and wave "
                     f"(row {prev[0]} has {prev[1]!r})",
-                    row=number, column=raw.header[i], value=value,
+                    row=number,
+                    column=raw.header[i],
+                    value=value,
                     expected="the same value on every row of a business and wave",
                 )
     if col.problems:

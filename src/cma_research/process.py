@@ -64,9 +64,7 @@ def _missing_summary(cohort: Cohort) -> dict[str, Any]:
         "cells": miss.n_cells,
         "cells_not_assessed": miss.n_missing_cells,
         "complete_cases": miss.n_complete_cases,
-        "not_assessed_by_stage": {
-            str(r.stage): int(r.n_missing) for r in miss.by_stage.itertuples()
-        },
+        "not_assessed_by_stage": miss.missing_per_stage(),
     }
 
 
@@ -121,33 +119,43 @@ def process(
     options = dict(load_options or {})
     cohort = load_returns(path, instrument, **options)
     stem = Path(path).stem
-    files: dict[Path, bytes] = {}
+    files: dict[str | Path, bytes] = {}
     reports: dict[str, Any] = {}
     for s in strategies:
         cleaned = clean(
-            cohort, s,
+            cohort,
+            s,
             min_stages=min_stages if s == "min_stages" else None,
-            m=m, seed=seed if s == "multiple" else None,
+            m=m,
+            seed=seed if s == "multiple" else None,
         )
         data = _parquet_bytes(cleaned_table(cleaned))
         target = out_dir / f"{stem}.{s}.parquet"
         files[target] = data
-        reports[s] = {**cleaned.report.to_dict(), "output": target.name,
-                      "output_sha256": hashlib.sha256(data).hexdigest()}
+        reports[s] = {
+            **cleaned.report.to_dict(),
+            "output": target.name,
+            "output_sha256": hashlib.sha256(data).hexdigest(),
+        }
     manifest = {
-        "input": {"path": str(path), "sha256": cohort.source.sha256, **{
-            k: v for k, v in cohort.source.to_dict().items() if k not in ("path", "sha256")
-        }},
+        "input": {
+            "path": str(path),
+            "sha256": cohort.source.sha256,
+            **{k: v for k, v in cohort.source.to_dict().items() if k not in ("path", "sha256")},
+        },
         "instrument": {"name": cohort.instrument.name, "sha256": cohort.instrument.sha256},
-        "load_options": {k: (list(v) if isinstance(v, tuple | set) else v)
-                         for k, v in sorted(options.items())},
+        "load_options": {
+            k: (list(v) if isinstance(v, tuple | set) else v) for k, v in sorted(options.items())
+        },
         "missingness": _missing_summary(cohort),
         "strategies": reports,
         "versions": package_versions(),
         "git_commit": git_commit(),
     }
     manifest_path = out_dir / f"{stem}.manifest.json"
-    files[manifest_path] = (json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n").encode()
+    files[manifest_path] = (
+        json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
+    ).encode()
     write_all_atomic(files)
     return ProcessResult(
         manifest_path=manifest_path,

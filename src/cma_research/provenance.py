@@ -11,8 +11,17 @@ from pathlib import Path
 __all__ = ["git_commit", "package_versions", "sha256_file"]
 
 _PACKAGES = (
-    "cma_research", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn",
-    "pyarrow", "openpyxl", "papermill", "nbconvert",
+    "cma_research",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "pyarrow",
+    "openpyxl",
+    "papermill",
+    "nbconvert",
 )
 
 
@@ -36,12 +45,20 @@ def git_commit(path: str | Path = ".") -> str | None:
     """The commit checked out at ``path`` (with ``-dirty`` if changed), or None."""
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True,
-            check=True, timeout=10,
+            ["git", "rev-parse", "HEAD"],
+            cwd=path,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=path,
-            capture_output=True, text=True, check=True, timeout=10,
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=path,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None

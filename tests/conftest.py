@@ -1,0 +1,29 @@
+"""Shared fixtures: the bundled data, its cohort, and a seeded generator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cma_research as cma
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = ROOT / "data" / "raw" / "customer_wise_2007.csv"
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+@pytest.fixture(scope="session")
+def bundled_path() -> Path:
+    return BUNDLED
+
+
+@pytest.fixture
+def cohort() -> cma.Cohort:
+    return cma.load_returns(BUNDLED)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20071123)
