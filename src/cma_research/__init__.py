@@ -18,6 +18,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 from .cleaning import STRATEGIES, Cleaned, CleaningReport, Missingness, clean, missingness
 from .cohort import Cohort, Source
+from .correlation import correlate, stage_correlations
+from .covariates import CovariateSource, load_covariates, synthetic_growth
+from .describe import business_scores, level_distribution
 from .exceptions import (
     CMAError,
     DataValidationError,
@@ -26,9 +29,13 @@ from .exceptions import (
     Problem,
     ReportBuildError,
 )
+from .groups import compare_groups, size_band
 from .instrument import Instrument, Level, Stage, get_instrument, list_instruments
 from .io import load_returns
+from .models import fit_ordinal_model, fit_size_model
 from .process import ProcessResult, process
+from .reliability import cronbach_alpha, item_statistics
+from .sensitivity import pool_rubin, sensitivity
 
 __all__ = [
     "STRATEGIES",
@@ -36,6 +43,7 @@ __all__ = [
     "Cleaned",
     "CleaningReport",
     "Cohort",
+    "CovariateSource",
     "DataValidationError",
     "Instrument",
     "InstrumentError",
@@ -48,10 +56,24 @@ __all__ = [
     "Source",
     "Stage",
     "__version__",
+    "business_scores",
     "clean",
+    "compare_groups",
+    "correlate",
+    "cronbach_alpha",
+    "fit_ordinal_model",
+    "fit_size_model",
     "get_instrument",
+    "item_statistics",
+    "level_distribution",
     "list_instruments",
+    "load_covariates",
     "load_returns",
     "missingness",
+    "pool_rubin",
     "process",
+    "sensitivity",
+    "size_band",
+    "stage_correlations",
+    "synthetic_growth",
 ]

@@ -17,7 +17,9 @@ from pathlib import Path
 
 from .exceptions import DataValidationError, Problem
 
-TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
+# None: the delimiter is read from the header line (Excel writes ";" in .csv files where
+# the decimal separator is a comma).
+TEXT_SUFFIXES = {".csv": None, ".tsv": "\t", ".tab": "\t", ".txt": None}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
 
@@ -67,7 +69,9 @@ def read_raw_table(
         records, sheet_name = _read_excel(name, data, sheet)
         used_encoding = None
     elif suffix in TEXT_SUFFIXES or suffix == "":
-        records = _read_text(name, data, encoding, sep if sep else TEXT_SUFFIXES.get(suffix))
+        records = _read_text(
+            name, data, encoding, sep if sep else TEXT_SUFFIXES.get(suffix), header_row
+        )
         used_encoding = encoding or "utf-8"
         sheet_name = None
     elif suffix == ".xls":
@@ -147,10 +151,16 @@ def _decode(name: str, data: bytes, encoding: str | None) -> str:
         ) from None
 
 
-def _read_text(name: str, data: bytes, encoding: str | None, sep: str | None) -> list[list[str]]:
+def _read_text(
+    name: str, data: bytes, encoding: str | None, sep: str | None, header_row: int = 1
+) -> list[list[str]]:
     text = _decode(name, data, encoding)
     if sep is None:
-        first = next((ln for ln in text.splitlines() if ln.strip()), "")
+        # Sniff on the header line, not on a title line above it.
+        lines = io.StringIO(text, newline="").readlines()
+        first = lines[header_row - 1] if header_row <= len(lines) else ""
+        if not first.strip():
+            first = next((ln for ln in lines if ln.strip()), "")
         counts = {d: first.count(d) for d in (",", ";", "\t")}
         sep = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
     try:
@@ -198,7 +208,11 @@ def _read_excel(name: str, data: bytes, sheet: str | int | None) -> tuple[list[l
             if sheet not in names:
                 raise _fail(name, f"has no sheet {sheet!r}", expected=f"one of {names}")
             ws = wb[sheet]
+        # Read-only mode trusts the sheet's stored <dimension>, which some writers leave
+        # stale (rows beyond it are silently dropped) or out (rows come back ragged).
+        ws.reset_dimensions()
         records = [[_excel_cell(v) for v in row] for row in ws.iter_rows(values_only=True)]
-        return records, ws.title
+        width = max((len(r) for r in records), default=0)
+        return [r + [""] * (width - len(r)) for r in records], ws.title
     finally:
         wb.close()

@@ -12,6 +12,7 @@ from .instrument import Instrument
 
 if TYPE_CHECKING:
     from .cleaning import CleaningReport
+    from .covariates import CovariateSource
 
 __all__ = ["Cohort", "Source"]
 
@@ -60,6 +61,8 @@ class Cohort:
     source : Source
     cleaning : CleaningReport or None
         Set when the cohort is the result of :func:`cma_research.clean`.
+    covariate_sources : tuple of CovariateSource
+        Files merged in by :func:`cma_research.load_covariates`.
     """
 
     scores: pd.DataFrame
@@ -67,6 +70,7 @@ class Cohort:
     instrument: Instrument
     source: Source
     cleaning: CleaningReport | None = field(default=None)
+    covariate_sources: tuple[CovariateSource, ...] = ()
 
     def __post_init__(self) -> None:
         if list(self.scores.columns) != self.instrument.stage_ids:

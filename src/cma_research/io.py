@@ -70,6 +70,7 @@ DEFAULT_ALIASES: dict[str, str] = {
 _ROLES = ("business_id", "wave", "staff", "business_type", "stage", "level")
 _STAGE_LIKE = re.compile(r"^(?:stage ?|s)?(\d+)$")
 _GROUPED_INT = re.compile(r"^\d{1,3}(?:,\d{3})+$")
+_MAX_INT = 2**63 - 1  # largest value an Int64 column holds
 Form = Literal["auto", "wide", "long"]
 
 
@@ -132,8 +133,8 @@ def load_returns(
         :data:`DEFAULT_ALIASES`.
     na_values : iterable of str, optional
         Cell texts meaning *not assessed* (case-insensitive); default
-        :data:`DEFAULT_NA_VALUES` (blank, ``NA``, ``n/a``, ``-``, ``.`` ...). ``0`` is a
-        level, never "not assessed".
+        :data:`DEFAULT_NA_VALUES` (blank, ``NA``, ``n/a``, ``-``, ``.`` ...). A blank cell
+        is always "not assessed"; ``0`` is a level, never "not assessed".
     encoding : str, optional
         Text encoding, e.g. ``"cp1252"`` for older UK Excel exports. Default UTF-8.
     sep : str, optional
@@ -175,6 +176,7 @@ def load_returns(
     inst = get_instrument(instrument)
     raw = read_raw_table(path, encoding=encoding, sep=sep, sheet=sheet, header_row=header_row)
     na = {normalise_na(v) for v in (DEFAULT_NA_VALUES if na_values is None else na_values)}
+    na.add("")  # a blank cell is never a level, whatever na_values says
     col = _Collector(raw.path, max_problems)
     columns = _map_columns(raw, inst, aliases or {}, col)
     is_long = "stage" in columns.values() and "level" in columns.values()
@@ -294,9 +296,12 @@ def _missing_columns(
 def _title_row_hint(raw: RawTable, inst: Instrument) -> str:
     """When the real header sits lower down (a title row above it), say where."""
     known = set(inst.stage_lookup()) | set(DEFAULT_ALIASES)
+    threshold = max(3, len(inst.stages) // 2)
+    if sum(normalise_label(c) in known for c in raw.header if c.strip()) >= threshold:
+        return ""  # the header row is a header; data rows of levels 1-10 only look like one
     for number, cells in raw.rows[:10]:
         hits = sum(normalise_label(c) in known for c in cells if c.strip())
-        if hits >= max(3, len(inst.stages) // 2):
+        if hits >= threshold:
             first = next((c for c in raw.header if c.strip()), "")
             return (
                 f"; row {raw.header_row} looks like a title ({first!r}) and the header seems "
@@ -360,6 +365,9 @@ def _parse_staff(text: str, na: set[str], row: int, column: str, col: _Collector
     if number < 0:
         col.add("staff is negative", row=row, column=column, value=text, expected=expected)
         return None
+    if number > _MAX_INT:
+        col.add("staff is too large", row=row, column=column, value=text, expected=expected)
+        return None
     return int(number)
 
 
@@ -368,7 +376,7 @@ def _parse_wave(text: str, row: int, column: str, col: _Collector) -> int | None
         number = float(text)
     except ValueError:
         number = math.nan
-    if not math.isfinite(number) or number != int(number) or number < 1:
+    if not math.isfinite(number) or number != int(number) or not 1 <= number <= _MAX_INT:
         col.add(
             "wave is not a positive whole number",
             row=row,

@@ -1,0 +1,314 @@
+"""Correlations of maturity with size and growth, and between stages, honest at small n."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from ._prepare import check_choice, covariate_values, prepared
+from ._resampling import Cells, bca_interval, permutation_p
+from .cleaning import Strategy
+from .cohort import Cohort
+from .describe import SCORES, business_scores
+from .exceptions import ParameterError
+
+__all__ = ["METHODS", "P_ADJUST", "correlate", "stage_correlations"]
+
+Method = Literal["spearman", "kendall", "pearson"]
+PAdjust = Literal["holm", "fdr_bh"]
+#: Correlation methods accepted by :func:`correlate` and :func:`stage_correlations`.
+METHODS: tuple[str, ...] = ("spearman", "kendall", "pearson")
+#: Multiple-testing adjustments (statsmodels names): Holm, Benjamini-Hochberg.
+P_ADJUST: tuple[str, ...] = ("holm", "fdr_bh")
+#: Above these n the permutation p is skipped: the asymptotic p is accurate there.
+PERM_MAX_N = {"spearman": 500, "pearson": 500, "kendall": 60}
+MIN_N = 3
+
+
+def _estimate(method: str, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(r, asymptotic two-sided p) as scipy computes them; NaN for constant input."""
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return (np.nan, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        if method == "spearman":
+            res = stats.spearmanr(x, y)
+        elif method == "kendall":
+            res = stats.kendalltau(x, y, method="asymptotic")  # tau-b
+        else:
+            res = stats.pearsonr(x, y)
+    return (float(res.statistic), float(res.pvalue))
+
+
+def _one(
+    method: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    n_boot: int,
+    n_perm: int,
+    rng: np.random.Generator,
+    what: str,
+) -> dict[str, object]:
+    n = len(x)
+    if n < MIN_N:
+        raise ParameterError(
+            f"{what} needs at least {MIN_N} businesses with both values; only {n} have them"
+        )
+    r, p = _estimate(method, x, y)
+    row: dict[str, object] = {"method": method, "n": n, "r": r}
+    if np.isnan(r):
+        row.update(
+            ci95_low=np.nan,
+            ci95_high=np.nan,
+            ci_method="undefined (constant input)",
+            p_val=np.nan,
+            p_perm=np.nan,
+            p_method="undefined (constant input)",
+        )
+        return row
+    if n_boot > 0:
+        low, high = bca_interval(method, Cells.from_pairs(x, y), r, n_boot, rng)
+        ci_method = f"BCa bootstrap ({n_boot} resamples)"
+        if np.isnan(low):
+            ci_method = "undefined (degenerate bootstrap distribution)"
+    else:
+        low, high, ci_method = np.nan, np.nan, "not computed (n_boot=0)"
+    row.update(ci95_low=low, ci95_high=high, ci_method=ci_method, p_val=p)
+    if n_perm > 0 and n <= PERM_MAX_N[method]:
+        perm = permutation_p(method, x, y, r, n_perm=n_perm, rng=rng)
+        row.update(p_perm=perm.p_value, p_method=perm.method)
+    else:
+        reason = "n_perm=0" if n_perm <= 0 else f"n > {PERM_MAX_N[method]}"
+        row.update(p_perm=np.nan, p_method=f"asymptotic only ({reason})")
+    return row
+
+
+def _adjust(out: pd.DataFrame, p_adjust: str) -> pd.DataFrame:
+    source = "p_perm" if out["p_perm"].notna().all() else "p_val"
+    p = out[source].to_numpy(dtype=float)
+    adj = np.full(len(p), np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        adj[ok] = multipletests(p[ok], method=p_adjust)[1]
+    out["p_adj"] = adj
+    out["p_adj_method"] = pd.array([f"{p_adjust} on {source}"] * len(out), dtype="string")
+    return out
+
+
+def _scores_for(score: str | Sequence[str], cohort: Cohort) -> list[str]:
+    names = [score] if isinstance(score, str) else list(score)
+    allowed = [*SCORES, *cohort.stage_ids, "stages"]
+    out: list[str] = []
+    for name in names:
+        check_choice("score", name, allowed)
+        out.extend(cohort.stage_ids if name == "stages" else [name])
+    return out
+
+
+def correlate(
+    cohort: Cohort,
+    covariate: str | Sequence[str] = "staff",
+    score: str | Sequence[str] = "mean",
+    method: Method = "spearman",
+    strategy: Strategy = "complete_case",
+    *,
+    min_stages: int | None = None,
+    seed: int = 0,
+    n_boot: int = 2000,
+    n_perm: int = 100_000,
+    p_adjust: PAdjust = "holm",
+) -> pd.DataFrame:
+    """Correlate business maturity with size (or growth) with intervals and honest p-values.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        One wave; covariates from :func:`~cma_research.load_covariates` are attributes.
+    covariate : str or list of str
+        ``"staff"``, ``"log_staff"`` or any numeric attribute (e.g. a growth column).
+    score : str or list of str
+        A business score of :func:`~cma_research.business_scores` (``mean``, ``median``,
+        ``min``, ``max``, ``sum``, ``processes_in_place``), a stage id, or ``"stages"``
+        for every stage (one row each).
+    method : {"spearman", "kendall", "pearson"}
+        Kendall is tau-b. Ties are handled as :mod:`scipy.stats` does (average ranks).
+    strategy : str
+        Missing-stage strategy applied before scoring (default ``complete_case``).
+        For ``multiple`` use :func:`~cma_research.sensitivity`.
+    min_stages : int, optional
+        For ``strategy="min_stages"``.
+    seed : int
+        Seeds the bootstrap and the Monte Carlo permutations (same seed, same result).
+    n_boot : int
+        Bootstrap resamples for the BCa interval (0 to skip).
+    n_perm : int
+        Random permutations when exact enumeration is too large (default 100,000).
+    p_adjust : {"holm", "fdr_bh"}
+        Adjustment across the rows (stages and covariates) of this call.
+
+    Returns
+    -------
+    DataFrame
+        One row per (score, covariate): ``score``, ``covariate``, ``method``, ``n``
+        (businesses with both values), ``r``, ``ci95_low``, ``ci95_high`` (BCa
+        bootstrap, seeded; NaN when degenerate), ``ci_method``, ``p_val`` (asymptotic,
+        as scipy: t for Spearman and Pearson, normal with tie correction for Kendall),
+        ``p_perm`` (exact enumeration of all orderings when n <= 8, otherwise Monte
+        Carlo with (b + 1)/(m + 1); NaN above n = 500, 60 for Kendall), ``p_method``,
+        ``p_adj`` (on ``p_perm`` when every row has it, else ``p_val``),
+        ``p_adj_method``, ``strategy``.
+
+    Raises
+    ------
+    ParameterError
+        Unknown names (listing the allowed values), or fewer than 3 usable businesses.
+
+    Examples
+    --------
+    >>> from cma_research import load_returns
+    >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
+    >>> res = correlate(cohort, "staff", "mean", n_boot=500, n_perm=2000, seed=1)
+    >>> res[["score", "covariate", "n", "r"]].round(4).to_dict("records")
+    [{'score': 'mean', 'covariate': 'staff', 'n': 12, 'r': 0.5439}]
+
+    R: ``cor.test(mean_cc, staff, method = "spearman", exact = FALSE)``.
+    """
+    check_choice("method", method, METHODS)
+    check_choice("p_adjust", p_adjust, P_ADJUST)
+    for name, value in (("n_boot", n_boot), ("n_perm", n_perm)):
+        if not isinstance(value, int | np.integer) or value < 0:
+            raise ParameterError(f"{name}={value!r} must be a whole number >= 0")
+    c = prepared(cohort, strategy, min_stages=min_stages, what="correlate")
+    scores_wanted = _scores_for(score, c)
+    covariates = [covariate] if isinstance(covariate, str) else list(covariate)
+    cov_values = {name: covariate_values(c, name) for name in covariates}
+    table = business_scores(c, strategy=strategy, min_stages=min_stages)
+    table.index = c.scores.index
+    rng = np.random.default_rng(seed)
+    rows = []
+    for sname in scores_wanted:
+        y_all = (table[sname] if sname in SCORES else c.scores[sname]).to_numpy(
+            dtype=float, na_value=np.nan
+        )
+        for cname, cov in cov_values.items():
+            x_all = cov.to_numpy(dtype=float)
+            ok = ~np.isnan(x_all) & ~np.isnan(y_all)
+            row = _one(
+                method,
+                x_all[ok],
+                y_all[ok],
+                n_boot=n_boot,
+                n_perm=n_perm,
+                rng=rng,
+                what=f"correlating {sname} with {cname} (strategy {strategy!r})",
+            )
+            rows.append({"score": sname, "covariate": cname, **row})
+    out = pd.DataFrame(rows)
+    out = _adjust(out, p_adjust)
+    out["strategy"] = pd.array([strategy] * len(out), dtype="string")
+    for col in ("score", "covariate", "method", "ci_method", "p_method"):
+        out[col] = out[col].astype("string")
+    return out
+
+
+def _fisher_ci(method: str, r: float, n: int) -> tuple[float, float]:
+    """95% CI by Fisher's z with the method's standard error.
+
+    Pearson: 1/sqrt(n-3); Spearman: sqrt((1 + r^2/2)/(n-3)) (Bonett & Wright 2000);
+    Kendall: sqrt(0.437/(n-4)) (Fieller, Hartley & Pearson 1957).
+    """
+    if np.isnan(r) or n < 4 or (method == "kendall" and n < 5):
+        return (np.nan, np.nan)
+    if abs(r) >= 1:
+        return (r, r)
+    if method == "pearson":
+        se = 1 / np.sqrt(n - 3)
+    elif method == "spearman":
+        se = np.sqrt((1 + r**2 / 2) / (n - 3))
+    else:
+        se = np.sqrt(0.437 / (n - 4))
+    z = np.arctanh(r)
+    q = stats.norm.ppf(0.975)
+    return (float(np.tanh(z - q * se)), float(np.tanh(z + q * se)))
+
+
+def stage_correlations(
+    cohort: Cohort,
+    method: Method = "spearman",
+    *,
+    strategy: Strategy = "available_case",
+    min_stages: int | None = None,
+    p_adjust: PAdjust = "holm",
+) -> pd.DataFrame:
+    """Correlation of every pair of stages, pairwise over businesses assessed on both.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        One wave.
+    method : {"spearman", "kendall", "pearson"}
+    strategy : str
+        Default ``available_case`` (pairwise: each pair has its own ``n``).
+    min_stages : int, optional
+        For ``strategy="min_stages"``.
+    p_adjust : {"holm", "fdr_bh"}
+        Adjustment across all pairs.
+
+    Returns
+    -------
+    DataFrame
+        One row per pair ``x < y`` in instrument order: ``x``, ``y``, ``method``, ``n``
+        (pairwise), ``r``, ``ci95_low``, ``ci95_high`` (Fisher z; see
+        :func:`_fisher_ci` for each method's standard error), ``p_val`` (asymptotic,
+        as scipy), ``p_adj``, ``p_adj_method``. ``r`` is NaN when a stage is constant
+        over the pair's businesses or n < 3.
+
+    Examples
+    --------
+    >>> from cma_research import load_returns
+    >>> sc = stage_correlations(load_returns("data/raw/customer_wise_2007.csv"))
+    >>> len(sc), sc.loc[0, "x"], sc.loc[0, "y"], int(sc.loc[0, "n"])
+    (45, 'stage_1', 'stage_2', 13)
+
+    R: ``psych::corr.test(m, method = "spearman", adjust = "holm")`` gives the same r,
+    n and p (its intervals use 1/sqrt(n-3) for every method).
+    """
+    check_choice("method", method, METHODS)
+    check_choice("p_adjust", p_adjust, P_ADJUST)
+    c = prepared(cohort, strategy, min_stages=min_stages, what="stage_correlations")
+    values = c.scores.to_numpy(dtype=float, na_value=np.nan)
+    ids = c.stage_ids
+    rows = []
+    for i in range(len(ids)):
+        for j in range(i + 1, len(ids)):
+            ok = ~np.isnan(values[:, i]) & ~np.isnan(values[:, j])
+            n = int(ok.sum())
+            if n >= MIN_N:
+                r, p = _estimate(method, values[ok, i], values[ok, j])
+            else:
+                r, p = np.nan, np.nan
+            low, high = _fisher_ci(method, r, n)
+            rows.append(
+                {
+                    "x": ids[i],
+                    "y": ids[j],
+                    "method": method,
+                    "n": n,
+                    "r": r,
+                    "ci95_low": low,
+                    "ci95_high": high,
+                    "p_val": p,
+                    "p_perm": np.nan,
+                }
+            )
+    out = _adjust(pd.DataFrame(rows), p_adjust).drop(columns="p_perm")
+    for col in ("x", "y", "method"):
+        out[col] = out[col].astype("string")
+    return out
