@@ -175,8 +175,8 @@ def correlate(
     >>> from cma_research import load_returns
     >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
     >>> res = correlate(cohort, "staff", "mean", n_boot=500, n_perm=2000, seed=1)
-    >>> res[["score", "covariate", "n", "r"]].round(4).to_dict("records")
-    [{'score': 'mean', 'covariate': 'staff', 'n': 12, 'r': 0.5439}]
+    >>> res[["score", "covariate", "n", "r", "p_val"]].round(4).to_dict("records")
+    [{'score': 'mean', 'covariate': 'staff', 'n': 12, 'r': 0.5167, 'p_val': 0.0854}]
 
     R: ``cor.test(mean_cc, staff, method = "spearman", exact = FALSE)``.
     """

@@ -32,7 +32,7 @@ def size_band(staff: pd.Series) -> pd.Series:
     """EU size band of each headcount: micro < 10, small 10-49, medium 50-249, large >= 250.
 
     >>> size_band(pd.Series([1, 9, 10, 49, 50, 250, None], dtype="Int64")).tolist()
-    ['micro', 'micro', 'small', 'small', 'medium', 'large', <NA>]
+    ['micro', 'micro', 'small', 'small', 'medium', 'large', nan]
     """
     labels = [label for label, _, _ in SIZE_BANDS]
     edges = [lo for _, lo, _ in SIZE_BANDS[1:]]
