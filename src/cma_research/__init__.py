@@ -19,7 +19,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from .cleaning import STRATEGIES, Cleaned, CleaningReport, Missingness, clean, missingness
 from .cohort import Cohort, Source
 from .correlation import correlate, stage_correlations
-from .covariates import CovariateSource, load_covariates, synthetic_growth
+from .covariates import CovariateSource, load_covariates
 from .describe import business_scores, level_distribution
 from .exceptions import (
     CMAError,
@@ -36,6 +36,7 @@ from .models import fit_ordinal_model, fit_size_model
 from .process import ProcessResult, process
 from .reliability import cronbach_alpha, item_statistics
 from .sensitivity import pool_rubin, sensitivity
+from .synthetic import synthetic_cohort, synthetic_growth
 
 __all__ = [
     "STRATEGIES",
@@ -75,5 +76,6 @@ __all__ = [
     "sensitivity",
     "size_band",
     "stage_correlations",
+    "synthetic_cohort",
     "synthetic_growth",
 ]

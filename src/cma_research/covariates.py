@@ -7,16 +7,15 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ._tables import read_raw_table
 from .cohort import Cohort
-from .exceptions import DataValidationError, ParameterError, Problem
+from .exceptions import DataValidationError, Problem
 from .instrument import normalise_label
 from .io import DEFAULT_NA_VALUES, _Collector, _snake, normalise_na
 
-__all__ = ["CovariateSource", "load_covariates", "synthetic_growth"]
+__all__ = ["CovariateSource", "load_covariates"]
 
 _ID_HEADERS = {"business id", "id", "business", "company id", "case id"}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
@@ -197,43 +196,3 @@ def load_covariates(
         synthetic=any("synthetic" in n for n in value_cols.values()) or "synthetic" in raw.path,
     )
     return replace(cohort, attributes=attrs, covariate_sources=(*cohort.covariate_sources, source))
-
-
-def synthetic_growth(cohort: Cohort, seed: int, *, strength: float = 0.5) -> pd.DataFrame:
-    """A SYNTHETIC turnover-growth covariate for tests and examples. Not real data.
-
-    The 2007 paper publishes no growth figures; this makes a clearly labelled,
-    seeded stand-in: ``synthetic_turnover_growth_pct = 5 + 4 * strength * z(mean
-    score) + noise``, one value per business, so analyses of growth can be shown and
-    tested without inventing data that could pass as real.
-
-    Returns
-    -------
-    DataFrame
-        ``business_id``, ``synthetic_turnover_growth_pct`` (write it with
-        ``to_csv`` and read it back with :func:`load_covariates`).
-
-    Examples
-    --------
-    >>> from cma_research import load_returns
-    >>> growth = synthetic_growth(load_returns("data/raw/customer_wise_2007.csv"), seed=1)
-    >>> list(growth.columns)
-    ['business_id', 'synthetic_turnover_growth_pct']
-    """
-    if not isinstance(seed, int | np.integer):
-        raise ParameterError(f"seed={seed!r} must be a whole number")
-    rng = np.random.default_rng(seed)
-    ids = list(dict.fromkeys(cohort.scores.index.get_level_values("business_id")))
-    means = (
-        cohort.scores.astype("Float64").groupby(level="business_id", sort=False).mean().mean(axis=1)
-    )
-    m = means.reindex(ids).to_numpy(dtype=float, na_value=np.nan)
-    z = (m - np.nanmean(m)) / (np.nanstd(m) or 1.0)
-    z = np.nan_to_num(z)
-    growth = 5 + 4 * strength * z + rng.normal(0, 4 * np.sqrt(1 - min(strength, 1) ** 2), len(ids))
-    return pd.DataFrame(
-        {
-            "business_id": pd.array(ids, dtype="string"),
-            "synthetic_turnover_growth_pct": np.round(growth, 1),
-        }
-    )
