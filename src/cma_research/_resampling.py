@@ -50,6 +50,14 @@ class Cells:
     def n(self) -> int:
         return int(self.count.sum())
 
+    def layout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Start of each x group (cells are sorted by x), the cell order sorted by y,
+        and the start of each y group in that order."""
+        starts_x = np.flatnonzero(np.diff(self.gx, prepend=-1))
+        order_y = np.argsort(self.gy, kind="stable")
+        starts_y = np.flatnonzero(np.diff(self.gy[order_y], prepend=-1))
+        return starts_x, order_y, starts_y
+
     @classmethod
     def from_pairs(cls, x: np.ndarray, y: np.ndarray) -> Cells:
         pairs, count = np.unique(np.column_stack([x, y]), axis=0, return_counts=True)
@@ -82,10 +90,23 @@ def _weighted_pearson(w: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray
 
 
 def spearman_w(cells: Cells, w: np.ndarray) -> np.ndarray:
-    """Spearman's rho (average ranks for ties) of each weighted sample."""
-    return _weighted_pearson(
-        w, _avg_ranks(w, cells.gx, cells.kx), _avg_ranks(w, cells.gy, cells.ky)
-    )
+    """Spearman's rho (average ranks for ties) of each weighted sample (rows of w).
+
+    Cells are sorted by x (``Cells.from_pairs``), so x-group totals are contiguous
+    ``reduceat`` sums; ranks are centred on the mean rank (N + 1)/2, the covariance is
+    sum_g rx_g * (sum over the group's cells of w * ry) and the variances come from the
+    group totals alone.
+    """
+    starts_x, order_y, starts_y = cells.layout()
+    n = w.sum(axis=1, keepdims=True)
+    tx = np.add.reduceat(w, starts_x, axis=1)
+    ty = np.add.reduceat(w[:, order_y], starts_y, axis=1)
+    rx = np.cumsum(tx, axis=1) - (tx - 1) / 2 - (n + 1) / 2
+    ry = np.cumsum(ty, axis=1) - (ty - 1) / 2 - (n + 1) / 2
+    cov = (np.add.reduceat(w * ry[:, cells.gy], starts_x, axis=1) * rx).sum(axis=1)
+    var = (tx * rx * rx).sum(axis=1) * (ty * ry * ry).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(var > 1e-12, cov / np.sqrt(np.where(var > 1e-12, var, 1.0)), np.nan)
 
 
 def pearson_w(cells: Cells, w: np.ndarray) -> np.ndarray:
@@ -138,19 +159,82 @@ def bootstrap_distribution(
 
 
 def jackknife(method: str, cells: Cells) -> tuple[np.ndarray, np.ndarray]:
-    """Leave-one-out statistic per cell and how many observations share it."""
-    stat = STATISTICS[method]
+    """Leave-one-out statistic per occupied cell and how many observations share it."""
     occupied = np.flatnonzero(cells.count > 0)
-    done = 0
+    if method == "spearman" and cells.kx * cells.ky <= _CHUNK_CELLS * 4:
+        return _jackknife_spearman(cells)[occupied], cells.count[occupied]
+    if method == "pearson":
+        return _jackknife_pearson(cells)[occupied], cells.count[occupied]
+    stat = STATISTICS[method]
     values = []
     per = max(1, _CHUNK_CELLS // max(len(cells.count), 1))
-    while done < len(occupied):
-        idx = occupied[done : done + per]
+    for start in range(0, len(occupied), per):
+        idx = occupied[start : start + per]
         w = np.tile(cells.count, (len(idx), 1))
         w[np.arange(len(idx)), idx] -= 1
         values.append(stat(cells, w))
-        done += len(idx)
     return np.concatenate(values), cells.count[occupied]
+
+
+def _suffix(v: np.ndarray) -> np.ndarray:
+    """s[i] = sum(v[i:]) with a trailing 0 (length len(v) + 1)."""
+    return np.concatenate([np.cumsum(v[::-1])[::-1], [0.0]])
+
+
+def _jackknife_pearson(cells: Cells) -> np.ndarray:
+    """Pearson's r leaving out one observation of each cell, from running sums."""
+    c, x, y = cells.count, cells.x, cells.y
+    n = c.sum() - 1
+    sx, sy = (c * x).sum() - x, (c * y).sum() - y
+    sxx, syy, sxy = (c * x * x).sum() - x * x, (c * y * y).sum() - y * y, (c * x * y).sum() - x * y
+    cov = sxy - sx * sy / n
+    var = (sxx - sx * sx / n) * (syy - sy * sy / n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(var > 0, cov / np.sqrt(np.where(var > 0, var, 1.0)), np.nan)
+
+
+def _jackknife_spearman(cells: Cells) -> np.ndarray:
+    """Spearman's rho leaving out one observation of each cell, in O(cells + kx * ky).
+
+    Removing one observation with x-group a shifts the average rank of every x value
+    above a by -1 and of the value a itself by -1/2; the mean rank becomes N/2. The
+    leave-one-out covariance and variances therefore follow from suffix sums of the
+    full-sample ranks over the x and y groups and a 2-D suffix sum of the cell counts.
+    """
+    c, gx, gy, kx, ky = cells.count, cells.gx, cells.gy, cells.kx, cells.ky
+    n_total = c.sum()
+    tx = np.bincount(gx, weights=c, minlength=kx)
+    ty = np.bincount(gy, weights=c, minlength=ky)
+    # full-sample average ranks, centred on the leave-one-out mean rank N/2
+    xr = np.cumsum(tx) - (tx - 1) / 2 - n_total / 2
+    yr = np.cumsum(ty) - (ty - 1) / 2 - n_total / 2
+    grid = np.zeros((kx, ky))
+    np.add.at(grid, (gx, gy), c)
+    a, b = gx, gy  # the groups of the removed observation, per cell
+
+    def shifted_ss(t: np.ndarray, r: np.ndarray, g: np.ndarray) -> np.ndarray:
+        # sum over groups of t * (r - d)^2 with d = [group > g] + 1/2 [group = g],
+        # minus the removed observation's own (r[g] - 1/2)^2
+        s_t, s_tr = _suffix(t), _suffix(t * r)
+        total = (t * r * r).sum() - 2 * (s_tr[g + 1] + 0.5 * t[g] * r[g]) + s_t[g + 1]
+        return total + 0.25 * t[g] - (r[g] - 0.5) ** 2
+
+    var_x = shifted_ss(tx, xr, a)
+    var_y = shifted_ss(ty, yr, b)
+    u = xr @ grid  # per y-group: sum over cells of count * x-rank
+    v = grid @ yr  # per x-group: sum over cells of count * y-rank
+    s_u, s_v = _suffix(u), _suffix(v)
+    term_a = xr @ grid @ yr
+    term_b = s_u[b + 1] + 0.5 * u[b]
+    term_c = s_v[a + 1] + 0.5 * v[a]
+    s2 = np.zeros((kx + 1, ky + 1))
+    s2[:kx, :ky] = grid[::-1, ::-1].cumsum(axis=0).cumsum(axis=1)[::-1, ::-1]
+    both = s2[a + 1, b + 1]
+    term_d = both + 0.5 * (s2[a + 1, b] - both) + 0.5 * (s2[a, b + 1] - both) + 0.25 * grid[a, b]
+    cov = term_a - term_b - term_c + term_d - (xr[a] - 0.5) * (yr[b] - 0.5)
+    var = var_x * var_y
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(var > 1e-12, cov / np.sqrt(np.where(var > 1e-12, var, 1.0)), np.nan)
 
 
 def bca_interval(
