@@ -34,6 +34,7 @@ from .instrument import Instrument, Level, Stage, get_instrument, list_instrumen
 from .io import load_returns
 from .models import fit_ordinal_model, fit_size_model
 from .process import ProcessResult, process
+from .profiles import stage_profile
 from .reliability import cronbach_alpha, item_statistics
 from .sensitivity import pool_rubin, sensitivity
 from .synthetic import synthetic_cohort, synthetic_growth
@@ -76,6 +77,7 @@ __all__ = [
     "sensitivity",
     "size_band",
     "stage_correlations",
+    "stage_profile",
     "synthetic_cohort",
     "synthetic_growth",
 ]
