@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import cma_research as cma
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # no display needed, ever
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "data" / "raw" / "customer_wise_2007.csv"
@@ -27,3 +31,12 @@ def cohort() -> cma.Cohort:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20071123)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    """Every test starts and ends with no open matplotlib figure."""
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")

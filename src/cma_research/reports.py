@@ -147,7 +147,13 @@ def _formatter(spec: Formatter | None, series: pd.Series) -> Callable[[Any], str
         fn = spec
         return lambda v: "" if missing(v) else fn(v)
     if spec is not None:
-        return lambda v: "" if missing(v) else spec.format(v)
+        fmt = spec
+
+        def formatted(v: Any) -> str:
+            text = fmt.format(v)
+            return text.replace("-", MINUS) if isinstance(v, int | float | np.number) else text
+
+        return lambda v: "" if missing(v) else formatted(v)
     if pd.api.types.is_integer_dtype(series) or pd.api.types.is_bool_dtype(series):
         return lambda v: "" if missing(v) else str(v)
     if pd.api.types.is_float_dtype(series):
@@ -192,7 +198,8 @@ def _to_latex(
     df: pd.DataFrame, caption: str | None, label: str | None, formats: Mapping[str, Formatter]
 ) -> str:
     text = _rendered(df, formats)
-    escaped = text.map(escape_latex)
+    # escape, then typeset the true minus sign the text renderer uses as math
+    escaped = text.map(lambda v: escape_latex(v).replace(MINUS, "$-$"))
     escaped.columns = [escape_latex(c) for c in text.columns]
     align = "".join("r" if pd.api.types.is_numeric_dtype(df[c]) else "l" for c in df.columns)
     styler = escaped.style.hide(axis="index")
