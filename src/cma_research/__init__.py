@@ -35,6 +35,7 @@ from .io import load_returns
 from .models import fit_ordinal_model, fit_size_model
 from .process import ProcessResult, process
 from .profiles import stage_profile
+from .recruitment import load_recruitment
 from .reliability import cronbach_alpha, item_statistics
 from .sensitivity import pool_rubin, sensitivity
 from .synthetic import synthetic_cohort, synthetic_growth
@@ -70,6 +71,7 @@ __all__ = [
     "level_distribution",
     "list_instruments",
     "load_covariates",
+    "load_recruitment",
     "load_returns",
     "missingness",
     "pool_rubin",

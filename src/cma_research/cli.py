@@ -105,8 +105,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", default="data/processed", help="output folder (default: %(default)s)"
     )
 
+    b = sub.add_parser("build", help="run the notebooks and rebuild every report")
+    b.add_argument("--params", metavar="FILE.yaml", help="parameter values (YAML mapping)")
+    b.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks")
+    b.add_argument("--jobs", type=int, help="notebooks run at once (default: CPU cores)")
+    b.add_argument("--output-dir", help="reports folder (default: reports/)")
+    b.add_argument("--notebooks-dir", default="notebooks", help="default: %(default)s")
+
     sub.add_parser("instruments", help="list the bundled instruments")
     return parser
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .build import build
+
+    result = build(
+        params_file=args.params,
+        only=args.only,
+        jobs=args.jobs,
+        output_dir=args.output_dir,
+        notebooks_dir=args.notebooks_dir,
+    )
+    print(result.summary())
+    return EXIT_OK if result.ok else 1
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -161,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "process":
             return _process(args)
+        if args.command == "build":
+            return _build(args)
         for name in list_instruments():
             inst = get_instrument(name)
             print(

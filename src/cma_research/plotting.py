@@ -37,6 +37,7 @@ __all__ = [
     "cma_style",
     "level_colors",
     "plot_cohort_heatmap",
+    "plot_funnel",
     "plot_level_distribution",
     "plot_missingness",
     "plot_radar",
@@ -658,4 +659,34 @@ def plot_scatter(
         )
     ax.set_xlabel(f"{x} (log scale)" if logx else x)
     ax.set_ylabel(f"{y} level")
+    return ax
+
+
+def plot_funnel(table: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """Recruitment funnel: one horizontal bar per step on a log scale, counts annotated.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`~cma_research.load_recruitment`; approximate counts are
+        marked "about".
+    ax : Axes, optional
+    **kwargs
+        Passed to :meth:`Axes.barh`.
+    """
+    _require(table, ["step", "count", "approximate"], "load_recruitment()")
+    ax = _ax(ax, size=(DOUBLE_COLUMN * 0.8, 0.3 * len(table) + 0.8))
+    y = np.arange(len(table))[::-1]
+    counts = table["count"].to_numpy(dtype=float)
+    ax.barh(y, counts, color=OKABE_ITO[0], height=0.65, gid="steps", **kwargs)
+    ax.set_xscale("log")
+    ax.set_xlim(1, counts.max() * 8)
+    for yi, count, approx in zip(y, counts, table["approximate"], strict=True):
+        label = f"{'about ' if approx else ''}{int(count):,}"
+        ax.text(count * 1.15, float(yi), label, va="center", fontsize=7, gid="count_label")
+    ax.set_yticks(y)
+    ax.set_yticklabels([str(s) for s in table["step"]])
+    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_xlabel("businesses (log scale)")
+    ax.tick_params(axis="y", length=0)
     return ax
