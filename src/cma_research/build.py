@@ -304,9 +304,19 @@ def _discover(notebooks_dir: Path, only: Sequence[str] | None) -> list[Path]:
     return [by_name[n.removesuffix(".ipynb")] for n in only]
 
 
-def _parameter_cell_markdown(params: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -> str:
+def _shown(value: Any, root: Path | None) -> Any:
+    """A path inside the project is shown relative to it (no machine paths in reports)."""
+    if root is not None and isinstance(value, str) and value.startswith(str(root) + os.sep):
+        return Path(value).relative_to(root).as_posix()
+    return value
+
+
+def _parameter_cell_markdown(
+    params: Mapping[str, Any], specs: Mapping[str, ParamSpec], root: Path | None = None
+) -> str:
     rows = "".join(
-        f"<tr><td><code>{escape_html(k)}</code></td><td><code>{escape_html(repr(v))}</code></td>"
+        f"<tr><td><code>{escape_html(k)}</code></td>"
+        f"<td><code>{escape_html(repr(_shown(v, root)))}</code></td>"
         f"<td>{escape_html(specs[k].help) if k in specs else ''}</td></tr>"
         for k, v in params.items()
     )
@@ -324,7 +334,7 @@ _EXTERNAL = re.compile(
 
 
 def _html_variants(
-    nb: Any, params: Mapping[str, Any], specs: Mapping[str, ParamSpec]
+    nb: Any, params: Mapping[str, Any], specs: Mapping[str, ParamSpec], root: Path | None = None
 ) -> dict[str, str]:
     """Two self-contained HTML renderings: with code and code-free."""
     import copy
@@ -333,7 +343,7 @@ def _html_variants(
     from nbconvert import HTMLExporter
 
     nb = copy.deepcopy(nb)
-    table = nbformat.v4.new_markdown_cell(_parameter_cell_markdown(params, specs))
+    table = nbformat.v4.new_markdown_cell(_parameter_cell_markdown(params, specs, root))
     for i, cell in enumerate(nb.cells):
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             nb.cells.insert(i, table)
@@ -396,7 +406,7 @@ def _run_one(
         return NotebookRun(name, False, time.perf_counter() - start, _error_of(exc), [failed])
     executed_path.with_name(f"{name}.FAILED.ipynb").unlink(missing_ok=True)
     nb = nbformat.read(tmp, as_version=4)
-    variants = _html_variants(nb, params, specs)
+    variants = _html_variants(nb, params, specs, nb_path.parent.parent)
     write_all_atomic(
         {html_paths[0]: variants[""].encode(), html_paths[1]: variants[".nocode"].encode()}
     )

@@ -36,10 +36,19 @@ class Outputs:
         self.figures.mkdir(parents=True, exist_ok=True)
         self.tables.mkdir(parents=True, exist_ok=True)
 
-    def figure(self, fig: Figure, name: str) -> Figure:
-        """Save ``fig`` as PDF, SVG and PNG and return it (so the notebook shows it)."""
-        save_figure(fig, self.figures / f"{self.prefix}{name}")
-        return fig
+    def figure(self, fig: Figure, name: str) -> None:
+        """Save ``fig`` as PDF, SVG and 300-dpi PNG, show that PNG, and close the figure.
+
+        The notebook shows exactly the file a paper would use, and the figure is not
+        drawn a fourth time by the inline backend.
+        """
+        import matplotlib.pyplot as plt
+        from IPython.display import Image, display
+
+        paths = save_figure(fig, self.figures / f"{self.prefix}{name}")
+        width = int(fig.get_figwidth() * 100)
+        plt.close(fig)
+        display(Image(filename=str(paths["png"]), width=width))
 
     def table(
         self,
