@@ -240,16 +240,18 @@ CASES = [
     ),
     # Every stage is missing (each with the hint) and columns B-L have no header: no
     # exact count.
+    # One problem, not a wall of "missing column" lines: the title row is named and the
+    # fix is given.
     Case(
         "title_row.xlsx",
         (
             Expect(
-                "missing required column 'stage_1'",
+                "the header row does not name the columns",
                 row=1,
-                column="stage_1",
                 expected=re.escape("the header seems to be on row 3: pass header_row=3"),
             ),
         ),
+        n_problems=1,
     ),
     Case(
         "several_problems.csv",
@@ -701,3 +703,28 @@ def test_good_files_all_load() -> None:
     }
     for path in sorted(GOOD.iterdir()):
         assert len(load_returns(path, **kwargs.get(path.name, {}))) > 0, path.name
+
+
+def test_na_values_may_not_contain_a_level(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(BUNDLED.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(cma.ParameterError, match=r"may not contain a level \(0\)"):
+        load_returns(path, na_values=["-", "0"])
+    with pytest.raises(cma.ParameterError, match=r"must be a list of texts, e\.g\. \['-'\]"):
+        load_returns(path, na_values="-")  # type: ignore[arg-type]
+
+
+def test_unrecognised_score_column_is_kept_not_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    text = BUNDLED.read_text(encoding="utf-8").splitlines()
+    rows = [text[0] + ",Score"] + [line + f",{i}" for i, line in enumerate(text[1:], start=1)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    cohort = load_returns(path)
+    assert cohort.attributes["level"].tolist()[:3] == ["1", "2", "3"]  # kept as an attribute
+
+
+def test_utf8_bom_with_a_wrong_encoding_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + BUNDLED.read_bytes())
+    with pytest.raises(DataValidationError, match="UTF-8 byte-order mark but encoding='cp1252'"):
+        load_returns(path, encoding="cp1252")

@@ -114,6 +114,16 @@ def _decode(name: str, data: bytes, encoding: str | None) -> str:
             "the file is UTF-16 encoded (it starts with a UTF-16 byte-order mark)",
             expected="UTF-8 text: in Excel use Save As > 'CSV UTF-8 (Comma delimited)'",
         )
+    if (
+        encoding is not None
+        and data.startswith(b"\xef\xbb\xbf")
+        and encoding.lower().replace("-", "").replace("_", "") not in ("utf8", "utf8sig")
+    ):
+        raise _fail(
+            name,
+            f"the file starts with a UTF-8 byte-order mark but encoding={encoding!r} was given",
+            expected="no encoding argument (UTF-8 is the default)",
+        )
     if encoding is not None:
         try:
             return data.decode(encoding)

@@ -175,9 +175,28 @@ def load_returns(
         raise ParameterError(f"max_problems={max_problems!r} must be at least 1")
     inst = get_instrument(instrument)
     raw = read_raw_table(path, encoding=encoding, sep=sep, sheet=sheet, header_row=header_row)
+    if isinstance(na_values, str):
+        raise ParameterError(
+            f"na_values={na_values!r} must be a list of texts, e.g. [{na_values!r}]"
+        )
     na = {normalise_na(v) for v in (DEFAULT_NA_VALUES if na_values is None else na_values)}
+    levels_as_na = sorted(v for v in na if v in {str(lv) for lv in inst.level_values})
+    if levels_as_na:
+        raise ParameterError(
+            f"na_values may not contain a level ({', '.join(levels_as_na)}): a level is an "
+            "assessment, never 'not assessed'"
+        )
     na.add("")  # a blank cell is never a level, whatever na_values says
     col = _Collector(raw.path, max_problems)
+    hint = _title_row_hint(raw, inst)
+    if hint:
+        # one clear problem instead of a wall of "missing column" and "no header" lines
+        col.add(
+            "the header row does not name the columns",
+            row=raw.header_row,
+            expected="column names on the header row" + hint,
+        )
+        col.raise_if_any()
     columns = _map_columns(raw, inst, aliases or {}, col)
     is_long = "stage" in columns.values() and "level" in columns.values()
     if form == "long" or (form == "auto" and is_long):
@@ -544,7 +563,7 @@ def _parse_wide(
     extras = {
         name: [_cell(c, i) or None for _, c in raw.rows]
         for i, name in sorted(columns.items())
-        if name not in known and name not in ("stage", "level")
+        if name not in known
     }
     if col.problems:
         return None
