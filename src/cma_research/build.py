@@ -414,56 +414,67 @@ def _run_one(
     return NotebookRun(name, True, time.perf_counter() - start, "", [executed_path, *html_paths])
 
 
-def _index_html(
-    runs: Sequence[NotebookRun], out_dir: Path, params: Mapping[str, Any], facts: Mapping[str, str]
-) -> str:
-    def rel(p: Path) -> str:
-        return escape_html(p.relative_to(out_dir).as_posix())
+def _link(out_dir: Path, path: Path, text: str) -> str:
+    href = escape_html(path.relative_to(out_dir).as_posix())
+    return f'<a href="{href}">{escape_html(text)}</a>'
 
+
+def _index_html(
+    runs: Sequence[NotebookRun],
+    out_dir: Path,
+    params: Mapping[str, Any],
+    facts: Mapping[str, str],
+) -> str:
+    html_dir, nb_dir = out_dir / "html", out_dir / "notebooks"
     items = []
     for r in runs:
+        name = escape_html(r.name)
         if r.ok:
-            items.append(
-                f'<li><b>{escape_html(r.name)}</b>: <a href="{rel(out_dir / "html" / (r.name + ".nocode.html"))}">'
-                f'report</a> · <a href="{rel(out_dir / "html" / (r.name + ".html"))}">with code</a> · '
-                f'<a href="{rel(out_dir / "notebooks" / (r.name + ".ipynb"))}">notebook</a></li>'
+            links = " · ".join(
+                [
+                    _link(out_dir, html_dir / f"{r.name}.nocode.html", "report"),
+                    _link(out_dir, html_dir / f"{r.name}.html", "with code"),
+                    _link(out_dir, nb_dir / f"{r.name}.ipynb", "notebook"),
+                ]
             )
+            items.append(f"<li><b>{name}</b>: {links}</li>")
         else:
-            items.append(
-                f'<li><b>{escape_html(r.name)}</b>: <span class="failed">FAILED</span> — '
-                f"{escape_html(r.error)}</li>"
-            )
-    figures = sorted((out_dir / "figures").glob("*.png"))
-    tables = sorted((out_dir / "tables").glob("*.csv"))
+            error = escape_html(r.error)
+            items.append(f'<li><b>{name}</b>: <span class="failed">FAILED</span> — {error}</li>')
     fig_items = "".join(
-        f'<li><a href="{rel(f)}">{escape_html(f.stem)}</a> '
-        f'(<a href="{rel(f.with_suffix(".pdf"))}">pdf</a>, <a href="{rel(f.with_suffix(".svg"))}">svg</a>)</li>'
-        for f in figures
+        f"<li>{_link(out_dir, f, f.stem)} ({_link(out_dir, f.with_suffix('.pdf'), 'pdf')}, "
+        f"{_link(out_dir, f.with_suffix('.svg'), 'svg')})</li>"
+        for f in sorted((out_dir / "figures").glob("*.png"))
     )
     tab_items = "".join(
-        f'<li><a href="{rel(t)}">{escape_html(t.stem)}</a> '
-        f'(<a href="{rel(t.with_suffix(".tex"))}">tex</a>, <a href="{rel(t.with_suffix(".md"))}">md</a>)</li>'
-        for t in tables
+        f"<li>{_link(out_dir, t, t.stem)} ({_link(out_dir, t.with_suffix('.tex'), 'tex')}, "
+        f"{_link(out_dir, t.with_suffix('.md'), 'md')})</li>"
+        for t in sorted((out_dir / "tables").glob("*.csv"))
     )
     fact_rows = "".join(
         f"<tr><th>{escape_html(k)}</th><td>{escape_html(v)}</td></tr>" for k, v in facts.items()
     )
     param_rows = "".join(
-        f"<tr><td><code>{escape_html(k)}</code></td><td><code>{escape_html(repr(v))}</code></td></tr>"
+        f"<tr><td><code>{escape_html(k)}</code></td>"
+        f"<td><code>{escape_html(repr(v))}</code></td></tr>"
         for k, v in params.items()
+    )
+    style = (
+        "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
+        "table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.2em .6em;"
+        "text-align:left}.failed{color:#b00;font-weight:bold}"
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>cma_research reports</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}}
-table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:.2em .6em;text-align:left}}
-.failed{{color:#b00;font-weight:bold}}</style></head>
+<style>{style}</style></head>
 <body><h1>Customer Management Audit: reports</h1>
 <h2>This run</h2><table>{fact_rows}</table>
 <h2>Reports</h2><ul>{"".join(items)}</ul>
 <h2>Figures</h2><ul>{fig_items}</ul>
 <h2>Tables</h2><ul>{tab_items}</ul>
 <h2>Parameters</h2><table>{param_rows}</table>
-<p>Provenance (input and output SHA-256, versions, git commit): <a href="manifest.json">manifest.json</a></p>
+<p>Provenance (input and output SHA-256, versions, git commit):
+<a href="manifest.json">manifest.json</a></p>
 </body></html>
 """
 
@@ -559,13 +570,14 @@ def build(
     manifest = _manifest(ordered, out, resolved, paths, nb_dir, total, params_for)
     facts = {
         "notebooks": f"{sum(r.ok for r in ordered)} of {len(ordered)} succeeded",
-        "returns": str(resolved.get("returns_path", params_for(paths[0].stem).get("returns_path"))),
+        "returns": str(_shown(params_for(paths[0].stem).get("returns_path"), nb_dir.parent)),
         "git commit": str(manifest["git_commit"]),
         "cma_research": manifest["versions"]["cma_research"],
     }
     facts.update(_key_facts(out))
-    write_atomic(
-        out / "index.html", _index_html(ordered, out, params_for(paths[0].stem), facts).encode()
+    root = nb_dir.parent
+    shown = {k: _shown(v, root) for k, v in params_for(paths[0].stem).items()}
+    write_atomic(out / "index.html", _index_html(ordered, out, shown, facts).encode())
     )
     manifest["outputs"] = _hash_outputs(out)
     write_atomic(
