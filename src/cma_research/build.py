@@ -578,7 +578,6 @@ def build(
     root = nb_dir.parent
     shown = {k: _shown(v, root) for k, v in params_for(paths[0].stem).items()}
     write_atomic(out / "index.html", _index_html(ordered, out, shown, facts).encode())
-    )
     manifest["outputs"] = _hash_outputs(out)
     write_atomic(
         out / "manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
