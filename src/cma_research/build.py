@@ -361,12 +361,27 @@ def _html_variants(
     return out
 
 
-def _error_of(exc: BaseException) -> str:
+def _error_of(exc: BaseException, executed: Path) -> str:
+    """Name the failing cell as the user sees it in the original notebook."""
     from papermill.exceptions import PapermillExecutionError
 
-    if isinstance(exc, PapermillExecutionError):
-        return f"cell {exc.exec_count} raised {exc.ename}: {exc.evalue}"
-    return f"{type(exc).__name__}: {exc}"
+    if not isinstance(exc, PapermillExecutionError):
+        return f"{type(exc).__name__}: {exc}"
+    where = f"execution {exc.exec_count}"
+    try:
+        import nbformat
+
+        nb = nbformat.read(executed, as_version=4)
+        added = {"injected-parameters", "papermill-error-cell-tag"}  # cells papermill adds
+        original = [c for c in nb.cells if not added & set(c.get("metadata", {}).get("tags", []))]
+        for number, cell in enumerate(original, start=1):
+            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+                where = f"cell {number} ({first[:60]!r})"
+                break
+    except (OSError, ValueError):
+        pass
+    return f"{where} raised {exc.ename}: {exc.evalue}"
 
 
 def _run_one(
@@ -403,7 +418,8 @@ def _run_one(
         if tmp.exists():
             os.replace(tmp, failed)
         executed_path.unlink(missing_ok=True)
-        return NotebookRun(name, False, time.perf_counter() - start, _error_of(exc), [failed])
+        error = _error_of(exc, failed)
+        return NotebookRun(name, False, time.perf_counter() - start, error, [failed])
     executed_path.with_name(f"{name}.FAILED.ipynb").unlink(missing_ok=True)
     nb = nbformat.read(tmp, as_version=4)
     variants = _html_variants(nb, params, specs, nb_path.parent.parent)
