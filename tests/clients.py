@@ -190,7 +190,8 @@ class Chromium:
             js = (
                 "JSON.stringify({title: document.title, text: document.body.innerText.length,"
                 " images: document.images.length,"
-                " rendered: Array.from(document.images).filter(i => i.complete && i.naturalWidth > 0).length})"
+                " rendered: Array.from(document.images)"
+                ".filter(i => i.complete && i.naturalWidth > 0).length})"
             )
             result = await call("Runtime.evaluate", expression=js, returnByValue=True)
             info = json.loads(result["result"]["result"]["value"])
@@ -219,7 +220,7 @@ class JupyterServer:
         self.port = free_port()
         self.token = uuid.uuid4().hex
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
 
     @property
     def base(self) -> str:
@@ -252,9 +253,10 @@ class JupyterServer:
                 if self.proc.poll() is not None:
                     break
                 time.sleep(0.3)
-        self.__exit__(None, None, None)
         self.log.seek(0)
-        raise RuntimeError(f"jupyter server did not start: {self.log.read()[-2000:]!r}")
+        tail = self.log.read()[-2000:]
+        self.__exit__(None, None, None)
+        raise RuntimeError(f"jupyter server did not start: {tail!r}")
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None:
@@ -263,6 +265,7 @@ class JupyterServer:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        self.log.close()
 
     def _request(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
