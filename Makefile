@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test setup lint clean-generated
+.PHONY: report test setup lint bench clean-generated
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cma_research needs Python >= 3.11; run: make PYTHON=python3.11 ...")'
@@ -16,12 +16,15 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Main job: validate the bundled returns, then clean them with every strategy and write
-# data/processed/ (parquet + manifest).
+# Main job: validate the bundled returns, write the cleaned cohorts to data/processed/,
+# then run every notebook with papermill and rebuild reports/ (HTML, figures, tables,
+# index.html, manifest.json). Extra build options: make report BUILD_ARGS="--jobs 1".
+BUILD_ARGS ?=
 report: $(STAMP)
 	$(BIN)/cma-research validate data/raw/customer_wise_2007.csv
 	$(BIN)/cma-research process data/raw/customer_wise_2007.csv --strategy all \
 		--min-stages 6 --seed 2007 --output-dir data/processed
+	$(BIN)/cma-research build $(BUILD_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks conftest.py
@@ -32,5 +35,10 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest || { s=$$?; [ $$s -ne 5 ] || echo 'pytest collected no tests' >&2; exit $$s; }
 
+# Benchmarks (on demand; they print figures, they do not pass or fail).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_stats.py
+	$(BIN)/python benchmarks/bench_build.py
+
 clean-generated:
-	rm -rf data/processed/*.parquet data/processed/*.json reports/*
+	find data/processed reports -mindepth 1 ! -name README.md -delete
