@@ -384,6 +384,15 @@ def _error_of(exc: BaseException, executed: Path) -> str:
     return f"{where} raised {exc.ename}: {exc.evalue}"
 
 
+def _close_thread_loop() -> None:
+    """Close the asyncio loop nbclient left for this worker thread (else it leaks)."""
+    from jupyter_core.utils import ensure_event_loop
+
+    loop = ensure_event_loop()
+    if not loop.is_running():
+        loop.close()
+
+
 def _run_one(
     nb_path: Path,
     params: dict[str, Any],
@@ -411,7 +420,7 @@ def _run_one(
             log_output=False,
             request_save_on_cell_execute=False,
         )
-    except Exception as exc:
+    except Exception as exc:  # any failure of one notebook is reported, not raised
         for stale in html_paths:
             stale.unlink(missing_ok=True)
         failed = executed_path.with_name(f"{name}.FAILED.ipynb")
@@ -420,6 +429,8 @@ def _run_one(
         executed_path.unlink(missing_ok=True)
         error = _error_of(exc, failed)
         return NotebookRun(name, False, time.perf_counter() - start, error, [failed])
+    finally:
+        _close_thread_loop()
     executed_path.with_name(f"{name}.FAILED.ipynb").unlink(missing_ok=True)
     nb = nbformat.read(tmp, as_version=4)
     variants = _html_variants(nb, params, specs, nb_path.parent.parent)

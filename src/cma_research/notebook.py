@@ -1,7 +1,10 @@
 """Small helpers that keep the notebooks thin: save-and-show figures and tables.
 
->>> out = Outputs("reports-example")  # doctest: +SKIP
->>> out.table(df, "size_correlations", caption="...")  # doctest: +SKIP
+In a notebook::
+
+    out = Outputs(output_dir, prefix="03_")
+    out.figure(ax.figure, "scatter_size")        # PDF, SVG, PNG; shows the PNG
+    display(out.table(result, "correlations"))   # CSV, LaTeX, Markdown; shows escaped HTML
 """
 
 from __future__ import annotations

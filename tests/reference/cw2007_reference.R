@@ -12,8 +12,9 @@
 #     cd /work/main && Rscript tests/reference/cw2007_reference.R
 #   Needs R >= 4 and the packages psych, MASS, sandwich, lmtest, jsonlite
 #   (Debian: apt-get install r-cran-psych r-cran-mass r-cran-sandwich
-#    r-cran-lmtest r-cran-jsonlite). The script is deterministic: the only
-#   nominally random step is none (everything is exact or closed-form), but
+#    r-cran-lmtest r-cran-jsonlite; psych::omega also loads GPArotation).
+#   The script is deterministic: nothing in it is random (everything is exact
+#   enumeration, closed-form or a deterministic optimiser), but
 #   set.seed(20070101) is set anyway. Every double is written with 17
 #   significant digits (sprintf "%.17g"), which round-trips IEEE doubles
 #   exactly (e.g. 1.6 appears as 1.6000000000000001 -- that is the same
@@ -58,7 +59,8 @@
 #   b9_polr              proportional-odds model on the 137 assessed cells:
 #                        MASS::polr(level ~ log_staff), naive and
 #                        cluster-robust (by business) SEs; also a refit with
-#                        a tight optimiser tolerance (tight_convergence)
+#                        a tight optimiser tolerance (tight_convergence) and a
+#                        hand-coded Newton-polished optimum (newton_polished)
 # =============================================================================
 
 suppressPackageStartupMessages({
@@ -121,7 +123,9 @@ res$meta <- list(
     MASS = as.character(packageVersion("MASS")),
     sandwich = as.character(packageVersion("sandwich")),
     lmtest = as.character(packageVersion("lmtest")),
-    jsonlite = as.character(packageVersion("jsonlite"))),
+    jsonlite = as.character(packageVersion("jsonlite")),
+    GPArotation = if (requireNamespace("GPArotation", quietly = TRUE))
+      as.character(packageVersion("GPArotation")) else NULL),
   source_file = "data/raw/customer_wise_2007.csv",
   conventions = paste(
     "empty cell = NA (not assessed); columns 1..10 = stage_1..stage_10;",
@@ -299,6 +303,11 @@ if (is.null(fa1$error)) {
   b5$omega_fa_ml <- list(
     call = "psych::fa(m, nfactors=1, fm='ml'); omega_total = sum(L)^2/(sum(L)^2+sum(u2))",
     omega_total = sum(L)^2 / (sum(L)^2 + sum(u2)),
+    omega_total_observed_variance = 1 - sum(u2) / sum(cor(m_cc)),
+    note = paste("omega_total uses the MODEL-implied total variance",
+                 "sum(L)^2 + sum(u2); psych::omega's omega.tot instead uses the",
+                 "OBSERVED total variance: 1 - sum(u2)/sum(cor(m)) (recorded as",
+                 "omega_total_observed_variance, equals omega_psych$omega_tot)."),
     loadings = L, uniquenesses = u2,
     warnings = fa1$warnings, messages = fa1$messages, error = NULL)
 } else {
@@ -450,6 +459,80 @@ if (is.null(pf$error)) {
       cluster_HC0_no_cadjust_se = unname(sqrt(diag(vcovCL(ft, cluster = ~business, type = "HC0", cadjust = FALSE)))),
       warnings = pt$warnings)
   } else b9$tight_convergence <- list(error = pt$error, warnings = pt$warnings)
+
+  # Newton-polished optimum, computed by hand (no polr internals):
+  # optim/BFGS (even with reltol=1e-15) stops with |gradient| ~ 1e-6, so the
+  # parameters are only good to ~1e-7. Here: analytic per-observation scores
+  # of the cumulative-logit log-likelihood,
+  #   p_i = F(zeta_{y_i+1} - eta_i) - F(zeta_{y_i} - eta_i), F = plogis,
+  #   (zeta_0 = -Inf, zeta_6 = +Inf in 1-based level+1 indexing),
+  #   d log p_i / d zeta_j = [f(u) 1{j = upper} - f(l) 1{j = lower}] / p_i,
+  #   d log p_i / d beta   = -x_i [f(u) - f(l)] / p_i,   f = dlogis,
+  # Newton steps with a Hessian from central differences (h = 1e-5) of the
+  # analytic total score, naive vcov = solve(-H), and cluster-robust
+  #   V = vcov %*% (sum_g s_g s_g') %*% vcov  (* G/(G-1) if cadjust,
+  #                                            * (n-1)/(n-p) for HC1),
+  # which is what sandwich::vcovCL computes for polr (bread = n*vcov,
+  # meat = crossprod(cluster score sums)/n). The same hand formulas evaluated
+  # at the default polr fit are recorded in hand_check_at_default_fit.
+  yy <- long$level; xx <- long$log_staff; nn <- length(yy); G <- length(unique(long$business))
+  obs_scores <- function(th) {
+    beta <- th[1]; z <- c(-Inf, th[-1], Inf); eta <- beta * xx
+    up <- z[yy + 2] - eta; lo <- z[yy + 1] - eta
+    p <- plogis(up) - plogis(lo)
+    fu <- ifelse(is.finite(up), dlogis(up), 0); fl <- ifelse(is.finite(lo), dlogis(lo), 0)
+    S <- matrix(0, nn, length(th))
+    S[, 1] <- -xx * (fu - fl) / p
+    for (j in 1:5) {
+      S[, j + 1] <- (fu * (yy + 2 == j + 1) - fl * (yy + 1 == j + 1)) / p
+    }
+    list(S = S, loglik = sum(log(p)))
+  }
+  hess_num <- function(th, h = 1e-5) {
+    H <- matrix(0, length(th), length(th))
+    for (i in seq_along(th)) {
+      e <- replace(numeric(length(th)), i, h)
+      H[, i] <- (colSums(obs_scores(th + e)$S) - colSums(obs_scores(th - e)$S)) / (2 * h)
+    }
+    (H + t(H)) / 2
+  }
+  sandwich_cl <- function(th) {
+    S <- obs_scores(th)$S; V <- solve(-hess_num(th))
+    Sg <- rowsum(S, long$business)
+    core <- V %*% crossprod(Sg) %*% V
+    list(se_naive = sqrt(diag(V)),
+         cluster_HC0_no_cadjust_se = sqrt(diag(core)),
+         cluster_HC0_se = sqrt(diag(core * G / (G - 1))),
+         cluster_HC1_se = sqrt(diag(core * G / (G - 1) * (nn - 1) / (nn - length(th)))))
+  }
+  th <- c(coef(fit), fit$zeta)
+  hand_default <- sandwich_cl(th)
+  for (it in 1:20) {
+    g <- colSums(obs_scores(th)$S)
+    th <- th - solve(hess_num(th), g)
+    if (max(abs(g)) < 1e-12) break
+  }
+  g <- colSums(obs_scores(th)$S)
+  pol <- sandwich_cl(th)
+  b9$newton_polished <- list(
+    note = "hand-coded analytic score + Newton; gradient at optimum recorded",
+    beta_log_staff = unname(th[1]), zeta = unname(th[-1]),
+    loglik = obs_scores(th)$loglik, max_abs_gradient = max(abs(g)),
+    newton_iterations = it,
+    se_naive = unname(pol$se_naive),
+    cluster_HC0_se = unname(pol$cluster_HC0_se),
+    cluster_HC1_se = unname(pol$cluster_HC1_se),
+    cluster_HC0_no_cadjust_se = unname(pol$cluster_HC0_no_cadjust_se))
+  b9$hand_check_at_default_fit <- list(
+    note = paste("hand formulas at the default polr estimates; the cluster SEs",
+                 "should match cluster_HC0/HC1 above up to polr's own Hessian",
+                 "(polr uses optimHess, ndeps = 1e-3)"),
+    loglik = obs_scores(c(coef(fit), fit$zeta))$loglik,
+    max_abs_gradient = max(abs(colSums(obs_scores(c(coef(fit), fit$zeta))$S))),
+    se_naive = unname(hand_default$se_naive),
+    cluster_HC0_se = unname(hand_default$cluster_HC0_se),
+    cluster_HC1_se = unname(hand_default$cluster_HC1_se),
+    cluster_HC0_no_cadjust_se = unname(hand_default$cluster_HC0_no_cadjust_se))
 }
 res$b9_polr <- b9
 res$b9_polr$long_table <- list(business = long$business, stage = long$stage,
