@@ -25,15 +25,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def floor(tmp: Path) -> float:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells.append(
         nbformat.v4.new_code_cell("import pandas, scipy.stats, statsmodels.api, seaborn")
     )
     src = tmp / "floor.ipynb"
     nbformat.write(nb, src)
     start = time.perf_counter()
-    pm.execute_notebook(str(src), str(tmp / "floor.out.ipynb"), progress_bar=False,
-                        kernel_name="python3")
+    pm.execute_notebook(
+        str(src), str(tmp / "floor.out.ipynb"), progress_bar=False, kernel_name="python3"
+    )
     HTMLExporter(template_name="lab").from_filename(str(tmp / "floor.out.ipynb"))
     return time.perf_counter() - start
 
@@ -42,8 +47,12 @@ def full(tmp: Path, jobs: int | None) -> float:
     from cma_research.build import build
 
     start = time.perf_counter()
-    result = build(output_dir=tmp / "reports", notebooks_dir=ROOT / "notebooks", jobs=jobs,
-                   progress=lambda line: None)
+    result = build(
+        output_dir=tmp / "reports",
+        notebooks_dir=ROOT / "notebooks",
+        jobs=jobs,
+        progress=lambda line: None,
+    )
     elapsed = time.perf_counter() - start
     if not result.ok:
         print(result.summary())
