@@ -86,8 +86,9 @@ def compare_groups(
           tie-corrected), ``df``, ``p_val`` (chi-squared), ``effect_size`` (epsilon
           squared, H (n + 1) / (n^2 - 1));
         * ``"mann_whitney"``: each pair: ``group_a``, ``group_b``, ``n_a``, ``n_b``,
-          ``statistic`` (U of group a), ``p_val`` (two-sided; exact when scipy can
-          give it: no ties and small groups), ``p_method``, ``effect_size``
+          ``statistic`` (U of group a), ``p_val`` (two-sided; exact when the two
+          groups share no tied value, otherwise the normal approximation without
+          continuity correction), ``p_method``, ``effect_size``
           (rank-biserial, 2U/(n_a n_b) - 1: positive when group a ranks higher),
           ``p_adj`` (Holm over the pairs).
 
@@ -150,7 +151,9 @@ def compare_groups(
     for a, b in combinations(groups, 2):
         va, vb = groups[a], groups[b]
         ties = len(np.unique(np.concatenate([va, vb]))) < len(va) + len(vb)
-        method = "asymptotic" if ties or max(len(va), len(vb)) > 8 else "exact"
+        # exact null distribution whenever there are no ties (R's exact = TRUE), at any
+        # size a cohort study has; with ties the normal approximation, said so
+        method = "asymptotic" if ties or len(va) + len(vb) > 200 else "exact"
         if np.ptp(np.concatenate([va, vb])) == 0:
             u, pu = np.nan, np.nan
         else:
@@ -169,7 +172,7 @@ def compare_groups(
                 "p_val": pu,
                 "p_method": "exact"
                 if method == "exact"
-                else "normal approximation (ties or n > 8)",
+                else "normal approximation (ties or n > 200)",
                 "effect_size": 2 * u / (len(va) * len(vb)) - 1,
                 "effect_size_name": "rank_biserial",
             }
