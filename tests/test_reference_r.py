@@ -153,7 +153,7 @@ def test_group_comparisons_match_kruskal_and_wilcox(cohort: Cohort) -> None:
     np.testing.assert_allclose(kw["p_val"], ref["kruskal"]["p_value"], **CLOSED_FORM)
     np.testing.assert_allclose(kw["effect_size"], ref["kruskal"]["epsilon_squared"], **CLOSED_FORM)
     pairs = res[res["test"] == "mann_whitney"].set_index(["group_a", "group_b"])
-    for key, r in ref["pairwise"].items():
+    for r in ref["pairwise"].values():
         row = pairs.loc[(r["group_1"], r["group_2"])]
         assert row["statistic"] == r["exact_true"]["W"]  # R's W is the U of the first group
         # R's rank-biserial 1 - 2W/(n1 n2) is positive when group 2 ranks higher; ours,
