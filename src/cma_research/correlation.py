@@ -9,8 +9,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
+from ._multitest import adjust_p
 from ._prepare import check_choice, covariate_values, prepared
 from ._resampling import Cells, bca_interval, permutation_p
 from .cleaning import Strategy
@@ -92,12 +92,7 @@ def _one(
 
 def _adjust(out: pd.DataFrame, p_adjust: str) -> pd.DataFrame:
     source = "p_perm" if out["p_perm"].notna().all() else "p_val"
-    p = out[source].to_numpy(dtype=float)
-    adj = np.full(len(p), np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        adj[ok] = multipletests(p[ok], method=p_adjust)[1]
-    out["p_adj"] = adj
+    out["p_adj"] = adjust_p(out[source].to_numpy(dtype=float), p_adjust)
     out["p_adj_method"] = pd.array([f"{p_adjust} on {source}"] * len(out), dtype="string")
     return out
 

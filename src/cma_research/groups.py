@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._multitest import adjust_p
 from ._prepare import check_choice, prepared
 from .cleaning import Strategy
 from .cohort import Cohort
@@ -178,14 +179,8 @@ def compare_groups(
             }
         )
     if pair_rows:
-        from statsmodels.stats.multitest import multipletests
-
-        pvals = np.array([r["p_val"] for r in pair_rows], dtype=float)
-        adj = np.full(len(pvals), np.nan)
-        good = ~np.isnan(pvals)
-        if good.any():
-            adj[good] = multipletests(pvals[good], method="holm")[1]
-        for r, pa in zip(pair_rows, adj, strict=True):
+        adjusted = adjust_p(np.array([r["p_val"] for r in pair_rows], dtype=float), "holm")
+        for r, pa in zip(pair_rows, adjusted, strict=True):
             r["p_adj"] = float(pa)
     rows.extend(pair_rows)
     out = pd.DataFrame(rows)

@@ -1,0 +1,27 @@
+"""Holm and Benjamini-Hochberg adjustments against statsmodels' multipletests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from statsmodels.stats.multitest import multipletests
+
+from cma_research._multitest import adjust_p
+
+
+@pytest.mark.parametrize("method", ["holm", "fdr_bh"])
+def test_adjust_p_equals_statsmodels(method: str, rng: np.random.Generator) -> None:
+    for _ in range(100):
+        p = rng.random(int(rng.integers(1, 40))) ** 3
+        np.testing.assert_allclose(
+            adjust_p(p, method), multipletests(p, method=method)[1], rtol=1e-12, atol=0
+        )
+
+
+def test_nan_is_kept_and_not_counted() -> None:
+    # Holm by hand for (.01, .04, .03) with m = 3: sorted .01*3 = .03, .03*2 = .06,
+    # max(.06, .04*1) = .06 -> (.03, .06, .06)
+    out = adjust_p(np.array([0.01, np.nan, 0.04, 0.03]), "holm")
+    np.testing.assert_allclose(out, [0.03, np.nan, 0.06, 0.06], rtol=1e-12)
+    with pytest.raises(ValueError, match="unknown adjustment"):
+        adjust_p(np.array([0.1]), "bonferroni")
