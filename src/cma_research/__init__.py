@@ -16,6 +16,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
+from .business import road_map, write_business_report
 from .cleaning import STRATEGIES, Cleaned, CleaningReport, Missingness, clean, missingness
 from .cohort import Cohort, Source
 from .correlation import correlate, stage_correlations
@@ -76,10 +77,12 @@ __all__ = [
     "missingness",
     "pool_rubin",
     "process",
+    "road_map",
     "sensitivity",
     "size_band",
     "stage_correlations",
     "stage_profile",
     "synthetic_cohort",
     "synthetic_growth",
+    "write_business_report",
 ]

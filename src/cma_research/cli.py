@@ -112,8 +112,43 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--output-dir", help="reports folder (default: reports/)")
     b.add_argument("--notebooks-dir", default="notebooks", help="default: %(default)s")
 
+    br = sub.add_parser("business-report", help="one HTML report per business: radar + road map")
+    _add_load_options(br)
+    group = br.add_mutually_exclusive_group(required=True)
+    group.add_argument("--business", nargs="+", metavar="ID", help="business id(s), e.g. B04")
+    group.add_argument("--all", action="store_true", help="every business of the file")
+    br.add_argument("--target-level", type=int, help="default: the instrument's target (4)")
+    br.add_argument("--output-dir", default="reports/businesses", help="default: %(default)s")
+
     sub.add_parser("instruments", help="list the bundled instruments")
     return parser
+
+
+def _business_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ._atomic import guard_not_raw
+    from .business import write_business_report
+
+    out = guard_not_raw(args.output_dir)
+    cohort = load_returns(args.file, args.instrument, **_load_options(args))
+    if len(cohort.waves) > 1:
+        raise ParameterError(
+            f"{args.file} has waves {cohort.waves}; business reports need one wave per file"
+        )
+    ids = list(dict.fromkeys(cohort.scores.index.get_level_values("business_id")))
+    chosen = ids if args.all else args.business
+    unknown = [b for b in chosen if b not in ids]
+    if unknown:
+        raise ParameterError(
+            f"--business {', '.join(unknown)}: not in {args.file} (ids: {', '.join(ids[:8])}, ...)"
+        )
+    for bid in chosen:
+        path = write_business_report(
+            cohort, bid, Path(out) / f"{bid}.html", target_level=args.target_level
+        )
+        print(path)
+    return EXIT_OK
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -184,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _process(args)
         if args.command == "build":
             return _build(args)
+        if args.command == "business-report":
+            return _business_report(args)
         for name in list_instruments():
             inst = get_instrument(name)
             print(

@@ -215,7 +215,9 @@ def plot_radar(
     ax.set_xticklabels(
         [
             f"{v}\n(not assessed)" if has_business and np.isnan(lv) else str(v)
-            for v, lv in zip(profile[labels], levels, strict=True)
+            for v, lv in zip(
+                (str(x).replace("_", " ") for x in profile[labels]), levels, strict=True
+            )
         ]
     )
     ax.grid(True, lw=0.4, color="#bdbdbd")
