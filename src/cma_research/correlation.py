@@ -184,7 +184,7 @@ def correlate(
     scores_wanted = _scores_for(score, c)
     covariates = [covariate] if isinstance(covariate, str) else list(covariate)
     cov_values = {name: covariate_values(c, name) for name in covariates}
-    table = business_scores(c, strategy=strategy, min_stages=min_stages)
+    table = business_scores(c)  # c is already cleaned: score over what it holds
     table.index = c.scores.index
     rng = np.random.default_rng(seed)
     rows = []

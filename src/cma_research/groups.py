@@ -107,7 +107,7 @@ def compare_groups(
     """
     check_choice("score", score, [*SCORES, *cohort.stage_ids])
     c = prepared(cohort, strategy, min_stages=min_stages, what="compare_groups")
-    table = business_scores(c, strategy=strategy, min_stages=min_stages)
+    table = business_scores(c)  # c is already cleaned: score over what it holds
     values = (table[score] if score in SCORES else c.scores[score].reset_index(drop=True)).to_numpy(
         dtype=float, na_value=np.nan
     )

@@ -77,7 +77,7 @@ def fit_size_model(
 
     check_choice("score", score, [*SCORES, *cohort.stage_ids])
     c = prepared(cohort, strategy, min_stages=min_stages, what="fit_size_model")
-    table = business_scores(c, strategy=strategy, min_stages=min_stages)
+    table = business_scores(c)  # c is already cleaned: score over what it holds
     y = (table[score] if score in SCORES else c.scores[score].reset_index(drop=True)).to_numpy(
         dtype=float, na_value=np.nan
     )
