@@ -204,7 +204,14 @@ def plot_radar(
     levels = profile["level"].to_numpy(dtype=float)
     if not np.isnan(levels).all():
         bid = profile["business_id"].iloc[0] if "business_id" in profile else None
-        style = {"color": OKABE_ITO[0], "lw": 1.6, "marker": "o", "ms": 3.5, **kwargs}
+        style = {
+            "color": OKABE_ITO[0],
+            "lw": 1.6,
+            "marker": "o",
+            "ms": 3.5,
+            "clip_on": False,
+            **kwargs,
+        }
         # NaN (not assessed) breaks the line: a gap, never a drop to 0
         ax.plot(closed, close(levels), label=business_label or str(bid), gid="business", **style)
     ax.set_ylim(0, max_level)
