@@ -408,3 +408,21 @@ def test_jupyter_server_lists_and_runs_a_notebook(tmp_path: Path) -> None:
 def test_build_module_has_no_side_effects_at_import() -> None:
     # importing the build module starts nothing and writes nothing
     assert callable(build_mod.build)
+
+
+def test_html_conversion_failure_fails_only_that_notebook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _tiny_notebook(nbs / "01_ok.ipynb", "print(value)")
+
+    def broken(*args: Any, **kwargs: Any) -> dict[str, str]:
+        raise RuntimeError("template missing")
+
+    monkeypatch.setattr(build_mod, "_html_variants", broken)
+    result = build(notebooks_dir=nbs, output_dir=tmp_path / "r", progress=lambda line: None)
+    assert not result.ok
+    assert result.runs[0].error == "HTML conversion failed: RuntimeError: template missing"
+    assert not list((tmp_path / "r" / "html").glob("*.html"))
+    assert (tmp_path / "r" / "notebooks" / "01_ok.FAILED.ipynb").exists()

@@ -432,11 +432,20 @@ def _run_one(
     finally:
         _close_thread_loop()
     executed_path.with_name(f"{name}.FAILED.ipynb").unlink(missing_ok=True)
-    nb = nbformat.read(tmp, as_version=4)
-    variants = _html_variants(nb, params, specs, nb_path.parent.parent)
-    write_all_atomic(
-        {html_paths[0]: variants[""].encode(), html_paths[1]: variants[".nocode"].encode()}
-    )
+    try:
+        nb = nbformat.read(tmp, as_version=4)
+        variants = _html_variants(nb, params, specs, nb_path.parent.parent)
+        write_all_atomic(
+            {html_paths[0]: variants[""].encode(), html_paths[1]: variants[".nocode"].encode()}
+        )
+    except Exception as exc:  # a conversion failure fails this notebook, not the build
+        for stale in html_paths:
+            stale.unlink(missing_ok=True)
+        failed = executed_path.with_name(f"{name}.FAILED.ipynb")
+        os.replace(tmp, failed)
+        executed_path.unlink(missing_ok=True)
+        error = f"HTML conversion failed: {type(exc).__name__}: {exc}"
+        return NotebookRun(name, False, time.perf_counter() - start, error, [failed])
     os.replace(tmp, executed_path)
     return NotebookRun(name, True, time.perf_counter() - start, "", [executed_path, *html_paths])
 
