@@ -193,6 +193,7 @@ def load_covariates(
         sha256=raw.sha256,
         columns=tuple(value_cols.values()),
         missing=missing,
-        synthetic=any("synthetic" in n for n in value_cols.values()) or "synthetic" in raw.path,
+        synthetic=any("synthetic" in n for n in value_cols.values())
+        or "synthetic" in Path(raw.path).name.lower(),
     )
     return replace(cohort, attributes=attrs, covariate_sources=(*cohort.covariate_sources, source))

@@ -94,7 +94,8 @@ def compare_groups(
           ``p_adj`` (Holm over the pairs).
 
         ``warning`` names any group with fewer than 3 businesses (its tests are very
-        weak); ``n`` is the total used; ``effect_size_name`` says which effect size.
+        weak); when there is one, a row with ``test == "warning"`` also says so.
+        ``n`` is the total used; ``effect_size_name`` says which effect size.
 
     Examples
     --------
@@ -122,6 +123,11 @@ def compare_groups(
             f"compare_groups by {by!r} needs at least 2 groups with a {score} value; found "
             f"{len(groups)} ({', '.join(groups) or 'none'})"
         )
+    if all(len(v) == 1 for v in groups.values()):
+        raise ParameterError(
+            f"compare_groups by {by!r}: every group has a single business, so there is "
+            "nothing to compare; group the businesses more coarsely (e.g. by='size_band')"
+        )
     small = [f"{g} (n={len(v)})" for g, v in groups.items() if len(v) < MIN_GROUP]
     warning = f"groups with fewer than {MIN_GROUP} businesses: {', '.join(small)}" if small else ""
     n_total = int(sum(len(v) for v in groups.values()))
@@ -129,6 +135,8 @@ def compare_groups(
         {"test": "group", "group_a": g, "n_a": len(v), "median_a": float(np.median(v))}
         for g, v in groups.items()
     ]
+    if warning:
+        rows.append({"test": "warning"})  # its text is in the warning column
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         pooled = np.concatenate(list(groups.values()))

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._multitest import adjust_p
 from ._prepare import check_choice, single_wave
 from .cleaning import STRATEGIES, Strategy, clean
 from .cohort import Cohort
@@ -122,6 +123,10 @@ def _pool_correlate(frames: list[pd.DataFrame]) -> pd.DataFrame:
         out["df"][i], out["fmi"][i] = pooled.df, pooled.fmi
     for key, values in out.items():
         base[key] = values
+    # p_adj must follow the pooled p-values, not stay the first imputation's
+    adjust = str(base["p_adj_method"].iloc[0]).split(" on ")[0]
+    base["p_adj"] = adjust_p(out["p_val"], adjust)
+    base["p_adj_method"] = pd.array([f"{adjust} on p_val"] * len(base), dtype="string")
     base["ci_method"] = "Rubin's rules on Fisher z"
     base["p_perm"] = np.nan
     base["p_method"] = "Rubin's rules, t with Barnard-Rubin df"

@@ -1,0 +1,288 @@
+"""correlate and stage_correlations against scipy/statsmodels on data rebuilt from the CSV."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from cma_research import ParameterError, correlate, stage_correlations
+from cma_research._resampling import Cells, bca_interval
+from cma_research.cohort import Cohort
+
+FAST = {"n_boot": 0, "n_perm": 0}
+SCIPY = {
+    "spearman": lambda a, b: stats.spearmanr(a, b),
+    "pearson": lambda a, b: stats.pearsonr(a, b),
+    "kendall": lambda a, b: stats.kendalltau(a, b, method="asymptotic"),  # tau-b
+}
+
+
+def read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Staff and the 16 x 10 level matrix (NaN = blank) with the csv module only."""
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))[1:]
+    staff = np.array([float(r[0]) for r in rows])
+    levels = np.array([[float(v) if v.strip() else np.nan for v in r[2:12]] for r in rows])
+    return staff, levels
+
+
+def complete_case(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Staff and mean level of the businesses assessed on all ten stages."""
+    staff, levels = read_csv(path)
+    keep = ~np.isnan(levels).any(axis=1)
+    return staff[keep], levels[keep].mean(axis=1)
+
+
+@pytest.mark.parametrize("method", ["spearman", "kendall", "pearson"])
+def test_correlate_equals_scipy_complete_case(
+    cohort: Cohort, bundled_path: Path, method: str
+) -> None:
+    staff, mean = complete_case(bundled_path)
+    assert len(staff) == 12  # B01, B04, B05, B06 have blanks
+    ref = SCIPY[method](staff, mean)
+    row = correlate(cohort, "staff", "mean", method, **FAST).iloc[0]
+    assert row["n"] == 12 and row["method"] == method and row["strategy"] == "complete_case"
+    np.testing.assert_allclose(row["r"], ref.statistic, rtol=1e-12)
+    np.testing.assert_allclose(row["p_val"], ref.pvalue, rtol=1e-10)
+    assert np.isnan(row["ci95_low"]) and row["ci_method"] == "not computed (n_boot=0)"
+    assert row["p_method"] == "asymptotic only (n_perm=0)"
+
+
+@pytest.mark.parametrize("method", ["spearman", "pearson"])
+def test_correlate_available_case_mean(cohort: Cohort, bundled_path: Path, method: str) -> None:
+    staff, levels = read_csv(bundled_path)
+    mean = np.nanmean(levels, axis=1)  # every business has at least one assessed stage
+    ref = SCIPY[method](staff, mean)
+    row = correlate(cohort, "staff", "mean", method, "available_case", **FAST).iloc[0]
+    assert row["n"] == 16
+    np.testing.assert_allclose([row["r"], row["p_val"]], [ref.statistic, ref.pvalue], rtol=1e-10)
+
+
+def test_correlate_log_staff(cohort: Cohort, bundled_path: Path) -> None:
+    staff, mean = complete_case(bundled_path)
+    pearson = correlate(cohort, "log_staff", "mean", "pearson", **FAST).iloc[0]
+    ref = stats.pearsonr(np.log(staff), mean)
+    np.testing.assert_allclose(
+        [pearson["r"], pearson["p_val"]], [ref.statistic, ref.pvalue], rtol=1e-10
+    )
+    assert pearson["covariate"] == "log_staff"
+    # ranks do not change under log: Spearman is the same for staff and log_staff
+    both = correlate(cohort, ["staff", "log_staff"], "mean", **FAST)
+    assert both["covariate"].tolist() == ["staff", "log_staff"]
+    np.testing.assert_allclose(both["r"].iloc[0], both["r"].iloc[1], rtol=1e-14)
+
+
+@pytest.mark.parametrize("method", ["spearman", "kendall"])
+def test_rows_per_stage(cohort: Cohort, bundled_path: Path, method: str) -> None:
+    staff, levels = read_csv(bundled_path)
+    out = correlate(cohort, "staff", "stages", method, "available_case", **FAST)
+    assert out["score"].tolist() == [f"stage_{i}" for i in range(1, 11)]
+    # businesses assessed per stage: 16 minus the blanks 2, 3, 1, 2, 2, 2, 4, 3, 2, 2
+    assert out["n"].tolist() == [14, 13, 15, 14, 14, 14, 12, 13, 14, 14]
+    for j, row in out.iterrows():
+        ok = ~np.isnan(levels[:, j])
+        ref = SCIPY[method](staff[ok], levels[ok, j])
+        np.testing.assert_allclose(
+            [row["r"], row["p_val"]], [ref.statistic, ref.pvalue], rtol=1e-10
+        )
+
+
+@pytest.mark.parametrize("p_adjust", ["holm", "fdr_bh"])
+def test_p_adj_equals_statsmodels(cohort: Cohort, p_adjust: str) -> None:
+    out = correlate(
+        cohort, "staff", "stages", "spearman", "available_case", p_adjust=p_adjust, **FAST
+    )
+    ref = multipletests(out["p_val"].to_numpy(), method=p_adjust)[1]
+    np.testing.assert_allclose(out["p_adj"], ref, rtol=1e-12)
+    assert (out["p_adj_method"] == f"{p_adjust} on p_val").all()
+    # with permutation p-values on every row, the adjustment uses them
+    perm = correlate(
+        cohort, "staff", ["mean", "min"], n_boot=0, n_perm=500, seed=3, p_adjust=p_adjust
+    )
+    ref = multipletests(perm["p_perm"].to_numpy(), method=p_adjust)[1]
+    np.testing.assert_allclose(perm["p_adj"], ref, rtol=1e-12)
+    assert (perm["p_adj_method"] == f"{p_adjust} on p_perm").all()
+
+
+def test_interval_and_permutation_p_are_seeded(cohort: Cohort, bundled_path: Path) -> None:
+    staff, mean = complete_case(bundled_path)
+    kw = {"n_boot": 1000, "n_perm": 4000, "seed": 9}
+    a = correlate(cohort, "staff", "mean", **kw)
+    b = correlate(cohort, "staff", "mean", **kw)
+    pd.testing.assert_frame_equal(a, b)
+    row = a.iloc[0]
+    assert row["ci_method"] == "BCa bootstrap (1000 resamples)"
+    assert row["p_method"] == "Monte Carlo permutation (4000 draws)"  # n = 12: 12! too many
+    # the interval is the package's BCa on these 12 pairs, drawn first from the seed
+    expected = bca_interval(
+        "spearman", Cells.from_pairs(staff, mean), row["r"], 1000, np.random.default_rng(9)
+    )
+    np.testing.assert_allclose([row["ci95_low"], row["ci95_high"]], expected, rtol=1e-12)
+    assert row["ci95_low"] < row["r"] < row["ci95_high"]
+    # p_perm within Monte Carlo error of scipy's permutation test with 50,000 resamples:
+    # 4 SE of the difference, sqrt(p (1 - p) (1/4000 + 1/50000)), plus the 1/(m+1) offset
+    ref = stats.permutation_test(
+        (mean,),
+        lambda y, axis=-1: _spearman_along(staff, y, axis),
+        permutation_type="pairings",
+        n_resamples=50_000,
+        vectorized=True,
+        rng=np.random.default_rng(1),
+    ).pvalue
+    se = np.sqrt(ref * (1 - ref) * (1 / 4000 + 1 / 50_000))
+    assert abs(row["p_perm"] - ref) < 4 * se + 1 / 4001
+    c = correlate(cohort, "staff", "mean", n_boot=1000, n_perm=4000, seed=10).iloc[0]
+    assert c["ci95_low"] != row["ci95_low"]
+
+
+def _spearman_along(x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+    """spearmanr's statistic for x against each row of y (scipy's average ranks)."""
+    rx = stats.rankdata(x)
+    ry = stats.rankdata(y, axis=axis)
+    rx, ry = rx - rx.mean(), ry - ry.mean(axis=axis, keepdims=True)
+    return (ry * rx).sum(axis) / np.sqrt((rx * rx).sum() * (ry * ry).sum(axis))
+
+
+def test_exact_permutation_p_for_small_n(cohort: Cohort) -> None:
+    # B07..B14 complete, 8 businesses: all 8! = 40,320 orderings are enumerated
+    mask = cohort.scores.index.get_level_values("business_id").isin(
+        [f"B{i:02d}" for i in range(7, 15)]
+    )
+    small = cohort.subset(mask)
+    row = correlate(small, "staff", "mean", n_boot=0, n_perm=100).iloc[0]
+    assert row["n"] == 8 and row["p_method"] == "exact permutation (40320 orderings)"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"method": "tau"}, "method='tau' is not allowed; expected one of: 'spearman', 'kendall'"),
+        ({"strategy": "listwise"}, "strategy='listwise' is not allowed; expected one of: "
+                                   "'complete_case', 'available_case'"),
+        ({"covariate": "turnover"}, "covariate='turnover' is not a numeric attribute.*'staff', "
+                                    "'log_staff'"),
+        ({"covariate": "business_type"}, "covariate='business_type' is not a numeric"),
+        ({"score": "average"}, "score='average' is not allowed; expected one of: 'mean', "
+                               "'median'.*'stage_1'.*'stages'"),
+        ({"p_adjust": "bonferroni"}, "p_adjust='bonferroni'.*'holm', 'fdr_bh'"),
+        ({"n_boot": -1}, "n_boot=-1 must be a whole number"),
+        ({"strategy": "multiple"}, r"strategy='multiple' gives m cohorts; run correlate under "
+                                   r"multiple imputation with cma_research\.sensitivity"),
+    ],
+)  # fmt: skip
+def test_bad_parameters(cohort: Cohort, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        correlate(cohort, **{**FAST, **kwargs})  # type: ignore[arg-type]
+
+
+def test_fewer_than_three_businesses_is_an_error(cohort: Cohort) -> None:
+    # B01..B03: only B02 and B03 are complete cases
+    first3 = cohort.subset([True, True, True] + [False] * 13)
+    with pytest.raises(
+        ParameterError, match="needs at least 3 businesses with both values; only 2"
+    ):
+        correlate(first3, **FAST)
+    # available case keeps all three
+    assert correlate(first3, strategy="available_case", **FAST)["n"].tolist() == [3]
+
+
+def test_constant_input_is_nan_and_says_so(cohort: Cohort) -> None:
+    attrs = cohort.attributes.copy()
+    attrs["staff"] = pd.array([5] * 16, dtype="Int64")
+    flat = replace(cohort, attributes=attrs)
+    row = correlate(flat, "staff", "mean", n_boot=200, n_perm=200).iloc[0]
+    assert row["n"] == 12 and np.isnan(row["r"]) and np.isnan(row["p_val"])
+    assert np.isnan(row["p_perm"]) and np.isnan(row["p_adj"]) and np.isnan(row["ci95_low"])
+    assert row["p_method"] == "undefined (constant input)"
+    assert row["ci_method"] == "undefined (constant input)"
+
+
+def test_output_columns_are_tidy(cohort: Cohort) -> None:
+    out = correlate(cohort, **FAST)
+    assert list(out.columns) == [
+        "score", "covariate", "method", "n", "r", "ci95_low", "ci95_high", "ci_method",
+        "p_val", "p_perm", "p_method", "p_adj", "p_adj_method", "strategy",
+    ]  # fmt: skip
+    assert all(c.isidentifier() for c in out.columns)
+
+
+# -- stage_correlations -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["spearman", "kendall", "pearson"])
+def test_stage_correlations_equal_scipy_pairwise(
+    cohort: Cohort, bundled_path: Path, method: str
+) -> None:
+    _, levels = read_csv(bundled_path)
+    out = stage_correlations(cohort, method)
+    assert len(out) == 45  # 10 * 9 / 2
+    pairs = list(combinations(range(10), 2))
+    assert list(zip(out["x"], out["y"], strict=True)) == [
+        (f"stage_{i + 1}", f"stage_{j + 1}") for i, j in pairs
+    ]
+    for (i, j), (_, row) in zip(pairs, out.iterrows(), strict=True):
+        ok = ~np.isnan(levels[:, i]) & ~np.isnan(levels[:, j])
+        ref = SCIPY[method](levels[ok, i], levels[ok, j])
+        assert row["n"] == ok.sum()
+        np.testing.assert_allclose(
+            [row["r"], row["p_val"]], [ref.statistic, ref.pvalue], rtol=1e-10
+        )
+    np.testing.assert_allclose(
+        out["p_adj"], multipletests(out["p_val"], method="holm")[1], rtol=1e-12
+    )
+
+
+def test_stage_correlation_pairwise_n_by_hand(cohort: Cohort) -> None:
+    out = stage_correlations(cohort).set_index(["x", "y"])
+    # stage_1 blank for B01, B06; stage_2 blank for B01, B05, B06 -> 16 - 3 = 13
+    assert out.loc[("stage_1", "stage_2"), "n"] == 13
+    # stage_7 blank for B01, B04, B05, B06; stage_8 for B01, B04, B06 -> 16 - 4 = 12
+    assert out.loc[("stage_7", "stage_8"), "n"] == 12
+    # stage_3 blank only for B01; stage_9 for B01, B04 -> 14
+    assert out.loc[("stage_3", "stage_9"), "n"] == 14
+    cc = stage_correlations(cohort, strategy="complete_case")
+    assert (cc["n"] == 12).all()
+
+
+@pytest.mark.parametrize("method", ["spearman", "kendall", "pearson"])
+def test_stage_correlation_fisher_interval_by_hand(cohort: Cohort, method: str) -> None:
+    out = stage_correlations(cohort, method)
+    z = stats.norm.ppf(0.975)
+    for _, row in out.iterrows():
+        r, n = row["r"], row["n"]
+        # Fisher z = atanh(r) +- 1.96 SE, back through tanh; SE per method:
+        # Pearson 1/sqrt(n-3); Spearman sqrt((1 + r^2/2)/(n-3)) (Bonett & Wright 2000);
+        # Kendall sqrt(0.437/(n-4)) (Fieller, Hartley & Pearson 1957)
+        se = {
+            "pearson": 1 / np.sqrt(n - 3),
+            "spearman": np.sqrt((1 + r**2 / 2) / (n - 3)),
+            "kendall": np.sqrt(0.437 / (n - 4)),
+        }[method]
+        expected = np.tanh([np.arctanh(r) - z * se, np.arctanh(r) + z * se])
+        np.testing.assert_allclose([row["ci95_low"], row["ci95_high"]], expected, rtol=1e-12)
+        assert row["ci95_low"] < r < row["ci95_high"]
+
+
+def test_stage_correlations_constant_stage_and_errors(cohort: Cohort) -> None:
+    scores = cohort.scores.copy()
+    scores["stage_1"] = pd.array([3] * 16, dtype="Int64")
+    out = stage_correlations(replace(cohort, scores=scores))
+    first = out[out["x"] == "stage_1"]
+    assert first["r"].isna().all() and first["p_val"].isna().all() and first["p_adj"].isna().all()
+    # NaN rows are not counted among the tests: Holm over the 36 others
+    rest = out[out["x"] != "stage_1"]
+    np.testing.assert_allclose(
+        rest["p_adj"], multipletests(rest["p_val"], method="holm")[1], rtol=1e-12
+    )
+    with pytest.raises(ParameterError, match="method='rho'"):
+        stage_correlations(cohort, "rho")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="p_adjust='none'"):
+        stage_correlations(cohort, p_adjust="none")  # type: ignore[arg-type]

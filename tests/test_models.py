@@ -1,0 +1,205 @@
+"""OLS with HC3 and the proportional-odds model against numpy and direct statsmodels fits."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+from cma_research import ParameterError, fit_ordinal_model, fit_size_model, load_covariates
+from cma_research.cohort import Cohort
+from cma_research.synthetic import synthetic_growth
+
+
+def read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Staff and the 16 x 10 level matrix (NaN = blank), with the csv module only."""
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))[1:]
+    staff = np.array([float(r[0]) for r in rows])
+    levels = np.array([[float(v) if v.strip() else np.nan for v in r[2:12]] for r in rows])
+    return staff, levels
+
+
+def ols_hc3_by_hand(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """OLS by lstsq and the HC3 sandwich written out.
+
+    V = (X'X)^-1 X' diag(e_i^2 / (1 - h_i)^2) X (X'X)^-1, h_i the leverages.
+    """
+    beta = np.linalg.lstsq(x, y, rcond=None)[0]
+    e = y - x @ beta
+    bread = np.linalg.inv(x.T @ x)
+    h = np.einsum("ij,jk,ik->i", x, bread, x)
+    meat = x.T @ np.diag(e**2 / (1 - h) ** 2) @ x
+    v = bread @ meat @ bread
+    se = np.sqrt(np.diag(v))
+    df = len(y) - x.shape[1]
+    t = beta / se
+    q = stats.t.ppf(0.975, df)
+    r2 = 1 - (e @ e) / ((y - y.mean()) @ (y - y.mean()))
+    return {"beta": beta, "se": se, "t": t, "p": 2 * stats.t.sf(np.abs(t), df),
+            "low": beta - q * se, "high": beta + q * se, "df": df, "r2": r2}  # fmt: skip
+
+
+def test_size_model_equals_hand_ols_hc3(cohort: Cohort, bundled_path: Path) -> None:
+    staff, levels = read_csv(bundled_path)
+    keep = ~np.isnan(levels).any(axis=1)
+    x = np.column_stack([np.ones(keep.sum()), np.log(staff[keep])])
+    ref = ols_hc3_by_hand(x, levels[keep].mean(axis=1))
+    fit = fit_size_model(cohort)
+    assert fit["term"].tolist() == ["Intercept", "log_staff"]
+    assert (fit["n"] == 12).all() and (fit["df_resid"] == 10).all()
+    np.testing.assert_allclose(fit["estimate"], ref["beta"], rtol=1e-10)
+    np.testing.assert_allclose(fit["std_error"], ref["se"], rtol=1e-10)
+    np.testing.assert_allclose(fit["t"], ref["t"], rtol=1e-10)
+    # t-based p-values on 10 df, not normal ones
+    np.testing.assert_allclose(fit["p_val"], ref["p"], rtol=1e-10)
+    assert not np.allclose(fit["p_val"], 2 * stats.norm.sf(np.abs(ref["t"])), rtol=1e-3)
+    np.testing.assert_allclose(fit["ci95_low"], ref["low"], rtol=1e-10)
+    np.testing.assert_allclose(fit["ci95_high"], ref["high"], rtol=1e-10)
+    np.testing.assert_allclose(fit["r2"], ref["r2"], rtol=1e-10)
+    assert (fit["cov_type"] == "HC3, t-based").all()
+
+
+def test_size_model_other_score_strategy_and_covariates(
+    cohort: Cohort, bundled_path: Path, tmp_path: Path
+) -> None:
+    staff, levels = read_csv(bundled_path)
+    # available case, score = stage_3: 15 businesses assessed on stage 3, on staff (not log)
+    ok = ~np.isnan(levels[:, 2])
+    ref = ols_hc3_by_hand(np.column_stack([np.ones(ok.sum()), staff[ok]]), levels[ok, 2])
+    fit = fit_size_model(cohort, score="stage_3", covariates=["staff"], strategy="available_case")
+    assert (fit["n"] == 15).all()
+    np.testing.assert_allclose(fit["estimate"], ref["beta"], rtol=1e-10)
+    np.testing.assert_allclose(fit["std_error"], ref["se"], rtol=1e-10)
+    np.testing.assert_allclose(fit["p_val"], ref["p"], rtol=1e-10)
+    # two covariates: log staff and a SYNTHETIC growth column, 12 complete cases, 9 df
+    growth = synthetic_growth(cohort, seed=4)
+    path = tmp_path / "synthetic_growth.csv"
+    growth.to_csv(path, index=False)
+    with_growth = load_covariates(path, cohort)
+    g = growth["synthetic_turnover_growth_pct"].to_numpy()
+    keep = ~np.isnan(levels).any(axis=1)
+    x = np.column_stack([np.ones(keep.sum()), np.log(staff[keep]), g[keep]])
+    ref = ols_hc3_by_hand(x, levels[keep].mean(axis=1))
+    fit = fit_size_model(with_growth, covariates=["log_staff", "synthetic_turnover_growth_pct"])
+    assert fit["term"].tolist() == ["Intercept", "log_staff", "synthetic_turnover_growth_pct"]
+    assert (fit["df_resid"] == 9).all()
+    np.testing.assert_allclose(fit["estimate"], ref["beta"], rtol=1e-10)
+    np.testing.assert_allclose(fit["std_error"], ref["se"], rtol=1e-10)
+    np.testing.assert_allclose(fit["p_val"], ref["p"], rtol=1e-10)
+
+
+def test_size_model_errors(cohort: Cohort) -> None:
+    with pytest.raises(ParameterError, match="score='average'"):
+        fit_size_model(cohort, score="average")
+    with pytest.raises(ParameterError, match="covariates is empty"):
+        fit_size_model(cohort, covariates=[])
+    with pytest.raises(ParameterError, match="covariate='growth' is not a numeric attribute"):
+        fit_size_model(cohort, covariates=["growth"])
+    few = cohort.subset([True] * 5 + [False] * 11)  # complete: B02, B03 only
+    with pytest.raises(ParameterError, match=r"needs at least 4 businesses.*2 have them"):
+        fit_size_model(few)
+    with pytest.raises(ParameterError, match=r"cma_research\.sensitivity"):
+        fit_size_model(cohort, strategy="multiple")
+
+
+# -- proportional odds ------------------------------------------------------------------
+
+
+def long_data(path: Path) -> tuple[pd.Series, pd.DataFrame, np.ndarray]:
+    """Every assessed cell as one observation: level, log(staff) and the business index."""
+    staff, levels = read_csv(path)
+    b, s = np.nonzero(~np.isnan(levels))
+    endog = pd.Series(pd.Categorical(levels[b, s].astype(int), categories=range(6), ordered=True))
+    exog = pd.DataFrame({"log_staff": np.log(staff[b])})
+    return endog, exog, b
+
+
+def direct_fit(path: Path, cluster: bool) -> tuple[OrderedModel, Any]:
+    endog, exog, groups = long_data(path)
+    model = OrderedModel(endog, exog, distr="logit")
+    kw = {"cov_type": "cluster", "cov_kwds": {"groups": groups}} if cluster else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return model, model.fit(method="bfgs", disp=False, maxiter=2000, **kw)
+
+
+def test_ordinal_model_equals_direct_statsmodels(cohort: Cohort, bundled_path: Path) -> None:
+    model, ref = direct_fit(bundled_path, cluster=True)
+    fit = fit_ordinal_model(cohort)
+    assert fit["kind"].tolist() == ["slope"] + ["threshold"] * 5
+    assert fit["term"].tolist() == ["log_staff", "cut_0|1", "cut_1|2", "cut_2|3", "cut_3|4",
+                                    "cut_4|5"]  # fmt: skip
+    assert (fit["n_obs"] == 137).all() and (fit["n_businesses"] == 16).all()
+    slope = fit.iloc[0]
+    # BFGS to its tolerance on both sides: agree to 1e-6 relative
+    np.testing.assert_allclose(slope["estimate"], ref.params.iloc[0], rtol=1e-6)
+    np.testing.assert_allclose(slope["std_error"], ref.bse.iloc[0], rtol=1e-5)
+    np.testing.assert_allclose(slope["p_val"], 2 * stats.norm.sf(abs(slope["z"])), rtol=1e-12)
+    assert slope["estimate"] > 0  # bigger businesses sit at higher levels
+    # the maximum itself, by Newton's method to a gradient ~1e-8 (BFGS stops near 1e-4):
+    newton = model.fit(method="newton", disp=False, maxiter=100)
+    np.testing.assert_allclose(slope["estimate"], newton.params.iloc[0], rtol=1e-5)
+    # thresholds: the first is a parameter, the others add exp(increments)
+    p = ref.params.to_numpy()
+    cuts = p[1] + np.concatenate([[0.0], np.cumsum(np.exp(p[2:]))])
+    np.testing.assert_allclose(fit["estimate"].iloc[1:], cuts, rtol=1e-5)
+    assert np.isfinite(fit["std_error"].iloc[1]) and fit["std_error"].iloc[2:].isna().all()
+    assert (fit["cov_type"] == "cluster-robust by business (HC1)").all()
+
+
+def test_ordinal_cluster_covariance_by_hand(cohort: Cohort, bundled_path: Path) -> None:
+    """Cluster sandwich: G/(G-1) (N-1)/(N-K) H^-1 (sum_g s_g s_g') H^-1.
+
+    s_g: the business's summed score vectors, H: the Hessian of the log-likelihood;
+    G = 16 businesses, N = 137 observations, K = 6 parameters.
+    """
+    model, ref = direct_fit(bundled_path, cluster=False)
+    _, groups = long_data(bundled_path)[1:]
+    params = ref.params.to_numpy()
+    scores = model.score_obs(params)
+    sums = np.array([scores[groups == g].sum(axis=0) for g in range(16)])
+    bread = np.linalg.inv(-model.hessian(params))
+    v = 16 / 15 * (136 / (137 - 6)) * bread @ (sums.T @ sums) @ bread
+    fit = fit_ordinal_model(cohort)
+    np.testing.assert_allclose(fit["std_error"].iloc[0], np.sqrt(v[0, 0]), rtol=1e-4)
+    np.testing.assert_allclose(fit["std_error"].iloc[1], np.sqrt(v[1, 1]), rtol=1e-4)
+
+
+def test_naive_and_cluster_standard_errors_differ(cohort: Cohort, bundled_path: Path) -> None:
+    _, ref = direct_fit(bundled_path, cluster=False)
+    naive = fit_ordinal_model(cohort, cluster=False)
+    clustered = fit_ordinal_model(cohort)
+    np.testing.assert_allclose(naive["estimate"], clustered["estimate"], rtol=1e-8)
+    np.testing.assert_allclose(naive["std_error"].iloc[0], ref.bse.iloc[0], rtol=1e-5)
+    assert naive["cov_type"].iloc[0] == "naive (inverse Hessian)"
+    # 10 stages of one business are not independent: the two SEs must differ materially
+    ratio = clustered["std_error"].iloc[0] / naive["std_error"].iloc[0]
+    assert abs(ratio - 1) > 0.1
+    q = stats.norm.ppf(0.975)
+    row = naive.iloc[0]
+    np.testing.assert_allclose(
+        [row["ci95_low"], row["ci95_high"]],
+        [row["estimate"] - q * row["std_error"], row["estimate"] + q * row["std_error"]],
+        rtol=1e-12,
+    )
+
+
+def test_ordinal_model_strategies_and_errors(cohort: Cohort) -> None:
+    cc = fit_ordinal_model(cohort, strategy="complete_case", cluster=False)
+    assert cc["n_obs"].iloc[0] == 120 and cc["n_businesses"].iloc[0] == 12
+    filled = fit_ordinal_model(cohort, strategy="stage_median", cluster=False)
+    assert filled["n_obs"].iloc[0] == 160
+    scores = cohort.scores.copy()
+    scores[:] = 2
+    scores.iloc[0, 0] = 3
+    with pytest.raises(ParameterError, match=r"at least 3 observed levels.*found levels \[2, 3\]"):
+        fit_ordinal_model(replace(cohort, scores=scores.astype("Int64")))

@@ -1,0 +1,149 @@
+"""Rubin's rules by hand and the side-by-side sensitivity table against direct calls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from cma_research import (
+    ParameterError,
+    clean,
+    correlate,
+    cronbach_alpha,
+    fit_size_model,
+    pool_rubin,
+    sensitivity,
+)
+from cma_research.cohort import Cohort
+
+DEFAULT_ORDER = ["complete_case", "available_case", "stage_median", "business_mean", "multiple"]
+
+
+def test_pool_rubin_by_hand() -> None:
+    """Four imputations, estimates (0.2, 0.5, 0.3, 0.4), variances (.01, .02, .01, .02), nu_com 10.
+
+    Q = 1.4 / 4 = 0.35; W = 0.06 / 4 = 0.015;
+    B = (0.15^2 + 0.15^2 + 0.05^2 + 0.05^2) / 3 = 0.05 / 3 = 0.0166667;
+    T = W + (1 + 1/4) B = 0.015 + 0.0208333 = 0.0358333;
+    lambda = 0.0208333 / 0.0358333 = 0.5813953;
+    nu_old = (m - 1) / lambda^2 = 3 / 0.3380206 = 8.875200;
+    nu_obs = (10 + 1)/(10 + 3) * 10 * (1 - 0.5813953) = 3.542040;
+    nu = 8.875200 * 3.542040 / (8.875200 + 3.542040) = 2.531666.
+    """
+    p = pool_rubin([0.2, 0.5, 0.3, 0.4], [0.01, 0.02, 0.01, 0.02], df_complete=10)
+    np.testing.assert_allclose(p.estimate, 0.35, rtol=1e-12)
+    np.testing.assert_allclose(p.within, 0.015, rtol=1e-12)
+    np.testing.assert_allclose(p.between, 0.05 / 3, rtol=1e-12)
+    np.testing.assert_allclose(p.variance, 0.015 + 1.25 * 0.05 / 3, rtol=1e-12)
+    np.testing.assert_allclose(p.fmi, 0.5813953, rtol=1e-6)
+    np.testing.assert_allclose(p.df, 2.531666, rtol=1e-6)
+    # interval and p: t with nu df around Q, SE sqrt(T) = 0.1892969
+    se = np.sqrt(0.015 + 1.25 * 0.05 / 3)
+    q = stats.t.ppf(0.975, p.df)
+    np.testing.assert_allclose(p.interval(), (0.35 - q * se, 0.35 + q * se), rtol=1e-12)
+    np.testing.assert_allclose(p.p_value(), 2 * stats.t.sf(0.35 / se, p.df), rtol=1e-12)
+
+
+def test_pool_rubin_edge_cases() -> None:
+    # identical estimates: B = 0, lambda = 0, nu = nu_obs = (nu + 1)/(nu + 3) nu = 11/13 * 10
+    p = pool_rubin([1.0, 1.0, 1.0], [0.04, 0.04, 0.04], df_complete=10)
+    assert p.between == 0 and p.fmi == 0
+    np.testing.assert_allclose(p.df, 110 / 13, rtol=1e-12)
+    np.testing.assert_allclose(p.variance, 0.04, rtol=1e-12)
+    with pytest.raises(ParameterError, match="at least 2 imputations"):
+        pool_rubin([1.0], [0.1], df_complete=10)
+
+
+def test_one_block_per_strategy_in_order(cohort: Cohort) -> None:
+    kw = {"n_boot": 100, "n_perm": 200}
+    res = sensitivity(cohort, "correlate", m=3, seed=2, **kw)
+    assert res["strategy"].tolist() == DEFAULT_ORDER
+    assert res.columns[0] == "strategy" and list(res.columns[-2:]) == ["m", "note"]
+    assert res["m"].tolist() == [1, 1, 1, 1, 3]
+    # each single strategy is exactly the direct call with the same seed
+    for s in DEFAULT_ORDER[:-1]:
+        direct = correlate(cohort, strategy=s, seed=2, **kw)
+        got = res[res["strategy"] == s].drop(columns=["m", "note", "df", "fmi"])
+        pd.testing.assert_frame_equal(
+            got.reset_index(drop=True), direct[got.columns].reset_index(drop=True)
+        )
+    with_k = sensitivity(cohort, "cronbach_alpha", m=2, seed=1, min_stages=10)
+    assert with_k["strategy"].tolist() == [*DEFAULT_ORDER[:2], "min_stages", *DEFAULT_ORDER[2:]]
+    chosen = sensitivity(cohort, "fit_size_model", ["business_mean", "complete_case"])
+    assert chosen["strategy"].tolist() == ["business_mean"] * 2 + ["complete_case"] * 2
+
+
+@pytest.mark.parametrize("method", ["spearman", "pearson"])
+def test_multiple_pools_fisher_z(cohort: Cohort, method: str) -> None:
+    m, seed = 4, 5
+    res = sensitivity(
+        cohort, "correlate", ["multiple"], m=m, seed=seed, method=method, score=["mean", "max"]
+    )
+    imputations = clean(cohort, "multiple", m=m, seed=seed).cohorts
+    per = [correlate(c, "staff", ["mean", "max"], method, "available_case", n_boot=0, n_perm=0)
+           for c in imputations]  # fmt: skip
+    r = np.array([f["r"].to_numpy() for f in per])  # (m, rows)
+    n = 16
+    np.testing.assert_allclose(res["r"], np.tanh(np.arctanh(r).mean(axis=0)), rtol=1e-12)
+    # Rubin's rules on z = atanh(r), within variance the method's SE^2 at each r_j
+    # (Pearson 1/(n-3); Spearman (1 + r^2/2)/(n-3)), complete-data df n - 3 = 13
+    for i in range(2):
+        u = (1 + r[:, i] ** 2 / 2) / (n - 3) if method == "spearman" else np.full(m, 1 / (n - 3))
+        pooled = pool_rubin(np.arctanh(r[:, i]), u, n - 3)
+        row = res.iloc[i]
+        np.testing.assert_allclose(row["p_val"], pooled.p_value(), rtol=1e-10)
+        np.testing.assert_allclose(
+            [row["ci95_low"], row["ci95_high"]], np.tanh(pooled.interval()), rtol=1e-10
+        )
+        np.testing.assert_allclose([row["df"], row["fmi"]], [pooled.df, pooled.fmi], rtol=1e-10)
+    assert (res["ci_method"] == "Rubin's rules on Fisher z").all()
+    assert res["p_perm"].isna().all()
+    # the adjustment follows the pooled p-values (Holm over the two rows by hand)
+    p = res["p_val"].to_numpy()
+    holm = np.minimum(1, np.maximum.accumulate(np.sort(p) * [2, 1]))[np.argsort(np.argsort(p))]
+    np.testing.assert_allclose(res["p_adj"], holm, rtol=1e-12)
+    assert (res["p_adj_method"] == "holm on p_val").all()
+
+
+def test_multiple_pools_ols_and_alpha(cohort: Cohort) -> None:
+    m, seed = 3, 8
+    imputations = clean(cohort, "multiple", m=m, seed=seed).cohorts
+    ols = sensitivity(cohort, "fit_size_model", ["multiple"], m=m, seed=seed)
+    fits = [fit_size_model(c, strategy="available_case") for c in imputations]
+    est = np.array([f["estimate"].to_numpy() for f in fits])
+    se = np.array([f["std_error"].to_numpy() for f in fits])
+    np.testing.assert_allclose(ols["estimate"], est.mean(axis=0), rtol=1e-12)
+    for i in range(2):
+        pooled = pool_rubin(est[:, i], se[:, i] ** 2, 14)  # 16 businesses - 2 parameters
+        np.testing.assert_allclose(ols["std_error"].iloc[i], np.sqrt(pooled.variance), rtol=1e-12)
+        np.testing.assert_allclose(ols["p_val"].iloc[i], pooled.p_value(), rtol=1e-10)
+    alpha = sensitivity(cohort, "cronbach_alpha", ["multiple"], m=m, seed=seed)
+    alphas = np.array([cronbach_alpha(c, strategy="available_case")["alpha"].iloc[0]
+                       for c in imputations])  # fmt: skip
+    # pooled on ln(1 - alpha): 1 - exp(mean ln(1 - alpha_j))
+    np.testing.assert_allclose(
+        alpha["alpha"].iloc[0], 1 - np.exp(np.log1p(-alphas).mean()), rtol=1e-12
+    )
+
+
+def test_strategy_that_cannot_apply_gives_a_note(cohort: Cohort) -> None:
+    res = sensitivity(cohort, "cronbach_alpha", ["complete_case", "available_case"])
+    assert res["note"].iloc[0] == ""
+    note = res["note"].iloc[1]
+    assert note.startswith("not applicable: cronbach_alpha needs complete data")
+    assert "23 blank cells" in note
+    assert np.isnan(res["alpha"].iloc[1])
+    # a correlation on too few businesses is a note as well, not a crash
+    few = cohort.subset([True] * 4 + [False] * 12)  # complete cases B02, B03
+    out = sensitivity(few, "correlate", ["complete_case", "available_case"], n_boot=0, n_perm=0)
+    assert out["note"].iloc[0].startswith("not applicable: correlating mean with staff")
+    assert out["n"].iloc[1] == 4 and out["note"].iloc[1] == ""
+
+
+def test_bad_arguments(cohort: Cohort) -> None:
+    with pytest.raises(ParameterError, match=r"analysis='anova'.*'correlate', 'cronbach_alpha'"):
+        sensitivity(cohort, "anova")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="strategy='listwise'"):
+        sensitivity(cohort, "correlate", ["listwise"])  # type: ignore[list-item]
