@@ -69,3 +69,14 @@ def test_cli_business_report(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         == 2
     )
     assert "--business X1: not in" in capsys.readouterr().err
+
+
+def test_own_levels_are_never_imputed(cohort: Cohort) -> None:
+    # B01 was assessed on stages 5 and 10 only; imputing the peers must not invent its levels
+    for strategy in ("stage_median", "business_mean", "complete_case"):
+        plan = cma.road_map(cohort, "B01", strategy=strategy)  # type: ignore[arg-type]
+        assert np.isnan(plan["level"].iloc[:4]).all(), strategy
+        assert plan["status"].iloc[0] == "not assessed: assess this stage first"
+        assert plan["level"].iloc[4] == 1.0
+    # complete_case drops B01 and the other incomplete businesses from the peers only
+    assert cma.road_map(cohort, "B01", strategy="complete_case")["n_peers"].iloc[0] == 12

@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from cma_research import ParameterError, correlate, stage_correlations
+from cma_research import ParameterError, compare_groups, correlate, stage_correlations
 from cma_research._resampling import Cells, bca_interval
 from cma_research.cohort import Cohort
 
@@ -286,3 +286,13 @@ def test_stage_correlations_constant_stage_and_errors(cohort: Cohort) -> None:
         stage_correlations(cohort, "rho")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="p_adjust='none'"):
         stage_correlations(cohort, p_adjust="none")  # type: ignore[arg-type]
+
+
+def test_summed_scores_need_complete_data(cohort: Cohort) -> None:
+    # B01's sum covers 2 stages, B02's 10: with blanks left a sum is not comparable
+    with pytest.raises(ParameterError, match=r"score 'sum' adds up the assessed stages.*23 blank"):
+        correlate(cohort, "staff", "sum", strategy="available_case", n_boot=0, n_perm=0)
+    with pytest.raises(ParameterError, match="'processes_in_place' adds up"):
+        compare_groups(cohort, score="processes_in_place")
+    ok = correlate(cohort, "staff", "sum", strategy="complete_case", n_boot=0, n_perm=0)
+    assert ok["n"].iloc[0] == 12

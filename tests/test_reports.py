@@ -202,3 +202,15 @@ def test_format_p_edges() -> None:
     assert format_p(0.001) == "p = .001"
     assert format_p(0.00099) == "p < .001"
     assert format_p(0.0495) == "p = .050"  # rounds like the table, exact to 3 decimals
+
+
+def test_apa_undefined_correlation() -> None:
+    row = {
+        "method": "spearman",
+        "n": 5,
+        "r": float("nan"),
+        "ci95_low": float("nan"),
+        "ci95_high": float("nan"),
+        "p_val": float("nan"),
+    }
+    assert apa(row) == "\u03c1(3) undefined (a variable is constant)"

@@ -42,7 +42,8 @@ def road_map(
     target_level : int, optional
         Default: the instrument's target level (4 for the bundled instruments).
     strategy : str
-        Missing-stage strategy for the peer statistics (default ``available_case``).
+        Missing-stage strategy for the peer statistics (default ``available_case``);
+        the business's own levels are never imputed.
 
     Returns
     -------

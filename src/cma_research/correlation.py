@@ -15,7 +15,7 @@ from ._prepare import check_choice, covariate_values, prepared
 from ._resampling import Cells, bca_interval, permutation_p
 from .cleaning import Strategy
 from .cohort import Cohort
-from .describe import SCORES, business_scores
+from .describe import SCORES, business_scores, check_comparable
 from .exceptions import ParameterError
 
 __all__ = ["METHODS", "P_ADJUST", "correlate", "stage_correlations"]
@@ -182,6 +182,7 @@ def correlate(
             raise ParameterError(f"{name}={value!r} must be a whole number >= 0")
     c = prepared(cohort, strategy, min_stages=min_stages, what="correlate")
     scores_wanted = _scores_for(score, c)
+    check_comparable(c, scores_wanted, "correlate")
     covariates = [covariate] if isinstance(covariate, str) else list(covariate)
     cov_values = {name: covariate_values(c, name) for name in covariates}
     table = business_scores(c)  # c is already cleaned: score over what it holds

@@ -11,13 +11,28 @@ from scipy import stats
 from ._prepare import check_choice, prepared
 from .cleaning import Strategy
 from .cohort import Cohort
+from .exceptions import ParameterError
 
-__all__ = ["SCORES", "business_scores", "level_distribution", "proportion_ci"]
+__all__ = ["SCORES", "business_scores", "check_comparable", "level_distribution", "proportion_ci"]
 
 #: Business-level scores computed by :func:`business_scores` and accepted as ``score=``.
 SCORES: tuple[str, ...] = ("mean", "median", "min", "max", "sum", "processes_in_place")
 
 CIMethod = Literal["clopper-pearson", "wilson"]
+#: Scores that add levels up: comparable between businesses only without blanks.
+SUM_SCORES: tuple[str, ...] = ("sum", "processes_in_place")
+
+
+def check_comparable(cohort: Cohort, scores: list[str], what: str) -> None:
+    """Refuse a summed score when blanks remain (a sum over 2 stages is not one over 10)."""
+    summed = [s for s in scores if s in SUM_SCORES]
+    blanks = int(cohort.scores.isna().to_numpy().sum())
+    if summed and blanks:
+        raise ParameterError(
+            f"{what}: score {summed[0]!r} adds up the assessed stages, so with {blanks} blank "
+            "cells it partly counts how many stages were assessed; use 'mean' or 'median', "
+            "or a strategy that leaves no blanks ('complete_case' or an imputing one)"
+        )
 
 
 def proportion_ci(

@@ -13,7 +13,7 @@ from ._multitest import adjust_p
 from ._prepare import check_choice, prepared
 from .cleaning import Strategy
 from .cohort import Cohort
-from .describe import SCORES, business_scores
+from .describe import SCORES, business_scores, check_comparable
 from .exceptions import ParameterError
 
 __all__ = ["SIZE_BANDS", "compare_groups", "size_band"]
@@ -108,6 +108,7 @@ def compare_groups(
     """
     check_choice("score", score, [*SCORES, *cohort.stage_ids])
     c = prepared(cohort, strategy, min_stages=min_stages, what="compare_groups")
+    check_comparable(c, [score], "compare_groups")
     table = business_scores(c)  # c is already cleaned: score over what it holds
     values = (table[score] if score in SCORES else c.scores[score].reset_index(drop=True)).to_numpy(
         dtype=float, na_value=np.nan

@@ -12,7 +12,7 @@ from scipy import stats
 from ._prepare import check_choice, covariate_values, prepared
 from .cleaning import Strategy
 from .cohort import Cohort
-from .describe import SCORES, business_scores
+from .describe import SCORES, business_scores, check_comparable
 from .exceptions import ParameterError
 
 __all__ = ["fit_ordinal_model", "fit_size_model"]
@@ -77,6 +77,7 @@ def fit_size_model(
 
     check_choice("score", score, [*SCORES, *cohort.stage_ids])
     c = prepared(cohort, strategy, min_stages=min_stages, what="fit_size_model")
+    check_comparable(c, [score], "fit_size_model")
     table = business_scores(c)  # c is already cleaned: score over what it holds
     y = (table[score] if score in SCORES else c.scores[score].reset_index(drop=True)).to_numpy(
         dtype=float, na_value=np.nan

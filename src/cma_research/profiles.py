@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._prepare import prepared
+from ._prepare import prepared, single_wave
 from .cleaning import Strategy
 from .cohort import Cohort
 from .exceptions import ParameterError
@@ -44,7 +44,9 @@ def stage_profile(
         ``q3`` (quartiles, linear interpolation), ``level`` (the business's level;
         ``NaN`` when not assessed or no business given), ``peer_share_below`` (share of
         assessed peers strictly below the business), ``business_id``, ``strategy``.
-        When ``business_id`` is given, the peer statistics exclude that business.
+        When ``business_id`` is given, the peer statistics exclude that business; the
+        strategy applies to the peers only, and ``level`` is always the business's
+        level as returned (never imputed).
 
     Examples
     --------
@@ -55,18 +57,21 @@ def stage_profile(
     >>> int(prof.loc[0, "n_assessed"])
     14
     """
-    c = prepared(cohort, strategy, min_stages=min_stages, what="stage_profile")
-    ids = c.scores.index.get_level_values("business_id")
-    if business_id is not None and business_id not in set(ids):
-        sample = ", ".join(sorted(set(ids))[:6])
+    one = single_wave(cohort)
+    raw_ids = one.scores.index.get_level_values("business_id")
+    if business_id is not None and business_id not in set(raw_ids):
+        sample = ", ".join(sorted(set(raw_ids))[:6])
         raise ParameterError(f"business_id={business_id!r} is not in the cohort ({sample}, ...)")
-    mine = (ids == business_id) if business_id is not None else np.zeros(len(ids), dtype=bool)
-    peers = c.scores.loc[~mine].to_numpy(dtype=float, na_value=np.nan)
+    # the business's own levels always come from the returns as read: a stage it was not
+    # assessed on stays not assessed, whatever the strategy does to the peers
     own = (
-        c.scores.loc[mine].to_numpy(dtype=float, na_value=np.nan)[0]
-        if mine.any()
-        else np.full(len(c.stage_ids), np.nan)
+        one.scores.loc[raw_ids == business_id].to_numpy(dtype=float, na_value=np.nan)[0]
+        if business_id is not None
+        else np.full(len(one.stage_ids), np.nan)
     )
+    c = prepared(one, strategy, min_stages=min_stages, what="stage_profile")
+    ids = c.scores.index.get_level_values("business_id")
+    peers = c.scores.loc[ids != business_id].to_numpy(dtype=float, na_value=np.nan)
     rows = []
     for j, stage in enumerate(c.instrument.stages):
         col = peers[:, j][~np.isnan(peers[:, j])]

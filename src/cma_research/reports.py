@@ -340,6 +340,8 @@ def apa(row: Mapping[str, Any] | pd.Series, *, p: str = "auto") -> str:
         symbol = {"spearman": "\u03c1", "kendall": "\u03c4"}.get(str(_get(row, "method")), "r")
         n = int(_get(row, "n"))
         df = n - 2
+        if math.isnan(float(row["r"])):
+            return f"{symbol}({df}) undefined (a variable is constant)"
         ci = ""
         if _get(row, "ci95_low") is not None and not math.isnan(float(_get(row, "ci95_low"))):
             ci = (
