@@ -37,3 +37,24 @@ def test_csv_matches_table_4_of_the_paper() -> None:
     assert rows[0] == ["Staff No", "Type", *map(str, range(1, 11))]
     assert len(paper) == len(rows) - 1 == 16
     assert rows[1:] == paper
+
+
+def test_recruitment_funnel_and_its_bad_input(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import cma_research as cma
+
+    funnel = cma.load_recruitment(BUNDLED.parent / "customer_wise_2007_recruitment.csv")
+    assert funnel["count"].tolist() == [54000, 1200, 320, 120, 90, 46, 16]
+    paper = SEEDS / "000_6f9f698c8e3f8422.txt"
+    if paper.exists():  # every quote is verbatim from the paper
+        text = " ".join(paper.read_text(encoding="utf-8").split())
+        assert all(" ".join(q.split()) in text for q in funnel["quote"])
+    bad = tmp_path / "f.csv"
+    bad.write_text("step,count,approximate,section,quote\na,about 5,maybe,s,q\nb,3,yes,s,q\n")
+    with pytest.raises(cma.DataValidationError) as info:
+        cma.load_recruitment(bad)
+    assert [str(p).split(": ", 1)[1] for p in info.value.problems] == [
+        "count is not a whole number (value 'about 5'); "
+        "expected a whole number of businesses, 0 or more",
+        "approximate is not true/false (value 'yes'); expected true or false",
+    ]
+    assert "row 2, column 'count'" in str(info.value) and "row 3" in str(info.value)

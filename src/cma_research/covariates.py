@@ -13,11 +13,12 @@ from ._tables import read_raw_table
 from .cohort import Cohort
 from .exceptions import DataValidationError, Problem
 from .instrument import normalise_label
-from .io import DEFAULT_NA_VALUES, _Collector, _snake, normalise_na
+from .io import DEFAULT_ALIASES, DEFAULT_NA_VALUES, _Collector, _snake, normalise_na
 
 __all__ = ["CovariateSource", "load_covariates"]
 
-_ID_HEADERS = {"business id", "id", "business", "company id", "case id"}
+# the header spellings load_returns accepts for the business id
+_ID_HEADERS = {normalise_label(k) for k, v in DEFAULT_ALIASES.items() if v == "business_id"}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ._tables import read_raw_table
 from .exceptions import DataValidationError, Problem
+from .io import _Collector
 
 __all__ = ["load_recruitment"]
 
@@ -52,39 +53,32 @@ def load_recruitment(path: str | Path) -> pd.DataFrame:
             ]
         )
     idx = {c: header.index(c) for c in _COLUMNS}
-    problems = []
+    col = _Collector(raw.path, limit=50)
     records = []
     for number, cells in raw.rows:
         get = {c: (cells[i].strip() if i < len(cells) else "") for c, i in idx.items()}
         if not get["count"].isdigit():
-            problems.append(
-                Problem(
-                    raw.path,
-                    "count is not a whole number",
-                    row=number,
-                    column="count",
-                    value=get["count"],
-                    expected="a whole number of businesses, 0 or more",
-                )
+            col.add(
+                "count is not a whole number",
+                row=number,
+                column="count",
+                value=get["count"],
+                expected="a whole number of businesses, 0 or more",
             )
             continue
         if get["approximate"].lower() not in ("true", "false"):
-            problems.append(
-                Problem(
-                    raw.path,
-                    "approximate is not true/false",
-                    row=number,
-                    column="approximate",
-                    value=get["approximate"],
-                    expected="true or false",
-                )
+            col.add(
+                "approximate is not true/false",
+                row=number,
+                column="approximate",
+                value=get["approximate"],
+                expected="true or false",
             )
             continue
         records.append(
             {**get, "count": int(get["count"]), "approximate": get["approximate"].lower() == "true"}
         )
-    if problems:
-        raise DataValidationError(problems)
+    col.raise_if_any()
     out = pd.DataFrame(records, columns=list(_COLUMNS))
     out["count"] = out["count"].astype("int64")
     out["approximate"] = out["approximate"].astype(bool)
