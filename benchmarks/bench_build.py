@@ -4,7 +4,7 @@
 
 Floor: one papermill run of a one-cell notebook that imports pandas, scipy,
 statsmodels and seaborn, plus one HTML conversion (the least any notebook report can
-cost). Full build: ``cma_research.build`` on the bundled data into a temporary folder.
+cost). Full build: ``cma_research.pipeline.build`` on the bundled data into a temporary folder.
 Target on a 2-core machine: full build <= 2.5x the floor (stretch: 1.5x).
 """
 
@@ -44,7 +44,7 @@ def floor(tmp: Path) -> float:
 
 
 def full(tmp: Path, jobs: int | None) -> float:
-    from cma_research.build import build
+    from cma_research.pipeline.build import build
 
     start = time.perf_counter()
     result = build(

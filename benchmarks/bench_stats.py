@@ -23,7 +23,7 @@ import numpy as np
 from scipy import stats
 
 import cma_research as cma
-from cma_research._resampling import Cells, bca_interval
+from cma_research.stats.resampling import Cells, bca_interval
 
 
 def _timed(label: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]

@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 import cma_research as cma
-from cma_research import build as build_mod
-from cma_research.build import BuildResult, build, notebook_parameters, validate_parameters
 from cma_research.cli import main
+from cma_research.pipeline import build as build_mod
+from cma_research.pipeline.build import BuildResult, build, notebook_parameters, validate_parameters
 from tests.clients import Chromium, JupyterServer, find_or_install_chromium
 from tests.conftest import ROOT
 

@@ -9,7 +9,7 @@ import pytest
 
 import cma_research as cma
 from cma_research.cli import main
-from cma_research.cohort import Cohort
+from cma_research.core.cohort import Cohort
 from tests.conftest import BUNDLED
 
 

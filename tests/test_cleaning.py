@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import cma_research as cma
 from cma_research import ParameterError, clean, missingness
-from cma_research.cohort import Cohort, Source
+from cma_research.core.cohort import Cohort, Source
 
 # Hand count from Table 4 (data/raw/README.md): blanks per stage 1..10.
 BLANKS_PER_STAGE = [2, 3, 1, 2, 2, 2, 4, 3, 2, 2]

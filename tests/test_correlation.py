@@ -14,8 +14,8 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from cma_research import ParameterError, compare_groups, correlate, stage_correlations
-from cma_research._resampling import Cells, bca_interval
-from cma_research.cohort import Cohort
+from cma_research.core.cohort import Cohort
+from cma_research.stats.resampling import Cells, bca_interval
 
 FAST = {"n_boot": 0, "n_perm": 0}
 SCIPY = {

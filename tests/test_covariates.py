@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from cma_research import DataValidationError, correlate, load_covariates, synthetic_growth
-from cma_research.cohort import Cohort
+from cma_research.core.cohort import Cohort
 
 GROWTH = "synthetic_turnover_growth_pct"
 

@@ -16,8 +16,8 @@ import pytest
 from scipy import stats
 
 from cma_research import ParameterError, business_scores, level_distribution
-from cma_research.cohort import Cohort
-from cma_research.describe import proportion_ci
+from cma_research.analysis.describe import proportion_ci
+from cma_research.core.cohort import Cohort
 
 # Counts of levels 0..5 per stage among assessed businesses, counted by hand from the CSV
 # (business ids in brackets for the less obvious cells):

@@ -14,7 +14,7 @@ from statsmodels.stats.multitest import multipletests
 
 import cma_research as cma
 from cma_research import ParameterError, compare_groups, size_band
-from cma_research.cohort import Cohort
+from cma_research.core.cohort import Cohort
 
 
 def band(staff: float) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cma_research._mice import _match, mice_pmm
+from cma_research.missing.mice import _match, mice_pmm
 
 
 def _mar_data(rng: np.random.Generator, n: int = 400) -> tuple[np.ndarray, np.ndarray]:

@@ -15,8 +15,8 @@ from scipy import stats
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
 from cma_research import ParameterError, fit_ordinal_model, fit_size_model, load_covariates
-from cma_research.cohort import Cohort
-from cma_research.synthetic import synthetic_growth
+from cma_research.core.cohort import Cohort
+from cma_research.datasets.synthetic import synthetic_growth
 
 
 def read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:

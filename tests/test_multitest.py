@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from statsmodels.stats.multitest import multipletests
 
-from cma_research._multitest import adjust_p
+from cma_research.stats.multitest import adjust_p
 
 
 @pytest.mark.parametrize("method", ["holm", "fdr_bh"])

@@ -13,8 +13,8 @@ import pytest
 
 import cma_research as cma
 from cma_research import plotting as P
-from cma_research.cohort import Cohort
-from cma_research.exceptions import ParameterError
+from cma_research.core.cohort import Cohort
+from cma_research.core.errors import ParameterError
 
 
 def _by_gid(ax: plt.Axes, gid: str) -> list:

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 import cma_research as cma
-from cma_research import _atomic
-from cma_research.provenance import sha256_file
+from cma_research.core import files as _atomic
+from cma_research.pipeline.provenance import sha256_file
 from tests.conftest import BUNDLED
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import cma_research as cma
-from cma_research.cohort import Cohort
+from cma_research.core.cohort import Cohort
 from tests.conftest import ROOT
 
 REF: dict[str, Any] = json.loads(
@@ -48,7 +48,7 @@ def test_correlations_match_cor_test(cohort: Cohort, method: str, key: str, stra
 def test_pearson_log_staff_and_its_fisher_interval(cohort: Cohort) -> None:
     # R: cor.test(mean_cc, log(staff)); the Fisher-z interval of stage_correlations uses the
     # same 1/sqrt(n - 3) for Pearson, so apply it to this r and n by hand.
-    from cma_research.correlation import _fisher_ci
+    from cma_research.stats.correlation import fisher_ci as _fisher_ci
 
     ref = REF["b1_correlations"]["mean_cc_vs_log_staff"]["pearson"]
     row = cma.correlate(cohort, "log_staff", "mean", "pearson", n_boot=0, n_perm=0).iloc[0]
@@ -61,12 +61,13 @@ def test_pearson_log_staff_and_its_fisher_interval(cohort: Cohort) -> None:
 def test_exact_permutation_p_matches_r_enumeration(method: str) -> None:
     # R enumerated all 8! orderings of staff for the first 8 complete cases (its own
     # recursive generator); our exact branch enumerates them independently.
-    from cma_research._resampling import permutation_p
+    from cma_research.stats.correlation import estimate
+    from cma_research.stats.resampling import permutation_p
 
     ref = REF["b2_exact_permutation"]
     x = np.array(ref["x_mean_cc"], dtype=float)
     y = np.array(ref["y_staff"], dtype=float)
-    r, _ = cma.correlation._estimate(method, x, y)
+    r, _ = estimate(method, x, y)
     np.testing.assert_allclose(r, ref[method]["observed"], **CLOSED_FORM)
     res = permutation_p(method, x, y, r, n_perm=0, rng=np.random.default_rng(0))
     assert res.method == "exact permutation (40320 orderings)"

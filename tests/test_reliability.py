@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 from cma_research import ParameterError, cronbach_alpha, item_statistics
-from cma_research.cohort import Cohort
+from cma_research.core.cohort import Cohort
 
 
 def complete_matrix(path: Path) -> np.ndarray:

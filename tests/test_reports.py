@@ -15,8 +15,9 @@ import pytest
 
 import cma_research as cma
 from cma_research import plotting as P
-from cma_research.cohort import Cohort
-from cma_research.reports import apa, format_p, save_figure, save_table, to_markdown
+from cma_research.core.cohort import Cohort
+from cma_research.reporting.files import save_figure, save_table, to_markdown
+from cma_research.reporting.text import apa, format_p
 
 
 def _figure(cohort: Cohort):  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 from scipy.special import ndtr, ndtri
 
-from cma_research._resampling import (
+from cma_research.stats.resampling import (
     Cells,
     bca_interval,
     bootstrap_distribution,

@@ -16,7 +16,7 @@ from cma_research import (
     pool_rubin,
     sensitivity,
 )
-from cma_research.cohort import Cohort
+from cma_research.core.cohort import Cohort
 
 DEFAULT_ORDER = ["complete_case", "available_case", "stage_median", "business_mean", "multiple"]
 

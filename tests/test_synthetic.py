@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from cma_research import InstrumentError, ParameterError, synthetic_cohort, synthetic_growth
-from cma_research.cohort import Cohort
+from cma_research.core.cohort import Cohort
 
 
 def test_reproducible_for_a_seed() -> None:

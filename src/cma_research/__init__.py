@@ -9,20 +9,25 @@ explicit strategies, and write reproducible outputs.
 12
 """
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("cma_research")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-from .business import road_map, write_business_report
-from .cleaning import STRATEGIES, Cleaned, CleaningReport, Missingness, clean, missingness
-from .cohort import Cohort, Source
-from .correlation import correlate, stage_correlations
-from .covariates import CovariateSource, load_covariates
-from .describe import business_scores, level_distribution
-from .exceptions import (
+from cma_research.analysis.correlation import correlate, stage_correlations
+from cma_research.analysis.describe import business_scores, level_distribution
+from cma_research.analysis.groups import compare_groups, size_band
+from cma_research.analysis.models import fit_ordinal_model, fit_size_model
+from cma_research.analysis.profiles import stage_profile
+from cma_research.analysis.reliability import cronbach_alpha, item_statistics
+from cma_research.analysis.road_map import road_map
+from cma_research.analysis.sensitivity import pool_rubin, sensitivity
+from cma_research.core.cohort import Cohort, Source
+from cma_research.core.errors import (
     CMAError,
     DataValidationError,
     InstrumentError,
@@ -30,16 +35,15 @@ from .exceptions import (
     Problem,
     ReportBuildError,
 )
-from .groups import compare_groups, size_band
-from .instrument import Instrument, Level, Stage, get_instrument, list_instruments
-from .io import load_returns
-from .models import fit_ordinal_model, fit_size_model
-from .process import ProcessResult, process
-from .profiles import stage_profile
-from .recruitment import load_recruitment
-from .reliability import cronbach_alpha, item_statistics
-from .sensitivity import pool_rubin, sensitivity
-from .synthetic import synthetic_cohort, synthetic_growth
+from cma_research.core.instrument import Instrument, Level, Stage, get_instrument, list_instruments
+from cma_research.core.records import CleaningReport, CovariateSource
+from cma_research.datasets.synthetic import synthetic_cohort, synthetic_growth
+from cma_research.io.covariates import load_covariates
+from cma_research.io.recruitment import load_recruitment
+from cma_research.io.returns import load_returns
+from cma_research.missing.missingness import Missingness, missingness
+from cma_research.missing.strategies import STRATEGIES, Cleaned, clean
+from cma_research.pipeline.process import ProcessResult, process
 
 __all__ = [
     "STRATEGIES",
@@ -65,6 +69,7 @@ __all__ = [
     "compare_groups",
     "correlate",
     "cronbach_alpha",
+    "datasets",
     "fit_ordinal_model",
     "fit_size_model",
     "get_instrument",
@@ -75,8 +80,10 @@ __all__ = [
     "load_recruitment",
     "load_returns",
     "missingness",
+    "plotting",
     "pool_rubin",
     "process",
+    "reporting",
     "road_map",
     "sensitivity",
     "size_band",
@@ -86,3 +93,21 @@ __all__ = [
     "synthetic_growth",
     "write_business_report",
 ]
+
+# Loaded on first use, so that ``import cma_research`` (and ``cma-research validate``)
+# does not pay for matplotlib: ``cma.plotting``, ``cma.reporting``,
+# ``cma.write_business_report``.
+_LAZY_MODULES = ("datasets", "plotting", "reporting")
+_LAZY_NAMES = {"write_business_report": "cma_research.reporting.business"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"cma_research.{name}")
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+    raise AttributeError(f"module 'cma_research' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -11,12 +11,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any, cast
 
-from . import __version__
-from .cleaning import STRATEGIES, Strategy, missingness
-from .exceptions import CMAError, ParameterError
-from .instrument import get_instrument, list_instruments
-from .io import load_returns
-from .process import process
+from cma_research import __version__
+from cma_research.core.errors import CMAError, ParameterError
+from cma_research.core.instrument import get_instrument, list_instruments
+from cma_research.io.returns import load_returns
+from cma_research.missing.missingness import missingness
+from cma_research.missing.strategies import STRATEGIES, Strategy
+from cma_research.pipeline.process import process
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -127,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _business_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ._atomic import guard_not_raw
-    from .business import write_business_report
+    from cma_research.core.files import guard_not_raw
+    from cma_research.reporting.business import write_business_report
 
     out = guard_not_raw(args.output_dir)
     cohort = load_returns(args.file, args.instrument, **_load_options(args))
@@ -152,7 +153,7 @@ def _business_report(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .build import build
+    from cma_research.pipeline.build import build
 
     result = build(
         params_file=args.params,

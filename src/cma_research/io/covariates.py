@@ -1,0 +1,181 @@
+"""Business-level covariates (growth, turnover, profit ...) merged into a cohort by id."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from cma_research.core.cohort import Cohort
+from cma_research.core.errors import DataValidationError, Problem, ProblemCollector
+from cma_research.core.instrument import normalise_label
+from cma_research.core.records import CovariateSource
+from cma_research.core.text import snake_case
+from cma_research.io.returns import DEFAULT_ALIASES, DEFAULT_NA_VALUES, normalise_na
+from cma_research.io.tables import read_raw_table
+
+__all__ = ["CovariateSource", "load_covariates"]
+
+# the header spellings load_returns accepts for the business id
+_ID_HEADERS = {normalise_label(k) for k, v in DEFAULT_ALIASES.items() if v == "business_id"}
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
+
+
+def load_covariates(
+    path: str | Path,
+    cohort: Cohort,
+    *,
+    encoding: str | None = None,
+    sep: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int = 1,
+    max_problems: int = 50,
+) -> Cohort:
+    """Merge business-level covariates from a file into the cohort's attributes.
+
+    The file has a business id column (``business_id``, ``ID`` ...) matching the
+    cohort's ids and one column per numeric covariate (``12.5``, ``-3``, ``4%`` are
+    read as numbers; blank and ``NA`` as missing). Column names are turned into
+    identifiers (``Turnover growth %`` becomes ``turnover_growth``).
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV, TSV or XLSX.
+    cohort : Cohort
+        The cohort to add the covariates to.
+    encoding, sep, sheet, header_row, max_problems
+        As for :func:`~cma_research.load_returns`.
+
+    Returns
+    -------
+    Cohort
+        A copy with the new numeric (``Float64``) attribute columns and a
+        :class:`CovariateSource` appended to ``covariate_sources``, which lists the
+        businesses without a value (they are kept, with ``<NA>``, never dropped).
+
+    Raises
+    ------
+    DataValidationError
+        Unknown business id, duplicate id, non-numeric value, missing id column, or a
+        column that already exists in the cohort; each names file, row and column.
+    """
+    raw = read_raw_table(path, encoding=encoding, sep=sep, sheet=sheet, header_row=header_row)
+    col = ProblemCollector(raw.path, max_problems)
+    na = {normalise_na(v) for v in DEFAULT_NA_VALUES}
+    headers = [h for h in raw.header]
+    id_idx = [i for i, h in enumerate(headers) if normalise_label(h) in _ID_HEADERS]
+    if len(id_idx) != 1:
+        raise DataValidationError(
+            [
+                Problem(
+                    raw.path,
+                    "no business id column" if not id_idx else "more than one business id column",
+                    row=raw.header_row,
+                    expected="exactly one column named business_id (or ID) matching the returns",
+                )
+            ]
+        )
+    id_i = id_idx[0]
+    value_cols: dict[int, str] = {}
+    for i, h in enumerate(headers):
+        if i == id_i or not h:
+            continue
+        name = snake_case(h.replace("%", ""))
+        if (
+            name in cohort.attributes.columns
+            or name in value_cols.values()
+            or name in ("business_id", "wave", *cohort.stage_ids)
+        ):
+            col.add(
+                f"covariate {name!r} already exists in the cohort",
+                row=raw.header_row,
+                column=h,
+                expected="a new column name",
+            )
+            continue
+        value_cols[i] = name
+    known = set(cohort.scores.index.get_level_values("business_id"))
+    seen: dict[str, int] = {}
+    values: dict[str, dict[str, float]] = {name: {} for name in value_cols.values()}
+    for number, cells in raw.rows:
+        bid = cells[id_i].strip() if id_i < len(cells) else ""
+        if not bid:
+            col.add(
+                "business id is blank",
+                row=number,
+                column=headers[id_i],
+                expected="an id of the returns",
+            )
+            continue
+        if bid not in known:
+            sample = ", ".join(sorted(known)[:5])
+            col.add(
+                "unknown business id",
+                row=number,
+                column=headers[id_i],
+                value=bid,
+                expected=f"an id of the returns ({sample}, ...)",
+            )
+            continue
+        if bid in seen:
+            col.add(
+                f"duplicate business id: also on row {seen[bid]}",
+                row=number,
+                column=headers[id_i],
+                value=bid,
+                expected="each business once",
+            )
+            continue
+        seen[bid] = number
+        for i, name in value_cols.items():
+            text = cells[i].strip() if i < len(cells) else ""
+            if normalise_na(text) in na:
+                continue
+            cleaned = (
+                text.replace(",", "")
+                if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?%?", text)
+                else text
+            )
+            if not _NUMBER.match(cleaned) or not math.isfinite(float(cleaned.rstrip("%"))):
+                col.add(
+                    "covariate is not a number",
+                    row=number,
+                    column=headers[i],
+                    value=text,
+                    expected="a number such as 12.5, -3 or 4%, or a blank cell if unknown",
+                )
+                continue
+            values[name][bid] = float(cleaned.rstrip("%"))
+    col.raise_if_any()
+    if not value_cols:
+        raise DataValidationError(
+            [
+                Problem(
+                    raw.path,
+                    "no covariate columns besides the id",
+                    row=raw.header_row,
+                    expected="one or more numeric columns",
+                )
+            ]
+        )
+    ids = cohort.scores.index.get_level_values("business_id")
+    attrs = cohort.attributes.copy()
+    missing: dict[str, tuple[str, ...]] = {}
+    for name, by_id in values.items():
+        attrs[name] = pd.array([by_id.get(b) for b in ids], dtype="Float64")
+        lacking = tuple(sorted({b for b in ids if b not in by_id}))
+        if lacking:
+            missing[name] = lacking
+    source = CovariateSource(
+        path=raw.path,
+        sha256=raw.sha256,
+        columns=tuple(value_cols.values()),
+        missing=missing,
+        synthetic=any("synthetic" in n for n in value_cols.values())
+        or "synthetic" in Path(raw.path).name.lower(),
+    )
+    return replace(cohort, attributes=attrs, covariate_sources=(*cohort.covariate_sources, source))

@@ -1,0 +1,654 @@
+"""Load audit returns (CSV, TSV or XLSX; wide or long; one or many waves) into a Cohort.
+
+The loader reads every cell as text and decides itself what it means, so that a blank
+is never mistaken for 0 and every problem can be reported with its file, spreadsheet
+row, column, value and what was expected. All problems of a file are reported together
+(up to ``max_problems``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from cma_research.core.cohort import INDEX_NAMES, Cohort, Source
+from cma_research.core.errors import DataValidationError, ParameterError, Problem, ProblemCollector
+from cma_research.core.instrument import Instrument, get_instrument, normalise_label
+from cma_research.core.text import snake_case
+from cma_research.io.tables import RawTable, read_raw_table
+
+__all__ = ["DEFAULT_ALIASES", "DEFAULT_NA_VALUES", "load_returns"]
+
+#: Cell texts that mean "not assessed" (compared case-insensitively after trimming).
+DEFAULT_NA_VALUES: tuple[str, ...] = (
+    "",
+    "na",
+    "n/a",
+    "n.a.",
+    "nan",
+    "-",
+    "–",
+    "—",
+    ".",
+    "not assessed",
+    "none",
+)
+
+#: Header spellings recognised for the non-stage columns (compared after
+#: :func:`~cma_research.core.instrument.normalise_label`). Stage columns are recognised by the
+#: instrument's own ids, numbers and names.
+DEFAULT_ALIASES: dict[str, str] = {
+    "business id": "business_id",
+    "id": "business_id",
+    "business": "business_id",
+    "company id": "business_id",
+    "case id": "business_id",
+    "wave": "wave",
+    "audit wave": "wave",
+    "round": "wave",
+    "staff": "staff",
+    "staff no": "staff",
+    "staff number": "staff",
+    "number of staff": "staff",
+    "no of staff": "staff",
+    "no. of staff": "staff",
+    "employees": "staff",
+    "headcount": "staff",
+    "type": "business_type",
+    "business type": "business_type",
+    "stage": "stage",
+    "dimension": "stage",
+    "level": "level",
+    "score": "level",
+}
+
+_ROLES = ("business_id", "wave", "staff", "business_type", "stage", "level")
+_STAGE_LIKE = re.compile(r"^(?:stage ?|s)?(\d+)$")
+_GROUPED_INT = re.compile(r"^\d{1,3}(?:,\d{3})+$")
+_MAX_INT = 2**63 - 1  # largest value an Int64 column holds
+Form = Literal["auto", "wide", "long"]
+
+
+def load_returns(
+    path: str | Path,
+    instrument: str | Path | Instrument = "customer_wise_2007",
+    *,
+    form: Form = "auto",
+    aliases: Mapping[str, str] | None = None,
+    na_values: Iterable[str] | None = None,
+    encoding: str | None = None,
+    sep: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int = 1,
+    max_problems: int = 50,
+) -> Cohort:
+    """Read audit returns and validate them against an instrument.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv``, ``.tsv`` or ``.xlsx`` file. Text files must be UTF-8 (a byte-order
+        mark is fine) unless ``encoding`` says otherwise.
+    instrument : str, Path or Instrument
+        Bundled instrument name or instrument file (see :func:`get_instrument`).
+    form : {"auto", "wide", "long"}
+        ``wide``: one row per business (and wave), one column per stage.
+        ``long``: one row per business, wave and stage with ``stage`` and ``level``
+        columns. ``auto`` picks long when both of those columns are present.
+    aliases : mapping, optional
+        Extra header spellings, e.g. ``{"Headcount (FTE)": "staff", "Q1": "stage_1"}``.
+        Targets are ``business_id``, ``wave``, ``staff``, ``business_type``, ``stage``,
+        ``level`` or any stage id, number or name of the instrument. They are added to
+        :data:`DEFAULT_ALIASES`.
+    na_values : iterable of str, optional
+        Cell texts meaning *not assessed* (case-insensitive); default
+        :data:`DEFAULT_NA_VALUES` (blank, ``NA``, ``n/a``, ``-``, ``.`` ...). A blank cell
+        is always "not assessed"; ``0`` is a level, never "not assessed".
+    encoding : str, optional
+        Text encoding, e.g. ``"cp1252"`` for older UK Excel exports. Default UTF-8.
+    sep : str, optional
+        Delimiter; by default from the suffix (``.tsv`` tab) or the header line.
+    sheet : str or int, optional
+        Excel sheet name or 0-based position (default: the first sheet).
+    header_row : int
+        Spreadsheet row holding the column names (default 1); use it when title rows
+        sit above the header.
+    max_problems : int
+        Stop collecting problems after this many.
+
+    Returns
+    -------
+    Cohort
+        ``scores`` (``Int64``, ``<NA>`` = not assessed) and ``attributes`` (``staff``,
+        ``business_type`` and any other columns), indexed by ``business_id`` and
+        ``wave``. Without a business id column, ids ``B01``, ``B02`` ... are given in
+        file order; without a wave column every row is wave 1.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem found, each with file, row, column, value and what was
+        expected.
+
+    Examples
+    --------
+    >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
+    >>> cohort.n_businesses, int(cohort.scores.notna().sum().sum())
+    (16, 137)
+    >>> cohort.scores.loc[("B01", 1)].tolist()[:5]
+    [<NA>, <NA>, <NA>, <NA>, 1]
+    """
+    if form not in ("auto", "wide", "long"):
+        raise ParameterError(f"form={form!r} is not allowed; expected 'auto', 'wide' or 'long'")
+    if max_problems < 1:
+        raise ParameterError(f"max_problems={max_problems!r} must be at least 1")
+    inst = get_instrument(instrument)
+    raw = read_raw_table(path, encoding=encoding, sep=sep, sheet=sheet, header_row=header_row)
+    if isinstance(na_values, str):
+        raise ParameterError(
+            f"na_values={na_values!r} must be a list of texts, e.g. [{na_values!r}]"
+        )
+    na = {normalise_na(v) for v in (DEFAULT_NA_VALUES if na_values is None else na_values)}
+    levels_as_na = sorted(v for v in na if v in {str(lv) for lv in inst.level_values})
+    if levels_as_na:
+        raise ParameterError(
+            f"na_values may not contain a level ({', '.join(levels_as_na)}): a level is an "
+            "assessment, never 'not assessed'"
+        )
+    na.add("")  # a blank cell is never a level, whatever na_values says
+    col = ProblemCollector(raw.path, max_problems)
+    hint = _title_row_hint(raw, inst)
+    if hint:
+        # one clear problem instead of a wall of "missing column" and "no header" lines
+        col.add(
+            "the header row does not name the columns",
+            row=raw.header_row,
+            expected="column names on the header row" + hint,
+        )
+        col.raise_if_any()
+    columns = _map_columns(raw, inst, aliases or {}, col)
+    is_long = "stage" in columns.values() and "level" in columns.values()
+    if form == "long" or (form == "auto" and is_long):
+        cohort = _parse_long(raw, inst, columns, na, col)
+    else:
+        cohort = _parse_wide(raw, inst, columns, na, col)
+    col.raise_if_any()
+    if cohort is None:  # every path that returns None has recorded a problem
+        raise DataValidationError([Problem(raw.path, "could not be read as audit returns")])
+    return cohort
+
+
+def normalise_na(text: str) -> str:
+    """Fold a not-assessed token for comparison."""
+    return text.strip().casefold()
+
+
+# -- columns -------------------------------------------------------------------------
+
+
+def _map_columns(
+    raw: RawTable, inst: Instrument, aliases: Mapping[str, str], col: ProblemCollector
+) -> dict[int, str]:
+    """Assign each header cell a canonical name; record header problems."""
+    stage_lookup = inst.stage_lookup()
+    alias_map = {normalise_label(k): v for k, v in DEFAULT_ALIASES.items()}
+    for header, target in aliases.items():
+        norm_target = normalise_label(target)
+        if target in _ROLES:
+            alias_map[normalise_label(header)] = target
+        elif norm_target in stage_lookup:
+            alias_map[normalise_label(header)] = stage_lookup[norm_target]
+        else:
+            raise ParameterError(
+                f"alias {header!r} -> {target!r}: target must be one of {', '.join(_ROLES)} "
+                f"or a {inst.stage_noun} of {inst.name} ({', '.join(inst.stage_ids)})"
+            )
+    columns: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    width = max([len(raw.header)] + [len(r) for _, r in raw.rows])
+    for i in range(width):
+        header = raw.header[i] if i < len(raw.header) else ""
+        letter = _column_letter(i)
+        if not header:
+            if i < len(raw.header) and any(i < len(r) and r[i].strip() for _, r in raw.rows):
+                col.add(
+                    "column has values but no header",
+                    row=raw.header_row,
+                    column=letter,
+                    expected="a column name on the header row",
+                )
+            continue
+        norm = normalise_label(header)
+        if norm in alias_map:
+            name = alias_map[norm]
+        elif norm in stage_lookup:
+            name = stage_lookup[norm]
+        elif m := _STAGE_LIKE.match(norm):
+            col.add(
+                f"unknown {inst.stage_noun} column: {inst.name} has no "
+                f"{inst.stage_noun} {m.group(1)}",
+                row=raw.header_row,
+                column=header,
+                expected=f"{inst.stage_noun}s {inst.stages[0].number} to "
+                f"{inst.stages[-1].number} ({', '.join(inst.stage_ids)})",
+            )
+            continue
+        else:
+            name = snake_case(header)
+        if name in seen:
+            col.add(
+                f"two columns mean {name!r}: {raw.header[seen[name]]!r} (column "
+                f"{_column_letter(seen[name])}) and {header!r} (column {letter})",
+                row=raw.header_row,
+                column=header,
+                expected="each column once",
+            )
+            continue
+        seen[name] = i
+        columns[i] = name
+    return columns
+
+
+def _column_letter(index: int) -> str:
+    """Spreadsheet column letter for a 0-based index (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _missing_columns(
+    raw: RawTable, names: Iterable[str], present: set[str], col: ProblemCollector, inst: Instrument
+) -> None:
+    missing = [n for n in names if n not in present]
+    if not missing:
+        return
+    found = ", ".join(repr(h) for h in raw.header if h) or "none"
+    title_hint = _title_row_hint(raw, inst)
+    for name in missing:
+        col.add(
+            f"missing required column {name!r}",
+            row=raw.header_row,
+            column=name,
+            expected=f"a header naming it (found: {found}){title_hint}",
+        )
+
+
+def _title_row_hint(raw: RawTable, inst: Instrument) -> str:
+    """When the real header sits lower down (a title row above it), say where."""
+    known = set(inst.stage_lookup()) | set(DEFAULT_ALIASES)
+    threshold = max(3, len(inst.stages) // 2)
+    if sum(normalise_label(c) in known for c in raw.header if c.strip()) >= threshold:
+        return ""  # the header row is a header; data rows of levels 1-10 only look like one
+    for number, cells in raw.rows[:10]:
+        hits = sum(normalise_label(c) in known for c in cells if c.strip())
+        if hits >= threshold:
+            first = next((c for c in raw.header if c.strip()), "")
+            return (
+                f"; row {raw.header_row} looks like a title ({first!r}) and the header seems "
+                f"to be on row {number}: pass header_row={number} "
+                f"(command line: --header-row {number})"
+            )
+    return ""
+
+
+# -- cells ---------------------------------------------------------------------------
+
+
+def _cell(cells: list[str], index: int) -> str:
+    return cells[index].strip() if index < len(cells) else ""
+
+
+def _parse_level(
+    text: str, inst: Instrument, na: set[str], row: int, column: str, col: ProblemCollector
+) -> int | None:
+    if normalise_na(text) in na:
+        return None
+    lo, hi = inst.min_level, inst.max_level
+    expected = f"a whole number from {lo} to {hi}, or a blank cell for not assessed"
+    try:
+        number = float(text)
+    except ValueError:
+        col.add("level is not a number", row=row, column=column, value=text, expected=expected)
+        return None
+    if not math.isfinite(number) or number != int(number):
+        col.add(
+            "level is not a whole number", row=row, column=column, value=text, expected=expected
+        )
+        return None
+    if not lo <= number <= hi:
+        col.add(
+            f"level outside the levels {lo}-{hi}",
+            row=row,
+            column=column,
+            value=text,
+            expected=expected,
+        )
+        return None
+    return int(number)
+
+
+def _parse_staff(
+    text: str, na: set[str], row: int, column: str, col: ProblemCollector
+) -> int | None:
+    if normalise_na(text) in na:
+        return None
+    expected = "a whole number of staff (headcount, 0 or more), or a blank cell if unknown"
+    cleaned = text.replace(",", "") if _GROUPED_INT.match(text) else text
+    try:
+        number = float(cleaned)
+    except ValueError:
+        col.add("staff is not a number", row=row, column=column, value=text, expected=expected)
+        return None
+    if not math.isfinite(number) or number != int(number):
+        col.add(
+            "staff is not a whole number", row=row, column=column, value=text, expected=expected
+        )
+        return None
+    if number < 0:
+        col.add("staff is negative", row=row, column=column, value=text, expected=expected)
+        return None
+    if number > _MAX_INT:
+        col.add("staff is too large", row=row, column=column, value=text, expected=expected)
+        return None
+    return int(number)
+
+
+def _parse_wave(text: str, row: int, column: str, col: ProblemCollector) -> int | None:
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number != int(number) or not 1 <= number <= _MAX_INT:
+        col.add(
+            "wave is not a positive whole number",
+            row=row,
+            column=column,
+            value=text,
+            expected="1, 2, 3 ... (the audit wave)",
+        )
+        return None
+    return int(number)
+
+
+def _header_of(raw: RawTable, columns: dict[int, str], name: str) -> str:
+    for i, n in columns.items():
+        if n == name:
+            return raw.header[i]
+    return name
+
+
+def _check_ragged(raw: RawTable, col: ProblemCollector) -> None:
+    n = len(raw.header)
+    while n and not raw.header[n - 1]:
+        n -= 1
+    for number, cells in raw.rows:
+        extra = [c for c in cells[len(raw.header) :] if c.strip()]
+        if extra:
+            col.add(
+                f"row has {len(cells)} cells but the header has {len(raw.header)}",
+                row=number,
+                value=extra[0],
+                expected="one cell per header column; quote text that contains the "
+                'delimiter, e.g. "Courses, Home support"',
+            )
+        elif len(cells) < n:
+            col.add(
+                f"row has {len(cells)} cells but the header has {n}",
+                row=number,
+                expected="one cell per header column (a delimiter seems to be missing)",
+            )
+
+
+# -- wide and long -------------------------------------------------------------------
+
+
+def _ids(raw: RawTable, idx: int | None, col: ProblemCollector, header: str) -> list[str | None]:
+    if idx is None:
+        width = max(2, len(str(len(raw.rows))))
+        return [f"B{i:0{width}d}" for i in range(1, len(raw.rows) + 1)]
+    out: list[str | None] = []
+    for number, cells in raw.rows:
+        value = _cell(cells, idx)
+        if not value:
+            col.add(
+                "business id is blank",
+                row=number,
+                column=header,
+                expected="an id for every business",
+            )
+            out.append(None)
+        else:
+            out.append(value)
+    return out
+
+
+def _waves(raw: RawTable, idx: int | None, col: ProblemCollector, header: str) -> list[int | None]:
+    if idx is None:
+        return [1] * len(raw.rows)
+    return [_parse_wave(_cell(cells, idx), number, header, col) for number, cells in raw.rows]
+
+
+def _check_duplicates(
+    keys: list[tuple[object, ...]], rows: list[int], what: str, header: str, col: ProblemCollector
+) -> None:
+    first: dict[tuple[object, ...], int] = {}
+    for key, number in zip(keys, rows, strict=True):
+        if any(k is None for k in key):
+            continue
+        if key in first:
+            col.add(
+                f"duplicate {what}: also on row {first[key]}",
+                row=number,
+                column=header,
+                value=str(key[0]),
+                expected=f"each {what} once",
+            )
+        else:
+            first[key] = number
+
+
+def _build_cohort(
+    raw: RawTable,
+    inst: Instrument,
+    form: str,
+    index: list[tuple[str, int]],
+    scores: dict[str, list[int | None]],
+    staff: list[int | None],
+    btype: list[str | None],
+    extras: dict[str, list[str | None]],
+) -> Cohort:
+    idx = pd.MultiIndex.from_tuples(index, names=INDEX_NAMES)
+    score_df = pd.DataFrame(
+        {sid: pd.array(scores[sid], dtype="Int64") for sid in inst.stage_ids}, index=idx
+    )
+    attrs = pd.DataFrame(
+        {
+            "staff": pd.array(staff, dtype="Int64"),
+            "business_type": pd.array(btype, dtype="string"),
+            **{k: pd.array(v, dtype="string") for k, v in extras.items()},
+        },
+        index=idx,
+    )
+    source = Source(
+        path=raw.path,
+        sha256=raw.sha256,
+        form=form,
+        encoding=raw.encoding,
+        sheet=raw.sheet,
+        header_row=raw.header_row,
+    )
+    return Cohort(scores=score_df, attributes=attrs, instrument=inst, source=source)
+
+
+def _parse_wide(
+    raw: RawTable, inst: Instrument, columns: dict[int, str], na: set[str], col: ProblemCollector
+) -> Cohort | None:
+    by_name = {n: i for i, n in columns.items()}
+    _missing_columns(raw, inst.stage_ids, set(by_name), col, inst)
+    if col.problems:
+        return None
+    if not raw.rows:
+        col.add(
+            "the file has a header but no data rows",
+            row=raw.header_row,
+            expected="one row per business below the header",
+        )
+        return None
+    _check_ragged(raw, col)
+    id_header = _header_of(raw, columns, "business_id")
+    wave_header = _header_of(raw, columns, "wave")
+    ids = _ids(raw, by_name.get("business_id"), col, id_header)
+    waves = _waves(raw, by_name.get("wave"), col, wave_header)
+    if "business_id" not in by_name and len({w for w in waves if w is not None}) > 1:
+        col.add(
+            "the file has several waves but no business id column",
+            row=raw.header_row,
+            expected="a business_id column linking each business across waves",
+        )
+    numbers = [n for n, _ in raw.rows]
+    _check_duplicates(
+        list(zip(ids, waves, strict=True)), numbers, "business id within a wave", id_header, col
+    )
+    scores: dict[str, list[int | None]] = {sid: [] for sid in inst.stage_ids}
+    for number, cells in raw.rows:
+        for sid in inst.stage_ids:
+            i = by_name[sid]
+            scores[sid].append(_parse_level(_cell(cells, i), inst, na, number, raw.header[i], col))
+    staff: list[int | None] = [None] * len(raw.rows)
+    if "staff" in by_name:
+        i = by_name["staff"]
+        staff = [_parse_staff(_cell(c, i), na, n, raw.header[i], col) for n, c in raw.rows]
+    btype: list[str | None] = [None] * len(raw.rows)
+    if "business_type" in by_name:
+        i = by_name["business_type"]
+        btype = [_cell(c, i) or None for _, c in raw.rows]
+    known = {"business_id", "wave", "staff", "business_type", *inst.stage_ids}
+    extras = {
+        name: [_cell(c, i) or None for _, c in raw.rows]
+        for i, name in sorted(columns.items())
+        if name not in known
+    }
+    if col.problems:
+        return None
+    index = [(str(b), int(w)) for b, w in zip(ids, waves, strict=True)]  # type: ignore[arg-type]
+    return _build_cohort(raw, inst, "wide", index, scores, staff, btype, extras)
+
+
+def _parse_long(
+    raw: RawTable, inst: Instrument, columns: dict[int, str], na: set[str], col: ProblemCollector
+) -> Cohort | None:
+    by_name = {n: i for i, n in columns.items()}
+    _missing_columns(raw, ["business_id", "stage", "level"], set(by_name), col, inst)
+    stray = [raw.header[i] for i, n in columns.items() if n in inst.stage_ids]
+    for header in stray:
+        col.add(
+            f"a long-form file has a {inst.stage_noun} column",
+            row=raw.header_row,
+            column=header,
+            expected="either wide form (one column per stage) or long form "
+            "(business_id, stage, level columns), not both",
+        )
+    if col.problems:
+        return None
+    if not raw.rows:
+        col.add(
+            "the file has a header but no data rows",
+            row=raw.header_row,
+            expected="one row per business and stage below the header",
+        )
+        return None
+    _check_ragged(raw, col)
+    lookup = inst.stage_lookup()
+    id_header = _header_of(raw, columns, "business_id")
+    stage_header = _header_of(raw, columns, "stage")
+    level_header = _header_of(raw, columns, "level")
+    ids = _ids(raw, by_name["business_id"], col, id_header)
+    waves = _waves(raw, by_name.get("wave"), col, _header_of(raw, columns, "wave"))
+    stages: list[str | None] = []
+    for number, cells in raw.rows:
+        text = _cell(cells, by_name["stage"])
+        sid = lookup.get(normalise_label(text))
+        if sid is None:
+            col.add(
+                f"unknown {inst.stage_noun}",
+                row=number,
+                column=stage_header,
+                value=text,
+                expected=f"one of {', '.join(inst.stage_ids)} (or their numbers or names)",
+            )
+        stages.append(sid)
+    numbers = [n for n, _ in raw.rows]
+    _check_duplicates(
+        list(zip(ids, waves, stages, strict=True)),
+        numbers,
+        f"business id, wave and {inst.stage_noun}",
+        id_header,
+        col,
+    )
+    levels = [
+        _parse_level(_cell(c, by_name["level"]), inst, na, n, level_header, col)
+        for n, c in raw.rows
+    ]
+    attr_names = [
+        (i, n)
+        for i, n in sorted(columns.items())
+        if n not in ("business_id", "wave", "stage", "level")
+    ]
+    order: list[tuple[str, int]] = []
+    cells_by_key: dict[tuple[str, int], dict[str, int | None]] = {}
+    attrs_by_key: dict[tuple[str, int], dict[str, tuple[int, str]]] = {}
+    for k, (number, cells) in enumerate(raw.rows):
+        b, w, s = ids[k], waves[k], stages[k]
+        if b is None or w is None:
+            continue
+        key = (b, w)
+        if key not in cells_by_key:
+            order.append(key)
+            cells_by_key[key] = {}
+            attrs_by_key[key] = {}
+        if s is not None:
+            cells_by_key[key][s] = levels[k]
+        for i, name in attr_names:
+            value = _cell(cells, i)
+            if not value:
+                continue
+            prev = attrs_by_key[key].get(name)
+            if prev is None:
+                attrs_by_key[key][name] = (number, value)
+            elif prev[1] != value:
+                col.add(
+                    f"{name} differs between rows of the same business and wave "
+                    f"(row {prev[0]} has {prev[1]!r})",
+                    row=number,
+                    column=raw.header[i],
+                    value=value,
+                    expected="the same value on every row of a business and wave",
+                )
+    if col.problems:
+        return None
+    scores = {sid: [cells_by_key[k].get(sid) for k in order] for sid in inst.stage_ids}
+
+    def attr(name: str) -> list[tuple[int, str] | None]:
+        return [attrs_by_key[k].get(name) for k in order]
+
+    staff: list[int | None] = [
+        None if a is None else _parse_staff(a[1], na, a[0], _header_of(raw, columns, "staff"), col)
+        for a in attr("staff")
+    ]
+    btype = [None if a is None else a[1] for a in attr("business_type")]
+    extras = {
+        name: [None if a is None else a[1] for a in attr(name)]
+        for _, name in attr_names
+        if name not in ("staff", "business_type")
+    }
+    if col.problems:
+        return None
+    return _build_cohort(raw, inst, "long", order, scores, staff, btype, extras)

@@ -1,0 +1,46 @@
+"""Turning results into files and text: figures and tables for papers, APA strings,
+per-business HTML pages and the helpers the notebooks use.
+
+The text helpers load at once; ``save_figure``, ``save_table`` and ``to_markdown`` load
+:mod:`cma_research.reporting.files` (and with it matplotlib) on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from cma_research.reporting.text import (
+    MINUS,
+    apa,
+    escape_html,
+    escape_latex,
+    escape_markdown,
+    format_p,
+)
+
+__all__ = [
+    "FIGURE_METADATA",
+    "MINUS",
+    "apa",
+    "escape_html",
+    "escape_latex",
+    "escape_markdown",
+    "format_p",
+    "save_figure",
+    "save_table",
+    "to_markdown",
+]
+
+_LAZY = {
+    "FIGURE_METADATA": "cma_research.reporting.files",
+    "save_figure": "cma_research.reporting.files",
+    "save_table": "cma_research.reporting.files",
+    "to_markdown": "cma_research.reporting.files",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'cma_research.reporting' has no attribute {name!r}")

@@ -1,0 +1,169 @@
+"""Text for papers: escaping for LaTeX, Markdown and HTML; APA-style statistics.
+
+Nothing here imports matplotlib, so the build and the command line can use it cheaply.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cma_research.core.errors import ParameterError
+from cma_research.core.text import MINUS, correlation_symbol
+from cma_research.core.text import format_number as _num
+
+__all__ = ["MINUS", "apa", "escape_html", "escape_latex", "escape_markdown", "format_p"]
+
+
+# -- escaping -------------------------------------------------------------------------------
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def escape_latex(text: str) -> str:
+    r"""Escape LaTeX's special characters.
+
+    >>> escape_latex("R&D 50% of £_costs")
+    'R\\&D 50\\% of £\\_costs'
+    """
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+
+
+def escape_markdown(text: str) -> str:
+    r"""Escape characters that Markdown (and HTML inside it) would interpret.
+
+    >>> escape_markdown("a|b *c* <d>")
+    'a\\|b \\*c\\* &lt;d&gt;'
+    """
+    out = re.sub(r"([\\`*_{}\[\]|#+!])", r"\\\1", str(text))
+    return out.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_html(text: str) -> str:
+    """Escape text for HTML.
+
+    >>> escape_html('<b>"Smith & Sons"</b>')
+    '&lt;b&gt;&quot;Smith &amp; Sons&quot;&lt;/b&gt;'
+    """
+    return html.escape(str(text), quote=True)
+
+
+# -- APA strings ------------------------------------------------------------------------------
+
+
+def format_p(p: float) -> str:
+    """APA p-value: exact to three decimals without a leading zero; ``p < .001``.
+
+    >>> format_p(0.08754), format_p(0.0004), format_p(1.0)
+    ('p = .088', 'p < .001', 'p = 1.000')
+    """
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "p = n/a"
+    if p < 0.001:
+        return "p < .001"
+    return f"p = {_num(p, 3, bounded=True)}"
+
+
+def _get(row: Mapping[str, Any] | pd.Series, key: str) -> Any:
+    value = row.get(key) if hasattr(row, "get") else None
+    return None if value is None or value is pd.NA else value
+
+
+def apa(row: Mapping[str, Any] | pd.Series, *, p: str = "auto") -> str:
+    """An APA-style string for one result row of the package's statistics.
+
+    Recognises rows of :func:`~cma_research.correlate` and
+    :func:`~cma_research.stage_correlations` (``r``), :func:`~cma_research.cronbach_alpha`
+    (``alpha``), :func:`~cma_research.compare_groups` (Kruskal-Wallis and Mann-Whitney
+    rows) and model terms (``estimate``).
+
+    Parameters
+    ----------
+    row : Series or mapping
+    p : {"auto", "p_val", "p_perm", "p_adj"}
+        Which p-value to report; ``auto`` uses ``p_perm`` when present, else ``p_val``.
+
+    Examples
+    --------
+    >>> apa({"method": "spearman", "n": 12, "r": 0.5167, "ci95_low": -0.1523,
+    ...      "ci95_high": 0.8866, "p_val": 0.0854, "p_perm": 0.08754})
+    'ρ(10) = .52, 95% CI [−.15, .89], p = .088'
+    >>> apa({"method": "pearson", "n": 40, "r": -0.61, "ci95_low": -0.77,
+    ...      "ci95_high": -0.37, "p_val": 2.9e-05})
+    'r(38) = −.61, 95% CI [−.77, −.37], p < .001'
+    """
+    if p not in ("auto", "p_val", "p_perm", "p_adj"):
+        raise ParameterError(f"p={p!r} is not one of 'auto', 'p_val', 'p_perm', 'p_adj'")
+
+    def pick() -> float | None:
+        if p != "auto":
+            return _get(row, p)
+        perm = _get(row, "p_perm")
+        if perm is not None and not (isinstance(perm, float) and math.isnan(perm)):
+            return float(perm)
+        value = _get(row, "p_val")
+        return None if value is None else float(value)
+
+    pv = pick()
+    p_text = format_p(float(pv)) if pv is not None else "p = n/a"
+    test = _get(row, "test")
+    if _get(row, "r") is not None:
+        symbol = correlation_symbol(str(_get(row, "method")))
+        n = int(_get(row, "n"))
+        df = n - 2
+        if math.isnan(float(row["r"])):
+            return f"{symbol}({df}) undefined (a variable is constant)"
+        ci = ""
+        if _get(row, "ci95_low") is not None and not math.isnan(float(_get(row, "ci95_low"))):
+            ci = (
+                f", 95% CI [{_num(float(row['ci95_low']), bounded=True)}, "
+                f"{_num(float(row['ci95_high']), bounded=True)}]"
+            )
+        return f"{symbol}({df}) = {_num(float(row['r']), bounded=True)}{ci}, {p_text}"
+    if _get(row, "alpha") is not None:
+        return (
+            f"\u03b1 = {_num(float(row['alpha']), bounded=True)}, 95% CI "
+            f"[{_num(float(row['ci95_low']), bounded=True)}, "
+            f"{_num(float(row['ci95_high']), bounded=True)}], n = {int(row['n'])}"
+        )
+    if test == "kruskal_wallis":
+        return (
+            f"H({int(row['df'])}) = {_num(float(row['statistic']))}, {p_text}, "
+            f"\u03b5\u00b2 = {_num(float(row['effect_size']), bounded=True)}"
+        )
+    if test == "mann_whitney":
+        return (
+            f"U = {_num(float(row['statistic']), 1)}, {p_text}, "
+            f"r_rb = {_num(float(row['effect_size']), bounded=True)}"
+        )
+    if _get(row, "estimate") is not None:
+        df_text = ""
+        if _get(row, "df_resid") is not None:
+            df_text = f"t({_num(float(row['df_resid']), 0)}) = {_num(float(row['t']))}, "
+        elif _get(row, "z") is not None:
+            df_text = f"z = {_num(float(row['z']))}, "
+        ci = ""
+        if _get(row, "ci95_low") is not None and not np.isnan(float(row["ci95_low"])):
+            ci = f", 95% CI [{_num(float(row['ci95_low']))}, {_num(float(row['ci95_high']))}]"
+        return f"b = {_num(float(row['estimate']))}{ci}, {df_text}{p_text}"
+    raise ParameterError(
+        "apa() does not recognise this row; expected a row of correlate, stage_correlations, "
+        "cronbach_alpha, compare_groups or a model fit"
+    )
