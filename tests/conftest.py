@@ -10,12 +10,9 @@ import numpy as np
 import pytest
 
 import cma_research as cma
+from tests.paths import BUNDLED
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # no display needed, ever
-
-ROOT = Path(__file__).resolve().parents[1]
-BUNDLED = ROOT / "data" / "raw" / "customer_wise_2007.csv"
-SEEDS = ROOT.parent / "shared" / "seeds"
 
 
 @pytest.fixture(scope="session")

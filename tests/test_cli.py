@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cma_research.cli import main
-from tests.conftest import BUNDLED
+from tests.paths import BUNDLED
 
 
 def test_validate_bundled(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cma_research.core.errors import ParameterError
@@ -44,7 +45,9 @@ class Cohort:
     """Scores and attributes of audited businesses, validated against an instrument.
 
     Both tables are indexed by ``(business_id, wave)``; a file without waves gets
-    wave 1 for every row.
+    wave 1 for every row. The ``wave`` index level is always an integer code: the wave
+    number itself when the file numbered its waves, else the rank 1..k of the wave in
+    :attr:`wave_labels` (labels such as ``Baseline`` / ``Follow-up``, or audit dates).
 
     Attributes
     ----------
@@ -60,6 +63,10 @@ class Cohort:
         Set when the cohort is the result of :func:`cma_research.clean`.
     covariate_sources : tuple of CovariateSource
         Files merged in by :func:`cma_research.load_covariates`.
+    wave_labels : tuple of str
+        The wave labels in order; wave code ``r`` is ``wave_labels[r - 1]``. Empty
+        (the default) means the codes are wave numbers and their labels are the
+        numbers as text (``"1"``, ``"2"`` ...).
     """
 
     scores: pd.DataFrame
@@ -68,8 +75,19 @@ class Cohort:
     source: Source
     cleaning: CleaningReport | None = field(default=None)
     covariate_sources: tuple[CovariateSource, ...] = ()
+    wave_labels: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if len(set(self.wave_labels)) != len(self.wave_labels):
+            raise ParameterError(f"wave_labels must be distinct, got {self.wave_labels}")
+        if self.wave_labels:
+            codes = self._wave_codes()
+            bad = [c for c in codes if not 1 <= c <= len(self.wave_labels)]
+            if bad:
+                raise ParameterError(
+                    f"wave codes {bad} have no label in wave_labels={self.wave_labels}; "
+                    f"expected codes 1 to {len(self.wave_labels)}"
+                )
         if list(self.scores.columns) != self.instrument.stage_ids:
             raise ParameterError(
                 "scores columns must be the instrument's stages in order "
@@ -84,10 +102,63 @@ class Cohort:
         """Number of distinct businesses (across all waves)."""
         return int(self.scores.index.get_level_values("business_id").nunique())
 
-    @property
-    def waves(self) -> list[int]:
-        """The audit waves present, ascending."""
+    def _wave_codes(self) -> list[int]:
+        """The integer wave codes present in the index, ascending."""
         return sorted(int(w) for w in self.scores.index.get_level_values("wave").unique())
+
+    @property
+    def waves(self) -> tuple[str, ...]:
+        """The labels of the audit waves present, in wave order, e.g. ``("1",)``.
+
+        A file with numbered waves gives the numbers as text (``("1", "2")``); one
+        with labels or dates gives those (``("Baseline", "Follow-up")``).
+        """
+        return tuple(self.wave_label(c) for c in self._wave_codes())
+
+    def wave_label(self, rank: int) -> str:
+        """The label of the wave whose code in the ``wave`` index level is ``rank``.
+
+        Raises
+        ------
+        ParameterError
+            When there is no such wave code.
+        """
+        if self.wave_labels:
+            if isinstance(rank, int | np.integer) and 1 <= rank <= len(self.wave_labels):
+                return self.wave_labels[int(rank) - 1]
+            raise ParameterError(
+                f"wave code {rank!r} is not in this cohort; expected 1 to "
+                f"{len(self.wave_labels)} (waves {', '.join(self.wave_labels)})"
+            )
+        if isinstance(rank, int | np.integer) and not isinstance(rank, bool) and rank >= 1:
+            return str(int(rank))
+        raise ParameterError(f"wave code {rank!r} is not a positive whole number")
+
+    def wave_rank(self, wave: str | int) -> int:
+        """The integer code in the ``wave`` index level of a wave given by label or code.
+
+        Raises
+        ------
+        ParameterError
+            When ``wave`` is not one of this cohort's waves (by label or code),
+            listing the allowed ones.
+        """
+        codes = self._wave_codes()
+        if isinstance(wave, int | np.integer) and not isinstance(wave, bool):
+            if int(wave) in codes:
+                return int(wave)
+        elif isinstance(wave, str):
+            by_label = {self.wave_label(c): c for c in codes}
+            if wave in by_label:
+                return by_label[wave]
+            folded = {k.casefold(): v for k, v in by_label.items()}
+            if wave.strip().casefold() in folded:
+                return folded[wave.strip().casefold()]
+        allowed = ", ".join(repr(self.wave_label(c)) for c in codes)
+        raise ParameterError(
+            f"wave={wave!r} is not in this cohort; expected one of {allowed} "
+            f"(or the wave code {', '.join(str(c) for c in codes)})"
+        )
 
     @property
     def stage_ids(self) -> list[str]:
@@ -107,20 +178,67 @@ class Cohort:
             f"{n_missing} of {n_cells} cells not assessed{cleaned}; source {self.source.path}>"
         )
 
-    def select_wave(self, wave: int) -> Cohort:
+    def select_wave(self, wave: str | int) -> Cohort:
         """The returns of one audit wave only.
+
+        Parameters
+        ----------
+        wave : str or int
+            A label of :attr:`waves` (``"Baseline"``, ``"2"``) or the integer code of
+            the wave in the ``wave`` index level (the wave number, or its rank when the
+            waves are labels or dates).
 
         Raises
         ------
         ParameterError
             When ``wave`` is not one of :attr:`waves`.
+
+        Examples
+        --------
+        >>> from cma_research import load_returns
+        >>> load_returns("data/raw/customer_wise_2007.csv").select_wave("1").waves
+        ('1',)
         """
-        if wave not in self.waves:
-            raise ParameterError(
-                f"wave={wave!r} is not in this cohort; expected one of {self.waves}"
-            )
-        mask = self.scores.index.get_level_values("wave") == wave
+        code = self.wave_rank(wave)
+        mask = self.scores.index.get_level_values("wave") == code
         return replace(self, scores=self.scores.loc[mask], attributes=self.attributes.loc[mask])
+
+    def paired(self, baseline: str | int, follow_up: str | int) -> Cohort:
+        """Both waves, for only the businesses audited at both.
+
+        Parameters
+        ----------
+        baseline, follow_up : str or int
+            Two different waves, by label or code (see :meth:`select_wave`).
+
+        Returns
+        -------
+        Cohort
+            The rows of the two waves for the businesses present in both, baseline
+            rows first (each in file order).
+
+        Raises
+        ------
+        ParameterError
+            When a wave is unknown (listing the allowed labels) or both are the same.
+        """
+        b, f = self.wave_rank(baseline), self.wave_rank(follow_up)
+        if b == f:
+            raise ParameterError(
+                f"baseline={baseline!r} and follow_up={follow_up!r} are the same wave "
+                f"({self.wave_label(b)!r}); expected two different waves of "
+                + ", ".join(repr(w) for w in self.waves)
+            )
+        ids = self.scores.index.get_level_values("business_id")
+        waves = self.scores.index.get_level_values("wave")
+        both = set(ids[waves == b]) & set(ids[waves == f])
+        in_both = ids.isin(list(both))
+        order = np.concatenate(
+            [np.flatnonzero(in_both & (waves == b)), np.flatnonzero(in_both & (waves == f))]
+        )
+        return replace(
+            self, scores=self.scores.iloc[order], attributes=self.attributes.iloc[order]
+        )
 
     def subset(self, mask: pd.Series | Any) -> Cohort:
         """The rows where ``mask`` (aligned on the cohort index) is true."""

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from cma_research.core.errors import ParameterError
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, as 64 hex digits."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def guard_not_raw(path: str | Path) -> Path:

@@ -36,11 +36,6 @@ class RawTable:
     sheet: str | None
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, as hex."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _fail(path: str, message: str, **kw: str | int | None) -> DataValidationError:
     return DataValidationError([Problem(file=path, message=message, **kw)])  # type: ignore[arg-type]
 

@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from cma_research.core.errors import ParameterError, ReportBuildError
-from cma_research.core.files import guard_not_raw, write_all_atomic, write_atomic
-from cma_research.pipeline.provenance import git_commit, package_versions, sha256_file
+from cma_research.core.files import guard_not_raw, sha256_file, write_all_atomic, write_atomic
+from cma_research.pipeline.provenance import git_commit, package_versions
 from cma_research.reporting.text import escape_html
 
 __all__ = [

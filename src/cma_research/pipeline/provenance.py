@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import subprocess
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["git_commit", "package_versions", "sha256_file"]
+__all__ = ["git_commit", "package_versions"]
 
 _PACKAGES = (
     "cma_research",
@@ -23,11 +22,6 @@ _PACKAGES = (
     "papermill",
     "nbconvert",
 )
-
-
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, as 64 hex digits."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def package_versions() -> dict[str, str]:

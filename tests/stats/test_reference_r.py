@@ -17,7 +17,7 @@ import pytest
 
 import cma_research as cma
 from cma_research.core.cohort import Cohort
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 REF: dict[str, Any] = json.loads(
     (ROOT / "tests" / "reference" / "cw2007_reference.json").read_text(encoding="utf-8")

@@ -13,8 +13,8 @@ import pytest
 
 import cma_research as cma
 from cma_research.core import files as _atomic
-from cma_research.pipeline.provenance import sha256_file
-from tests.conftest import BUNDLED
+from cma_research.core.files import sha256_file
+from tests.paths import BUNDLED
 
 
 def _run(out: Path, **kw: object) -> cma.ProcessResult:

@@ -10,7 +10,7 @@ import pytest
 import cma_research as cma
 from cma_research.cli import main
 from cma_research.core.cohort import Cohort
-from tests.conftest import BUNDLED
+from tests.paths import BUNDLED
 
 
 def test_road_map_known_values(cohort: Cohort) -> None:

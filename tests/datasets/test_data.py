@@ -6,8 +6,8 @@ import csv
 
 import pytest
 
-from cma_research.pipeline.provenance import sha256_file
-from tests.conftest import BUNDLED, SEEDS
+from cma_research.core.files import sha256_file
+from tests.paths import BUNDLED, SEEDS
 
 TABLE4_SHA256 = "fc9e0d355305e3f9a42a97b9c684f1f5a4960430d2fb7011d9c6d0a745be5b2c"
 

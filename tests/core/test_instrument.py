@@ -9,7 +9,7 @@ import pytest
 
 import cma_research as cma
 from cma_research import InstrumentError, get_instrument
-from tests.conftest import SEEDS
+from tests.paths import SEEDS
 
 CW_SHORT = [
     "contact",

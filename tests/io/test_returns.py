@@ -20,7 +20,7 @@ import pytest
 import cma_research as cma
 from cma_research import CMAError, DataValidationError, ParameterError, load_returns
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]
 BAD = HERE / "data" / "bad"
 GOOD = HERE / "data" / "good"
 BUNDLED = HERE.parent / "data" / "raw" / "customer_wise_2007.csv"

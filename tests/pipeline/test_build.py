@@ -18,10 +18,11 @@ import yaml
 
 import cma_research as cma
 from cma_research.cli import main
+from cma_research.core.files import sha256_file
 from cma_research.pipeline import build as build_mod
 from cma_research.pipeline.build import BuildResult, build, notebook_parameters, validate_parameters
-from tests.clients import Chromium, JupyterServer, find_or_install_chromium
-from tests.conftest import ROOT
+from tests.paths import ROOT
+from tests.pipeline.clients import Chromium, JupyterServer, find_or_install_chromium
 
 # papermill runs kernels through nbclient, whose jupyter_core.utils.run_sync keeps one
 # asyncio loop per worker thread and never closes it; the loop (and its self-pipe socket)
@@ -294,7 +295,7 @@ def test_manifest_records_provenance(built: BuildResult) -> None:
     outputs = manifest["outputs"]
     assert "tables/03_correlations_mean.csv" in outputs and "html/00_findings.html" in outputs
     path = built.output_dir / "tables" / "03_correlations_mean.csv"
-    assert outputs["tables/03_correlations_mean.csv"] == cma.provenance.sha256_file(path)
+    assert outputs["tables/03_correlations_mean.csv"] == sha256_file(path)
 
 
 def test_rebuild_gives_identical_tables_and_figures(built: BuildResult, tmp_path: Path) -> None:
