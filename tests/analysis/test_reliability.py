@@ -82,11 +82,14 @@ def test_alpha_hand_example(cohort: Cohort) -> None:
 
 def test_confidence_level(cohort: Cohort) -> None:
     row = cronbach_alpha(cohort, confidence=0.90).iloc[0]
+    assert "ci95_low" not in row.index  # columns are named for the level asked for
     a = row["alpha"]
     hi_q, lo_q = stats.f.ppf(0.95, 11, 99), stats.f.ppf(0.05, 11, 99)
     np.testing.assert_allclose(
-        [row["ci95_low"], row["ci95_high"]], [1 - (1 - a) * hi_q, 1 - (1 - a) * lo_q], rtol=1e-12
+        [row["ci90_low"], row["ci90_high"]], [1 - (1 - a) * hi_q, 1 - (1 - a) * lo_q], rtol=1e-12
     )
+    assert {"ci80_low", "ci80_high"} <= set(cronbach_alpha(cohort, confidence=0.8).columns)
+    assert {"ci99_9_low", "ci99_9_high"} <= set(cronbach_alpha(cohort, confidence=0.999).columns)
     for bad in (0, 1, 1.5):
         with pytest.raises(ParameterError, match=f"confidence={bad!r} must be between 0 and 1"):
             cronbach_alpha(cohort, confidence=bad)
@@ -145,3 +148,76 @@ def test_needs_three_complete_businesses(cohort: Cohort) -> None:
     few = cohort.subset([True] * 4 + [False] * 12)  # B01..B04: only B02, B03 complete
     with pytest.raises(ParameterError, match="needs at least 3 complete businesses; 2 remain"):
         cronbach_alpha(few)
+
+
+def with_stages(cohort: Cohort, levels: np.ndarray) -> Cohort:
+    """The first len(levels) businesses on only the first levels.shape[1] stages."""
+    k = levels.shape[1]
+    inst = replace(cohort.instrument, stages=cohort.instrument.stages[:k])
+    sub = cohort.subset([True] * len(levels) + [False] * (len(cohort) - len(levels)))
+    scores = pd.DataFrame(levels, index=sub.scores.index, columns=inst.stage_ids).astype("Int64")
+    return replace(sub, scores=scores, instrument=inst)
+
+
+def test_one_stage_is_refused(cohort: Cohort) -> None:
+    one = with_stages(cohort, np.array([[0], [1], [2], [3]]))
+    for func in (cronbach_alpha, item_statistics):
+        with pytest.raises(ParameterError, match=r"needs at least 2 stages.*the cohort has 1"):
+            func(one)
+
+
+def test_two_stages(cohort: Cohort) -> None:
+    # x = (0, 1, 2, 3), y = (1, 1, 3, 3): var 5/3 and 4/3, cov 4/3 (ddof 1); total
+    # variance 5/3 + 4/3 + 8/3 = 17/3 -> alpha = 2 (1 - 3/(17/3)) = 2 (1 - 9/17) = 16/17
+    x, y = [0, 1, 2, 3], [1, 1, 3, 3]
+    two = with_stages(cohort, np.column_stack([x, y]))
+    row = cronbach_alpha(two).iloc[0]
+    np.testing.assert_allclose(row["alpha"], 16 / 17, rtol=1e-12)
+    assert row["note"] == ""
+    items = item_statistics(two)
+    # alpha of one remaining stage does not exist: NaN with the reason, no ZeroDivisionError
+    assert items["alpha_if_deleted"].isna().all()
+    assert items["note"].str.contains("alpha_if_deleted undefined: one stage would remain").all()
+    # r_drop is the correlation with the other stage
+    np.testing.assert_allclose(items["r_drop"], stats.pearsonr(x, y).statistic, rtol=1e-12)
+
+
+def test_average_r_at_its_minimum(cohort: Cohort) -> None:
+    # two stages with r = -1 = -1/(k - 1): std_alpha = k r / (1 + (k - 1) r) is 0/0;
+    # the total 3 - ... is constant too, so raw alpha is undefined as well
+    two = with_stages(cohort, np.column_stack([[0, 1, 2, 3], [3, 2, 1, 0]]))
+    row = cronbach_alpha(two).iloc[0]
+    np.testing.assert_allclose(row["average_r"], -1.0, rtol=1e-12)
+    assert np.isnan(row["std_alpha"]) and np.isnan(row["alpha"])
+    assert "std_alpha undefined: average_r = -1/(k - 1)" in row["note"]
+    assert "alpha undefined: the total score is the same" in row["note"]
+    # three stages, pairwise r = -1/2 = -1/(k - 1): the cyclic shifts (2, 1, 0), (0, 2, 1),
+    # (1, 0, 2) (var 1, cov -1/2); every business totals 3
+    a = np.array([[2, 0, 1], [1, 2, 0], [0, 1, 2]])  # rows are businesses
+    three = with_stages(cohort, a)
+    row3 = cronbach_alpha(three).iloc[0]
+    np.testing.assert_allclose(row3["average_r"], -0.5, rtol=1e-12)
+    assert np.isnan(row3["std_alpha"])
+    items = item_statistics(three)  # the others' total mirrors each stage: r_drop = -1
+    np.testing.assert_allclose(items["r_drop"], -1.0, rtol=1e-12)
+
+
+def test_constant_stage(cohort: Cohort) -> None:
+    # stage 3 constant: its correlations do not exist; alpha itself is still defined:
+    # items (0,1,2,3), (0,1,2,3), (2,2,2,2): item variances 5/3 + 5/3 + 0, total
+    # 2 x + 2 has variance 4 * 5/3 -> alpha = 3/2 (1 - (10/3)/(20/3)) = 3/4
+    x = [0, 1, 2, 3]
+    levels = np.column_stack([x, x, [2, 2, 2, 2]])
+    three = with_stages(cohort, levels)
+    row = cronbach_alpha(three).iloc[0]
+    np.testing.assert_allclose(row["alpha"], 0.75, rtol=1e-12)
+    assert np.isnan(row["average_r"]) and np.isnan(row["std_alpha"])
+    assert "constant" in row["note"] and "stage_3" in row["note"]
+    items = item_statistics(three)
+    assert np.isnan(items.loc[2, "r_drop"])
+    assert items.loc[2, "note"] == "r_drop undefined: this stage is constant"
+    # dropping stage 3 leaves two equal stages: alpha = 2 (1 - 2 s / 4 s) = 1
+    np.testing.assert_allclose(items.loc[2, "alpha_if_deleted"], 1.0, rtol=1e-12)
+    # every stage constant: the total is constant, alpha undefined (no division error)
+    flat = cronbach_alpha(with_stages(cohort, np.full((4, 3), 2))).iloc[0]
+    assert np.isnan(flat["alpha"]) and np.isnan(flat["ci95_low"])
