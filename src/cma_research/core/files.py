@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NoReturn
 
 from cma_research.core.errors import ParameterError
 
@@ -41,20 +43,39 @@ def _umask() -> int:
 
 
 def _stage(target: Path, data: bytes) -> str:
-    """Write ``data`` to a temporary file beside ``target``; return its path."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    """Write ``data`` to a temporary file beside ``target``; return its path.
+
+    An operating-system failure (read-only folder, disk full) is raised as the same
+    kind of :class:`OSError` naming ``target`` (not the hidden temporary name), and
+    the temporary file is removed.
+    """
+    try:
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(target))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        _reraise_named(exc, target)
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            _reraise_named(exc, target)
         raise
     return tmp
+
+
+def _reraise_named(exc: OSError, target: Path) -> NoReturn:
+    """Raise the same kind of OSError, naming ``target``."""
+    if exc.errno is None or exc.filename == str(target):
+        raise exc
+    raise type(exc)(exc.errno, exc.strerror or os.strerror(exc.errno), str(target)) from exc
 
 
 def write_atomic(path: str | Path, data: bytes) -> None:
@@ -68,9 +89,16 @@ def write_atomic(path: str | Path, data: bytes) -> None:
 def write_all_atomic(files: Mapping[str | Path, bytes]) -> None:
     """Write several files all-or-nothing: every file is staged before any is renamed.
 
-    If staging any file fails, no target is touched and the staged files are removed.
+    If staging any file fails (a target is a folder, the folder is read-only, the disk
+    is full), no target is touched and the staged files are removed. If a rename fails
+    part-way, the targets already replaced get their previous content back (files that
+    did not exist are removed) and no temporary file is left behind. The error is an
+    :class:`OSError` naming the target.
     """
     targets = [(guard_not_raw(path), data) for path, data in files.items()]
+    for target, _ in targets:
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(target))
     staged: list[tuple[str, Path]] = []
     try:
         for target, data in targets:
@@ -80,5 +108,121 @@ def write_all_atomic(files: Mapping[str | Path, bytes]) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         raise
-    for tmp, target in staged:
-        os.replace(tmp, target)
+    done: list[tuple[Path, str | None]] = []  # (target, backup of its old content)
+    try:
+        for tmp, target in staged:
+            backup = _backup(target)
+            try:
+                os.replace(tmp, target)
+            except BaseException:
+                if backup is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(backup)
+                raise
+            done.append((target, backup))
+    except BaseException as exc:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        for target, backup in reversed(done):
+            with contextlib.suppress(OSError):
+                if backup is None:
+                    os.unlink(target)
+                else:
+                    os.replace(backup, target)
+        if isinstance(exc, OSError) and exc.filename is None and len(done) < len(staged):
+            _reraise_named(exc, staged[len(done)][1])
+        raise
+    for _, backup in done:
+        if backup is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(backup)
+
+
+def _backup(target: Path) -> str | None:
+    """A hard link to ``target``'s current content (None if it does not exist or cannot)."""
+    if not target.is_file():
+        return None
+    name = f"{target.parent}/.{target.name}.{os.getpid()}.{id(target):x}.bak.tmp"
+    try:
+        os.link(target, name)
+    except OSError:
+        return None
+    return name
+
+
+# -- file names derived from data ----------------------------------------------------
+# Business ids and other data values become file names; they may look like paths
+# ("../../x", "/tmp/x", "a/b"), hold NUL or be very long. Every such name goes through
+# safe_filename, and every write under an output folder through ensure_inside.
+
+#: Longest name :func:`safe_filename` returns (well under the usual 255-byte limit).
+SAFE_NAME_MAX = 100
+#: Names Windows reserves for devices, whatever the suffix.
+_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10)]
+)
+
+
+def safe_filename(text: str) -> str:
+    """A file name (without suffix) for a data value, safe to join to an output folder.
+
+    Letters, digits, ``-`` and ``_`` are kept; runs of anything else become one ``_``.
+    When that slug differs from ``text``, is empty or longer than the limit, a short
+    SHA-256 of ``text`` is appended, so different values never share a name. The
+    result never holds a path separator, is never ``.`` or ``..`` and has at most
+    :data:`SAFE_NAME_MAX` characters.
+
+    Examples
+    --------
+    >>> safe_filename("B04")
+    'B04'
+    >>> safe_filename("../../etc/passwd")
+    'etc_passwd-3754d6cb3a'
+    >>> safe_filename("")
+    'id-e3b0c44298'
+    """
+    import hashlib
+    import re
+
+    text = str(text)
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_")
+    if (
+        slug == text
+        and slug
+        and len(slug) <= SAFE_NAME_MAX
+        and slug[0] != "-"
+        and slug.upper() not in _RESERVED
+    ):
+        return slug
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    slug = slug.lstrip("-")[: SAFE_NAME_MAX - len(digest) - 1] or "id"
+    return f"{slug}-{digest}"
+
+
+def ensure_inside(root: str | Path, path: str | Path) -> Path:
+    """``path`` resolved (symbolic links included), refused unless it lies inside ``root``.
+
+    Raises
+    ------
+    ParameterError
+        When the resolved path is ``root`` itself or outside it (for example through
+        ``..`` or a symbolic link inside ``root`` that points elsewhere).
+
+    Examples
+    --------
+    >>> ensure_inside("reports", "reports/b/B04.html").name
+    'B04.html'
+    >>> ensure_inside("reports", "reports/../x.html")
+    Traceback (most recent call last):
+    ...
+    cma_research.core.errors.ParameterError: refusing to write reports/../x.html: ...
+    """
+    base = Path(root).resolve()
+    target = Path(path)
+    if "\x00" in str(target):
+        raise ParameterError(f"refusing to write {str(target)!r}: the name holds a NUL byte")
+    resolved = target.resolve()
+    if resolved == base or base not in resolved.parents:
+        raise ParameterError(f"refusing to write {path}: it is outside the output folder {root}")
+    return resolved
