@@ -17,7 +17,28 @@ __all__ = [
     "Problem",
     "ProblemCollector",
     "ReportBuildError",
+    "shorten",
 ]
+
+
+#: Longest quoted value in a message; longer values are cut with an ellipsis.
+MAX_QUOTED = 80
+
+
+def shorten(text: str, limit: int = MAX_QUOTED) -> str:
+    """Cut ``text`` to ``limit`` characters with an ellipsis, saying how long it was.
+
+    Messages quote the values they refuse; a 120,000-character cell must not become a
+    120,000-character error line.
+
+    >>> shorten("x" * 200, 10)
+    'xxxxxxxxx… (200 characters)'
+    >>> shorten("B04")
+    'B04'
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(text):,} characters)"
 
 
 class CMAError(Exception):
@@ -56,10 +77,10 @@ class Problem:
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column {self.column!r}")
+            where.append(f"column {shorten(self.column)!r}")
         text = ", ".join(where) + ": " + self.message
         if self.value is not None:
-            text += f" (value {self.value!r})"
+            text += f" (value {shorten(self.value)!r})"
         if self.expected is not None:
             text += f"; expected {self.expected}"
         return text

@@ -16,9 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cma_research.core.errors import InstrumentError
+from cma_research.core.files import YAML_MAX_BYTES, safe_load_yaml
 
 __all__ = ["Instrument", "Level", "Stage", "get_instrument", "list_instruments"]
 
@@ -133,6 +132,34 @@ class Instrument:
                 out[normalise_label(n)] = s.id
         return out
 
+    def level_lookup(self) -> dict[str, int]:
+        """Map every accepted spelling of a level (normalised) to its value.
+
+        Accepted: the level's label (``Crawl``, ``Collect information``), its CMM name
+        when it has one (``Initial``) and ``level N`` for each value N, compared case-
+        and space-insensitively (:func:`normalise_label`). A spelling two levels share
+        is left out, so it is never read as either.
+
+        Examples
+        --------
+        >>> lookup = get_instrument("managing_customers_framework").level_lookup()
+        >>> lookup["crawl"], lookup["level 3"]
+        (1, 3)
+        """
+        out: dict[str, int] = {}
+        clashes: set[str] = set()
+        for lv in self.levels:
+            names = {normalise_label(f"level {lv.value}"), normalise_label(lv.label)}
+            if lv.cmm_name:
+                names.add(normalise_label(lv.cmm_name))
+            for n in names:
+                if not n:
+                    continue
+                if n in out and out[n] != lv.value:
+                    clashes.add(n)
+                out[n] = lv.value
+        return {k: v for k, v in out.items() if k not in clashes}
+
     def criteria_table(self) -> list[dict[str, Any]]:
         """The criteria as records (stage_id, stage_name, level, criterion), in order."""
         return [
@@ -213,13 +240,18 @@ def get_instrument(name: str | Path | Instrument) -> Instrument:
 def _load_file(path: Path) -> Instrument:
     if not path.is_file():
         raise InstrumentError(f"{path}: instrument file not found")
+    if path.suffix != ".json":
+        # bounded size and alias expansion, UTF-8 (see safe_load_yaml)
+        data = safe_load_yaml(path, error=InstrumentError)
+        return _build(data, path, hashlib.sha256(path.read_bytes()).hexdigest())
+    if path.stat().st_size > YAML_MAX_BYTES:
+        raise InstrumentError(f"{path}: more than {YAML_MAX_BYTES:,} bytes")
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InstrumentError(f"{path}: cannot be parsed ({detail})") from None
+        raise InstrumentError(f"{path}: cannot be parsed ({detail[:200]})") from None
     return _build(data, path, hashlib.sha256(raw).hexdigest())
 
 
