@@ -9,9 +9,9 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from cma_research.core.errors import ParameterError
+from cma_research.core.errors import CMAError, ParameterError
 
 
 def sha256_file(path: str | Path) -> str:
@@ -226,3 +226,139 @@ def ensure_inside(root: str | Path, path: str | Path) -> Path:
     if resolved == base or base not in resolved.parents:
         raise ParameterError(f"refusing to write {path}: it is outside the output folder {root}")
     return resolved
+
+
+# -- YAML with bounded work ------------------------------------------------------------
+# A parameters or instrument file is a few kB. A hostile one (an alias "billion laughs",
+# /dev/zero, a huge or deeply nested file) must be refused in bounded time and memory.
+
+#: Largest YAML file :func:`safe_load_yaml` reads, in bytes.
+YAML_MAX_BYTES = 1_000_000
+#: Most nodes a YAML document may expand to, counting each alias as a full copy.
+YAML_MAX_NODES = 100_000
+
+
+def safe_load_yaml(
+    path: str | Path,
+    *,
+    max_bytes: int = YAML_MAX_BYTES,
+    max_nodes: int = YAML_MAX_NODES,
+    error: type[CMAError] = ParameterError,
+) -> Any:
+    """Read one YAML document safely: bounded size, bounded alias expansion, UTF-8.
+
+    The file must be a regular file of at most ``max_bytes`` bytes, UTF-8 (a byte-order
+    mark is fine) and one document whose tree, with every alias expanded, has at most
+    ``max_nodes`` nodes (an alias bomb of a few hundred bytes expands to billions).
+    Only plain YAML types are built (``yaml.SafeLoader``).
+
+    Parameters
+    ----------
+    path : str or Path
+    max_bytes, max_nodes : int
+        The limits described above.
+    error : type of CMAError
+        The exception raised for a refused file (default :class:`ParameterError`; the
+        instrument reader passes :class:`InstrumentError`).
+
+    Returns
+    -------
+    object
+        The document (``None`` for an empty file).
+
+    Raises
+    ------
+    CMAError
+        Of type ``error``, one line naming the file and the problem.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = Path(d) / "params.yaml"
+    ...     _ = p.write_text("seed: 2007\\nstrategies: [complete_case]\\n")
+    ...     safe_load_yaml(p)
+    {'seed': 2007, 'strategies': ['complete_case']}
+    """
+    import yaml
+
+    p = Path(path)
+    try:
+        if not p.exists():
+            raise error(f"{path}: file not found")
+        if not p.is_file():
+            raise error(f"{path}: not a regular file (a folder or device); expected a YAML file")
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise error(
+                f"{path}: {size:,} bytes is more than the {max_bytes:,} a YAML file may have"
+            )
+        with open(p, "rb") as fh:
+            raw = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(raw) > max_bytes:
+        raise error(f"{path}: more than the {max_bytes:,} bytes a YAML file may have")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise error(
+            f"{path}: is not UTF-8 text (byte 0x{raw[exc.start]:02X} on line {line}); "
+            "save it as UTF-8"
+        ) from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        n = _yaml_expanded_size(node, max_nodes)
+        if n > max_nodes:
+            raise error(
+                f"{path}: expands to more than {max_nodes:,} values (through aliases "
+                "'*name' or sheer size); write the values out plainly"
+            )
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise error(f"{path}: cannot be parsed as YAML ({detail})") from None
+    except RecursionError:
+        raise error(f"{path}: nested too deeply to be a parameters file") from None
+    finally:
+        loader.dispose()
+
+
+def _yaml_expanded_size(root: Any, limit: int) -> int:
+    """Nodes under ``root`` with aliases expanded, stopping once past ``limit``.
+
+    A node reached through an alias is the same object as its anchor, so sizes are
+    memoised by identity; a node that contains itself expands without end.
+    """
+    import yaml
+
+    memo: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Any) -> int:
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        if key in active:
+            return limit + 1  # recursive alias: infinite expansion
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > limit:
+                break
+        active.discard(key)
+        memo[key] = total
+        return total
+
+    return size(root)
