@@ -11,7 +11,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from cma_research.core.errors import ParameterError
@@ -86,6 +85,23 @@ def _get(row: Mapping[str, Any] | pd.Series, key: str) -> Any:
     return None if value is None or value is pd.NA else value
 
 
+_CI_COLUMN = re.compile(r"^ci(\d+(?:_\d+)?)_low$")
+
+
+def _interval(row: Mapping[str, Any] | pd.Series) -> tuple[str, float, float] | None:
+    """The row's interval, whatever its level: (``"95% CI"``, low, high), or None when it
+    has none or it is NaN. ``ci95_*`` is preferred when several levels are present."""
+    keys = [str(k) for k in (row.index if isinstance(row, pd.Series) else row.keys())]
+    found = [(m.group(1), k) for k in keys if (m := _CI_COLUMN.match(k))]
+    found.sort(key=lambda item: item[0] != "95")
+    for level, low_key in found:
+        low, high = _get(row, low_key), _get(row, low_key[: -len("low")] + "high")
+        if low is None or high is None or math.isnan(float(low)) or math.isnan(float(high)):
+            continue
+        return f"{level.replace('_', '.')}% CI", float(low), float(high)
+    return None
+
+
 def apa(row: Mapping[str, Any] | pd.Series, *, p: str = "auto") -> str:
     """An APA-style string for one result row of the package's statistics.
 
@@ -108,6 +124,11 @@ def apa(row: Mapping[str, Any] | pd.Series, *, p: str = "auto") -> str:
     >>> apa({"method": "pearson", "n": 40, "r": -0.61, "ci95_low": -0.77,
     ...      "ci95_high": -0.37, "p_val": 2.9e-05})
     'r(38) = −.61, 95% CI [−.77, −.37], p < .001'
+
+    The interval is found whatever its level (``ci80_low``/``ci80_high`` -> ``80% CI``):
+
+    >>> apa({"alpha": 0.83, "ci80_low": 0.71, "ci80_high": 0.89, "n": 12})
+    'α = .83, 80% CI [.71, .89], n = 12'
     """
     if p not in ("auto", "p_val", "p_perm", "p_adj"):
         raise ParameterError(f"p={p!r} is not one of 'auto', 'p_val', 'p_perm', 'p_adj'")
@@ -131,18 +152,18 @@ def apa(row: Mapping[str, Any] | pd.Series, *, p: str = "auto") -> str:
         if math.isnan(float(row["r"])):
             return f"{symbol}({df}) undefined (a variable is constant)"
         ci = ""
-        if _get(row, "ci95_low") is not None and not math.isnan(float(_get(row, "ci95_low"))):
-            ci = (
-                f", 95% CI [{_num(float(row['ci95_low']), bounded=True)}, "
-                f"{_num(float(row['ci95_high']), bounded=True)}]"
-            )
+        if (interval := _interval(row)) is not None:
+            label, low, high = interval
+            ci = f", {label} [{_num(low, bounded=True)}, {_num(high, bounded=True)}]"
         return f"{symbol}({df}) = {_num(float(row['r']), bounded=True)}{ci}, {p_text}"
     if _get(row, "alpha") is not None:
-        return (
-            f"\u03b1 = {_num(float(row['alpha']), bounded=True)}, 95% CI "
-            f"[{_num(float(row['ci95_low']), bounded=True)}, "
-            f"{_num(float(row['ci95_high']), bounded=True)}], n = {int(row['n'])}"
-        )
+        if math.isnan(float(row["alpha"])):
+            return f"\u03b1 undefined (see the note), n = {int(row['n'])}"
+        ci = ""
+        if (interval := _interval(row)) is not None:
+            label, low, high = interval
+            ci = f", {label} [{_num(low, bounded=True)}, {_num(high, bounded=True)}]"
+        return f"\u03b1 = {_num(float(row['alpha']), bounded=True)}{ci}, n = {int(row['n'])}"
     if test == "kruskal_wallis":
         return (
             f"H({int(row['df'])}) = {_num(float(row['statistic']))}, {p_text}, "
@@ -160,8 +181,9 @@ def apa(row: Mapping[str, Any] | pd.Series, *, p: str = "auto") -> str:
         elif _get(row, "z") is not None:
             df_text = f"z = {_num(float(row['z']))}, "
         ci = ""
-        if _get(row, "ci95_low") is not None and not np.isnan(float(row["ci95_low"])):
-            ci = f", 95% CI [{_num(float(row['ci95_low']))}, {_num(float(row['ci95_high']))}]"
+        if (interval := _interval(row)) is not None:
+            label, low, high = interval
+            ci = f", {label} [{_num(low)}, {_num(high)}]"
         return f"b = {_num(float(row['estimate']))}{ci}, {df_text}{p_text}"
     raise ParameterError(
         "apa() does not recognise this row; expected a row of correlate, stage_correlations, "

@@ -1,0 +1,28 @@
+"""apa() finds an interval whatever its confidence level."""
+
+from __future__ import annotations
+
+import cma_research as cma
+from cma_research.core.cohort import Cohort
+from cma_research.reporting.text import apa
+
+
+def test_apa_reads_the_interval_at_its_own_level(cohort: Cohort) -> None:
+    row = cma.cronbach_alpha(cohort, confidence=0.8).iloc[0]
+    text = apa(row)
+    assert "80% CI [" in text and "95% CI" not in text
+    # the numbers are the 80% bounds, rounded as APA prints them
+    low = f"{row['ci80_low']:.2f}".lstrip("0")
+    assert f"[{low}, " in text
+    assert apa({"alpha": 0.8, "ci99_9_low": 0.5, "ci99_9_high": 0.9, "n": 9}) == (
+        "\u03b1 = .80, 99.9% CI [.50, .90], n = 9"
+    )
+    # 95% is preferred when a row carries two levels; a NaN interval is left out
+    both = {"alpha": 0.8, "ci80_low": 0.7, "ci80_high": 0.85, "ci95_low": 0.6, "ci95_high": 0.9}
+    assert apa({**both, "n": 9}) == "\u03b1 = .80, 95% CI [.60, .90], n = 9"
+    nan = float("nan")
+    assert apa({"alpha": nan, "ci95_low": nan, "ci95_high": nan, "n": 4}) == (
+        "\u03b1 undefined (see the note), n = 4"
+    )
+    model = {"estimate": 0.5, "ci90_low": 0.1, "ci90_high": 0.9, "z": 2.0, "p_val": 0.04}
+    assert apa(model) == "b = 0.50, 90% CI [0.10, 0.90], z = 2.00, p = .040"
