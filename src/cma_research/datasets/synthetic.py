@@ -8,6 +8,8 @@ path, so a synthetic number cannot pass for a real one in any table or figure.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,15 @@ from cma_research.core.cohort import INDEX_NAMES, Cohort, Source
 from cma_research.core.errors import ParameterError
 from cma_research.core.instrument import Instrument, get_instrument
 
-__all__ = ["synthetic_cohort", "synthetic_growth"]
+__all__ = [
+    "BASELINE_LABEL",
+    "FOLLOW_UP_LABEL",
+    "TRAJECTORIES",
+    "is_synthetic",
+    "synthetic_cohort",
+    "synthetic_follow_up",
+    "synthetic_growth",
+]
 
 
 def synthetic_cohort(
@@ -105,3 +115,223 @@ def synthetic_growth(cohort: Cohort, seed: int, *, strength: float = 0.5) -> pd.
             "synthetic_turnover_growth_pct": np.round(growth, 1),
         }
     )
+
+
+# -- a SYNTHETIC follow-up wave -----------------------------------------------------------
+
+#: Wave label of the real returns in :func:`synthetic_follow_up`.
+BASELINE_LABEL = "Baseline"
+#: Wave label of the generated returns in :func:`synthetic_follow_up`.
+FOLLOW_UP_LABEL = "Follow-up (SYNTHETIC)"
+#: The designed trajectories of :func:`synthetic_follow_up`, in the order they are dealt.
+TRAJECTORIES: tuple[str, ...] = ("dropped_out", "improved", "no_change", "declined")
+
+
+def is_synthetic(cohort: Cohort) -> bool:
+    """Whether any part of a cohort is SYNTHETIC (its returns or a merged covariate).
+
+    A cohort is synthetic when its source path starts with ``synthetic:`` (made in
+    memory by this module) or its file name contains ``synthetic`` (any case), or
+    when a covariate file merged into it is synthetic. Tables and figures made from
+    it must say so.
+
+    >>> is_synthetic(synthetic_cohort(5, seed=1))
+    True
+    """
+    path = cohort.source.path
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return (
+        path.startswith("synthetic:")
+        or "synthetic" in name.lower()
+        or any(src.synthetic for src in cohort.covariate_sources)
+    )
+
+
+def _deal(n: int, n_dropouts: int, shares: tuple[float, float, float]) -> list[int]:
+    """How many businesses get each trajectory of :data:`TRAJECTORIES`."""
+    rest = n - n_dropouts
+    n_improved = int(np.floor(rest * shares[0] + 0.5))  # halves round up
+    n_same = int(np.floor(rest * shares[1] + 0.5))
+    return [n_dropouts, n_improved, n_same, rest - n_improved - n_same]
+
+
+def synthetic_follow_up(
+    cohort: Cohort,
+    *,
+    seed: int,
+    n_dropouts: int = 3,
+    shares: tuple[float, float, float] = (0.5, 0.25, 0.25),
+    p_newly_assessed: float = 0.3,
+    p_no_longer_assessed: float = 0.05,
+) -> Cohort:
+    """A SYNTHETIC second audit wave of a one-wave cohort. Not real data.
+
+    The returns of ``cohort`` are kept unchanged as wave 1 (label
+    :data:`BASELINE_LABEL`, ``"Baseline"``); wave 2 (label :data:`FOLLOW_UP_LABEL`,
+    ``"Follow-up (SYNTHETIC)"``) is generated from them with ``seed``, so that an
+    analysis of change can be shown and tested on the bundled businesses without
+    inventing data that could pass as real.
+
+    Each business is dealt one trajectory at random (a seeded permutation of the
+    businesses in file order): ``n_dropouts`` businesses are *dropped out* (no
+    follow-up return); of the rest, ``shares`` (improved, no change, declined) of
+    them, rounded, *improved* or had *no change*, and the remainder *declined*.
+
+    - *no change*: the follow-up return equals the baseline one, blanks included.
+    - *improved*: each assessed stage moves up 0, 1 or 2 levels (probabilities .35,
+      .5, .15); *declined*: down 0, 1 or 2 levels (.4, .5, .1); both clipped to the
+      instrument's levels. A stage assessed at baseline is not assessed at follow-up
+      with probability ``p_no_longer_assessed``; a stage not assessed at baseline is
+      assessed with probability ``p_newly_assessed``, at the business's rounded
+      follow-up mean level. If the business's mean level (over its assessed stages)
+      then fails to move in its trajectory's direction, its first stages that can
+      move are moved one level until it does, so the designed direction always shows.
+
+    Staff and business type are copied from the baseline.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        One wave, e.g. the bundled Table 4.
+    seed : int
+        Seed of :func:`numpy.random.default_rng`; the same seed gives the same wave.
+    n_dropouts : int
+        Businesses audited at baseline only.
+    shares : tuple of float
+        Shares improved, no change and declined among the other businesses.
+    p_newly_assessed, p_no_longer_assessed : float
+        Probabilities that a stage's assessment status changes between waves.
+
+    Returns
+    -------
+    Cohort
+        Two waves indexed ``(business_id, wave)`` with wave ranks 1 and 2 (baseline rows
+        first, each wave in file order) and the wave labels above. Its
+        ``source.path`` starts with ``synthetic:``. ``attributes`` gain a text column
+        ``synthetic_trajectory`` (``baseline`` on the real rows; ``improved``,
+        ``no_change`` or ``declined`` on the synthetic ones); the drop-outs are the
+        businesses without a wave-2 row.
+
+    Raises
+    ------
+    ParameterError
+        When the cohort has several waves, or too few businesses for every trajectory
+        (at least ``n_dropouts + 3``), or a parameter is out of range.
+
+    Examples
+    --------
+    >>> from cma_research import load_returns
+    >>> two = synthetic_follow_up(load_returns("data/raw/customer_wise_2007.csv"), seed=2008)
+    >>> len(two), two.source.path.startswith("synthetic:")
+    (29, True)
+    >>> two.attributes["synthetic_trajectory"].value_counts().sort_index().to_dict()
+    {'baseline': 16, 'declined': 3, 'improved': 7, 'no_change': 3}
+    """
+    waves = sorted(set(cohort.scores.index.get_level_values("wave")))
+    if len(waves) != 1:
+        raise ParameterError(
+            f"synthetic_follow_up needs a one-wave cohort; this one has {len(waves)} waves"
+        )
+    if not isinstance(seed, int | np.integer):
+        raise ParameterError(f"seed={seed!r} must be a whole number")
+    n = len(cohort.scores)
+    if not isinstance(n_dropouts, int) or n_dropouts < 1:
+        raise ParameterError(f"n_dropouts={n_dropouts!r} must be a whole number >= 1")
+    if len(shares) != 3 or any(not 0 < s < 1 for s in shares) or abs(sum(shares) - 1) > 1e-9:
+        raise ParameterError(
+            f"shares={shares!r} must be three shares in (0, 1) adding up to 1 "
+            "(improved, no change, declined)"
+        )
+    for name, p in (
+        ("p_newly_assessed", p_newly_assessed),
+        ("p_no_longer_assessed", p_no_longer_assessed),
+    ):
+        if not 0 <= p < 1:
+            raise ParameterError(f"{name}={p!r} must be in [0, 1)")
+    counts = _deal(n, n_dropouts, shares)
+    if n < n_dropouts + 3 or min(counts) < 1:
+        raise ParameterError(
+            f"the cohort has {n} businesses, too few for {n_dropouts} drop-outs and at least "
+            f"one improved, one unchanged and one declined business (shares={shares!r})"
+        )
+    inst = cohort.instrument
+    lo, hi = inst.min_level, inst.max_level
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    trajectory = np.empty(n, dtype=object)
+    start = 0
+    for name, count in zip(TRAJECTORIES, counts, strict=True):
+        trajectory[order[start : start + count]] = name
+        start += count
+    base = cohort.scores.to_numpy(dtype=float, na_value=np.nan)
+    k = base.shape[1]
+    # all random draws are made for every business in file order, used or not, so a
+    # business's follow-up depends only on the seed and its own position
+    up = rng.choice([0, 1, 2], size=(n, k), p=[0.35, 0.5, 0.15])
+    down = rng.choice([0, -1, -2], size=(n, k), p=[0.4, 0.5, 0.1])
+    lose = rng.random((n, k)) < p_no_longer_assessed
+    gain = rng.random((n, k)) < p_newly_assessed
+    follow = np.full_like(base, np.nan)
+    kept = []
+    for i in range(n):
+        kind = trajectory[i]
+        if kind == "dropped_out":
+            continue
+        kept.append(i)
+        row = base[i].copy()
+        if kind != "no_change":
+            step = up[i] if kind == "improved" else down[i]
+            assessed = ~np.isnan(row)
+            row = np.where(assessed, np.clip(row + step, lo, hi), np.nan)
+            row[assessed & lose[i]] = np.nan
+            if (~np.isnan(row)).any():
+                fill = float(np.clip(np.round(np.nanmean(row)), lo, hi))
+                row[~assessed & gain[i]] = fill
+            row = _ensure_direction(base[i], row, +1 if kind == "improved" else -1, lo, hi)
+        follow[i] = row
+    ids = cohort.scores.index.get_level_values("business_id")
+    base_index = pd.MultiIndex.from_arrays([ids, [1] * n], names=INDEX_NAMES)
+    follow_index = pd.MultiIndex.from_arrays([ids[kept], [2] * len(kept)], names=INDEX_NAMES)
+    index = base_index.append(follow_index)
+    scores = pd.DataFrame(
+        np.vstack([base, follow[kept]]), index=index, columns=inst.stage_ids
+    ).astype("Int64")
+    base_attrs: pd.DataFrame = cohort.attributes.reset_index(drop=True)
+    attributes = pd.concat([base_attrs, base_attrs.iloc[kept]], ignore_index=True)
+    attributes.index = index
+    attributes["synthetic_trajectory"] = pd.array(
+        ["baseline"] * n + [str(trajectory[i]) for i in kept], dtype="string"
+    )
+    label = (
+        f"synthetic:follow_up,seed={seed},n_dropouts={n_dropouts},shares={list(shares)},"
+        f"p_newly_assessed={p_newly_assessed},p_no_longer_assessed={p_no_longer_assessed},"
+        f"baseline_sha256={cohort.source.sha256}"
+    )
+    source = Source(path=label, sha256=hashlib.sha256(label.encode()).hexdigest(), form="synthetic")
+    extra: dict[str, Any] = {}
+    if "wave_labels" in {f.name for f in fields(Cohort)}:
+        extra["wave_labels"] = (BASELINE_LABEL, FOLLOW_UP_LABEL)
+    return Cohort(scores=scores, attributes=attributes, instrument=inst, source=source, **extra)
+
+
+def _ensure_direction(
+    before: np.ndarray, after: np.ndarray, sign: int, lo: int, hi: int
+) -> np.ndarray:
+    """Move stages of ``after`` one level at a time until its mean moves by ``sign``."""
+    out = after.copy()
+
+    def moved() -> bool:
+        if np.isnan(out).all() or np.isnan(before).all():
+            return False
+        return bool(sign * (np.nanmean(out) - np.nanmean(before)) > 0)
+
+    while not moved():
+        movable = ~np.isnan(out) & ((out < hi) if sign > 0 else (out > lo))
+        if not movable.any():
+            raise ParameterError(
+                "a business cannot move in its designed direction (every assessed stage is "
+                "already at the instrument's end level); choose another seed"
+            )
+        j = int(np.flatnonzero(movable)[0])
+        out[j] += sign
+    return out
