@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
-from cma_research.missing.strategies import STRATEGIES, clean
-
-
-def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> None:
-    """Raise ParameterError naming the parameter, the value and the allowed values."""
-    allowed = list(allowed)
-    if value not in allowed:
-        raise ParameterError(
-            f"{name}={value!r} is not allowed; expected one of: "
-            + ", ".join(repr(a) for a in allowed)
-        )
+from cma_research.core.params import STRATEGIES, check_choice
+from cma_research.missing.strategies import clean
 
 
 def single_wave(cohort: Cohort) -> Cohort:
     """The cohort itself when it has one wave; otherwise a clear error."""
     if len(cohort.waves) > 1:
+        waves = ", ".join(repr(w) for w in cohort.waves)
         raise ParameterError(
-            f"the cohort has waves {cohort.waves}; statistics need one return per business: "
-            "select one with cohort.select_wave(w)"
+            f"the cohort has {len(cohort.waves)} waves ({waves}); statistics need one return "
+            f"per business: select one with cohort.select_wave(...), e.g. "
+            f"cohort.select_wave({cohort.waves[-1]!r}), or compare waves with "
+            "cma_research.paired_change"
         )
     return cohort
 

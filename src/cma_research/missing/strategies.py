@@ -44,13 +44,14 @@ them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, get_args
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
+from cma_research.core.params import STRATEGIES, Strategy, check_choice, check_int
 from cma_research.core.records import CleaningReport
 from cma_research.missing.mice import mice_pmm
 
@@ -62,11 +63,6 @@ __all__ = [
     "clean",
 ]
 
-Strategy = Literal[
-    "complete_case", "available_case", "min_stages", "stage_median", "business_mean", "multiple"
-]
-#: The strategy names accepted by :func:`clean`, in documentation order.
-STRATEGIES: tuple[str, ...] = get_args(Strategy)
 _IMPUTING = ("stage_median", "business_mean", "multiple")
 
 _ASSUMPTIONS = {
@@ -109,14 +105,6 @@ class Cleaned:
 
     def __repr__(self) -> str:
         return f"<Cleaned {self.report.summary()}>"
-
-
-def _check_int(name: str, value: int | None, minimum: int) -> int:
-    if value is None or isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ParameterError(f"{name}={value!r} must be a whole number >= {minimum}")
-    if value < minimum:
-        raise ParameterError(f"{name}={value!r} must be a whole number >= {minimum}")
-    return int(value)
 
 
 def clean(
@@ -163,10 +151,9 @@ def clean(
     >>> clean(cohort, "min_stages", min_stages=5).report.n_dropped
     2
     """
-    if strategy not in STRATEGIES:
-        raise ParameterError(f"strategy={strategy!r} is not one of: {', '.join(STRATEGIES)}")
+    check_choice("strategy", strategy, STRATEGIES)
     if strategy == "min_stages":
-        k = _check_int("min_stages", min_stages, 1)
+        k = check_int("min_stages", min_stages, minimum=1)
         if k > len(cohort.stage_ids):
             raise ParameterError(
                 f"min_stages={k} exceeds the {len(cohort.stage_ids)} stages of "
@@ -180,8 +167,8 @@ def clean(
     if strategy == "min_stages":
         params["min_stages"] = min_stages
     if strategy == "multiple":
-        params["m"] = _check_int("m", m, 2)
-        params["seed"] = _check_int("seed", seed, 0)
+        params["m"] = check_int("m", m, minimum=2)
+        params["seed"] = check_int("seed", seed, minimum=0)
 
     scores = cohort.scores
     n_assessed = scores.notna().sum(axis=1)

@@ -16,6 +16,7 @@ from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.files import guard_not_raw, write_all_atomic
 from cma_research.core.instrument import Instrument
+from cma_research.core.params import check_choice
 from cma_research.io.returns import load_returns
 from cma_research.missing.missingness import missingness
 from cma_research.missing.strategies import STRATEGIES, Cleaned, Strategy, clean
@@ -114,7 +115,7 @@ def process(
         raise ParameterError(f"strategies is empty; expected some of {', '.join(STRATEGIES)}")
     for s in strategies:
         if s not in STRATEGIES:
-            raise ParameterError(f"strategy={s!r} is not one of: {', '.join(STRATEGIES)}")
+            check_choice("strategy", s, STRATEGIES)
     out_dir = Path(output_dir)
     guard_not_raw(out_dir)
     options = dict(load_options or {})
