@@ -236,9 +236,7 @@ class Cohort:
         order = np.concatenate(
             [np.flatnonzero(in_both & (waves == b)), np.flatnonzero(in_both & (waves == f))]
         )
-        return replace(
-            self, scores=self.scores.iloc[order], attributes=self.attributes.iloc[order]
-        )
+        return replace(self, scores=self.scores.iloc[order], attributes=self.attributes.iloc[order])
 
     def subset(self, mask: pd.Series | Any) -> Cohort:
         """The rows where ``mask`` (aligned on the cohort index) is true."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -20,6 +20,7 @@ from cma_research.core.cohort import INDEX_NAMES, Cohort, Source
 from cma_research.core.errors import DataValidationError, ParameterError, Problem, ProblemCollector
 from cma_research.core.instrument import Instrument, get_instrument, normalise_label
 from cma_research.core.text import snake_case
+from cma_research.io._waves import parse_waves
 from cma_research.io.tables import RawTable, read_raw_table
 
 __all__ = ["DEFAULT_ALIASES", "DEFAULT_NA_VALUES", "load_returns"]
@@ -86,6 +87,7 @@ def load_returns(
     sheet: str | int | None = None,
     header_row: int = 1,
     max_problems: int = 50,
+    wave_order: Sequence[str] | None = None,
 ) -> Cohort:
     """Read audit returns and validate them against an instrument.
 
@@ -120,6 +122,12 @@ def load_returns(
         sit above the header.
     max_problems : int
         Stop collecting problems after this many.
+    wave_order : sequence of str, optional
+        The waves in order, e.g. ``["Baseline", "Follow-up"]`` (matched
+        case-insensitively). By default waves are ordered by value when they are whole
+        numbers or audit dates (``2007-03-01`` or day-first ``01/03/2007``) and by first
+        appearance in the file when they are labels; one file uses one kind. Every
+        label given must be in the file, and every wave of the file in the list.
 
     Returns
     -------
@@ -127,7 +135,9 @@ def load_returns(
         ``scores`` (``Int64``, ``<NA>`` = not assessed) and ``attributes`` (``staff``,
         ``business_type`` and any other columns), indexed by ``business_id`` and
         ``wave``. Without a business id column, ids ``B01``, ``B02`` ... are given in
-        file order; without a wave column every row is wave 1.
+        file order; without a wave column every row is wave 1. The ``wave`` level holds
+        the wave number, or for labels and dates the rank 1..k, with the labels in
+        ``Cohort.wave_labels``.
 
     Raises
     ------
@@ -174,9 +184,9 @@ def load_returns(
     columns = _map_columns(raw, inst, aliases or {}, col)
     is_long = "stage" in columns.values() and "level" in columns.values()
     if form == "long" or (form == "auto" and is_long):
-        cohort = _parse_long(raw, inst, columns, na, col)
+        cohort = _parse_long(raw, inst, columns, na, col, wave_order)
     else:
-        cohort = _parse_wide(raw, inst, columns, na, col)
+        cohort = _parse_wide(raw, inst, columns, na, col, wave_order)
     col.raise_if_any()
     if cohort is None:  # every path that returns None has recorded a problem
         raise DataValidationError([Problem(raw.path, "could not be read as audit returns")])
@@ -361,23 +371,6 @@ def _parse_staff(
     return int(number)
 
 
-def _parse_wave(text: str, row: int, column: str, col: ProblemCollector) -> int | None:
-    try:
-        number = float(text)
-    except ValueError:
-        number = math.nan
-    if not math.isfinite(number) or number != int(number) or not 1 <= number <= _MAX_INT:
-        col.add(
-            "wave is not a positive whole number",
-            row=row,
-            column=column,
-            value=text,
-            expected="1, 2, 3 ... (the audit wave)",
-        )
-        return None
-    return int(number)
-
-
 def _header_of(raw: RawTable, columns: dict[int, str], name: str) -> str:
     for i, n in columns.items():
         if n == name:
@@ -430,10 +423,14 @@ def _ids(raw: RawTable, idx: int | None, col: ProblemCollector, header: str) -> 
     return out
 
 
-def _waves(raw: RawTable, idx: int | None, col: ProblemCollector, header: str) -> list[int | None]:
-    if idx is None:
-        return [1] * len(raw.rows)
-    return [_parse_wave(_cell(cells, idx), number, header, col) for number, cells in raw.rows]
+def _waves(
+    raw: RawTable,
+    idx: int | None,
+    col: ProblemCollector,
+    header: str,
+    wave_order: Sequence[str] | None,
+) -> tuple[list[int | None], tuple[str, ...]]:
+    return parse_waves(raw, idx, header, col, wave_order)
 
 
 def _check_duplicates(
@@ -464,6 +461,7 @@ def _build_cohort(
     staff: list[int | None],
     btype: list[str | None],
     extras: dict[str, list[str | None]],
+    wave_labels: tuple[str, ...] = (),
 ) -> Cohort:
     idx = pd.MultiIndex.from_tuples(index, names=INDEX_NAMES)
     score_df = pd.DataFrame(
@@ -485,11 +483,22 @@ def _build_cohort(
         sheet=raw.sheet,
         header_row=raw.header_row,
     )
-    return Cohort(scores=score_df, attributes=attrs, instrument=inst, source=source)
+    return Cohort(
+        scores=score_df,
+        attributes=attrs,
+        instrument=inst,
+        source=source,
+        wave_labels=wave_labels,
+    )
 
 
 def _parse_wide(
-    raw: RawTable, inst: Instrument, columns: dict[int, str], na: set[str], col: ProblemCollector
+    raw: RawTable,
+    inst: Instrument,
+    columns: dict[int, str],
+    na: set[str],
+    col: ProblemCollector,
+    wave_order: Sequence[str] | None = None,
 ) -> Cohort | None:
     by_name = {n: i for i, n in columns.items()}
     _missing_columns(raw, inst.stage_ids, set(by_name), col, inst)
@@ -506,7 +515,7 @@ def _parse_wide(
     id_header = _header_of(raw, columns, "business_id")
     wave_header = _header_of(raw, columns, "wave")
     ids = _ids(raw, by_name.get("business_id"), col, id_header)
-    waves = _waves(raw, by_name.get("wave"), col, wave_header)
+    waves, wave_labels = _waves(raw, by_name.get("wave"), col, wave_header, wave_order)
     if "business_id" not in by_name and len({w for w in waves if w is not None}) > 1:
         col.add(
             "the file has several waves but no business id column",
@@ -539,11 +548,16 @@ def _parse_wide(
     if col.problems:
         return None
     index = [(str(b), int(w)) for b, w in zip(ids, waves, strict=True)]  # type: ignore[arg-type]
-    return _build_cohort(raw, inst, "wide", index, scores, staff, btype, extras)
+    return _build_cohort(raw, inst, "wide", index, scores, staff, btype, extras, wave_labels)
 
 
 def _parse_long(
-    raw: RawTable, inst: Instrument, columns: dict[int, str], na: set[str], col: ProblemCollector
+    raw: RawTable,
+    inst: Instrument,
+    columns: dict[int, str],
+    na: set[str],
+    col: ProblemCollector,
+    wave_order: Sequence[str] | None = None,
 ) -> Cohort | None:
     by_name = {n: i for i, n in columns.items()}
     _missing_columns(raw, ["business_id", "stage", "level"], set(by_name), col, inst)
@@ -571,7 +585,8 @@ def _parse_long(
     stage_header = _header_of(raw, columns, "stage")
     level_header = _header_of(raw, columns, "level")
     ids = _ids(raw, by_name["business_id"], col, id_header)
-    waves = _waves(raw, by_name.get("wave"), col, _header_of(raw, columns, "wave"))
+    wave_header = _header_of(raw, columns, "wave")
+    waves, wave_labels = _waves(raw, by_name.get("wave"), col, wave_header, wave_order)
     stages: list[str | None] = []
     for number, cells in raw.rows:
         text = _cell(cells, by_name["stage"])
@@ -651,4 +666,4 @@ def _parse_long(
     }
     if col.problems:
         return None
-    return _build_cohort(raw, inst, "long", order, scores, staff, btype, extras)
+    return _build_cohort(raw, inst, "long", order, scores, staff, btype, extras, wave_labels)
