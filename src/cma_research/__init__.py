@@ -18,6 +18,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
+from cma_research.analysis.claims import audit_claims
 from cma_research.analysis.correlation import correlate, stage_correlations
 from cma_research.analysis.describe import business_scores, level_distribution
 from cma_research.analysis.groups import compare_groups, size_band
@@ -38,6 +39,7 @@ from cma_research.core.errors import (
 from cma_research.core.instrument import Instrument, Level, Stage, get_instrument, list_instruments
 from cma_research.core.records import CleaningReport, CovariateSource
 from cma_research.datasets.synthetic import synthetic_cohort, synthetic_growth
+from cma_research.io.claims import load_claims
 from cma_research.io.covariates import load_covariates
 from cma_research.io.recruitment import load_recruitment
 from cma_research.io.returns import load_returns
@@ -64,6 +66,7 @@ __all__ = [
     "Source",
     "Stage",
     "__version__",
+    "audit_claims",
     "business_scores",
     "clean",
     "compare_groups",
@@ -76,6 +79,7 @@ __all__ = [
     "item_statistics",
     "level_distribution",
     "list_instruments",
+    "load_claims",
     "load_covariates",
     "load_recruitment",
     "load_returns",

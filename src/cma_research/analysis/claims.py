@@ -1,0 +1,586 @@
+"""Audit a paper's claims against its own data: each reading computed, compared, judged.
+
+Every statistic a claim may name is computed by the package's public functions
+(:func:`~cma_research.level_distribution`, :func:`~cma_research.business_scores`,
+:func:`~cma_research.correlate`, :func:`~cma_research.size_band`, the table of
+:func:`~cma_research.load_recruitment`), so a claim and a table can never disagree.
+
+Readings of vague words (:data:`cma_research.io.claims.VAGUE_WORD_READINGS`); the claims
+file states which one each reading uses:
+
+=====================================  ==============================================
+word                                   reading
+=====================================  ==============================================
+most, predominantly                    more than half (``> 0.5`` on a share)
+many                                   at least a quarter (``>= 0.25``), or more than
+                                       one business (``>= 2``)
+few                                    less than a quarter (``< 0.25``)
+only N                                 exactly N (``== N``)
+some N, approximately N, about N       within 10% of N (``between 0.9N and 1.1N``);
+                                       a second reading may take N exactly
+about one third                        within 0.05 of 1/3 (``between 0.283 and 0.383``)
+fail to reach / not up to level k      below level k
+little or no / scant attention         at most level 1 (Initial): below level 2
+=====================================  ==============================================
+
+Verdicts. Each reading is ``supported`` (its comparison holds), ``not supported`` or
+``cannot be tested`` (the data it needs are absent: no recruitment funnel, no business
+left under the strategy, a covariate the cohort lacks). A claim (``claim_verdict``, on
+every row of the claim, and :func:`claim_verdicts`) is ``supported`` when every reading
+is supported, ``not supported`` when none is, ``cannot be tested`` when no reading
+could be tested (or the file marks it ``cannot_test``), and ``partly supported`` when
+its readings disagree (including supported readings beside untestable ones).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cma_research.analysis.correlation import correlate
+from cma_research.analysis.describe import business_scores, level_distribution, proportion_ci
+from cma_research.analysis.groups import size_band
+from cma_research.analysis.prepare import check_choice, prepared
+from cma_research.core.cohort import Cohort
+from cma_research.core.errors import ParameterError
+from cma_research.core.instrument import normalise_label
+from cma_research.core.text import correlation_symbol, format_number
+from cma_research.io.claims import CLAIM_STRATEGIES, STATISTICS, Claim, Claims, Reading
+from cma_research.io.recruitment import load_recruitment
+
+__all__ = ["AUDIT_COLUMNS", "VERDICTS", "audit_claims", "claim_verdicts", "claims_gate"]
+
+#: The four verdicts, in the order a summary reports them.
+VERDICTS: tuple[str, ...] = ("supported", "partly supported", "not supported", "cannot be tested")
+#: Columns of :func:`audit_claims`, in order.
+AUDIT_COLUMNS: tuple[str, ...] = (
+    "claim_id",
+    "quote",
+    "source",
+    "must_hold",
+    "reading_no",
+    "reading",
+    "statistic",
+    "arguments",
+    "strategy",
+    "value",
+    "ci95_low",
+    "ci95_high",
+    "p_val",
+    "n",
+    "comparison",
+    "verdict",
+    "claim_verdict",
+    "verdict_text",
+)
+NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class _Result:
+    value: float = NAN
+    ci95_low: float = NAN
+    ci95_high: float = NAN
+    p_val: float = NAN
+    n: int | None = None
+    text: str = ""
+    untestable: str | None = None
+
+
+@dataclass
+class _Context:
+    cohort: Cohort
+    recruitment: pd.DataFrame | None
+    seed: int
+    n_boot: int
+    n_perm: int
+    claim: Claim | None = None
+    cache: dict[tuple[str, str | None, int | None], pd.DataFrame] = field(default_factory=dict)
+
+    def table(self, what: str, r: Reading) -> pd.DataFrame:
+        """level_distribution or business_scores under the reading's strategy, once each."""
+        key = (what, r.strategy, r.min_stages)
+        if key not in self.cache:
+            fn = level_distribution if what == "level_distribution" else business_scores
+            self.cache[key] = fn(self.cohort, **_strategy_kw(r))
+        return self.cache[key]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _share(k: int, n: int, noun: str) -> _Result:
+    if n == 0:
+        return _Result(n=0, untestable=f"no {noun} to compute the share on")
+    lo, hi = proportion_ci(k, n)
+    return _Result(
+        value=k / n,
+        ci95_low=lo,
+        ci95_high=hi,
+        n=n,
+        text=f"{_pct(k / n)} {noun}, 95% CI {100 * lo:.1f}\u2013{_pct(hi)} ({k} of {n})",
+    )
+
+
+def _levels_text(levels: tuple[int, ...]) -> str:
+    """``level 1``, ``level 0 or 1``, ``level 2, 3, 4 or 5``."""
+    words = [str(v) for v in levels]
+    return "level " + (words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1])
+
+
+def _businesses(k: int) -> str:
+    return f"{k} business" if k == 1 else f"{k} businesses"
+
+
+def _stage_text(ctx: _Context, stage: str) -> str:
+    if stage == "all":
+        return "all assessments"
+    return ctx.cohort.instrument.stage(stage).name
+
+
+def _strategy_kw(r: Reading) -> dict[str, Any]:
+    return {"strategy": r.strategy, "min_stages": r.min_stages}
+
+
+def _share_businesses_below(ctx: _Context, r: Reading) -> _Result:
+    scores = ctx.table("business_scores", r)
+    values = scores[r.args["score"]].to_numpy(dtype=float, na_value=np.nan)
+    values = values[~np.isnan(values)]
+    k = int((values < r.args["level"]).sum())
+    return _share(k, len(values), "of businesses")
+
+
+def _distribution_row(ctx: _Context, r: Reading) -> pd.Series:
+    dist = ctx.table("level_distribution", r)
+    return dist[dist["stage"] == r.args["stage"]].iloc[0]
+
+
+def _share_at_levels(ctx: _Context, r: Reading) -> _Result:
+    row = _distribution_row(ctx, r)
+    k = int(sum(row[f"n_level_{v}"] for v in r.args["levels"]))
+    stage = r.args["stage"]
+    noun = (
+        "of assessments"
+        if stage == "all"
+        else f"of the businesses assessed on {_stage_text(ctx, stage)}"
+    )
+    return _share(k, int(row["n_assessed"]), f"{noun} at {_levels_text(r.args['levels'])}")
+
+
+def _count_at_levels(ctx: _Context, r: Reading) -> _Result:
+    row = _distribution_row(ctx, r)
+    k = int(sum(row[f"n_level_{v}"] for v in r.args["levels"]))
+    n = int(row["n_assessed"])
+    stage = _stage_text(ctx, r.args["stage"])
+    return _Result(
+        value=float(k),
+        n=n,
+        text=f"{_businesses(k)} at {_levels_text(r.args['levels'])} (of {n} assessed on {stage})",
+    )
+
+
+def _modal_level(ctx: _Context, r: Reading) -> _Result:
+    row = _distribution_row(ctx, r)
+    n = int(row["n_assessed"])
+    if n == 0:
+        return _Result(n=0, untestable="no assessments to find a modal level in")
+    counts = {v: int(row[f"n_level_{v}"]) for v in ctx.cohort.instrument.level_values}
+    top = max(counts.values())
+    modes = [v for v, c in counts.items() if c == top]
+    where = _stage_text(ctx, r.args["stage"])
+    if len(modes) > 1:
+        return _Result(
+            n=n,
+            text=f"no single modal level: {_levels_text(tuple(modes))} tie, {top} each "
+            f"(of {n} on {where})",
+        )
+    return _Result(
+        value=float(modes[0]),
+        n=n,
+        text=f"modal level {modes[0]} ({top} of {n} on {where})",
+    )
+
+
+def _share_band_among_levels(ctx: _Context, r: Reading) -> _Result:
+    c = prepared(ctx.cohort, str(r.strategy), min_stages=r.min_stages, what="audit_claims")
+    stage, levels, band = r.args["stage"], r.args["levels"], r.args["band"]
+    at = c.scores[stage].isin(list(levels)).fillna(False).to_numpy(dtype=bool)
+    bands = size_band(c.attributes["staff"])
+    known = bands.notna().to_numpy(dtype=bool)
+    among = at & known
+    k = int((bands[among] == band).sum())
+    noun = f"{band} among the businesses at {_levels_text(levels)} on {_stage_text(ctx, stage)}"
+    return _share(k, int(among.sum()), noun)
+
+
+def _score_text(ctx: _Context, score: str) -> str:
+    ids = ctx.cohort.instrument.stage_ids
+    return ctx.cohort.instrument.stage(score).name if score in ids else f"{score} level"
+
+
+def _format_p(p: float) -> str:
+    return "p < .001" if p < 0.001 else "p = " + format_number(p, 3, bounded=True)
+
+
+def _correlation(ctx: _Context, r: Reading) -> _Result:
+    a = r.args
+    try:
+        res = correlate(
+            ctx.cohort,
+            a["covariate"],
+            a["score"],
+            a["method"],
+            **_strategy_kw(r),
+            seed=ctx.seed if a["seed"] is None else a["seed"],
+            n_boot=ctx.n_boot if a["n_boot"] is None else a["n_boot"],
+            n_perm=ctx.n_perm if a["n_perm"] is None else a["n_perm"],
+        )
+    except ParameterError as exc:  # too few businesses, or a covariate the cohort lacks
+        return _Result(untestable=str(exc))
+    row = res.iloc[0]
+    perm = not pd.isna(row["p_perm"])
+    p = float(row["p_perm"] if perm else row["p_val"])
+    r_value = float(row["r"])
+    n = int(row["n"])
+    if math.isnan(r_value):
+        return _Result(n=n, untestable="the correlation is undefined (a constant variable)")
+    lo, hi = float(row["ci95_low"]), float(row["ci95_high"])
+    ci = (
+        f", 95% CI [{format_number(lo, bounded=True)}, {format_number(hi, bounded=True)}]"
+        if not (math.isnan(lo) or math.isnan(hi))
+        else ""
+    )
+    text = (
+        f"{correlation_symbol(a['method'])} = {format_number(r_value, bounded=True)}{ci}, "
+        f"{_format_p(p)} ({'permutation' if perm else 'asymptotic'}, n = {n}; "
+        f"{_score_text(ctx, a['score'])} with {a['covariate']})"
+    )
+    return _Result(value=r_value, ci95_low=lo, ci95_high=hi, p_val=p, n=n, text=text)
+
+
+def _n_businesses(ctx: _Context, r: Reading) -> _Result:
+    n = prepared(ctx.cohort, str(r.strategy), min_stages=r.min_stages, what="audit_claims")
+    k = n.n_businesses
+    return _Result(value=float(k), n=k, text=f"{_businesses(k)} in the returns")
+
+
+def _funnel_count(ctx: _Context, step: str) -> int:
+    funnel = ctx.recruitment
+    if funnel is None:  # _compute refuses funnel statistics without a funnel first
+        raise ParameterError("a recruitment statistic needs the recruitment funnel")
+    keys = [normalise_label(str(s)) for s in funnel["step"]]
+    key = normalise_label(step)
+    if key not in keys:
+        cid = ctx.claim.id if ctx.claim is not None else "?"
+        raise ParameterError(
+            f"claim {cid!r}: step {step!r} is not a step of the recruitment funnel; expected "
+            "one of: " + ", ".join(repr(str(s)) for s in funnel["step"])
+        )
+    return int(funnel["count"].iloc[keys.index(key)])
+
+
+def _recruitment_count(ctx: _Context, r: Reading) -> _Result:
+    k = _funnel_count(ctx, r.args["step"])
+    return _Result(value=float(k), n=k, text=f"{k} ({r.args['step']}, recruitment funnel)")
+
+
+def _recruitment_share(ctx: _Context, r: Reading) -> _Result:
+    k = _funnel_count(ctx, r.args["step"])
+    n = _funnel_count(ctx, r.args["of"])
+    if n == 0:
+        return _Result(n=0, untestable=f"the funnel step {r.args['of']!r} is 0")
+    return _Result(
+        value=k / n,
+        n=n,
+        text=f"{_pct(k / n)} ({k} {r.args['step']} of {n} {r.args['of']}, recruitment funnel)",
+    )
+
+
+_COMPUTE: dict[str, Callable[[_Context, Reading], _Result]] = {
+    "share_businesses_below": _share_businesses_below,
+    "share_at_levels": _share_at_levels,
+    "count_at_levels": _count_at_levels,
+    "modal_level": _modal_level,
+    "share_band_among_levels": _share_band_among_levels,
+    "correlation": _correlation,
+    "n_businesses": _n_businesses,
+    "recruitment_count": _recruitment_count,
+    "recruitment_share": _recruitment_share,
+}
+
+
+def _compute(ctx: _Context, r: Reading) -> _Result:
+    if r.statistic not in _COMPUTE:  # the loader's table and this one must agree
+        raise ParameterError(f"statistic {r.statistic!r} has no implementation in audit_claims")
+    if STATISTICS[r.statistic].data == "recruitment" and ctx.recruitment is None:
+        return _Result(untestable="needs the recruitment funnel (recruitment=...)")
+    return _COMPUTE[r.statistic](ctx, r)
+
+
+def _claim_verdict(verdicts: list[str]) -> str:
+    tested = [v for v in verdicts if v != "cannot be tested"]
+    if not tested:
+        return "cannot be tested"
+    if all(v == "supported" for v in verdicts):
+        return "supported"
+    if all(v == "not supported" for v in verdicts):
+        return "not supported"
+    return "partly supported"
+
+
+def audit_claims(
+    cohort: Cohort,
+    claims: Claims,
+    *,
+    recruitment: pd.DataFrame | str | Path | None = None,
+    strategy: str | None = None,
+    min_stages: int | None = None,
+    seed: int = 0,
+    n_boot: int = 2000,
+    n_perm: int = 100_000,
+) -> pd.DataFrame:
+    """Compute every reading of every claim on the cohort and judge it.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        One wave of returns, on the instrument the claims were written for.
+    claims : Claims
+        From :func:`~cma_research.load_claims`.
+    recruitment : DataFrame, str or Path, optional
+        The recruitment funnel (a :func:`~cma_research.load_recruitment` table or its
+        file); without it, readings on the funnel cannot be tested.
+    strategy : str, optional
+        Override every cohort reading's strategy for blanks (a sensitivity check:
+        do the verdicts depend on how blanks are handled?); default each reading's own.
+    min_stages : int, optional
+        For ``strategy="min_stages"``.
+    seed, n_boot, n_perm : int
+        For correlation readings that do not set their own (bootstrap CI and
+        permutation p, see :func:`~cma_research.correlate`).
+
+    Returns
+    -------
+    DataFrame
+        One row per reading (a ``cannot_test`` claim: one row, ``reading_no`` 0), in
+        file order: ``claim_id``, ``quote``, ``source`` (section, page/line),
+        ``must_hold``, ``reading_no`` (1, 2, ...), ``reading`` (the documented reading
+        of the vague words), ``statistic``, ``arguments`` (``key=value`` text),
+        ``strategy`` (for blanks; empty for funnel statistics), ``value``,
+        ``ci95_low``, ``ci95_high`` (exact Clopper-Pearson for shares of the sample,
+        BCa for correlations; NaN for counts and complete funnel counts), ``p_val``
+        (correlations: permutation p when available, else asymptotic), ``n``
+        (businesses, assessments or funnel count the value is computed on),
+        ``comparison``, ``verdict`` (this reading: ``supported``, ``not supported``,
+        ``cannot be tested``), ``claim_verdict`` (the claim: also ``partly
+        supported`` when its readings disagree; the same on each of its rows) and
+        ``verdict_text`` (e.g. ``not supported: 12.5% of businesses, 95% CI
+        1.6–38.3% (2 of 16)``). Nothing is rounded except in ``verdict_text``.
+
+    Raises
+    ------
+    ParameterError
+        The claims were written for another instrument, an unknown strategy, or a
+        funnel step the recruitment table does not have.
+
+    Examples
+    --------
+    >>> import cma_research as cma
+    >>> cohort = cma.load_returns("data/raw/customer_wise_2007.csv")
+    >>> claims = cma.load_claims("data/raw/customer_wise_2007_claims.yaml")
+    >>> audit = audit_claims(cohort, claims, n_boot=200, n_perm=2000)
+    >>> row = audit[audit["claim_id"] == "abstract_most_below_level_1"].iloc[1]
+    >>> print(row["verdict_text"])
+    not supported: 12.5% of businesses, 95% CI 1.6–38.3% (2 of 16)
+    >>> print(row["claim_verdict"])
+    not supported
+    """
+    if claims.instrument != cohort.instrument.name:
+        raise ParameterError(
+            f"the claims in {claims.path} were written for instrument {claims.instrument!r}, "
+            f"but the cohort uses {cohort.instrument.name!r}"
+        )
+    if strategy is not None:
+        check_choice("strategy", strategy, CLAIM_STRATEGIES)
+    funnel = load_recruitment(recruitment) if isinstance(recruitment, str | Path) else recruitment
+    if funnel is not None and not {"step", "count"} <= set(funnel.columns):
+        raise ParameterError(
+            "recruitment must be a load_recruitment table (columns step, count) or its file"
+        )
+    ctx = _Context(cohort, funnel, seed, n_boot, n_perm)
+    rows: list[dict[str, Any]] = []
+    for claim in claims:
+        ctx.claim = claim
+        base = {
+            "claim_id": claim.id,
+            "quote": claim.quote,
+            "source": claim.source,
+            "must_hold": claim.must_hold,
+        }
+        if claim.cannot_test is not None:
+            rows.append(
+                {
+                    **base,
+                    "reading_no": 0,
+                    "reading": "",
+                    "statistic": "",
+                    "arguments": "",
+                    "strategy": "",
+                    "n": None,
+                    "comparison": "",
+                    "verdict": "cannot be tested",
+                    "claim_verdict": "cannot be tested",
+                    "verdict_text": f"cannot be tested: needs {claim.cannot_test}",
+                }
+            )
+            continue
+        claim_rows: list[dict[str, Any]] = []
+        for i, reading in enumerate(_readings(claim, strategy, min_stages), 1):
+            res = _compute(ctx, reading)
+            if res.untestable is not None:
+                verdict, detail = "cannot be tested", res.untestable
+            else:
+                c = reading.comparison
+                missing = math.isnan(res.p_val) if c.on_p else math.isnan(res.value)
+                holds = not missing and c.holds(res.value, res.p_val)
+                verdict = "supported" if holds else "not supported"
+                detail = res.text
+            claim_rows.append(
+                {
+                    **base,
+                    "reading_no": i,
+                    "reading": reading.reading,
+                    "statistic": reading.statistic,
+                    "arguments": reading.args_text(),
+                    "strategy": reading.strategy or "",
+                    "value": res.value,
+                    "ci95_low": res.ci95_low,
+                    "ci95_high": res.ci95_high,
+                    "p_val": res.p_val,
+                    "n": res.n,
+                    "comparison": reading.comparison.text,
+                    "verdict": verdict,
+                    "verdict_text": f"{verdict}: {detail}",
+                }
+            )
+        overall = _claim_verdict([str(r["verdict"]) for r in claim_rows])
+        rows.extend({**r, "claim_verdict": overall} for r in claim_rows)
+    out = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
+    for col in ("value", "ci95_low", "ci95_high", "p_val"):
+        out[col] = out[col].astype(float)
+    out["n"] = pd.array(out["n"].tolist(), dtype="Int64")
+    out["reading_no"] = out["reading_no"].astype("int64")
+    out["must_hold"] = out["must_hold"].astype(bool)
+    for col in AUDIT_COLUMNS:
+        if out[col].dtype == object:
+            out[col] = out[col].astype("string")
+    return out
+
+
+def _readings(claim: Claim, strategy: str | None, min_stages: int | None) -> list[Reading]:
+    """The claim's readings, with the blanks strategy replaced when one is given."""
+    if strategy is None:
+        return list(claim.readings)
+    if strategy == "min_stages" and min_stages is None:
+        raise ParameterError("strategy='min_stages' needs min_stages=k")
+    return [
+        r
+        if r.strategy is None
+        else Reading(
+            r.reading,
+            r.statistic,
+            r.args,
+            r.comparison,
+            strategy,
+            min_stages if strategy == "min_stages" else None,
+        )
+        for r in claim.readings
+    ]
+
+
+def claim_verdicts(audit: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim of an :func:`audit_claims` table.
+
+    Returns
+    -------
+    DataFrame
+        ``claim_id``, ``quote``, ``source``, ``must_hold``, ``n_readings``,
+        ``n_supported``, ``n_not_supported``, ``n_cannot_test`` (readings; 0 readings
+        for a ``cannot_test`` claim), ``verdict`` (the claim's verdict), in file order.
+
+    Examples
+    --------
+    >>> import cma_research as cma
+    >>> cohort = cma.load_returns("data/raw/customer_wise_2007.csv")
+    >>> claims = cma.load_claims("data/raw/customer_wise_2007_claims.yaml")
+    >>> table = claim_verdicts(audit_claims(cohort, claims, n_boot=200, n_perm=2000))
+    >>> table.set_index("claim_id").loc["empowerment_only_two", "verdict"]
+    'partly supported'
+    """
+    rows = []
+    for cid, g in audit.groupby("claim_id", sort=False):
+        readings = g[g["reading_no"] > 0]
+        rows.append(
+            {
+                "claim_id": cid,
+                "quote": g["quote"].iloc[0],
+                "source": g["source"].iloc[0],
+                "must_hold": bool(g["must_hold"].iloc[0]),
+                "n_readings": len(readings),
+                "n_supported": int((readings["verdict"] == "supported").sum()),
+                "n_not_supported": int((readings["verdict"] == "not supported").sum()),
+                "n_cannot_test": int((readings["verdict"] == "cannot be tested").sum()),
+                "verdict": g["claim_verdict"].iloc[0],
+            }
+        )
+    out = pd.DataFrame(rows)
+    for col in ("claim_id", "quote", "source", "verdict"):
+        out[col] = out[col].astype("string")
+    return out
+
+
+def claims_gate(audit_table: pd.DataFrame, claims: Claims) -> list[str]:
+    """The ``must_hold: true`` claims that are not supported, one line each.
+
+    A must-hold claim passes only when every one of its readings is supported
+    (``claim_verdict == "supported"``); a claim missing from the table fails too. An
+    empty list means the gate passes (``build --check-claims`` and ``cma-research
+    claims --check`` exit non-zero otherwise).
+
+    Examples
+    --------
+    >>> import cma_research as cma
+    >>> cohort = cma.load_returns("data/raw/customer_wise_2007.csv")
+    >>> claims = cma.load_claims("data/raw/customer_wise_2007_claims.yaml")
+    >>> recruitment = "data/raw/customer_wise_2007_recruitment.csv"
+    >>> claims_gate(audit_claims(cohort, claims, recruitment=recruitment, n_boot=0), claims)
+    []
+    >>> smaller = cohort.subset(cohort.attributes["staff"] < 50)  # drop the Florists
+    >>> for line in claims_gate(
+    ...     audit_claims(smaller, claims, recruitment=recruitment, n_boot=0), claims
+    ... ):
+    ...     print(line.split(": ")[0])
+    claim 'findings_16_radar_charts' must hold but is partly supported
+    """
+    lines = []
+    for claim in claims:
+        if not claim.must_hold:
+            continue
+        rows = audit_table[audit_table["claim_id"] == claim.id]
+        if rows.empty:
+            lines.append(f"claim {claim.id!r} must hold but is not in the audit table")
+            continue
+        verdict = str(rows["claim_verdict"].iloc[0])
+        if verdict != "supported":
+            failing = rows[rows["verdict"] != "supported"]["verdict_text"]
+            lines.append(
+                f"claim {claim.id!r} must hold but is {verdict}: " + "; ".join(map(str, failing))
+            )
+    return lines
