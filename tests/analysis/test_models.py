@@ -17,6 +17,9 @@ from statsmodels.miscmodels.ordinal_model import OrderedModel
 from cma_research import ParameterError, fit_ordinal_model, fit_size_model, load_covariates
 from cma_research.core.cohort import Cohort
 from cma_research.datasets.synthetic import synthetic_growth
+from cma_research.stats.ordinal import fit_polr
+from tests.analysis.results import results_models as RM
+from tests.stats.results import results_ordinal as RO
 
 
 def read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -132,35 +135,93 @@ def direct_fit(path: Path, cluster: bool) -> tuple[OrderedModel, Any]:
         return model, model.fit(method="bfgs", disp=False, maxiter=2000, **kw)
 
 
-def test_ordinal_model_equals_direct_statsmodels(cohort: Cohort, bundled_path: Path) -> None:
-    model, ref = direct_fit(bundled_path, cluster=True)
+def housing() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MASS::housing as category codes, the treatment-coded design and the weights."""
+    sat = np.array([["Low", "Medium", "High"].index(v) for v in RM.housing_sat])
+    infl, typ, cont = (np.array(v) for v in (RM.housing_infl, RM.housing_type, RM.housing_cont))
+    x = np.column_stack(
+        [infl == "Medium", infl == "High", typ == "Apartment", typ == "Atrium",
+         typ == "Terrace", cont == "High"]
+    ).astype(float)  # fmt: skip
+    return sat, x, RM.housing_freq.astype(float)
+
+
+def test_fit_polr_reaches_the_housing_optimum() -> None:
+    # R: MASS::polr(Sat ~ Infl + Type + Cont, weights = Freq, data = housing, Hess = TRUE)
+    y, x, w = housing()
+    fit = fit_polr(y, x, weights=w)
+    assert fit.max_abs_gradient < 1e-9 and fit.n_obs == RO.housing_nobs
+    # polr stops at reltol 1e-8 (~5e-7 relative from the optimum): 1e-6 of its estimates,
+    # 1e-7 of its reltol = 1e-15 refit
+    np.testing.assert_allclose(fit.beta, RO.housing_coef, rtol=1e-6)
+    np.testing.assert_allclose(fit.zeta, RO.housing_zeta, rtol=1e-6)
+    np.testing.assert_allclose(fit.beta, RO.housing_coef_tight, rtol=1e-7)
+    np.testing.assert_allclose(fit.zeta, RO.housing_zeta_tight, rtol=1e-7)
+    np.testing.assert_allclose(fit.loglik, RO.housing_loglik_tight, rtol=1e-12)
+    # every threshold has its SE (polr's vcov inverts a finite-difference Hessian: 1e-6)
+    np.testing.assert_allclose(np.sqrt(np.diag(fit.vcov_naive())), RO.housing_se_tight, rtol=1e-6)
+    # statsmodels' BFGS alone stops short of the optimum by more than 1e-6
+    model = OrderedModel(np.repeat(y, w.astype(int)), np.repeat(x, w.astype(int), axis=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bfgs = model.fit(method="bfgs", disp=False, maxiter=2000)
+    assert np.max(np.abs(np.asarray(bfgs.params)[:6] / RO.housing_coef_tight - 1)) > 1e-6
+
+
+def test_fit_polr_errors() -> None:
+    with pytest.raises(ParameterError, match="all occur"):
+        fit_polr(np.array([0, 0, 2, 2]), np.arange(4.0))
+
+
+def test_ordinal_model_equals_polr(cohort: Cohort) -> None:
     fit = fit_ordinal_model(cohort)
     assert fit["kind"].tolist() == ["slope"] + ["threshold"] * 5
     assert fit["term"].tolist() == ["log_staff", "cut_0|1", "cut_1|2", "cut_2|3", "cut_3|4",
                                     "cut_4|5"]  # fmt: skip
     assert (fit["n_obs"] == 137).all() and (fit["n_businesses"] == 16).all()
+    # R: polr(level ~ log(staff), reltol = 1e-15): estimates to 1e-6 (R's own tolerance)
+    np.testing.assert_allclose(fit["estimate"].iloc[0], RO.t4_coef_tight, rtol=1e-6)
+    np.testing.assert_allclose(fit["estimate"].iloc[1:], RO.t4_zeta_tight, rtol=1e-6)
+    # every threshold has a cluster-robust SE: sandwich::vcovCL(type = "HC1")
+    np.testing.assert_allclose(fit["std_error"], RO.t4_vcovCL_hc1_se, rtol=1e-5)
+    assert fit["std_error"].notna().all()
+    # t on G - 1 = 15 df: lmtest::coeftest(fit, vcov = vcovCL(..., type = "HC1"), df = 15)
+    est, se, t, p = RM.t4_coeftest_hc1
     slope = fit.iloc[0]
-    # BFGS to its tolerance on both sides: agree to 1e-6 relative
-    np.testing.assert_allclose(slope["estimate"], ref.params.iloc[0], rtol=1e-6)
-    np.testing.assert_allclose(slope["std_error"], ref.bse.iloc[0], rtol=1e-5)
-    np.testing.assert_allclose(slope["p_val"], 2 * stats.norm.sf(abs(slope["z"])), rtol=1e-12)
-    assert slope["estimate"] > 0  # bigger businesses sit at higher levels
-    # the maximum itself, by Newton's method to a gradient ~1e-8 (BFGS stops near 1e-4):
-    newton = model.fit(method="newton", disp=False, maxiter=100)
-    np.testing.assert_allclose(slope["estimate"], newton.params.iloc[0], rtol=1e-5)
-    # thresholds: the first is a parameter, the others add exp(increments)
-    p = ref.params.to_numpy()
-    cuts = p[1] + np.concatenate([[0.0], np.cumsum(np.exp(p[2:]))])
-    np.testing.assert_allclose(fit["estimate"].iloc[1:], cuts, rtol=1e-5)
-    assert np.isfinite(fit["std_error"].iloc[1]) and fit["std_error"].iloc[2:].isna().all()
+    np.testing.assert_allclose([slope["estimate"], slope["std_error"]], [est, se], rtol=1e-6)
+    np.testing.assert_allclose([slope["statistic"], slope["p_val"]], [t, p], rtol=1e-5)
+    assert (fit["df"] == 15).all()
+    assert (fit["p_method"] == "t with G - 1 = 15 df (G = 16 businesses)").all()
     assert (fit["cov_type"] == "cluster-robust by business (HC1)").all()
+    q = stats.t.ppf(0.975, 15)
+    np.testing.assert_allclose(fit["ci95_low"], fit["estimate"] - q * fit["std_error"], rtol=1e-12)
+    # and the default-type (HC0 with G/(G - 1)) covariance equals R's vcovCL default
+    y, x, groups = long_data_codes(cohort)
+    v0 = fit_polr(y, x).vcov_cluster(groups, hc1=False)
+    np.testing.assert_allclose(np.sqrt(np.diag(v0)), RO.t4_vcovCL_default_se, rtol=1e-5)
+    se0 = np.sqrt(v0[0, 0])
+    # R: coeftest(fit, vcov = vcovCL(fit, cluster = ~business_id), df = G - 1)
+    np.testing.assert_allclose(
+        2 * stats.t.sf(slope["estimate"] / se0, 15), RO.t4_coeftest_cl["p_value"], rtol=1e-5
+    )
+    assert slope["estimate"] > 0  # bigger businesses sit at higher levels
+
+
+def long_data_codes(cohort: Cohort) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Table 4 long form from the R reference file: codes, log(staff), business."""
+    staff = dict(zip(RO.t4_business_id, RO.t4_staff, strict=True))
+    bid = np.array(RO.long_business_id)
+    x = np.log([float(staff[b]) for b in bid])[:, None]
+    return RO.long_level, x, bid
 
 
 def test_ordinal_cluster_covariance_by_hand(cohort: Cohort, bundled_path: Path) -> None:
     """Cluster sandwich: G/(G-1) (N-1)/(N-K) H^-1 (sum_g s_g s_g') H^-1.
 
-    s_g: the business's summed score vectors, H: the Hessian of the log-likelihood;
-    G = 16 businesses, N = 137 observations, K = 6 parameters.
+    s_g: the business's summed score vectors, H: the Hessian of the log-likelihood, both
+    from statsmodels (numerical derivatives) in its own parametrisation (first threshold,
+    then log increments), where the slope's variance is the same; G = 16 businesses,
+    N = 137 observations, K = 6 parameters.
     """
     model, ref = direct_fit(bundled_path, cluster=False)
     _, groups = long_data(bundled_path)[1:]
@@ -174,18 +235,24 @@ def test_ordinal_cluster_covariance_by_hand(cohort: Cohort, bundled_path: Path) 
     np.testing.assert_allclose(fit["std_error"].iloc[1], np.sqrt(v[1, 1]), rtol=1e-4)
 
 
-def test_naive_and_cluster_standard_errors_differ(cohort: Cohort, bundled_path: Path) -> None:
-    _, ref = direct_fit(bundled_path, cluster=False)
+def test_naive_and_cluster_standard_errors_differ(cohort: Cohort) -> None:
     naive = fit_ordinal_model(cohort, cluster=False)
     clustered = fit_ordinal_model(cohort)
-    np.testing.assert_allclose(naive["estimate"], clustered["estimate"], rtol=1e-8)
-    np.testing.assert_allclose(naive["std_error"].iloc[0], ref.bse.iloc[0], rtol=1e-5)
+    np.testing.assert_allclose(naive["estimate"], clustered["estimate"], rtol=1e-12)
+    # R: coeftest(polr(...), df = Inf) with polr's vcov
+    est, se, z, p = RM.t4_coeftest_naive_z
+    row = naive.iloc[0]
+    np.testing.assert_allclose(
+        [row["estimate"], row["std_error"], row["statistic"]], [est, se, z], rtol=1e-6
+    )
+    np.testing.assert_allclose(row["p_val"], p, rtol=1e-5)
+    np.testing.assert_allclose(naive["std_error"], RO.t4_se_naive, rtol=1e-5)
     assert naive["cov_type"].iloc[0] == "naive (inverse Hessian)"
+    assert np.isinf(row["df"]) and row["p_method"] == "normal (z)"
     # 10 stages of one business are not independent: the two SEs must differ materially
     ratio = clustered["std_error"].iloc[0] / naive["std_error"].iloc[0]
     assert abs(ratio - 1) > 0.1
     q = stats.norm.ppf(0.975)
-    row = naive.iloc[0]
     np.testing.assert_allclose(
         [row["ci95_low"], row["ci95_high"]],
         [row["estimate"] - q * row["std_error"], row["estimate"] + q * row["std_error"]],

@@ -26,3 +26,9 @@ def test_apa_reads_the_interval_at_its_own_level(cohort: Cohort) -> None:
     )
     model = {"estimate": 0.5, "ci90_low": 0.1, "ci90_high": 0.9, "z": 2.0, "p_val": 0.04}
     assert apa(model) == "b = 0.50, 90% CI [0.10, 0.90], z = 2.00, p = .040"
+
+
+def test_apa_on_ordinal_model_rows(cohort: Cohort) -> None:
+    fit = cma.fit_ordinal_model(cohort)
+    assert ", t(15) = " in apa(fit.iloc[0])  # t with G - 1 df
+    assert ", z = " in apa(cma.fit_ordinal_model(cohort, cluster=False).iloc[0])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -126,15 +125,22 @@ def fit_ordinal_model(
 ) -> pd.DataFrame:
     """Proportional-odds (ordered logit) model of stage levels on log(staff).
 
-    Every assessed stage of every business is one observation (the level, 0-5), so a
-    business contributes up to 10 correlated observations. The model is
+    Every assessed stage of every business is one observation (its level), so a
+    business contributes one correlated observation per stage. The model is
     ``logit P(level <= j) = cut_j - x'beta`` (the parametrisation of R's
-    ``MASS::polr``), fitted by maximum likelihood with
-    :class:`statsmodels.miscmodels.ordinal_model.OrderedModel`. Standard errors are
-    **cluster-robust by business** (sandwich, with the small-sample factor
-    G/(G-1) (N-1)/(N-K), like Stata and ``sandwich::vcovCL(type = "HC1")``), because
-    stages of one business are not independent; ``cluster=False`` gives the naive
-    inverse-Hessian ones. p-values and intervals are normal-based.
+    ``MASS::polr``), fitted to the maximum of the likelihood: statsmodels'
+    ``OrderedModel`` start polished by Newton steps until the largest gradient is
+    below 1e-9 (:func:`cma_research.stats.ordinal.fit_polr`), so the estimates equal
+    ``polr``'s at its optimum and every threshold is a parameter with its own standard
+    error.
+
+    Standard errors are **cluster-robust by business** (sandwich, with the small-sample
+    factor G/(G-1) (N-1)/(N-K), ``sandwich::vcovCL(type = "HC1")``), because stages of
+    one business are not independent. With few clusters (16 businesses in Table 4)
+    normal p-values are too small, so tests and intervals use the **t distribution
+    with G - 1 degrees of freedom** (``lmtest::coeftest(df = G - 1)``; Cameron &
+    Miller 2015, section VI); ``p_method`` says so. ``cluster=False`` gives the naive
+    inverse-Hessian standard errors with normal (z) tests, ``df`` = inf.
 
     Parameters
     ----------
@@ -153,9 +159,9 @@ def fit_ordinal_model(
     -------
     DataFrame
         One row per slope, then one per threshold (``cut_0|1`` ...): ``term``,
-        ``kind`` (``slope``/``threshold``), ``estimate``, ``std_error`` (thresholds
-        after the first are reported without one: statsmodels estimates them as log
-        increments), ``z``, ``p_val``, ``ci95_low``, ``ci95_high``, ``n_obs``,
+        ``kind`` (``slope``/``threshold``), ``estimate``, ``std_error``,
+        ``statistic`` (estimate / std_error), ``df`` (G - 1, or inf for naive),
+        ``p_val``, ``ci95_low``, ``ci95_high``, ``p_method``, ``n_obs``,
         ``n_businesses``, ``cov_type``, ``strategy``.
 
     Examples
@@ -164,11 +170,14 @@ def fit_ordinal_model(
     >>> fit = fit_ordinal_model(load_returns("data/raw/customer_wise_2007.csv"))
     >>> fit.loc[0, "term"], int(fit.loc[0, "n_obs"]), int(fit.loc[0, "n_businesses"])
     ('log_staff', 137, 16)
+    >>> print(fit.loc[0, "p_method"])
+    t with G - 1 = 15 df (G = 16 businesses)
 
-    R: ``MASS::polr(factor(level) ~ log_staff, Hess = TRUE)`` with
-    ``sandwich::vcovCL(fit, cluster = ~ business, type = "HC1")``.
+    R: ``fit <- MASS::polr(factor(level) ~ log(staff), Hess = TRUE)``;
+    ``lmtest::coeftest(fit, vcov = sandwich::vcovCL(fit, cluster = ~ business,
+    type = "HC1"), df = 15)``.
     """
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
+    from cma_research.stats.ordinal import fit_polr
 
     c = prepared(cohort, strategy, min_stages=min_stages, what="fit_ordinal_model")
     x = _design(c, covariates)
@@ -185,63 +194,42 @@ def fit_ordinal_model(
             "fit_ordinal_model needs at least 3 observed levels and 3 businesses with "
             f"{', '.join(covariates)}; found levels {levels}"
         )
-    endog = pd.Series(pd.Categorical(long["level"].astype(int), categories=levels, ordered=True))
-    exog = long[list(covariates)].astype(float).reset_index(drop=True)
+    codes = np.searchsorted(levels, long["level"].astype(int).to_numpy())
+    exog = long[list(covariates)].to_numpy(dtype=float)
     groups = pd.factorize(long["business_id"])[0]
-    model = OrderedModel(endog, exog, distr="logit")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        if cluster:
-            fit = model.fit(
-                method="bfgs",
-                disp=False,
-                maxiter=2000,
-                cov_type="cluster",
-                cov_kwds={"groups": groups},
-            )
-        else:
-            fit = model.fit(method="bfgs", disp=False, maxiter=2000)
-    if not fit.mle_retvals.get("converged", True):
-        raise ParameterError("fit_ordinal_model: the maximum-likelihood fit did not converge")
-    params = np.asarray(fit.params)
-    bse = np.asarray(fit.bse)
-    n_slopes = len(covariates)
-    cuts = np.asarray(model.transform_threshold_params(params))[1:-1]
-    q = stats.norm.ppf(0.975)
-    rows = []
-    for i, name in enumerate(covariates):
-        est, se = params[i], bse[i]
-        rows.append(
-            {
-                "term": name,
-                "kind": "slope",
-                "estimate": est,
-                "std_error": se,
-                "z": est / se,
-                "p_val": 2 * stats.norm.sf(abs(est / se)),
-                "ci95_low": est - q * se,
-                "ci95_high": est + q * se,
-            }
-        )
-    for j, cut in enumerate(cuts):
-        se = bse[n_slopes] if j == 0 else np.nan
-        rows.append(
-            {
-                "term": f"cut_{levels[j]}|{levels[j + 1]}",
-                "kind": "threshold",
-                "estimate": float(cut),
-                "std_error": se,
-                "z": cut / se,
-                "p_val": 2 * stats.norm.sf(abs(cut / se)),
-                "ci95_low": cut - q * se,
-                "ci95_high": cut + q * se,
-            }
-        )
-    out = pd.DataFrame(rows)
+    fit = fit_polr(codes, exog)
+    n_groups = int(groups.max()) + 1
+    if cluster:
+        vcov = fit.vcov_cluster(groups, hc1=True)
+        df = float(n_groups - 1)
+        p_method = f"t with G - 1 = {n_groups - 1} df (G = {n_groups} businesses)"
+    else:
+        vcov = fit.vcov_naive()
+        df = np.inf
+        p_method = "normal (z)"
+    se = np.sqrt(np.diag(vcov))
+    est = fit.params
+    ref = stats.t(df) if np.isfinite(df) else stats.norm
+    q = ref.ppf(0.975)
+    terms = [*covariates, *(f"cut_{levels[j]}|{levels[j + 1]}" for j in range(len(levels) - 1))]
+    out = pd.DataFrame(
+        {
+            "term": terms,
+            "kind": ["slope"] * len(covariates) + ["threshold"] * (len(levels) - 1),
+            "estimate": est,
+            "std_error": se,
+            "statistic": est / se,
+            "df": df,
+            "p_val": 2 * ref.sf(np.abs(est / se)),
+            "ci95_low": est - q * se,
+            "ci95_high": est + q * se,
+            "p_method": p_method,
+        }
+    )
     out["n_obs"] = len(long)
     out["n_businesses"] = int(long["business_id"].nunique())
     out["cov_type"] = "cluster-robust by business (HC1)" if cluster else "naive (inverse Hessian)"
     out["strategy"] = strategy
-    for col in ("term", "kind", "cov_type", "strategy"):
+    for col in ("term", "kind", "p_method", "cov_type", "strategy"):
         out[col] = out[col].astype("string")
     return out

@@ -180,6 +180,11 @@ def apa(row: Mapping[str, Any] | pd.Series, *, p: str = "auto") -> str:
             df_text = f"t({_num(float(row['df_resid']), 0)}) = {_num(float(row['t']))}, "
         elif _get(row, "z") is not None:
             df_text = f"z = {_num(float(row['z']))}, "
+        elif _get(row, "statistic") is not None and _get(row, "df") is not None:
+            stat, ref_df = _num(float(row["statistic"])), float(row["df"])
+            df_text = (
+                f"t({_num(ref_df, 0)}) = {stat}, " if math.isfinite(ref_df) else f"z = {stat}, "
+            )
         ci = ""
         if (interval := _interval(row)) is not None:
             label, low, high = interval
