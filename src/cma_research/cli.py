@@ -121,8 +121,43 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("--target-level", type=int, help="default: the instrument's target (4)")
     br.add_argument("--output-dir", default="reports/businesses", help="default: %(default)s")
 
+    cl = sub.add_parser("claims", help="audit a paper's claims against the returns")
+    _add_load_options(cl)
+    cl.add_argument("--claims", required=True, metavar="CLAIMS.yaml", help="claims file")
+    cl.add_argument("--recruitment", metavar="FILE", help="recruitment funnel file (optional)")
+    cl.add_argument("--check", action="store_true", help="exit 1 if a must_hold claim fails")
+    cl.add_argument("--seed", type=int, default=0, help="for correlations (default: 0)")
+    cl.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default: 2000)")
+    cl.add_argument("--n-perm", type=int, default=100_000, help="permutations (default: 100000)")
+
     sub.add_parser("instruments", help="list the bundled instruments")
     return parser
+
+
+def _claims(args: argparse.Namespace) -> int:
+    from cma_research.analysis.claims import audit_claims, audit_lines, claims_gate
+    from cma_research.io.claims import load_claims
+
+    claims = load_claims(args.claims)  # a bad claims file stops here, before any output
+    cohort = load_returns(args.file, args.instrument, **_load_options(args))
+    audit = audit_claims(
+        cohort,
+        claims,
+        recruitment=args.recruitment,
+        seed=args.seed,
+        n_boot=args.n_boot,
+        n_perm=args.n_perm,
+    )
+    print("\n".join(audit_lines(audit)))
+    if not args.check:
+        return EXIT_OK
+    failing = claims_gate(audit, claims)
+    for line in failing:
+        print(f"check failed: {line}", file=sys.stderr)
+    if failing:
+        return 1
+    print(f"check passed: every must_hold claim of {args.claims} is supported")
+    return EXIT_OK
 
 
 def _business_report(args: argparse.Namespace) -> int:
@@ -222,6 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _build(args)
         if args.command == "business-report":
             return _business_report(args)
+        if args.command == "claims":
+            return _claims(args)
         for name in list_instruments():
             inst = get_instrument(name)
             print(

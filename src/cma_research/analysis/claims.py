@@ -54,7 +54,14 @@ from cma_research.core.text import correlation_symbol, format_number
 from cma_research.io.claims import CLAIM_STRATEGIES, STATISTICS, Claim, Claims, Reading
 from cma_research.io.recruitment import load_recruitment
 
-__all__ = ["AUDIT_COLUMNS", "VERDICTS", "audit_claims", "claim_verdicts", "claims_gate"]
+__all__ = [
+    "AUDIT_COLUMNS",
+    "VERDICTS",
+    "audit_claims",
+    "audit_lines",
+    "claim_verdicts",
+    "claims_gate",
+]
 
 #: The four verdicts, in the order a summary reports them.
 VERDICTS: tuple[str, ...] = ("supported", "partly supported", "not supported", "cannot be tested")
@@ -583,4 +590,48 @@ def claims_gate(audit_table: pd.DataFrame, claims: Claims) -> list[str]:
             lines.append(
                 f"claim {claim.id!r} must hold but is {verdict}: " + "; ".join(map(str, failing))
             )
+    return lines
+
+
+def audit_lines(audit: pd.DataFrame) -> list[str]:
+    """The audit as text: per claim a summary line, then one indented line per reading;
+    last, the count of claims per verdict.
+
+    Examples
+    --------
+    >>> import cma_research as cma
+    >>> cohort = cma.load_returns("data/raw/customer_wise_2007.csv")
+    >>> claims = cma.load_claims("data/raw/customer_wise_2007_claims.yaml")
+    >>> funnel = "data/raw/customer_wise_2007_recruitment.csv"
+    >>> audit = audit_claims(cohort, claims, recruitment=funnel, n_boot=0, n_perm=2000)
+    >>> lines = audit_lines(audit)
+    >>> print(lines[0])
+    abstract_funnel: partly supported (3 of 5 readings supported) [Abstract, line 5]
+    >>> print(lines[1].split(" | ")[0])
+      [1] supported: 320 (Attended presentations, recruitment funnel)
+    >>> print(lines[-1])
+    28 claims: 6 supported, 5 partly supported, 11 not supported, 6 cannot be tested
+    """
+    lines: list[str] = []
+    table = claim_verdicts(audit)
+    for claim in table.itertuples(index=False):
+        gate = ", must hold" if claim.must_hold else ""
+        if claim.n_readings:
+            count = f" ({claim.n_supported} of {claim.n_readings} readings supported{gate})"
+        else:
+            count = f" ({gate[2:]})" if gate else ""
+        lines.append(f"{claim.claim_id}: {claim.verdict}{count} [{claim.source}]")
+        for r in audit[audit["claim_id"] == claim.claim_id].itertuples(index=False):
+            if r.reading_no == 0:
+                lines.append(f"  {r.verdict_text}")
+                continue
+            blanks = f"; blanks: {r.strategy}" if str(r.strategy) else ""
+            lines.append(
+                f"  [{r.reading_no}] {r.verdict_text} | "
+                f"{r.statistic}({r.arguments}) {r.comparison}{blanks}"
+            )
+    counts = table["verdict"].value_counts()
+    lines.append(
+        f"{len(table)} claims: " + ", ".join(f"{int(counts.get(v, 0))} {v}" for v in VERDICTS)
+    )
     return lines

@@ -323,7 +323,7 @@ class Reading:
         """The arguments as ``key=value`` text, e.g. ``score=median, level=1``."""
 
         def show(v: Any) -> str:
-            return "-".join(map(str, v)) if isinstance(v, tuple) else str(v)
+            return "[" + ", ".join(map(str, v)) + "]" if isinstance(v, tuple) else str(v)
 
         return ", ".join(f"{k}={show(v)}" for k, v in self.args.items() if v is not None)
 
