@@ -156,3 +156,13 @@ def test_two_wave_input_refused() -> None:
     two = synthetic_follow_up(cma.load_returns(BUNDLED), seed=1)
     with pytest.raises(ParameterError, match="one-wave"):
         synthetic_follow_up(two, seed=1)
+
+
+def test_the_file_loads_back_as_the_generated_cohort() -> None:
+    loaded = cma.load_returns(EXAMPLE)
+    made = synthetic_follow_up(cma.load_returns(BUNDLED), seed=2008)
+    assert loaded.waves == made.waves == (BASELINE_LABEL, FOLLOW_UP_LABEL)
+    pd.testing.assert_frame_equal(loaded.scores, made.scores)
+    pd.testing.assert_frame_equal(loaded.attributes, made.attributes)
+    assert is_synthetic(loaded)
+    assert loaded.paired(BASELINE_LABEL, FOLLOW_UP_LABEL).n_businesses == 13

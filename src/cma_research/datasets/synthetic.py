@@ -8,8 +8,6 @@ path, so a synthetic number cannot pass for a real one in any table or figure.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import fields
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -308,10 +306,13 @@ def synthetic_follow_up(
         f"baseline_sha256={cohort.source.sha256}"
     )
     source = Source(path=label, sha256=hashlib.sha256(label.encode()).hexdigest(), form="synthetic")
-    extra: dict[str, Any] = {}
-    if "wave_labels" in {f.name for f in fields(Cohort)}:
-        extra["wave_labels"] = (BASELINE_LABEL, FOLLOW_UP_LABEL)
-    return Cohort(scores=scores, attributes=attributes, instrument=inst, source=source, **extra)
+    return Cohort(
+        scores=scores,
+        attributes=attributes,
+        instrument=inst,
+        source=source,
+        wave_labels=(BASELINE_LABEL, FOLLOW_UP_LABEL),
+    )
 
 
 def _ensure_direction(
