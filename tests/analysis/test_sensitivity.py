@@ -30,15 +30,19 @@ def test_pool_rubin_by_hand() -> None:
     lambda = 0.0208333 / 0.0358333 = 0.5813953;
     nu_old = (m - 1) / lambda^2 = 3 / 0.3380206 = 8.875200;
     nu_obs = (10 + 1)/(10 + 3) * 10 * (1 - 0.5813953) = 3.542040;
-    nu = 8.875200 * 3.542040 / (8.875200 + 3.542040) = 2.531666.
+    nu = 8.875200 * 3.542040 / (8.875200 + 3.542040) = 2.531666;
+    riv = 0.0208333 / 0.015 = 1.388889; mice's fmi = (riv + 2 / (nu + 3)) / (riv + 1)
+    = (1.388889 + 0.361555) / 2.388889 = 0.732744.
     """
     p = pool_rubin([0.2, 0.5, 0.3, 0.4], [0.01, 0.02, 0.01, 0.02], df_complete=10)
     np.testing.assert_allclose(p.estimate, 0.35, rtol=1e-12)
     np.testing.assert_allclose(p.within, 0.015, rtol=1e-12)
     np.testing.assert_allclose(p.between, 0.05 / 3, rtol=1e-12)
     np.testing.assert_allclose(p.variance, 0.015 + 1.25 * 0.05 / 3, rtol=1e-12)
-    np.testing.assert_allclose(p.fmi, 0.5813953, rtol=1e-6)
+    np.testing.assert_allclose(p.lambda_share, 0.5813953, rtol=1e-6)
+    np.testing.assert_allclose(p.riv, 1.388889, rtol=1e-6)
     np.testing.assert_allclose(p.df, 2.531666, rtol=1e-6)
+    np.testing.assert_allclose(p.fmi, 0.732744, rtol=1e-5)
     # interval and p: t with nu df around Q, SE sqrt(T) = 0.1892969
     se = np.sqrt(0.015 + 1.25 * 0.05 / 3)
     q = stats.t.ppf(0.975, p.df)
@@ -46,14 +50,36 @@ def test_pool_rubin_by_hand() -> None:
     np.testing.assert_allclose(p.p_value(), 2 * stats.t.sf(0.35 / se, p.df), rtol=1e-12)
 
 
+def test_pool_rubin_infinite_complete_df() -> None:
+    """mice::pool(dfcom = Inf): nu = nu_old = (m - 1) / lambda^2, not NaN.
+
+    Same data as test_pool_rubin_by_hand: nu_old = 3 / 0.5813953^2 = 8.875200;
+    fmi = (1.388889 + 2 / 11.875200) / 2.388889 = 0.651896.
+    """
+    p = pool_rubin([0.2, 0.5, 0.3, 0.4], [0.01, 0.02, 0.01, 0.02], df_complete=np.inf)
+    np.testing.assert_allclose(p.df, 8.875200, rtol=1e-6)
+    np.testing.assert_allclose(p.fmi, 0.651896, rtol=1e-5)
+    assert np.isfinite(p.p_value()) and np.isfinite(p.interval()).all()
+    default = pool_rubin([0.2, 0.5, 0.3, 0.4], [0.01, 0.02, 0.01, 0.02])  # dfcom = Inf default
+    assert default == p
+
+
 def test_pool_rubin_edge_cases() -> None:
-    # identical estimates: B = 0, lambda = 0, nu = nu_obs = (nu + 1)/(nu + 3) nu = 11/13 * 10
+    """Identical estimates: B = 0, lambda = 0, floored at 1e-4 for the df (mice's
+    barnard.rubin): nu_old = 2 / 1e-8 = 2e8, nu_obs = 11/13 * 10 * (1 - 1e-4)
+    = 8.460770, nu = nu_old nu_obs / (nu_old + nu_obs) = 8.460692; riv = 0, so
+    fmi = 2 / (nu + 3) = 0.174510."""
     p = pool_rubin([1.0, 1.0, 1.0], [0.04, 0.04, 0.04], df_complete=10)
-    assert p.between == 0 and p.fmi == 0
-    np.testing.assert_allclose(p.df, 110 / 13, rtol=1e-12)
+    assert p.between == 0 and p.lambda_share == 0 and p.riv == 0
+    nu_old, nu_obs = 2 / 1e-8, 110 / 13 * (1 - 1e-4)
+    np.testing.assert_allclose(p.df, nu_old * nu_obs / (nu_old + nu_obs), rtol=1e-12)
+    np.testing.assert_allclose(p.df, 8.460692, rtol=1e-6)
+    np.testing.assert_allclose(p.fmi, 0.174510, rtol=1e-5)
     np.testing.assert_allclose(p.variance, 0.04, rtol=1e-12)
     with pytest.raises(ParameterError, match="at least 2 imputations"):
         pool_rubin([1.0], [0.1], df_complete=10)
+    with pytest.raises(ParameterError, match="df_complete=0 must be > 0"):
+        pool_rubin([1.0, 2.0], [0.1, 0.1], df_complete=0)
 
 
 def test_one_block_per_strategy_in_order(cohort: Cohort) -> None:
@@ -65,7 +91,9 @@ def test_one_block_per_strategy_in_order(cohort: Cohort) -> None:
     # each single strategy is exactly the direct call with the same seed
     for s in DEFAULT_ORDER[:-1]:
         direct = correlate(cohort, strategy=s, seed=2, **kw)
-        got = res[res["strategy"] == s].drop(columns=["m", "note", "df", "fmi"])
+        got = res[res["strategy"] == s].drop(
+            columns=["m", "note", "df", "riv", "lambda_share", "fmi"]
+        )
         pd.testing.assert_frame_equal(
             got.reset_index(drop=True), direct[got.columns].reset_index(drop=True)
         )
@@ -97,7 +125,11 @@ def test_multiple_pools_fisher_z(cohort: Cohort, method: str) -> None:
         np.testing.assert_allclose(
             [row["ci95_low"], row["ci95_high"]], np.tanh(pooled.interval()), rtol=1e-10
         )
-        np.testing.assert_allclose([row["df"], row["fmi"]], [pooled.df, pooled.fmi], rtol=1e-10)
+        np.testing.assert_allclose(
+            [row["df"], row["riv"], row["lambda_share"], row["fmi"]],
+            [pooled.df, pooled.riv, pooled.lambda_share, pooled.fmi],
+            rtol=1e-10,
+        )
     assert (res["ci_method"] == "Rubin's rules on Fisher z").all()
     assert res["p_perm"].isna().all()
     # the adjustment follows the pooled p-values (Holm over the two rows by hand)

@@ -29,14 +29,16 @@ ANALYSES: tuple[str, ...] = ("correlate", "cronbach_alpha", "fit_size_model")
 
 @dataclass(frozen=True)
 class RubinPooled:
-    """Rubin's rules for m estimates of one quantity."""
+    """Rubin's rules for m estimates of one quantity (the names are ``mice::pool``'s)."""
 
     estimate: float
     variance: float  # total variance T
-    within: float  # mean within-imputation variance
-    between: float  # between-imputation variance B
-    df: float  # Barnard-Rubin degrees of freedom
-    fmi: float  # fraction of missing information (lambda, (1 + 1/m) B / T)
+    within: float  # mean within-imputation variance (mice: ubar)
+    between: float  # between-imputation variance B (mice: b)
+    df: float  # Barnard-Rubin degrees of freedom (mice: df)
+    riv: float  # relative increase in variance due to nonresponse, (1 + 1/m) B / W
+    lambda_share: float  # share of the total variance due to missingness, (1 + 1/m) B / T
+    fmi: float  # fraction of missing information, (riv + 2/(df + 3)) / (riv + 1)
 
     def interval(self, confidence: float = 0.95) -> tuple[float, float]:
         """t-based interval on the pooled scale."""
@@ -54,14 +56,16 @@ class RubinPooled:
 def pool_rubin(
     estimates: Sequence[float] | np.ndarray,
     variances: Sequence[float] | np.ndarray,
-    df_complete: float,
+    df_complete: float = np.inf,
 ) -> RubinPooled:
-    """Pool m estimates with Rubin's rules and Barnard & Rubin's (1999) df.
+    """Pool m estimates with Rubin's rules and Barnard & Rubin's (1999) df, as ``mice::pool``.
 
     Q = mean(q_j); W = mean(u_j); B = var(q_j, ddof=1); T = W + (1 + 1/m) B;
-    lambda = (1 + 1/m) B / T; nu_old = (m - 1) / lambda^2;
+    riv = (1 + 1/m) B / W; lambda = (1 + 1/m) B / T, floored at 1e-4 for the df as
+    mice's ``barnard.rubin`` does; nu_old = (m - 1) / lambda^2;
     nu_obs = (nu_com + 1) / (nu_com + 3) * nu_com * (1 - lambda);
-    nu = nu_old nu_obs / (nu_old + nu_obs) (as R's ``mice::pool``).
+    nu = nu_old nu_obs / (nu_old + nu_obs), and nu = nu_old when nu_com is infinite
+    (the default, mice's ``dfcom = Inf``); fmi = (riv + 2 / (nu + 3)) / (riv + 1).
 
     By hand for the example: Q = 1, W = 0.04, B = 0.04, T = 0.04 + 4/3 * 0.04 = 0.0933,
     lambda = 0.571, nu_old = 2 / 0.571^2 = 6.125, nu_obs = 21/23 * 20 * 0.429 = 7.826,
@@ -70,20 +74,30 @@ def pool_rubin(
     >>> p = pool_rubin([1.0, 1.2, 0.8], [0.04, 0.05, 0.03], df_complete=20)
     >>> round(p.estimate, 3), round(p.variance, 4), round(p.df, 2)
     (1.0, 0.0933, 3.44)
+    >>> round(pool_rubin([1.0, 1.2, 0.8], [0.04, 0.05, 0.03]).df, 3)  # nu_com = inf: nu_old
+    6.125
     """
     q = np.asarray(estimates, dtype=float)
     u = np.asarray(variances, dtype=float)
     m = len(q)
     if m < 2:
         raise ParameterError("pool_rubin needs at least 2 imputations")
+    if not df_complete > 0:
+        raise ParameterError(f"df_complete={df_complete!r} must be > 0 (or inf)")
     qbar, w = float(q.mean()), float(u.mean())
     b = float(q.var(ddof=1))
     t = w + (1 + 1 / m) * b
+    riv = (1 + 1 / m) * b / w if w > 0 else np.inf
     lam = (1 + 1 / m) * b / t if t > 0 else 0.0
-    nu_old = (m - 1) / lam**2 if lam > 0 else np.inf
-    nu_obs = (df_complete + 1) / (df_complete + 3) * df_complete * (1 - lam)
-    df = nu_old * nu_obs / (nu_old + nu_obs) if np.isfinite(nu_old) else nu_obs
-    return RubinPooled(qbar, t, w, b, float(df), float(lam))
+    lam_df = max(lam, 1e-4)  # mice::barnard.rubin: lambda[lambda < 1e-04] <- 1e-04
+    nu_old = (m - 1) / lam_df**2
+    if np.isinf(df_complete):
+        df = nu_old
+    else:
+        nu_obs = (df_complete + 1) / (df_complete + 3) * df_complete * (1 - lam_df)
+        df = nu_old * nu_obs / (nu_old + nu_obs)
+    fmi = (riv + 2 / (df + 3)) / (riv + 1) if np.isfinite(riv) else 1.0
+    return RubinPooled(qbar, t, w, b, float(df), float(riv), float(lam), float(fmi))
 
 
 def _run(analysis: str) -> Callable[..., pd.DataFrame]:
@@ -107,7 +121,8 @@ def _pool_correlate(frames: list[pd.DataFrame]) -> pd.DataFrame:
     methods = [str(v) for v in base["method"]]
     z = stats.norm.ppf(0.975)
     out = {
-        k: np.full(len(base), np.nan) for k in ("r", "ci95_low", "ci95_high", "p_val", "df", "fmi")
+        k: np.full(len(base), np.nan)
+        for k in ("r", "ci95_low", "ci95_high", "p_val", "df", "riv", "lambda_share", "fmi")
     }
     for i, (n, method) in enumerate(zip(ns, methods, strict=True)):
         rs = np.clip(r_all[:, i], -0.999999, 0.999999)
@@ -122,6 +137,7 @@ def _pool_correlate(frames: list[pd.DataFrame]) -> pd.DataFrame:
         out["ci95_low"][i], out["ci95_high"][i] = np.tanh(low), np.tanh(high)
         out["p_val"][i] = pooled.p_value()
         out["df"][i], out["fmi"][i] = pooled.df, pooled.fmi
+        out["riv"][i], out["lambda_share"][i] = pooled.riv, pooled.lambda_share
     for key, values in out.items():
         base[key] = values
     # p_adj must follow the pooled p-values, not stay the first imputation's
@@ -148,7 +164,7 @@ def _pool_alpha(frames: list[pd.DataFrame]) -> pd.DataFrame:
     base["std_alpha"] = float(_col(frames, "std_alpha").mean())
     base["average_r"] = float(_col(frames, "average_r").mean())
     base["df"] = pooled.df
-    base["fmi"] = pooled.fmi
+    base["riv"], base["lambda_share"], base["fmi"] = pooled.riv, pooled.lambda_share, pooled.fmi
     base["ci_method"] = "Rubin's rules on ln(1 - alpha) (Bonett 2002)"
     return base
 
@@ -159,7 +175,18 @@ def _pool_ols(frames: list[pd.DataFrame]) -> pd.DataFrame:
     df_resid = base["df_resid"].to_numpy(dtype=float)
     cols = {
         k: np.full(len(base), np.nan)
-        for k in ("estimate", "std_error", "t", "p_val", "ci95_low", "ci95_high", "df_resid", "fmi")
+        for k in (
+            "estimate",
+            "std_error",
+            "t",
+            "p_val",
+            "ci95_low",
+            "ci95_high",
+            "df_resid",
+            "riv",
+            "lambda_share",
+            "fmi",
+        )
     }
     for i in range(len(base)):
         pooled = pool_rubin(est[:, i], se[:, i] ** 2, float(df_resid[i]))
@@ -169,6 +196,7 @@ def _pool_ols(frames: list[pd.DataFrame]) -> pd.DataFrame:
         cols["p_val"][i] = pooled.p_value()
         cols["ci95_low"][i], cols["ci95_high"][i] = pooled.interval()
         cols["df_resid"][i], cols["fmi"][i] = pooled.df, pooled.fmi
+        cols["riv"][i], cols["lambda_share"][i] = pooled.riv, pooled.lambda_share
     for key, values in cols.items():
         base[key] = values
     base["r2"] = float(_col(frames, "r2").mean())
@@ -210,7 +238,9 @@ def sensitivity(
     -------
     DataFrame
         The analysis' own columns for each strategy, with ``strategy`` first and
-        ``m``, ``df``, ``fmi`` (fraction of missing information) and ``note``. For
+        ``m``, ``df``, ``riv`` (relative increase in variance), ``lambda_share`` (share
+        of the variance due to missingness), ``fmi`` (fraction of missing information,
+        as ``mice::pool``; all three only for ``multiple``) and ``note``. For
         ``multiple`` each imputed cohort is analysed and the results pooled with
         Rubin's rules (correlations on Fisher's z, alpha on ln(1 - alpha), OLS
         coefficients with their HC3 variances; t with Barnard-Rubin df). A strategy the
@@ -256,7 +286,7 @@ def sensitivity(
             else:
                 out = run(one, strategy=s, min_stages=k, **extra)
                 out["m"] = 1
-            out["note"] = ""
+            out["note"] = out["note"] if "note" in out.columns else ""
         except ParameterError as exc:
             out = pd.DataFrame(
                 {"m": [m if s == "multiple" else 1], "note": [f"not applicable: {exc}"]}
