@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
@@ -19,6 +21,7 @@ def stage_profile(
     *,
     strategy: Strategy = "available_case",
     min_stages: int | None = None,
+    peers: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Cohort median and quartiles per stage, and optionally one business's levels.
 
@@ -35,6 +38,9 @@ def stage_profile(
         Missing-stage strategy (default ``available_case``).
     min_stages : int, optional
         For ``strategy="min_stages"``.
+    peers : collection of str, optional
+        The business ids of the peer group (default: every other business of the
+        cohort); ``business_id`` itself is never its own peer.
 
     Returns
     -------
@@ -71,10 +77,13 @@ def stage_profile(
     )
     c = prepared(one, strategy, min_stages=min_stages, what="stage_profile")
     ids = c.scores.index.get_level_values("business_id")
-    peers = c.scores.loc[ids != business_id].to_numpy(dtype=float, na_value=np.nan)
+    keep = ids != business_id
+    if peers is not None:
+        keep &= ids.isin(list(peers))
+    peers_levels = c.scores.loc[keep].to_numpy(dtype=float, na_value=np.nan)
     rows = []
     for j, stage in enumerate(c.instrument.stages):
-        col = peers[:, j][~np.isnan(peers[:, j])]
+        col = peers_levels[:, j][~np.isnan(peers_levels[:, j])]
         n = len(col)
         q1, med, q3 = np.quantile(col, [0.25, 0.5, 0.75]) if n else (np.nan,) * 3
         below = float(np.mean(col < own[j])) if n and not np.isnan(own[j]) else np.nan
