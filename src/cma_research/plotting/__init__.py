@@ -8,6 +8,13 @@ look. A stage that was not assessed is never drawn as level 0.
 Importing this subpackage imports matplotlib; ``import cma_research`` does not.
 """
 
+from cma_research.plotting.change import (
+    plot_change_forest,
+    plot_level_distribution_by_wave,
+    plot_paired_slopes,
+    plot_radar_waves,
+    plot_transition_heatmap,
+)
 from cma_research.plotting.distributions import (
     plot_funnel,
     plot_level_distribution,
@@ -32,11 +39,16 @@ __all__ = [
     "SINGLE_COLUMN",
     "cma_style",
     "level_colors",
+    "plot_change_forest",
     "plot_cohort_heatmap",
     "plot_funnel",
     "plot_level_distribution",
+    "plot_level_distribution_by_wave",
     "plot_missingness",
+    "plot_paired_slopes",
     "plot_radar",
+    "plot_radar_waves",
     "plot_scatter",
     "plot_stage_correlations",
+    "plot_transition_heatmap",
 ]
