@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 import cma_research as cma
+from cma_research.analysis.change import change_scores
 from cma_research.analysis.change_scores import (
     level_distribution_by_wave,
-    resolve_waves,
     scores_by_wave,
     wave_profiles,
 )
@@ -25,16 +25,13 @@ def two() -> cma.Cohort:
     return cma.load_returns(EXAMPLE)
 
 
-def test_resolve_waves(two: cma.Cohort, cohort: cma.Cohort) -> None:
-    assert resolve_waves(two) == (1, 2)
-    assert resolve_waves(two, FOLLOW, "Baseline") == (2, 1)
-    assert resolve_waves(two, 1, 2) == (1, 2)
+def test_one_wave_or_same_wave_refused(two: cma.Cohort, cohort: cma.Cohort) -> None:
+    with pytest.raises(ParameterError, match="nothing to compare"):
+        scores_by_wave(cohort)
     with pytest.raises(ParameterError, match="same wave"):
-        resolve_waves(two, "Baseline", 1)
+        scores_by_wave(two, "Baseline", 1)
     with pytest.raises(ParameterError, match="Wave 9"):
-        resolve_waves(two, "Wave 9")
-    with pytest.raises(ParameterError, match="one wave"):
-        resolve_waves(cohort)
+        scores_by_wave(two, "Wave 9")
 
 
 def test_scores_by_wave_hand_values(two: cma.Cohort) -> None:
@@ -54,6 +51,9 @@ def test_scores_by_wave_hand_values(two: cma.Cohort) -> None:
     assert pd.isna(by.loc["B04", "n_assessed_follow_up"])
     assert by.loc["B04", "score_baseline"] == pytest.approx(13 / 6, rel=1e-12)  # 2,2,2,2,2,3
     assert (t["status"] == "paired").sum() == 13
+    # the paired rows agree with the statistics' own change_scores (paired only)
+    paired = change_scores(two).set_index("business_id")
+    np.testing.assert_allclose(by.loc[paired.index, "change"], paired["change"], rtol=1e-12)
     assert by.loc["B16", "business_type"] == "Florists"
     # recomputed independently from the raw file with pandas
     raw = pd.read_csv(EXAMPLE)

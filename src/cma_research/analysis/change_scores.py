@@ -1,9 +1,10 @@
 """Per-wave tables for the change figures: scores, level distributions and profiles by wave.
 
-The statistics of change (paired tests, transitions, attrition, models) live in their
-own modules; these small tables only put the one-wave summaries of
-:mod:`cma_research.analysis.describe` and :mod:`cma_research.analysis.profiles` side by
-side, labelled with the waves' own labels, for :mod:`cma_research.plotting.change`.
+The statistics of change (paired tests, transitions, attrition, models) live in
+:mod:`cma_research.analysis.change` and beside it; these small tables only put the
+one-wave summaries of :mod:`cma_research.analysis.describe` and
+:mod:`cma_research.analysis.profiles` side by side, labelled with the waves' own
+labels, for :mod:`cma_research.plotting.change`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cma_research.analysis.change import resolve_waves
 from cma_research.analysis.describe import SCORES, business_scores, level_distribution
 from cma_research.analysis.prepare import check_choice
 from cma_research.analysis.profiles import stage_profile
@@ -18,55 +20,10 @@ from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.missing.strategies import Strategy
 
-__all__ = ["level_distribution_by_wave", "resolve_waves", "scores_by_wave", "wave_profiles"]
+__all__ = ["level_distribution_by_wave", "scores_by_wave", "wave_profiles"]
 
 #: ``status`` values of :func:`scores_by_wave`.
 STATUSES: tuple[str, ...] = ("paired", "baseline_only", "follow_up_only")
-
-
-def resolve_waves(
-    cohort: Cohort, baseline: str | int | None = None, follow_up: str | int | None = None
-) -> tuple[int, int]:
-    """The wave codes of a baseline and a follow-up wave (default: first and last).
-
-    Parameters
-    ----------
-    cohort : Cohort
-    baseline, follow_up : str or int, optional
-        Waves by label or code (see :meth:`Cohort.select_wave`).
-
-    Returns
-    -------
-    tuple of int
-        The two codes in the ``wave`` index level.
-
-    Raises
-    ------
-    ParameterError
-        When the cohort has one wave only, a wave is not in it, or both are the same.
-
-    Examples
-    --------
-    >>> from cma_research import load_returns
-    >>> two = load_returns("data/raw/customer_wise_2007_two_waves_SYNTHETIC.csv")
-    >>> resolve_waves(two)
-    (1, 2)
-    """
-    waves = cohort.waves
-    if len(waves) < 2:
-        raise ParameterError(
-            f"the cohort has one wave ({', '.join(repr(w) for w in waves)}), so there is no "
-            "change to measure; load a file with a baseline and a follow-up wave"
-        )
-    b = cohort.wave_rank(waves[0] if baseline is None else baseline)
-    f = cohort.wave_rank(waves[-1] if follow_up is None else follow_up)
-    if b == f:
-        raise ParameterError(
-            f"baseline={baseline!r} and follow_up={follow_up!r} are the same wave "
-            f"({cohort.wave_label(b)!r}); expected two different waves of "
-            + ", ".join(repr(w) for w in waves)
-        )
-    return b, f
 
 
 def scores_by_wave(
@@ -81,7 +38,10 @@ def scores_by_wave(
     """Each business's score at a baseline and a follow-up wave, side by side.
 
     The score is computed by :func:`~cma_research.business_scores` on each wave
-    separately, with the same ``strategy``.
+    separately, with the same ``strategy``. Unlike
+    :func:`~cma_research.analysis.change.change_scores` (the paired businesses only),
+    the drop-outs and the businesses new at follow-up are kept, with their ``status``,
+    so a figure can show who left.
 
     Parameters
     ----------
