@@ -1,0 +1,407 @@
+"""audit_claims: every reading of the founding paper's claims against a hand computation
+from the CSV (plain Python, csv module), and verdicts that change when the data change."""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from scipy import stats
+
+import cma_research as cma
+from cma_research.analysis.claims import (
+    AUDIT_COLUMNS,
+    audit_lines,
+    claim_verdicts,
+    claims_gate,
+)
+from cma_research.io.claims import STATISTICS, Claims
+from tests.paths import BUNDLED, ROOT
+
+CLAIMS = ROOT / "data" / "raw" / "customer_wise_2007_claims.yaml"
+FUNNEL = ROOT / "data" / "raw" / "customer_wise_2007_recruitment.csv"
+FAST = {"n_boot": 0, "n_perm": 2000, "seed": 1}
+
+
+# -- an independent reading of the files --------------------------------------------------
+
+
+def read_table(path: Path = BUNDLED) -> list[dict[str, Any]]:
+    """Rows of Table 4: staff (int) and levels per stage number (int or None = blank)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return [
+        {
+            "staff": int(r["Staff No"]),
+            "levels": {i: (int(r[str(i)]) if r[str(i)].strip() else None) for i in range(1, 11)},
+        }
+        for r in rows
+    ]
+
+
+def read_funnel() -> dict[str, int]:
+    with FUNNEL.open(encoding="utf-8", newline="") as fh:
+        return {r["step"]: int(r["count"]) for r in csv.DictReader(fh)}
+
+
+def clopper_pearson(k: int, n: int) -> tuple[float, float]:
+    # the exact interval from beta quantiles (not binomtest): R binom.test(k, n)$conf.int
+    lo = 0.0 if k == 0 else stats.beta.ppf(0.025, k, n - k + 1)
+    hi = 1.0 if k == n else stats.beta.ppf(0.975, k + 1, n - k)
+    return float(lo), float(hi)
+
+
+def stage_number(stage: str) -> int:
+    return int(stage.removeprefix("stage_"))
+
+
+def by_hand(statistic: str, args: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The reading's value computed from the CSV rows (available-case: blanks skipped)."""
+    if statistic == "share_businesses_below":
+        pick = {"mean": statistics.mean, "median": statistics.median, "min": min, "max": max}
+        scores = [
+            pick[args["score"]]([v for v in r["levels"].values() if v is not None]) for r in rows
+        ]
+        k = sum(s < args["level"] for s in scores)
+        return {"value": k / len(scores), "n": len(scores), "ci": clopper_pearson(k, len(scores))}
+    if statistic in ("share_at_levels", "count_at_levels", "modal_level"):
+        stages = range(1, 11) if args["stage"] == "all" else [stage_number(args["stage"])]
+        cells = [r["levels"][s] for r in rows for s in stages if r["levels"][s] is not None]
+        if statistic == "modal_level":
+            counts = Counter(cells).most_common()
+            tie = len(counts) > 1 and counts[0][1] == counts[1][1]
+            return {"value": np.nan if tie else counts[0][0], "n": len(cells)}
+        k = sum(c in args["levels"] for c in cells)
+        if statistic == "count_at_levels":
+            return {"value": k, "n": len(cells)}
+        return {"value": k / len(cells), "n": len(cells), "ci": clopper_pearson(k, len(cells))}
+    if statistic == "share_band_among_levels":
+        s = stage_number(args["stage"])
+        at = [r for r in rows if r["levels"][s] in args["levels"]]
+        assert args["band"] == "micro"
+        k = sum(r["staff"] < 10 for r in at)
+        return {"value": k / len(at), "n": len(at), "ci": clopper_pearson(k, len(at))}
+    if statistic == "correlation":
+        s = stage_number(args["score"])
+        pairs = [(r["staff"], r["levels"][s]) for r in rows if r["levels"][s] is not None]
+        res = stats.spearmanr(*zip(*pairs, strict=True))
+        return {"value": res.statistic, "n": len(pairs)}
+    if statistic == "n_businesses":
+        return {"value": len(rows), "n": len(rows)}
+    funnel = read_funnel()
+    if statistic == "recruitment_count":
+        return {"value": funnel[args["step"]], "n": funnel[args["step"]]}
+    if statistic == "recruitment_share":
+        return {"value": funnel[args["step"]] / funnel[args["of"]], "n": funnel[args["of"]]}
+    raise AssertionError(f"no hand computation for {statistic}")
+
+
+@pytest.fixture(scope="module")
+def claims() -> Claims:
+    return cma.load_claims(CLAIMS)
+
+
+@pytest.fixture(scope="module")
+def audit(claims: Any) -> pd.DataFrame:
+    cohort = cma.load_returns(BUNDLED)
+    return cma.audit_claims(cohort, claims, recruitment=FUNNEL, **FAST)
+
+
+def write_table(tmp_path: Path, rows: list[dict[str, Any]]) -> Path:
+    path = tmp_path / "altered.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Staff No", "Type", *map(str, range(1, 11))])
+        for i, r in enumerate(rows):
+            levels = ["" if r["levels"][s] is None else r["levels"][s] for s in range(1, 11)]
+            w.writerow([r["staff"], f"type {i}", *levels])
+    return path
+
+
+def audit_of(tmp_path: Path, rows: list[dict[str, Any]], claims: Any) -> pd.DataFrame:
+    cohort = cma.load_returns(write_table(tmp_path, rows))
+    return cma.audit_claims(cohort, claims, recruitment=FUNNEL, **FAST)
+
+
+def row(audit: pd.DataFrame, cid: str, no: int = 1) -> pd.Series:
+    return audit[(audit["claim_id"] == cid) & (audit["reading_no"] == no)].iloc[0]
+
+
+# -- the table ------------------------------------------------------------------------------
+
+
+def test_audit_table_shape(audit: pd.DataFrame, claims: Any) -> None:
+    assert tuple(audit.columns) == AUDIT_COLUMNS
+    # one row per reading, one per cannot_test claim, in file order
+    assert len(audit) == sum(max(len(c.readings), 1) for c in claims) == 50
+    assert list(dict.fromkeys(audit["claim_id"])) == claims.ids
+    assert set(audit["verdict"]) <= {"supported", "not supported", "cannot be tested"}
+    assert audit["n"].dtype == "Int64" and audit["reading_no"].dtype == "int64"
+    untestable = audit[audit["reading_no"] == 0]
+    assert (untestable["verdict"] == "cannot be tested").all()
+    assert untestable["verdict_text"].str.startswith("cannot be tested: needs ").all()
+
+
+def test_every_reading_matches_a_hand_computation(audit: pd.DataFrame, claims: Any) -> None:
+    rows = read_table()
+    checked = Counter()
+    for claim in claims:
+        for i, reading in enumerate(claim.readings, start=1):
+            got = row(audit, claim.id, i)
+            want = by_hand(reading.statistic, dict(reading.args), rows)
+            assert reading.strategy in (None, "available_case")  # by_hand skips blanks
+            assert int(got["n"]) == want["n"], (claim.id, i)
+            assert_allclose(got["value"], want["value"], rtol=1e-12, err_msg=claim.id)
+            if "ci" in want:
+                assert_allclose(
+                    [got["ci95_low"], got["ci95_high"]], want["ci"], rtol=1e-6, err_msg=claim.id
+                )
+            else:
+                assert np.isnan(got["ci95_low"]) or reading.statistic == "correlation"
+            holds = reading.comparison.holds(float(want["value"]), None)
+            assert got["verdict"] == ("supported" if holds else "not supported"), (claim.id, i)
+            checked[reading.statistic] += 1
+    assert set(checked) == set(STATISTICS)  # every statistic of the registry is exercised
+
+
+def test_issue_example_and_verdict_text(audit: pd.DataFrame) -> None:
+    # Table 4: two of sixteen businesses have a mean level below 1 (Rugby Club 0.4,
+    # Manufactures Equine Products 0.9); 21 of 137 assessments are 0 (15.3%)
+    mean_below = row(audit, "abstract_most_below_level_1", 2)
+    assert mean_below["verdict_text"] == (
+        "not supported: 12.5% of businesses, 95% CI 1.6–38.3% (2 of 16)"
+    )
+    cells = row(audit, "abstract_most_below_level_1", 4)
+    assert (cells["value"], cells["n"]) == (21 / 137, 137)
+    assert mean_below["claim_verdict"] == "not supported"
+    assert row(audit, "results_administered_15")["verdict_text"] == (
+        "not supported: 16 businesses in the returns"
+    )
+    corr = row(audit, "new_products_level_1_micro", 3)
+    assert corr["verdict_text"].startswith("not supported: ρ = −.02")
+    assert "n = 13" in corr["verdict_text"]
+    assert 0 <= corr["p_val"] <= 1
+
+
+def test_claim_verdicts_follow_the_readings(audit: pd.DataFrame) -> None:
+    table = claim_verdicts(audit).set_index("claim_id")
+    for cid, g in audit.groupby("claim_id"):
+        verdicts = set(g["verdict"])
+        expected = (
+            "cannot be tested"
+            if verdicts == {"cannot be tested"}
+            else verdicts.pop()
+            if len(verdicts) == 1
+            else "partly supported"
+        )
+        assert table.loc[cid, "verdict"] == expected == g["claim_verdict"].iloc[0], cid
+    assert table.loc["empowerment_only_two", "verdict"] == "partly supported"  # 2 at 5, 4 at 4-5
+    assert table.loc["findings_16_radar_charts", "verdict"] == "supported"
+    assert table.loc["summary_highest_growing", "verdict"] == "cannot be tested"
+    assert Counter(table["verdict"]) == {
+        "not supported": 11,
+        "supported": 6,
+        "cannot be tested": 6,
+        "partly supported": 5,
+    }
+    lines = audit_lines(audit)
+    assert len(lines) == len(table) + (audit["reading_no"] > 0).sum() + 6 + 1
+    assert lines[-1] == (
+        "28 claims: 6 supported, 5 partly supported, 11 not supported, 6 cannot be tested"
+    )
+
+
+def test_gate_passes_on_the_papers_own_data(audit: pd.DataFrame, claims: Any) -> None:
+    assert [c.id for c in claims if c.must_hold] == [
+        "abstract_no_processes_for_good_service",
+        "method_database",
+        "findings_interest_eligible",
+        "findings_16_radar_charts",
+    ]
+    assert claims_gate(audit, claims) == []
+    assert claims_gate(audit[audit["claim_id"] != "method_database"], claims) == [
+        "claim 'method_database' must hold but is not in the audit table"
+    ]
+
+
+# -- verdicts on altered data ---------------------------------------------------------------
+
+
+def test_a_claim_that_holds_stops_holding_when_a_row_is_dropped(
+    tmp_path: Path, claims: Any
+) -> None:
+    rows = read_table()[:-1]  # 15 businesses, as the abstract says
+    audit = audit_of(tmp_path, rows, claims)
+    assert row(audit, "findings_16_radar_charts")["verdict"] == "not supported"
+    assert row(audit, "findings_16_radar_charts", 2)["verdict"] == "supported"  # the funnel
+    assert row(audit, "results_administered_15")["verdict"] == "supported"
+    gate = claims_gate(audit, claims)
+    assert gate == [
+        "claim 'findings_16_radar_charts' must hold but is partly supported: "
+        "not supported: 15 businesses in the returns"
+    ]
+
+
+def test_shares_and_counts_follow_altered_levels(tmp_path: Path, claims: Any) -> None:
+    rows = read_table()
+    for r in rows:  # everyone at 0 on every assessed stage, except two stage-9 leaders
+        r["levels"] = {s: (None if v is None else 0) for s, v in r["levels"].items()}
+    rows[2]["levels"][9] = 5
+    rows[8]["levels"][9] = 4
+    audit = audit_of(tmp_path, rows, claims)
+    # was not supported (12.5%), now every business fails to reach level 1
+    assert row(audit, "abstract_most_below_level_1")["value"] == 1.0
+    assert row(audit, "abstract_most_below_level_1")["claim_verdict"] == "supported"
+    # was supported (75%), still supported
+    assert row(audit, "abstract_no_processes_for_good_service")["verdict"] == "supported"
+    # was: 2 at level 5 (supported), 4 at 4-5 (not); now 1 at 5 (not), 2 at 4-5 (supported)
+    assert row(audit, "empowerment_only_two")["verdict"] == "not supported"
+    assert row(audit, "empowerment_only_two", 2)["value"] == 2
+    assert row(audit, "empowerment_only_two", 2)["verdict"] == "supported"
+    assert row(audit, "empowerment_only_two")["claim_verdict"] == "partly supported"
+    # the only modal level on customer knowledge is now 0
+    assert row(audit, "knowledge_most_at_level_1", 3)["verdict_text"].startswith(
+        "not supported: modal level 0"
+    )
+    # the correlation of a constant stage is undefined: cannot be tested, never guessed
+    corr = row(audit, "new_products_level_1_micro", 3)
+    assert corr["verdict"] == "cannot be tested"
+    # nobody is at level 1 on new products any more: no share to compute
+    assert row(audit, "new_products_level_1_micro")["verdict"] == "cannot be tested"
+    assert row(audit, "new_products_level_1_micro", 2)["verdict"] == "supported"
+
+
+def test_a_supported_claim_fails_when_everyone_reaches_level_5(tmp_path: Path, claims: Any) -> None:
+    rows = read_table()
+    for r in rows:
+        r["levels"] = {s: (None if v is None else 5) for s, v in r["levels"].items()}
+    audit = audit_of(tmp_path, rows, claims)
+    good_service = audit[audit["claim_id"] == "abstract_no_processes_for_good_service"]
+    assert (good_service["value"] == 0).all()
+    assert set(good_service["verdict"]) == {"not supported"}
+    assert any("abstract_no_processes_for_good_service" in g for g in claims_gate(audit, claims))
+
+
+def test_modal_level_ties_are_not_a_mode(tmp_path: Path) -> None:
+    rows = read_table()[:4]  # stage 7 assessed for rows 2 and 3 only: levels 1 and 3
+    text = """\
+claims:
+  - id: mode
+    quote: q
+    source: {section: S, line: 1}
+    readings:
+      - {reading: r, statistic: modal_level, args: {stage: 7}, comparison: "== 1",
+         strategy: available_case}
+"""
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    cohort = cma.load_returns(write_table(tmp_path, rows))
+    audit = cma.audit_claims(cohort, cma.load_claims(path))
+    r = audit.iloc[0]
+    assert np.isnan(r["value"]) and r["n"] == 2
+    assert r["verdict_text"] == (
+        "not supported: no single modal level: level 1 or 3 tie, 1 each "
+        "(of 2 on Customer Knowledge)"
+    )
+
+
+# -- strategies, funnel and mixed verdicts ----------------------------------------------------
+
+
+def write_claims(tmp_path: Path, readings: str, cid: str = "x") -> Any:
+    path = tmp_path / f"{cid}.yaml"
+    path.write_text(
+        f"claims:\n  - id: {cid}\n    quote: q\n    source: {{section: S, line: 1}}\n"
+        f"    readings:\n{readings}",
+        encoding="utf-8",
+    )
+    return cma.load_claims(path)
+
+
+def test_strategy_override_and_complete_cases(audit: pd.DataFrame, claims: Any) -> None:
+    cohort = cma.load_returns(BUNDLED)
+    cc = cma.audit_claims(cohort, claims, recruitment=FUNNEL, strategy="complete_case", **FAST)
+    # 12 businesses have every stage assessed (hand count from the CSV)
+    complete = [r for r in read_table() if None not in r["levels"].values()]
+    assert len(complete) == 12
+    assert row(cc, "findings_16_radar_charts")["value"] == 12
+    assert row(cc, "findings_16_radar_charts")["strategy"] == "complete_case"
+    assert row(cc, "findings_16_radar_charts", 2)["strategy"] == ""  # funnel: no strategy
+    want = by_hand("share_businesses_below", {"score": "mean", "level": 1}, complete)
+    assert_allclose(row(cc, "abstract_most_below_level_1", 2)["value"], want["value"], rtol=1e-12)
+    with pytest.raises(cma.ParameterError, match="min_stages"):
+        cma.audit_claims(cohort, claims, strategy="min_stages")
+    with pytest.raises(cma.ParameterError, match="strategy='multiple'"):
+        cma.audit_claims(cohort, claims, strategy="multiple")
+
+
+def test_mixed_and_untestable_readings(tmp_path: Path) -> None:
+    claims = write_claims(
+        tmp_path,
+        """\
+      - {reading: a, statistic: n_businesses, comparison: "== 16", strategy: available_case}
+      - {reading: b, statistic: recruitment_count, args: {step: Eligible}, comparison: "== 90"}
+""",
+    )
+    cohort = cma.load_returns(BUNDLED)
+    without = cma.audit_claims(cohort, claims)  # no funnel: the second reading is untestable
+    assert list(without["verdict"]) == ["supported", "cannot be tested"]
+    assert without["verdict_text"].iloc[1] == (
+        "cannot be tested: needs the recruitment funnel (recruitment=...)"
+    )
+    assert set(without["claim_verdict"]) == {"partly supported"}
+    with_funnel = cma.audit_claims(cohort, claims, recruitment=cma.load_recruitment(FUNNEL))
+    assert set(with_funnel["claim_verdict"]) == {"supported"}
+
+
+def test_p_value_comparison_and_missing_covariate(tmp_path: Path) -> None:
+    claims = write_claims(
+        tmp_path,
+        """\
+      - {reading: a, statistic: correlation, args: {score: mean, n_perm: 5000, seed: 3},
+         comparison: "p < .05", strategy: complete_case}
+      - {reading: b, statistic: correlation, args: {score: mean}, comparison: "direction positive",
+         strategy: complete_case}
+      - {reading: c, statistic: correlation, args: {covariate: growth}, comparison: "p < .05",
+         strategy: complete_case}
+""",
+    )
+    cohort = cma.load_returns(BUNDLED)
+    audit = cma.audit_claims(cohort, claims, n_boot=0, n_perm=2000)
+    # the same call to the package's correlate gives the same r and p (no second implementation)
+    ref = cma.correlate(cohort, "staff", "mean", n_boot=0, n_perm=5000, seed=3).iloc[0]
+    first = audit.iloc[0]
+    assert first["value"] == ref["r"] and first["p_val"] == ref["p_perm"]
+    assert first["verdict"] == ("supported" if ref["p_perm"] < 0.05 else "not supported")
+    # and scipy agrees on r (complete cases: 12 businesses)
+    complete = [r for r in read_table() if None not in r["levels"].values()]
+    r_scipy = stats.spearmanr(
+        [r["staff"] for r in complete], [statistics.mean(r["levels"].values()) for r in complete]
+    ).statistic
+    assert_allclose(first["value"], r_scipy, rtol=1e-12)
+    assert audit.iloc[1]["verdict"] == "supported"  # r = .52 > 0
+    assert audit.iloc[2]["verdict"] == "cannot be tested"
+    assert "growth" in audit.iloc[2]["verdict_text"]
+
+
+def test_bad_audit_arguments(tmp_path: Path, claims: Any) -> None:
+    cohort = cma.load_returns(BUNDLED)
+    bad_step = write_claims(
+        tmp_path,
+        "      - {reading: a, statistic: recruitment_count, args: {step: Visited},\n"
+        '         comparison: "== 1"}\n',
+    )
+    with pytest.raises(cma.ParameterError, match="claim 'x': step 'Visited' is not a step"):
+        cma.audit_claims(cohort, bad_step, recruitment=FUNNEL)
+    other = cma.synthetic_cohort(n_businesses=5, seed=1, instrument="managing_customers_framework")
+    with pytest.raises(cma.ParameterError, match="written for instrument 'customer_wise_2007'"):
+        cma.audit_claims(other, claims)
+    with pytest.raises(cma.ParameterError, match="load_recruitment table"):
+        cma.audit_claims(cohort, claims, recruitment=pd.DataFrame({"x": [1]}))
