@@ -147,7 +147,10 @@ def test_change_forest_points_intervals_and_gaps() -> None:
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == ["Contact", r"Employee skills & \$ pay", "ICT", "Mean level"]
     assert ax.get_yticklabels()[3].get_fontweight() == "bold"
-    assert _texts(ax, "n_label") == ["n = 12", "n = 11", "n = 2", "n = 13"]
+    assert _texts(ax, "n_label") == ["n = 12", "n = 11", "n = 2; not estimable", "n = 13"]
+    degenerate = table.assign(ci95_low=[np.nan, -0.7, np.nan, 0.05])
+    ax2 = P.plot_change_forest(degenerate)
+    assert _texts(ax2, "n_label")[0] == "n = 12; CI undefined"
     assert ax.get_xlim() == (-1.05, 1.05)
     assert FOLLOW in ax.get_xlabel() and "Baseline" in ax.get_xlabel()
     assert len(_lines(ax, "zero")) == 1
@@ -258,3 +261,20 @@ def test_change_figures_are_exported() -> None:
         "plot_radar_waves",
     ):
         assert name in P.__all__ and callable(getattr(P, name))
+
+
+def test_figures_draw_the_statistics_own_tables(two: cma.Cohort) -> None:
+    from cma_research.analysis.change import paired_change, transition_table
+
+    pc = paired_change(two, n_boot=200, seed=1)
+    ax = P.plot_change_forest(pc)
+    (est,) = _lines(ax, "estimate")
+    x = np.asarray(est.get_xdata(), dtype=float)
+    np.testing.assert_allclose(x[:-1], pc["rank_biserial"].to_numpy()[:-1], rtol=0)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == pc["name"].tolist()
+    t = transition_table(two, "stage_1")
+    ax = P.plot_transition_heatmap(t)
+    assert _texts(ax, "count") == [str(v) for v in t.to_numpy().ravel()]
+    assert ax.get_ylabel() == "level at Baseline" and ax.get_xlabel() == f"level at {FOLLOW}"
+    assert len([p for p in ax.patches if p.get_gid() == "diagonal"]) == len(t)

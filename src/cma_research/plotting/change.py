@@ -229,7 +229,8 @@ def plot_change_forest(
     -------
     Axes
         y labels are the table's ``name`` column (the instrument's stage names); the
-        right margin gives each row's ``n_pairs``. Artists carry gids: ``"estimate"``
+        right margin gives each row's ``n_pairs`` and says "not estimable" (no estimate)
+        or "CI undefined" (an estimate without interval). Artists carry gids: ``"estimate"``
         (one marker per row, ``NaN`` where not estimable), ``"estimate_mean"`` (the
         mean-level row, a diamond), ``"ci"`` (one segment per finite interval),
         ``"zero"`` (no change), ``"n_label"``.
@@ -256,6 +257,7 @@ def plot_change_forest(
             gid="estimate_mean",
             **{**style, "marker": "D", "color": "#000000"},
         )
+    finite = np.zeros(n, dtype=bool)
     if effect == "rank_biserial":
         lo = table["ci95_low"].to_numpy(dtype=float, na_value=np.nan)
         hi = table["ci95_high"].to_numpy(dtype=float, na_value=np.nan)
@@ -275,9 +277,20 @@ def plot_change_forest(
         xlabel = "median change in level"
     ax.axvline(0, color="#616161", lw=0.8, ls="--", gid="zero")
     trans = mpl.transforms.blended_transform_factory(ax.transAxes, ax.transData)
-    for yi, n_pairs in zip(y, table["n_pairs"], strict=True):
+    for i, (yi, n_pairs) in enumerate(zip(y, table["n_pairs"], strict=True)):
+        note = ""
+        if np.isnan(est[i]):
+            note = "; not estimable"
+        elif effect == "rank_biserial" and not finite[i]:
+            note = "; CI undefined"
         ax.text(
-            1.02, yi, f"n = {int(n_pairs)}", transform=trans, va="center", fontsize=6, gid="n_label"
+            1.02,
+            yi,
+            f"n = {int(n_pairs)}{note}",
+            transform=trans,
+            va="center",
+            fontsize=6,
+            gid="n_label",
         )
     names = [
         _plain(name if isinstance(name, str) and name else stage)
