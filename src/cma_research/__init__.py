@@ -23,6 +23,7 @@ from cma_research.analysis.correlation import correlate, stage_correlations
 from cma_research.analysis.describe import business_scores, level_distribution
 from cma_research.analysis.groups import compare_groups, size_band
 from cma_research.analysis.models import fit_ordinal_model, fit_size_model
+from cma_research.analysis.omega import omega, ordinal_alpha
 from cma_research.analysis.profiles import stage_profile
 from cma_research.analysis.reliability import cronbach_alpha, item_statistics
 from cma_research.analysis.road_map import road_map
@@ -84,6 +85,8 @@ __all__ = [
     "load_recruitment",
     "load_returns",
     "missingness",
+    "omega",
+    "ordinal_alpha",
     "plotting",
     "pool_rubin",
     "process",

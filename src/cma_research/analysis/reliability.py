@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cma_research.analysis.omega import ordinal_alpha
 from cma_research.analysis.prepare import prepared
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
@@ -55,6 +56,7 @@ def cronbach_alpha(
     strategy: Strategy = "complete_case",
     min_stages: int | None = None,
     confidence: float = 0.95,
+    ordinal: bool = False,
 ) -> pd.DataFrame:
     """Cronbach's alpha of the stages, with the Feldt (1965) confidence interval.
 
@@ -70,6 +72,9 @@ def cronbach_alpha(
         ``complete_case``).
     confidence : float
         Interval level (default 0.95).
+    ordinal : bool
+        ``True``: ordinal alpha (Zumbo et al. 2007), alpha of the polychoric matrix;
+        see :func:`~cma_research.analysis.omega.ordinal_alpha` for its columns.
 
     Returns
     -------
@@ -107,6 +112,10 @@ def cronbach_alpha(
     """
     if not 0 < confidence < 1:
         raise ParameterError(f"confidence={confidence!r} must be between 0 and 1")
+    if ordinal:
+        return ordinal_alpha(
+            cohort, strategy=strategy, min_stages=min_stages, confidence=confidence
+        )
     _at_least_two_stages(cohort, "cronbach_alpha")
     x = _matrix(cohort, strategy, min_stages, "cronbach_alpha")
     n, k = x.shape

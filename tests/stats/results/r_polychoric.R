@@ -1,6 +1,6 @@
 # =============================================================================
 # r_polychoric.R -- two-step polychoric correlations solved tightly, their
-# standard errors, and one-factor minres omega on the Table 4 complete cases;
+# standard errors, and one-factor ML omega on the Table 4 complete cases;
 # writes results_polychoric.py
 # =============================================================================
 # Run from the repository root:

@@ -168,3 +168,19 @@ se_tight_s4_s10 = 0.29365344133806365
 # ---- psych::fa one-factor minres on the tight polychoric matrix (unsmoothed: min eigenvalue) ----
 # > min(eigen(R)$values)
 rho_tight_min_eigenvalue = -0.067565601738146033
+
+# ---- one-factor omega with maximum-likelihood loadings (fm = "ml"), Pearson on x ----
+# the project notes' 0.8594 (omega total) and 0.8633 (model-implied) are these ML values; psych's
+# default fm = "minres" gives omega1_total in results_reliability.py.
+# > psych::omega(x, nfactors = 1, fm = "ml")$omega.tot
+omega1_ml_total = 0.85935823173484627
+# > as.vector(psych::fa(cor(x), nfactors = 1, fm = "ml")$loadings)
+omega1_ml_loadings = np.array(
+    [
+        0.68197373413324536, 0.49469008780479995, 0.30514402734424345, 0.72901442162209695,
+        0.55634373677785143, 0.9474319134526028, 0.96641611114442461, 0.50673223758753738,
+        0.4871615471125057, 0.40958793957276862,
+    ]
+)
+# > sum(l)^2 / (sum(l)^2 + sum(1 - l^2)) # l = omega1_ml_loadings
+omega1_ml_model_implied = 0.86328973694437083
