@@ -1,0 +1,295 @@
+"""Prose about change between waves, its direction words decided by documented rules.
+
+Nothing here types a qualitative word into a sentence: "improved", "declined" and "no
+clear change" come from :func:`change_direction`, applied to the interval that
+:func:`~cma_research.paired_change` computed.
+
+**The rule** (one row of :func:`~cma_research.paired_change`, i.e. one stage or the
+business mean score):
+
+- ``improved``: the rank-biserial correlation is positive and its 95% interval lies
+  wholly above 0 (``ci95_low > 0``);
+- ``declined``: it is negative and the interval lies wholly below 0
+  (``ci95_high < 0``);
+- ``no_clear_change``: the interval includes 0, or there was no change at all (r = 0);
+- when the interval is undefined although r is not (the bootstrap distribution is
+  degenerate, e.g. every business moved the same way, r = ±1), the two-sided
+  signed-rank ``p_val`` decides instead: ``improved`` / ``declined`` by the sign of r
+  when p < ``alpha`` (.05), else ``no_clear_change``;
+- ``not_estimable``: no pairs, r undefined, or neither interval nor p available.
+
+The intervals of the stage rows are not adjusted for the number of stages; the
+Holm/BH-adjusted p values in the table are, and the sentences say which they use.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import pandas as pd
+
+from cma_research.core.errors import ParameterError
+from cma_research.core.text import format_number
+from cma_research.reporting.text import format_p
+
+__all__ = [
+    "DIRECTION_WORDS",
+    "Direction",
+    "attrition_sentence",
+    "change_direction",
+    "change_summary",
+    "nothing_to_compare",
+]
+
+Direction = Literal["improved", "declined", "no_clear_change", "not_estimable"]
+
+#: How each direction reads in a sentence ("the mean score ...").
+DIRECTION_WORDS: dict[str, str] = {
+    "improved": "improved",
+    "declined": "declined",
+    "no_clear_change": "showed no clear change",
+    "not_estimable": "could not be assessed",
+}
+
+
+def _number(row: Mapping[str, Any] | pd.Series, key: str) -> float:
+    value = row.get(key) if hasattr(row, "get") else None
+    if value is None or value is pd.NA:
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def change_direction(row: Mapping[str, Any] | pd.Series, *, alpha: float = 0.05) -> Direction:
+    """The direction of change of one row of :func:`~cma_research.paired_change`.
+
+    See the module docstring for the rule.
+
+    Parameters
+    ----------
+    row : Series or mapping
+        Needs ``rank_biserial``, ``ci95_low``, ``ci95_high``; ``n_pairs`` and ``p_val``
+        if present.
+    alpha : float
+        Level of the p-value fallback when the interval is undefined.
+
+    Returns
+    -------
+    str
+        ``"improved"``, ``"declined"``, ``"no_clear_change"`` or ``"not_estimable"``.
+
+    Examples
+    --------
+    >>> change_direction({"n_pairs": 13, "rank_biserial": 0.8, "ci95_low": 0.3,
+    ...                   "ci95_high": 0.97})
+    'improved'
+    >>> change_direction({"n_pairs": 13, "rank_biserial": 0.6, "ci95_low": -0.2,
+    ...                   "ci95_high": 0.97})
+    'no_clear_change'
+    >>> change_direction({"n_pairs": 13, "rank_biserial": -0.7, "ci95_low": -0.95,
+    ...                   "ci95_high": -0.1})
+    'declined'
+    >>> change_direction({"n_pairs": 13, "rank_biserial": 1.0, "ci95_low": float("nan"),
+    ...                   "ci95_high": float("nan"), "p_val": 0.0002})
+    'improved'
+    """
+    for key in ("rank_biserial", "ci95_low", "ci95_high"):
+        if not hasattr(row, "get") or key not in row:
+            raise ParameterError(f"the row lacks {key!r}; pass a row of paired_change()")
+    n = _number(row, "n_pairs")
+    r = _number(row, "rank_biserial")
+    low, high = _number(row, "ci95_low"), _number(row, "ci95_high")
+    if n == 0 or math.isnan(r):
+        return "not_estimable"
+    if r == 0:
+        return "no_clear_change"  # every pair unchanged or gains and losses balance
+    if math.isnan(low) or math.isnan(high):
+        p = _number(row, "p_val")
+        if math.isnan(p):
+            return "not_estimable"
+        if p < alpha:
+            return "improved" if r > 0 else "declined"
+        return "no_clear_change"
+    if r > 0 and low > 0:
+        return "improved"
+    if r < 0 and high < 0:
+        return "declined"
+    return "no_clear_change"
+
+
+def _names(names: Sequence[str]) -> str:
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def change_summary(
+    table: pd.DataFrame,
+    *,
+    stage_noun: str = "stage",
+    synthetic: bool = False,
+) -> str:
+    """Two or three sentences on the change in mean score and per stage.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`~cma_research.paired_change` (stage rows and ``stage ==
+        "mean"``).
+    stage_noun : str
+        The instrument's word for a stage (``cohort.instrument.stage_noun``).
+    synthetic : bool
+        Start with "SYNTHETIC example data:" (the follow-up wave is made up).
+
+    Returns
+    -------
+    str
+        Plain text; every number and direction word comes from ``table`` through
+        :func:`change_direction`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({
+    ...     "stage": ["stage_1", "stage_2", "mean"], "name": ["Contact", "ICT", "Mean score"],
+    ...     "baseline": "Baseline", "follow_up": "Follow-up", "n_pairs": [12, 11, 13],
+    ...     "median_change": [1.0, 0.0, 0.4], "rank_biserial": [0.9, 0.1, 0.8],
+    ...     "ci95_low": [0.5, -0.5, 0.2], "ci95_high": [1.0, 0.6, 0.95],
+    ...     "p_val": [0.002, 0.8, 0.01], "p_adj": [0.004, 0.8, 0.01]})
+    >>> print(change_summary(t))
+    Between Baseline and Follow-up, the mean score of the 13 businesses audited at both waves improved (median change 0.40 levels; matched-pairs rank-biserial r = .80, 95% CI [.20, .95], p = .010). By stage (95% intervals not adjusted for the 2 stages; Holm/BH-adjusted p in the table): 1 of 2 stages improved (Contact) and 1 showed no clear change (ICT).
+    """  # noqa: E501
+    needed = ["stage", "name", "baseline", "follow_up", "n_pairs", "rank_biserial"]
+    missing = [c for c in (*needed, "ci95_low", "ci95_high") if c not in table.columns]
+    if missing:
+        raise ParameterError(
+            f"the table lacks column(s) {', '.join(missing)}; pass the output of paired_change()"
+        )
+    prefix = "SYNTHETIC example data: " if synthetic else ""
+    mean_rows = table[table["stage"] == "mean"]
+    stages = table[table["stage"] != "mean"]
+    baseline, follow_up = str(table["baseline"].iloc[0]), str(table["follow_up"].iloc[0])
+    sentences = []
+    if len(mean_rows):
+        row = mean_rows.iloc[0]
+        direction = change_direction(row)
+        n = int(row["n_pairs"])
+        stats = ""
+        if direction != "not_estimable":
+            med = _number(row, "median_change")
+            r = _number(row, "rank_biserial")
+            low, high = _number(row, "ci95_low"), _number(row, "ci95_high")
+            stats = (
+                f" (median change {format_number(med)} levels; matched-pairs rank-biserial "
+                f"r = {format_number(r, bounded=True)}, 95% CI "
+                f"[{format_number(low, bounded=True)}, {format_number(high, bounded=True)}], "
+                f"{format_p(_number(row, 'p_val'))})"
+            )
+        elif n > 0:
+            stats = " (the rank-biserial correlation or its interval is undefined)"
+        sentences.append(
+            f"{prefix}Between {baseline} and {follow_up}, the mean score of the {n} "
+            f"business{'es' if n != 1 else ''} audited at both waves "
+            f"{DIRECTION_WORDS[direction]}{stats}."
+        )
+    if len(stages):
+        groups: dict[str, list[str]] = {k: [] for k in DIRECTION_WORDS}
+        for _, row in stages.iterrows():
+            groups[change_direction(row)].append(str(row["name"]))
+        k = len(stages)
+        nouns = f"{stage_noun}s" if k != 1 else stage_noun
+        parts = []
+        first = True
+        for key in ("improved", "declined", "no_clear_change", "not_estimable"):
+            members = groups[key]
+            if not members:
+                continue
+            count = f"{len(members)} of {k} {nouns}" if first else f"{len(members)}"
+            parts.append(f"{count} {DIRECTION_WORDS[key]} ({_names(members)})")
+            first = False
+        sentences.append(
+            f"By {stage_noun} (95% intervals not adjusted for the {k} {nouns}; "
+            f"Holm/BH-adjusted p in the table): {_names(parts)}."
+        )
+    if not sentences:
+        raise ParameterError("the table has no rows; pass the output of paired_change()")
+    return " ".join(sentences)
+
+
+def attrition_sentence(table: pd.DataFrame, *, synthetic: bool = False) -> str:
+    """How many businesses were audited at each wave, at both, and who dropped out.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`~cma_research.analysis.change_scores.scores_by_wave`.
+    synthetic : bool
+        Start with "SYNTHETIC example data:".
+
+    Returns
+    -------
+    str
+        Counts only; the drop-outs are named by business id.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"business_id": ["A", "B", "C"], "baseline": "W1",
+    ...                   "follow_up": "W2",
+    ...                   "status": ["paired", "baseline_only", "paired"]})
+    >>> print(attrition_sentence(t))
+    3 businesses were audited at W1 and 2 at W2; 2 at both waves. 1 business was audited at W1 only (dropped out: B).
+    """  # noqa: E501
+    missing = [c for c in ("business_id", "baseline", "follow_up", "status") if c not in table]
+    if missing:
+        raise ParameterError(
+            f"the table lacks column(s) {', '.join(missing)}; pass the output of scores_by_wave()"
+        )
+    status = table["status"].astype(str)
+    baseline, follow_up = str(table["baseline"].iloc[0]), str(table["follow_up"].iloc[0])
+    n_paired = int((status == "paired").sum())
+    dropped = table.loc[status == "baseline_only", "business_id"].astype(str).tolist()
+    joined = table.loc[status == "follow_up_only", "business_id"].astype(str).tolist()
+    n_base, n_follow = n_paired + len(dropped), n_paired + len(joined)
+
+    def businesses(n: int) -> str:
+        return f"{n} business{'es' if n != 1 else ''}"
+
+    prefix = "SYNTHETIC example data: " if synthetic else ""
+    text = (
+        f"{prefix}{businesses(n_base)} {'were' if n_base != 1 else 'was'} audited at "
+        f"{baseline} and {n_follow} at {follow_up}; {n_paired} at both waves."
+    )
+    if dropped:
+        text += (
+            f" {businesses(len(dropped))} {'were' if len(dropped) != 1 else 'was'} audited at "
+            f"{baseline} only (dropped out: {_names(dropped)})."
+        )
+    else:
+        text += f" No business audited at {baseline} is missing at {follow_up}."
+    if joined:
+        text += (
+            f" {businesses(len(joined))} {'were' if len(joined) != 1 else 'was'} audited at "
+            f"{follow_up} only ({_names(joined)})."
+        )
+    return text
+
+
+def nothing_to_compare(waves: Sequence[str]) -> str:
+    """The notebook's message for a file with fewer than two waves.
+
+    >>> print(nothing_to_compare(["1"]))
+    The returns have one audit wave ('1'), so there is nothing to compare: change needs a baseline and a follow-up audit of the same businesses. Load a file with a wave column holding two or more waves.
+    """  # noqa: E501
+    shown = ", ".join(repr(str(w)) for w in waves) or "none"
+    count = "one audit wave" if len(waves) == 1 else f"{len(waves)} audit waves"
+    return (
+        f"The returns have {count} ({shown}), so there is nothing to compare: change needs "
+        "a baseline and a follow-up audit of the same businesses. Load a file with a wave "
+        "column holding two or more waves."
+    )
