@@ -18,6 +18,14 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
+from cma_research.analysis.change import (
+    change_scores,
+    marginal_homogeneity,
+    paired_change,
+    transition_table,
+)
+from cma_research.analysis.change_attrition import Attrition, attrition
+from cma_research.analysis.change_models import fit_wave_model
 from cma_research.analysis.claims import audit_claims
 from cma_research.analysis.correlation import correlate, stage_correlations
 from cma_research.analysis.describe import business_scores, level_distribution
@@ -50,6 +58,7 @@ from cma_research.pipeline.process import ProcessResult, process
 
 __all__ = [
     "STRATEGIES",
+    "Attrition",
     "CMAError",
     "Cleaned",
     "CleaningReport",
@@ -67,8 +76,10 @@ __all__ = [
     "Source",
     "Stage",
     "__version__",
+    "attrition",
     "audit_claims",
     "business_scores",
+    "change_scores",
     "clean",
     "compare_groups",
     "correlate",
@@ -76,6 +87,7 @@ __all__ = [
     "datasets",
     "fit_ordinal_model",
     "fit_size_model",
+    "fit_wave_model",
     "get_instrument",
     "item_statistics",
     "level_distribution",
@@ -84,9 +96,11 @@ __all__ = [
     "load_covariates",
     "load_recruitment",
     "load_returns",
+    "marginal_homogeneity",
     "missingness",
     "omega",
     "ordinal_alpha",
+    "paired_change",
     "plotting",
     "pool_rubin",
     "process",
@@ -98,6 +112,7 @@ __all__ = [
     "stage_profile",
     "synthetic_cohort",
     "synthetic_growth",
+    "transition_table",
     "write_business_report",
 ]
 

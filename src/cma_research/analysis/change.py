@@ -66,7 +66,7 @@ def resolve_waves(cohort: Cohort, baseline: WaveKey, follow_up: WaveKey) -> tupl
     return b, f
 
 
-def _clean(cohort: Cohort, strategy: str, min_stages: int | None) -> Cohort:
+def apply_strategy(cohort: Cohort, strategy: str, min_stages: int | None) -> Cohort:
     check_choice("strategy", strategy, STRATEGIES)
     if strategy == "multiple":
         raise ParameterError(
@@ -92,7 +92,7 @@ def wave_scores(
     order, and the two wave codes.
     """
     b, f = resolve_waves(cohort, baseline, follow_up)
-    c = _clean(cohort, strategy, min_stages)
+    c = apply_strategy(cohort, strategy, min_stages)
     waves = c.scores.index.get_level_values("wave")
     base = c.scores.loc[waves == b].droplevel("wave")
     follow = c.scores.loc[waves == f].droplevel("wave")

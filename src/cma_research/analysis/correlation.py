@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from cma_research.analysis.change import change_scores, resolve_waves
 from cma_research.analysis.describe import SCORES, business_scores, check_comparable
 from cma_research.analysis.prepare import check_choice, covariate_values, prepared
 from cma_research.core.cohort import Cohort
@@ -59,6 +60,8 @@ def correlate(
     n_boot: int = 2000,
     n_perm: int = 100_000,
     p_adjust: PAdjust = "holm",
+    baseline: str | int | None = None,
+    follow_up: str | int | None = None,
 ) -> pd.DataFrame:
     """Correlate business maturity with size (or growth) with intervals and honest p-values.
 
@@ -71,7 +74,10 @@ def correlate(
     score : str or list of str
         A business score of :func:`~cma_research.business_scores` (``mean``, ``median``,
         ``min``, ``max``, ``sum``, ``processes_in_place``), a stage id, or ``"stages"``
-        for every stage (one row each).
+        for every stage (one row each). ``"change"``: the change in mean score between
+        two waves (follow-up minus baseline, :func:`~cma_research.analysis.change.change_scores`)
+        of the businesses audited at both, against the covariate at baseline ("did
+        bigger businesses improve more?"); the cohort then has two or more waves.
     method : {"spearman", "kendall", "pearson"}
         Kendall is tau-b. Ties are handled as :mod:`scipy.stats` does (average ranks).
     strategy : str
@@ -87,6 +93,9 @@ def correlate(
         Random permutations when exact enumeration is too large (default 100,000).
     p_adjust : {"holm", "fdr_bh"}
         Adjustment across the rows (stages and covariates) of this call.
+    baseline, follow_up : str or int, optional
+        For ``score="change"``: the two waves (labels or codes); default the first and
+        the last wave.
 
     Returns
     -------
@@ -98,7 +107,8 @@ def correlate(
         ``p_perm`` (exact enumeration of all orderings when n <= 8, otherwise Monte
         Carlo with (b + 1)/(m + 1); NaN above n = 500, 60 for Kendall), ``p_method``,
         ``p_adj`` (on ``p_perm`` when every row has it, else ``p_val``),
-        ``p_adj_method``, ``strategy``.
+        ``p_adj_method``, ``strategy``; for ``score="change"`` also ``baseline`` and
+        ``follow_up`` (wave labels).
 
     Raises
     ------
@@ -120,6 +130,16 @@ def correlate(
     for name, value in (("n_boot", n_boot), ("n_perm", n_perm)):
         if not isinstance(value, int | np.integer) or value < 0:
             raise ParameterError(f"{name}={value!r} must be a whole number >= 0")
+    names = [score] if isinstance(score, str) else list(score)
+    if "change" in names:
+        if len(names) > 1:
+            raise ParameterError(
+                f"score={score!r}: 'change' is correlated on its own (one call per score)"
+            )
+        return _correlate_change(
+            cohort, covariate, method, strategy, min_stages, seed, n_boot, n_perm, p_adjust,
+            baseline, follow_up,
+        )  # fmt: skip
     c = prepared(cohort, strategy, min_stages=min_stages, what="correlate")
     scores_wanted = _scores_for(score, c)
     check_comparable(c, scores_wanted, "correlate")
@@ -149,6 +169,51 @@ def correlate(
     out = pd.DataFrame(rows)
     out = _adjust(out, p_adjust)
     out["strategy"] = pd.array([strategy] * len(out), dtype="string")
+    for col in ("score", "covariate", "method", "ci_method", "p_method"):
+        out[col] = out[col].astype("string")
+    return out
+
+
+def _correlate_change(
+    cohort: Cohort,
+    covariate: str | Sequence[str],
+    method: str,
+    strategy: Strategy,
+    min_stages: int | None,
+    seed: int,
+    n_boot: int,
+    n_perm: int,
+    p_adjust: str,
+    baseline: str | int | None,
+    follow_up: str | int | None,
+) -> pd.DataFrame:
+    """``correlate(..., score="change")``: covariate at baseline vs change in mean score."""
+    b, f = resolve_waves(cohort, baseline, follow_up)
+    table = change_scores(cohort, b, f, strategy=strategy, min_stages=min_stages)
+    base = cohort.select_wave(b)
+    ids = [str(i) for i in base.attributes.index.get_level_values("business_id")]
+    y_all = table["change"].to_numpy(dtype=float)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for cname in [covariate] if isinstance(covariate, str) else list(covariate):
+        cov = pd.Series(covariate_values(base, cname).to_numpy(dtype=float), index=ids)
+        x_all = cov.reindex(table["business_id"].astype(str).to_list()).to_numpy(dtype=float)
+        ok = ~np.isnan(x_all) & ~np.isnan(y_all)
+        row = correlation_test(
+            method,
+            x_all[ok],
+            y_all[ok],
+            n_boot=n_boot,
+            n_perm=n_perm,
+            rng=rng,
+            what=f"correlating the change in mean score ({cohort.wave_label(b)} to "
+            f"{cohort.wave_label(f)}) with {cname} (strategy {strategy!r})",
+        )
+        rows.append({"score": "change", "covariate": cname, **row})
+    out = _adjust(pd.DataFrame(rows), p_adjust)
+    out["strategy"] = pd.array([strategy] * len(out), dtype="string")
+    out["baseline"] = pd.array([cohort.wave_label(b)] * len(out), dtype="string")
+    out["follow_up"] = pd.array([cohort.wave_label(f)] * len(out), dtype="string")
     for col in ("score", "covariate", "method", "ci_method", "p_method"):
         out[col] = out[col].astype("string")
     return out

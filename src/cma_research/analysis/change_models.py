@@ -1,0 +1,169 @@
+"""A longitudinal model of the wave effect that uses every business, not only completers."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.regression.mixed_linear_model import MixedLM
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+from cma_research.analysis.change import apply_strategy, ci_columns
+from cma_research.core.cohort import Cohort
+from cma_research.core.errors import ParameterError
+from cma_research.missing.strategies import Strategy
+
+__all__ = ["fit_wave_model", "wave_model_data"]
+
+
+def wave_model_data(
+    cohort: Cohort, *, strategy: Strategy = "available_case", min_stages: int | None = None
+) -> pd.DataFrame:
+    """One row per return: ``business_id``, ``wave`` (code), ``wave_label``, ``score``.
+
+    ``score`` is the mean level over the stages assessed in that return (after
+    ``strategy``); returns with no assessed stage are left out.
+    """
+    c = apply_strategy(cohort, strategy, min_stages)
+    values = c.scores.to_numpy(dtype=float, na_value=np.nan)
+    counts = (~np.isnan(values)).sum(axis=1)
+    score = np.where(counts > 0, np.nansum(values, axis=1) / np.maximum(counts, 1), np.nan)
+    idx = c.scores.index
+    out = pd.DataFrame(
+        {
+            "business_id": pd.array(
+                [str(b) for b in idx.get_level_values("business_id")], dtype="string"
+            ),
+            "wave": idx.get_level_values("wave").to_numpy(dtype=np.int64),
+            "score": score,
+        }
+    )
+    out["wave_label"] = pd.array([c.wave_label(int(w)) for w in out["wave"]], dtype="string")
+    return out[counts > 0].reset_index(drop=True)
+
+
+def _fixed_cov(x: np.ndarray, groups: np.ndarray, var_b: float, var_e: float) -> np.ndarray:
+    """(X' V^-1 X)^-1 for a random intercept: V_i = var_e I + var_b J (lme4's vcov)."""
+    _, g = np.unique(groups, return_inverse=True)
+    n_i = np.bincount(g)
+    c = var_b / (var_e + n_i * var_b)
+    sums = np.zeros((len(n_i), x.shape[1]))
+    np.add.at(sums, g, x)
+    info = (x.T @ x - (sums * c[:, None]).T @ sums) / var_e
+    return np.asarray(np.linalg.inv(info))
+
+
+def fit_wave_model(
+    cohort: Cohort,
+    *,
+    strategy: Strategy = "available_case",
+    min_stages: int | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Linear mixed model of the mean score on wave with a random intercept per business.
+
+    ``score ~ wave + (1 | business)``, wave categorical with the first wave as the
+    reference, fitted by REML with :class:`statsmodels.regression.mixed_linear_model.MixedLM`
+    (BFGS to a gradient of 1e-10). Every return with an assessed stage is used, so a
+    business audited once still informs the baseline mean and the variances (under
+    missing at random given its earlier score, unlike a completers-only comparison).
+    Standard errors are ``(X' V^-1 X)^-1`` at the REML variances, as ``lme4``'s
+    ``vcov``; tests are Wald z, as ``summary(lmer)`` gives t without df.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        Two or more waves.
+    strategy : str
+        Missing-stage strategy applied before scoring (default ``available_case``).
+    min_stages : int, optional
+        For ``strategy="min_stages"``.
+    confidence : float
+        Level of the Wald interval (names its columns).
+
+    Returns
+    -------
+    DataFrame
+        One row per fixed effect: ``term`` (``Intercept`` = mean at the first wave,
+        then ``wave[<label>]`` = difference from it), ``estimate``, ``std_error``,
+        ``statistic`` (z), ``p_val``, ``ci95_low``, ``ci95_high``, and on every row the
+        model's ``var_business`` (random-intercept variance), ``var_residual``,
+        ``reml_loglik``, ``n_obs``, ``n_groups``, ``n_both`` (businesses with returns at
+        two or more waves), ``method``, ``converged``, ``strategy``.
+
+    Raises
+    ------
+    ParameterError
+        With fewer than two waves holding scores.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> import pandas as pd
+    >>> from cma_research import load_returns
+    >>> one = load_returns("data/raw/customer_wise_2007.csv")
+    >>> up = (one.scores + 1).clip(upper=5).rename(index={1: 2}, level="wave").iloc[:12]
+    >>> two = replace(one, scores=pd.concat([one.scores, up]),
+    ...     attributes=pd.concat([one.attributes,
+    ...         one.attributes.rename(index={1: 2}, level="wave").iloc[:12]]))
+    >>> fit = fit_wave_model(two)
+    >>> fit[["term", "n_obs", "n_groups"]].values.tolist()
+    [['Intercept', 28, 16], ['wave[2]', 28, 16]]
+
+    R: ``lme4::lmer(score ~ factor(wave) + (1 | business), REML = TRUE)``.
+    """
+
+    low_col, high_col = ci_columns(confidence)
+    data = wave_model_data(cohort, strategy=strategy, min_stages=min_stages)
+    codes = sorted(set(data["wave"]))
+    if len(codes) < 2:
+        raise ParameterError(
+            f"fit_wave_model needs scores from two or more waves; the cohort has "
+            f"{', '.join(repr(cohort.wave_label(c)) for c in codes) or 'none'}"
+        )
+    y = data["score"].to_numpy(dtype=float)
+    groups = data["business_id"].to_numpy(dtype=object)
+    w = data["wave"].to_numpy()
+    x = np.column_stack([np.ones(len(y))] + [(w == c).astype(float) for c in codes[1:]])
+    names = ["Intercept"] + [f"wave[{cohort.wave_label(c)}]" for c in codes[1:]]
+    model = MixedLM(y, x, groups=groups, missing="raise")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = model.fit(reml=True, method=["bfgs"], gtol=1e-10)
+    conv_msgs = [str(m.message) for m in caught if issubclass(m.category, ConvergenceWarning)]
+    var_b = float(np.asarray(res.cov_re)[0, 0])
+    var_e = float(res.scale)
+    beta = np.asarray(res.fe_params, dtype=float)
+    cov = _fixed_cov(x, groups, var_b, var_e)
+    se = np.sqrt(np.diag(cov))
+    z = beta / se
+    q = stats.norm.ppf(0.5 + confidence / 2)
+    n_per = data.groupby("business_id")["wave"].nunique()
+    converged = bool(res.converged) and not conv_msgs
+    method = "REML (statsmodels MixedLM, BFGS); SE (X'V^-1X)^-1 as lme4; Wald z"
+    if conv_msgs:
+        method += "; warning: " + conv_msgs[0]
+    out = pd.DataFrame(
+        {
+            "term": pd.array(names, dtype="string"),
+            "estimate": beta,
+            "std_error": se,
+            "statistic": z,
+            "p_val": 2 * stats.norm.sf(np.abs(z)),
+            low_col: beta - q * se,
+            high_col: beta + q * se,
+            "var_business": var_b,
+            "var_residual": var_e,
+            "reml_loglik": float(res.llf),
+            "n_obs": len(y),
+            "n_groups": len(n_per),
+            "n_both": int((n_per >= 2).sum()),
+            "method": pd.array([method] * len(names), dtype="string"),
+            "converged": converged,
+            "strategy": pd.array([strategy] * len(names), dtype="string"),
+        }
+    )
+    return out
