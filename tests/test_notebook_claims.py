@@ -1,0 +1,103 @@
+"""notebooks/08_claims.ipynb: parameters as in the other notebooks, every one used, and a
+summary whose numbers are the audit's counts."""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import cma_research as cma
+from cma_research.analysis.claims import claim_verdicts
+from tests.paths import ROOT
+
+NOTEBOOK = ROOT / "notebooks" / "08_claims.ipynb"
+FAST = {"n_boot": 0, "n_perm": 2000}
+
+
+def parameter_names(cell_source: str) -> list[str]:
+    tree = ast.parse(cell_source)
+    return [n.target.id for n in tree.body if isinstance(n, ast.AnnAssign)]  # type: ignore[union-attr]
+
+
+def test_parameters_match_the_reliability_notebook_plus_claims_path() -> None:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    reference = nbformat.read(ROOT / "notebooks" / "04_reliability.ipynb", as_version=4)
+    ref_cell = next(c for c in reference.cells if "parameters" in c.metadata.get("tags", []))
+    ours = params[0].source.splitlines()
+    claims_line = next(line for line in ours if line.startswith("claims_path"))
+    assert [line for line in ours if line != claims_line] == ref_cell.source.splitlines()
+    assert claims_line.startswith(
+        'claims_path: "Optional[str]" = "../data/raw/customer_wise_2007_claims.yaml"  # help: '
+    )
+    # every declared parameter is used outside the parameters cell
+    names = parameter_names(params[0].source)
+    used = {
+        node.id
+        for c in nb.cells
+        if c.cell_type == "code" and c is not params[0]
+        for node in ast.walk(ast.parse(c.source))
+        if isinstance(node, ast.Name)
+    }
+    assert set(names) <= used, set(names) - used
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def _markdown(path: Path) -> list[str]:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        "".join(o["data"]["text/markdown"])
+        for c in nb["cells"]
+        for o in c.get("outputs", [])
+        if "text/markdown" in o.get("data", {})
+    ]
+
+
+def test_notebook_summary_comes_from_the_counts(tmp_path: Path) -> None:
+    pm = pytest.importorskip("papermill")
+    out = tmp_path / "08.ipynb"
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(out),
+        parameters={**FAST, "output_dir": str(tmp_path / "reports")},
+        cwd=str(NOTEBOOK.parent),
+        progress_bar=False,
+    )
+    cohort = cma.load_returns(ROOT / "data" / "raw" / "customer_wise_2007.csv")
+    claims = cma.load_claims(ROOT / "data" / "raw" / "customer_wise_2007_claims.yaml")
+    funnel = ROOT / "data" / "raw" / "customer_wise_2007_recruitment.csv"
+    verdicts = Counter(
+        claim_verdicts(cma.audit_claims(cohort, claims, recruitment=funnel, **FAST))["verdict"]
+    )
+    summary = next(m for m in _markdown(out) if m.startswith("Of the "))
+    testable = sum(n for v, n in verdicts.items() if v != "cannot be tested")
+    assert summary.startswith(
+        f"Of the **{testable}** testable claims, **{verdicts['supported']}** are supported "
+        f"by the study's own data, {verdicts['partly supported']} partly supported "
+        f"(their readings disagree) and {verdicts['not supported']} not supported; "
+        f"{verdicts['cannot be tested']} further claims cannot be tested with these data."
+    )
+    assert "Of the 4 claims marked must-hold, 0 fail." in summary
+    assert (tmp_path / "reports" / "tables" / "08_claims_audit.csv").exists()
+
+
+def test_notebook_skips_without_a_claims_file(tmp_path: Path) -> None:
+    pm = pytest.importorskip("papermill")
+    out = tmp_path / "08.ipynb"
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(out),
+        parameters={"claims_path": None, "output_dir": str(tmp_path / "reports")},
+        cwd=str(NOTEBOOK.parent),
+        progress_bar=False,
+    )
+    assert _markdown(out) == [
+        "No claims file was given (`claims_path` is None), so no claims are audited."
+    ]
+    assert not (tmp_path / "reports" / "tables" / "08_claims_audit.csv").exists()
