@@ -15,9 +15,11 @@ from cma_research.analysis.change_scores import scores_by_wave
 from cma_research.core.errors import ParameterError
 from cma_research.reporting.change_text import (
     attrition_sentence,
+    attrition_tests_sentence,
     change_direction,
     change_summary,
     nothing_to_compare,
+    wave_effect_sentence,
 )
 from tests.paths import ROOT
 
@@ -143,3 +145,58 @@ def test_attrition_sentence_counts() -> None:
 def test_nothing_to_compare_names_the_wave() -> None:
     assert "one audit wave ('Baseline')" in nothing_to_compare(["Baseline"])
     assert "nothing to compare" in nothing_to_compare([])
+
+
+def _model(low: float, high: float, converged: bool = True) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"term": ["Intercept", "wave[After]"], "estimate": [2.0, (low + high) / 2],
+         "ci95_low": [1.0, low], "ci95_high": [3.0, high], "p_val": [0.0, 0.03],
+         "n_obs": 20, "n_groups": 12, "n_both": 8, "converged": converged}
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "phrase"),
+    [
+        (0.1, 0.5, "puts the mean score higher at After than at Before"),
+        (-0.5, -0.1, "puts the mean score lower at After than at Before"),
+        (-0.1, 0.5, "finds the mean score at After not clearly different from Before"),
+        (0.0, 0.5, "not clearly different"),
+    ],
+)
+def test_wave_effect_rule(low: float, high: float, phrase: str) -> None:
+    text = wave_effect_sentence(_model(low, high), "Before")
+    assert phrase in text
+    assert "all 20 returns of 12 businesses, 8 of them" in text
+    assert "did not converge" in wave_effect_sentence(_model(low, high, False), "Before")
+
+
+def test_wave_effect_on_the_fitted_model() -> None:
+    two = cma.load_returns(EXAMPLE)
+    fit = cma.fit_wave_model(two)
+    term = fit[fit["term"] == "wave[Follow-up (SYNTHETIC)]"].iloc[0]
+    text = wave_effect_sentence(fit, "Baseline", synthetic=True)
+    assert text.startswith("SYNTHETIC example data: ")
+    excludes = term["ci95_low"] > 0 or term["ci95_high"] < 0
+    assert ("not clearly different" in text) is (not excludes)
+    assert f"all {int(term['n_obs'])} returns" in text
+    with pytest.raises(ParameterError, match="wave term"):
+        wave_effect_sentence(fit[fit["term"] == "Intercept"], "Baseline")
+
+
+def test_attrition_tests_rule_and_real_tests() -> None:
+    two = cma.load_returns(EXAMPLE)
+    tests = cma.attrition(two, seed=1).tests
+    text = attrition_tests_sentence(tests, synthetic=True)
+    assert text.startswith(
+        "SYNTHETIC example data: At Baseline, the 3 businesses not audited at Follow-up "
+        "(SYNTHETIC) "
+    )
+    names = {"mean_score": "mean score", "business_type": "business type"}
+    for var in tests["variable"]:
+        assert f" in {names.get(var, var)} (" in text
+    assert text.count("did not clearly differ") == int((tests["p_val"] >= 0.05).sum())
+    low = tests.assign(p_val=[0.01, 0.5, 0.5])
+    assert attrition_tests_sentence(low).count("differed") == 1
+    none = tests.assign(n_dropped=0)
+    assert "no drop-outs" in attrition_tests_sentence(none)

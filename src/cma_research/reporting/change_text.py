@@ -18,6 +18,14 @@ business mean score):
   when p < ``alpha`` (.05), else ``no_clear_change``;
 - ``not_estimable``: no pairs, r undefined, or neither interval nor p available.
 
+Two more rules, for :func:`wave_effect_sentence` and :func:`attrition_tests_sentence`:
+
+- the mixed model's wave term is *higher* / *lower* when its 95% Wald interval lies
+  wholly above / below 0, else *not clearly different*;
+- drop-outs *differed* from completers on a baseline variable when the test's p is
+  below ``alpha`` (.05), else they *did not clearly differ* (with few drop-outs a large
+  difference can still have a large p; the effect size is always given).
+
 The intervals of the stage rows are not adjusted for the number of stages; the
 Holm/BH-adjusted p values in the table are, and the sentences say which they use.
 """
@@ -38,9 +46,11 @@ __all__ = [
     "DIRECTION_WORDS",
     "Direction",
     "attrition_sentence",
+    "attrition_tests_sentence",
     "change_direction",
     "change_summary",
     "nothing_to_compare",
+    "wave_effect_sentence",
 ]
 
 Direction = Literal["improved", "declined", "no_clear_change", "not_estimable"]
@@ -292,4 +302,153 @@ def nothing_to_compare(waves: Sequence[str]) -> str:
         f"The returns have {count} ({shown}), so there is nothing to compare: change needs "
         "a baseline and a follow-up audit of the same businesses. Load a file with a wave "
         "column holding two or more waves."
+    )
+
+
+def wave_effect_sentence(model: pd.DataFrame, baseline: str, *, synthetic: bool = False) -> str:
+    """The mixed model's estimate of the change in mean score, in words.
+
+    Parameters
+    ----------
+    model : DataFrame
+        Output of :func:`~cma_research.fit_wave_model`; its first ``wave[<label>]``
+        term is described.
+    baseline : str
+        Label of the reference wave (the model's intercept).
+    synthetic : bool
+        Start with "SYNTHETIC example data:".
+
+    Returns
+    -------
+    str
+        *higher* / *lower* when the 95% interval excludes 0, else *not clearly
+        different* (module docstring).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = pd.DataFrame({"term": ["Intercept", "wave[After]"], "estimate": [2.0, 0.5],
+    ...     "ci95_low": [1.5, 0.2], "ci95_high": [2.5, 0.8], "p_val": [0.0, 0.001],
+    ...     "n_obs": 29, "n_groups": 16, "n_both": 13, "converged": True})
+    >>> print(wave_effect_sentence(m, "Before"))
+    A linear mixed model of the mean score (random intercept per business; all 29 returns of 16 businesses, 13 of them audited at two or more waves) puts the mean score higher at After than at Before: difference 0.50 levels, 95% CI [0.20, 0.80], p = .001.
+    """  # noqa: E501
+    missing = [c for c in ("term", "estimate", "ci95_low", "ci95_high", "p_val") if c not in model]
+    if missing:
+        raise ParameterError(
+            f"the table lacks column(s) {', '.join(missing)}; pass the output of fit_wave_model()"
+        )
+    terms = model[model["term"].astype(str).str.startswith("wave[")]
+    if terms.empty:
+        raise ParameterError("the model has no wave term; pass the output of fit_wave_model()")
+    row = terms.iloc[0]
+    label = str(row["term"])[len("wave[") : -1]
+    est, low, high = (_number(row, k) for k in ("estimate", "ci95_low", "ci95_high"))
+    p = _number(row, "p_val")
+    prefix = "SYNTHETIC example data: " if synthetic else ""
+    design = ""
+    if {"n_obs", "n_groups", "n_both"} <= set(model.columns):
+        design = (
+            f"; all {int(row['n_obs'])} returns of {int(row['n_groups'])} businesses, "
+            f"{int(row['n_both'])} of them audited at two or more waves"
+        )
+    lead = f"{prefix}A linear mixed model of the mean score (random intercept per business{design})"
+    numbers = (
+        f"difference {format_number(est)} levels, 95% CI [{format_number(low)}, "
+        f"{format_number(high)}], {format_p(p)}"
+    )
+    if math.isnan(est) or math.isnan(low) or math.isnan(high):
+        text = f"{lead} could not estimate the change from {baseline} to {label}."
+    elif low > 0 or high < 0:
+        word = "higher" if low > 0 else "lower"
+        text = f"{lead} puts the mean score {word} at {label} than at {baseline}: {numbers}."
+    else:
+        text = (
+            f"{lead} finds the mean score at {label} not clearly different from {baseline}: "
+            f"{numbers}."
+        )
+    if "converged" in model.columns and not bool(row["converged"]):
+        text += " The fit did not converge cleanly (see the model's method column)."
+    return text
+
+
+_VARIABLE_NAMES = {"mean_score": "mean score", "staff": "staff", "business_type": "business type"}
+
+
+def attrition_tests_sentence(
+    tests: pd.DataFrame, *, alpha: float = 0.05, synthetic: bool = False
+) -> str:
+    """Did the drop-outs differ from the completers at baseline? One sentence per variable.
+
+    Parameters
+    ----------
+    tests : DataFrame
+        ``attrition(...).tests`` (:func:`~cma_research.attrition`).
+    alpha : float
+        Level for the word *differed* (module docstring).
+    synthetic : bool
+        Start with "SYNTHETIC example data:".
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"variable": ["mean_score", "business_type"], "baseline": "W1",
+    ...     "follow_up": "W2", "n_dropped": [3, 3], "n_completers": [13, 13],
+    ...     "dropped_summary": [2.17, 3.0], "completer_summary": [2.2, 13.0],
+    ...     "p_val": [0.9, 1.0], "effect_size": [-0.05, 0.0],
+    ...     "effect_size_name": ["rank_biserial", "cramers_v"]})
+    >>> print(attrition_tests_sentence(t))
+    At W1, the 3 businesses not audited at W2 did not clearly differ from the 13 audited again in mean score (median 2.17 vs 2.20; rank-biserial r = −.05, p = .900) and did not clearly differ in business type (Cramér's V = .00, p = 1.000).
+    """  # noqa: E501
+    needed = ["variable", "baseline", "follow_up", "n_dropped", "n_completers", "p_val"]
+    missing = [c for c in needed if c not in tests]
+    if missing:
+        raise ParameterError(
+            f"the table lacks column(s) {', '.join(missing)}; pass attrition(...).tests"
+        )
+    prefix = "SYNTHETIC example data: " if synthetic else ""
+    if tests.empty:
+        raise ParameterError("the table has no rows; pass attrition(...).tests")
+    first = tests.iloc[0]
+    baseline, follow_up = str(first["baseline"]), str(first["follow_up"])
+    n_dropped = int(tests["n_dropped"].max())
+    n_completers = int(tests["n_completers"].max())
+    if n_dropped == 0:
+        return (
+            f"{prefix}Every business audited at {baseline} was audited again at {follow_up}: "
+            "there are no drop-outs to compare."
+        )
+    parts = []
+    for i, (_, row) in enumerate(tests.iterrows()):
+        var = _VARIABLE_NAMES.get(str(row["variable"]), str(row["variable"]))
+        p = _number(row, "p_val")
+        if math.isnan(p):
+            verb = "could not be compared"
+        elif p < alpha:
+            verb = "differed" if i else f"differed from the {n_completers} audited again"
+        else:
+            verb = (
+                "did not clearly differ"
+                if i
+                else f"did not clearly differ from the {n_completers} audited again"
+            )
+        effect = _number(row, "effect_size")
+        kind = str(row.get("effect_size_name", ""))
+        if kind == "cramers_v":
+            detail = f"Cramér's V = {format_number(effect, bounded=True)}, {format_p(p)}"
+        else:
+            med_d, med_c = _number(row, "dropped_summary"), _number(row, "completer_summary")
+            digits = 2 if var == "mean score" else 0
+            detail = (
+                f"median {format_number(med_d, digits)} vs {format_number(med_c, digits)}; "
+                f"rank-biserial r = {format_number(effect, bounded=True)}, {format_p(p)}"
+            )
+        parts.append(f"{verb} in {var} ({detail})")
+    return (
+        f"{prefix}At {baseline}, the {n_dropped} business{'es' if n_dropped != 1 else ''} "
+        f"not audited at {follow_up} {_names(parts)}."
     )
