@@ -208,8 +208,9 @@ def test_constant_input_is_nan_and_says_so(cohort: Cohort) -> None:
 def test_output_columns_are_tidy(cohort: Cohort) -> None:
     out = correlate(cohort, **FAST)
     assert list(out.columns) == [
-        "score", "covariate", "method", "n", "r", "ci95_low", "ci95_high", "ci_method",
-        "p_val", "p_perm", "p_method", "p_adj", "p_adj_method", "strategy",
+        "score", "covariate", "method", "n", "r", "ci95_low", "ci95_high", "ci_low_mc_se",
+        "ci_high_mc_se", "ci_method", "p_val", "p_perm", "p_method", "p_adj", "p_adj_method",
+        "strategy",
     ]  # fmt: skip
     assert all(c.isidentifier() for c in out.columns)
 
@@ -296,3 +297,57 @@ def test_summed_scores_need_complete_data(cohort: Cohort) -> None:
         compare_groups(cohort, score="processes_in_place")
     ok = correlate(cohort, "staff", "sum", strategy="complete_case", n_boot=0, n_perm=0)
     assert ok["n"].iloc[0] == 12
+
+
+def test_rank_equivalent_covariates_are_one_test(cohort: Cohort) -> None:
+    # staff and log(staff) have the same ranks: the same Spearman test, counted once
+    kw = {"n_boot": 300, "n_perm": 500, "seed": 4}
+    both = correlate(cohort, ["staff", "log_staff"], "stages", "spearman", "available_case", **kw)
+    staff = both[both["covariate"] == "staff"].reset_index(drop=True)
+    logs = both[both["covariate"] == "log_staff"].reset_index(drop=True)
+    cols = ["r", "ci95_low", "ci95_high", "p_val", "p_perm", "p_adj", "n"]
+    pd.testing.assert_frame_equal(staff[cols], logs[cols])  # one r, one interval
+    # Holm over the 10 distinct tests (statsmodels), not over 20
+    ref = multipletests(staff["p_perm"].to_numpy(), method="holm")[1]
+    np.testing.assert_allclose(staff["p_adj"], ref, rtol=1e-12)
+    assert (staff["p_adj_method"] == "holm on p_perm over 10 distinct tests").all()
+    assert logs["p_adj_method"].iloc[0] == (
+        "holm on p_perm over 10 distinct tests; the same test as stage_1 with staff "
+        "(rank-equivalent), counted once"
+    )
+    # alone, staff's rows are the same as with log_staff beside it (same seed)
+    alone = correlate(cohort, "staff", "stages", "spearman", "available_case", **kw)
+    pd.testing.assert_frame_equal(alone[cols], staff[cols])
+    # a decreasing transform: r and the interval mirrored
+    attrs = cohort.attributes.copy()
+    attrs["minus_staff"] = -attrs["staff"].astype("Float64")
+    mirrored = correlate(replace(cohort, attributes=attrs), ["staff", "minus_staff"], **kw)
+    a, b = mirrored.iloc[0], mirrored.iloc[1]
+    np.testing.assert_allclose(
+        [b["r"], b["ci95_low"], b["ci95_high"]], [-a["r"], -a["ci95_high"], -a["ci95_low"]]
+    )
+    assert b["p_adj"] == a["p_adj"]
+    # Pearson is not rank-based: two tests in the family
+    pearson = correlate(cohort, ["staff", "log_staff"], "mean", "pearson", **FAST)
+    assert pearson["r"].iloc[0] != pearson["r"].iloc[1]
+    np.testing.assert_allclose(
+        pearson["p_adj"], multipletests(pearson["p_val"].to_numpy(), method="holm")[1]
+    )
+
+
+def test_monte_carlo_error_of_the_bounds(cohort: Cohort) -> None:
+    # the reported Monte-Carlo SE of each BCa bound against the spread of the bounds over
+    # 40 seeds (brute force); both estimates are noisy (40 seeds: about +/-11% each, the
+    # estimate's own 100 resamples: +/-7%), so they must agree within a factor of 1.5
+    runs = pd.concat(
+        [correlate(cohort, n_boot=2000, n_perm=0, seed=s) for s in range(40)], ignore_index=True
+    )
+    for bound in ("low", "high"):
+        spread = runs[f"ci95_{bound}"].std(ddof=1)
+        reported = runs[f"ci_{bound}_mc_se"].mean()
+        assert spread / 1.5 < reported < spread * 1.5, (bound, spread, reported)
+    # more resamples, smaller error; none without a bootstrap
+    big = correlate(cohort, n_boot=8000, n_perm=0, seed=1).iloc[0]
+    assert big["ci_low_mc_se"] < runs["ci_low_mc_se"].mean() / 1.5
+    none = correlate(cohort, **FAST).iloc[0]
+    assert np.isnan(none["ci_low_mc_se"]) and np.isnan(none["ci_high_mc_se"])

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import stats
 
 from cma_research.core.errors import ParameterError
-from cma_research.stats.resampling import Cells, bca_interval, permutation_p
+from cma_research.stats.resampling import Cells, bca_interval_mc, permutation_p
 
 __all__ = ["MIN_N", "PERM_MAX_N", "correlation_test", "estimate", "fisher_ci"]
 
@@ -48,8 +48,10 @@ def correlation_test(
 ) -> dict[str, object]:
     """One correlation test on paired arrays: r, BCa CI, asymptotic and permutation p.
 
-    Returns a dict with ``method, n, r, ci95_low, ci95_high, ci_method, p_val, p_perm,
-    p_method``; ``what`` names the pair in the error raised when ``n < MIN_N``.
+    Returns a dict with ``method, n, r, ci95_low, ci95_high, ci_low_mc_se,
+    ci_high_mc_se`` (Monte-Carlo standard error of each BCa bound, see
+    :func:`~cma_research.stats.resampling.bca_interval_mc`), ``ci_method, p_val,
+    p_perm, p_method``; ``what`` names the pair in the error raised when ``n < MIN_N``.
     """
     n = len(x)
     if n < MIN_N:
@@ -62,6 +64,8 @@ def correlation_test(
         row.update(
             ci95_low=np.nan,
             ci95_high=np.nan,
+            ci_low_mc_se=np.nan,
+            ci_high_mc_se=np.nan,
             ci_method="undefined (constant input)",
             p_val=np.nan,
             p_perm=np.nan,
@@ -69,13 +73,21 @@ def correlation_test(
         )
         return row
     if n_boot > 0:
-        low, high = bca_interval(method, Cells.from_pairs(x, y), r, n_boot, rng)
+        low, high, se_low, se_high = bca_interval_mc(method, Cells.from_pairs(x, y), r, n_boot, rng)
         ci_method = f"BCa bootstrap ({n_boot} resamples)"
         if np.isnan(low):
             ci_method = "undefined (degenerate bootstrap distribution)"
     else:
         low, high, ci_method = np.nan, np.nan, "not computed (n_boot=0)"
-    row.update(ci95_low=low, ci95_high=high, ci_method=ci_method, p_val=p)
+        se_low = se_high = np.nan
+    row.update(
+        ci95_low=low,
+        ci95_high=high,
+        ci_low_mc_se=se_low,
+        ci_high_mc_se=se_high,
+        ci_method=ci_method,
+        p_val=p,
+    )
     if n_perm > 0 and n <= PERM_MAX_N[method]:
         perm = permutation_p(method, x, y, r, n_perm=n_perm, rng=rng)
         row.update(p_perm=perm.p_value, p_method=perm.method)
