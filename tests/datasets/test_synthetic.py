@@ -26,7 +26,7 @@ def test_labelled_synthetic() -> None:
     assert (c.attributes["business_type"] == "synthetic").all()
     ids = c.scores.index.get_level_values("business_id").tolist()
     assert ids == [f"S{i:02d}" for i in range(1, 13)]
-    assert c.waves == [1]
+    assert c.waves == ("1",)
     assert "synthetic:" in repr(c)
 
 

@@ -473,7 +473,7 @@ def test_source_records_the_file(table4: cma.Cohort) -> None:
 def test_bundled_shape_and_dtypes(table4: cma.Cohort) -> None:
     # Table 4 lists 16 businesses, each assessed once (wave 1), on 10 stages.
     assert table4.n_businesses == 16
-    assert table4.waves == [1]
+    assert table4.waves == ("1",)
     assert table4.scores.shape == (16, 10)
     assert list(table4.scores.columns) == STAGES
     assert all(str(t) == "Int64" for t in table4.scores.dtypes)
@@ -658,7 +658,7 @@ def test_long_form_equals_wide_form(table4: cma.Cohort) -> None:
 
 def test_two_waves() -> None:
     cohort = load_returns(GOOD / "two_waves.csv")
-    assert cohort.waves == [1, 2]
+    assert cohort.waves == ("1", "2")
     assert cohort.n_businesses == 3
     assert len(cohort) == 5  # R05 only in wave 1
     assert cohort.scores.loc[("V01", 2), "stage_1"] == 3
