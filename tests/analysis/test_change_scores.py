@@ -9,6 +9,7 @@ import pytest
 import cma_research as cma
 from cma_research.analysis.change import change_scores
 from cma_research.analysis.change_scores import (
+    chosen_waves,
     level_distribution_by_wave,
     scores_by_wave,
     wave_profiles,
@@ -108,3 +109,16 @@ def test_wave_profiles(two: cma.Cohort) -> None:
     assert q.loc[q["wave_rank"] == 2, "level"].tolist()[4:6] == [3.0, 2.0]
     with pytest.raises(ParameterError, match="none of the waves"):
         wave_profiles(two, "B99")
+
+
+def test_chosen_waves_checks_the_parameters(two: cma.Cohort, cohort: cma.Cohort) -> None:
+    assert chosen_waves(two) == (1, 2)
+    assert chosen_waves(two, FOLLOW, "baseline") == (2, 1)  # labels match case-insensitively
+    assert chosen_waves(cohort) is None
+    assert chosen_waves(cohort, "1") is None
+    with pytest.raises(ParameterError, match=r"parameter baseline_wave: wave='Wave 0'.*'1'"):
+        chosen_waves(cohort, "Wave 0")
+    with pytest.raises(ParameterError, match=r"parameter follow_up_wave: .*'Baseline'"):
+        chosen_waves(two, None, "Follow-up")
+    with pytest.raises(ParameterError, match="same wave"):
+        chosen_waves(two, "Baseline", "Baseline")

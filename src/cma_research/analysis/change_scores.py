@@ -20,10 +20,45 @@ from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.missing.strategies import Strategy
 
-__all__ = ["level_distribution_by_wave", "scores_by_wave", "wave_profiles"]
+__all__ = ["chosen_waves", "level_distribution_by_wave", "scores_by_wave", "wave_profiles"]
 
 #: ``status`` values of :func:`scores_by_wave`.
 STATUSES: tuple[str, ...] = ("paired", "baseline_only", "follow_up_only")
+
+
+def chosen_waves(
+    cohort: Cohort, baseline_wave: str | int | None = None, follow_up_wave: str | int | None = None
+) -> tuple[int, int] | None:
+    """The wave codes a change report compares, or ``None`` when there is one wave.
+
+    Checks the parameters ``baseline_wave`` / ``follow_up_wave`` (labels or codes; default
+    the first and the last wave) before anything is computed, so a label the file lacks
+    fails with one line naming the parameter and the waves the file has, even when the
+    file has one wave only.
+
+    Raises
+    ------
+    ParameterError
+        For a wave the cohort lacks, or the same wave twice.
+
+    Examples
+    --------
+    >>> from cma_research import load_returns
+    >>> chosen_waves(load_returns("data/raw/customer_wise_2007.csv")) is None
+    True
+    >>> chosen_waves(load_returns("data/raw/customer_wise_2007_two_waves_SYNTHETIC.csv"))
+    (1, 2)
+    """
+    for name, wave in (("baseline_wave", baseline_wave), ("follow_up_wave", follow_up_wave)):
+        if wave is None:
+            continue
+        try:
+            cohort.wave_rank(wave)
+        except ParameterError as exc:
+            raise ParameterError(f"parameter {name}: {exc}") from None
+    if len(cohort.waves) < 2:
+        return None
+    return resolve_waves(cohort, baseline_wave, follow_up_wave)
 
 
 def scores_by_wave(
