@@ -614,21 +614,22 @@ def audit_lines(audit: pd.DataFrame) -> list[str]:
     """
     lines: list[str] = []
     table = claim_verdicts(audit)
-    for claim in table.itertuples(index=False):
-        gate = ", must hold" if claim.must_hold else ""
-        if claim.n_readings:
-            count = f" ({claim.n_supported} of {claim.n_readings} readings supported{gate})"
+    for claim in table.to_dict("records"):
+        gate = ", must hold" if claim["must_hold"] else ""
+        n_readings, n_supported = int(claim["n_readings"]), int(claim["n_supported"])
+        if n_readings:
+            count = f" ({n_supported} of {n_readings} readings supported{gate})"
         else:
             count = f" ({gate[2:]})" if gate else ""
-        lines.append(f"{claim.claim_id}: {claim.verdict}{count} [{claim.source}]")
-        for r in audit[audit["claim_id"] == claim.claim_id].itertuples(index=False):
-            if r.reading_no == 0:
-                lines.append(f"  {r.verdict_text}")
+        lines.append(f"{claim['claim_id']}: {claim['verdict']}{count} [{claim['source']}]")
+        for r in audit[audit["claim_id"] == claim["claim_id"]].to_dict("records"):
+            if int(r["reading_no"]) == 0:
+                lines.append(f"  {r['verdict_text']}")
                 continue
-            blanks = f"; blanks: {r.strategy}" if str(r.strategy) else ""
+            blanks = f"; blanks: {r['strategy']}" if str(r["strategy"]) else ""
             lines.append(
-                f"  [{r.reading_no}] {r.verdict_text} | "
-                f"{r.statistic}({r.arguments}) {r.comparison}{blanks}"
+                f"  [{r['reading_no']}] {r['verdict_text']} | "
+                f"{r['statistic']}({r['arguments']}) {r['comparison']}{blanks}"
             )
     counts = table["verdict"].value_counts()
     lines.append(
