@@ -89,9 +89,9 @@ def test_missing_values_are_reported_and_kept(cohort: Cohort, tmp_path: Path) ->
     assert row["n"] == 8
 
 
-def bad(path: Path, cohort: Cohort, *patterns: str) -> DataValidationError:
+def bad(path: Path, cohort: Cohort, *patterns: str, strict: bool = False) -> DataValidationError:
     with pytest.raises(DataValidationError) as info:
-        load_covariates(path, cohort)
+        load_covariates(path, cohort, strict=strict)
     message = str(info.value)
     for pattern in patterns:
         assert re.search(pattern, message), (pattern, message)
@@ -107,6 +107,7 @@ def test_unknown_business_id(cohort: Cohort, tmp_path: Path) -> None:
             f"{path}, row 3, column 'business_id': unknown business id "
             "(value 'B99'); expected an id of the returns (B01, B02"
         ),
+        strict=True,
     )
     (problem,) = err.problems
     assert (problem.row, problem.column, problem.value) == (3, "business_id", "B99")
@@ -138,8 +139,12 @@ def test_non_numeric_value(cohort: Cohort, tmp_path: Path, value: str) -> None:
 
 def test_every_problem_is_listed(cohort: Cohort, tmp_path: Path) -> None:
     path = write(tmp_path / "g.csv", "business_id,growth,profit\nB01,abc,1\nB02,2,x\nB77,1,1\n")
-    err = bad(path, cohort, "row 2, column 'growth'", "row 3, column 'profit'", "row 4")
+    err = bad(
+        path, cohort, "row 2, column 'growth'", "row 3, column 'profit'", "row 4", strict=True
+    )
     assert len(err.problems) == 3
+    # not strict: B77 (not in the cohort) is ignored, the two bad values remain errors
+    assert len(bad(path, cohort, "row 2, column 'growth'").problems) == 2
 
 
 def test_missing_id_column(cohort: Cohort, tmp_path: Path) -> None:
@@ -173,3 +178,27 @@ def test_clash_with_an_earlier_covariate_file(cohort: Cohort, tmp_path: Path) ->
     # a new column is fine and both sources are kept, in order
     both = load_covariates(write(tmp_path / "c.csv", "business_id,profit\nB02,2\n"), first)
     assert [s.columns for s in both.covariate_sources] == [("growth",), ("profit",)]
+
+
+def test_businesses_absent_from_the_cohort_are_reported_and_ignored(
+    cohort: Cohort, tmp_path: Path
+) -> None:
+    # B17 and B18 dropped out before the audit (in the covariates, not in the returns)
+    path = write(tmp_path / "growth.csv", "business_id,growth\nB18,7\nB01,1.5\nB17,9\nB02,-2\n")
+    merged = load_covariates(path, cohort)
+    source = merged.covariate_sources[-1]
+    assert source.extra_ids == ("B17", "B18")
+    assert len(merged) == 16 and "B17" not in merged.attributes.index.get_level_values(0)
+    attrs = merged.attributes.droplevel("wave")
+    assert (attrs.loc["B01", "growth"], attrs.loc["B02", "growth"]) == (1.5, -2.0)
+    assert source.missing["growth"] == tuple(f"B{i:02d}" for i in range(3, 17))
+    assert source.summary().endswith("; ignored 2 business(es) not in the cohort: B17, B18")
+    # strict: the current error, one problem per absent business, naming its row
+    err = bad(path, cohort, "row 2, column 'business_id': unknown business id", strict=True)
+    assert [(p.row, p.value) for p in err.problems] == [(2, "B18"), (4, "B17")]
+    # a duplicate absent id is still a duplicate
+    dup = write(tmp_path / "dup.csv", "business_id,growth\nB01,1\nB17,2\nB17,3\n")
+    bad(dup, cohort, "row 4, column 'business_id': duplicate business id: also on row 3")
+    # a file that shares no business with the cohort is the wrong file
+    wrong = write(tmp_path / "wrong.csv", "business_id,growth\nX1,1\nX2,2\n")
+    bad(wrong, cohort, "none of the file's 2 business ids is in the cohort")

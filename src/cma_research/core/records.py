@@ -72,13 +72,19 @@ class CovariateSource:
     columns: tuple[str, ...]
     missing: dict[str, tuple[str, ...]]  # column -> business ids without a value
     synthetic: bool
+    extra_ids: tuple[str, ...] = ()  # ids in the file but not in the cohort (ignored)
 
     def summary(self) -> str:
-        """One line per column: how many businesses have it."""
+        """One line per column: how many businesses have it; then the ignored ids."""
         parts = []
         for col in self.columns:
             lacking = self.missing.get(col, ())
             note = f"; no value for {', '.join(lacking)}" if lacking else ""
             parts.append(f"{col}{note}")
         label = " (SYNTHETIC)" if self.synthetic else ""
-        return f"covariates from {self.path}{label}: " + " | ".join(parts)
+        text = f"covariates from {self.path}{label}: " + " | ".join(parts)
+        if self.extra_ids:
+            text += f"; ignored {len(self.extra_ids)} business(es) not in the cohort: " + ", ".join(
+                self.extra_ids
+            )
+        return text

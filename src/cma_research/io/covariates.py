@@ -33,6 +33,7 @@ def load_covariates(
     sheet: str | int | None = None,
     header_row: int = 1,
     max_problems: int = 50,
+    strict: bool = False,
 ) -> Cohort:
     """Merge business-level covariates from a file into the cohort's attributes.
 
@@ -49,19 +50,36 @@ def load_covariates(
         The cohort to add the covariates to.
     encoding, sep, sheet, header_row, max_problems
         As for :func:`~cma_research.load_returns`.
+    strict : bool
+        ``False`` (default): rows of businesses that are not in the cohort (e.g.
+        drop-outs, or businesses the cleaning strategy removed) are ignored and listed
+        in ``CovariateSource.extra_ids``. ``True``: they are an error.
 
     Returns
     -------
     Cohort
         A copy with the new numeric (``Float64``) attribute columns and a
         :class:`CovariateSource` appended to ``covariate_sources``, which lists the
-        businesses without a value (they are kept, with ``<NA>``, never dropped).
+        businesses without a value (they are kept, with ``<NA>``, never dropped) and,
+        in ``extra_ids``, the file's businesses that are not in the cohort.
 
     Raises
     ------
     DataValidationError
-        Unknown business id, duplicate id, non-numeric value, missing id column, or a
-        column that already exists in the cohort; each names file, row and column.
+        Duplicate id, non-numeric value, missing id column, a column that already
+        exists in the cohort, no id of the cohort in the file, or (``strict=True``) an
+        id the cohort lacks; each names file, row and column.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from cma_research import load_returns
+    >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "growth.csv"
+    >>> _ = path.write_text("business_id,growth\\nB01,2.5\\nB02,-1\\nB99,4\\n")
+    >>> merged = load_covariates(path, cohort)
+    >>> merged.covariate_sources[-1].extra_ids
+    ('B99',)
     """
     raw = read_raw_table(path, encoding=encoding, sep=sep, sheet=sheet, header_row=header_row)
     col = ProblemCollector(raw.path, max_problems)
@@ -100,6 +118,7 @@ def load_covariates(
         value_cols[i] = name
     known = set(cohort.scores.index.get_level_values("business_id"))
     seen: dict[str, int] = {}
+    extra: list[str] = []
     values: dict[str, dict[str, float]] = {name: {} for name in value_cols.values()}
     for number, cells in raw.rows:
         bid = cells[id_i].strip() if id_i < len(cells) else ""
@@ -111,7 +130,7 @@ def load_covariates(
                 expected="an id of the returns",
             )
             continue
-        if bid not in known:
+        if bid not in known and strict:
             sample = ", ".join(sorted(known)[:5])
             col.add(
                 "unknown business id",
@@ -131,6 +150,9 @@ def load_covariates(
             )
             continue
         seen[bid] = number
+        if bid not in known:  # not strict: ignored, reported in extra_ids
+            extra.append(bid)
+            continue
         for i, name in value_cols.items():
             text = cells[i].strip() if i < len(cells) else ""
             if normalise_na(text) in na:
@@ -151,6 +173,20 @@ def load_covariates(
                 continue
             values[name][bid] = float(cleaned.rstrip("%"))
     col.raise_if_any()
+    if seen and len(extra) == len(seen):
+        sample = ", ".join(sorted(known)[:5])
+        raise DataValidationError(
+            [
+                Problem(
+                    raw.path,
+                    f"none of the file's {len(seen)} business ids is in the cohort "
+                    f"(first: {extra[0]!r})",
+                    row=raw.header_row,
+                    column=headers[id_i],
+                    expected=f"ids of the returns ({sample}, ...)",
+                )
+            ]
+        )
     if not value_cols:
         raise DataValidationError(
             [
@@ -177,5 +213,6 @@ def load_covariates(
         missing=missing,
         synthetic=any("synthetic" in n for n in value_cols.values())
         or "synthetic" in Path(raw.path).name.lower(),
+        extra_ids=tuple(sorted(extra)),
     )
     return replace(cohort, attributes=attrs, covariate_sources=(*cohort.covariate_sources, source))
