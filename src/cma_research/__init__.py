@@ -10,13 +10,7 @@ explicit strategies, and write reproducible outputs.
 """
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
-
-try:
-    __version__ = version("cma_research")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
 
 from cma_research.analysis.change import (
     change_scores,
@@ -47,6 +41,7 @@ from cma_research.core.errors import (
 )
 from cma_research.core.instrument import Instrument, Level, Stage, get_instrument, list_instruments
 from cma_research.core.records import CleaningReport, CovariateSource
+from cma_research.core.version import __version__
 from cma_research.datasets.synthetic import synthetic_cohort, synthetic_growth
 from cma_research.io.claims import load_claims
 from cma_research.io.covariates import load_covariates

@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any, cast
 
-from cma_research import __version__
 from cma_research.core.errors import CMAError, ParameterError
-from cma_research.core.instrument import get_instrument, list_instruments
+from cma_research.core.instrument import Instrument, get_instrument, list_instruments
+from cma_research.core.version import __version__
 from cma_research.io.returns import load_returns
 from cma_research.missing.missingness import missingness
 from cma_research.missing.strategies import STRATEGIES, Strategy
@@ -113,12 +113,35 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--output-dir", help="reports folder (default: reports/)")
     b.add_argument("--notebooks-dir", default="notebooks", help="default: %(default)s")
 
-    br = sub.add_parser("business-report", help="one HTML report per business: radar + road map")
+    br = sub.add_parser(
+        "business-report",
+        help="one HTML audit report per business (radar, road map, peers of at least k)",
+    )
     _add_load_options(br)
     group = br.add_mutually_exclusive_group(required=True)
     group.add_argument("--business", nargs="+", metavar="ID", help="business id(s), e.g. B04")
-    group.add_argument("--all", action="store_true", help="every business of the file")
-    br.add_argument("--target-level", type=int, help="default: the instrument's target (4)")
+    group.add_argument(
+        "--all", action="store_true", help="every business of the wave, plus index.html"
+    )
+    br.add_argument("--target-level", metavar="LEVEL", help="default: the instrument's target")
+    br.add_argument("--wave", help="wave label or number to report (default: the latest)")
+    br.add_argument(
+        "--disclosure-k",
+        "--k",
+        dest="k",
+        default="5",
+        metavar="K",
+        help="fewest other businesses behind any peer statistic (default: 5; 1 = none)",
+    )
+    br.add_argument(
+        "--pseudonymise",
+        metavar="KEYFILE",
+        help="replace ids with keyed pseudonyms (HMAC-SHA256; keep the key file private)",
+    )
+    br.add_argument(
+        "--show-names", action="store_true", help="show free text (business type, assessor)"
+    )
+    br.add_argument("--jobs", default="1", metavar="N", help="pages rendered at once")
     br.add_argument("--output-dir", default="reports/businesses", help="default: %(default)s")
 
     cl = sub.add_parser("claims", help="audit a paper's claims against the returns")
@@ -161,29 +184,71 @@ def _claims(args: argparse.Namespace) -> int:
 
 
 def _business_report(args: argparse.Namespace) -> int:
+    import hashlib
     from pathlib import Path
 
     from cma_research.core.files import guard_not_raw
-    from cma_research.reporting.business import write_business_report
+    from cma_research.core.pseudonym import read_key
+    from cma_research.reporting.business import write_business_reports
 
+    def whole(option: str, text: str, low: int) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or str(text).strip() != str(value):
+            raise ParameterError(f"{option} {text!r} must be a whole number >= {low}")
+        return value
+
+    k = whole("--disclosure-k", args.k, 1)
+    jobs = whole("--jobs", args.jobs, 1)
     out = guard_not_raw(args.output_dir)
+    key = None
+    if args.pseudonymise is not None:
+        key_path = Path(args.pseudonymise).resolve()
+        if out == key_path.parent or out in key_path.parents:
+            raise ParameterError(
+                f"--pseudonymise {args.pseudonymise}: the key file is inside the output folder "
+                f"{args.output_dir}, so it would be shared with the reports; keep it elsewhere"
+            )
+        key = read_key(key_path)
     cohort = load_returns(args.file, args.instrument, **_load_options(args))
-    if len(cohort.waves) > 1:
-        raise ParameterError(
-            f"{args.file} has waves {cohort.waves}; business reports need one wave per file"
-        )
-    ids = list(dict.fromkeys(cohort.scores.index.get_level_values("business_id")))
-    chosen = ids if args.all else args.business
-    unknown = [b for b in chosen if b not in ids]
-    if unknown:
-        raise ParameterError(
-            f"--business {', '.join(unknown)}: not in {args.file} (ids: {', '.join(ids[:8])}, ...)"
-        )
-    for bid in chosen:
-        path = write_business_report(
-            cohort, bid, Path(out) / f"{bid}.html", target_level=args.target_level
-        )
-        print(path)
+    target = None
+    if args.target_level is not None:
+        levels = cohort.instrument.level_values
+        try:
+            target = int(args.target_level)
+        except ValueError:
+            target = None
+        if target not in levels or str(args.target_level).strip() != str(target):
+            raise ParameterError(
+                f"--target-level {args.target_level!r} is not a level of "
+                f"{cohort.instrument.name}; expected a whole number from {levels[0]} to "
+                f"{levels[-1]}"
+            )
+    manifest = "disclosure.json"
+    if not args.all:
+        tag = hashlib.sha256("\0".join(args.business).encode("utf-8", "surrogatepass"))
+        manifest = f"disclosure-{tag.hexdigest()[:10]}.json"
+    result = write_business_reports(
+        cohort,
+        out,
+        None if args.all else args.business,
+        k=k,
+        target_level=target,
+        wave=args.wave,
+        key=key,
+        show_names=args.show_names,
+        jobs=jobs,
+        index=args.all,
+        manifest_name=manifest,
+    )
+    if args.all:
+        print(f"{len(result.pages)} reports in {args.output_dir}; start at {result.index}")
+    else:
+        for path in result.pages.values():
+            print(path)
+    print(f"disclosure manifest: {result.manifest}")
     return EXIT_OK
 
 
@@ -244,6 +309,49 @@ def _process(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def describe_instrument(inst: Instrument) -> list[str]:
+    """Lines describing an instrument from its own data (``cma-research instruments``).
+
+    Its name and title, source, each stage/dimension (in the instrument's own word)
+    with number, name and short name, each level with its label (and CMM name), the
+    target level and how many criteria it defines.
+
+    >>> from cma_research.core.instrument import get_instrument
+    >>> lines = describe_instrument(get_instrument("managing_customers_framework"))
+    >>> print(lines[2][:50])
+      6 dimensions: 1 Sales (sales), 2 Service (servic
+    >>> print(lines[4]); print(lines[5])
+      target: Run (4)
+      criteria: 36 (6 dimensions x levels 0-5)
+    """
+    noun = inst.stage_noun
+    plural = f"{noun}s" if len(inst.stages) != 1 else noun
+    stages = ", ".join(f"{s.number} {s.name} ({s.short_name})" for s in inst.stages)
+    levels = ", ".join(
+        f"{lv.value} {lv.label}" + (f" ({lv.cmm_name})" if lv.cmm_name else "")
+        for lv in inst.levels
+    )
+    by_level = sorted({v for s in inst.stages for v in s.criteria})
+    n_criteria = sum(len(s.criteria) for s in inst.stages)
+    lines = [
+        f"{inst.name}: {inst.title}",
+        f"  source: {' '.join(inst.source.split())}",
+        f"  {len(inst.stages)} {plural}: {stages}",
+        f"  levels {inst.min_level}-{inst.max_level}: {levels}",
+    ]
+    if inst.target_level is not None:
+        target = next(lv for lv in inst.levels if lv.value == inst.target_level)
+        lines.append(f"  target: {target.label} ({target.value})")
+    else:
+        lines.append("  target: none defined")
+    if n_criteria:
+        span = f"levels {by_level[0]}-{by_level[-1]}" if by_level else ""
+        lines.append(f"  criteria: {n_criteria} ({len(inst.stages)} {plural} x {span})")
+    else:
+        lines.append("  criteria: none")
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 2 error)."""
     parser = build_parser()
@@ -260,11 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "claims":
             return _claims(args)
         for name in list_instruments():
-            inst = get_instrument(name)
-            print(
-                f"{name}: {inst.title} ({len(inst.stages)} {inst.stage_noun}s, "
-                f"levels {inst.min_level}-{inst.max_level})"
-            )
+            print("\n".join(describe_instrument(get_instrument(name))))
         return EXIT_OK
     except CMAError as exc:
         for line in str(exc).splitlines():
