@@ -89,11 +89,9 @@ def test_imports_only_point_down() -> None:
         if own is None:
             continue  # the top-level package may import anything
         for target, names, line in edges:
-            if target == "cma_research":
-                # ``from cma_research import x``: x is a subpackage or a re-export
-                targets = [f"cma_research.{n}" for n in names]
-            else:
-                targets = [target]
+            # ``from cma_research import x``: x is a subpackage or a re-export
+            top = target == "cma_research"
+            targets = [f"cma_research.{n}" for n in names] if top else [target]
             for t in targets:
                 layer = _layer(t)
                 if layer is not None and RANK[layer] > RANK[own]:
