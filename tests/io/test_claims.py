@@ -364,3 +364,28 @@ def test_stage_spellings_and_defaults_are_canonical(tmp_path: Path) -> None:
     assert c.readings[1].min_stages == 5 and c.readings[0].min_stages is None
     assert c.readings[1].args_text() == "levels=[4, 5], stage=stage_9"
     assert c.must_hold is False
+
+
+def test_aliases_cannot_flood_the_report(tmp_path: Path) -> None:
+    # YAML aliases make a tiny file describe 20 claims x 10 readings: the report stops at
+    # 50 problems and says so
+    text = """\
+claims:
+  - &c
+    id: a
+    quote: q
+    source: {section: s, line: 1}
+    readings: &l [&r {reading: x, statistic: nope, comparison: "> 1", strategy: available_case},
+                  *r, *r, *r, *r, *r, *r, *r, *r, *r]
+""" + "".join("  - *c\n" for _ in range(19))
+    path = write(tmp_path, text)
+    with pytest.raises(cma.DataValidationError) as info:
+        cma.load_claims(path)
+    assert len(info.value.problems) == 50 and info.value.truncated
+    assert (
+        info.value.lines[-1]
+        == f"{path}: stopped after 50 problems; fix these and run again to see the rest"
+    )
+    many = write(tmp_path, "claims:\n" + claim(readings=GOOD_READING * 101))
+    (line,) = problems(many)
+    assert line == "claim 'c1', field 'readings': 101 readings; expected at most 100"

@@ -62,6 +62,12 @@ __all__ = [
 
 #: Claims files larger than this are refused before they are parsed (1 MB).
 MAX_CLAIMS_BYTES = 1_000_000
+#: At most this many claims per file, and readings per claim (YAML aliases could
+#: otherwise make a small file describe millions).
+MAX_CLAIMS = 10_000
+MAX_READINGS = 100
+#: Problems reported at most; the rest are counted.
+MAX_PROBLEMS = 50
 
 #: The documented readings of the vague words in claims. A claims file says in each
 #: reading which one it applies; the audit never decides a vague word on its own.
@@ -384,13 +390,21 @@ _SOURCE_KEYS = ("section", "page", "line")
 
 
 class _Checker:
+    """Collects problems (the first :data:`MAX_PROBLEMS`; ``count`` counts them all)."""
+
     def __init__(self, path: str) -> None:
         self.path = path
         self.problems: list[Problem] = []
+        self.count = 0
 
     def fail(
         self, claim: str | None, fld: str, message: str, value: Any = None, expected: str = ""
     ) -> None:
+        self.count += 1
+        if len(self.problems) >= MAX_PROBLEMS:
+            return
+        if value is not None and len(str(value)) > 80:
+            value = str(value)[:77] + "..."
         where = f"claim {claim!r}, field {fld!r}: " if claim is not None else f"field {fld!r}: "
         self.problems.append(
             Problem(
@@ -477,7 +491,7 @@ def _reading(chk: _Checker, cid: str, i: int, raw: Any, inst: Instrument) -> Rea
             cid, at, "a reading must be a mapping", type(raw).__name__, "reading, statistic, ..."
         )
         return None
-    n_before = len(chk.problems)
+    n_before = chk.count
     for key in raw:
         if key not in _READING_KEYS:
             chk.fail(cid, f"{at}.{key}", "unknown field", key, "one of " + ", ".join(_READING_KEYS))
@@ -569,7 +583,7 @@ def _reading(chk: _Checker, cid: str, i: int, raw: Any, inst: Instrument) -> Rea
                 strategy,
                 "no strategy field",
             )
-    if len(chk.problems) > n_before or spec is None or comparison is None:
+    if chk.count > n_before or spec is None or comparison is None:
         return None
     return Reading(
         reading=" ".join(str(text).split()),
@@ -589,7 +603,7 @@ def _claim(chk: _Checker, i: int, raw: Any, inst: Instrument) -> Claim | None:
         return None
     cid_raw = raw.get("id")
     cid = str(cid_raw) if cid_raw is not None else f"claims[{i}]"
-    n_before = len(chk.problems)
+    n_before = chk.count
     if not isinstance(cid_raw, str) or not _ID.match(cid_raw):
         chk.fail(cid, "id", "missing or malformed id", cid_raw, "letters, digits, _ and -")
     for key in raw:
@@ -636,12 +650,14 @@ def _claim(chk: _Checker, i: int, raw: Any, inst: Instrument) -> Claim | None:
             readings_raw,
             "a list of readings, or cannot_test: <what data would be needed>",
         )
+    elif len(readings_raw) > MAX_READINGS:
+        chk.fail(cid, "readings", f"{len(readings_raw)} readings", None, f"at most {MAX_READINGS}")
     else:
         for j, r in enumerate(readings_raw, start=1):
             reading = _reading(chk, cid, j, r, inst)
             if reading is not None:
                 readings.append(reading)
-    if len(chk.problems) > n_before:
+    if chk.count > n_before:
         return None
     return Claim(
         id=cid,
@@ -736,6 +752,8 @@ def load_claims(path: str | Path, *, instrument: str | Path | Instrument | None 
     if not isinstance(raw_claims, list) or not raw_claims:
         chk.fail(None, "claims", "missing or empty", raw_claims, "a list of claims")
         raw_claims = []
+    if len(raw_claims) > MAX_CLAIMS:
+        raise fail(f"field 'claims': {len(raw_claims):,} claims", f"at most {MAX_CLAIMS:,}")
     claims: list[Claim] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(raw_claims, start=1):
@@ -754,7 +772,7 @@ def load_claims(path: str | Path, *, instrument: str | Path | Instrument | None 
         if claim is not None:
             claims.append(claim)
     if chk.problems:
-        raise DataValidationError(chk.problems)
+        raise DataValidationError(chk.problems, truncated=chk.count > len(chk.problems))
     return Claims(
         path=name,
         sha256=hashlib.sha256(data_bytes).hexdigest(),
