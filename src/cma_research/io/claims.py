@@ -11,17 +11,20 @@ The file format::
 
     instrument: customer_wise_2007        # optional; stages and levels are checked against it
     source_text: the paper's text file    # optional; where the quotes come from (no local paths)
+    study: a title                        # optional, for people
     claims:
       - id: most_below_level_1            # unique; letters, digits, _ and -
         quote: "Most businesses fail to reach the first level (out of five levels)."
         source: {section: Abstract, line: 9}   # section and page and/or line
         must_hold: false                  # optional (default false): gate for --check
+        note: free text                   # optional, for people
         readings:
           - reading: "most = more than half; fails = median level below 1"
             statistic: share_businesses_below
             args: {score: median, level: 1}
             comparison: "> 0.5"
-            strategy: available_case
+            strategy: available_case      # for blanks; not for recruitment statistics
+            # min_stages: 5               # with strategy: min_stages
       - id: growth
         quote: "..."
         source: {section: Summary of Research Findings, line: 572}
