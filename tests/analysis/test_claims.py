@@ -274,7 +274,10 @@ def test_shares_and_counts_follow_altered_levels(tmp_path: Path, claims: Any) ->
     corr = row(audit, "new_products_level_1_micro", 3)
     assert corr["verdict"] == "cannot be tested"
     # nobody is at level 1 on new products any more: no share to compute
-    assert row(audit, "new_products_level_1_micro")["verdict"] == "cannot be tested"
+    assert row(audit, "new_products_level_1_micro")["verdict_text"] == (
+        "cannot be tested: no businesses for the share (n = 0): "
+        "micro among the businesses at level 1 on New Product Development"
+    )
     assert row(audit, "new_products_level_1_micro", 2)["verdict"] == "supported"
 
 

@@ -125,7 +125,7 @@ def _pct(x: float) -> str:
 
 def _share(k: int, n: int, noun: str) -> _Result:
     if n == 0:
-        return _Result(n=0, untestable=f"no {noun} to compute the share on")
+        return _Result(n=0, untestable=f"no businesses for the share (n = 0): {noun}")
     lo, hi = proportion_ci(k, n)
     return _Result(
         value=k / n,
