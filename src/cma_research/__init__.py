@@ -26,6 +26,7 @@ from cma_research.analysis.describe import business_scores, level_distribution
 from cma_research.analysis.groups import compare_groups, size_band
 from cma_research.analysis.models import fit_ordinal_model, fit_size_model
 from cma_research.analysis.omega import omega, ordinal_alpha
+from cma_research.analysis.power import sample_size, simulate_power
 from cma_research.analysis.profiles import stage_profile
 from cma_research.analysis.reliability import cronbach_alpha, item_statistics
 from cma_research.analysis.road_map import road_map
@@ -101,7 +102,9 @@ __all__ = [
     "process",
     "reporting",
     "road_map",
+    "sample_size",
     "sensitivity",
+    "simulate_power",
     "size_band",
     "stage_correlations",
     "stage_profile",

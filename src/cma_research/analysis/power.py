@@ -1,0 +1,559 @@
+"""How many audits do we need? Power, sample size and detectable effects by simulation.
+
+Simulated cohorts come from a latent-normal threshold (cumulative-probit) model
+calibrated on a real cohort (:func:`calibrate`): per stage the observed level
+distribution (thresholds) and the share of blanks, the inter-stage polychoric
+correlations, the spread of log headcount and, for two waves, the attrition and the
+between-wave correlation. Each simulated dataset is analysed with the package's own
+test (vectorised kernels in :mod:`cma_research.stats.power_kernels`, proven equal to
+the scipy functions the analyses call).
+
+Designs (``effect`` in brackets):
+
+``"size_correlation"``
+    Spearman correlation of the mean level with staff, complete cases, t-based p (the
+    ``p_val`` of :func:`~cma_research.correlate`). [latent correlation between size
+    and general maturity, -1..1]
+``"group_difference"``
+    Kruskal-Wallis of the mean level across EU size bands (as
+    :func:`~cma_research.compare_groups`). [the same latent correlation]
+``"paired_change"``
+    Wilcoxon signed-rank of the change in mean level between two waves, zeros dropped,
+    tie-corrected normal approximation. [latent shift of every stage in SD units]
+``"bivariate_normal"``
+    Reference design without calibration: Pearson test on bivariate normal data
+    (checks the machinery against ``pwr::pwr.r.test``). [correlation]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from cma_research.analysis.groups import SIZE_BANDS
+from cma_research.analysis.prepare import check_choice
+from cma_research.core.cohort import Cohort
+from cma_research.core.errors import ParameterError
+from cma_research.core.executor import run_tasks
+from cma_research.stats.polychoric import polychoric, polychoric_matrix, smooth_correlation
+from cma_research.stats.power_kernels import (
+    REASONS,
+    OrdinalModel,
+    KernelResult,
+    kruskal_test,
+    mean_score,
+    pearson_test,
+    signed_rank_test,
+    spearman_test,
+)
+
+__all__ = ["DESIGNS", "calibrate", "sample_size", "simulate_power"]
+
+Design = Literal["size_correlation", "group_difference", "paired_change", "bivariate_normal"]
+#: Designs of :func:`simulate_power`.
+DESIGNS: tuple[str, ...] = (
+    "size_correlation",
+    "group_difference",
+    "paired_change",
+    "bivariate_normal",
+)
+#: Simulations per task: fixed, so results do not depend on ``jobs``.
+CHUNK = 250
+MIN_SIMS = 100
+_Q = float(stats.norm.ppf(0.975))
+
+
+def _wave_codes(cohort: Cohort) -> list[int]:
+    return sorted(int(w) for w in cohort.scores.index.get_level_values("wave").unique())
+
+
+def _wave_frame(cohort: Cohort, code: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    mask = cohort.scores.index.get_level_values("wave") == code
+    scores = cohort.scores[mask].droplevel("wave")
+    return scores, cohort.attributes[mask].droplevel("wave")
+
+
+def calibrate(
+    cohort: Cohort,
+    *,
+    wave_correlation: float | None = None,
+    attrition: float | None = None,
+) -> OrdinalModel:
+    """Fit the simulation model to a cohort (its first wave; two waves for change).
+
+    Parameters
+    ----------
+    cohort : Cohort
+        The calibrating cohort; blanks are kept as the blank share per stage.
+    wave_correlation : float, optional
+        Correlation of a stage's latent value between two waves. Default: estimated
+        from the cohort's first two waves (mean polychoric correlation of each stage
+        with itself over businesses audited in both); None when it has one wave.
+    attrition : float, optional
+        Share of businesses lost between the waves (default: from the cohort's waves,
+        else 0).
+
+    Returns
+    -------
+    OrdinalModel
+
+    Raises
+    ------
+    ParameterError
+        A stage with fewer than two observed levels, or values out of range.
+
+    Examples
+    --------
+    >>> from cma_research import load_returns
+    >>> model = calibrate(load_returns("data/raw/customer_wise_2007.csv"))
+    >>> model.k, round(float(model.blank.mean()), 4), model.wave_correlation
+    (10, 0.1437, None)
+    """
+    codes = _wave_codes(cohort)
+    scores, attrs = _wave_frame(cohort, codes[0])
+    values = scores.to_numpy(dtype=float, na_value=np.nan)
+    ids = list(scores.columns)
+    levels, cuts = [], []
+    for j, sid in enumerate(ids):
+        col = values[:, j][~np.isnan(values[:, j])]
+        lv, counts = np.unique(col, return_counts=True)
+        if lv.size < 2:
+            raise ParameterError(
+                f"cannot calibrate on this cohort: {sid} has {lv.size} observed level(s); "
+                "the model needs two or more per stage"
+            )
+        levels.append(lv)
+        cuts.append(stats.norm.ppf(np.cumsum(counts)[:-1] / counts.sum()))
+    rho, *_ = polychoric_matrix(values, names=ids)
+    rho = np.where(np.isnan(rho), 0.0, rho)
+    rho, _ = smooth_correlation(rho)
+    staff = attrs["staff"].to_numpy(dtype=float, na_value=np.nan)
+    staff = staff[np.isfinite(staff) & (staff > 0)]
+    log_staff = np.log(staff) if staff.size >= 2 else np.array([0.0, 0.0])
+    model = OrdinalModel(
+        levels=tuple(levels),
+        cuts=tuple(cuts),
+        correlation=rho,
+        blank_patterns=np.isnan(values),
+        log_staff_mean=float(log_staff.mean()),
+        log_staff_sd=float(log_staff.std(ddof=1)),
+    )
+    wc, att = wave_correlation, attrition
+    if len(codes) >= 2 and (wc is None or att is None):
+        est_wc, est_att = _two_waves(cohort, codes[0], codes[1])
+        wc = est_wc if wc is None else wc
+        att = est_att if att is None else att
+    if wc is not None:
+        if not -1 < wc < 1:
+            raise ParameterError(f"wave_correlation={wc!r} must be between -1 and 1 (exclusive)")
+        att = 0.0 if att is None else att
+        if not 0 <= att < 1:
+            raise ParameterError(f"attrition={att!r} must be in [0, 1)")
+        model = model.with_waves(float(wc), float(att))
+    return model
+
+
+def _two_waves(cohort: Cohort, first: int, second: int) -> tuple[float, float]:
+    s1, _ = _wave_frame(cohort, first)
+    s2, _ = _wave_frame(cohort, second)
+    both = s1.index.intersection(s2.index)
+    attrition = 1 - len(both) / len(s1.index)
+    a = s1.loc[both].to_numpy(dtype=float, na_value=np.nan)
+    b = s2.loc[both].to_numpy(dtype=float, na_value=np.nan)
+    rhos = []
+    for j in range(a.shape[1]):
+        ok = ~np.isnan(a[:, j]) & ~np.isnan(b[:, j])
+        if ok.sum() >= 3 and np.ptp(a[ok, j]) > 0 and np.ptp(b[ok, j]) > 0:
+            rhos.append(polychoric(a[ok, j], b[ok, j]).rho)
+    if not rhos:
+        raise ParameterError(
+            "cannot estimate the between-wave correlation: no stage has 3 or more businesses "
+            "with varying levels in both waves; pass wave_correlation= explicitly"
+        )
+    return float(np.clip(np.mean(rhos), -0.99, 0.99)), float(attrition)
+
+
+@dataclass(frozen=True)
+class _Task:
+    design: str
+    model: OrdinalModel | None
+    n: int
+    effect: float
+    n_sims: int
+    seed: np.random.SeedSequence
+    complete_case: bool
+
+
+def _band_codes(staff: np.ndarray) -> np.ndarray:
+    edges = np.array([lo for _, lo, _ in SIZE_BANDS[1:]], dtype=float)
+    return np.searchsorted(edges, staff, side="right")
+
+
+def _simulate_chunk(task: _Task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """p-values, CI widths and unusable-reason codes of one chunk of simulations."""
+    rng = np.random.default_rng(task.seed)
+    s, n = task.n_sims, task.n
+    width = np.full(s, np.nan)
+    res: KernelResult
+    if task.design == "bivariate_normal":
+        x = rng.standard_normal((s, n))
+        y = task.effect * x + np.sqrt(1 - task.effect**2) * rng.standard_normal((s, n))
+        res = pearson_test(x, y)
+        width = _fisher_width(res.statistic, res.n, spearman=False)
+        return res.p, width, res.reason
+    model = task.model
+    if model is None:  # pragma: no cover - guarded by simulate_power
+        raise ParameterError(f"design {task.design!r} needs a calibrated model")
+    z = model.latent(rng, (s, n))
+    observed = model.observe(z, rng)
+    score = mean_score(observed, task.complete_case)
+    if task.design in ("size_correlation", "group_difference"):
+        staff = model.staff(model.general(z), task.effect, rng)
+        if task.design == "size_correlation":
+            res = spearman_test(score, staff)
+            width = _fisher_width(res.statistic, res.n, spearman=True)
+        else:
+            res = kruskal_test(score, _band_codes(staff), len(SIZE_BANDS))
+        return res.p, width, res.reason
+    wc = model.wave_correlation
+    if wc is None:  # pragma: no cover - guarded by simulate_power
+        raise ParameterError("paired_change needs a wave correlation")
+    z2 = wc * z + np.sqrt(1 - wc**2) * model.latent(rng, (s, n)) + task.effect
+    observed2 = model.observe(z2, rng)
+    score2 = mean_score(observed2, task.complete_case)
+    lost = rng.random((s, n)) < model.attrition
+    change = np.where(lost, np.nan, score2 - score)
+    res = signed_rank_test(change)
+    width = _t_width(change)
+    return res.p, width, res.reason
+
+
+def _fisher_width(r: np.ndarray, n: np.ndarray, *, spearman: bool) -> np.ndarray:
+    nf = n.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt((1 + r**2 / 2) / (nf - 3)) if spearman else 1 / np.sqrt(nf - 3)
+        z = np.arctanh(np.clip(r, -0.9999999, 0.9999999))
+        w = np.tanh(z + _Q * se) - np.tanh(z - _Q * se)
+    return np.where(nf >= 4, w, np.nan)
+
+
+def _t_width(d: np.ndarray) -> np.ndarray:
+    ok = ~np.isnan(d)
+    n = ok.sum(axis=1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(ok, d, 0.0).sum(axis=1) / n
+        var = np.where(ok, (d - mean[:, None]) ** 2, 0.0).sum(axis=1) / (n - 1)
+        w = 2 * stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.sqrt(var / n)
+    return np.where(n >= 2, w, np.nan)
+
+
+def _check_common(design: str, n: int, n_sims: int, alpha: float) -> None:
+    check_choice("design", design, DESIGNS)
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 3:
+        raise ParameterError(f"n={n!r} must be a whole number of businesses >= 3")
+    if isinstance(n_sims, bool) or not isinstance(n_sims, int | np.integer) or n_sims < MIN_SIMS:
+        raise ParameterError(
+            f"n_sims={n_sims!r} is too few: use at least {MIN_SIMS} simulated datasets "
+            "(the Monte-Carlo standard error of a power near 0.5 is 0.5/sqrt(n_sims))"
+        )
+    if not 0 < alpha < 1:
+        raise ParameterError(f"alpha={alpha!r} must be between 0 and 1")
+
+
+def _check_effect(design: str, effect: float) -> None:
+    if not np.isfinite(effect):
+        raise ParameterError(f"effect={effect!r} must be a finite number")
+    if design != "paired_change" and not -1 < effect < 1:
+        raise ParameterError(
+            f"effect={effect!r} is outside the possible range for design {design!r}: a "
+            "correlation must lie strictly between -1 and 1"
+        )
+    if design == "paired_change" and abs(effect) > 5:
+        raise ParameterError(
+            f"effect={effect!r} is outside the range for 'paired_change': a latent shift "
+            "in standard deviations between -5 and 5"
+        )
+
+
+def _model_for(
+    design: str,
+    calibrate_on: Cohort | OrdinalModel | None,
+    wave_correlation: float | None,
+    attrition: float | None,
+) -> OrdinalModel | None:
+    if design == "bivariate_normal":
+        return None
+    if calibrate_on is None:
+        raise ParameterError(
+            f"design {design!r} needs calibrate=<a cohort> (or a calibrated model)"
+        )
+    if isinstance(calibrate_on, OrdinalModel):
+        model = calibrate_on
+        if wave_correlation is not None:
+            model = model.with_waves(wave_correlation, 0.0 if attrition is None else attrition)
+    else:
+        model = calibrate(calibrate_on, wave_correlation=wave_correlation, attrition=attrition)
+    if design == "paired_change" and model.wave_correlation is None:
+        raise ParameterError(
+            "design 'paired_change' cannot be calibrated on a cohort with one wave: pass "
+            "wave_correlation= (the latent correlation of a stage between the two waves) "
+            "and optionally attrition="
+        )
+    return model
+
+
+def simulate_power(
+    design: Design,
+    n: int | Sequence[int],
+    *,
+    effect: float | Sequence[float],
+    calibrate: Cohort | OrdinalModel | None = None,
+    n_sims: int = 1000,
+    alpha: float = 0.05,
+    seed: int = 0,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    strategy: Literal["complete_case", "available_case"] = "complete_case",
+    wave_correlation: float | None = None,
+    attrition: float | None = None,
+) -> pd.DataFrame:
+    """Power of a design at each sample size and effect, by simulation.
+
+    Parameters
+    ----------
+    design : {"size_correlation", "group_difference", "paired_change", "bivariate_normal"}
+        See the module docstring for each design's test and effect.
+    n : int or list of int
+        Businesses recruited (at wave 1 for ``paired_change``); blanks and attrition
+        reduce the ``n`` each test uses.
+    effect : float or list of float
+        The effect in the design's units (module docstring).
+    calibrate : Cohort or OrdinalModel
+        The cohort the simulated cohorts should resemble (or :func:`calibrate`'s result).
+    n_sims : int
+        Simulated datasets per (n, effect); at least 100.
+    alpha : float
+        Two-sided significance level.
+    seed : int
+        Seeds everything: per (n, effect) and per chunk of 250 simulations, seeds are
+        spawned from ``numpy.random.SeedSequence(seed)``, so the table is identical for
+        any ``jobs`` or ``scheduler``.
+    jobs, scheduler
+        Where to run the chunks (:func:`cma_research.core.executor.run_tasks`).
+    strategy : {"complete_case", "available_case"}
+        Mean level over all stages, the business dropped when any is blank (default, as
+        ``correlate``), or over the stages assessed.
+    wave_correlation, attrition : float, optional
+        For ``paired_change`` (see :func:`calibrate`).
+
+    Returns
+    -------
+    DataFrame
+        One row per (n, effect), sorted: ``design``, ``n``, ``effect``, ``power``
+        (share of the ``n_sims`` datasets with p < alpha; an unusable dataset counts as
+        no detection), ``mc_se`` (``sqrt(power (1 - power) / n_sims)``),
+        ``median_ci_width`` (of the usable datasets: Fisher-z 95% CI of rho for the
+        correlations, t interval of the mean change for ``paired_change``, NaN for
+        Kruskal-Wallis, which has no interval), ``median_n_used`` (businesses the test
+        used), ``n_sims``, ``n_unusable``, ``unusable_reasons`` (``"reason: count"``
+        joined by ``"; "``, empty when none), ``alpha``, ``strategy``.
+
+    Raises
+    ------
+    ParameterError
+        Unknown design, n < 3, n_sims < 100, an effect outside the possible range, or a
+        design the cohort cannot calibrate (``paired_change`` on one wave without
+        ``wave_correlation``).
+
+    Examples
+    --------
+    >>> res = simulate_power("bivariate_normal", 30, effect=0.5, n_sims=2000, seed=1)
+    >>> res[["n", "effect", "n_sims"]].to_dict("records")
+    [{'n': 30, 'effect': 0.5, 'n_sims': 2000}]
+    >>> bool(abs(res.loc[0, "power"] - 0.825) < 4 * res.loc[0, "mc_se"])  # pwr.r.test
+    True
+    """
+    ns = [n] if isinstance(n, int | np.integer) else list(n)
+    effects = [effect] if isinstance(effect, int | float | np.number) else list(effect)
+    for one in ns:
+        _check_common(design, one, n_sims, alpha)
+    check_choice("strategy", strategy, ("complete_case", "available_case"))
+    for e in effects:
+        _check_effect(design, float(e))
+    model = _model_for(design, calibrate, wave_correlation, attrition)
+    combos = [(int(a), float(e)) for a in sorted(ns) for e in sorted(effects)]
+    combo_seeds = np.random.SeedSequence(seed).spawn(len(combos))
+    tasks: list[_Task] = []
+    owners: list[int] = []
+    for idx, ((nn, ee), ss) in enumerate(zip(combos, combo_seeds, strict=True)):
+        sizes = [CHUNK] * (n_sims // CHUNK) + ([n_sims % CHUNK] if n_sims % CHUNK else [])
+        for size, chunk_seed in zip(sizes, ss.spawn(len(sizes)), strict=True):
+            tasks.append(
+                _Task(design, model, nn, ee, size, chunk_seed, strategy == "complete_case")
+            )
+            owners.append(idx)
+    results = run_tasks(_simulate_chunk, tasks, jobs=jobs, scheduler=scheduler)
+    rows = []
+    for idx, (nn, ee) in enumerate(combos):
+        mine = [r for r, o in zip(results, owners, strict=True) if o == idx]
+        p = np.concatenate([m[0] for m in mine])
+        width = np.concatenate([m[1] for m in mine])
+        reason = np.concatenate([m[2] for m in mine])
+        rows.append(_summary(design, nn, ee, p, width, reason, alpha, strategy, n_sims))
+    return pd.DataFrame(rows).astype(
+        {"design": "string", "unusable_reasons": "string", "strategy": "string"}
+    )
+
+
+def _summary(
+    design: str,
+    n: int,
+    effect: float,
+    p: np.ndarray,
+    width: np.ndarray,
+    reason: np.ndarray,
+    alpha: float,
+    strategy: str,
+    n_sims: int,
+) -> dict[str, object]:
+    usable = reason == 0
+    power = float(np.sum(usable & (p < alpha)) / n_sims)
+    codes, counts = np.unique(reason[~usable], return_counts=True)
+    reasons = "; ".join(f"{REASONS[int(c)]}: {int(k)}" for c, k in zip(codes, counts, strict=True))
+    good = width[usable & np.isfinite(width)]
+    return {
+        "design": design,
+        "n": n,
+        "effect": effect,
+        "power": power,
+        "mc_se": float(np.sqrt(power * (1 - power) / n_sims)),
+        "median_ci_width": float(np.median(good)) if good.size else np.nan,
+        "n_sims": n_sims,
+        "n_unusable": int((~usable).sum()),
+        "unusable_reasons": reasons,
+        "alpha": alpha,
+        "strategy": strategy,
+    }
+
+
+def sample_size(
+    design: Design,
+    target_power: float = 0.8,
+    *,
+    effect: float | None = None,
+    n: int | None = None,
+    calibrate: Cohort | OrdinalModel | None = None,
+    n_max: int = 2000,
+    n_sims: int = 1000,
+    alpha: float = 0.05,
+    seed: int = 0,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    strategy: Literal["complete_case", "available_case"] = "complete_case",
+    wave_correlation: float | None = None,
+    attrition: float | None = None,
+) -> pd.DataFrame:
+    """Smallest n reaching ``target_power`` for ``effect``, or the minimum detectable
+    effect at ``n`` (give exactly one of ``effect`` and ``n``).
+
+    The search is a bisection on simulated power with common random numbers (the same
+    ``seed`` for every candidate), so power is evaluated on one set of random draws
+    and the answer is reproducible. ``n`` is searched over whole numbers 4..``n_max``;
+    the effect over (0, 0.99) for correlations and (0, 5) for a latent shift, to 0.005.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``design``, ``solved_for`` (``"n"`` or ``"effect"``), ``n``,
+        ``effect``, ``target_power``, ``power`` (simulated at the answer), ``mc_se``,
+        ``n_sims``, ``n_evaluations``, ``alpha``, ``strategy``. ``n`` is NaN-free; when
+        even ``n_max`` (or the largest effect) falls short, the row holds that bound and
+        ``power`` below target.
+
+    Raises
+    ------
+    ParameterError
+        Both or neither of ``effect`` and ``n``; ``target_power`` outside (0, 1); and the
+        errors of :func:`simulate_power`.
+
+    Examples
+    --------
+    >>> res = sample_size("bivariate_normal", 0.8, effect=0.5, n_sims=1000, seed=1)
+    >>> 24 <= int(res.loc[0, "n"]) <= 33  # pwr.r.test: 28.2
+    True
+    """
+    if (effect is None) == (n is None):
+        raise ParameterError("give exactly one of effect= (to find n) and n= (to find the effect)")
+    if not 0 < target_power < 1:
+        raise ParameterError(f"target_power={target_power!r} must be between 0 and 1")
+    model = _model_for(design, calibrate, wave_correlation, attrition)
+    evaluations = 0
+
+    def power_at(nn: int, ee: float) -> tuple[float, float]:
+        nonlocal evaluations
+        evaluations += 1
+        row = simulate_power(
+            design,
+            nn,
+            effect=ee,
+            calibrate=model,
+            n_sims=n_sims,
+            alpha=alpha,
+            seed=seed,
+            jobs=jobs,
+            scheduler=scheduler,
+            strategy=strategy,
+        ).iloc[0]
+        return float(row["power"]), float(row["mc_se"])
+
+    if effect is not None:
+        _check_effect(design, float(effect))
+        lo, hi = 3, 4
+        p_hi, se_hi = power_at(hi, effect)
+        while p_hi < target_power and hi < n_max:
+            lo, hi = hi, min(hi * 2, n_max)
+            p_hi, se_hi = power_at(hi, effect)
+        while p_hi >= target_power and hi - lo > 1:
+            mid = (lo + hi) // 2
+            p_mid, se_mid = power_at(mid, effect)
+            if p_mid >= target_power:
+                hi, p_hi, se_hi = mid, p_mid, se_mid
+            else:
+                lo = mid
+        answer_n, answer_e = hi, float(effect)
+        solved = "n"
+    else:
+        n = int(n)  # type: ignore[arg-type]  # not None: checked above
+        _check_common(design, n, n_sims, alpha)
+        top = 0.99 if design != "paired_change" else 5.0
+        lo_e, hi_e = 0.0, top
+        p_hi, se_hi = power_at(n, hi_e)
+        while p_hi >= target_power and hi_e - lo_e > 0.005:
+            mid_e = (lo_e + hi_e) / 2
+            p_mid, se_mid = power_at(n, mid_e)
+            if p_mid >= target_power:
+                hi_e, p_hi, se_hi = mid_e, p_mid, se_mid
+            else:
+                lo_e = mid_e
+        answer_n, answer_e = int(n), float(hi_e)
+        solved = "effect"
+    return pd.DataFrame(
+        {
+            "design": pd.array([design], dtype="string"),
+            "solved_for": pd.array([solved], dtype="string"),
+            "n": [answer_n],
+            "effect": [answer_e],
+            "target_power": [target_power],
+            "power": [p_hi],
+            "mc_se": [se_hi],
+            "n_sims": [n_sims],
+            "n_evaluations": [evaluations],
+            "alpha": [alpha],
+            "strategy": pd.array([strategy], dtype="string"),
+        }
+    )
