@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from cma_research.core.errors import ParameterError
 from cma_research.core.files import write_all_atomic
 from cma_research.reporting.text import MINUS, escape_latex, escape_markdown
 
-__all__ = ["FIGURE_METADATA", "Formatter", "save_figure", "save_table", "to_markdown"]
+__all__ = ["FIGURE_METADATA", "Formatter", "csv_cell", "save_figure", "save_table", "to_markdown"]
 
 _FIG_FORMATS = ("pdf", "svg", "png")
 _TABLE_FORMATS = ("csv", "tex", "md")
@@ -87,6 +88,41 @@ def save_figure(
 # -- tables ---------------------------------------------------------------------------------
 
 Formatter = str | Callable[[Any], str]
+
+# OWASP "CSV injection": a spreadsheet runs a cell starting with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_REAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell safe to open in a spreadsheet: text that would run as a formula gets a ``'``.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
+    prefixed with an apostrophe (OWASP's rule against CSV injection), so Excel and
+    LibreOffice show it as text instead of running it. Numbers, and text that is a
+    plain number such as ``-0.25``, are returned unchanged.
+
+    >>> print(csv_cell("=HYPERLINK(1)"), csv_cell("-2+3"), csv_cell("-0.25"), csv_cell(-1.5))
+    '=HYPERLINK(1) '-2+3 -0.25 -1.5
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _PLAIN_REAL.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def _csv_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every text cell and column name passed through :func:`csv_cell`."""
+    out = table.copy()
+    for col in out.columns:
+        series = out[col]
+        if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
+            out[col] = series.map(csv_cell).astype(series.dtype)
+    out.columns = [csv_cell(str(c)) for c in out.columns]
+    return out
 
 
 def _formatter(spec: Formatter | None, series: pd.Series) -> Callable[[Any], str]:
@@ -188,6 +224,15 @@ def save_table(
         Per-column format for LaTeX and Markdown: a format string (``"{:.2f}"``) or a
         function. Default: integers as they are, floats to 3 decimals with a true minus
         sign, missing values empty. The CSV is never rounded.
+
+    Notes
+    -----
+    The CSV is safe to open in a spreadsheet: a text cell (or column name) starting
+    with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, such as a business
+    type ``=HYPERLINK(...)``, is written with a leading ``'`` (see :func:`csv_cell`),
+    so it is shown, never run as a formula. Numeric columns are written at full
+    precision, negative numbers as numbers. In the LaTeX and Markdown files, line
+    breaks inside a cell become spaces, so a cell never splits a row.
     sort_by : sequence of str, optional
         Columns to sort rows by (stable); default keeps the given (deterministic) order.
     outputs : sequence of {"csv", "tex", "md"}
@@ -209,7 +254,7 @@ def save_table(
     for kind in outputs:
         path = Path(f"{stem}.{kind}")
         if kind == "csv":
-            data = table.to_csv(index=False, lineterminator="\n")
+            data = _csv_safe(table).to_csv(index=False, lineterminator="\n")
         elif kind == "tex":
             data = _to_latex(table, caption, label, fmts)
         else:

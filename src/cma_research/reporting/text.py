@@ -36,22 +36,43 @@ _LATEX_SPECIAL = {
 }
 
 
+# Line breaks (and other control characters) inside a cell would end a Markdown table
+# row or a LaTeX row (a blank line is a paragraph break, an error inside a tabular).
+_BREAKS = re.compile(r"\r\n|[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    r"""``text`` with every line break and control character replaced by a space.
+
+    >>> one_line("Smith &\r\nSons\tLtd")
+    'Smith & Sons Ltd'
+    """
+    return _BREAKS.sub(" ", str(text))
+
+
 def escape_latex(text: str) -> str:
-    r"""Escape LaTeX's special characters.
+    r"""Escape LaTeX's special characters; line breaks become spaces (one table row).
 
     >>> escape_latex("R&D 50% of £_costs")
     'R\\&D 50\\% of £\\_costs'
+    >>> escape_latex("two\nlines")
+    'two lines'
     """
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in one_line(text))
 
 
 def escape_markdown(text: str) -> str:
     r"""Escape characters that Markdown (and HTML inside it) would interpret.
 
+    Line breaks and other control characters become spaces, so a cell never splits a
+    table row.
+
     >>> escape_markdown("a|b *c* <d>")
     'a\\|b \\*c\\* &lt;d&gt;'
+    >>> escape_markdown("Cafe\nBar")
+    'Cafe Bar'
     """
-    out = re.sub(r"([\\`*_{}\[\]|#+!])", r"\\\1", str(text))
+    out = re.sub(r"([\\`*_{}\[\]|#+!])", r"\\\1", one_line(text))
     return out.replace("<", "&lt;").replace(">", "&gt;")
 
 
