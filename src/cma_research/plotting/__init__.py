@@ -21,6 +21,7 @@ from cma_research.plotting.distributions import (
     plot_missingness,
 )
 from cma_research.plotting.heatmaps import plot_cohort_heatmap, plot_stage_correlations
+from cma_research.plotting.power import plot_power_curves
 from cma_research.plotting.radar import plot_radar
 from cma_research.plotting.scatter import plot_scatter
 from cma_research.plotting.style import (
@@ -46,6 +47,7 @@ __all__ = [
     "plot_level_distribution_by_wave",
     "plot_missingness",
     "plot_paired_slopes",
+    "plot_power_curves",
     "plot_radar",
     "plot_radar_waves",
     "plot_scatter",
