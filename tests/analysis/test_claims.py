@@ -140,7 +140,7 @@ def row(audit: pd.DataFrame, cid: str, no: int = 1) -> pd.Series:
 def test_audit_table_shape(audit: pd.DataFrame, claims: Any) -> None:
     assert tuple(audit.columns) == AUDIT_COLUMNS
     # one row per reading, one per cannot_test claim, in file order
-    assert len(audit) == sum(max(len(c.readings), 1) for c in claims) == 50
+    assert len(audit) == sum(max(len(c.readings), 1) for c in claims) == 51
     assert list(dict.fromkeys(audit["claim_id"])) == claims.ids
     assert set(audit["verdict"]) <= {"supported", "not supported", "cannot be tested"}
     assert audit["n"].dtype == "Int64" and audit["reading_no"].dtype == "int64"
@@ -206,7 +206,7 @@ def test_claim_verdicts_follow_the_readings(audit: pd.DataFrame) -> None:
     assert table.loc["findings_16_radar_charts", "verdict"] == "supported"
     assert table.loc["summary_highest_growing", "verdict"] == "cannot be tested"
     assert Counter(table["verdict"]) == {
-        "not supported": 11,
+        "not supported": 12,
         "supported": 6,
         "cannot be tested": 6,
         "partly supported": 5,
@@ -214,7 +214,7 @@ def test_claim_verdicts_follow_the_readings(audit: pd.DataFrame) -> None:
     lines = audit_lines(audit)
     assert len(lines) == len(table) + (audit["reading_no"] > 0).sum() + 6 + 1
     assert lines[-1] == (
-        "28 claims: 6 supported, 5 partly supported, 11 not supported, 6 cannot be tested"
+        "29 claims: 6 supported, 5 partly supported, 12 not supported, 6 cannot be tested"
     )
 
 

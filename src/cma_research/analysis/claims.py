@@ -610,7 +610,7 @@ def audit_lines(audit: pd.DataFrame) -> list[str]:
     >>> print(lines[1].split(" | ")[0])
       [1] supported: 320 (Attended presentations, recruitment funnel)
     >>> print(lines[-1])
-    28 claims: 6 supported, 5 partly supported, 11 not supported, 6 cannot be tested
+    29 claims: 6 supported, 5 partly supported, 12 not supported, 6 cannot be tested
     """
     lines: list[str] = []
     table = claim_verdicts(audit)
