@@ -54,7 +54,7 @@ def plot_power_curves(
     if table.empty:
         raise ParameterError("the power table is empty; pass the output of simulate_power()")
     ax = axes_for(ax)
-    for i, (effect, rows) in enumerate(
+    for i, (_effect, rows) in enumerate(
         table.sort_values(["effect", "n"]).groupby("effect", sort=True)
     ):
         n = rows["n"].to_numpy(dtype=float)
@@ -65,7 +65,7 @@ def plot_power_curves(
             power,
             marker="o",
             color=color,
-            label=f"effect = {format_number(float(effect))}",
+            label=f"effect = {format_number(float(rows['effect'].iloc[0]))}",
             **kwargs,
         )
         if band:
