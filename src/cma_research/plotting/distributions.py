@@ -19,6 +19,7 @@ from cma_research.plotting.style import (
     OKABE_ITO,
     SINGLE_COLUMN,
     axes_for,
+    escape_mathtext,
     level_colors,
     require_columns,
 )
@@ -107,7 +108,7 @@ def plot_level_distribution(
     for yi, n in zip(y, rows["n_assessed"].to_numpy(dtype=int), strict=True):
         ax.text(1.01, float(yi), f"n = {n}", va="center", ha="left", fontsize=6, gid="n_label")
     ax.set_yticks(y)
-    ax.set_yticklabels([str(v) for v in rows[labels]])
+    ax.set_yticklabels([escape_mathtext(v) for v in rows[labels]])
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of businesses")
     ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
@@ -144,7 +145,7 @@ def plot_missingness(cohort: Cohort, *, ax: Axes | None = None, **kwargs: Any) -
     )
     ids = cohort.scores.index.get_level_values("business_id")
     ax.set_yticks(np.arange(len(ids)) + 0.5)
-    ax.set_yticklabels([str(b) for b in ids])
+    ax.set_yticklabels([escape_mathtext(b) for b in ids])
     ax.set_xticks(np.arange(k) + 0.5)
     ax.set_xticklabels([str(s.number) for s in cohort.instrument.stages])
     for i, count in enumerate(assessed.sum(axis=1)):
@@ -193,7 +194,7 @@ def plot_funnel(table: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -
         label = f"{'about ' if approx else ''}{int(count):,}"
         ax.text(count * 1.15, float(yi), label, va="center", fontsize=7, gid="count_label")
     ax.set_yticks(y)
-    ax.set_yticklabels([str(s) for s in table["step"]])
+    ax.set_yticklabels([escape_mathtext(s) for s in table["step"]])
     ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_xlabel("businesses (log scale)")
     ax.tick_params(axis="y", length=0)

@@ -17,6 +17,7 @@ from cma_research.plotting.style import (
     NOT_ASSESSED_COLOR,
     SINGLE_COLUMN,
     axes_for,
+    escape_mathtext,
     level_colors,
     require_columns,
 )
@@ -105,7 +106,7 @@ def plot_cohort_heatmap(
                 f"labels={labels!r} is not one of 'business_id', 'business_type', 'hidden'"
             )
         ax.set_yticks(np.arange(len(data)) + 0.5)
-        ax.set_yticklabels([str(n) for n in names[order]])
+        ax.set_yticklabels([escape_mathtext(n) for n in names[order]])
     ax.invert_yaxis()
     ax.tick_params(length=0)
     for side in ("left", "bottom"):
@@ -190,7 +191,7 @@ def plot_stage_correlations(
                     color="white" if abs(np.nan_to_num(r[i, j])) > 0.6 else "black",
                     gid="cell_label",
                 )
-    labels = [s.replace("stage_", "") for s in stages]
+    labels = [escape_mathtext(str(s).replace("stage_", "")) for s in stages]
     ax.set_xticks(np.arange(k - 1) + 0.5)
     ax.set_xticklabels(labels[:-1])
     ax.set_yticks(np.arange(k - 1) + 0.5)

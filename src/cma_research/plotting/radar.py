@@ -12,6 +12,7 @@ from matplotlib.projections.polar import PolarAxes
 from cma_research.plotting.style import (
     OKABE_ITO,
     axes_for,
+    escape_mathtext,
     require_columns,
 )
 
@@ -116,7 +117,13 @@ def plot_radar(
             **kwargs,
         }
         # NaN (not assessed) breaks the line: a gap, never a drop to 0
-        ax.plot(closed, close(levels), label=business_label or str(bid), gid="business", **style)
+        ax.plot(
+            closed,
+            close(levels),
+            label=escape_mathtext(business_label or str(bid)),
+            gid="business",
+            **style,
+        )
     ax.set_ylim(0, max_level)
     ax.set_yticks(range(0, max_level + 1))
     ax.set_yticklabels([str(v) for v in range(0, max_level + 1)], fontsize=6, color="#616161")
@@ -126,7 +133,9 @@ def plot_radar(
         [
             f"{v}\n(not assessed)" if has_business and np.isnan(lv) else str(v)
             for v, lv in zip(
-                (str(x).replace("_", " ") for x in profile[labels]), levels, strict=True
+                (escape_mathtext(str(x).replace("_", " ")) for x in profile[labels]),
+                levels,
+                strict=True,
             )
         ]
     )

@@ -14,6 +14,7 @@ from cma_research.core.text import correlation_symbol, format_number
 from cma_research.plotting.style import (
     OKABE_ITO,
     axes_for,
+    escape_mathtext,
     require_columns,
 )
 
@@ -124,6 +125,6 @@ def plot_scatter(
             fontsize=7,
             gid="annotation",
         )
-    ax.set_xlabel(f"{x} (log scale)" if logx else x)
-    ax.set_ylabel(f"{y} level")
+    ax.set_xlabel(f"{escape_mathtext(x)} (log scale)" if logx else escape_mathtext(x))
+    ax.set_ylabel(f"{escape_mathtext(y)} level")
     return ax

@@ -31,6 +31,7 @@ __all__ = [
     "SINGLE_COLUMN",
     "axes_for",
     "cma_style",
+    "escape_mathtext",
     "level_colors",
     "require_columns",
 ]
@@ -77,6 +78,20 @@ def cma_style(**overrides: Any) -> Iterator[None]:
     params: dict[Any, Any] = {**_STYLE, **overrides}
     with mpl.rc_context(params):
         yield
+
+
+def escape_mathtext(text: object) -> str:
+    r"""Text drawn exactly as written: every ``$`` escaped for matplotlib.
+
+    Matplotlib reads text between two ``$`` as mathematics, so a business type such as
+    ``$$ Cash $$`` fails to draw and ``Pay $5_$10`` is drawn as a formula. Every text
+    that comes from data (ids, business types, stage and level names, column names) is
+    passed through this function before it is drawn.
+
+    >>> escape_mathtext("Pay $5_$10")
+    'Pay \\$5_\\$10'
+    """
+    return str(text).replace("$", r"\$")
 
 
 def level_colors(levels: Sequence[int]) -> list[tuple[float, float, float, float]]:
