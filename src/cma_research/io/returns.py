@@ -8,7 +8,6 @@ row, column, value and what was expected. All problems of a file are reported to
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -72,6 +71,15 @@ _ROLES = ("business_id", "wave", "staff", "business_type", "stage", "level")
 _STAGE_LIKE = re.compile(r"^(?:stage ?|s)?(\d+)$")
 _GROUPED_INT = re.compile(r"^\d{1,3}(?:,\d{3})+$")
 _MAX_INT = 2**63 - 1  # largest value an Int64 column holds
+# Levels and staff are read from plain decimal text only (ASCII digits, an optional
+# sign and decimal point): Python's float() would also take "0_3" (= 3), "1e18",
+# "1e-400" (= 0), "inf" and non-ASCII digits, none of which a spreadsheet user means.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+#: Largest staff count read (a headcount above ten million is a typo or an exponent).
+MAX_STAFF = 10_000_000
+#: Longest business id, in characters.
+MAX_ID_CHARS = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 Form = Literal["auto", "wide", "long"]
 
 
@@ -316,19 +324,49 @@ def _cell(cells: list[str], index: int) -> str:
     return cells[index].strip() if index < len(cells) else ""
 
 
+def _plain_number(text: str) -> float | None:
+    """The value of plain decimal text (``3``, ``-1``, ``2.0``, ``.5``), else None."""
+    return float(text) if _PLAIN_NUMBER.fullmatch(text) else None
+
+
+def _level_labels(inst: Instrument) -> str:
+    return ", ".join(f"{lv.label!r} ({lv.value})" for lv in inst.levels)
+
+
 def _parse_level(
     text: str, inst: Instrument, na: set[str], row: int, column: str, col: ProblemCollector
 ) -> int | None:
+    """A level from a whole number or one of the instrument's level labels."""
     if normalise_na(text) in na:
         return None
     lo, hi = inst.min_level, inst.max_level
     expected = f"a whole number from {lo} to {hi}, or a blank cell for not assessed"
-    try:
-        number = float(text)
-    except ValueError:
-        col.add("level is not a number", row=row, column=column, value=text, expected=expected)
+    number = _plain_number(text)
+    if number is None:
+        label = inst.level_lookup().get(normalise_label(text))
+        if label is not None:
+            return label
+        try:
+            float(text)
+        except ValueError:
+            col.add(
+                "level is not a number",
+                row=row,
+                column=column,
+                value=text,
+                expected=f"{expected}, or a level label of {inst.name}: {_level_labels(inst)}",
+            )
+        else:
+            col.add(
+                "level is not written as a plain whole number (digits 0-9 only; exponents, digit "
+                "separators and inf are not read)",
+                row=row,
+                column=column,
+                value=text,
+                expected=expected,
+            )
         return None
-    if not math.isfinite(number) or number != int(number):
+    if number != int(number):
         col.add(
             "level is not a whole number", row=row, column=column, value=text, expected=expected
         )
@@ -348,16 +386,25 @@ def _parse_level(
 def _parse_staff(
     text: str, na: set[str], row: int, column: str, col: ProblemCollector
 ) -> int | None:
+    """A headcount: plain whole number (``1,250`` grouping allowed) up to MAX_STAFF."""
     if normalise_na(text) in na:
         return None
     expected = "a whole number of staff (headcount, 0 or more), or a blank cell if unknown"
     cleaned = text.replace(",", "") if _GROUPED_INT.match(text) else text
-    try:
-        number = float(cleaned)
-    except ValueError:
-        col.add("staff is not a number", row=row, column=column, value=text, expected=expected)
+    number = _plain_number(cleaned)
+    if number is None:
+        try:
+            float(cleaned)
+        except ValueError:
+            message = "staff is not a number"
+        else:
+            message = (
+                "staff is not written as a plain whole number (digits 0-9 only; exponents such as 1e3, "
+                "digit separators such as 1_000 and inf are not read)"
+            )
+        col.add(message, row=row, column=column, value=text, expected=expected)
         return None
-    if not math.isfinite(number) or number != int(number):
+    if number != int(number):
         col.add(
             "staff is not a whole number", row=row, column=column, value=text, expected=expected
         )
@@ -365,8 +412,14 @@ def _parse_staff(
     if number < 0:
         col.add("staff is negative", row=row, column=column, value=text, expected=expected)
         return None
-    if number > _MAX_INT:
-        col.add("staff is too large", row=row, column=column, value=text, expected=expected)
+    if number > MAX_STAFF:
+        col.add(
+            f"staff is too large (at most {MAX_STAFF:,} are read)",
+            row=row,
+            column=column,
+            value=text,
+            expected=expected,
+        )
         return None
     return int(number)
 
@@ -410,17 +463,31 @@ def _ids(raw: RawTable, idx: int | None, col: ProblemCollector, header: str) -> 
     out: list[str | None] = []
     for number, cells in raw.rows:
         value = _cell(cells, idx)
-        if not value:
+        problem = _id_problem(value)
+        if problem:
             col.add(
-                "business id is blank",
+                problem,
                 row=number,
                 column=header,
-                expected="an id for every business",
+                value=value or None,
+                expected=f"an id for every business: printable text of 1 to {MAX_ID_CHARS} "
+                "characters",
             )
             out.append(None)
         else:
             out.append(value)
     return out
+
+
+def _id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a business id, or None when it can."""
+    if not value:
+        return "business id is blank"
+    if _CONTROL.search(value):
+        return "business id holds a control character (such as NUL, tab or a line break)"
+    if len(value) > MAX_ID_CHARS:
+        return f"business id is {len(value):,} characters long"
+    return None
 
 
 def _waves(
