@@ -1,0 +1,136 @@
+"""notebooks/06_change.ipynb really runs with papermill: one wave (nothing to compare) and
+the SYNTHETIC two-wave example (every table and figure labelled SYNTHETIC)."""
+
+from __future__ import annotations
+
+import gc
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from cma_research.pipeline.build import notebook_parameters
+from tests.paths import BUNDLED, ROOT
+
+NOTEBOOK = ROOT / "notebooks" / "06_change.ipynb"
+EXAMPLE = ROOT / "data" / "raw" / "customer_wise_2007_two_waves_SYNTHETIC.csv"
+PARAMS = ROOT / "params" / "two_waves_SYNTHETIC.yaml"
+
+# papermill's nbclient keeps a per-thread asyncio loop that only the garbage collector
+# reclaims (see tests/pipeline/test_build.py); that is theirs, not ours
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:unclosed:ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _collect_leftovers() -> Iterator[None]:
+    yield
+    gc.collect()
+
+
+def _run(tmp_path: Path, **params: Any) -> nbformat.NotebookNode:
+    import papermill as pm
+
+    out_nb = tmp_path / "executed.ipynb"
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(out_nb),
+        parameters={"output_dir": str(tmp_path / "out"), **params},
+        cwd=str(NOTEBOOK.parent),
+        progress_bar=False,
+        log_output=False,
+    )
+    return nbformat.read(out_nb, as_version=4)
+
+
+def _markdown(nb: nbformat.NotebookNode) -> list[str]:
+    texts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/markdown" in data:
+                texts.append(str(data["text/markdown"]))
+    return texts
+
+
+def test_committed_without_outputs_and_with_the_standard_parameters() -> None:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    ours = notebook_parameters(NOTEBOOK)
+    standard = {
+        "returns_path", "covariates_path", "recruitment_path", "instrument",
+        "missing_strategy", "min_stages", "seed", "n_boot", "n_perm", "m_imputations",
+        "target_level", "output_dir",
+    }  # fmt: skip
+    assert standard <= set(ours)
+    assert ours["baseline_wave"].default is None and ours["follow_up_wave"].default is None
+    for name in ("baseline_wave", "follow_up_wave"):
+        spec = ours[name]
+        assert spec.accepts(None) and spec.accepts("Baseline") and not spec.accepts(1)
+        assert spec.help
+
+
+def test_parameters_file_names_the_example_and_its_waves() -> None:
+    import yaml
+
+    params = yaml.safe_load(PARAMS.read_text(encoding="utf-8"))
+    assert (ROOT / params["returns_path"]).resolve() == EXAMPLE.resolve()
+    assert params["baseline_wave"] == "Baseline"
+    assert params["follow_up_wave"] == "Follow-up (SYNTHETIC)"
+    assert set(params) <= set(notebook_parameters(NOTEBOOK))
+    assert "SYNTHETIC" in PARAMS.name and "SYNTHETIC" in PARAMS.read_text(encoding="utf-8")
+
+
+@pytest.mark.integration
+def test_one_wave_says_nothing_to_compare_and_succeeds(tmp_path: Path) -> None:
+    nb = _run(tmp_path, returns_path=str(BUNDLED))
+    texts = _markdown(nb)
+    assert any("nothing to compare" in t and "one audit wave" in t for t in texts)
+    assert not any("SYNTHETIC" in t for t in texts)  # the real data are not labelled synthetic
+    figures = tmp_path / "out" / "figures"
+    assert not list(figures.glob("06_*.png"))
+
+
+@pytest.mark.integration
+def test_synthetic_two_waves_every_output_says_synthetic(tmp_path: Path) -> None:
+    import yaml
+
+    params = yaml.safe_load(PARAMS.read_text(encoding="utf-8"))
+    params["returns_path"] = str((ROOT / params["returns_path"]).resolve())
+    nb = _run(tmp_path, **params, n_boot=200, n_perm=2000, seed=1)
+    out = tmp_path / "out"
+    figures = sorted(p.stem for p in (out / "figures").glob("06_*.png"))
+    stages = [f"06_transitions_stage_{j}" for j in range(1, 11)]
+    assert figures == sorted(["06_change_forest", "06_levels_by_wave", "06_paired_slopes", *stages])
+    captions = json.loads((out / "figures" / "06_captions.json").read_text(encoding="utf-8"))
+    assert set(captions) == set(figures)
+    assert all("SYNTHETIC" in c for c in captions.values())
+    tables = sorted(p.stem for p in (out / "tables").glob("06_*.csv"))
+    assert tables == sorted(
+        ["06_attrition", "06_marginal_homogeneity", "06_paired_change", "06_scores_by_wave",
+         "06_wave_model"]
+    )  # fmt: skip
+    for name in tables:
+        latex = (out / "tables" / f"{name}.tex").read_text(encoding="utf-8")
+        assert "SYNTHETIC" in latex, name
+    texts = _markdown(nb)
+    assert texts[0].startswith("**SYNTHETIC example data.**")
+    prose = [t for t in texts if t.startswith("SYNTHETIC example data: ")]
+    assert len(prose) == 4  # attrition counts, attrition tests, change, model
+    change = next(t for t in prose if "the mean score of the 13 businesses" in t)
+    # the direction word follows the computed interval (module rule), never typed in
+    import pandas as pd
+
+    from cma_research.reporting.change_text import DIRECTION_WORDS, change_direction
+
+    table = pd.read_csv(out / "tables" / "06_paired_change.csv")
+    mean = table[table["stage"] == "mean"].iloc[0]
+    assert f"audited at both waves {DIRECTION_WORDS[change_direction(mean)]}" in change
