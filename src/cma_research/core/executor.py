@@ -30,7 +30,7 @@ def _dask_client(address: str) -> Any:
     except ImportError:
         raise ParameterError(
             f"scheduler={address!r} needs dask.distributed, which is not installed; "
-            "install it with: pip install cma_research[dask]"
+            "install it with: pip install cma_research[dask] (or pip install 'dask[distributed]')"
         ) from None
     return Client(address)
 
