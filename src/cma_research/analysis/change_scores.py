@@ -43,10 +43,11 @@ def chosen_waves(
 
     Examples
     --------
-    >>> from cma_research import load_returns
-    >>> chosen_waves(load_returns("data/raw/customer_wise_2007.csv")) is None
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> from cma_research.datasets.synthetic import synthetic_follow_up
+    >>> chosen_waves(customer_wise_2007()) is None
     True
-    >>> chosen_waves(load_returns("data/raw/customer_wise_2007_two_waves_SYNTHETIC.csv"))
+    >>> chosen_waves(synthetic_follow_up(customer_wise_2007(), seed=2008), "Baseline")
     (1, 2)
     """
     for name, wave in (("baseline_wave", baseline_wave), ("follow_up_wave", follow_up_wave)):
@@ -108,8 +109,9 @@ def scores_by_wave(
 
     Examples
     --------
-    >>> from cma_research import load_returns
-    >>> two = load_returns("data/raw/customer_wise_2007_two_waves_SYNTHETIC.csv")
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> from cma_research.datasets.synthetic import synthetic_follow_up
+    >>> two = synthetic_follow_up(customer_wise_2007(), seed=2008)  # the SYNTHETIC example
     >>> t = scores_by_wave(two)
     >>> t["status"].value_counts().to_dict()
     {'paired': 13, 'baseline_only': 3}
@@ -193,8 +195,9 @@ def level_distribution_by_wave(
 
     Examples
     --------
-    >>> from cma_research import load_returns
-    >>> two = load_returns("data/raw/customer_wise_2007_two_waves_SYNTHETIC.csv")
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> from cma_research.datasets.synthetic import synthetic_follow_up
+    >>> two = synthetic_follow_up(customer_wise_2007(), seed=2008)  # the SYNTHETIC example
     >>> t = level_distribution_by_wave(two, paired_only=True)
     >>> t.groupby("wave", sort=False)["n_businesses"].first().to_dict()
     {'Baseline': 13, 'Follow-up (SYNTHETIC)': 13}
@@ -257,8 +260,9 @@ def wave_profiles(
 
     Examples
     --------
-    >>> from cma_research import load_returns
-    >>> two = load_returns("data/raw/customer_wise_2007_two_waves_SYNTHETIC.csv")
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> from cma_research.datasets.synthetic import synthetic_follow_up
+    >>> two = synthetic_follow_up(customer_wise_2007(), seed=2008)  # the SYNTHETIC example
     >>> p = wave_profiles(two, "B01")
     >>> p.pivot(index="stage", columns="wave", values="level").loc[["stage_5", "stage_6"]]
     wave     Baseline  Follow-up (SYNTHETIC)

@@ -218,8 +218,8 @@ def synthetic_follow_up(
 
     Examples
     --------
-    >>> from cma_research import load_returns
-    >>> two = synthetic_follow_up(load_returns("data/raw/customer_wise_2007.csv"), seed=2008)
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> two = synthetic_follow_up(customer_wise_2007(), seed=2008)
     >>> len(two), two.source.path.startswith("synthetic:")
     (29, True)
     >>> two.attributes["synthetic_trajectory"].value_counts().sort_index().to_dict()
