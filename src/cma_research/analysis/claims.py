@@ -51,7 +51,8 @@ from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.instrument import normalise_label
 from cma_research.core.text import correlation_symbol, format_number
-from cma_research.io.claims import CLAIM_STRATEGIES, STATISTICS, Claim, Claims, Reading
+from cma_research.io.claim_terms import CLAIM_STRATEGIES, STATISTICS
+from cma_research.io.claims import Claim, Claims, Reading
 from cma_research.io.recruitment import load_recruitment
 
 __all__ = [
