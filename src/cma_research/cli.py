@@ -1,12 +1,17 @@
 """The ``cma-research`` command line.
 
 Every package error is printed as one line per problem on standard error, without a
-traceback, and the command exits with status 2.
+traceback, and the command exits with status 2. So are operating-system failures (a
+read-only or full disk, a folder where a file should be: ``error: PATH: reason``) and
+mistyped arguments. When standard output is closed early (``cma-research validate f.csv
+| head -1``) the command stops quietly with status 141, as a shell reports a program
+ended by SIGPIPE (128 + 13).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, cast
@@ -21,6 +26,14 @@ from cma_research.pipeline.process import process
 
 EXIT_OK = 0
 EXIT_ERROR = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `yes | head`
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one ``error:`` line, exit status 2."""
+
+    def error(self, message: str) -> Any:  # argparse's signature is NoReturn
+        self.exit(EXIT_ERROR, f"error: {message} (see {self.prog} --help)\n")
 
 
 def _add_load_options(p: argparse.ArgumentParser) -> None:
@@ -81,7 +94,7 @@ def _load_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cma-research",
         description="Validate, clean and analyse Customer Management Audit returns.",
     )
@@ -274,6 +287,8 @@ def _validate(args: argparse.Namespace) -> int:
         f"{args.file}: valid {cohort.instrument.name} returns "
         f"(sha256 {cohort.source.sha256[:12]}…, {cohort.source.form} form)"
     )
+    if cohort.source.sheet is not None:
+        print(f"  sheet read:       {cohort.source.sheet!r}")
     print(
         f"  businesses:       {cohort.n_businesses} in {len(cohort.waves)} wave(s), "
         f"{len(cohort)} returns"
@@ -353,27 +368,56 @@ def describe_instrument(inst: Instrument) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 2 error)."""
+    """Run the command line; return the exit status (0 ok, 2 error, 141 closed output)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "validate":
-            return _validate(args)
-        if args.command == "process":
-            return _process(args)
-        if args.command == "build":
-            return _build(args)
-        if args.command == "business-report":
-            return _business_report(args)
-        if args.command == "claims":
-            return _claims(args)
-        for name in list_instruments():
-            print("\n".join(describe_instrument(get_instrument(name))))
-        return EXIT_OK
+        status = _run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except CMAError as exc:
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as exc:
+        print(f"error: {_os_error(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the chosen command; its exit status."""
+    if args.command == "validate":
+        return _validate(args)
+    if args.command == "process":
+        return _process(args)
+    if args.command == "build":
+        return _build(args)
+    if args.command == "business-report":
+        return _business_report(args)
+    if args.command == "claims":
+        return _claims(args)
+    for name in list_instruments():
+        print("\n".join(describe_instrument(get_instrument(name))))
+    return EXIT_OK
+
+
+def _os_error(exc: OSError) -> str:
+    """One line for an operating-system failure: the path and the reason."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    text = f"{exc.filename}: {reason}" if exc.filename is not None else reason
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null so the exit-time flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (e.g. captured in tests): nothing is flushed at exit
 
 
 if __name__ == "__main__":  # pragma: no cover
