@@ -355,3 +355,40 @@ def test_labels_survive_cleaning(r_cohort: Cohort) -> None:
     cleaned = cma.clean(r_cohort, "min_stages", min_stages=1).cohort
     assert cleaned.waves == LABELS
     assert replace(r_cohort).wave_labels == LABELS
+
+
+def test_closed_form_reml_path_against_lmer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cma_research.analysis import change_models
+
+    monkeypatch.setattr(change_models, "MIXEDLM_MAX_GROUPS", 0)
+    fit = cma.fit_wave_model(lmer_cohort())
+    assert fit["method"].str.startswith("REML (closed-form").all()
+    assert_allclose(fit["estimate"], R.lmer_fixef, rtol=1e-6)
+    assert_allclose(fit["std_error"], R.lmer_fixef_se, rtol=1e-6)
+    assert_allclose(fit["var_business"], R.lmer_var_business, rtol=1e-6)
+    assert_allclose(fit["var_residual"], R.lmer_var_residual, rtol=1e-6)
+    # > lme4::REMLcrit(fit): the same criterion, so the same optimum
+    assert_allclose(-2 * fit["reml_loglik"], R.lmer_reml_criterion, rtol=1e-9)
+    monkeypatch.undo()
+    mixedlm = cma.fit_wave_model(lmer_cohort())
+    assert_allclose(fit["estimate"], mixedlm["estimate"], rtol=1e-7)
+
+
+def test_permutation_only_for_sparse_tables() -> None:
+    # 60 businesses: 20 move 1 -> 2, 12 move 2 -> 1, 28 stay: no sparse mirrored pair
+    x = [1] * 20 + [2] * 12 + [1] * 28
+    y = [2] * 20 + [1] * 12 + [1] * 28
+    ids = [f"P{i:02d}" for i in range(60)]
+    c = make_cohort(ids, {"stage_1": x}, {"stage_1": y})
+    res = cma.marginal_homogeneity(c, "stage_1").set_index("test")
+    assert res["p_perm"].isna().all()
+    assert res["p_method"].str.contains("no permutation p needed").all()
+    # 2 levels: McNemar without continuity correction, (20 - 12)^2 / 32
+    assert_allclose(res["statistic"], [64 / 32, 64 / 32], rtol=1e-12)
+    forced = cma.marginal_homogeneity(c, "stage_1", permutation="always").set_index("test")
+    # exact: Binomial(32, 1/2) two-sided, P(|2K - 32| >= 8)
+    k = np.arange(33)
+    p = stats.binom.pmf(k, 32, 0.5)[np.abs(2 * k - 32) >= 8].sum()
+    assert_allclose(forced["p_perm"], [p, p], rtol=1e-10)
+    with pytest.raises(ParameterError, match="permutation='sometimes'"):
+        cma.marginal_homogeneity(c, permutation="sometimes")  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from cma_research.stats.square_table import bowker, stuart_maxwell, symmetry_per
 
 __all__ = [
     "NOT_ASSESSED",
+    "SPARSE_BELOW",
     "change_scores",
     "marginal_homogeneity",
     "paired_change",
@@ -35,6 +36,8 @@ __all__ = [
 PAdjust = Literal["holm", "fdr_bh"]
 #: Label of the not-assessed row and column of :func:`transition_table`.
 NOT_ASSESSED = "not assessed"
+#: A table is sparse when a non-empty pair of mirrored cells holds fewer pairs than this.
+SPARSE_BELOW = 10
 WaveKey = str | int | None
 
 
@@ -96,12 +99,18 @@ def wave_scores(
     waves = c.scores.index.get_level_values("wave")
     base = c.scores.loc[waves == b].droplevel("wave")
     follow = c.scores.loc[waves == f].droplevel("wave")
-    ids = base.index[base.index.isin(follow.index)]
+    where = pd.Index(follow.index.to_numpy(dtype=object)).get_indexer(
+        base.index.to_numpy(dtype=object)
+    )  # business ids are unique within a wave (the loader checks)
+    in_both = where >= 0
+    ids = base.index[in_both]
     base_f = pd.DataFrame(
-        base.loc[ids].to_numpy(dtype=float, na_value=np.nan), index=ids, columns=c.stage_ids
+        base.to_numpy(dtype=float, na_value=np.nan)[in_both], index=ids, columns=c.stage_ids
     )
     follow_f = pd.DataFrame(
-        follow.loc[ids].to_numpy(dtype=float, na_value=np.nan), index=ids, columns=c.stage_ids
+        follow.to_numpy(dtype=float, na_value=np.nan)[where[in_both]],
+        index=ids,
+        columns=c.stage_ids,
     )
     return base_f, follow_f, b, f
 
@@ -389,10 +398,9 @@ def transition_table(
     base, follow, b, f = wave_scores(cohort, baseline, follow_up)
     levels = cohort.instrument.level_values
     k = len(levels)
-    pos = {float(v): i for i, v in enumerate(levels)}
 
     def code(values: np.ndarray) -> np.ndarray:
-        return np.array([k if np.isnan(v) else pos[float(v)] for v in values], dtype=np.intp)
+        return np.where(np.isnan(values), k, values - levels[0]).astype(np.intp)
 
     counts = np.zeros((k + 1, k + 1), dtype=np.int64)
     np.add.at(counts, (code(base[sid].to_numpy()), code(follow[sid].to_numpy())), 1)
@@ -418,6 +426,7 @@ def marginal_homogeneity(
     *,
     n_perm: int = 100_000,
     seed: int | None = None,
+    permutation: Literal["sparse", "always", "never"] = "sparse",
 ) -> pd.DataFrame:
     """Did the level distribution shift? Bowker's symmetry and Stuart-Maxwell tests.
 
@@ -427,7 +436,10 @@ def marginal_homogeneity(
     off-diagonal count are dropped from Stuart-Maxwell (see
     :mod:`cma_research.stats.square_table`). The permutation p swaps the two waves
     within pairs at random: exact over all outcomes when there are at most 200,000,
-    else ``n_perm`` Monte Carlo draws with p = (b + 1)/(m + 1).
+    else ``n_perm`` Monte Carlo draws with p = (b + 1)/(m + 1). By default it is
+    computed when the table is *sparse*: some non-empty pair of mirrored cells
+    (``n_ij + n_ji``) holds fewer than :data:`SPARSE_BELOW` (10) pairs, where the
+    chi-square approximation is doubtful.
 
     Parameters
     ----------
@@ -441,6 +453,8 @@ def marginal_homogeneity(
         Monte Carlo draws when exact enumeration is too large (0: no permutation p).
     seed : int, optional
         Seeds the Monte Carlo draws (``None`` means 0).
+    permutation : {"sparse", "always", "never"}
+        When to compute ``p_perm`` (default: for sparse tables).
 
     Returns
     -------
@@ -448,7 +462,8 @@ def marginal_homogeneity(
         Two rows per stage (``test`` = ``bowker``, ``stuart_maxwell``): ``stage``,
         ``name``, ``test``, ``baseline``, ``follow_up``, ``n_pairs``, ``n_changed``
         (pairs off the diagonal), ``statistic``, ``df``, ``p_val`` (chi-square),
-        ``p_perm``, ``p_method``. Statistic and p are NaN when no pair changed level.
+        ``p_perm`` (NaN when not computed), ``p_method``. Statistic and p are NaN when
+        no pair changed level.
 
     Examples
     --------
@@ -468,6 +483,7 @@ def marginal_homogeneity(
     ``coin::mh_test(as.table(tab))`` (Stuart-Maxwell).
     """
     n_perm = _check_count("n_perm", n_perm)
+    check_choice("permutation", permutation, ("sparse", "always", "never"))
     stages = cohort.stage_ids if stage is None else [_stage_id(cohort, stage)]
     base, follow, b, f = wave_scores(cohort, baseline, follow_up)
     rng = np.random.default_rng(0 if seed is None else seed)
@@ -482,7 +498,20 @@ def marginal_homogeneity(
         np.add.at(table, (x[ok].astype(int) - levels[0], y[ok].astype(int) - levels[0]), 1)
         n_pairs = int(ok.sum())
         n_changed = int(n_pairs - np.trace(table))
-        p_b, p_s, perm_method = symmetry_permutation_p(table, n_perm=n_perm, rng=rng)
+        mirrored = (table + table.T)[np.triu_indices(k, 1)]
+        sparse = bool(((mirrored > 0) & (mirrored < SPARSE_BELOW)).any())
+        if permutation == "always" or (permutation == "sparse" and sparse):
+            p_b, p_s, perm_method = symmetry_permutation_p(table, n_perm=n_perm, rng=rng)
+        elif n_changed == 0:
+            p_b, p_s, perm_method = np.nan, np.nan, "no pair changed level"
+        else:
+            p_b, p_s = np.nan, np.nan
+            perm_method = (
+                "no permutation p (permutation='never')"
+                if permutation == "never"
+                else f"no permutation p needed (every non-empty pair of mirrored cells holds "
+                f">= {SPARSE_BELOW} pairs)"
+            )
         for test, res, p_perm, asym in (
             ("bowker", bowker(table), p_b, "chi-square, df = non-empty off-diagonal pairs"),
             (

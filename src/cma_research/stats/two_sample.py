@@ -4,11 +4,12 @@
   R's ``wilcox.test(exact = TRUE)``) when there are no ties; with ties, a permutation
   test of ``|U - n1 n2 / 2|`` (exact over every split when there are at most
   ``n_perm`` of them, else Monte Carlo with p = (b + 1)/(m + 1), via
-  :func:`scipy.stats.permutation_test`). Effect size: the rank-biserial correlation
+  :func:`scipy.stats.permutation_test`); the normal approximation when ``n * n_perm``
+  exceeds :data:`MAX_PERMUTATION_WORK`. Effect size: the rank-biserial correlation
   ``2 U / (n1 n2) - 1`` (positive when the first group tends to be higher).
 * :func:`table_test`: Fisher's exact test for a 2 x 2 table; otherwise a permutation
-  test of Pearson's chi-square (group labels permuted, margins fixed). Effect size:
-  Cramer's V.
+  test of Pearson's chi-square (group labels permuted, margins fixed; the chi-square
+  approximation above :data:`MAX_PERMUTATION_WORK`). Effect size: Cramer's V.
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-__all__ = ["mann_whitney", "table_test"]
+__all__ = ["MAX_PERMUTATION_WORK", "mann_whitney", "table_test"]
+
+#: Largest ``n * n_perm`` for which Monte Carlo permutations are drawn; above it (tens of
+#: thousands of businesses) the asymptotic p-value is used and ``p_method`` says so.
+MAX_PERMUTATION_WORK = 200_000_000
 
 
 def mann_whitney(
@@ -56,6 +61,10 @@ def mann_whitney(
             return np.abs(a.sum(axis=axis) - n_a * (n_a + 1) / 2 - centre)
 
         splits = comb(n_a + n_b, n_a)
+        if splits > max(n_perm, 1) and (n_a + n_b) * n_perm > MAX_PERMUTATION_WORK:
+            p = float(stats.mannwhitneyu(x, y, method="asymptotic", use_continuity=False).pvalue)
+            method = "normal approximation (tie-corrected, no continuity correction; large n)"
+            return {**out, "statistic": u, "p_val": p, "p_method": method, "effect_size": effect}
         res = stats.permutation_test(
             (ranks[:n_a], ranks[n_a:]),
             dev,
@@ -109,6 +118,10 @@ def table_test(
         res = stats.fisher_exact(table)
         return {**out, "statistic": chi2, "p_val": float(res.pvalue), "effect_size": v,
                 "p_method": "Fisher's exact test (2 x 2)"}  # fmt: skip
+    if n * n_perm > MAX_PERMUTATION_WORK:
+        p = float(stats.chi2.sf(chi2, (table.shape[0] - 1) * (table.shape[1] - 1)))
+        return {**out, "statistic": chi2, "p_val": p, "effect_size": v,
+                "p_method": "chi-square approximation (large n)"}  # fmt: skip
     if n_perm <= 0:
         return {**out, "statistic": chi2, "p_val": np.nan, "effect_size": v,
                 "p_method": "permutation p not computed (n_perm=0)"}  # fmt: skip
