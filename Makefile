@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test setup lint bench clean-generated
+.PHONY: report test setup lint bench browser clean-generated
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cma_research needs Python >= 3.11; run: make PYTHON=python3.11 ...")'
@@ -16,15 +16,24 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Main job: validate the bundled returns, write the cleaned cohorts to data/processed/,
-# then run every notebook with papermill and rebuild reports/ (HTML, figures, tables,
-# index.html, manifest.json). Extra build options: make report BUILD_ARGS="--jobs 1".
+# Main job: validate the bundled returns, then run every notebook with papermill and
+# rebuild reports/ (HTML, figures, tables, index.html, manifest.json). Unchanged notebooks
+# are restored from the build cache (.cma-cache/); BUILD_ARGS="--force" re-runs all.
 BUILD_ARGS ?=
 report: $(STAMP)
 	$(BIN)/cma-research validate data/raw/customer_wise_2007.csv
-	$(BIN)/cma-research process data/raw/customer_wise_2007.csv --strategy all \
-		--min-stages 6 --seed 2007 --output-dir data/processed
 	$(BIN)/cma-research build $(BUILD_ARGS)
+
+# The browser test needs Debian's chromium: installed here when possible (root + apt-get),
+# otherwise the test is skipped and says which command to run.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the browser test (apt-get)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+	    echo "chromium could not be installed; the browser test will be skipped"; \
+	  else echo "chromium missing: sudo apt-get install chromium (the browser test is skipped)"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks conftest.py
@@ -32,13 +41,14 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # Tests: lint, format check, type check, then pytest (unit, property and doctests).
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest || { s=$$?; [ $$s -ne 5 ] || echo 'pytest collected no tests' >&2; exit $$s; }
 
 # Benchmarks (on demand; they print figures, they do not pass or fail).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_stats.py
 	$(BIN)/python benchmarks/bench_build.py
+	$(BIN)/python benchmarks/bench_import.py
 
 clean-generated:
 	find data/processed reports -mindepth 1 ! -name README.md -delete

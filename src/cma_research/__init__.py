@@ -48,6 +48,7 @@ from cma_research.io.claims import load_claims
 from cma_research.io.covariates import load_covariates
 from cma_research.io.recruitment import load_recruitment
 from cma_research.io.returns import load_returns
+from cma_research.missing.comparison import compare_strategies
 from cma_research.missing.missingness import Missingness, missingness
 from cma_research.missing.strategies import STRATEGIES, Cleaned, clean
 from cma_research.pipeline.process import ProcessResult, process
@@ -78,6 +79,7 @@ __all__ = [
     "change_scores",
     "clean",
     "compare_groups",
+    "compare_strategies",
     "correlate",
     "cronbach_alpha",
     "datasets",

@@ -138,6 +138,7 @@ def business_scores(
     strategy: Strategy = "available_case",
     min_stages: int | None = None,
     target_level: int | None = None,
+    covariates: bool = False,
 ) -> pd.DataFrame:
     """Maturity scores per business over the stages it was assessed on.
 
@@ -153,6 +154,9 @@ def business_scores(
     target_level : int, optional
         Level to measure the gap to; default the instrument's ``target_level`` (4 for
         both bundled instruments, the seeds' recommended ambition).
+    covariates : bool
+        Also return the columns merged in by :func:`cma_research.load_covariates`
+        (e.g. growth), after ``strategy``.
 
     Returns
     -------
@@ -229,4 +233,7 @@ def business_scores(
     out["gap_to_target"] = target - mean
     out["n_below_target"] = (assessed & (safe < target)).sum(axis=1).astype("int64")
     out["strategy"] = pd.array([strategy] * len(out), dtype="string")
+    if covariates:
+        for col in (name for src in c.covariate_sources for name in src.columns):
+            out[col] = c.attributes[col].to_numpy()
     return out

@@ -40,7 +40,13 @@ _LAZY = {
 }
 
 
+#: Submodules reachable as attributes (``cma.reporting.findings``), loaded on first use.
+_SUBMODULES = ("business", "change_text", "files", "findings", "notebook", "text", "wording")
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"cma_research.reporting.{name}")
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'cma_research.reporting' has no attribute {name!r}")

@@ -1,16 +1,28 @@
-"""Small helpers that keep the notebooks thin: save-and-show figures and tables.
+"""Small helpers that keep the notebooks thin: one setup call, save-and-show figures and
+tables, Markdown with computed values.
 
 In a notebook::
 
-    out = Outputs(output_dir, prefix="03_")
-    out.figure(ax.figure, "scatter_size")        # PDF, SVG, PNG; shows the PNG
-    display(out.table(result, "correlations"))   # CSV, LaTeX, Markdown; shows escaped HTML
+    study = setup("03", returns_path=returns_path, instrument=instrument, ...)
+    cohort, out = study.cohort, study.out
+    out.figure(ax.figure, "scatter_size", caption="...")   # PDF, SVG, PNG; shows the PNG
+    display(out.table(result, "correlations"))            # CSV, LaTeX, Markdown; HTML view
+
+Relative paths mean the same file wherever the notebook runs: they are taken from the
+project root (the nearest folder above the working directory that holds
+``pyproject.toml`` or both ``notebooks/`` and ``data/``), so ``data/raw/x.csv`` works in
+JupyterLab (working directory ``notebooks/``), in plain papermill run from the project
+root, and in the build.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import math
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +30,160 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from cma_research.core.cohort import Cohort
 from cma_research.core.files import write_atomic
+from cma_research.io.covariates import load_covariates
+from cma_research.io.options import loader_options
+from cma_research.io.returns import load_returns
 from cma_research.reporting.files import Formatter, save_figure, save_table
-from cma_research.reporting.text import escape_markdown
+from cma_research.reporting.text import escape_html, escape_markdown, format_p
 
-__all__ = ["Outputs", "md"]
+__all__ = ["Outputs", "Study", "column_label", "md", "project_root", "setup"]
+
+#: How rendered tables name the package's tidy columns (CSV keeps the identifiers).
+_LABELS = {
+    "n": "n",
+    "r": "r",
+    "p_val": "p",
+    "p_perm": "p (permutation)",
+    "p_adj": "p (adjusted)",
+    "p_adj_method": "adjustment",
+    "p_method": "p method",
+    "ci_method": "CI method",
+    "std_error": "SE",
+    "df_resid": "df",
+    "ci_low_mc_se": "MC SE of CI low",
+    "ci_high_mc_se": "MC SE of CI high",
+}
+_NA_NOTE = "— = not available (not assessed, not computed or undefined)."
+
+
+def column_label(name: str) -> str:
+    """A tidy column name in words for a rendered table.
+
+    >>> column_label("ci95_low"), column_label("p_adj"), column_label("share_below_1")
+    ('95% CI low', 'p (adjusted)', 'share below 1')
+    """
+    if name in _LABELS:
+        return _LABELS[name]
+    match = re.fullmatch(r"ci(\d+)_(low|high)", name)
+    if match:
+        return f"{match.group(1)}% CI {match.group(2)}"
+    return name.replace("_", " ")
+
+
+def project_root(start: str | Path | None = None) -> Path:
+    """The project folder: the nearest one at or above ``start`` (default: the working
+    directory) holding ``pyproject.toml``, or ``notebooks/`` and ``data/``; else ``start``."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() or (
+            (folder / "notebooks").is_dir() and (folder / "data").is_dir()
+        ):
+            return folder
+    return here
+
+
+def _resolve(path: str | Path, root: Path) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else root / p
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A path as shared outputs show it: relative to the project, else its file name."""
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
+@dataclass
+class Study:
+    """What a notebook works on: the cohort (one wave) and where outputs go."""
+
+    cohort: Cohort
+    all_waves: Cohort
+    wave: str
+    out: Outputs
+    root: Path
+
+    def __repr__(self) -> str:
+        waves = self.all_waves.waves
+        which = f"wave {self.wave!r} of {len(waves)}" if len(waves) > 1 else "one wave"
+        return (
+            f"Study: {self.cohort.n_businesses} businesses, {which}, "
+            f"{self.cohort.instrument.name} ({Path(self.cohort.source.path).name})"
+        )
+
+    def _repr_markdown_(self) -> str:
+        return escape_markdown(repr(self))
+
+
+def setup(
+    prefix: str,
+    *,
+    returns_path: str | Path,
+    instrument: str = "customer_wise_2007",
+    covariates_path: str | Path | None = None,
+    output_dir: str | Path = "reports",
+    wave: str | None = None,
+    header_row: int | None = None,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    na_values: str | None = None,
+    aliases: str | None = None,
+    wave_order: str | None = None,
+) -> Study:
+    """Load the returns (and covariates) and prepare the outputs of one notebook.
+
+    Parameters
+    ----------
+    prefix : str
+        The notebook's number (``"03"``): every output file starts with ``03_``.
+    returns_path, covariates_path, output_dir : path
+        Relative paths are taken from :func:`project_root`.
+    instrument : str
+        Instrument name or ``.yaml`` path (relative: from the project root).
+    wave : str, optional
+        The wave to analyse (a label of ``cohort.waves``); default the latest.
+    header_row, sheet, encoding, na_values, aliases, wave_order
+        Loader options as text (see :func:`cma_research.io.options.loader_options`).
+
+    Returns
+    -------
+    Study
+    """
+    root = project_root()
+    inst_path = Path(instrument)
+    if instrument.endswith((".yaml", ".yml")) and not inst_path.is_absolute():
+        instrument = str(root / inst_path)
+    options = loader_options(
+        {
+            "header_row": header_row,
+            "sheet": sheet,
+            "encoding": encoding,
+            "na_values": na_values,
+            "aliases": aliases,
+            "wave_order": wave_order,
+        }
+    )
+    returns = _resolve(returns_path, root)
+    cohort = load_returns(returns, instrument, **options)
+    cohort = replace(cohort, source=replace(cohort.source, path=_shown(returns, root)))
+    if covariates_path is not None:
+        cohort = load_covariates(_resolve(covariates_path, root), cohort)
+    chosen = wave if wave is not None else cohort.waves[-1]
+    one = cohort.select_wave(chosen) if len(cohort.waves) > 1 else cohort
+    out = Outputs(_resolve(output_dir, root), prefix=f"{prefix}_")
+    return Study(one, cohort, str(chosen), out, root)
 
 
 class Outputs:
     """Where a notebook writes its figures and tables (``<output_dir>/figures``, ``/tables``).
 
     Every file name starts with the notebook's prefix (e.g. ``02_``) so notebooks
-    running in parallel never write the same file.
+    running in parallel never write the same file, and the build knows which files
+    each notebook made.
     """
 
     def __init__(self, output_dir: str | Path, prefix: str = "") -> None:
@@ -40,19 +194,38 @@ class Outputs:
         self.figures.mkdir(parents=True, exist_ok=True)
         self.tables.mkdir(parents=True, exist_ok=True)
 
-    def figure(self, fig: Figure, name: str) -> None:
+    def _merge_json(self, path: Path, values: Mapping[str, Any]) -> None:
+        current = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        current.update({k: str(v) for k, v in values.items()})
+        write_atomic(path, (json.dumps(current, indent=2, sort_keys=True) + "\n").encode())
+
+    def figure(self, fig: Figure, name: str, *, caption: str | None = None) -> None:
         """Save ``fig`` as PDF, SVG and 300-dpi PNG, show that PNG, and close the figure.
 
-        The notebook shows exactly the file a paper would use, and the figure is not
-        drawn a fourth time by the inline backend.
+        The notebook shows exactly the file a paper would use (with ``caption`` as its
+        alt text and caption), and the figure is not drawn again by the inline backend.
+        Without a caption the figure's title is used.
         """
         import matplotlib.pyplot as plt
-        from IPython.display import Image, display
+        from IPython.display import HTML, display
 
+        if caption is None:
+            titles = [fig.get_suptitle(), *(ax.get_title() for ax in fig.axes)]
+            caption = next((t for t in titles if t), name.replace("_", " "))
         paths = save_figure(fig, self.figures / f"{self.prefix}{name}")
         width = int(fig.get_figwidth() * 100)
         plt.close(fig)
-        display(Image(filename=str(paths["png"]), width=width))
+        self._merge_json(
+            self.figures / f"{self.prefix}captions.json", {self.prefix + name: caption}
+        )
+        data = base64.b64encode(Path(paths["png"]).read_bytes()).decode()
+        alt = escape_html(caption)
+        display(
+            HTML(
+                f'<figure><img src="data:image/png;base64,{data}" width="{width}" alt="{alt}">'
+                f"<figcaption>{alt}</figcaption></figure>"
+            )
+        )
 
     def table(
         self,
@@ -62,22 +235,48 @@ class Outputs:
         caption: str | None = None,
         formats: Mapping[str, Formatter] | None = None,
     ) -> Any:
-        """Save ``df`` as CSV, LaTeX and Markdown; return an escaped HTML view of it."""
+        """Save ``df`` as CSV, LaTeX and Markdown; return a readable HTML view of it.
+
+        The view names columns in words (``95% CI low``, ``p``), formats p-values as in
+        the text (``< .001``), shows a missing value as an em dash with a footnote and
+        scrolls sideways when the table is wider than the page. The CSV keeps full
+        precision and the identifiers.
+        """
         label = f"tab:{self.prefix}{name}"
         save_table(
             df, self.tables / f"{self.prefix}{name}", caption=caption, label=label, formats=formats
         )
-        styler = df.style.hide(axis="index").format(precision=3, na_rep="", escape="html")
-        if caption:
-            styler = styler.set_caption(caption)
-        return styler
+        view = df.rename(columns=column_label)
+        p_columns: list[Any] = [
+            column_label(c) for c in df.columns if c in ("p_val", "p_perm", "p_adj")
+        ]
+        styler = view.style.hide(axis="index").format(precision=3, na_rep="—", escape="html")
+        if p_columns:
+            styler = styler.format(_p_cell, subset=p_columns)
+        has_na = bool(df.isna().to_numpy().any())
+        text = caption or ""
+        if has_na:
+            text = f"{text} ({_NA_NOTE})" if text else _NA_NOTE
+        if text:
+            styler = styler.set_caption(escape_html(text))
+        return styler.set_table_attributes('style="display:block;max-width:100%;overflow-x:auto"')
 
     def facts(self, **facts: Any) -> None:
-        """Record headline facts for the build's index page (``key_facts.json``)."""
-        path = self.tables / "key_facts.json"
-        current = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        current.update({k: str(v) for k, v in facts.items()})
-        write_atomic(path, (json.dumps(current, indent=2, sort_keys=True) + "\n").encode())
+        """Record headline facts, in words, for the build's landing page.
+
+        Keys are shown as written with underscores as spaces, values as given
+        (``tables/<prefix>key_facts.json``).
+        """
+        self._merge_json(
+            self.tables / f"{self.prefix}key_facts.json",
+            {k.replace("_", " "): v for k, v in facts.items()},
+        )
+
+
+def _p_cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "—"
+    return format_p(float(value)).removeprefix("p = ").replace("p < ", "< ")
 
 
 def md(template: str, **values: Any) -> Any:

@@ -1,0 +1,85 @@
+"""Self-contained HTML renderings of an executed notebook (with code and code-free).
+
+The code-free report opens with the findings: the parameters of the run come last, as a
+collapsed table, and papermill's injected cell is left out of it. No file is fetched from
+the network when the page is opened (external scripts and stylesheets are stripped).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cma_research.pipeline.build.parameters import ParamSpec
+from cma_research.reporting.text import escape_html
+
+__all__ = ["html_variants", "parameter_table", "shown"]
+
+
+def shown(value: Any, root: Path | None) -> Any:
+    """A path as shared outputs show it: relative to the project, else its file name.
+
+    >>> shown("/home/me/study/data/raw/x.csv", Path("/home/me/study"))
+    'data/raw/x.csv'
+    >>> shown("/tmp/elsewhere/y.csv", Path("/home/me/study"))
+    'y.csv'
+    """
+    if not isinstance(value, str) or not os.path.isabs(value):
+        return value
+    if root is not None and value.startswith(str(root) + os.sep):
+        return Path(value).relative_to(root).as_posix()
+    return Path(value).name
+
+
+def parameter_table(params: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -> str:
+    """The run's parameters as a collapsed HTML table (values as shown to readers)."""
+    rows = "".join(
+        f"<tr><td><code>{escape_html(k)}</code></td>"
+        f"<td><code>{escape_html(repr(v))}</code></td>"
+        f"<td>{escape_html(specs[k].help) if k in specs else ''}</td></tr>"
+        for k, v in params.items()
+    )
+    return (
+        "<details><summary><b>Parameters of this run</b></summary>\n\n"
+        "<table><thead><tr><th>parameter</th><th>value</th><th>meaning</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></details>"
+    )
+
+
+_EXTERNAL = re.compile(
+    r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]*\bhref=\"https?://[^\"]*\"[^>]*>",
+    re.IGNORECASE,
+)
+
+
+def html_variants(
+    nb: Any, params: Mapping[str, Any], specs: Mapping[str, ParamSpec]
+) -> dict[str, str]:
+    """Two self-contained HTML renderings: with code (``""``) and code-free (``".nocode"``)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    out = {}
+    for variant, exclude in (("", False), (".nocode", True)):
+        doc = copy.deepcopy(nb)
+        if exclude:
+            doc.cells = [
+                c
+                for c in doc.cells
+                if "injected-parameters" not in c.get("metadata", {}).get("tags", [])
+                and "parameters" not in c.get("metadata", {}).get("tags", [])
+            ]
+        doc.cells.append(nbformat.v4.new_markdown_cell(parameter_table(params, specs)))
+        exporter = HTMLExporter(template_name="lab", embed_images=True)
+        exporter.exclude_input = exclude
+        exporter.exclude_input_prompt = exclude
+        exporter.exclude_output_prompt = exclude
+        body, _ = exporter.from_notebook_node(doc)
+        # no CDN: strip external scripts and stylesheets (MathJax, require.js); the
+        # tables, figures and text need none of them
+        out[variant] = _EXTERNAL.sub("", body)
+    return out

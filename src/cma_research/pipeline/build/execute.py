@@ -1,0 +1,283 @@
+"""Run one notebook with papermill; a failure is recorded, never raised.
+
+Each notebook runs in a kernel started with the build's own interpreter
+(``sys.executable -m ipykernel_launcher``), never a kernelspec found by name, so a
+user-level ``python3`` kernelspec pointing at another environment cannot run the study
+with other packages. The kernel's own log lines (TCP warnings, shutdown noise) go to a
+log file, not to the terminal; its tail is quoted when a notebook fails to start.
+
+The executed notebook is then made shareable: absolute local paths are replaced by
+paths relative to the project root, the output folder by ``<output_dir>``, and files
+outside the project by their file name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+
+from cma_research.core.files import ensure_inside, write_all_atomic
+from cma_research.pipeline.build import convert
+from cma_research.pipeline.build.parameters import ParamSpec
+from cma_research.pipeline.build.records import NotebookRun
+
+__all__ = ["KERNEL_ARGV", "BuildKernelManager", "error_of", "run_one", "scrub_paths"]
+
+#: How every notebook kernel is started: this interpreter, quiet.
+KERNEL_ARGV = [
+    sys.executable,
+    "-m",
+    "ipykernel_launcher",
+    "-f",
+    "{connection_file}",
+    "--IPKernelApp.log_level=ERROR",
+]
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class BuildKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel is always this interpreter, its stderr to a log."""
+
+    log_path: str | None = None
+
+    @property
+    def kernel_spec(self) -> KernelSpec:
+        return KernelSpec(
+            argv=list(KERNEL_ARGV),
+            display_name=f"cma_research build (Python {sys.version.split()[0]})",
+            language="python",
+            interrupt_mode="signal",
+        )
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        log = self.log_path or os.devnull
+        kw["stderr"] = open(log, "ab")  # noqa: SIM115 - the kernel process owns it
+        try:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+        finally:
+            kw["stderr"].close()
+
+
+def kernel_description() -> dict[str, str]:
+    """What the manifest records about the notebook kernels."""
+    import ipykernel
+
+    return {
+        "argv": " ".join(Path(a).name if i == 0 else a for i, a in enumerate(KERNEL_ARGV)),
+        "python": sys.version.split()[0],
+        "ipykernel": ipykernel.__version__,
+        "executable_in_build_environment": "yes",
+    }
+
+
+def error_of(exc: BaseException, executed: Path) -> str:
+    """Name the failing cell and line as the user sees them in the original notebook."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if not isinstance(exc, PapermillExecutionError):
+        return f"{type(exc).__name__}: {str(exc)[:300]}"
+    where = f"execution {exc.exec_count}"
+    try:
+        import nbformat
+
+        nb = nbformat.read(executed, as_version=4)
+        added = {"injected-parameters", "papermill-error-cell-tag"}  # cells papermill adds
+        original = [c for c in nb.cells if not added & set(c.get("metadata", {}).get("tags", []))]
+        for number, cell in enumerate(original, start=1):
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if not errors:
+                continue
+            lines = cell.source.splitlines()
+            line_no = _failing_line(errors[0].get("traceback", []), len(lines))
+            text = lines[line_no - 1].strip() if line_no else (lines[0] if lines else "")
+            at = f", line {line_no}" if line_no else ""
+            where = f"cell {number}{at} ({text[:60]!r})"
+            break
+    except (OSError, ValueError):
+        pass
+    return f"{where} raised {exc.ename}: {str(exc.evalue)[:300]}"
+
+
+def _failing_line(traceback: list[str], n_lines: int) -> int | None:
+    """The cell's own line in an IPython traceback (``Cell In[3], line 5``), if shown."""
+    text = _ANSI.sub("", "\n".join(traceback))
+    found = re.findall(r"Cell In\s*\[\d*\],\s*line (\d+)", text)
+    if not found:
+        return None
+    line = int(found[0])
+    return line if 1 <= line <= n_lines else None
+
+
+def scrub_paths(text: str, *, root: Path, out_dir: Path, inputs: Mapping[str, str]) -> str:
+    """Replace local absolute paths in ``text`` (JSON of a notebook, HTML, ...).
+
+    ``out_dir`` becomes ``<output_dir>``; inputs outside the project their file name;
+    anything under ``root`` becomes relative to it. JSON-escaped forms are handled.
+    """
+    replacements: list[tuple[str, str]] = [(str(out_dir), "<output_dir>")]
+    for value in inputs.values():
+        p = Path(value)
+        if p.is_absolute() and not _is_under(p, root):
+            replacements.append((str(p), p.name))
+    replacements.append((str(root) + os.sep, ""))
+    replacements.append((str(root), "."))
+    for old, new in sorted(replacements, key=lambda kv: -len(kv[0])):
+        text = text.replace(old, new)
+        escaped = json.dumps(old)[1:-1]
+        if escaped != old:
+            text = text.replace(escaped, json.dumps(new)[1:-1])
+    return text
+
+
+def _is_under(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def owned_outputs(out_dir: Path, name: str) -> list[Path]:
+    """Every file in ``out_dir`` that notebook ``name`` produced (by its ``NN_`` prefix)."""
+    prefix = name[:3]
+    found = [
+        out_dir / "notebooks" / f"{name}.ipynb",
+        out_dir / "notebooks" / f"{name}.FAILED.ipynb",
+        out_dir / "html" / f"{name}.html",
+        out_dir / "html" / f"{name}.nocode.html",
+    ]
+    for sub in ("figures", "tables"):
+        folder = out_dir / sub
+        if folder.is_dir():
+            found += sorted(p for p in folder.iterdir() if p.name.startswith(prefix))
+    return [p for p in found if p.is_file()]
+
+
+def run_one(
+    nb_path: Path,
+    params: dict[str, Any],
+    out_dir: Path,
+    specs: Mapping[str, ParamSpec],
+    root: Path,
+    shown_params: Mapping[str, Any],
+) -> NotebookRun:
+    """Execute one notebook into ``out_dir`` and write its two HTML renderings.
+
+    ``params`` are injected as given (absolute input paths, so the kernel finds them);
+    the executed notebook and HTML show ``shown_params`` and scrubbed paths. The
+    notebook's previous outputs are removed first, so a failure leaves none behind.
+    """
+    import nbformat
+    import papermill as pm
+
+    name = nb_path.stem
+    start = time.perf_counter()
+    for stale in owned_outputs(out_dir, name):
+        stale.unlink()
+    executed_path = ensure_inside(out_dir, out_dir / "notebooks" / f"{name}.ipynb")
+    html_paths = [
+        ensure_inside(out_dir, out_dir / "html" / f"{name}.html"),
+        ensure_inside(out_dir, out_dir / "html" / f"{name}.nocode.html"),
+    ]
+    executed_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".running.ipynb", dir=out_dir)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    log_fd, log_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".kernel.log")
+    os.close(log_fd)
+    manager = type("RunKernelManager", (BuildKernelManager,), {"log_path": log_name})
+    failed = executed_path.with_name(f"{name}.FAILED.ipynb")
+    inputs = {k: str(v) for k, v in params.items() if k.endswith("_path") and v}
+    inputs["output_dir"] = str(out_dir)
+    try:
+        try:
+            pm.execute_notebook(
+                str(nb_path),
+                str(tmp),
+                parameters=params,
+                cwd=str(root),
+                kernel_name="cma-research-build",
+                language="python",
+                kernel_manager_class=manager,
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+            )
+        except Exception as exc:  # any failure of one notebook is reported, not raised
+            _finish_scrubbed(tmp, failed, root, out_dir, inputs)
+            error = error_of(exc, failed)
+            if "Kernel died" in error or "kernel" in type(exc).__name__.lower():
+                error += _log_tail(log_name)
+            return NotebookRun(name, False, time.perf_counter() - start, error, [failed])
+        finally:
+            _close_thread_loop()
+        try:
+            text = scrub_paths(tmp.read_text(encoding="utf-8"), root=root, out_dir=out_dir,
+                               inputs=inputs)  # fmt: skip
+            nb = nbformat.reads(text, as_version=4)
+            _show_parameters(nb, shown_params)
+            variants = convert.html_variants(nb, shown_params, specs)
+            write_all_atomic(
+                {
+                    executed_path: (nbformat.writes(nb) + "\n").encode(),
+                    html_paths[0]: variants[""].encode(),
+                    html_paths[1]: variants[".nocode"].encode(),
+                }
+            )
+        except Exception as exc:  # a conversion failure fails this notebook, not the build
+            for stale in [*html_paths, executed_path]:
+                stale.unlink(missing_ok=True)
+            _finish_scrubbed(tmp, failed, root, out_dir, inputs)
+            error = f"HTML conversion failed: {type(exc).__name__}: {str(exc)[:300]}"
+            return NotebookRun(name, False, time.perf_counter() - start, error, [failed])
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(log_name).unlink(missing_ok=True)
+    return NotebookRun(name, True, time.perf_counter() - start, "", [executed_path, *html_paths])
+
+
+def _show_parameters(nb: Any, shown_params: Mapping[str, Any]) -> None:
+    """Rewrite papermill's injected cell with the shareable (relative) values."""
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            lines = ["# Parameters (as injected by the build; paths relative to the project)"]
+            lines += [f"{k} = {v!r}" for k, v in shown_params.items()]
+            cell.source = "\n".join(lines) + "\n"
+            break
+
+
+def _finish_scrubbed(
+    tmp: Path, failed: Path, root: Path, out_dir: Path, inputs: Mapping[str, str]
+) -> None:
+    if not tmp.exists() or tmp.stat().st_size == 0:
+        return
+    text = scrub_paths(tmp.read_text(encoding="utf-8"), root=root, out_dir=out_dir, inputs=inputs)
+    write_all_atomic({failed: text.encode()})
+
+
+def _log_tail(log_name: str) -> str:
+    try:
+        tail = Path(log_name).read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return f" (kernel log: {tail[-1][:200]})" if tail else ""
+
+
+def _close_thread_loop() -> None:
+    """Close the asyncio loop nbclient left for this worker thread (else it leaks)."""
+    from jupyter_core.utils import ensure_event_loop
+
+    loop = ensure_event_loop()
+    if not loop.is_running():
+        loop.close()

@@ -1,0 +1,288 @@
+"""Notebook parameters: read each ``parameters`` cell, validate requested values.
+
+The cells are read with papermill's own ``inspect_notebook`` (so the build and plain
+``papermill`` agree on names, types, defaults and help), then held to the project's
+rules: one tagged cell, literals only, a type from ``str``, ``int``, ``float``,
+``bool`` (``"Optional[...]"`` for ones that may be ``None``) and a ``# help:`` comment.
+Ranges, choices and dependencies come from :mod:`cma_research.core.params`, with bounds
+from the instrument (levels, number of stages).
+
+Paths: a relative path given by the user (parameters file, ``--params``) is taken from
+the folder the command runs in; a notebook default is taken from the project root (the
+folder holding ``notebooks/``), so ``data/raw/x.csv`` means the same file in JupyterLab,
+in plain papermill run from the project root, and in the build.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cma_research.core.errors import CMAError, ParameterError, ReportBuildError
+from cma_research.core.files import safe_load_yaml
+from cma_research.core.params import parameter_problems
+from cma_research.io.options import loader_options
+
+__all__ = [
+    "ParamSpec",
+    "discover",
+    "load_params_file",
+    "notebook_parameters",
+    "validate_parameters",
+]
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+}
+
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a notebook's ``parameters`` cell."""
+
+    name: str
+    type_text: str  # e.g. "str", "int", "str | None"
+    default: Any
+    help: str
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` has this parameter's type (bool is not an int here)."""
+        parts = [p.strip() for p in self.type_text.split("|")]
+        if value is None:
+            return "None" in parts
+        for part in parts:
+            if part == "None":
+                continue
+            allowed = _TYPES[part]
+            if isinstance(value, bool) and bool not in allowed:
+                continue
+            if isinstance(value, allowed):
+                return True
+        return False
+
+
+def _type_text(inferred: str | None) -> str:
+    text = (inferred or "").strip().strip("\"'")
+    match = re.fullmatch(r"Optional\[\s*(\w+)\s*\]", text)
+    return f"{match.group(1)} | None" if match else text
+
+
+def notebook_parameters(path: str | Path) -> dict[str, ParamSpec]:
+    """The parameters of a notebook's single ``parameters`` cell, as papermill reads them.
+
+    The cell may hold only annotated assignments of literals, one per line, each with
+    a ``# help: ...`` comment, e.g. ``seed: int = 2007  # help: random seed``.
+
+    Raises
+    ------
+    ReportBuildError
+        When the notebook has no or several ``parameters`` cells, or the cell breaks
+        these rules (naming the notebook and parameter).
+    """
+    import nbformat
+    from papermill.translators import PythonTranslator
+
+    nb_path = Path(path)
+    nb = nbformat.read(nb_path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ReportBuildError(
+            f"{nb_path.name}: expected exactly one cell tagged 'parameters', found {len(cells)}"
+        )
+    statements = [
+        line
+        for line in cells[0].source.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    # papermill's own reader of a parameters cell (what inspect_notebook uses)
+    found = {p.name: p._asdict() for p in PythonTranslator.inspect(cells[0])}
+    if len(found) != len(statements):
+        raise ReportBuildError(
+            f"{nb_path.name}: parameters cell: only 'name: type = literal  # help: ...' lines "
+            f"allowed ({len(statements)} lines, {len(found)} parameters read)"
+        )
+    specs: dict[str, ParamSpec] = {}
+    for name, info in found.items():
+        where = f"{nb_path.name}: parameter {name!r}"
+        type_text = _type_text(info.get("inferred_type_name"))
+        parts = [p.strip() for p in type_text.split("|")]
+        if not all(p in _TYPES or p == "None" for p in parts):
+            raise ReportBuildError(
+                f"{where}: type {type_text!r} not one of str, int, float, bool, Optional[...]"
+            )
+        try:
+            default = ast.literal_eval(str(info.get("default")))
+        except (ValueError, SyntaxError):
+            raise ReportBuildError(
+                f"{where}: the value must be a literal, not an expression"
+            ) from None
+        help_text = re.sub(r"^\s*help:\s*", "", str(info.get("help") or "")).strip()
+        if not help_text:
+            raise ReportBuildError(f"{where}: missing '# help: ...' comment")
+        spec = ParamSpec(name, type_text, default, help_text)
+        if not spec.accepts(default):
+            raise ReportBuildError(f"{where}: default {default!r} is not of type {type_text}")
+        specs[name] = spec
+    return specs
+
+
+def load_params_file(path: str | Path | None) -> dict[str, Any]:
+    """A YAML mapping of parameter names to values (bounded size, no alias bombs)."""
+    if path is None:
+        return {}
+    p = Path(path)
+    data = safe_load_yaml(p)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParameterError(f"--params {p.name}: expected a mapping of parameter names to values")
+    bad = [k for k in data if not isinstance(k, str) or not k.isidentifier()]
+    if bad:
+        raise ParameterError(
+            f"--params {p.name}: parameter names must be words like 'seed', got "
+            + ", ".join(repr(k)[:40] for k in bad)
+        )
+    return data
+
+
+def discover(notebooks_dir: Path, only: Sequence[str] | None) -> list[Path]:
+    """The ``NN_name.ipynb`` notebooks of a folder (or the ones named in ``only``)."""
+    if not notebooks_dir.is_dir():
+        raise ParameterError(f"no notebooks folder {notebooks_dir.name!r}")
+    found = sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
+    if not found:
+        raise ParameterError(f"no notebooks (NN_name.ipynb) in {notebooks_dir.name}")
+    if not only:
+        return found
+    by_name = {p.stem: p for p in found}
+    unknown = [n for n in only if n.removesuffix(".ipynb") not in by_name]
+    if unknown:
+        raise ParameterError(
+            f"--only {', '.join(unknown)}: no such notebook; expected some of {', '.join(by_name)}"
+        )
+    return [by_name[n.removesuffix(".ipynb")] for n in only]
+
+
+def validate_parameters(
+    params: Mapping[str, Any],
+    specs: Mapping[str, Mapping[str, ParamSpec]],
+    *,
+    base_dir: Path,
+    notebooks_dir: Path,
+) -> dict[str, Any]:
+    """Check requested parameters against the notebooks' parameter cells.
+
+    Returns the requested parameters with every ``*_path`` value (given or default) made
+    absolute. Raises :class:`ParameterError` listing every problem: unknown names, wrong
+    types, values outside :data:`cma_research.core.params.PARAMETERS` (with the
+    instrument's levels and stages), missing dependencies, missing input files, and a
+    returns file that does not load with the given loader options.
+    """
+    from cma_research.core.instrument import get_instrument
+
+    root = notebooks_dir.parent
+    known: dict[str, ParamSpec] = {}
+    for nb_specs in specs.values():
+        for name, spec in nb_specs.items():
+            known.setdefault(name, spec)
+    problems: list[str] = []
+    resolved: dict[str, Any] = {}
+    for name, value in params.items():
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(f"unknown parameter {name!r}{hint} (known: {', '.join(sorted(known))})")
+            continue
+        spec = known[name]
+        if not spec.accepts(value):
+            problems.append(
+                f"parameter {name!r} must be {spec.type_text}, got "
+                f"{type(value).__name__} {str(repr(value))[:80]} ({spec.help})"
+            )
+            continue
+        resolved[name] = value
+    merged = {k: s.default for k, s in known.items()} | resolved
+    instrument = None
+    inst_name = merged.get("instrument")
+    if isinstance(inst_name, str):
+        try:
+            inst_path = Path(inst_name)
+            if inst_name.endswith((".yaml", ".yml")) and not inst_path.is_absolute():
+                base = base_dir if "instrument" in resolved else root
+                inst_name = str((base / inst_path).resolve())
+                if "instrument" in resolved:
+                    resolved["instrument"] = inst_name
+            instrument = get_instrument(inst_name)
+        except CMAError as exc:
+            problems.append(f"parameter 'instrument': {exc}")
+    checked = {k: merged[k] for k in merged if k in resolved or k == "missing_strategy"}
+    if "min_stages" in merged:
+        checked.setdefault("min_stages", merged["min_stages"])
+    problems += [f"parameter {p}" for p in parameter_problems(checked, instrument)]
+    # defaults and overrides alike: input files must exist
+    for name, spec in sorted(known.items()):
+        if not name.endswith("_path"):
+            continue
+        given = name in params
+        value = resolved.get(name, None if given else spec.default)
+        if value is None:
+            if given:
+                resolved[name] = None
+            continue
+        path = Path(value)
+        if not path.is_absolute():
+            path = (base_dir if given else root) / path
+        if not path.is_file():
+            source = "given" if given else "the notebooks' default"
+            shown_path = value if not Path(value).is_absolute() else Path(value).name
+            problems.append(
+                f"parameter {name!r}: file not found: {shown_path} ({source}; {spec.help})"
+            )
+            continue
+        resolved[name] = str(path.resolve())
+    if problems:
+        raise ParameterError("\n".join(problems))
+    _check_returns_load(merged | resolved, instrument, root)
+    return resolved
+
+
+def _check_returns_load(values: Mapping[str, Any], instrument: Any, root: Path) -> None:
+    """Load the returns once with the loader options, before any kernel starts."""
+    from cma_research.io.returns import load_returns
+
+    path = values.get("returns_path")
+    if not path or instrument is None:
+        return
+    full = Path(path) if Path(path).is_absolute() else root / path
+    try:
+        cohort = load_returns(full, instrument, **loader_options(values))
+    except CMAError as exc:
+        raise ParameterError(f"parameter 'returns_path': {exc}") from None
+    wave = values.get("wave")
+    if wave is not None and str(wave) not in cohort.waves:
+        raise ParameterError(
+            f"parameter 'wave': {wave!r} is not a wave of {full.name}; "
+            f"expected one of: {', '.join(cohort.waves)}"
+        )
+    for key in ("baseline_wave", "follow_up_wave"):
+        label = values.get(key)
+        if label is not None and str(label) not in cohort.waves:
+            raise ParameterError(
+                f"parameter {key!r}: {label!r} is not a wave of {full.name}; "
+                f"expected one of: {', '.join(cohort.waves)}"
+            )
+    base, follow = values.get("baseline_wave"), values.get("follow_up_wave")
+    if base is not None and base == follow:
+        raise ParameterError(
+            f"parameters 'baseline_wave' and 'follow_up_wave' are both {base!r}; "
+            "choose two different waves"
+        )

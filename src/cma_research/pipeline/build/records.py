@@ -1,0 +1,59 @@
+"""What a build did: one record per notebook run, and the build's result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["BuildResult", "NotebookRun"]
+
+
+@dataclass
+class NotebookRun:
+    """The outcome of one notebook."""
+
+    name: str
+    ok: bool
+    seconds: float
+    error: str = ""
+    outputs: list[Path] = field(default_factory=list)
+    reused: bool = False  # restored from the build cache instead of executed
+    key: str = ""  # the cache key of its inputs (see cma_research.pipeline.build.cache)
+    reason: str = ""  # "cached", or "re-run: <why>"
+
+
+@dataclass
+class BuildResult:
+    """What :func:`build` did: per-notebook runs and the manifest written."""
+
+    runs: list[NotebookRun]
+    output_dir: Path
+    manifest: dict[str, Any]
+    plan: list[str] = field(default_factory=list)  # one line per notebook: cached / re-run
+
+    @property
+    def ok(self) -> bool:
+        """True when every notebook succeeded."""
+        return all(r.ok for r in self.runs)
+
+    def summary(self) -> str:
+        """One line per notebook, then the overall verdict."""
+        lines = [
+            f"  {'ok    ' if r.ok else 'FAILED'} {r.name} "
+            + ("(cached)" if r.reused else f"({r.seconds:.1f} s)")
+            + (f": {r.error}" if r.error else "")
+            for r in self.runs
+        ]
+        failed = [r.name for r in self.runs if not r.ok]
+        verdict = (
+            f"build failed: {', '.join(failed)}"
+            if failed
+            else f"build ok: {len(self.runs)} notebooks"
+        )
+        where = self.output_dir / "index.html"
+        try:
+            where = where.relative_to(Path.cwd())
+        except ValueError:
+            pass
+        return "\n".join([*lines, verdict, f"reports: {where}"])
