@@ -125,6 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, help="notebooks run at once (default: CPU cores)")
     b.add_argument("--output-dir", help="reports folder (default: reports/)")
     b.add_argument("--notebooks-dir", default="notebooks", help="default: %(default)s")
+    b.add_argument("--force", action="store_true", help="re-run every notebook (ignore the cache)")
+    b.add_argument(
+        "--dry-run", action="store_true", help="print the plan (cached / re-run: why), run nothing"
+    )
+    b.add_argument("--cache-dir", help="build cache (default: .cma-cache/build in the project)")
+    b.add_argument(
+        "--check-claims",
+        action="store_true",
+        help="exit 1 when a must_hold claim of the claims file no longer holds",
+    )
 
     br = sub.add_parser(
         "business-report",
@@ -274,9 +284,38 @@ def _build(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         output_dir=args.output_dir,
         notebooks_dir=args.notebooks_dir,
+        force=args.force,
+        dry_run=args.dry_run,
+        cache_dir=args.cache_dir,
     )
+    if args.dry_run:
+        print("\n".join(result.plan))
+        return EXIT_OK
     print(result.summary())
-    return EXIT_OK if result.ok else 1
+    if not result.ok:
+        return 1
+    if args.check_claims:
+        return _check_claims(result.inputs)
+    return EXIT_OK
+
+
+def _check_claims(inputs: dict[str, str]) -> int:
+    """The build's claims gate: every must_hold claim must still be supported."""
+    from cma_research.analysis.claims import audit_claims, claims_gate
+    from cma_research.io.claims import load_claims
+
+    if not inputs.get("claims_path"):
+        raise ParameterError("--check-claims: the build has no claims_path (set it in --params)")
+    claims = load_claims(inputs["claims_path"])
+    cohort = load_returns(inputs["returns_path"], inputs.get("instrument", "customer_wise_2007"))
+    audit = audit_claims(cohort, claims, recruitment=inputs.get("recruitment_path"))
+    failing = claims_gate(audit, claims)
+    for line in failing:
+        print(f"claim check failed: {line}", file=sys.stderr)
+    if failing:
+        return 1
+    print("claim check passed: every must_hold claim is supported")
+    return EXIT_OK
 
 
 def _validate(args: argparse.Namespace) -> int:

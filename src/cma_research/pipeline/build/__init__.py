@@ -293,7 +293,11 @@ def build(
         text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
         write_atomic(out / "manifest.json", text.encode())
         (out / _IN_PROGRESS).unlink(missing_ok=True)
-    return BuildResult(ordered, out, manifest, plan_lines)
+    used = {
+        k: str(v) for p in paths for k, v in params_for(p.stem).items() if k.endswith("_path") and v
+    }
+    used["instrument"] = str(params_for(paths[0].stem).get("instrument", "customer_wise_2007"))
+    return BuildResult(ordered, out, manifest, plan_lines, used)
 
 
 def _earlier_records(

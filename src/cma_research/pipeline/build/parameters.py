@@ -44,7 +44,6 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-
 @dataclass(frozen=True)
 class ParamSpec:
     """One parameter of a notebook's ``parameters`` cell."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ class BuildResult:
     output_dir: Path
     manifest: dict[str, Any]
     plan: list[str] = field(default_factory=list)  # one line per notebook: cached / re-run
+    inputs: dict[str, str] = field(default_factory=dict)  # input files used (absolute)
 
     @property
     def ok(self) -> bool:
@@ -52,8 +54,6 @@ class BuildResult:
             else f"build ok: {len(self.runs)} notebooks"
         )
         where = self.output_dir / "index.html"
-        try:
+        with contextlib.suppress(ValueError):
             where = where.relative_to(Path.cwd())
-        except ValueError:
-            pass
         return "\n".join([*lines, verdict, f"reports: {where}"])
