@@ -70,7 +70,7 @@ def _paired_change_table() -> pd.DataFrame:
 
 def test_paired_slopes_lines_points_and_legend(two: cma.Cohort) -> None:
     table = scores_by_wave(two)
-    ax = P.plot_paired_slopes(table, level_range=(0, 5), label_businesses=True)
+    ax = P.plot_paired_slopes(table, level_range=(0, 5), target_level=4, label_businesses=True)
     # example file: 7 improved, 3 no change, 3 declined, 3 drop-outs (B04, B06, B13)
     assert len(_lines(ax, "improved")) == 7
     assert len(_lines(ax, "no_change")) == 3
@@ -90,7 +90,10 @@ def test_paired_slopes_lines_points_and_legend(two: cma.Cohort) -> None:
         "no change (n = 3)",
         f"lower at {FOLLOW} (n = 3)",
         "Baseline only (dropped out) (n = 3)",
+        "target: level 4",
     ]
+    (target,) = _lines(ax, "target")
+    assert list(target.get_ydata()) == [4, 4]
     assert ax.get_ylim() == (0, 5)
     assert ax.get_ylabel() == "mean level"
     assert len(_texts(ax, "business_label")) == 16

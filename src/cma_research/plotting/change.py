@@ -70,6 +70,7 @@ def plot_paired_slopes(
     table: pd.DataFrame,
     *,
     level_range: tuple[float, float] | None = None,
+    target_level: float | None = None,
     label_businesses: bool = False,
     title: str | None = None,
     ax: Axes | None = None,
@@ -83,6 +84,8 @@ def plot_paired_slopes(
         Output of :func:`~cma_research.analysis.change_scores.scores_by_wave`.
     level_range : (float, float), optional
         y-axis limits, e.g. the instrument's lowest and highest level.
+    target_level : float, optional
+        Draw a dashed line at this level (gid ``"target"``), e.g. the recommended target.
     label_businesses : bool
         Write each business id beside its follow-up point (or its only point).
     title : str, optional
@@ -184,6 +187,11 @@ def plot_paired_slopes(
                 mec="#000000" if kind != "unscored" else "#8c8c8c",
             )
         h.set_label(_plain(f"{names[kind]} (n = {n})"))
+        handles.append(h)
+    if target_level is not None:
+        ax.axhline(target_level, color="#000000", lw=0.8, ls="--", gid="target", zorder=0)
+        h = Line2D([], [], color="#000000", lw=0.8, ls="--")
+        h.set_label(f"target: level {target_level:g}")
         handles.append(h)
     ax.set_xticks([0, 1])
     ax.set_xticklabels([_plain(base_label), _plain(follow_label)])
