@@ -19,7 +19,7 @@ from cma_research.analysis.change import (
     transition_table,
 )
 from cma_research.analysis.change_attrition import Attrition, attrition
-from cma_research.analysis.change_models import fit_wave_model
+from cma_research.analysis.change_models import fit_ordinal_wave_model, fit_wave_model
 from cma_research.analysis.claims import audit_claims
 from cma_research.analysis.correlation import correlate, stage_correlations
 from cma_research.analysis.describe import business_scores, level_distribution
@@ -84,6 +84,7 @@ __all__ = [
     "cronbach_alpha",
     "datasets",
     "fit_ordinal_model",
+    "fit_ordinal_wave_model",
     "fit_size_model",
     "fit_wave_model",
     "get_instrument",

@@ -392,3 +392,26 @@ def test_permutation_only_for_sparse_tables() -> None:
     assert_allclose(forced["p_perm"], [p, p], rtol=1e-10)
     with pytest.raises(ParameterError, match="permutation='sometimes'"):
         cma.marginal_homogeneity(c, permutation="sometimes")  # type: ignore[arg-type]
+
+
+def test_fit_ordinal_wave_model_against_polr(r_cohort: Cohort) -> None:
+    from tests.stats.results import results_change_ordinal as O
+
+    fit = cma.fit_ordinal_wave_model(r_cohort)
+    # the long data of r_change_ordinal.R are the r_cohort's assessed cells
+    assert fit.loc[0, "n_obs"] == O.n_obs and fit.loc[0, "n_businesses"] == 12
+    assert fit["term"].tolist() == [
+        "wave[Follow-up]", "cut_0|1", "cut_1|2", "cut_2|3", "cut_3|4", "cut_4|5",
+    ]  # fmt: skip
+    # > coef(polr(..., control = list(reltol = 1e-15))); tight$zeta
+    assert_allclose(fit["estimate"], [O.polr_coef_tight, *O.polr_zeta_tight], rtol=1e-6)
+    # > sqrt(diag(sandwich::vcovCL(tight, cluster = ~business, type = "HC1")))
+    assert_allclose(fit["std_error"], O.polr_se_cluster_hc1_tight, rtol=1e-5)
+    # > lmtest::coeftest(tight, vcov = V, df = 11)["followup", ]
+    est, se, t, p = O.polr_coeftest_followup_tight
+    row = fit.loc[0, ["estimate", "std_error", "statistic", "p_val"]].to_numpy(dtype=float)
+    assert_allclose(row, [est, se, t, p], rtol=1e-5)
+    assert fit.loc[0, "df"] == 11
+    naive = cma.fit_ordinal_wave_model(r_cohort, cluster=False)
+    # > sqrt(diag(vcov(fit))) (optim's finite-difference Hessian: ~1e-4)
+    assert_allclose(naive["std_error"], O.polr_se_naive, rtol=1e-3)
