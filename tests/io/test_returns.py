@@ -19,6 +19,7 @@ import pytest
 
 import cma_research as cma
 from cma_research import CMAError, DataValidationError, ParameterError, load_returns
+from cma_research.core.errors import shorten
 
 HERE = Path(__file__).resolve().parents[1]
 BAD = HERE / "data" / "bad"
@@ -59,7 +60,7 @@ class Expect:
             out += re.escape(f", column {self.column!r}")
         out += ": " + self.message
         if self.value is not None:
-            out += ".*" + re.escape(f"(value {self.value!r})")
+            out += ".*" + re.escape(f"(value {shorten(self.value)!r})")  # as rendered
         if self.expected is not None:
             out += ".*; expected .*" + self.expected
         return out
@@ -92,6 +93,88 @@ def _level(row: int, column: str, value: str, message: str) -> Expect:
 def _staff(row: int, column: str, value: str, message: str) -> Expect:
     return Expect(message, row=row, column=column, value=value, expected=re.escape(STAFF_EXPECTED))
 
+
+_PLAIN = re.escape("level is not written as a plain whole number")
+_ID_EXPECTED = re.escape("printable text of 1 to 100 characters")
+HARDENING_CASES = [
+    Case("level_digit_separator.csv", (_level(3, "2", "0_2", _PLAIN),), 1),
+    Case("level_exponent.csv", (_level(2, "7", "3e0", _PLAIN),), 1),
+    # 'planned  IMPROVEMENT' on row 4 is read as level 4: the only problem is 'Sprint'.
+    Case(
+        "level_unknown_label.csv",
+        (
+            Expect(
+                "level is not a number",
+                row=2,
+                column="1",
+                value="Sprint",
+                expected=re.escape("or a level label of customer_wise_2007: 'Below level 1' (0)"),
+            ),
+        ),
+        1,
+    ),
+    Case(
+        "staff_exponent.csv",
+        (_staff(3, "Staff No", "1e18", re.escape("staff is not written as a plain whole")),),
+        1,
+    ),
+    Case(
+        "staff_above_bound.csv",
+        (_staff(2, "Staff No", "12,000,000", re.escape("staff is too large (at most 10,000,000")),),
+        1,
+    ),
+    Case(
+        "business_id_control.csv",
+        (
+            Expect(
+                "business id holds a control character",
+                row=3,
+                column="Business ID",
+                value="B0\x0b2",
+                expected=_ID_EXPECTED,
+            ),
+        ),
+        1,
+    ),
+    Case(
+        "business_id_too_long.csv",
+        (
+            Expect(
+                "business id is 101 characters long",
+                row=3,
+                column="Business ID",
+                value="B" + "7" * 100,
+                expected=_ID_EXPECTED,
+            ),
+        ),
+        1,
+    ),
+    Case(
+        "cell_too_long.csv",
+        (Expect(re.escape("a cell of 40,000 characters (at most 32,767"), row=3, column="B"),),
+        1,
+    ),
+    Case(
+        "many_delimiters.csv",
+        (Expect(re.escape("the row has 1,500 cells (only 1,000 columns"), row=3),),
+        1,
+    ),
+    Case(
+        "xlsx_stray_far_cell.xlsx",
+        (Expect(re.escape("a value in column XFD, the 16,384th"), row=60000),),
+        1,
+    ),
+    Case(
+        "xlsx_formula_no_value.xlsx",
+        (
+            Expect(
+                re.escape("sheet 'Table 4': 2 formula cell(s) have no saved value (E2, A4)"),
+                expected=re.escape("open the workbook in Excel or LibreOffice and save it"),
+            ),
+        ),
+        1,
+    ),
+]
 
 CASES = [
     Case(
@@ -377,6 +460,8 @@ CASES = [
         (Expect("cannot be opened as an Excel workbook", expected="an .xlsx file"),),
         n_problems=1,
     ),
+    # Hardening members (issue 10; tests/data/make_hardening_corpus.py writes them).
+    *HARDENING_CASES,
 ]
 
 

@@ -161,28 +161,32 @@ class _Extent:
         if number > MAX_ROWS:
             raise _fail(
                 self.name,
-                f"row {number:,} has a value (only {MAX_ROWS:,} rows are read)",
+                f"a value on row {number:,} (only {MAX_ROWS:,} rows are read)",
+                row=number,
                 expected="a table of returns; delete stray cells far below the data",
             )
         if len(cells) > MAX_COLUMNS and not blank_tail_ok:
             raise _fail(
                 self.name,
-                f"row {number:,} has {len(cells):,} cells (only {MAX_COLUMNS:,} columns are read)",
+                f"the row has {len(cells):,} cells (only {MAX_COLUMNS:,} columns are read)",
+                row=number,
                 expected="a table of returns; delete stray delimiters at the ends of rows",
             )
         if used > MAX_COLUMNS:
             raise _fail(
                 self.name,
-                f"row {number:,} has a value in column {used:,} (only {MAX_COLUMNS:,} "
-                "columns are read)",
+                f"a value in column {_letter(used - 1)}, the {used:,}th (only "
+                f"{MAX_COLUMNS:,} columns are read)",
+                row=number,
                 expected="a table of returns; delete stray cells far to the right",
             )
         for i, cell in enumerate(cells[:used]):
             if len(cell) > MAX_CELL_CHARS:
                 raise _fail(
                     self.name,
-                    f"row {number:,}, column {i + 1}: a cell of {len(cell):,} characters "
-                    f"(at most {MAX_CELL_CHARS:,} are read)",
+                    f"a cell of {len(cell):,} characters (at most {MAX_CELL_CHARS:,} are read)",
+                    row=number,
+                    column=_letter(i),
                     expected="short text or numbers in every cell",
                 )
         self.width = max(self.width, used)
@@ -190,8 +194,9 @@ class _Extent:
         if number * self.width > MAX_CELLS or self.stored > MAX_CELLS:
             raise _fail(
                 self.name,
-                f"the table expands to more than {MAX_CELLS:,} cells (by row {number:,}, "
-                f"{self.width:,} columns)",
+                f"the table expands to more than {MAX_CELLS:,} cells ({self.width:,} "
+                f"columns by row {number:,})",
+                row=number,
                 expected="a table of returns; delete stray cells outside the data",
             )
         self.rows.extend([] for _ in range(self.blank))
@@ -204,6 +209,16 @@ class _Extent:
         if pad:
             return [r + [""] * (self.width - len(r)) for r in self.rows]
         return self.rows
+
+
+def _letter(index: int) -> str:
+    """Spreadsheet column letter for a 0-based index (0 -> A, 16383 -> XFD)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
 
 
 def _nonblank(cells: list[str]) -> bool:
