@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,10 +66,11 @@ def test_committed_without_outputs_and_with_the_standard_parameters() -> None:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
     ours = notebook_parameters(NOTEBOOK)
+    # the parameters every notebook has (tests/pipeline/test_build.py) and the loader's
     standard = {
-        "returns_path", "covariates_path", "recruitment_path", "instrument",
-        "missing_strategy", "min_stages", "seed", "n_boot", "n_perm", "m_imputations",
-        "target_level", "output_dir",
+        "returns_path", "covariates_path", "instrument", "missing_strategy", "seed",
+        "n_boot", "n_perm", "target_level", "output_dir",
+        "header_row", "sheet", "encoding", "na_values", "aliases", "wave_order",
     }  # fmt: skip
     assert standard <= set(ours)
     assert ours["baseline_wave"].default is None and ours["follow_up_wave"].default is None
@@ -76,6 +78,14 @@ def test_committed_without_outputs_and_with_the_standard_parameters() -> None:
         spec = ours[name]
         assert spec.accepts(None) and spec.accepts("Baseline") and not spec.accepts(1)
         assert spec.help
+    # every parameter is used by the code below the parameters cell
+    code = "\n".join(
+        c.source
+        for c in nb.cells
+        if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])
+    )
+    for name in ours:
+        assert re.search(rf"\b{name}\b", code), f"parameter {name} is never used"
 
 
 def test_parameters_file_names_the_example_and_its_waves() -> None:
