@@ -73,7 +73,9 @@ def html_variants(
                 if "injected-parameters" not in c.get("metadata", {}).get("tags", [])
                 and "parameters" not in c.get("metadata", {}).get("tags", [])
             ]
-        doc.cells.append(nbformat.v4.new_markdown_cell(parameter_table(params, specs)))
+        table = nbformat.v4.new_markdown_cell(parameter_table(params, specs))
+        table["id"] = "run-parameters"  # a fixed id: equal inputs give equal bytes
+        doc.cells.append(table)
         exporter = HTMLExporter(template_name="lab", embed_images=True)
         exporter.exclude_input = exclude
         exporter.exclude_input_prompt = exclude

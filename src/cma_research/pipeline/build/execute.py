@@ -226,6 +226,7 @@ def run_one(
             text = scrub_paths(tmp.read_text(encoding="utf-8"), root=root, out_dir=out_dir,
                                inputs=inputs)  # fmt: skip
             nb = nbformat.reads(text, as_version=4)
+            _strip_timings(nb)
             _show_parameters(nb, shown_params)
             variants = convert.html_variants(nb, shown_params, specs)
             write_all_atomic(
@@ -247,6 +248,19 @@ def run_one(
     return NotebookRun(name, True, time.perf_counter() - start, "", [executed_path, *html_paths])
 
 
+_TIMINGS = ("start_time", "end_time", "duration", "output_path")  # and the temp file name
+
+
+def _strip_timings(nb: Any) -> None:
+    """Drop run times from the executed notebook, so equal inputs give equal bytes."""
+    for key in _TIMINGS:
+        nb.metadata.get("papermill", {}).pop(key, None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        for key in _TIMINGS:
+            cell.metadata.get("papermill", {}).pop(key, None)
+
+
 def _show_parameters(nb: Any, shown_params: Mapping[str, Any]) -> None:
     """Rewrite papermill's injected cell with the shareable (relative) values."""
     for cell in nb.cells:
@@ -254,6 +268,7 @@ def _show_parameters(nb: Any, shown_params: Mapping[str, Any]) -> None:
             lines = ["# Parameters (as injected by the build; paths relative to the project)"]
             lines += [f"{k} = {v!r}" for k, v in shown_params.items()]
             cell.source = "\n".join(lines) + "\n"
+            cell["id"] = "injected-parameters"  # papermill's id is random
             break
 
 
