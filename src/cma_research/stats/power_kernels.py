@@ -26,8 +26,8 @@ import numpy as np
 from scipy import special, stats
 
 __all__ = [
-    "OrdinalModel",
     "KernelResult",
+    "OrdinalModel",
     "kruskal_test",
     "pearson_test",
     "rank_rows",
