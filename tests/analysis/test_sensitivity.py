@@ -179,3 +179,19 @@ def test_bad_arguments(cohort: Cohort) -> None:
         sensitivity(cohort, "anova")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="strategy='listwise'"):
         sensitivity(cohort, "correlate", ["listwise"])  # type: ignore[list-item]
+
+
+def test_multiple_counts_rank_equivalent_covariates_once(cohort: Cohort) -> None:
+    res = sensitivity(cohort, "correlate", ["multiple"], m=3, seed=4,
+                      covariate=["staff", "log_staff"], score=["mean", "max"])  # fmt: skip
+    staff = res[res["covariate"] == "staff"]
+    logs = res[res["covariate"] == "log_staff"]
+    np.testing.assert_allclose(staff["r"], logs["r"], rtol=1e-12)
+    np.testing.assert_allclose(staff["p_val"], logs["p_val"], rtol=1e-12)
+    # Holm over the 2 distinct pooled tests (by hand), shared by the duplicate rows
+    p = staff["p_val"].to_numpy()
+    holm = np.minimum(1, np.maximum.accumulate(np.sort(p) * [2, 1]))[np.argsort(np.argsort(p))]
+    np.testing.assert_allclose(staff["p_adj"], holm, rtol=1e-12)
+    np.testing.assert_allclose(logs["p_adj"], holm, rtol=1e-12)
+    assert (staff["p_adj_method"] == "holm on p_val over 2 distinct tests").all()
+    assert logs["p_adj_method"].str.contains("the same test as mean with staff").iloc[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cma_research.analysis.correlation import correlate
+from cma_research.analysis.correlation import _adjust, correlate
 from cma_research.analysis.models import fit_size_model
 from cma_research.analysis.prepare import check_choice, single_wave
 from cma_research.analysis.reliability import cronbach_alpha
@@ -18,7 +19,6 @@ from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.missing.strategies import STRATEGIES, Strategy, clean
 from cma_research.stats.correlation import fisher_ci
-from cma_research.stats.multitest import adjust_p
 
 __all__ = ["ANALYSES", "RubinPooled", "pool_rubin", "sensitivity"]
 
@@ -140,10 +140,19 @@ def _pool_correlate(frames: list[pd.DataFrame]) -> pd.DataFrame:
         out["riv"][i], out["lambda_share"][i] = pooled.riv, pooled.lambda_share
     for key, values in out.items():
         base[key] = values
-    # p_adj must follow the pooled p-values, not stay the first imputation's
+    # p_adj must follow the pooled p-values, not stay the first imputation's; a
+    # rank-equivalent covariate's rows (correlate counted them once) stay out of the family
     adjust = str(base["p_adj_method"].iloc[0]).split(" on ")[0]
-    base["p_adj"] = adjust_p(out["p_val"], adjust)
-    base["p_adj_method"] = pd.array([f"{adjust} on p_val"] * len(base), dtype="string")
+    duplicate_of: list[tuple[int, str] | None] = []
+    for method_text, score in zip(base["p_adj_method"], base["score"], strict=True):
+        same = re.search(r"the same test as (.+) with (\S+) \(rank-equivalent\)", str(method_text))
+        if same is None:
+            duplicate_of.append(None)
+            continue
+        j = int(np.flatnonzero((base["score"] == score) & (base["covariate"] == same[2]))[0])
+        duplicate_of.append((j, f"{score} with {same[2]}"))
+    base["p_perm"] = np.nan
+    base = _adjust(base.assign(p_val=out["p_val"]), adjust, duplicate_of)
     base["ci_method"] = "Rubin's rules on Fisher z"
     base["p_perm"] = np.nan
     base["p_method"] = "Rubin's rules, t with Barnard-Rubin df"
