@@ -165,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--show-names", action="store_true", help="show free text (business type, assessor)"
     )
     br.add_argument("--jobs", default="1", metavar="N", help="pages rendered at once")
+    br.add_argument(
+        "--scheduler", metavar="ADDRESS", help="render on a Dask cluster (tcp://host:8786)"
+    )
     br.add_argument("--output-dir", default="reports/businesses", help="default: %(default)s")
 
     cl = sub.add_parser("claims", help="audit a paper's claims against the returns")
@@ -265,6 +268,7 @@ def _business_report(args: argparse.Namespace) -> int:
         jobs=jobs,
         index=args.all,
         manifest_name=manifest,
+        scheduler=args.scheduler,
     )
     if args.all:
         print(f"{len(result.pages)} reports in {args.output_dir}; start at {result.index}")

@@ -87,7 +87,10 @@ def test_peer_statistics_equal_stage_profile(cohort: Cohort) -> None:
             mine = stats[stats["business_id"] == row.business_id].reset_index(drop=True)
             assert mine["n_assessed"].tolist() == prof["n_assessed"].tolist()
             shown = ~mine["suppressed"]
-            assert (shown == (prof["n_assessed"] >= k)).all()
+            # shown iff k + 1 businesses of the group (self included) were assessed
+            group_n = prof["n_assessed"] + prof["level"].notna().astype(int)
+            assert (shown == (group_n >= k + 1)).all()
+            assert (mine.loc[shown, "n_assessed"] >= k).all()
             for col in ("median", "q1", "q3", "peer_share_below"):
                 np.testing.assert_allclose(
                     mine.loc[shown, col], prof.loc[shown, col], rtol=1e-12, equal_nan=True

@@ -7,7 +7,10 @@ and the cohort's size is known from the index, so a band too small to be shown o
 own could be recovered by subtraction when it is the only one hidden; bands are
 therefore chosen with :func:`~cma_research.analysis.disclosure.suppress_small_cells`
 (secondary suppression) before any page is written. Per stage, a peer statistic is
-shown only when at least ``k`` peers were assessed on it.
+shown only when at least ``k + 1`` businesses of the group (the business itself
+included) were assessed on it: then the pages of all members show or hide it alike,
+each over at least ``k`` peers, and two members comparing their pages cannot obtain a
+statistic of fewer than ``k`` businesses by difference.
 """
 
 from __future__ import annotations
@@ -140,7 +143,10 @@ def peer_statistics(cohort: Cohort, k: int = 5, groups: pd.DataFrame | None = No
     cohort : Cohort
         One wave.
     k : int
-        Fewest peers a statistic may rest on (>= 1), for the groups and per stage.
+        Fewest peers a statistic may rest on (>= 1). Per stage, a statistic is shown
+        only when at least ``k + 1`` businesses of the group (the business included)
+        were assessed on it, so that the pages of all members of a group show or hide
+        it alike.
     groups : DataFrame, optional
         Output of :func:`peer_groups` (computed when not given).
 
@@ -184,13 +190,17 @@ def peer_statistics(cohort: Cohort, k: int = 5, groups: pd.DataFrame | None = No
         peer_counts[members] = total - onehot[members]
     peer_counts[key == "\0none"] = 0
     n = peer_counts.sum(axis=-1)
-    shown = n >= k
+    assessed = ~np.isnan(levels)
+    # shown only when the group has at least k + 1 businesses assessed on the stage
+    # (self included): then every member's page shows it, each over >= k peers, and no
+    # member can difference another member's page against its own to get a statistic
+    # of fewer than k businesses
+    shown = (n + assessed) >= k + 1
     med = quantile_from_counts(peer_counts, values, 0.5)
     q1 = quantile_from_counts(peer_counts, values, 0.25)
     q3 = quantile_from_counts(peer_counts, values, 0.75)
     below = (peer_counts * (values < np.nan_to_num(levels, nan=-np.inf)[..., None])).sum(-1)
     above = (peer_counts * (values > np.nan_to_num(levels, nan=np.inf)[..., None])).sum(-1)
-    assessed = ~np.isnan(levels)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(shown & assessed, below / np.maximum(n, 1), np.nan)
     rank = np.where(shown & assessed, 1 + above, np.nan)
@@ -198,7 +208,11 @@ def peer_statistics(cohort: Cohort, k: int = 5, groups: pd.DataFrame | None = No
     reason = np.where(
         shown,
         "",
-        np.where(none, "no peer group of at least k businesses", f"fewer than {k} peers assessed"),
+        np.where(
+            none,
+            "no peer group of at least k businesses",
+            f"fewer than {k + 1} businesses of the peer group assessed",
+        ),
     )
     data: dict[str, Any] = {
         "business_id": np.repeat(groups["business_id"].to_numpy(dtype=object), n_stages),

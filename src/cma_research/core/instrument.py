@@ -66,6 +66,9 @@ class Instrument:
         What the instrument calls a stage ("stage", "dimension").
     target_level : int or None
         The level the instrument recommends as a target, if it names one.
+    box_scores : dict of int to float
+        Optional: a score per level for reports that show one (for example a
+        consultancy's 100/80/60/40/20/5 box scores); empty when the file defines none.
     path : str
         File the definition was read from; ``sha256`` is that file's checksum.
     """
@@ -79,6 +82,7 @@ class Instrument:
     target_level: int | None = None
     path: str = ""
     sha256: str = ""
+    box_scores: dict[int, float] = field(default_factory=dict)
 
     @property
     def stage_ids(self) -> list[str]:
@@ -294,6 +298,7 @@ def _build(data: Any, path: Path, sha256: str) -> Instrument:
     if not isinstance(data, dict):
         raise InstrumentError(f"{path}: expected a mapping with keys name, levels, stages")
     allowed = {"name", "title", "source", "stage_noun", "target_level", "levels", "stages"}
+    allowed.add("box_scores")
     for key in sorted(set(data) - allowed):
         chk.fail("top level", f"unknown key {key!r}; expected {', '.join(sorted(allowed))}")
     name = _text(chk, data, "name", "top level")
@@ -379,6 +384,19 @@ def _build(data: Any, path: Path, sha256: str) -> Instrument:
         target_int = _int(chk, target, "target_level")
         if target_int is not None and target_int not in values:
             chk.fail("target_level", f"{target_int} is not one of the levels {values}")
+    box_scores: dict[int, float] = {}
+    raw_boxes = data.get("box_scores") or {}
+    if not isinstance(raw_boxes, dict):
+        chk.fail("box_scores", "expected a mapping from level to a number")
+        raw_boxes = {}
+    for lv, score in raw_boxes.items():
+        lv_int = _int(chk, lv, "box_scores")
+        if lv_int is not None and lv_int not in values:
+            chk.fail("box_scores", f"level {lv_int} is not one of the levels {values}")
+        elif isinstance(score, bool) or not isinstance(score, int | float):
+            chk.fail(f"box_scores[{lv}]", f"expected a number, got {score!r}")
+        elif lv_int is not None:
+            box_scores[lv_int] = float(score)
     chk.raise_if_any()
     return Instrument(
         name=name,
@@ -390,4 +408,5 @@ def _build(data: Any, path: Path, sha256: str) -> Instrument:
         target_level=target,
         path=str(path),
         sha256=sha256,
+        box_scores=dict(sorted(box_scores.items())),
     )
