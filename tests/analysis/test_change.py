@@ -90,6 +90,8 @@ def test_paired_change_against_r(r_cohort: Cohort) -> None:
     # stages never assessed: no pairs, nothing tested, not counted in the adjustment
     empty = res.loc["stage_4"]
     assert empty["n_pairs"] == 0 and np.isnan(empty["p_val"]) and np.isnan(empty["p_adj"])
+    assert empty["p_method"] == "no pairs" and empty["ci_method"] == "no pairs"
+    assert np.isnan(empty["statistic"]) and np.isnan(empty["median_change"])
     # Holm over the three tested stages (statsmodels-equivalent adjust_p is tested apart)
     p = res.loc[["stage_1", "stage_2", "stage_3"], "p_val"].to_numpy()
     order = np.argsort(p)
@@ -415,3 +417,23 @@ def test_fit_ordinal_wave_model_against_polr(r_cohort: Cohort) -> None:
     naive = cma.fit_ordinal_wave_model(r_cohort, cluster=False)
     # > sqrt(diag(vcov(fit))) (optim's finite-difference Hessian: ~1e-4)
     assert_allclose(naive["std_error"], O.polr_se_naive, rtol=1e-3)
+
+
+def test_synthetic_example_file_end_to_end() -> None:
+    from tests.paths import ROOT
+
+    two = cma.load_returns(ROOT / "data" / "raw" / "customer_wise_2007_two_waves_SYNTHETIC.csv")
+    base, follow = two.waves
+    res = cma.paired_change(two, n_boot=200, seed=1)
+    assert (res["baseline"] == base).all() and (res["follow_up"] == follow).all()
+    paired = two.paired(base, follow)
+    n_both = paired.n_businesses
+    assert res.set_index("stage").loc["mean", "n_pairs"] <= n_both
+    # every pair of every stage is counted once in its transition table
+    for sid in two.stage_ids:
+        t = cma.transition_table(two, sid)
+        assert int(t.to_numpy().sum()) == n_both
+        assert int(t.iloc[:-1, :-1].to_numpy().sum()) == res.set_index("stage").loc[sid, "n_pairs"]
+    att = cma.attrition(two)
+    assert len(att.dropped_ids) + len(att.completer_ids) == two.select_wave(base).n_businesses
+    assert set(att.dropped_ids).isdisjoint(paired.scores.index.get_level_values("business_id"))

@@ -198,7 +198,12 @@ def _change_row(
             ci_method = "undefined (degenerate bootstrap distribution)"
     else:
         low, high = np.nan, np.nan
-        ci_method = "not computed (n_boot=0)" if n_boot == 0 else "undefined (no change)"
+        if res.n == 0:
+            ci_method = "no pairs"
+        elif n_boot == 0:
+            ci_method = "not computed (n_boot=0)"
+        else:
+            ci_method = "undefined (no pair changed)"
     return {
         "n_pairs": res.n,
         "n_improved": res.n_pos,
