@@ -51,6 +51,7 @@ from cma_research.core.text import MINUS
 __all__ = [
     "BatchResult",
     "business_pages",
+    "page_figures",
     "render_business_page",
     "write_business_report",
     "write_business_reports",
@@ -457,8 +458,14 @@ def _manifest(
 # -- figures and HTML ----------------------------------------------------------------
 
 
-def _figures(page: dict[str, Any]) -> tuple[bytes, bytes]:
-    """The radar and strip PNGs of one page (the work a page cannot do without)."""
+def page_figures(page: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The radar and strip PNGs of one page context (the work a page cannot do without).
+
+    Returns
+    -------
+    tuple of bytes
+        The radar's and the strip's PNG files.
+    """
     from cma_research.plotting.business import radar_figure, strip_figure
     from cma_research.plotting.style import cma_style
     from cma_research.reporting.files import FIGURE_METADATA
@@ -505,7 +512,7 @@ def _environment() -> Any:
 
 def render_business_page(page: dict[str, Any], figures: tuple[bytes, bytes] | None = None) -> str:
     """The HTML of one page context from :func:`business_pages` (figures drawn if not given)."""
-    radar, strip = _figures(page) if figures is None else figures
+    radar, strip = page_figures(page) if figures is None else figures
     ctx = dict(page)
     ctx["radar_width"] = int(5.4 * 96)  # plotting.business.RADAR_SIZE (no matplotlib here)
     ctx["strip_width"] = int(4.4 * 96)  # plotting.business.STRIP_WIDTH
