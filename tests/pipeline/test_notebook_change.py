@@ -119,7 +119,9 @@ def test_synthetic_two_waves_every_output_says_synthetic(tmp_path: Path) -> None
     out = tmp_path / "out"
     figures = sorted(p.stem for p in (out / "figures").glob("06_*.png"))
     stages = [f"06_transitions_stage_{j}" for j in range(1, 11)]
-    assert figures == sorted(["06_change_forest", "06_levels_by_wave", "06_paired_slopes", *stages])
+    assert figures == sorted(
+        ["06_change_forest", "06_levels_by_wave", "06_paired_slopes", "06_radar_B15", *stages]
+    )
     captions = json.loads((out / "figures" / "06_captions.json").read_text(encoding="utf-8"))
     assert set(captions) == set(figures)
     assert all("SYNTHETIC" in c for c in captions.values())
