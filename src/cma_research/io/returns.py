@@ -79,6 +79,7 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 MAX_STAFF = 10_000_000
 #: Longest business id, in characters.
 MAX_ID_CHARS = 100
+_SIGNED_DIGIT = re.compile(r"[-+]\s*[0-9]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 Form = Literal["auto", "wide", "long"]
 
@@ -343,7 +344,9 @@ def _parse_level(
     expected = f"a whole number from {lo} to {hi}, or a blank cell for not assessed"
     number = _plain_number(text)
     if number is None:
-        label = inst.level_lookup().get(normalise_label(text))
+        # "Level -1" must not become "level 1" (normalise_label folds dashes)
+        signed = _SIGNED_DIGIT.search(text) is not None
+        label = None if signed else inst.level_lookup().get(normalise_label(text))
         if label is not None:
             return label
         try:
