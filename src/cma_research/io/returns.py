@@ -402,8 +402,8 @@ def _parse_staff(
             message = "staff is not a number"
         else:
             message = (
-                "staff is not written as a plain whole number (digits 0-9 only; exponents such as 1e3, "
-                "digit separators such as 1_000 and inf are not read)"
+                "staff is not written as a plain whole number (digits 0-9 only; exponents "
+                "such as 1e3, digit separators such as 1_000 and inf are not read)"
             )
         col.add(message, row=row, column=column, value=text, expected=expected)
         return None
