@@ -205,19 +205,21 @@ def _mixed(
 ) -> None:
     this = _kind(text)
     if kind == "number":
-        message = "wave is not a positive whole number"
+        message = f"wave is not a positive whole number (row {first[0]} has {first[1]!r})"
         expected = (
             f"{_NUMBER_EXPECTED}, like the other rows; waves are all numbers, all labels "
             "or all audit dates (or give their order with wave_order=)"
         )
     else:
-        message = f"wave is {_KIND_NAMES[this]} but row {first[0]} has {_KIND_NAMES[kind]}"
+        message = (
+            f"wave is {_KIND_NAMES[this]} but row {first[0]} has {_KIND_NAMES[kind]} ({first[1]!r})"
+        )
         expected = (
             f"{_KIND_NAMES[kind]} like row {first[0]} ({first[1]!r}): waves of different "
             "kinds cannot be ordered; use one kind (or give the order with wave_order=)"
         )
     col.add(
-        f"{message} (row {first[0]} has {first[1]!r}): the waves cannot be ordered",
+        f"{message}: the waves cannot be ordered",
         row=number,
         column=header,
         value=text,
