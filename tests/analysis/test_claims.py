@@ -408,3 +408,36 @@ def test_bad_audit_arguments(tmp_path: Path, claims: Any) -> None:
         cma.audit_claims(other, claims)
     with pytest.raises(cma.ParameterError, match="load_recruitment table"):
         cma.audit_claims(cohort, claims, recruitment=pd.DataFrame({"x": [1]}))
+
+
+# -- against R (tests/analysis/results/r_claims.R) ----------------------------------------
+
+
+def test_readings_match_r(audit: pd.DataFrame) -> None:
+    from tests.analysis.results import results_claims as R
+
+    compared = 0
+    for r in audit[audit["reading_no"] > 0].itertuples(index=False):
+        name = f"{r.claim_id}_{r.reading_no}"
+        if not hasattr(R, f"{name}_value"):
+            continue  # funnel counts and n_businesses: hand-checked above
+        assert int(r.n) == getattr(R, f"{name}_n"), name
+        want = np.atleast_1d(getattr(R, f"{name}_value")).astype(float)
+        if np.isnan(r.value):  # a tied mode: R lists every modal level
+            assert len(want) > 1, name
+        else:
+            assert_allclose(r.value, want, rtol=1e-12, err_msg=name)
+        if hasattr(R, f"{name}_ci"):  # binom.test: exact Clopper-Pearson
+            assert_allclose([r.ci95_low, r.ci95_high], getattr(R, f"{name}_ci"), rtol=1e-6)
+        compared += 1
+    assert compared == 28  # every R-computable reading (funnel and n_businesses are counts)
+
+
+def test_size_correlation_matches_r() -> None:
+    from tests.analysis.results import results_claims as R
+
+    cohort = cma.load_returns(BUNDLED)
+    res = cma.correlate(cohort, "staff", "mean", n_boot=0, n_perm=1000).iloc[0]
+    assert res["n"] == R.n_complete
+    assert_allclose(res["r"], R.mean_staff_complete_case_r, rtol=1e-12)
+    assert_allclose(res["p_val"], R.mean_staff_complete_case_p, rtol=1e-10)
