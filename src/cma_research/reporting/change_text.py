@@ -5,7 +5,8 @@ clear change" come from :func:`change_direction`, applied to the interval that
 :func:`~cma_research.paired_change` computed.
 
 **The rule** (one row of :func:`~cma_research.paired_change`, i.e. one stage or the
-business mean score):
+business mean score) is rule 2 of :mod:`cma_research.reporting.wording` (direction of
+a correlation) applied to the matched-pairs rank-biserial correlation:
 
 - ``improved``: the rank-biserial correlation is positive and its 95% interval lies
   wholly above 0 (``ci95_low > 0``);
@@ -15,7 +16,8 @@ business mean score):
 - when the interval is undefined although r is not (the bootstrap distribution is
   degenerate, e.g. every business moved the same way, r = ±1), the two-sided
   signed-rank ``p_val`` decides instead: ``improved`` / ``declined`` by the sign of r
-  when p < ``alpha`` (.05), else ``no_clear_change``;
+  when p < :data:`~cma_research.reporting.wording.ALPHA` (.05), else
+  ``no_clear_change``;
 - ``not_estimable``: no pairs, r undefined, or neither interval nor p available.
 
 Two more rules, for :func:`wave_effect_sentence` and :func:`attrition_tests_sentence`:
@@ -41,6 +43,7 @@ import pandas as pd
 from cma_research.core.errors import ParameterError
 from cma_research.core.text import format_number
 from cma_research.reporting.text import format_p
+from cma_research.reporting.wording import direction
 
 __all__ = [
     "DIRECTION_WORDS",
@@ -74,18 +77,17 @@ def _number(row: Mapping[str, Any] | pd.Series, key: str) -> float:
         return math.nan
 
 
-def change_direction(row: Mapping[str, Any] | pd.Series, *, alpha: float = 0.05) -> Direction:
+def change_direction(row: Mapping[str, Any] | pd.Series) -> Direction:
     """The direction of change of one row of :func:`~cma_research.paired_change`.
 
-    See the module docstring for the rule.
+    See the module docstring for the rule (that of
+    :func:`cma_research.reporting.wording.direction`, on ``rank_biserial``).
 
     Parameters
     ----------
     row : Series or mapping
         Needs ``rank_biserial``, ``ci95_low``, ``ci95_high``; ``n_pairs`` and ``p_val``
         if present.
-    alpha : float
-        Level of the p-value fallback when the interval is undefined.
 
     Returns
     -------
@@ -113,22 +115,13 @@ def change_direction(row: Mapping[str, Any] | pd.Series, *, alpha: float = 0.05)
     n = _number(row, "n_pairs")
     r = _number(row, "rank_biserial")
     low, high = _number(row, "ci95_low"), _number(row, "ci95_high")
+    p = _number(row, "p_val")
     if n == 0 or math.isnan(r):
         return "not_estimable"
-    if r == 0:
-        return "no_clear_change"  # every pair unchanged or gains and losses balance
-    if math.isnan(low) or math.isnan(high):
-        p = _number(row, "p_val")
-        if math.isnan(p):
-            return "not_estimable"
-        if p < alpha:
-            return "improved" if r > 0 else "declined"
-        return "no_clear_change"
-    if r > 0 and low > 0:
-        return "improved"
-    if r < 0 and high < 0:
-        return "declined"
-    return "no_clear_change"
+    if r != 0 and (math.isnan(low) or math.isnan(high)) and math.isnan(p):
+        return "not_estimable"
+    sign = direction({"r": r, "ci95_low": low, "ci95_high": high, "p_val": p})
+    return "improved" if sign > 0 else "declined" if sign < 0 else "no_clear_change"
 
 
 def _names(names: Sequence[str]) -> str:
