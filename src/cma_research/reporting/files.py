@@ -100,18 +100,19 @@ def csv_cell(value: Any) -> Any:
     Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
     prefixed with an apostrophe (OWASP's rule against CSV injection), so Excel and
     LibreOffice show it as text instead of running it. Numbers, and text that is a
-    plain number such as ``-0.25``, are returned unchanged.
+    plain number such as ``-0.25``, are returned unchanged. A carriage return inside
+    text is written as a line feed (Python's CSV writer would leave a lone ``\r``
+    unquoted, and a spreadsheet would split the row there).
 
     >>> print(csv_cell("=HYPERLINK(1)"), csv_cell("-2+3"), csv_cell("-0.25"), csv_cell(-1.5))
     '=HYPERLINK(1) '-2+3 -0.25 -1.5
     """
-    if (
-        isinstance(value, str)
-        and value.startswith(_FORMULA_START)
-        and not _PLAIN_REAL.fullmatch(value)
-    ):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    if value.startswith(_FORMULA_START) and not _PLAIN_REAL.fullmatch(value):
+        return "'" + text
+    return text
 
 
 def _csv_safe(table: pd.DataFrame) -> pd.DataFrame:
