@@ -195,3 +195,21 @@ def test_multiple_counts_rank_equivalent_covariates_once(cohort: Cohort) -> None
     np.testing.assert_allclose(logs["p_adj"], holm, rtol=1e-12)
     assert (staff["p_adj_method"] == "holm on p_val over 2 distinct tests").all()
     assert logs["p_adj_method"].str.contains("the same test as mean with staff").iloc[0]
+
+
+def test_alpha_interval_at_the_level_asked_for(cohort: Cohort) -> None:
+    m, seed = 3, 8
+    res = sensitivity(cohort, "cronbach_alpha", ["complete_case", "multiple"], m=m, seed=seed,
+                      confidence=0.8)  # fmt: skip
+    assert {"ci80_low", "ci80_high"} <= set(res.columns) and "ci95_low" not in res.columns
+    # multiple: Rubin's rules on ln(1 - alpha) with the 80% t quantile (Bonett 2002 variance)
+    imputations = clean(cohort, "multiple", m=m, seed=seed).cohorts
+    alphas = np.array([cronbach_alpha(c, strategy="available_case")["alpha"].iloc[0]
+                       for c in imputations])  # fmt: skip
+    n, k = 16, 10
+    pooled = pool_rubin(np.log1p(-alphas), [2 * k / ((k - 1) * (n - 2))] * m, n - 1)
+    low, high = pooled.interval(0.8)
+    row = res[res["strategy"] == "multiple"].iloc[0]
+    np.testing.assert_allclose(
+        [row["ci80_low"], row["ci80_high"]], [1 - np.exp(high), 1 - np.exp(low)], rtol=1e-12
+    )

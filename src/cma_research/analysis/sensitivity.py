@@ -166,10 +166,13 @@ def _pool_alpha(frames: list[pd.DataFrame]) -> pd.DataFrame:
     # Bonett (2002): ln(1 - alpha) is near normal with variance 2k / ((k - 1)(n - 2)).
     var = 2 * k / ((k - 1) * (n - 2))
     pooled = pool_rubin(np.log1p(-alphas), [var] * len(alphas), max(n - 1, 1))
-    low, high = pooled.interval()
+    # the interval at the level cronbach_alpha was asked for (its columns say which)
+    low_name = next(c for c in base.columns if re.fullmatch(r"ci\d+(_\d+)?_low", str(c)))
+    level = float(low_name[2:-4].replace("_", ".")) / 100
+    low, high = pooled.interval(level)
     base["alpha"] = 1 - np.exp(pooled.estimate)
-    base["ci95_low"] = 1 - np.exp(high)
-    base["ci95_high"] = 1 - np.exp(low)
+    base[low_name] = 1 - np.exp(high)
+    base[low_name[: -len("low")] + "high"] = 1 - np.exp(low)
     base["std_alpha"] = float(_col(frames, "std_alpha").mean())
     base["average_r"] = float(_col(frames, "average_r").mean())
     base["df"] = pooled.df
