@@ -13,6 +13,7 @@ from cma_research.stats.power_kernels import (
     kruskal_test,
     mean_score,
     pearson_test,
+    rank_rows,
     signed_rank_test,
     spearman_test,
 )
@@ -98,3 +99,14 @@ def test_unusable_reasons() -> None:
     assert spearman_test(x, y).reason.tolist() == [2, 1]
     assert kruskal_test(y, np.zeros((2, 4), dtype=int), 4).reason.tolist() == [3, 3]
     assert signed_rank_test(np.zeros((1, 5))).reason.tolist() == [1]
+
+
+@pytest.mark.parametrize("n", [1, 4, 16, 200])
+def test_rank_rows_equals_scipy(rng: np.random.Generator, n: int) -> None:
+    x = rng.integers(0, 16, (S, n)) / 3
+    x[rng.random(x.shape) < 0.25] = np.nan
+    x[0] = np.nan  # an empty row
+    want = stats.rankdata(x, axis=1, nan_policy="omit")
+    got = rank_rows(x)
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=0, atol=0)
