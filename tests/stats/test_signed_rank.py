@@ -162,3 +162,17 @@ def test_bca_degenerate_and_seeded() -> None:
     a = rank_biserial_ci(d, n_boot=500, rng=np.random.default_rng(3))
     b = rank_biserial_ci(d, n_boot=500, rng=np.random.default_rng(3))
     assert a == b
+
+
+def test_fast_jackknife_equals_leave_one_out(rng: np.random.Generator) -> None:
+    for d in (
+        rng.integers(-3, 4, size=30).astype(float),
+        np.round(rng.normal(0.3, 1, size=40), 1),
+        np.array([0.0, 0.0, 1.0, -1.0]),
+        np.array([2.0, 0.0]),
+    ):
+        v = sr._Values.from_differences(d)
+        fast = sr._jackknife_rank_biserial(v)
+        for k, value in enumerate(v.value):
+            rest = np.delete(d, np.flatnonzero(d == value)[0])
+            assert_allclose(fast[k], rank_biserial(rest), rtol=1e-12, equal_nan=True)
