@@ -37,3 +37,15 @@ def test_scheduler_without_dask(monkeypatch: pytest.MonkeyPatch) -> None:
         run_tasks(operator.neg, [1])
     monkeypatch.setenv(SCHEDULER_ENV, "")  # empty means unset
     assert run_tasks(operator.neg, [1]) == [-1]
+
+
+def test_dask_scheduler_gives_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    monkeypatch.delenv(SCHEDULER_ENV, raising=False)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        items = list(range(7))
+        assert run_tasks(operator.neg, items, scheduler=cluster.scheduler_address) == [
+            -i for i in items
+        ]
