@@ -50,6 +50,7 @@ rounded only here, when written.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -461,7 +462,8 @@ def size_paragraph(size_row: Row, alpha_row: Row, cohort: Cohort, strategy: str)
         else f"strategy {row_strategy}, not the notebook's {strategy}"
     )
     n = int(_value(size_row, "n"))
-    p_method = size_row.get("p_method", "")
+    # "Monte Carlo permutation (2000 draws)" -> "Monte Carlo permutation, 2000 draws"
+    p_method = re.sub(r" \((.*)\)$", r", \1", str(size_row.get("p_method", "")))
     lean = ""
     if sign == 0:
         head = "**No clear association** between size and maturity"
