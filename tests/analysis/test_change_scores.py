@@ -122,3 +122,9 @@ def test_chosen_waves_checks_the_parameters(two: cma.Cohort, cohort: cma.Cohort)
         chosen_waves(two, None, "Follow-up")
     with pytest.raises(ParameterError, match="same wave"):
         chosen_waves(two, "Baseline", "Baseline")
+    # the build-wide `wave` is the follow-up unless follow_up_wave says otherwise
+    assert chosen_waves(two, wave=FOLLOW) == (1, 2)
+    assert chosen_waves(two, FOLLOW, wave="Baseline") == (2, 1)
+    assert chosen_waves(two, None, FOLLOW, wave="Baseline") == (1, 2)
+    with pytest.raises(ParameterError, match="parameter wave: "):
+        chosen_waves(cohort, wave="Wave 2")

@@ -27,14 +27,19 @@ STATUSES: tuple[str, ...] = ("paired", "baseline_only", "follow_up_only")
 
 
 def chosen_waves(
-    cohort: Cohort, baseline_wave: str | int | None = None, follow_up_wave: str | int | None = None
+    cohort: Cohort,
+    baseline_wave: str | int | None = None,
+    follow_up_wave: str | int | None = None,
+    *,
+    wave: str | int | None = None,
 ) -> tuple[int, int] | None:
     """The wave codes a change report compares, or ``None`` when there is one wave.
 
     Checks the parameters ``baseline_wave`` / ``follow_up_wave`` (labels or codes; default
     the first and the last wave) before anything is computed, so a label the file lacks
     fails with one line naming the parameter and the waves the file has, even when the
-    file has one wave only.
+    file has one wave only. ``wave`` is the build-wide parameter "the wave to analyse"
+    of the other notebooks: when ``follow_up_wave`` is not given, it is the follow-up.
 
     Raises
     ------
@@ -50,16 +55,18 @@ def chosen_waves(
     >>> chosen_waves(synthetic_follow_up(customer_wise_2007(), seed=2008), "Baseline")
     (1, 2)
     """
-    for name, wave in (("baseline_wave", baseline_wave), ("follow_up_wave", follow_up_wave)):
-        if wave is None:
+    given = (("baseline_wave", baseline_wave), ("follow_up_wave", follow_up_wave), ("wave", wave))
+    for name, value in given:
+        if value is None:
             continue
         try:
-            cohort.wave_rank(wave)
+            cohort.wave_rank(value)
         except ParameterError as exc:
             raise ParameterError(f"parameter {name}: {exc}") from None
     if len(cohort.waves) < 2:
         return None
-    return resolve_waves(cohort, baseline_wave, follow_up_wave)
+    follow = follow_up_wave if follow_up_wave is not None else wave
+    return resolve_waves(cohort, baseline_wave, follow)
 
 
 def scores_by_wave(
