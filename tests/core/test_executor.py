@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import operator
+import warnings
 
 import pytest
 
@@ -39,13 +40,25 @@ def test_scheduler_without_dask(monkeypatch: pytest.MonkeyPatch) -> None:
     assert run_tasks(operator.neg, [1]) == [-1]
 
 
+@pytest.mark.integration
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_dask_scheduler_gives_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
-    distributed = pytest.importorskip("dask.distributed")
+    distributed = pytest.importorskip("distributed", reason="pip install cma_research[dask]")
     monkeypatch.delenv(SCHEDULER_ENV, raising=False)
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # dask's own notes (ports, deprecations)
+        cluster = distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+        )
+    try:
         items = list(range(7))
-        assert run_tasks(operator.neg, items, scheduler=cluster.scheduler_address) == [
-            -i for i in items
-        ]
+        got = run_tasks(operator.neg, items, scheduler=cluster.scheduler_address)
+        assert got == [-i for i in items]
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cluster.close()
