@@ -70,16 +70,18 @@ def peer_groups(cohort: Cohort, k: int = 5) -> pd.DataFrame:
     # a band of n businesses gives each of them n - 1 peers: shown only when n - 1 >= k;
     # k = 1 means no disclosure control, so no secondary suppression either
     table = suppress_small_cells(counts, k + 1, margins=k > 1)
-    cells = table[~table["is_margin"]].set_index("row")
+    inner = table[~table["is_margin"]]
+    hidden = dict(zip(inner["row"], inner["suppressed"], strict=True))
+    reasons = dict(zip(inner["row"], inner["reason"], strict=True))
     n_total = len(ids)
     rows = []
     for bid, band in zip(ids, band_list, strict=True):
         if band == NO_STAFF:
             why = "no staff number, so no size band"
-        elif bool(cells.loc[band, "suppressed"]):
+        elif bool(hidden[band]):
             why = (
                 f"the {band} size band has fewer than {k} other businesses"
-                if cells.loc[band, "reason"] == PRIMARY
+                if reasons[band] == PRIMARY
                 else f"the {band} size band is not shown on its own, so that a smaller band "
                 "cannot be worked out from the totals"
             )

@@ -9,7 +9,9 @@ are to be sustained. Within each of the last three groups, stage order.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +22,14 @@ from cma_research.core.errors import ParameterError
 from cma_research.core.instrument import Instrument
 from cma_research.missing.strategies import Strategy
 
-__all__ = ["PRIORITY_RULE", "check_target_level", "plan_stages", "road_map", "staged_level"]
+__all__ = [
+    "PRIORITY_RULE",
+    "check_target_level",
+    "plan_records",
+    "plan_stages",
+    "road_map",
+    "staged_level",
+]
 
 #: The priority rule in words, for reports.
 PRIORITY_RULE = (
@@ -72,46 +81,17 @@ def staged_level(levels: Sequence[float] | np.ndarray) -> tuple[float, float, in
     return (float(ok.min()), float(ok.mean()), int(ok.size))
 
 
-def plan_stages(
+def plan_records(
     instrument: Instrument, levels: Sequence[float] | np.ndarray, target_level: int | None = None
-) -> pd.DataFrame:
-    """The road map of one set of stage levels: next level, its criterion, priority.
+) -> list[dict[str, Any]]:
+    """:func:`plan_stages` as plain records (one dict per stage), without pandas.
 
-    Parameters
-    ----------
-    instrument : Instrument
-    levels : sequence of float
-        One level per stage in instrument order; NaN = not assessed.
-    target_level : int, optional
-        Default: the instrument's target level.
+    For batches of many businesses, where building a DataFrame per business would cost
+    more than the road map itself.
 
-    Returns
-    -------
-    DataFrame
-        One row per stage in stage order: ``stage``, ``number``, ``name``, ``level``,
-        ``level_label`` (the instrument's label; empty when not assessed),
-        ``box_score`` (the instrument's score for the level, NaN when it defines none),
-        ``target_level``, ``gap`` (target minus level, 0 at or above it, NaN when not
-        assessed), ``next_level`` (``<NA>`` at the top level), ``next_level_label``,
-        ``next_criterion`` (for a stage not assessed: the criterion of the lowest level
-        above the bottom one, i.e. what to look for), ``status``, ``action`` (one
-        sentence: what to do next), ``priority`` (1 = first; see :data:`PRIORITY_RULE`).
-
-    Examples
-    --------
     >>> from cma_research.core.instrument import get_instrument
-    >>> mcf = get_instrument("managing_customers_framework")
-    >>> plan = plan_stages(mcf, [5, 1, 4, 2, 2, float("nan")])
-    >>> print(plan[["stage", "level_label", "next_level_label", "priority"]].to_string(index=False))
-           stage level_label next_level_label  priority
-           sales         Fly                          6
-         service       Crawl             Walk         1
-      operations         Run              Fly         5
-          people        Walk              Jog         2
-             crm        Walk              Jog         3
-    data_insight                        Crawl         4
-    >>> plan.loc[0, "action"]
-    'At the highest level, 5 (Fly): sustain it.'
+    >>> [r["priority"] for r in plan_records(get_instrument("customer_wise_2007"), [1] * 10)]
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     """
     inst = instrument
     target = check_target_level(inst, target_level)
@@ -123,7 +103,7 @@ def plan_stages(
         )
     label = {lv.value: lv.label for lv in inst.levels}
     noun = inst.stage_noun
-    rows = []
+    rows: list[dict[str, Any]] = []
     for stage, level in zip(inst.stages, arr, strict=True):
         assessed = not np.isnan(level)
         next_level: int | None
@@ -176,13 +156,61 @@ def plan_stages(
                 "_group": group,
             }
         )
-    out = pd.DataFrame(rows)
-    order = out.assign(_neg_gap=-out["gap"].fillna(0)).sort_values(
-        ["_group", "_neg_gap", "number"], kind="stable"
-    )
-    out["priority"] = 0
-    out.loc[order.index, "priority"] = np.arange(1, len(out) + 1)
-    out = out.drop(columns="_group")
+
+    def key(i: int) -> tuple[int, float, int]:
+        gap = float(rows[i]["gap"])
+        return (int(rows[i]["_group"]), -(0.0 if math.isnan(gap) else gap), int(rows[i]["number"]))
+
+    order = sorted(range(len(rows)), key=key)
+    for rank, i in enumerate(order, start=1):
+        rows[i]["priority"] = rank
+    for row in rows:
+        del row["_group"]
+    return rows
+
+
+def plan_stages(
+    instrument: Instrument, levels: Sequence[float] | np.ndarray, target_level: int | None = None
+) -> pd.DataFrame:
+    """The road map of one set of stage levels: next level, its criterion, priority.
+
+    Parameters
+    ----------
+    instrument : Instrument
+    levels : sequence of float
+        One level per stage in instrument order; NaN = not assessed.
+    target_level : int, optional
+        Default: the instrument's target level.
+
+    Returns
+    -------
+    DataFrame
+        One row per stage in stage order: ``stage``, ``number``, ``name``, ``level``,
+        ``level_label`` (the instrument's label; empty when not assessed),
+        ``box_score`` (the instrument's score for the level, NaN when it defines none),
+        ``target_level``, ``gap`` (target minus level, 0 at or above it, NaN when not
+        assessed), ``next_level`` (``<NA>`` at the top level), ``next_level_label``,
+        ``next_criterion`` (for a stage not assessed: the criterion of the lowest level
+        above the bottom one, i.e. what to look for), ``status``, ``action`` (one
+        sentence: what to do next), ``priority`` (1 = first; see :data:`PRIORITY_RULE`).
+
+    Examples
+    --------
+    >>> from cma_research.core.instrument import get_instrument
+    >>> mcf = get_instrument("managing_customers_framework")
+    >>> plan = plan_stages(mcf, [5, 1, 4, 2, 2, float("nan")])
+    >>> print(plan[["stage", "level_label", "next_level_label", "priority"]].to_string(index=False))
+           stage level_label next_level_label  priority
+           sales         Fly                          6
+         service       Crawl             Walk         1
+      operations         Run              Fly         5
+          people        Walk              Jog         2
+             crm        Walk              Jog         3
+    data_insight                        Crawl         4
+    >>> plan.loc[0, "action"]
+    'At the highest level, 5 (Fly): sustain it.'
+    """
+    out = pd.DataFrame(plan_records(instrument, levels, target_level))
     out["next_level"] = out["next_level"].astype("Int64")
     out["box_score"] = out["box_score"].astype(float)
     for col in (

@@ -24,7 +24,7 @@ import hmac
 import io
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from cma_research.analysis.peers import peer_groups, peer_statistics
 from cma_research.analysis.road_map import (
     PRIORITY_RULE,
     check_target_level,
-    plan_stages,
+    plan_records,
     staged_level,
 )
 from cma_research.core.cohort import Cohort
@@ -73,7 +73,7 @@ def _fmt(v: float, digits: int = 2) -> str:
     return text.replace("-", MINUS)
 
 
-def _attribute(attrs: pd.Series, headers: Sequence[str]) -> str | None:
+def _attribute(attrs: Mapping[Any, Any], headers: Sequence[str]) -> str | None:
     for name, value in attrs.items():
         if normalise_label(str(name)) in headers and value is not None and value is not pd.NA:
             text = str(value).strip()
@@ -189,7 +189,8 @@ def business_pages(
     noun = inst.stage_noun
     previous = _previous_levels(cohort, code, chosen)
     names = _file_names([pseudonymise(b, key) if key else b for b in chosen])
-    attrs_all = one.attributes.reset_index(drop=True)
+    attr_records = one.attributes.reset_index(drop=True).to_dict("records")
+    group_records = groups.to_dict("records")
     pages: list[dict[str, Any]] = []
     suppressed_cells: list[dict[str, str]] = []
     from cma_research.core.version import __version__
@@ -214,12 +215,12 @@ def business_pages(
         i = position[bid]
         rows = slice(i * n_stages, (i + 1) * n_stages)
         levels = stat_cols["level"][rows].astype(float)
-        plan = plan_stages(inst, levels, target)
-        boxes = plan["box_score"].to_numpy(dtype=float)
-        actions = plan["action"].to_numpy(dtype=object)
-        j_priority = plan["priority"].to_numpy(dtype=np.int64)
-        g = groups.iloc[i]
-        attrs = attrs_all.iloc[i]
+        plan = plan_records(inst, levels, target)
+        boxes = [float(r["box_score"]) for r in plan]
+        actions = [str(r["action"]) for r in plan]
+        j_priority = [int(r["priority"]) for r in plan]
+        g = group_records[i]
+        attrs = attr_records[i]
         title_id = pseudonymise(bid, key) if key else bid
         details = []
         btype = attrs.get("business_type")
@@ -280,7 +281,7 @@ def business_pages(
                 }
             )
         road = []
-        for j in np.argsort(plan["priority"].to_numpy(dtype=np.int64), kind="stable"):
+        for j in sorted(range(n_stages), key=j_priority.__getitem__):
             lv = levels[j]
             road.append(
                 {
