@@ -104,7 +104,16 @@ def load_returns(
     ----------
     path : str or Path
         A ``.csv``, ``.tsv`` or ``.xlsx`` file. Text files must be UTF-8 (a byte-order
-        mark is fine) unless ``encoding`` says otherwise.
+        mark is fine) unless ``encoding`` says otherwise. A level cell holds a whole
+        number in plain digits (``3``, ``3.0``) or one of the instrument's level labels
+        (``Crawl``, ``Planned improvement``, ``Level 3``; case and spacing do not
+        matter); exponents (``3e0``), digit separators (``0_3``) and ``inf`` are
+        refused. Staff is a plain whole number (``1,250`` is fine) of at most
+        :data:`MAX_STAFF`; a business id is printable text of at most
+        :data:`MAX_ID_CHARS` characters. A file is read only within bounds (see
+        :mod:`cma_research.io.tables`: 32 MiB, 200,000 rows, 1,000 columns, 2 million
+        cells, 32,767 characters a cell); a workbook formula without a saved value is
+        refused, naming its cells.
     instrument : str, Path or Instrument
         Bundled instrument name or instrument file (see :func:`get_instrument`).
     form : {"auto", "wide", "long"}
@@ -125,7 +134,9 @@ def load_returns(
     sep : str, optional
         Delimiter; by default from the suffix (``.tsv`` tab) or the header line.
     sheet : str or int, optional
-        Excel sheet name or 0-based position (default: the first sheet).
+        Excel sheet name or 0-based position (default: the active sheet if it is
+        visible, else the first visible one; hidden sheets are never read unless
+        named). The sheet read is recorded in ``cohort.source.sheet``.
     header_row : int
         Spreadsheet row holding the column names (default 1); use it when title rows
         sit above the header.
