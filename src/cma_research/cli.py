@@ -131,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--cache-dir", help="build cache (default: .cma-cache/build in the project)")
     b.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the notebooks on a Dask cluster, e.g. tcp://host:8786 (or CMA_DASK_SCHEDULER)",
+    )
+    b.add_argument(
         "--check-claims",
         action="store_true",
         help="exit 1 when a must_hold claim of the claims file no longer holds",
@@ -291,6 +296,7 @@ def _build(args: argparse.Namespace) -> int:
         force=args.force,
         dry_run=args.dry_run,
         cache_dir=args.cache_dir,
+        scheduler=args.scheduler,
     )
     if args.dry_run:
         print("\n".join(result.plan))

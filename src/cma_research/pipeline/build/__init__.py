@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from cma_research.core.errors import ParameterError, ReportBuildError
+from cma_research.core.executor import SCHEDULER_ENV
 from cma_research.core.files import guard_not_raw, sha256_file, write_atomic
 from cma_research.pipeline.build import execute, index
 from cma_research.pipeline.build.cache import BuildCache, notebook_key, reasons
@@ -144,6 +145,7 @@ def build(
     force: bool = False,
     dry_run: bool = False,
     cache_dir: str | Path | None = None,
+    scheduler: str | None = None,
 ) -> BuildResult:
     """Validate parameters, run (or restore) the notebooks, write HTML, index and manifest.
 
@@ -171,6 +173,12 @@ def build(
     cache_dir : path, optional
         Where results are cached (default ``$CMA_CACHE_DIR`` or ``.cma-cache/build`` in
         the project root; never inside the output folder).
+    scheduler : str, optional
+        Address of a Dask distributed scheduler (``tcp://host:8786``; default
+        ``$CMA_DASK_SCHEDULER``): the notebooks run as tasks on that cluster's workers,
+        which must see the same file system; results and cache are identical either
+        way. Needs ``pip install cma_research[dask]``; an unreachable scheduler is one
+        error before anything runs.
 
     Returns
     -------
@@ -226,47 +234,39 @@ def build(
         for line in plan_lines:
             say(line)
         return BuildResult([], out, {}, plan_lines)
+    address = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    client = _connect(address) if address else None
 
     out.mkdir(parents=True, exist_ok=True)
-    with _locked(out):
-        _clean_interrupted(out, say)
-        (out / _IN_PROGRESS).write_text(str(os.getpid()))
-        for sub in _SUBFOLDERS:
-            (out / sub).mkdir(parents=True, exist_ok=True)
-        previous = _read_manifest(out)
-        n_run = sum(v != "cached" for v in plan.values())
-        say(
-            f"building {len(paths)} notebooks ({len(paths) - n_run} cached, {n_run} to run "
-            f"with {min(workers, max(n_run, 1))} parallel kernels) -> {shown(str(out), root)}"
-        )
-        start = time.perf_counter()
-        runs: dict[str, NotebookRun] = {}
-        to_run = []
-        for p in paths:
-            name, key = p.stem, keys[p.stem]
-            files = cache.lookup(name, key.key) if plan[name] == "cached" else None
-            if files is None:
-                to_run.append(p)
-                continue
-            restored = cache.restore(name, key.key, files, out)
-            runs[name] = NotebookRun(name, True, 0.0, "", restored, True, key.key, "cached")
-            say(f"{name}: cached")
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(to_run) or 1))) as pool:
-            futures = {
-                pool.submit(
-                    execute.run_one,
-                    p,
-                    params_for(p.stem),
-                    out,
-                    specs[p.stem],
-                    root,
-                    shown_params(p.stem),
-                ): p
+    try:
+        with _locked(out):
+            _clean_interrupted(out, say)
+            (out / _IN_PROGRESS).write_text(str(os.getpid()))
+            for sub in _SUBFOLDERS:
+                (out / sub).mkdir(parents=True, exist_ok=True)
+            previous = _read_manifest(out)
+            n_run = sum(v != "cached" for v in plan.values())
+            say(
+                f"building {len(paths)} notebooks ({len(paths) - n_run} cached, {n_run} to run "
+                f"with {min(workers, max(n_run, 1))} parallel kernels) -> {shown(str(out), root)}"
+            )
+            start = time.perf_counter()
+            runs: dict[str, NotebookRun] = {}
+            to_run = []
+            for p in paths:
+                name, key = p.stem, keys[p.stem]
+                files = cache.lookup(name, key.key) if plan[name] == "cached" else None
+                if files is None:
+                    to_run.append(p)
+                    continue
+                restored = cache.restore(name, key.key, files, out)
+                runs[name] = NotebookRun(name, True, 0.0, "", restored, True, key.key, "cached")
+                say(f"{name}: cached")
+            tasks = [
+                (p, (p, params_for(p.stem), out, specs[p.stem], root, shown_params(p.stem)))
                 for p in to_run
-            }
-            for fut in as_completed(futures):
-                p = futures[fut]
-                run = fut.result()
+            ]
+            for p, run in _execute(tasks, workers, client):
                 run.key, run.reason = keys[p.stem].key, plan[p.stem]
                 if run.ok:
                     run.outputs = execute.owned_outputs(out, run.name)
@@ -274,30 +274,85 @@ def build(
                 runs[run.name] = run
                 status = "ok" if run.ok else f"FAILED: {run.error}"
                 say(f"{run.name}: {plan[p.stem]} -> {status} ({run.seconds:.1f} s)")
-        ordered = [runs[p.stem] for p in paths]
-        total = time.perf_counter() - start
-        earlier = _earlier_records(previous, out, {p.stem for p in paths})
-        manifest = _manifest(ordered, earlier, out, resolved, paths, root, total, params_for)
-        succeeded = [r.name for r in ordered if r.ok]
-        facts = {
-            "notebooks": f"{len(succeeded)} of {len(ordered)} succeeded in this run",
-            "returns": str(shown(params_for(paths[0].stem).get("returns_path"), root)),
-        }
-        facts.update(index.key_facts(out, succeeded))
-        descriptions = {p.stem: index.describe_notebook(p)[1] for p in nb_dir.glob("[0-9]*.ipynb")}
-        page = index.index_html(
-            ordered, earlier, out, shown_params(paths[0].stem), facts, descriptions
-        )
-        write_atomic(out / "index.html", page.encode())
-        manifest["outputs"] = index.hash_outputs(out)
-        text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-        write_atomic(out / "manifest.json", text.encode())
-        (out / _IN_PROGRESS).unlink(missing_ok=True)
+            ordered = [runs[p.stem] for p in paths]
+            total = time.perf_counter() - start
+            earlier = _earlier_records(previous, out, {p.stem for p in paths})
+            manifest = _manifest(ordered, earlier, out, resolved, paths, root, total, params_for)
+            succeeded = [r.name for r in ordered if r.ok]
+            facts = {
+                "notebooks": f"{len(succeeded)} of {len(ordered)} succeeded in this run",
+                "returns": str(shown(params_for(paths[0].stem).get("returns_path"), root)),
+            }
+            facts.update(index.key_facts(out, succeeded))
+            descriptions = {
+                p.stem: index.describe_notebook(p)[1] for p in nb_dir.glob("[0-9]*.ipynb")
+            }
+            page = index.index_html(
+                ordered, earlier, out, shown_params(paths[0].stem), facts, descriptions
+            )
+            write_atomic(out / "index.html", page.encode())
+            manifest["outputs"] = index.hash_outputs(out)
+            text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+            write_atomic(out / "manifest.json", text.encode())
+            (out / _IN_PROGRESS).unlink(missing_ok=True)
+    finally:
+        if client is not None:
+            client.close()
     used = {
         k: str(v) for p in paths for k, v in params_for(p.stem).items() if k.endswith("_path") and v
     }
     used["instrument"] = str(params_for(paths[0].stem).get("instrument", "customer_wise_2007"))
     return BuildResult(ordered, out, manifest, plan_lines, used)
+
+
+def _connect(address: str) -> Any:
+    """A Dask client for ``address``, or one clear error line (before anything runs)."""
+    try:
+        from dask.distributed import Client  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise ParameterError(
+            f"--scheduler {address}: dask.distributed is not installed; "
+            "pip install cma_research[dask]"
+        ) from None
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise ParameterError(
+            f"--scheduler {address}: cannot reach the Dask scheduler ({type(exc).__name__}); "
+            "start it (dask scheduler) or check the address"
+        ) from None
+
+
+def _execute(
+    tasks: Sequence[tuple[Path, tuple[Any, ...]]], workers: int, client: Any
+) -> Iterator[tuple[Path, NotebookRun]]:
+    """Run the notebooks: in threads of this process, or as tasks on a Dask cluster.
+
+    On a cluster a worker that dies mid-task has its notebook rescheduled on another
+    worker (``retries``); when every try failed the notebook is a named failure, and
+    its outputs were removed before it ran, so nothing half-written remains.
+    """
+    if not tasks:
+        return
+    if client is None:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(tasks)))) as pool:
+            futures = {pool.submit(execute.run_one, *args): p for p, args in tasks}
+            for fut in as_completed(futures):
+                yield futures[fut], fut.result()
+        return
+    from dask.distributed import as_completed as dask_completed
+
+    futures = {
+        client.submit(execute.run_one, *args, key=f"cma-build-{p.stem}", pure=False, retries=2): p
+        for p, args in tasks
+    }
+    for fut in dask_completed(list(futures)):
+        p = futures[fut]
+        try:
+            yield p, fut.result()
+        except Exception as exc:  # a worker that died on every try, or a lost task
+            error = f"failed on the Dask cluster: {type(exc).__name__}: {str(exc)[:200]}"
+            yield p, NotebookRun(p.stem, False, 0.0, error)
 
 
 def _earlier_records(

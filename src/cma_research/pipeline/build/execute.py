@@ -185,6 +185,8 @@ def run_one(
     start = time.perf_counter()
     for stale in owned_outputs(out_dir, name):
         stale.unlink()
+    for leftover in out_dir.glob(f".{name}.*.running.ipynb"):  # a try whose worker died
+        leftover.unlink(missing_ok=True)
     executed_path = ensure_inside(out_dir, out_dir / "notebooks" / f"{name}.ipynb")
     html_paths = [
         ensure_inside(out_dir, out_dir / "html" / f"{name}.html"),
