@@ -23,9 +23,11 @@ from cma_research.analysis.change_models import fit_ordinal_wave_model, fit_wave
 from cma_research.analysis.claims import audit_claims
 from cma_research.analysis.correlation import correlate, stage_correlations
 from cma_research.analysis.describe import business_scores, level_distribution
+from cma_research.analysis.disclosure import suppress_small_cells
 from cma_research.analysis.groups import compare_groups, size_band
 from cma_research.analysis.models import fit_ordinal_model, fit_size_model
 from cma_research.analysis.omega import omega, ordinal_alpha
+from cma_research.analysis.peers import peer_groups, peer_statistics
 from cma_research.analysis.power import sample_size, simulate_power
 from cma_research.analysis.profiles import stage_profile
 from cma_research.analysis.reliability import cronbach_alpha, item_statistics
@@ -100,6 +102,8 @@ __all__ = [
     "omega",
     "ordinal_alpha",
     "paired_change",
+    "peer_groups",
+    "peer_statistics",
     "plotting",
     "pool_rubin",
     "process",
@@ -111,17 +115,22 @@ __all__ = [
     "size_band",
     "stage_correlations",
     "stage_profile",
+    "suppress_small_cells",
     "synthetic_cohort",
     "synthetic_growth",
     "transition_table",
     "write_business_report",
+    "write_business_reports",
 ]
 
 # Loaded on first use, so that ``import cma_research`` (and ``cma-research validate``)
 # does not pay for matplotlib: ``cma.plotting``, ``cma.reporting``,
 # ``cma.write_business_report``.
 _LAZY_MODULES = ("datasets", "plotting", "reporting")
-_LAZY_NAMES = {"write_business_report": "cma_research.reporting.business"}
+_LAZY_NAMES = {
+    "write_business_report": "cma_research.reporting.business",
+    "write_business_reports": "cma_research.reporting.business",
+}
 
 
 def __getattr__(name: str) -> Any:
