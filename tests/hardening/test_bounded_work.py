@@ -229,3 +229,20 @@ def test_yaml_devices_and_folders(tmp_path: Path) -> None:
 def test_plain_yaml_with_a_few_aliases_still_loads(tmp_path: Path) -> None:
     path = write(tmp_path / "ok.yaml", "base: &b {seed: 1}\nrun: *b\nlist: [1, 2, 3]\n")
     assert safe_load_yaml(path) == {"base": {"seed": 1}, "run": {"seed": 1}, "list": [1, 2, 3]}
+
+
+def test_header_text_in_messages_is_bounded(tmp_path: Path) -> None:
+    long = "Q" * 30_000
+    # two long headers that mean the same extra column, and 900 long unknown headers
+    path = write(
+        tmp_path / "dup.csv", HEADER.strip() + f",{long},{long}\n" + ROW.strip() + ",a,b\n"
+    )
+    with pytest.raises(DataValidationError, match="two columns mean") as info:
+        load_returns(path)
+    assert len(str(info.value)) < 600
+    many = ",".join(f"{i}{'h' * 200}" for i in range(900))
+    path = write(tmp_path / "many.csv", many + "\n" + ",".join(["x"] * 900) + "\n")
+    with pytest.raises(DataValidationError, match="missing required column") as info:
+        load_returns(path)
+    assert all(len(line) < 2_500 for line in info.value.lines)
+    assert "and 870 more" in str(info.value)

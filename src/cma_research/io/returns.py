@@ -16,7 +16,13 @@ from typing import Literal
 import pandas as pd
 
 from cma_research.core.cohort import INDEX_NAMES, Cohort, Source
-from cma_research.core.errors import DataValidationError, ParameterError, Problem, ProblemCollector
+from cma_research.core.errors import (
+    DataValidationError,
+    ParameterError,
+    Problem,
+    ProblemCollector,
+    shorten,
+)
 from cma_research.core.instrument import Instrument, get_instrument, normalise_label
 from cma_research.core.text import snake_case
 from cma_research.io._waves import parse_waves
@@ -272,8 +278,9 @@ def _map_columns(
             name = snake_case(header)
         if name in seen:
             col.add(
-                f"two columns mean {name!r}: {raw.header[seen[name]]!r} (column "
-                f"{_column_letter(seen[name])}) and {header!r} (column {letter})",
+                f"two columns mean {shorten(name)!r}: {shorten(raw.header[seen[name]])!r} "
+                f"(column {_column_letter(seen[name])}) and {shorten(header)!r} (column "
+                f"{letter})",
                 row=raw.header_row,
                 column=header,
                 expected="each column once",
@@ -300,7 +307,9 @@ def _missing_columns(
     missing = [n for n in names if n not in present]
     if not missing:
         return
-    found = ", ".join(repr(h) for h in raw.header if h) or "none"
+    named = [repr(shorten(h, 40)) for h in raw.header if h]
+    found = ", ".join(named[:30]) + (f" and {len(named) - 30} more" if len(named) > 30 else "")
+    found = found or "none"
     title_hint = _title_row_hint(raw, inst)
     for name in missing:
         col.add(
@@ -322,7 +331,8 @@ def _title_row_hint(raw: RawTable, inst: Instrument) -> str:
         if hits >= threshold:
             first = next((c for c in raw.header if c.strip()), "")
             return (
-                f"; row {raw.header_row} looks like a title ({first!r}) and the header seems "
+                f"; row {raw.header_row} looks like a title ({shorten(first)!r}) and the "
+                "header seems "
                 f"to be on row {number}: pass header_row={number} "
                 f"(command line: --header-row {number})"
             )
@@ -722,7 +732,7 @@ def _parse_long(
             elif prev[1] != value:
                 col.add(
                     f"{name} differs between rows of the same business and wave "
-                    f"(row {prev[0]} has {prev[1]!r})",
+                    f"(row {prev[0]} has {shorten(prev[1])!r})",
                     row=number,
                     column=raw.header[i],
                     value=value,
