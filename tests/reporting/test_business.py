@@ -295,6 +295,20 @@ def test_batch_index_and_manifest(tmp_path: Path, cohort: Cohort) -> None:
         assert a is not None and b is not None and a.read_bytes() == b.read_bytes()
 
 
+def test_no_peer_group_at_all(cohort: Cohort) -> None:
+    # k = 16: not even the whole cohort has 16 others; no peer figure, no peer number
+    pages, manifest = business_pages(cohort, ["B04"], k=16)
+    page = pages[0]
+    assert page["peers"]["text"] == "none shown"
+    assert all(s["peer_suppressed"] for s in page["stages"])
+    assert all(s["peer_median"] == "" and s["position"] == "" for s in page["stages"])
+    html = text_of(render_business_page(page))
+    assert "not shown: no peer group of at least 16 other businesses" in html
+    assert len(manifest["suppressed"]) >= 10
+    with pytest.raises(cma.ParameterError, match="business_ids is empty"):
+        business_pages(cohort, [])
+
+
 def test_k_one_says_not_anonymised(cohort: Cohort) -> None:
     pages, manifest = business_pages(cohort, ["B03"], k=1)
     assert pages[0]["disclosure_note"].startswith("Not anonymised")

@@ -212,7 +212,7 @@ def peer_statistics(cohort: Cohort, k: int = 5, groups: pd.DataFrame | None = No
         "",
         np.where(
             none,
-            "no peer group of at least k businesses",
+            f"no peer group of at least {k} other businesses",
             f"fewer than {k + 1} businesses of the peer group assessed",
         ),
     )

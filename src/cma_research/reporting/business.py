@@ -166,6 +166,8 @@ def business_pages(
     if not ids:
         raise ParameterError(f"wave {wave!r} has no businesses")
     chosen = list(ids) if business_ids is None else [str(b) for b in business_ids]
+    if not chosen:
+        raise ParameterError("business_ids is empty; give at least one id, or None for all")
     position = {b: i for i, b in enumerate(ids)}
     for b in chosen:
         if b not in position:
