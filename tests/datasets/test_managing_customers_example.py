@@ -34,7 +34,7 @@ def test_the_example_loads_from_level_labels() -> None:
     cohort = cma.load_returns(EXAMPLE, "managing_customers_framework")
     assert cohort.n_businesses == 24
     assert set(cohort.attributes["business_type"]) == {"SYNTHETIC"}
-    rows = list(csv.reader(EXAMPLE.open(encoding="utf-8")))
+    rows = list(csv.reader(EXAMPLE.read_text(encoding="utf-8").splitlines()))
     words = {cell for row in rows[1:] for cell in row[3:]}
     assert words == {"", "Proto", "Crawl", "Walk", "Jog", "Run", "Fly"}  # labels, no digits
 
