@@ -158,8 +158,8 @@ def test_header_without_type_has_no_leading_comma(tmp_path: Path) -> None:
 
 def test_audit_date_and_assessor_columns(tmp_path: Path) -> None:
     lines = BUNDLED.read_text(encoding="utf-8").splitlines()
-    rows = [lines[0] + ",Audit date,Assessor"]
-    rows += [f"{line},2007-0{1 + i % 9}-15,Jo Smith" for i, line in enumerate(lines[1:])]
+    rows = [lines[0] + ",Audit date,Assessor,Business name"]
+    rows += [f"{line},2007-0{1 + i % 9}-15,Jo Smith,Firm {i}" for i, line in enumerate(lines[1:])]
     cohort = cma.load_returns(returns(tmp_path, "\n".join(rows) + "\n"))
     shown = text_of(
         write_business_report(cohort, "B04", tmp_path / "a.html", show_names=True).read_text(
@@ -167,8 +167,10 @@ def test_audit_date_and_assessor_columns(tmp_path: Path) -> None:
         )
     )
     assert "audited 2007-04-15" in shown and "assessor: Jo Smith" in shown
+    assert "B04 Firm 3 · Cottage letting agency · 3 staff" in shown
     hidden = text_of(write_business_report(cohort, "B04", tmp_path / "b.html").read_text("utf-8"))
     assert "audited 2007-04-15" in hidden and "Jo Smith" not in hidden
+    assert "Firm 3" not in hidden and "Cottage" not in hidden
 
 
 def test_stage_rows_levels_labels_and_not_assessed(cohort: Cohort) -> None:

@@ -61,6 +61,7 @@ __all__ = [
 RESERVED_NAMES = ("index", "disclosure")
 #: Attribute headers read as the audit date and the assessor (normalised spellings).
 DATE_HEADERS = ("audit date", "date", "date of audit", "audited on", "assessment date")
+NAME_HEADERS = ("name", "business name", "company", "company name", "organisation", "client")
 ASSESSOR_HEADERS = ("assessor", "auditor", "assessed by", "audited by", "consultant")
 _DPI = 110
 
@@ -150,7 +151,9 @@ def business_pages(
         Pseudonymisation key (:func:`cma_research.core.pseudonym.read_key`): pages
         then show ``P-…`` pseudonyms instead of ids.
     show_names : bool
-        Show free-text fields (business type, assessor); left out by default.
+        Show free-text fields (business name, type and assessor, from columns such as
+        ``Name``, ``Type``, ``Assessor``); left out by default. The audit date (a column
+        such as ``Audit date``) and staff are always shown.
 
     Returns
     -------
@@ -225,6 +228,9 @@ def business_pages(
         attrs = attr_records[i]
         title_id = pseudonymise(bid, key) if key else bid
         details = []
+        name = _attribute(attrs, NAME_HEADERS) if show_names else None
+        if name:
+            details.append(name)
         btype = attrs.get("business_type")
         if show_names and btype is not None and btype is not pd.NA and str(btype).strip():
             details.append(str(btype))
