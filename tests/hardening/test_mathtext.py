@@ -26,7 +26,7 @@ from cma_research.plotting.scatter import plot_scatter
 from cma_research.plotting.style import cma_style, escape_mathtext
 from cma_research.reporting.files import save_figure
 
-TEXTS = ["$$ Cash $$", "Pay $5_$10", "$x^2$", "100$", r"a\$b $", "$\\frac{1}{0}$"]
+TEXTS = ["$$ Cash $$", "Pay $5_$10", "$x^2$", "100$", r"a \ b $", "$\\frac{1}{0}$"]
 
 
 def _drawn(ax: plt.Axes, tmp_path: Path) -> None:
@@ -63,6 +63,12 @@ def test_escape_mathtext_is_drawn_as_written(text: str, tmp_path: Path) -> None:
     label = ax.text(0.5, 0.5, escape_mathtext(text))
     fig.canvas.draw()
     assert label._preprocess_math(label.get_text()) == (text, False)  # plain text, as written
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_escaping_twice_draws_the_same_text(text: str) -> None:
+    # change.py escapes its labels before plot_radar escapes them again
+    assert escape_mathtext(escape_mathtext(text)) == escape_mathtext(text)
 
 
 def test_heatmap_business_types(tmp_path: Path) -> None:

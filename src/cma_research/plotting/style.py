@@ -13,6 +13,7 @@ line, its own neutral segment in a distribution bar, and a hatched cell in a hea
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -86,12 +87,19 @@ def escape_mathtext(text: object) -> str:
     Matplotlib reads text between two ``$`` as mathematics, so a business type such as
     ``$$ Cash $$`` fails to draw and ``Pay $5_$10`` is drawn as a formula. Every text
     that comes from data (ids, business types, stage and level names, column names) is
-    passed through this function before it is drawn.
+    passed through this function before it is drawn. A ``$`` that is already escaped
+    (``\\$``) is left as it is, so escaping twice (a caller's own escaping, then a
+    plot function's) draws the same text as escaping once.
 
     >>> escape_mathtext("Pay $5_$10")
     'Pay \\$5_\\$10'
+    >>> escape_mathtext(escape_mathtext("$$ Cash $$")) == escape_mathtext("$$ Cash $$")
+    True
     """
-    return str(text).replace("$", r"\$")
+    return _UNESCAPED_DOLLAR.sub(r"\\$", str(text))
+
+
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
 
 
 def level_colors(levels: Sequence[int]) -> list[tuple[float, float, float, float]]:
