@@ -91,8 +91,9 @@ def write_all_atomic(files: Mapping[str | Path, bytes]) -> None:
 
     If staging any file fails (a target is a folder, the folder is read-only, the disk
     is full), no target is touched and the staged files are removed. If a rename fails
-    part-way, the targets already replaced get their previous content back (files that
-    did not exist are removed) and no temporary file is left behind. The error is an
+    part-way, the targets already replaced get their previous content back (kept as a
+    hard link while renaming, where the file system allows one; files that did not
+    exist are removed) and no temporary file is left behind. The error is an
     :class:`OSError` naming the target.
     """
     targets = [(guard_not_raw(path), data) for path, data in files.items()]
