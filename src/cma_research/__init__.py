@@ -45,7 +45,11 @@ from cma_research.core.errors import (
 from cma_research.core.instrument import Instrument, Level, Stage, get_instrument, list_instruments
 from cma_research.core.records import CleaningReport, CovariateSource
 from cma_research.core.version import __version__
-from cma_research.datasets.synthetic import synthetic_cohort, synthetic_growth
+from cma_research.datasets.synthetic import (
+    synthetic_cohort,
+    synthetic_follow_up,
+    synthetic_growth,
+)
 from cma_research.io.claims import load_claims
 from cma_research.io.covariates import load_covariates
 from cma_research.io.recruitment import load_recruitment
@@ -117,6 +121,7 @@ __all__ = [
     "stage_profile",
     "suppress_small_cells",
     "synthetic_cohort",
+    "synthetic_follow_up",
     "synthetic_growth",
     "transition_table",
     "write_business_report",
