@@ -1,0 +1,41 @@
+"""The README's plain-papermill command works as written, from the project root, and
+writes nothing outside the folder it names."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.paths import ROOT
+
+pytestmark = pytest.mark.integration
+
+
+def _readme_papermill_line() -> list[str]:
+    lines = [
+        ln.split("#")[0].strip()
+        for ln in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+        if ln.startswith(".venv/bin/papermill ")
+    ]
+    assert len(lines) == 1, lines
+    return shlex.split(lines[0])
+
+
+def test_the_readme_papermill_command_runs_from_the_project_root(tmp_path: Path) -> None:
+    argv = _readme_papermill_line()
+    out_dir = tmp_path / "out"
+    argv = [str(tmp_path / "out.ipynb") if a == "/tmp/out.ipynb" else a for a in argv]
+    argv = [str(out_dir) if a == "/tmp/out" else a for a in argv]
+    argv[0] = str(Path(sys.executable).with_name("papermill"))
+    before = {p for p in ROOT.rglob("*") if ".git" not in p.parts and ".cma-cache" not in p.parts}
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "out.ipynb").exists()
+    assert any((out_dir / "tables").glob("03_*.csv"))
+    after = {p for p in ROOT.rglob("*") if ".git" not in p.parts and ".cma-cache" not in p.parts}
+    new = sorted(str(p.relative_to(ROOT)) for p in after - before if "__pycache__" not in p.parts)
+    assert new == [], new  # nothing written inside the project (data/raw included)
