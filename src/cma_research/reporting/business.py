@@ -27,7 +27,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -74,9 +74,17 @@ def _fmt(v: float, digits: int = 2) -> str:
     return text.replace("-", MINUS)
 
 
+def _missing(value: object) -> bool:
+    """None, pd.NA or NaN (a blank cell, whatever the column's dtype)."""
+    try:
+        return value is None or bool(pd.isna(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
+
+
 def _attribute(attrs: Mapping[Any, Any], headers: Sequence[str]) -> str | None:
     for name, value in attrs.items():
-        if normalise_label(str(name)) in headers and value is not None and value is not pd.NA:
+        if normalise_label(str(name)) in headers and not _missing(value):
             text = str(value).strip()
             if text:
                 return text
@@ -232,11 +240,11 @@ def business_pages(
         if name:
             details.append(name)
         btype = attrs.get("business_type")
-        if show_names and btype is not None and btype is not pd.NA and str(btype).strip():
+        if show_names and not _missing(btype) and str(btype).strip():
             details.append(str(btype))
         staff = attrs.get("staff")
-        if staff is not None and staff is not pd.NA:
-            details.append(f"{int(staff)} staff")
+        if not _missing(staff):
+            details.append(f"{int(cast(int, staff))} staff")
         date = _attribute(attrs, DATE_HEADERS)
         if date:
             details.append(f"audited {date}")
