@@ -9,6 +9,8 @@ Business ids hold no control character and at most 100 characters.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cma_research import DataValidationError, load_returns
@@ -18,7 +20,7 @@ from cma_research.io.returns import MAX_ID_CHARS, MAX_STAFF
 HEADER = "ID,Staff No,Type,1,2,3,4,5,6,7,8,9,10\n"
 
 
-def _file(tmp_path, text: str, name: str = "r.csv"):  # type: ignore[no-untyped-def]
+def _file(tmp_path: Path, text: str, name: str = "r.csv") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8", newline="")
     return path
@@ -32,7 +34,7 @@ def _row(bid: str = "B1", staff: str = "5", level: str = "2") -> str:
     "level",
     ["0_3", "1_0", "3e0", "1e-400", "0.3e1", "inf", "-inf", "0x3", "٣", "３", "1e308"],
 )
-def test_levels_python_would_read_are_refused(tmp_path, level: str) -> None:  # type: ignore[no-untyped-def]
+def test_levels_python_would_read_are_refused(tmp_path: Path, level: str) -> None:
     path = _file(tmp_path, HEADER + _row(level=level))
     with pytest.raises(DataValidationError) as info:
         load_returns(path)
@@ -42,13 +44,13 @@ def test_levels_python_would_read_are_refused(tmp_path, level: str) -> None:  # 
 
 
 @pytest.mark.parametrize(("text", "value"), [("3", 3), ("3.0", 3), ("+2", 2), ("0", 0), ("5.", 5)])
-def test_plain_levels_are_read(tmp_path, text: str, value: int) -> None:  # type: ignore[no-untyped-def]
+def test_plain_levels_are_read(tmp_path: Path, text: str, value: int) -> None:
     cohort = load_returns(_file(tmp_path, HEADER + _row(level=text)))
     assert int(cohort.scores.iloc[0]["stage_1"]) == value
 
 
 @pytest.mark.parametrize("staff", ["1e18", "1e308", "1E3", "1_000", "inf", "12e2", "٥"])
-def test_staff_exponents_and_separators_are_refused(tmp_path, staff: str) -> None:  # type: ignore[no-untyped-def]
+def test_staff_exponents_and_separators_are_refused(tmp_path: Path, staff: str) -> None:
     with pytest.raises(DataValidationError) as info:
         load_returns(_file(tmp_path, HEADER + _row(staff=staff)))
     (problem,) = info.value.problems
@@ -66,7 +68,7 @@ def test_staff_exponents_and_separators_are_refused(tmp_path, staff: str) -> Non
         ('"1,250"', True),
     ],
 )
-def test_staff_has_a_documented_upper_bound(tmp_path, staff: str, ok: bool) -> None:  # type: ignore[no-untyped-def]
+def test_staff_has_a_documented_upper_bound(tmp_path: Path, staff: str, ok: bool) -> None:
     path = _file(tmp_path, HEADER + _row(staff=staff))
     if ok:
         assert int(load_returns(path).attributes["staff"].iloc[0]) == int(
@@ -82,7 +84,7 @@ def test_staff_has_a_documented_upper_bound(tmp_path, staff: str, ok: bool) -> N
     ["B\x001", "B\t1", "B\x1f1", "B\x7f1", "a\u2028b", "B\x851", '"B\n1"', '"B\r1"'],
     ids=["nul", "tab", "unit_sep", "del", "line_sep", "nel", "newline", "cr"],
 )
-def test_ids_with_control_characters_are_refused(tmp_path, bid: str) -> None:  # type: ignore[no-untyped-def]
+def test_ids_with_control_characters_are_refused(tmp_path: Path, bid: str) -> None:
     path = _file(tmp_path, HEADER + _row() + _row(bid=bid))
     with pytest.raises(DataValidationError) as info:
         load_returns(path)
@@ -92,7 +94,7 @@ def test_ids_with_control_characters_are_refused(tmp_path, bid: str) -> None:  #
     assert "\n" not in str(info.value) and "\x00" not in str(info.value)
 
 
-def test_id_length_limit(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_id_length_limit(tmp_path: Path) -> None:
     ok = "B" * MAX_ID_CHARS
     cohort = load_returns(_file(tmp_path, HEADER + _row(bid=ok) + _row(bid="Café №7 – ŁÓDŹ")))
     assert cohort.scores.index.get_level_values("business_id").tolist() == [ok, "Café №7 – ŁÓDŹ"]
@@ -106,26 +108,26 @@ def test_id_length_limit(tmp_path) -> None:  # type: ignore[no-untyped-def]
 # -- level labels (issue 9) ------------------------------------------------------------
 
 
-def _mcf_file(tmp_path, cells: list[str]):  # type: ignore[no-untyped-def]
+def _mcf_file(tmp_path: Path, cells: list[str]) -> Path:
     inst = get_instrument("managing_customers_framework")
     header = "Business ID," + ",".join(inst.stage_ids) + "\n"
     return _file(tmp_path, header + "M1," + ",".join(cells) + "\n", "mcf.csv")
 
 
-def test_an_instruments_level_labels_are_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_instruments_level_labels_are_read(tmp_path: Path) -> None:
     cells = ["Crawl", " walk ", "LEVEL 3", "run", "Fly", "proto"]
     cohort = load_returns(_mcf_file(tmp_path, cells), "managing_customers_framework")
     assert cohort.scores.iloc[0].tolist() == [1, 2, 3, 4, 5, 0]
 
 
-def test_mixed_numbers_and_labels_and_spacing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_mixed_numbers_and_labels_and_spacing(tmp_path: Path) -> None:
     cells = ["1", "Level_2", "jog", "4", "", "Level  0"]
     cohort = load_returns(_mcf_file(tmp_path, cells), "managing_customers_framework")
     assert cohort.scores.iloc[0].tolist()[:4] == [1, 2, 3, 4]
     assert cohort.scores.iloc[0].isna().tolist() == [False, False, False, False, True, False]
 
 
-def test_customer_wise_labels_and_cmm_names(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_customer_wise_labels_and_cmm_names(tmp_path: Path) -> None:
     row = "B1,5,Florist,Below level 1,collect information,Repeatable,Defined,Managed,"
     row += "continuous improvement,Level 3,3,initial,OPTIMISED\n"
     cohort = load_returns(_file(tmp_path, HEADER + row))
@@ -133,7 +135,7 @@ def test_customer_wise_labels_and_cmm_names(tmp_path) -> None:  # type: ignore[n
 
 
 @pytest.mark.parametrize("label", ["Sprint", "Level 6", "Level -1", "Crawling"])
-def test_a_label_the_instrument_lacks_names_the_allowed_labels(tmp_path, label: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_label_the_instrument_lacks_names_the_allowed_labels(tmp_path: Path, label: str) -> None:
     cells = [label, "1", "1", "1", "1", "1"]
     with pytest.raises(DataValidationError) as info:
         load_returns(_mcf_file(tmp_path, cells), "managing_customers_framework")
@@ -147,7 +149,7 @@ def test_a_label_the_instrument_lacks_names_the_allowed_labels(tmp_path, label: 
     )
 
 
-def test_level_range_message_uses_the_instruments_levels(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_level_range_message_uses_the_instruments_levels(tmp_path: Path) -> None:
     inst = tmp_path / "seven.yaml"
     inst.write_text(
         "name: seven\ntitle: Seven levels\nsource: test\nlevels:\n"
