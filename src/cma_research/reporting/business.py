@@ -168,6 +168,17 @@ def business_pages(
     tuple of (list of dict, dict)
         One context per page (in ``business_ids`` order) and the batch's disclosure
         manifest.
+
+    Examples
+    --------
+    >>> from cma_research import load_returns
+    >>> pages, manifest = business_pages(load_returns("data/raw/customer_wise_2007.csv"), ["B04"])
+    >>> pages[0]["overall"]["staged_level"], pages[0]["peers"]["text"]
+    ('2', 'micro businesses (size band), 10 other businesses')
+    >>> pages[0]["road_map"][0]["action"][:45]
+    'Raise to level 3 (Performance targets): Targe'
+    >>> manifest["k"], manifest["pseudonymised"]
+    (5, False)
     """
     k = check_k(k, "k")
     inst = cohort.instrument
@@ -627,6 +638,18 @@ def write_business_reports(
     Returns
     -------
     BatchResult
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from cma_research import load_returns
+    >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     result = write_business_reports(cohort, d, ["B04", "B16"], k=5)
+    ...     sorted(p.name for p in Path(d).iterdir())
+    ['B04.html', 'B16.html', 'disclosure.json', 'index.html']
+    >>> [g["group"] for g in result.disclosure["peer_groups"] if not g["shown"]]
+    ['size band: small', 'size band: medium']
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ParameterError(f"jobs={jobs!r} must be a whole number >= 1")
