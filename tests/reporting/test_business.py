@@ -471,3 +471,15 @@ def test_two_reports_of_one_group_hide_the_same_cells(tmp_path: Path) -> None:
     for j in range(len(cohort.stage_ids)):
         flags = {p["stages"][j]["peer_suppressed"] for p in pages}
         assert len(flags) == 1
+
+
+@pytest.mark.integration
+def test_batch_on_a_dask_cluster_gives_the_same_pages(tmp_path: Path, cohort: Cohort) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cl:
+        remote = write_business_reports(
+            cohort, tmp_path / "dask", ["B04", "B16"], scheduler=cl.scheduler_address
+        )
+    local = write_business_reports(cohort, tmp_path / "local", ["B04", "B16"])
+    for bid, path in local.pages.items():
+        assert remote.pages[bid].read_bytes() == path.read_bytes()
