@@ -267,7 +267,8 @@ def test_change_figures_are_exported() -> None:
 
 
 def test_figures_draw_the_statistics_own_tables(two: cma.Cohort) -> None:
-    from cma_research.analysis.change import paired_change, transition_table
+    from cma_research.analysis.change import paired_change
+    from cma_research.analysis.transitions import transition_table
 
     pc = paired_change(two, n_boot=200, seed=1)
     ax = P.plot_change_forest(pc)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cma_research.analysis.change import WaveKey, resolve_waves
+from cma_research.analysis.waves import WaveKey, resolve_waves
 from cma_research.core.cohort import Cohort
 from cma_research.stats.two_sample import mann_whitney, table_test
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cma_research.analysis.change import resolve_waves
 from cma_research.analysis.describe import SCORES, business_scores, level_distribution
 from cma_research.analysis.prepare import check_choice
 from cma_research.analysis.profiles import stage_profile
+from cma_research.analysis.waves import resolve_waves
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.missing.strategies import Strategy
