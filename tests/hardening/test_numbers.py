@@ -49,7 +49,7 @@ def test_plain_levels_are_read(tmp_path: Path, text: str, value: int) -> None:
     assert int(cohort.scores.iloc[0]["stage_1"]) == value
 
 
-@pytest.mark.parametrize("staff", ["1e18", "1e308", "1E3", "1_000", "inf", "12e2", "٥"])
+@pytest.mark.parametrize("staff", ["1e18", "1e308", "1e-400", "1E3", "1_000", "inf", "12e2", "٥"])
 def test_staff_exponents_and_separators_are_refused(tmp_path: Path, staff: str) -> None:
     with pytest.raises(DataValidationError) as info:
         load_returns(_file(tmp_path, HEADER + _row(staff=staff)))
