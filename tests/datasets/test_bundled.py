@@ -15,7 +15,16 @@ from cma_research.datasets import (
 from tests.paths import ROOT
 
 
-@pytest.mark.parametrize("name", ["customer_wise_2007.csv", "customer_wise_2007_recruitment.csv"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "customer_wise_2007.csv",
+        "customer_wise_2007_recruitment.csv",
+        "customer_wise_2007_claims.yaml",
+        "customer_wise_2007_two_waves_SYNTHETIC.csv",
+        "managing_customers_SYNTHETIC.csv",
+    ],
+)
 def test_bundled_copy_is_byte_identical_to_data_raw(name: str) -> None:
     assert sha256_file(bundled_path(name)) == sha256_file(ROOT / "data" / "raw" / name)
 

@@ -5,6 +5,10 @@ are byte-identical); ``data/raw/`` stays the study's input for the build.
 
 - :func:`customer_wise_2007`: Table 4 of the 2007 ISBE paper (16 businesses), transcribed.
 - :func:`customer_wise_2007_recruitment`: the recruitment funnel reported in the paper.
+- ``customer_wise_2007_claims.yaml``: the paper's claims, transcribed (for
+  :func:`cma_research.load_claims`).
+- ``customer_wise_2007_two_waves_SYNTHETIC.csv`` and ``managing_customers_SYNTHETIC.csv``:
+  SYNTHETIC examples (a second wave; a second instrument in words), see data/raw/README.
 """
 
 from __future__ import annotations
@@ -21,7 +25,13 @@ from cma_research.io.returns import load_returns
 
 __all__ = ["bundled_path", "customer_wise_2007", "customer_wise_2007_recruitment"]
 
-_FILES = ("customer_wise_2007.csv", "customer_wise_2007_recruitment.csv")
+_FILES = (
+    "customer_wise_2007.csv",
+    "customer_wise_2007_recruitment.csv",
+    "customer_wise_2007_claims.yaml",
+    "customer_wise_2007_two_waves_SYNTHETIC.csv",
+    "managing_customers_SYNTHETIC.csv",
+)
 
 
 def bundled_path(name: str) -> Path:
