@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from cma_research import ParameterError, compare_groups, correlate, stage_correlations
+from cma_research import ParameterError, correlate, stage_correlations
 from cma_research.core.cohort import Cohort
 from cma_research.stats.resampling import Cells, bca_interval
 
@@ -293,8 +293,6 @@ def test_summed_scores_need_complete_data(cohort: Cohort) -> None:
     # B01's sum covers 2 stages, B02's 10: with blanks left a sum is not comparable
     with pytest.raises(ParameterError, match=r"score 'sum' adds up the assessed stages.*23 blank"):
         correlate(cohort, "staff", "sum", strategy="available_case", n_boot=0, n_perm=0)
-    with pytest.raises(ParameterError, match="'processes_in_place' adds up"):
-        compare_groups(cohort, score="processes_in_place")
     ok = correlate(cohort, "staff", "sum", strategy="complete_case", n_boot=0, n_perm=0)
     assert ok["n"].iloc[0] == 12
 
@@ -351,3 +349,77 @@ def test_monte_carlo_error_of_the_bounds(cohort: Cohort) -> None:
     assert big["ci_low_mc_se"] < runs["ci_low_mc_se"].mean() / 1.5
     none = correlate(cohort, **FAST).iloc[0]
     assert np.isnan(none["ci_low_mc_se"]) and np.isnan(none["ci_high_mc_se"])
+
+
+# -- against R (tests/analysis/results/results_correlation.py) ---------------------------------
+# Values by cor.test in sections "block 1", "block 3" and "block 4" of
+# tests/reference/cw2007_reference.R; the Holm/BH values of block 3 are in
+# tests/stats/results/results_multitest.py.
+
+from tests.analysis.results import results_correlation as R  # noqa: E402
+from tests.stats.results import results_multitest as RM  # noqa: E402
+
+R_CLOSED_FORM = {"rtol": 1e-10, "atol": 1e-12}  # same formula, floating-point noise only
+R_ESTIMATE = {"spearman": "rho", "kendall": "tau", "pearson": "r"}
+
+
+@pytest.mark.parametrize("method", ["spearman", "kendall", "pearson"])
+@pytest.mark.parametrize(
+    ("key", "strategy"),
+    [("mean_cc_vs_staff", "complete_case"), ("mean_ac_vs_staff", "available_case")],
+)
+def test_correlations_match_cor_test(cohort: Cohort, method: str, key: str, strategy: str) -> None:
+    # R: cor.test(mean, staff, method = method, exact = FALSE)
+    stem = f"{method}_{key}"
+    row = correlate(cohort, "staff", "mean", method, strategy, n_boot=0, n_perm=0).iloc[0]
+    assert row["n"] == getattr(R, f"{stem}_n")
+    np.testing.assert_allclose(
+        row["r"], getattr(R, f"{stem}_{R_ESTIMATE[method]}"), **R_CLOSED_FORM
+    )
+    np.testing.assert_allclose(row["p_val"], getattr(R, f"{stem}_p_value"), **R_CLOSED_FORM)
+
+
+def test_pearson_log_staff_and_its_fisher_interval(cohort: Cohort) -> None:
+    # R: cor.test(mean_cc, log(staff_cc)); the Fisher-z interval of stage_correlations uses the
+    # same 1/sqrt(n - 3) for Pearson, so apply it to this r and n by hand.
+    from cma_research.stats.correlation import fisher_ci
+
+    row = correlate(cohort, "log_staff", "mean", "pearson", n_boot=0, n_perm=0).iloc[0]
+    np.testing.assert_allclose(row["r"], R.pearson_mean_cc_vs_log_staff_r, **R_CLOSED_FORM)
+    np.testing.assert_allclose(
+        row["p_val"], R.pearson_mean_cc_vs_log_staff_p_value, **R_CLOSED_FORM
+    )
+    np.testing.assert_allclose(
+        fisher_ci("pearson", row["r"], 12), R.pearson_mean_cc_vs_log_staff_conf_int, **R_CLOSED_FORM
+    )
+
+
+def test_per_stage_correlations_and_adjustments(cohort: Cohort) -> None:
+    # R: cor.test per stage (available case, pairwise with staff); p.adjust holm and BH
+    for adjust, p_adj in (("holm", RM.stage_vs_staff_p_holm), ("fdr_bh", RM.stage_vs_staff_p_bh)):
+        res = correlate(
+            cohort,
+            "staff",
+            "stages",
+            "spearman",
+            "available_case",
+            n_boot=0,
+            n_perm=0,
+            p_adjust=adjust,
+        )
+        assert res["n"].tolist() == R.stage_vs_staff_n
+        np.testing.assert_allclose(res["r"], R.stage_vs_staff_rho, **R_CLOSED_FORM)
+        np.testing.assert_allclose(res["p_val"], R.stage_vs_staff_p_value, **R_CLOSED_FORM)
+        assert res["p_adj_method"].iloc[0] == f"{adjust} on p_val"
+        np.testing.assert_allclose(res["p_adj"], p_adj, **R_CLOSED_FORM)
+
+
+def test_inter_stage_matrix(cohort: Cohort) -> None:
+    # R: cor.test for every pair i < j of stages, pairwise complete
+    table = stage_correlations(cohort)
+    assert len(table) == len(R.interstage_spearman) == 45
+    for row, (pair, ref) in zip(table.itertuples(), R.interstage_spearman.items(), strict=True):
+        assert (row.x, row.y) == pair
+        assert row.n == ref["n"]
+        np.testing.assert_allclose(row.r, ref["rho"], **R_CLOSED_FORM)
+        np.testing.assert_allclose(row.p_val, ref["p_value"], **R_CLOSED_FORM)

@@ -265,3 +265,33 @@ def test_strategies_change_n_assessed(cohort: Cohort) -> None:
     sm = business_scores(cohort, strategy="stage_median").set_index("business_id")
     assert sm.loc["B06", "sum"] == 18
     np.testing.assert_allclose(sm.loc["B06", "mean"], 1.8, rtol=1e-14)
+
+
+# -- against R (tests/analysis/results/results_describe.py) ------------------------------------
+# The data as R read it (data section of tests/reference/cw2007_reference.R) and
+# binom.test / prop.test intervals (section "block 6").
+
+from tests.analysis.results import results_describe as R  # noqa: E402
+
+
+def test_reference_data_is_ours(cohort: Cohort) -> None:
+    assert R.staff == cohort.attributes["staff"].tolist()
+    assert R.n_complete_cases == 12 and R.n_assessed_cells == 137
+
+
+def test_share_below_level_1_intervals(cohort: Cohort) -> None:
+    # R: binom.test(x, n)$conf.int and prop.test(x, n, correct = FALSE)$conf.int
+    for method, key in (("clopper-pearson", "clopper_pearson"), ("wilson", "wilson")):
+        dist = level_distribution(cohort, ci_method=method).set_index("stage")
+        for stage, r in R.level_0_by_stage.items():
+            assert (
+                dist.loc[stage, "n_level_0"] == r["x"] and dist.loc[stage, "n_assessed"] == r["n"]
+            )
+            np.testing.assert_allclose(
+                dist.loc[stage, ["ci95_low", "ci95_high"]].to_numpy(float), r[key], rtol=1e-8
+            )  # root-finding in both
+        np.testing.assert_allclose(
+            dist.loc["all", ["ci95_low", "ci95_high"]].to_numpy(float),
+            R.level_0_pooled[key],
+            rtol=1e-8,
+        )

@@ -198,3 +198,38 @@ def test_bad_arguments(cohort: Cohort) -> None:
     micro = cohort.subset(cohort.attributes["staff"] < 10)
     with pytest.raises(ParameterError, match="needs at least 2 groups with a mean value; found 1"):
         compare_groups(micro)
+
+
+def test_summed_scores_need_complete_data(cohort: Cohort) -> None:
+    # moved from test_correlation.py: a summed score over blanks is not comparable
+    with pytest.raises(ParameterError, match="'processes_in_place' adds up"):
+        compare_groups(cohort, score="processes_in_place")
+
+
+# -- against R (tests/analysis/results/results_groups.py) --------------------------------------
+# kruskal.test and wilcox.test, section "block 7" of tests/reference/cw2007_reference.R.
+
+from tests.analysis.results import results_groups as R  # noqa: E402
+
+R_CLOSED_FORM = {"rtol": 1e-10, "atol": 1e-12}  # same formula, floating-point noise only
+
+
+def test_group_comparisons_match_kruskal_and_wilcox(cohort: Cohort) -> None:
+    # R: kruskal.test(mean_ac ~ band); wilcox.test(a, b, exact = TRUE / FALSE, correct = FALSE)
+    res = compare_groups(cohort, "size_band", "mean")
+    groups = res[res["test"] == "group"].set_index("group_a")["n_a"].to_dict()
+    assert groups == {k: v for k, v in R.group_sizes.items() if v}
+    kw = res[res["test"] == "kruskal_wallis"].iloc[0]
+    np.testing.assert_allclose(kw["statistic"], R.kruskal_H, **R_CLOSED_FORM)
+    np.testing.assert_allclose(kw["p_val"], R.kruskal_p_value, **R_CLOSED_FORM)
+    np.testing.assert_allclose(kw["effect_size"], R.kruskal_epsilon_squared, **R_CLOSED_FORM)
+    pairs = res[res["test"] == "mann_whitney"].set_index(["group_a", "group_b"])
+    for (group_1, group_2), r in R.wilcox_exact.items():
+        row = pairs.loc[(group_1, group_2)]
+        assert row["statistic"] == r["W"]  # R's W is the U of the first group
+        # R's rank-biserial 1 - 2W/(n1 n2) is positive when group 2 ranks higher; ours,
+        # 2U/(n1 n2) - 1, is positive when group a ranks higher: the sign flips.
+        assert row["effect_size"] == pytest.approx(-r["rank_biserial_r"], abs=1e-12)
+        # no ties within these pairs, so the p-value is exact as R's exact = TRUE
+        assert row["p_method"] == "exact"
+        np.testing.assert_allclose(row["p_val"], r["p_value"], **R_CLOSED_FORM)

@@ -232,3 +232,46 @@ def test_ordinal_model_strategies_and_errors(cohort: Cohort) -> None:
     scores.iloc[0, 0] = 3
     with pytest.raises(ParameterError, match=r"at least 3 observed levels.*found levels \[2, 3\]"):
         fit_ordinal_model(replace(cohort, scores=scores.astype("Int64")))
+
+
+# -- against R (tests/analysis/results/results_models_wave1.py) --------------------------------
+# lm + sandwich HC3 and MASS::polr, sections "block 8" and "block 9" of
+# tests/reference/cw2007_reference.R.
+
+from tests.analysis.results import results_models_wave1 as R  # noqa: E402
+
+R_CLOSED_FORM = {"rtol": 1e-10, "atol": 1e-12}  # same formula, floating-point noise only
+
+
+@pytest.mark.parametrize(
+    ("key", "strategy"), [("mean_cc", "complete_case"), ("mean_ac", "available_case")]
+)
+def test_ols_hc3_matches_sandwich_and_coeftest(cohort: Cohort, key: str, strategy: str) -> None:
+    # R: lmtest::coeftest(lm(mean ~ log(staff)), vcov = sandwich::vcovHC(fit, type = "HC3"))
+    ref = {
+        name: getattr(R, f"ols_{key}_{name}")
+        for name in ("n", "df_residual", "coef", "se_hc3", "t_hc3", "p_hc3", "r_squared")
+    }
+    fit = fit_size_model(cohort, strategy=strategy)
+    assert fit["n"].iloc[0] == ref["n"] and fit["df_resid"].iloc[0] == ref["df_residual"]
+    np.testing.assert_allclose(fit["estimate"], ref["coef"], **R_CLOSED_FORM)
+    np.testing.assert_allclose(fit["std_error"], ref["se_hc3"], **R_CLOSED_FORM)
+    np.testing.assert_allclose(fit["t"], ref["t_hc3"], **R_CLOSED_FORM)
+    np.testing.assert_allclose(fit["p_val"], ref["p_hc3"], **R_CLOSED_FORM)  # t-based, as R
+    np.testing.assert_allclose(fit["r2"].iloc[0], ref["r_squared"], **R_CLOSED_FORM)
+
+
+def test_ordinal_model_matches_polr_wave1(cohort: Cohort) -> None:
+    # R: MASS::polr(factor(level) ~ log_staff) with sandwich::vcovCL(cluster = ~business,
+    # type = "HC1"); compared with R's Newton-polished optimum (max |gradient| 2.5e-14),
+    # since both optimisers stop around 1e-6 of it.
+    robust = fit_ordinal_model(cohort)
+    slope = robust.iloc[0]
+    assert slope["n_obs"] == R.polr_n and slope["n_businesses"] == R.polr_n_clusters
+    np.testing.assert_allclose(slope["estimate"], R.polr_newton_beta_log_staff, rtol=1e-5)
+    cuts = robust[robust["kind"] == "threshold"]
+    assert cuts["term"].tolist() == [f"cut_{z}" for z in R.polr_zeta_names]
+    np.testing.assert_allclose(cuts["estimate"], R.polr_newton_zeta, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(slope["std_error"], R.polr_newton_cluster_HC1_se[0], rtol=1e-4)
+    naive = fit_ordinal_model(cohort, cluster=False).iloc[0]
+    np.testing.assert_allclose(naive["std_error"], R.polr_newton_se_naive[0], rtol=1e-4)

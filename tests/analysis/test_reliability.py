@@ -221,3 +221,26 @@ def test_constant_stage(cohort: Cohort) -> None:
     # every stage constant: the total is constant, alpha undefined (no division error)
     flat = cronbach_alpha(with_stages(cohort, np.full((4, 3), 2))).iloc[0]
     assert np.isnan(flat["alpha"]) and np.isnan(flat["ci95_low"])
+
+
+# -- against R (tests/analysis/results/results_reliability.py) ---------------------------------
+# psych::alpha and psych::alpha.ci, section "block 5" of tests/reference/cw2007_reference.R.
+
+from tests.analysis.results import results_reliability as R  # noqa: E402
+
+R_CLOSED_FORM = {"rtol": 1e-10, "atol": 1e-12}  # same formula, floating-point noise only
+
+
+def test_alpha_feldt_and_items_match_psych(cohort: Cohort) -> None:
+    # R: psych::alpha(m); psych::alpha.ci(alpha, n.obs = 12, n.var = 10)
+    alpha = cronbach_alpha(cohort).iloc[0]
+    np.testing.assert_allclose(alpha["alpha"], R.alpha_raw, **R_CLOSED_FORM)
+    np.testing.assert_allclose(alpha["std_alpha"], R.alpha_std, **R_CLOSED_FORM)
+    np.testing.assert_allclose(alpha["average_r"], R.average_r, **R_CLOSED_FORM)
+    np.testing.assert_allclose(
+        [alpha["ci95_low"], alpha["ci95_high"]], R.feldt_ci_alpha_ci, **R_CLOSED_FORM
+    )
+    items = item_statistics(cohort)
+    assert items["stage"].tolist() == R.item
+    np.testing.assert_allclose(items["r_drop"], R.item_r_drop, **R_CLOSED_FORM)
+    np.testing.assert_allclose(items["alpha_if_deleted"], R.alpha_if_deleted, **R_CLOSED_FORM)

@@ -25,3 +25,18 @@ def test_nan_is_kept_and_not_counted() -> None:
     np.testing.assert_allclose(out, [0.03, np.nan, 0.06, 0.06], rtol=1e-12)
     with pytest.raises(ValueError, match="unknown adjustment"):
         adjust_p(np.array([0.1]), "bonferroni")
+
+
+# -- against R (tests/stats/results/results_multitest.py) --------------------------------------
+# p.adjust of the 10 per-stage p-values, section "block 3" of tests/reference/cw2007_reference.R.
+
+from tests.stats.results import results_multitest as R  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("method", "expected"), [("holm", R.stage_vs_staff_p_holm), ("fdr_bh", R.stage_vs_staff_p_bh)]
+)
+def test_adjust_p_equals_p_adjust(method: str, expected: list[float]) -> None:
+    # R: p.adjust(p3, "holm") and p.adjust(p3, "BH")
+    got = adjust_p(np.array(R.stage_vs_staff_p_value), method)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
