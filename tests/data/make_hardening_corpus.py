@@ -13,12 +13,12 @@ Importing this module has no side effects.
 from __future__ import annotations
 
 import io
-import zipfile
 from pathlib import Path
 
 if __package__:
     from tests.data.make_bad_corpus import (
         BAD,
+        FIXED_TIME,
         _excel_value,
         _save_workbook,
         _write_zip_deterministic,
@@ -30,6 +30,7 @@ else:  # run as a script
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from make_bad_corpus import (  # type: ignore[no-redef]
         BAD,
+        FIXED_TIME,
         _excel_value,
         _save_workbook,
         _write_zip_deterministic,
@@ -93,6 +94,7 @@ def make_hardening() -> None:
 
 
 def _save_stray(path: Path, rows: list[list[object]], ref: str, value: str) -> None:
+    """Like make_bad_corpus._save_workbook, plus one cell at ``ref``; byte-identical reruns."""
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -101,16 +103,12 @@ def _save_stray(path: Path, rows: list[list[object]], ref: str, value: str) -> N
     for row in rows:
         ws.append(row)
     ws[ref] = value
+    wb.properties.creator = "cma_research test corpus"
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
     buffer = io.BytesIO()
     wb.save(buffer)
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())):
-        pass
-    tmp = path.with_suffix(".tmp.xlsx")
-    tmp.write_bytes(buffer.getvalue())
-    try:
-        _write_zip_deterministic(path, tmp.read_bytes())
-    finally:
-        tmp.unlink()
+    _write_zip_deterministic(path, buffer.getvalue())
 
 
 if __name__ == "__main__":
