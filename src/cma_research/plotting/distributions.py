@@ -27,6 +27,34 @@ from cma_research.plotting.style import (
 __all__ = ["plot_funnel", "plot_level_distribution", "plot_missingness"]
 
 
+# -- shared by the stacked level bars (also plotting.waves) -------------------------------
+
+
+def level_columns(table: pd.DataFrame, producer: str) -> list[str]:
+    """The table's ``n_level_<v>`` columns in level order, else ParameterError."""
+    level_cols = sorted(
+        (c for c in table.columns if c.startswith("n_level_")), key=lambda c: int(c.split("_")[-1])
+    )
+    if not level_cols:
+        raise ParameterError(f"the table has no n_level_<v> columns; pass {producer}")
+    return level_cols
+
+
+def share_axis(ax: Axes, xlabel: str, *, n_levels: int) -> None:
+    """Shares from 0 to 100% on x, and the level legend (levels + not assessed) on top."""
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(xlabel)
+    ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
+    ax.legend(
+        title="level",
+        ncol=n_levels + 1,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        handlelength=1.0,
+        columnspacing=0.8,
+    )
+
+
 # -- level distribution -----------------------------------------------------------------
 
 
@@ -62,11 +90,7 @@ def plot_level_distribution(
     require_columns(
         table, ["stage", "name", "n_assessed", "n_not_assessed"], "level_distribution()"
     )
-    level_cols = sorted(
-        (c for c in table.columns if c.startswith("n_level_")), key=lambda c: int(c.split("_")[-1])
-    )
-    if not level_cols:
-        raise ParameterError("the table has no n_level_<v> columns; pass level_distribution()")
+    level_cols = level_columns(table, "level_distribution()")
     rows = table if include_all else table[table["stage"] != "all"]
     rows = rows.iloc[::-1]  # first stage at the top
     ax = axes_for(ax, size=(DOUBLE_COLUMN, 0.28 * len(rows) + 1.0))
@@ -109,17 +133,7 @@ def plot_level_distribution(
         ax.text(1.01, float(yi), f"n = {n}", va="center", ha="left", fontsize=6, gid="n_label")
     ax.set_yticks(y)
     ax.set_yticklabels([escape_mathtext(v) for v in rows[labels]])
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("share of businesses")
-    ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
-    ax.legend(
-        title="level",
-        ncol=len(levels) + 1,
-        loc="lower left",
-        bbox_to_anchor=(0, 1.0),
-        handlelength=1.0,
-        columnspacing=0.8,
-    )
+    share_axis(ax, "share of businesses", n_levels=len(levels))
     return ax
 
 
