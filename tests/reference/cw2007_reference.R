@@ -5,11 +5,17 @@
 # PURPOSE
 #   Computes statistics on data/raw/customer_wise_2007.csv in R, independently
 #   of the Python package, and writes them to
-#   tests/reference/cw2007_reference.json so Python tests can compare against
-#   recorded values without needing R at test time.
+#   tests/reference/cw2007_reference.json, an intermediate that
+#   tests/reference/make_results_files.py turns into the statsmodels-style
+#   results files beside the tests (tests/analysis/results/results_*.py,
+#   tests/stats/results/results_resampling.py and results_multitest.py; see
+#   tests/reference/README.md), so Python tests compare against recorded
+#   values without needing R at test time. The JSON is not committed.
 #
 # HOW TO RE-RUN (from the repository root):
 #     cd /work/main && Rscript tests/reference/cw2007_reference.R
+#     .venv/bin/python tests/reference/make_results_files.py
+#     rm tests/reference/cw2007_reference.json
 #   Needs R >= 4 and the packages psych, MASS, sandwich, lmtest, jsonlite
 #   (Debian: apt-get install r-cran-psych r-cran-mass r-cran-sandwich
 #    r-cran-lmtest r-cran-jsonlite; psych::omega also loads GPArotation).
