@@ -20,13 +20,11 @@ a correlation) applied to the matched-pairs rank-biserial correlation:
   ``no_clear_change``;
 - ``not_estimable``: no pairs, r undefined, or neither interval nor p available.
 
-Two more rules, for :func:`wave_effect_sentence` and :func:`attrition_tests_sentence`:
-
-- the mixed model's wave term is *higher* / *lower* when its 95% Wald interval lies
-  wholly above / below 0, else *not clearly different*;
-- drop-outs *differed* from completers on a baseline variable when the test's p is
-  below ``alpha`` (.05), else they *did not clearly differ* (with few drop-outs a large
-  difference can still have a large p; the effect size is always given).
+One more rule, for :func:`wave_effect_sentence`: the mixed model's wave term is
+*higher* / *lower* when its 95% Wald interval lies wholly above / below 0, else *not
+clearly different*. The sentences on attrition (:func:`attrition_sentence`,
+:func:`attrition_tests_sentence`, with their rule) are in
+:mod:`cma_research.reporting.attrition_text` and stay importable from here.
 
 The intervals of the stage rows are not adjusted for the number of stages; the
 Holm/BH-adjusted p values in the table are, and the sentences say which they use.
@@ -42,8 +40,9 @@ import pandas as pd
 
 from cma_research.core.errors import ParameterError
 from cma_research.core.text import format_number
+from cma_research.reporting.attrition_text import attrition_sentence, attrition_tests_sentence
 from cma_research.reporting.text import format_p
-from cma_research.reporting.wording import direction
+from cma_research.reporting.words import direction, join_words, row_number
 
 __all__ = [
     "DIRECTION_WORDS",
@@ -65,16 +64,6 @@ DIRECTION_WORDS: dict[str, str] = {
     "no_clear_change": "showed no clear change",
     "not_estimable": "could not be assessed",
 }
-
-
-def _number(row: Mapping[str, Any] | pd.Series, key: str) -> float:
-    value = row.get(key) if hasattr(row, "get") else None
-    if value is None or value is pd.NA:
-        return math.nan
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def change_direction(row: Mapping[str, Any] | pd.Series) -> Direction:
@@ -112,23 +101,16 @@ def change_direction(row: Mapping[str, Any] | pd.Series) -> Direction:
     for key in ("rank_biserial", "ci95_low", "ci95_high"):
         if not hasattr(row, "get") or key not in row:
             raise ParameterError(f"the row lacks {key!r}; pass a row of paired_change()")
-    n = _number(row, "n_pairs")
-    r = _number(row, "rank_biserial")
-    low, high = _number(row, "ci95_low"), _number(row, "ci95_high")
-    p = _number(row, "p_val")
+    n = row_number(row, "n_pairs")
+    r = row_number(row, "rank_biserial")
+    low, high = row_number(row, "ci95_low"), row_number(row, "ci95_high")
+    p = row_number(row, "p_val")
     if n == 0 or math.isnan(r):
         return "not_estimable"
     if r != 0 and (math.isnan(low) or math.isnan(high)) and math.isnan(p):
         return "not_estimable"
     sign = direction({"r": r, "ci95_low": low, "ci95_high": high, "p_val": p})
     return "improved" if sign > 0 else "declined" if sign < 0 else "no_clear_change"
-
-
-def _names(names: Sequence[str]) -> str:
-    names = list(names)
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def change_summary(
@@ -184,14 +166,14 @@ def change_summary(
         n = int(row["n_pairs"])
         stats = ""
         if direction != "not_estimable":
-            med = _number(row, "median_change")
-            r = _number(row, "rank_biserial")
-            low, high = _number(row, "ci95_low"), _number(row, "ci95_high")
+            med = row_number(row, "median_change")
+            r = row_number(row, "rank_biserial")
+            low, high = row_number(row, "ci95_low"), row_number(row, "ci95_high")
             stats = (
                 f" (median change {format_number(med)} levels; matched-pairs rank-biserial "
                 f"r = {format_number(r, bounded=True)}, 95% CI "
                 f"[{format_number(low, bounded=True)}, {format_number(high, bounded=True)}], "
-                f"{format_p(_number(row, 'p_val'))})"
+                f"{format_p(row_number(row, 'p_val'))})"
             )
         elif n > 0:
             stats = " (the rank-biserial correlation or its interval is undefined)"
@@ -213,74 +195,15 @@ def change_summary(
             if not members:
                 continue
             count = f"{len(members)} of {k} {nouns}" if first else f"{len(members)}"
-            parts.append(f"{count} {DIRECTION_WORDS[key]} ({_names(members)})")
+            parts.append(f"{count} {DIRECTION_WORDS[key]} ({join_words(members)})")
             first = False
         sentences.append(
             f"By {stage_noun} (95% intervals not adjusted for the {k} {nouns}; "
-            f"Holm/BH-adjusted p in the table): {_names(parts)}."
+            f"Holm/BH-adjusted p in the table): {join_words(parts)}."
         )
     if not sentences:
         raise ParameterError("the table has no rows; pass the output of paired_change()")
     return " ".join(sentences)
-
-
-def attrition_sentence(table: pd.DataFrame, *, synthetic: bool = False) -> str:
-    """How many businesses were audited at each wave, at both, and who dropped out.
-
-    Parameters
-    ----------
-    table : DataFrame
-        Output of :func:`~cma_research.analysis.change_scores.scores_by_wave`.
-    synthetic : bool
-        Start with "SYNTHETIC example data:".
-
-    Returns
-    -------
-    str
-        Counts only; the drop-outs are named by business id.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"business_id": ["A", "B", "C"], "baseline": "W1",
-    ...                   "follow_up": "W2",
-    ...                   "status": ["paired", "baseline_only", "paired"]})
-    >>> print(attrition_sentence(t))
-    3 businesses were audited at W1 and 2 at W2; 2 at both waves. 1 business was audited at W1 only (dropped out: B).
-    """  # noqa: E501
-    missing = [c for c in ("business_id", "baseline", "follow_up", "status") if c not in table]
-    if missing:
-        raise ParameterError(
-            f"the table lacks column(s) {', '.join(missing)}; pass the output of scores_by_wave()"
-        )
-    status = table["status"].astype(str)
-    baseline, follow_up = str(table["baseline"].iloc[0]), str(table["follow_up"].iloc[0])
-    n_paired = int((status == "paired").sum())
-    dropped = table.loc[status == "baseline_only", "business_id"].astype(str).tolist()
-    joined = table.loc[status == "follow_up_only", "business_id"].astype(str).tolist()
-    n_base, n_follow = n_paired + len(dropped), n_paired + len(joined)
-
-    def businesses(n: int) -> str:
-        return f"{n} business{'es' if n != 1 else ''}"
-
-    prefix = "SYNTHETIC example data: " if synthetic else ""
-    text = (
-        f"{prefix}{businesses(n_base)} {'were' if n_base != 1 else 'was'} audited at "
-        f"{baseline} and {n_follow} at {follow_up}; {n_paired} at both waves."
-    )
-    if dropped:
-        text += (
-            f" {businesses(len(dropped))} {'were' if len(dropped) != 1 else 'was'} audited at "
-            f"{baseline} only (dropped out: {_names(dropped)})."
-        )
-    else:
-        text += f" No business audited at {baseline} is missing at {follow_up}."
-    if joined:
-        text += (
-            f" {businesses(len(joined))} {'were' if len(joined) != 1 else 'was'} audited at "
-            f"{follow_up} only ({_names(joined)})."
-        )
-    return text
 
 
 def nothing_to_compare(waves: Sequence[str]) -> str:
@@ -336,8 +259,8 @@ def wave_effect_sentence(model: pd.DataFrame, baseline: str, *, synthetic: bool 
         raise ParameterError("the model has no wave term; pass the output of fit_wave_model()")
     row = terms.iloc[0]
     label = str(row["term"])[len("wave[") : -1]
-    est, low, high = (_number(row, k) for k in ("estimate", "ci95_low", "ci95_high"))
-    p = _number(row, "p_val")
+    est, low, high = (row_number(row, k) for k in ("estimate", "ci95_low", "ci95_high"))
+    p = row_number(row, "p_val")
     prefix = "SYNTHETIC example data: " if synthetic else ""
     design = ""
     if {"n_obs", "n_groups", "n_both"} <= set(model.columns):
@@ -363,85 +286,3 @@ def wave_effect_sentence(model: pd.DataFrame, baseline: str, *, synthetic: bool 
     if "converged" in model.columns and not bool(row["converged"]):
         text += " The fit did not converge cleanly (see the model's method column)."
     return text
-
-
-_VARIABLE_NAMES = {"mean_score": "mean score", "staff": "staff", "business_type": "business type"}
-
-
-def attrition_tests_sentence(
-    tests: pd.DataFrame, *, alpha: float = 0.05, synthetic: bool = False
-) -> str:
-    """Did the drop-outs differ from the completers at baseline? One sentence per variable.
-
-    Parameters
-    ----------
-    tests : DataFrame
-        ``attrition(...).tests`` (:func:`~cma_research.attrition`).
-    alpha : float
-        Level for the word *differed* (module docstring).
-    synthetic : bool
-        Start with "SYNTHETIC example data:".
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"variable": ["mean_score", "business_type"], "baseline": "W1",
-    ...     "follow_up": "W2", "n_dropped": [3, 3], "n_completers": [13, 13],
-    ...     "dropped_summary": [2.17, 3.0], "completer_summary": [2.2, 13.0],
-    ...     "p_val": [0.9, 1.0], "effect_size": [-0.05, 0.0],
-    ...     "effect_size_name": ["rank_biserial", "cramers_v"]})
-    >>> print(attrition_tests_sentence(t))
-    At W1, the 3 businesses not audited at W2 did not clearly differ from the 13 audited again in mean score (median 2.17 vs 2.20; rank-biserial r = −.05, p = .900) and did not clearly differ in business type (Cramér's V = .00, p = 1.000).
-    """  # noqa: E501
-    needed = ["variable", "baseline", "follow_up", "n_dropped", "n_completers", "p_val"]
-    missing = [c for c in needed if c not in tests]
-    if missing:
-        raise ParameterError(
-            f"the table lacks column(s) {', '.join(missing)}; pass attrition(...).tests"
-        )
-    prefix = "SYNTHETIC example data: " if synthetic else ""
-    if tests.empty:
-        raise ParameterError("the table has no rows; pass attrition(...).tests")
-    first = tests.iloc[0]
-    baseline, follow_up = str(first["baseline"]), str(first["follow_up"])
-    n_dropped = int(tests["n_dropped"].max())
-    n_completers = int(tests["n_completers"].max())
-    if n_dropped == 0:
-        return (
-            f"{prefix}Every business audited at {baseline} was audited again at {follow_up}: "
-            "there are no drop-outs to compare."
-        )
-    parts = []
-    for i, (_, row) in enumerate(tests.iterrows()):
-        var = _VARIABLE_NAMES.get(str(row["variable"]), str(row["variable"]))
-        p = _number(row, "p_val")
-        if math.isnan(p):
-            verb = "could not be compared"
-        elif p < alpha:
-            verb = "differed" if i else f"differed from the {n_completers} audited again"
-        else:
-            verb = (
-                "did not clearly differ"
-                if i
-                else f"did not clearly differ from the {n_completers} audited again"
-            )
-        effect = _number(row, "effect_size")
-        kind = str(row.get("effect_size_name", ""))
-        if kind == "cramers_v":
-            detail = f"Cramér's V = {format_number(effect, bounded=True)}, {format_p(p)}"
-        else:
-            med_d, med_c = _number(row, "dropped_summary"), _number(row, "completer_summary")
-            digits = 2 if var == "mean score" else 0
-            detail = (
-                f"median {format_number(med_d, digits)} vs {format_number(med_c, digits)}; "
-                f"rank-biserial r = {format_number(effect, bounded=True)}, {format_p(p)}"
-            )
-        parts.append(f"{verb} in {var} ({detail})")
-    return (
-        f"{prefix}At {baseline}, the {n_dropped} business{'es' if n_dropped != 1 else ''} "
-        f"not audited at {follow_up} {_names(parts)}."
-    )
