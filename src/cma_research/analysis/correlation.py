@@ -1,25 +1,39 @@
-"""Correlations of maturity with size and growth, and between stages, honest at small n."""
+"""Correlations of maturity with size and growth, honest at small n.
+
+Correlations between stages are in :mod:`cma_research.analysis.stage_correlations`; the
+methods and the multiple-testing family in :mod:`cma_research.analysis.correlation_family`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cma_research.analysis.change import change_scores
+from cma_research.analysis.correlation_family import (
+    METHODS,
+    P_ADJUST,
+    STAGE_METHODS,
+    Method,
+    PAdjust,
+    _adjust,
+    rank_equivalent,
+)
 from cma_research.analysis.describe import SCORES, business_scores, check_comparable
 from cma_research.analysis.prepare import check_choice, covariate_values, prepared
+from cma_research.analysis.stage_correlations import stage_correlations
 from cma_research.analysis.waves import resolve_waves
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.missing.strategies import Strategy
-from cma_research.stats.correlation import MIN_N, correlation_test, estimate, fisher_ci
-from cma_research.stats.multitest import adjust_p
-from cma_research.stats.polychoric import polychoric_matrix
+from cma_research.stats.correlation import correlation_test
 from cma_research.stats.resampling import DEFAULT_N_BOOT
 
+# METHODS, STAGE_METHODS, P_ADJUST, rank_equivalent (correlation_family.py) and
+# stage_correlations (stage_correlations.py) stay importable from here.
 __all__ = [
     "METHODS",
     "P_ADJUST",
@@ -29,91 +43,22 @@ __all__ = [
     "stage_correlations",
 ]
 
-Method = Literal["spearman", "kendall", "pearson"]
-PAdjust = Literal["holm", "fdr_bh"]
-#: Correlation methods accepted by :func:`correlate` and :func:`stage_correlations`.
-METHODS: tuple[str, ...] = ("spearman", "kendall", "pearson")
-StageMethod = Literal["spearman", "kendall", "pearson", "polychoric"]
-#: Methods of :func:`stage_correlations`: those of :func:`correlate` and ``polychoric``.
-STAGE_METHODS: tuple[str, ...] = (*METHODS, "polychoric")
-#: Multiple-testing adjustments (statsmodels names): Holm, Benjamini-Hochberg.
-P_ADJUST: tuple[str, ...] = ("holm", "fdr_bh")
 
-
-def _adjust(
-    out: pd.DataFrame, p_adjust: str, duplicate_of: Sequence[tuple[int, str] | None] = ()
-) -> pd.DataFrame:
-    """Adjust the p-values over the rows; ``duplicate_of[i] = (j, name)`` marks row i as
-    the same test as row j (left out of the family, given row j's adjusted p)."""
-    dup = list(duplicate_of) or [None] * len(out)
-    source = "p_perm" if out["p_perm"].notna().all() else "p_val"
-    family = [i for i, d in enumerate(dup) if d is None]
-    p_adj = np.full(len(out), np.nan)
-    p_adj[family] = adjust_p(out[source].to_numpy(dtype=float)[family], p_adjust)
-    label = f"{p_adjust} on {source}"
-    if len(family) < len(out):
-        label += f" over {len(family)} distinct tests"
-    methods = [label] * len(out)
-    for i, d in enumerate(dup):
-        if d is not None:
-            p_adj[i] = p_adj[d[0]]
-            methods[i] = f"{label}; the same test as {d[1]} (rank-equivalent), counted once"
-    out["p_adj"] = p_adj
-    out["p_adj_method"] = pd.array(methods, dtype="string")
-    return out
-
-
-def rank_equivalent(
-    covariates: Mapping[str, np.ndarray], method: str
-) -> dict[str, tuple[str, int]]:
-    """Covariates that give exactly the same rank test as an earlier one.
-
-    Spearman's rho and Kendall's tau depend on the data only through their ranks, so a
-    strictly monotone transform of a covariate (``log_staff`` of ``staff``) gives the
-    same r (negated for a decreasing transform), the same p and, on the same
-    resamples, the same bootstrap interval: one test, which must enter a
-    multiple-testing correction once. Two covariates are equivalent when they are
-    missing for the same businesses and their average ranks are equal (or exactly
-    reversed) over the rest. Pearson's r is not rank-based: nothing is equivalent.
-
-    Returns
-    -------
-    dict
-        ``{later name: (earlier name, sign)}``, ``sign`` +1 (increasing transform) or
-        -1 (decreasing); covariates not listed are distinct tests.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> staff = np.array([2.0, 1.0, 15.0, 3.0, np.nan])
-    >>> rank_equivalent({"staff": staff, "log_staff": np.log(staff), "minus": -staff},
-    ...                 "spearman")
-    {'log_staff': ('staff', 1), 'minus': ('staff', -1)}
-    >>> rank_equivalent({"staff": staff, "log_staff": np.log(staff)}, "pearson")
-    {}
-    """
-    from scipy.stats import rankdata
-
-    if method not in ("spearman", "kendall"):
-        return {}
-    seen: list[tuple[str, np.ndarray, np.ndarray]] = []
-    out: dict[str, tuple[str, int]] = {}
-    for name, values in covariates.items():
-        v = np.asarray(values, dtype=float)
-        missing = np.isnan(v)
-        ranks = rankdata(v[~missing])
-        for other, other_missing, other_ranks in seen:
-            if not np.array_equal(missing, other_missing):
-                continue
-            if np.array_equal(ranks, other_ranks):
-                out[name] = (other, 1)
-                break
-            if np.array_equal(ranks, len(ranks) + 1 - other_ranks):
-                out[name] = (other, -1)
-                break
-        else:
-            seen.append((name, missing, ranks))
-    return out
+def _pairwise_test(
+    method: str,
+    x_all: np.ndarray,
+    y_all: np.ndarray,
+    *,
+    n_boot: int,
+    n_perm: int,
+    rng: np.random.Generator,
+    what: str,
+) -> dict[str, Any]:
+    """:func:`correlation_test` over the businesses with both values."""
+    ok = ~np.isnan(x_all) & ~np.isnan(y_all)
+    return correlation_test(
+        method, x_all[ok], y_all[ok], n_boot=n_boot, n_perm=n_perm, rng=rng, what=what
+    )
 
 
 def _scores_for(score: str | Sequence[str], cohort: Cohort) -> list[str]:
@@ -262,12 +207,10 @@ def correlate(
                 duplicate_of.append((j, f"{sname} with {other}"))
                 continue
             duplicate_of.append(None)
-            x_all = cov.to_numpy(dtype=float)
-            ok = ~np.isnan(x_all) & ~np.isnan(y_all)
-            row = correlation_test(
+            row = _pairwise_test(
                 method,
-                x_all[ok],
-                y_all[ok],
+                cov.to_numpy(dtype=float),
+                y_all,
                 n_boot=n_boot,
                 n_perm=n_perm,
                 rng=rng,
@@ -306,11 +249,10 @@ def _correlate_change(
     for cname in [covariate] if isinstance(covariate, str) else list(covariate):
         cov = pd.Series(covariate_values(base, cname).to_numpy(dtype=float), index=ids)
         x_all = cov.reindex(table["business_id"].astype(str).to_list()).to_numpy(dtype=float)
-        ok = ~np.isnan(x_all) & ~np.isnan(y_all)
-        row = correlation_test(
+        row = _pairwise_test(
             method,
-            x_all[ok],
-            y_all[ok],
+            x_all,
+            y_all,
             n_boot=n_boot,
             n_perm=n_perm,
             rng=rng,
@@ -323,134 +265,5 @@ def _correlate_change(
     out["baseline"] = pd.array([cohort.wave_label(b)] * len(out), dtype="string")
     out["follow_up"] = pd.array([cohort.wave_label(f)] * len(out), dtype="string")
     for col in ("score", "covariate", "method", "ci_method", "p_method"):
-        out[col] = out[col].astype("string")
-    return out
-
-
-def stage_correlations(
-    cohort: Cohort,
-    method: StageMethod = "spearman",
-    *,
-    strategy: Strategy = "available_case",
-    min_stages: int | None = None,
-    p_adjust: PAdjust = "holm",
-) -> pd.DataFrame:
-    """Correlation of every pair of stages, pairwise over businesses assessed on both.
-
-    Parameters
-    ----------
-    cohort : Cohort
-        One wave.
-    method : {"spearman", "kendall", "pearson", "polychoric"}
-        ``polychoric``: the two-step polychoric correlation of the latent normal levels
-        (:func:`cma_research.stats.polychoric.polychoric`; thresholds from each pair's
-        businesses), with its standard error.
-    strategy : str
-        Default ``available_case`` (pairwise: each pair has its own ``n``).
-    min_stages : int, optional
-        For ``strategy="min_stages"``.
-    p_adjust : {"holm", "fdr_bh"}
-        Adjustment across all pairs.
-
-    Returns
-    -------
-    DataFrame
-        One row per pair ``x < y`` in instrument order: ``x``, ``y``, ``method``, ``n``
-        (pairwise), ``r``, ``ci95_low``, ``ci95_high`` (Fisher z; see
-        :func:`_fisher_ci` for each method's standard error), ``p_val`` (asymptotic,
-        as scipy), ``p_adj``, ``p_adj_method``. ``r`` is NaN when a stage is constant
-        over the pair's businesses or n < 3. For ``polychoric``: the interval is Wald on
-        Fisher's z (``atanh(r) +/- 1.96 se / (1 - r^2)``), ``p_val`` the likelihood-ratio
-        test of rho = 0 (thresholds fixed), and a column ``se`` follows ``r`` (NaN when
-        rho reaches the search bound +/-0.9999).
-
-    Raises
-    ------
-    ParameterError
-        Unknown names; for ``polychoric``, a stage with one observed level (its
-        thresholds, hence its correlations, are undefined).
-
-    Examples
-    --------
-    >>> from cma_research import load_returns
-    >>> sc = stage_correlations(load_returns("data/raw/customer_wise_2007.csv"))
-    >>> len(sc), sc.loc[0, "x"], sc.loc[0, "y"], int(sc.loc[0, "n"])
-    (45, 'stage_1', 'stage_2', 13)
-
-    R: ``psych::corr.test(m, method = "spearman", adjust = "holm")`` gives the same r,
-    n and p (its intervals use 1/sqrt(n-3) for every method).
-    """
-    check_choice("method", method, STAGE_METHODS)
-    check_choice("p_adjust", p_adjust, P_ADJUST)
-    c = prepared(cohort, strategy, min_stages=min_stages, what="stage_correlations")
-    values = c.scores.to_numpy(dtype=float, na_value=np.nan)
-    ids = c.stage_ids
-    if method == "polychoric":
-        return _polychoric_pairs(values, list(ids), p_adjust)
-    rows = []
-    for i in range(len(ids)):
-        for j in range(i + 1, len(ids)):
-            ok = ~np.isnan(values[:, i]) & ~np.isnan(values[:, j])
-            n = int(ok.sum())
-            if n >= MIN_N:
-                r, p = estimate(method, values[ok, i], values[ok, j])
-            else:
-                r, p = np.nan, np.nan
-            low, high = fisher_ci(method, r, n)
-            rows.append(
-                {
-                    "x": ids[i],
-                    "y": ids[j],
-                    "method": method,
-                    "n": n,
-                    "r": r,
-                    "ci95_low": low,
-                    "ci95_high": high,
-                    "p_val": p,
-                    "p_perm": np.nan,
-                }
-            )
-    out = _adjust(pd.DataFrame(rows), p_adjust).drop(columns="p_perm")
-    for col in ("x", "y", "method"):
-        out[col] = out[col].astype("string")
-    return out
-
-
-def _polychoric_pairs(values: np.ndarray, ids: list[str], p_adjust: str) -> pd.DataFrame:
-    rho, se, n, p = polychoric_matrix(values, names=ids)
-    q = 1.959963984540054  # stats.norm.ppf(0.975)
-    rows = []
-    for i in range(len(ids)):
-        for j in range(i + 1, len(ids)):
-            r, s, nij = float(rho[i, j]), float(se[i, j]), int(n[i, j])
-            if nij < MIN_N:
-                r = s = np.nan
-            z, half = np.arctanh(r), q * s / (1 - r * r)
-            low, high = (
-                (float(np.tanh(z - half)), float(np.tanh(z + half)))
-                if np.isfinite(half)
-                else (np.nan, np.nan)
-            )
-            rows.append(
-                {
-                    "x": ids[i],
-                    "y": ids[j],
-                    "method": "polychoric",
-                    "n": nij,
-                    "r": r,
-                    "se": s,
-                    "ci95_low": low,
-                    "ci95_high": high,
-                    "p_val": float(p[i, j]) if np.isfinite(r) else np.nan,
-                    "p_perm": np.nan,
-                }
-            )
-    out = pd.DataFrame(rows)
-    ok = out["p_val"].notna().to_numpy()
-    out["p_adj"] = np.nan
-    out.loc[ok, "p_adj"] = adjust_p(out.loc[ok, "p_val"].to_numpy(dtype=float), p_adjust)
-    out["p_adj_method"] = pd.array([f"{p_adjust} on p_val"] * len(out), dtype="string")
-    out = out.drop(columns="p_perm")
-    for col in ("x", "y", "method"):
         out[col] = out[col].astype("string")
     return out
