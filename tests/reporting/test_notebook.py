@@ -1,0 +1,102 @@
+"""The notebook helpers: column labels, the project root, Outputs and setup()."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cma_research.reporting.notebook import Outputs, column_label, project_root, setup
+from tests.paths import BUNDLED
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("ci95_low", "95% CI low"),
+        ("ci90_high", "90% CI high"),
+        ("p_val", "p"),
+        ("p_perm", "p (permutation)"),
+        ("p_adj", "p (adjusted)"),
+        ("std_error", "SE"),
+        ("share_below_1", "share below 1"),
+        ("n", "n"),
+    ],
+)
+def test_column_label(name: str, label: str) -> None:
+    assert column_label(name) == label
+
+
+def test_project_root_from_a_nested_folder(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    nested = tmp_path / "notebooks" / "drafts"
+    nested.mkdir(parents=True)
+    assert project_root(nested) == tmp_path.resolve()
+    other = tmp_path / "elsewhere"
+    (other / "notebooks").mkdir(parents=True)
+    (other / "data").mkdir()
+    assert project_root(other / "notebooks") == other.resolve()  # notebooks/ + data/
+
+
+def test_project_root_without_markers_is_the_start(tmp_path: Path) -> None:
+    assert project_root(tmp_path) == tmp_path.resolve()
+
+
+def test_table_writes_csv_tex_md_and_a_readable_view(tmp_path: Path) -> None:
+    out = Outputs(tmp_path / "reports", prefix="03_")
+    df = pd.DataFrame(
+        {
+            "x": ["staff", "log_staff"],
+            "n": [12, 16],
+            "r": [0.5167, 0.5438],
+            "ci95_low": [math.nan, 0.1],
+            "ci95_high": [0.89, 0.8],
+            "p_val": [0.0004, 0.0676],
+        }
+    )
+    view = out.table(df, "correlations", caption="Size and level")
+    for suffix in ("csv", "tex", "md"):
+        assert (tmp_path / "reports" / "tables" / f"03_correlations.{suffix}").is_file()
+    back = pd.read_csv(tmp_path / "reports" / "tables" / "03_correlations.csv")
+    assert back.columns.tolist() == df.columns.tolist()  # the CSV keeps the identifiers
+    assert back["p_val"].tolist() == [0.0004, 0.0676]  # full precision
+    html = view.to_html()
+    assert "95% CI low" in html and "95% CI high" in html
+    # p = .0004 shown as in the text (the cell is not HTML-escaped today: accept both)
+    assert re.search(r">(&lt;|<) \.001</td>", html)
+    assert ">.068</td>" in html
+    assert ">\u2014</td>" in html  # the NaN interval bound is an em dash
+    assert "not available" in html  # and the footnote says what it means
+
+
+def test_facts_write_key_facts_json(tmp_path: Path) -> None:
+    out = Outputs(tmp_path, prefix="02_")
+    out.facts(Businesses_audited=16, Cronbachs_alpha="α = .85")
+    out.facts(Share_at_level_0="15%")
+    path = tmp_path / "tables" / "02_key_facts.json"
+    assert json.loads(path.read_text(encoding="utf-8")) == {
+        "Businesses audited": "16",
+        "Cronbachs alpha": "α = .85",
+        "Share at level 0": "15%",
+    }
+
+
+def test_setup_from_a_temp_folder_with_absolute_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    study = setup("05", returns_path=BUNDLED, output_dir=tmp_path / "reports")
+    assert study.root == tmp_path.resolve()
+    assert study.cohort.n_businesses == 16 and study.wave == "1"
+    # no absolute local path in what outputs show: outside the project, the file name
+    assert study.cohort.source.path == "customer_wise_2007.csv"
+    assert study.out.prefix == "05_"
+    assert (tmp_path / "reports" / "figures").is_dir()
+    assert (tmp_path / "reports" / "tables").is_dir()
+    assert repr(study) == (
+        "Study: 16 businesses, one wave, customer_wise_2007 (customer_wise_2007.csv)"
+    )
