@@ -11,12 +11,12 @@ from statsmodels.regression.mixed_linear_model import MixedLM
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from cma_research.analysis.change import ci_columns
+from cma_research.analysis.models import ordinal_fit_table
 from cma_research.analysis.waves import apply_strategy
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.missing.strategies import Strategy
 from cma_research.stats.mixed import random_intercept_reml
-from cma_research.stats.ordinal import fit_polr
 
 __all__ = ["MIXEDLM_MAX_GROUPS", "fit_ordinal_wave_model", "fit_wave_model", "wave_model_data"]
 
@@ -264,40 +264,8 @@ def fit_ordinal_wave_model(
     wave = long["wave"].to_numpy(dtype=np.int64)
     exog = np.column_stack([(wave == w).astype(float) for w in codes_w[1:]])
     y = np.searchsorted(levels, long["level"].astype(int).to_numpy())
-    groups = pd.factorize(long["business_id"])[0]
-    fit = fit_polr(y, exog)
-    if cluster:
-        vcov = fit.vcov_cluster(groups, hc1=True)
-        df = float(n_businesses - 1)
-        p_method = f"t with G - 1 = {n_businesses - 1} df (G = {n_businesses} businesses)"
-    else:
-        vcov = fit.vcov_naive()
-        df = np.inf
-        p_method = "normal (z)"
-    se = np.sqrt(np.diag(vcov))
-    est = fit.params
-    ref = stats.t(df) if np.isfinite(df) else stats.norm
-    q = ref.ppf(0.975)
     slopes = [f"wave[{c.wave_label(w)}]" for w in codes_w[1:]]
     cuts = [f"cut_{levels[j]}|{levels[j + 1]}" for j in range(len(levels) - 1)]
-    out = pd.DataFrame(
-        {
-            "term": [*slopes, *cuts],
-            "kind": ["slope"] * len(slopes) + ["threshold"] * len(cuts),
-            "estimate": est,
-            "std_error": se,
-            "statistic": est / se,
-            "df": df,
-            "p_val": 2 * ref.sf(np.abs(est / se)),
-            "ci95_low": est - q * se,
-            "ci95_high": est + q * se,
-            "p_method": p_method,
-        }
+    return ordinal_fit_table(
+        y, exog, long["business_id"], slopes=slopes, cuts=cuts, cluster=cluster, strategy=strategy
     )
-    out["n_obs"] = len(long)
-    out["n_businesses"] = n_businesses
-    out["cov_type"] = "cluster-robust by business (HC1)" if cluster else "naive (inverse Hessian)"
-    out["strategy"] = strategy
-    for col in ("term", "kind", "p_method", "cov_type", "strategy"):
-        out[col] = out[col].astype("string")
-    return out

@@ -115,6 +115,63 @@ def fit_size_model(
     return out
 
 
+def ordinal_fit_table(
+    codes: np.ndarray,
+    exog: np.ndarray,
+    business_ids: pd.Series,
+    *,
+    slopes: list[str],
+    cuts: list[str],
+    cluster: bool,
+    strategy: str,
+) -> pd.DataFrame:
+    """Fit :func:`~cma_research.stats.ordinal.fit_polr` and tabulate its terms.
+
+    The table of :func:`fit_ordinal_model` and
+    :func:`~cma_research.analysis.change_models.fit_ordinal_wave_model`: one row per
+    slope, then per threshold; standard errors cluster-robust by business (HC1, t with
+    G - 1 df) when ``cluster``, else naive (z).
+    """
+    from cma_research.stats.ordinal import fit_polr
+
+    groups = pd.factorize(business_ids)[0]
+    fit = fit_polr(codes, exog)
+    n_groups = int(groups.max()) + 1
+    if cluster:
+        vcov = fit.vcov_cluster(groups, hc1=True)
+        df = float(n_groups - 1)
+        p_method = f"t with G - 1 = {n_groups - 1} df (G = {n_groups} businesses)"
+    else:
+        vcov = fit.vcov_naive()
+        df = np.inf
+        p_method = "normal (z)"
+    se = np.sqrt(np.diag(vcov))
+    est = fit.params
+    ref = stats.t(df) if np.isfinite(df) else stats.norm
+    q = ref.ppf(0.975)
+    out = pd.DataFrame(
+        {
+            "term": [*slopes, *cuts],
+            "kind": ["slope"] * len(slopes) + ["threshold"] * len(cuts),
+            "estimate": est,
+            "std_error": se,
+            "statistic": est / se,
+            "df": df,
+            "p_val": 2 * ref.sf(np.abs(est / se)),
+            "ci95_low": est - q * se,
+            "ci95_high": est + q * se,
+            "p_method": p_method,
+        }
+    )
+    out["n_obs"] = len(codes)
+    out["n_businesses"] = n_groups
+    out["cov_type"] = "cluster-robust by business (HC1)" if cluster else "naive (inverse Hessian)"
+    out["strategy"] = strategy
+    for col in ("term", "kind", "p_method", "cov_type", "strategy"):
+        out[col] = out[col].astype("string")
+    return out
+
+
 def fit_ordinal_model(
     cohort: Cohort,
     *,
@@ -177,7 +234,6 @@ def fit_ordinal_model(
     ``lmtest::coeftest(fit, vcov = sandwich::vcovCL(fit, cluster = ~ business,
     type = "HC1"), df = 15)``.
     """
-    from cma_research.stats.ordinal import fit_polr
 
     c = prepared(cohort, strategy, min_stages=min_stages, what="fit_ordinal_model")
     x = _design(c, covariates)
@@ -196,40 +252,13 @@ def fit_ordinal_model(
         )
     codes = np.searchsorted(levels, long["level"].astype(int).to_numpy())
     exog = long[list(covariates)].to_numpy(dtype=float)
-    groups = pd.factorize(long["business_id"])[0]
-    fit = fit_polr(codes, exog)
-    n_groups = int(groups.max()) + 1
-    if cluster:
-        vcov = fit.vcov_cluster(groups, hc1=True)
-        df = float(n_groups - 1)
-        p_method = f"t with G - 1 = {n_groups - 1} df (G = {n_groups} businesses)"
-    else:
-        vcov = fit.vcov_naive()
-        df = np.inf
-        p_method = "normal (z)"
-    se = np.sqrt(np.diag(vcov))
-    est = fit.params
-    ref = stats.t(df) if np.isfinite(df) else stats.norm
-    q = ref.ppf(0.975)
-    terms = [*covariates, *(f"cut_{levels[j]}|{levels[j + 1]}" for j in range(len(levels) - 1))]
-    out = pd.DataFrame(
-        {
-            "term": terms,
-            "kind": ["slope"] * len(covariates) + ["threshold"] * (len(levels) - 1),
-            "estimate": est,
-            "std_error": se,
-            "statistic": est / se,
-            "df": df,
-            "p_val": 2 * ref.sf(np.abs(est / se)),
-            "ci95_low": est - q * se,
-            "ci95_high": est + q * se,
-            "p_method": p_method,
-        }
+    cuts = [f"cut_{levels[j]}|{levels[j + 1]}" for j in range(len(levels) - 1)]
+    return ordinal_fit_table(
+        codes,
+        exog,
+        long["business_id"],
+        slopes=list(covariates),
+        cuts=cuts,
+        cluster=cluster,
+        strategy=strategy,
     )
-    out["n_obs"] = len(long)
-    out["n_businesses"] = int(long["business_id"].nunique())
-    out["cov_type"] = "cluster-robust by business (HC1)" if cluster else "naive (inverse Hessian)"
-    out["strategy"] = strategy
-    for col in ("term", "kind", "p_method", "cov_type", "strategy"):
-        out[col] = out[col].astype("string")
-    return out
