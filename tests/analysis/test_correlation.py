@@ -423,3 +423,12 @@ def test_inter_stage_matrix(cohort: Cohort) -> None:
         assert row.n == ref["n"]
         np.testing.assert_allclose(row.r, ref["rho"], **R_CLOSED_FORM)
         np.testing.assert_allclose(row.p_val, ref["p_value"], **R_CLOSED_FORM)
+
+
+def test_r_results_files_agree_with_each_other() -> None:
+    # the same R values recorded twice: p-values in both results files, pairs and matrices
+    assert RM.stage_vs_staff_p_value == R.stage_vs_staff_p_value
+    for (a, b), ref in R.interstage_spearman.items():
+        i, j = int(a.removeprefix("stage_")) - 1, int(b.removeprefix("stage_")) - 1
+        assert R.interstage_rho_matrix[i][j] == R.interstage_rho_matrix[j][i] == ref["rho"]
+        assert R.interstage_n_matrix[i][j] == ref["n"]

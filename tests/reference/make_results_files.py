@@ -140,7 +140,7 @@ class Writer:
             "# fmt: off",
             "# > R.version.string",
             f"R_VERSION = {lit(meta['R_version_string'])}",
-            "# > sapply(pkgs, function(p) as.character(packageVersion(p)))",
+            '# > as.character(packageVersion("psych"))  # and likewise for each package',
         ]
         self.lines += block("PACKAGE_VERSIONS = ", meta["packages"])
 
@@ -319,8 +319,9 @@ def multitest(ref: dict[str, Any], meta: Any) -> Writer:
     b3 = ref["b3_per_stage"]
     w.section("block 3: p-values of cor.test(stage, staff, spearman) for the 10 stages")
     w.comment(
-        "p3 <- sapply(colnames(stages), function(s) cor.test(stages[ok, s], staff[ok],",
-        '      method = "spearman", exact = FALSE)$p.value)  # ok <- !is.na(stages[, s])',
+        "b3 <- lapply(colnames(stages), function(s) { ok <- !is.na(stages[, s]);"
+        ' cor.test(stages[ok, s], staff[ok], method = "spearman", exact = FALSE) ... })',
+        'p3 <- sapply(b3, `[[`, "p_value")  # the 10 cor.test p-values, stage order',
     )
     w.value("stage_vs_staff_p_value", b3["p_value"], "unname(p3)")
     w.value("stage_vs_staff_p_holm", b3["p_holm"], 'p.adjust(p3, "holm")')
@@ -348,14 +349,14 @@ def resampling(ref: dict[str, Any], meta: Any) -> Writer:
     w.value("x_mean_cc", b2["x_mean_cc"], "x8 <- unname(mean_cc[1:8])")
     w.value("y_staff", b2["y_staff"], "y8 <- staff_cc[1:8]")
     funs = {
-        "spearman": "spear <- function(y) cor(rank(x8), rank(y))  # average ranks",
+        "spearman": "rx <- rank(x8); spear <- function(y) cor(rx, rank(y))  # average ranks",
         "kendall": 'kend <- function(y) cor(x8, y, method = "kendall")  # tau-b',
         "pearson": "pear <- function(y) cor(x8, y)",
     }
     entries = []
     for method, fun in funs.items():
         r = b2[method]
-        f = fun.split(" <- ")[0]
+        f = fun.split("; ")[-1].split(" <- ")[0]
         entries.append(
             (
                 [
@@ -388,10 +389,15 @@ def describe(ref: dict[str, Any], meta: Any) -> Writer:
     w.value("business_type", d["type"], 'as.character(raw[["Type"]])')
     w.value("n_assessed", d["n_assessed"], "as.integer(rowSums(!is.na(stages)))")
     w.value("is_complete_case", d["is_complete_case"], "cc <- complete.cases(stages)")
-    w.value("mean_ac", d["mean_ac"], "unname(rowMeans(stages, na.rm = TRUE))")
+    w.value("mean_ac", d["mean_ac"], "mean_ac <- rowMeans(stages, na.rm = TRUE)", "unname(mean_ac)")
     w.value("cc_business", d["cc_business"], "ids[cc]")
     w.value("cc_staff", d["cc_staff"], "staff[cc]")
-    w.value("mean_cc", d["mean_cc"], "unname(rowMeans(stages[cc, , drop = FALSE]))")
+    w.value(
+        "mean_cc",
+        d["mean_cc"],
+        "m_cc <- stages[cc, , drop = FALSE]; mean_cc <- rowMeans(m_cc)",
+        "unname(mean_cc)",
+    )
     w.value("n_complete_cases", d["n_complete_cases"], "sum(cc)")
     w.value("n_assessed_cells", d["n_assessed_cells"], "sum(!is.na(stages))")
 
@@ -504,7 +510,12 @@ def groups(ref: dict[str, Any], meta: Any) -> Writer:
         '            labels = c("micro", "small", "medium", "large"), right = TRUE)',
         "as.character(band)",
     )
-    w.value("group_sizes", b7["group_sizes"], "as.list(table(band))")
+    w.value(
+        "group_sizes",
+        b7["group_sizes"],
+        "sizes <- table(band)",
+        "as.list(setNames(as.integer(sizes), names(sizes)))",
+    )
     k = b7["kruskal"]
     w.comment("kt <- kruskal.test(mean_ac, droplevels(band))")
     w.value("kruskal_H", k["statistic_H"], "H <- unname(kt$statistic)")
@@ -564,9 +575,9 @@ def models(ref: dict[str, Any], meta: Any) -> Writer:
         stem = f"ols_{key}"
         w.lines.append("")
         w.comment(
-            f"fit <- lm(y ~ log(staff), data = data.frame(y = {y}, staff = {s}))",
-            'cl <- coeftest(fit); h3 <- coeftest(fit, vcov. = vcovHC(fit, type = "HC3"),'
-            " df = fit$df.residual)",
+            f"d <- data.frame(y = {y}, staff = {s}); fit <- lm(y ~ log(staff), data = d)",
+            'cl <- coeftest(fit); V3 <- vcovHC(fit, type = "HC3")',
+            "h3 <- coeftest(fit, vcov. = V3, df = fit$df.residual)",
         )
         w.value(f"{stem}_n", r["n"], "nobs(fit)")
         w.value(f"{stem}_df_residual", r["df_residual"], "fit$df.residual")
@@ -587,11 +598,10 @@ def models(ref: dict[str, Any], meta: Any) -> Writer:
     w.note("logit P(Y <= k) = zeta_k - beta * log_staff; parameter order log_staff, 0|1..4|5.")
     w.note("vcovCL's default cadjust = TRUE multiplies by G/(G-1) even for HC0; HC1 also by")
     w.note("(n-1)/(n-p), p = 6. " + NO_CONDITIONS)
-    polr = (
-        "fit <- polr(factor(level, levels = 0:5, ordered = TRUE) ~ log_staff, data = long,"
-        ' Hess = TRUE, method = "logistic")'
+    w.comment(
+        "long$y <- factor(long$level, levels = 0:5, ordered = TRUE)",
+        'fit <- polr(y ~ log_staff, data = long, Hess = TRUE, method = "logistic")',
     )
-    w.comment(polr)
     w.value("polr_n", b9["n"], "nrow(long)")
     w.value("polr_n_clusters", b9["n_clusters"], "length(unique(long$business))")
     w.value("polr_param_names", b9["param_names"], 'c("log_staff", names(fit$zeta))')
@@ -617,8 +627,10 @@ def models(ref: dict[str, Any], meta: Any) -> Writer:
 
     t = b9["tight_convergence"]
     w.section("block 9, the same model refitted with a tight optimiser tolerance")
-    w.comment(polr.replace("fit <-", "ft <-")[:-1] + ",")
-    w.comment("            control = list(reltol = 1e-15, maxit = 10000))")
+    w.comment(
+        'ft <- polr(y ~ log_staff, data = long, Hess = TRUE, method = "logistic",'
+        " control = list(reltol = 1e-15, maxit = 10000))"
+    )
     w.value("polr_tight_beta_log_staff", t["beta_log_staff"], "unname(coef(ft))")
     w.value("polr_tight_zeta", t["zeta"], "unname(ft$zeta)")
     w.value("polr_tight_se_naive", t["se_naive"], "unname(sqrt(diag(vcov(ft))))")

@@ -19,7 +19,7 @@ Used by ``tests/analysis/test_describe.py``.
 # fmt: off
 # > R.version.string
 R_VERSION = "R version 4.2.2 Patched (2022-11-10 r83330)"
-# > sapply(pkgs, function(p) as.character(packageVersion(p)))
+# > as.character(packageVersion("psych"))  # and likewise for each package
 PACKAGE_VERSIONS = {
     "psych": "2.2.9",
     "MASS": "7.3.58.2",
@@ -52,7 +52,8 @@ is_complete_case = [
     False, True, True, False, False, False, True, True, True, True, True, True, True, True, True,
     True,
 ]
-# > unname(rowMeans(stages, na.rm = TRUE))
+# > mean_ac <- rowMeans(stages, na.rm = TRUE)
+# > unname(mean_ac)
 mean_ac = [
     1, 1.6000000000000001, 3.2000000000000002, 2.1666666666666665, 0.40000000000000002, 1.5,
     2.7999999999999998, 1.1000000000000001, 3.8999999999999999, 2.2000000000000002,
@@ -63,7 +64,8 @@ mean_ac = [
 cc_business = ["B02", "B03", "B07", "B08", "B09", "B10", "B11", "B12", "B13", "B14", "B15", "B16"]
 # > staff[cc]
 cc_staff = [1, 15, 18, 10, 3, 2, 5, 2, 10, 3, 4, 100]
-# > unname(rowMeans(stages[cc, , drop = FALSE]))
+# > m_cc <- stages[cc, , drop = FALSE]; mean_cc <- rowMeans(m_cc)
+# > unname(mean_cc)
 mean_cc = [
     1.6000000000000001, 3.2000000000000002, 2.7999999999999998, 1.1000000000000001,
     3.8999999999999999, 2.2000000000000002, 2.2999999999999998, 1.8999999999999999,

@@ -19,7 +19,7 @@ Used by ``tests/analysis/test_groups.py``.
 # fmt: off
 # > R.version.string
 R_VERSION = "R version 4.2.2 Patched (2022-11-10 r83330)"
-# > sapply(pkgs, function(p) as.character(packageVersion(p)))
+# > as.character(packageVersion("psych"))  # and likewise for each package
 PACKAGE_VERSIONS = {
     "psych": "2.2.9",
     "MASS": "7.3.58.2",
@@ -41,7 +41,8 @@ band = [
     "micro", "micro", "small", "micro", "micro", "micro", "small", "small", "micro", "micro",
     "micro", "micro", "small", "micro", "micro", "medium",
 ]
-# > as.list(table(band))
+# > sizes <- table(band)
+# > as.list(setNames(as.integer(sizes), names(sizes)))
 group_sizes = {"micro": 11, "small": 4, "medium": 1, "large": 0}
 # > kt <- kruskal.test(mean_ac, droplevels(band))
 # > H <- unname(kt$statistic)

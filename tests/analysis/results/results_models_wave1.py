@@ -19,7 +19,7 @@ Used by ``tests/analysis/test_models.py``.
 # fmt: off
 # > R.version.string
 R_VERSION = "R version 4.2.2 Patched (2022-11-10 r83330)"
-# > sapply(pkgs, function(p) as.character(packageVersion(p)))
+# > as.character(packageVersion("psych"))  # and likewise for each package
 PACKAGE_VERSIONS = {
     "psych": "2.2.9",
     "MASS": "7.3.58.2",
@@ -31,9 +31,9 @@ PACKAGE_VERSIONS = {
 
 # ---- block 8: lm(mean ~ log(staff)); coefficient order (intercept, log_staff)
 
-# > fit <- lm(y ~ log(staff), data = data.frame(y = mean_cc, staff = staff_cc))
-# > cl <- coeftest(fit); h3 <- coeftest(fit, vcov. = vcovHC(fit, type = "HC3"), df =
-# >     fit$df.residual)
+# > d <- data.frame(y = mean_cc, staff = staff_cc); fit <- lm(y ~ log(staff), data = d)
+# > cl <- coeftest(fit); V3 <- vcovHC(fit, type = "HC3")
+# > h3 <- coeftest(fit, vcov. = V3, df = fit$df.residual)
 # > nobs(fit)
 ols_mean_cc_n = 12
 # > fit$df.residual
@@ -59,9 +59,9 @@ ols_mean_cc_adj_r_squared = 0.22529176618976521
 # > summary(fit)$sigma
 ols_mean_cc_sigma = 0.89560955336695547
 
-# > fit <- lm(y ~ log(staff), data = data.frame(y = mean_ac, staff = staff))
-# > cl <- coeftest(fit); h3 <- coeftest(fit, vcov. = vcovHC(fit, type = "HC3"), df =
-# >     fit$df.residual)
+# > d <- data.frame(y = mean_ac, staff = staff); fit <- lm(y ~ log(staff), data = d)
+# > cl <- coeftest(fit); V3 <- vcovHC(fit, type = "HC3")
+# > h3 <- coeftest(fit, vcov. = V3, df = fit$df.residual)
 # > nobs(fit)
 ols_mean_ac_n = 16
 # > fit$df.residual
@@ -91,8 +91,8 @@ ols_mean_ac_sigma = 0.94849291526562141
 # logit P(Y <= k) = zeta_k - beta * log_staff; parameter order log_staff, 0|1..4|5.
 # vcovCL's default cadjust = TRUE multiplies by G/(G-1) even for HC0; HC1 also by
 # (n-1)/(n-p), p = 6. R raised no warnings or errors in this section (checked when generating).
-# > fit <- polr(factor(level, levels = 0:5, ordered = TRUE) ~ log_staff, data = long, Hess = TRUE,
-# >     method = "logistic")
+# > long$y <- factor(long$level, levels = 0:5, ordered = TRUE)
+# > fit <- polr(y ~ log_staff, data = long, Hess = TRUE, method = "logistic")
 # > nrow(long)
 polr_n = 137
 # > length(unique(long$business))
@@ -222,9 +222,8 @@ polr_cluster_HC0_no_cadjust_vcov = [
 ]
 
 # ---- block 9, the same model refitted with a tight optimiser tolerance
-# > ft <- polr(factor(level, levels = 0:5, ordered = TRUE) ~ log_staff, data = long, Hess = TRUE,
-# >     method = "logistic",
-# >             control = list(reltol = 1e-15, maxit = 10000))
+# > ft <- polr(y ~ log_staff, data = long, Hess = TRUE, method = "logistic", control = list(reltol =
+# >     1e-15, maxit = 10000))
 # > unname(coef(ft))
 polr_tight_beta_log_staff = 0.53170133126812136
 # > unname(ft$zeta)

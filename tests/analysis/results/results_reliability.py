@@ -19,7 +19,7 @@ Used by ``tests/analysis/test_reliability.py``.
 # fmt: off
 # > R.version.string
 R_VERSION = "R version 4.2.2 Patched (2022-11-10 r83330)"
-# > sapply(pkgs, function(p) as.character(packageVersion(p)))
+# > as.character(packageVersion("psych"))  # and likewise for each package
 PACKAGE_VERSIONS = {
     "psych": "2.2.9",
     "MASS": "7.3.58.2",

@@ -19,7 +19,7 @@ Used by ``tests/stats/test_multitest.py and tests/analysis/test_correlation.py``
 # fmt: off
 # > R.version.string
 R_VERSION = "R version 4.2.2 Patched (2022-11-10 r83330)"
-# > sapply(pkgs, function(p) as.character(packageVersion(p)))
+# > as.character(packageVersion("psych"))  # and likewise for each package
 PACKAGE_VERSIONS = {
     "psych": "2.2.9",
     "MASS": "7.3.58.2",
@@ -30,8 +30,9 @@ PACKAGE_VERSIONS = {
 }
 
 # ---- block 3: p-values of cor.test(stage, staff, spearman) for the 10 stages
-# > p3 <- sapply(colnames(stages), function(s) cor.test(stages[ok, s], staff[ok],
-# >       method = "spearman", exact = FALSE)$p.value)  # ok <- !is.na(stages[, s])
+# > b3 <- lapply(colnames(stages), function(s) { ok <- !is.na(stages[, s]); cor.test(stages[ok, s],
+# >     staff[ok], method = "spearman", exact = FALSE) ... })
+# > p3 <- sapply(b3, `[[`, "p_value")  # the 10 cor.test p-values, stage order
 # > unname(p3)
 stage_vs_staff_p_value = [
     0.87805079139212217, 0.10436776978701792, 0.48725431521608153, 0.078994042079264151,

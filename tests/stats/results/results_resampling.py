@@ -19,7 +19,7 @@ Used by ``tests/stats/test_resampling.py``.
 # fmt: off
 # > R.version.string
 R_VERSION = "R version 4.2.2 Patched (2022-11-10 r83330)"
-# > sapply(pkgs, function(p) as.character(packageVersion(p)))
+# > as.character(packageVersion("psych"))  # and likewise for each package
 PACKAGE_VERSIONS = {
     "psych": "2.2.9",
     "MASS": "7.3.58.2",
@@ -42,7 +42,7 @@ x_mean_cc = [
 # > y8 <- staff_cc[1:8]
 y_staff = [1, 15, 18, 10, 3, 2, 5, 2]
 exact_permutation = {
-    # > spear <- function(y) cor(rank(x8), rank(y))  # average ranks
+    # > rx <- rank(x8); spear <- function(y) cor(rx, rank(y))  # average ranks
     # > stat <- apply(P, 1, function(idx) spear(y8[idx])); obs <- spear(y8)
     # > c(observed = obs, p_two_sided = mean(abs(stat) >= abs(obs) - 1e-12), n_permutations =
     # >     length(stat), n_extreme = sum(abs(stat) >= abs(obs) - 1e-12))
