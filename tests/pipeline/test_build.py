@@ -357,8 +357,9 @@ def test_html_is_self_contained_and_shows_parameters(built: BuildResult) -> None
         assert "Parameters of this run" in text, page.name
     findings = (html_dir / "00_findings.nocode.html").read_text(encoding="utf-8")
     assert findings.count('src="data:image/png;base64,') == 3  # funnel, levels, scatter
-    assert "setup(" not in findings  # code-free variant
-    assert "setup(" in (html_dir / "00_findings.html").read_text(encoding="utf-8")
+    call = '<span class="n">setup</span><span class="p">(</span>'  # the highlighted call
+    assert call not in findings  # code-free variant
+    assert call in (html_dir / "00_findings.html").read_text(encoding="utf-8")
     # the report opens with the findings: the parameters come last
     assert findings.index("The cohort has") < findings.index("Parameters of this run")
     # numbers in the prose come from the computation
