@@ -267,15 +267,23 @@ def _acceleration(method: str, cells: Cells) -> float:
     theta_i, weight = jackknife(method, cells)
     if np.isnan(theta_i).any():
         return np.nan
+    return jackknife_acceleration(theta_i, weight)
+
+
+def jackknife_acceleration(theta_i: np.ndarray, weight: np.ndarray) -> float:
+    """BCa acceleration from leave-one-out estimates ``theta_i`` of distinct values
+    standing ``weight`` times each (as :func:`scipy.stats.bootstrap` computes it)."""
     n = weight.sum()
     u = (n - 1) * ((weight * theta_i).sum() / n - theta_i)
     den = (weight * u**2).sum() / n**2
     return float(((weight * u**3).sum() / n**3) / (6 * den**1.5)) if den > 0 else 0.0
 
 
-def _bca_bounds(
+def bca_bounds(
     boot: np.ndarray, estimate: float, a: float, confidence: float
 ) -> tuple[float, float]:
+    """BCa bounds from bootstrap replicates, mid-rank bias correction and acceleration
+    ``a``, linear quantiles; ``(nan, nan)`` when degenerate."""
     if np.ptp(boot) == 0:
         return (np.nan, np.nan)
     share = (np.count_nonzero(boot < estimate) + np.count_nonzero(boot <= estimate)) / (
@@ -326,13 +334,13 @@ def bca_interval_mc(
     a = _acceleration(method, cells)
     if np.isnan(a):
         return nan4
-    low, high = _bca_bounds(boot, estimate, a, confidence)
+    low, high = bca_bounds(boot, estimate, a, confidence)
     if np.isnan(low):
         return nan4
     child = rng.spawn(1)[0]
     again = np.array(
         [
-            _bca_bounds(boot[child.integers(0, len(boot), len(boot))], estimate, a, confidence)
+            bca_bounds(boot[child.integers(0, len(boot), len(boot))], estimate, a, confidence)
             for _ in range(MC_REPLICATES)
         ]
     )

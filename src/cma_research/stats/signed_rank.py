@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
-from scipy.special import ndtr, ndtri
+
+from cma_research.stats.resampling import bca_bounds, jackknife_acceleration
 
 __all__ = [
     "SignedRankResult",
@@ -313,23 +314,7 @@ def rank_biserial_ci(
     )
     if np.isnan(boot).any() or np.isnan(estimate) or np.ptp(boot) == 0:
         return (np.nan, np.nan)
-    share = (np.count_nonzero(boot < estimate) + np.count_nonzero(boot <= estimate)) / (
-        2 * len(boot)
-    )
-    z0 = ndtri(share)
     theta = _jackknife_rank_biserial(v)
     if np.isnan(theta).any():
         return (np.nan, np.nan)
-    weight = v.count
-    u = (n - 1) * ((weight * theta).sum() / n - theta)
-    den = (weight * u**2).sum() / n**2
-    a = ((weight * u**3).sum() / n**3) / (6 * den**1.5) if den > 0 else 0.0
-    alpha = (1 - confidence) / 2
-    bounds = []
-    for z in (ndtri(alpha), -ndtri(alpha)):
-        num = z0 + z
-        bounds.append(float(ndtr(z0 + num / (1 - a * num))))
-    if not np.isfinite(bounds).all():
-        return (np.nan, np.nan)
-    low, high = np.quantile(boot, bounds)
-    return (float(low), float(high))
+    return bca_bounds(boot, estimate, jackknife_acceleration(theta, v.count), confidence)
