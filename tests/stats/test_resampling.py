@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 from scipy.special import ndtr, ndtri
 
+from cma_research.stats.permutation import permutation_p
 from cma_research.stats.resampling import (
     Cells,
     bca_interval,
@@ -17,7 +18,6 @@ from cma_research.stats.resampling import (
     jackknife,
     kendall_w,
     pearson_w,
-    permutation_p,
     spearman_w,
 )
 

@@ -12,7 +12,8 @@ import numpy as np
 from scipy import stats
 
 from cma_research.core.errors import ParameterError
-from cma_research.stats.resampling import Cells, bca_interval_mc, permutation_p
+from cma_research.stats.permutation import permutation_p
+from cma_research.stats.resampling import Cells, bca_interval_mc
 
 __all__ = ["MIN_N", "PERM_MAX_N", "correlation_test", "estimate", "fisher_ci"]
 
