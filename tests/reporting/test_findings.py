@@ -85,9 +85,9 @@ def test_strategies_with_a_note_are_left_out() -> None:
             ("min_stages", NAN, NAN, NAN, NAN, NAN, "needs min_stages"),
         ]
     )
-    assert sensitivity_paragraph(t).startswith(
-        "Across one strategy the size correlation ranged from .70 to .70; every one gives "
-        "the same verdict (positive)"
+    assert sensitivity_paragraph(t) == (
+        "Only one strategy (complete_case) could be applied to these data (r = .70), so "
+        "there is nothing to compare it with."
     )
     none = table([("min_stages", NAN, NAN, NAN, NAN, NAN, "needs min_stages")])
     assert sensitivity_paragraph(none) == "No strategy could be applied to these data."

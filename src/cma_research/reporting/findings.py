@@ -111,6 +111,13 @@ def sensitivity_paragraph(table: pd.DataFrame) -> str:
     valid = table[table["note"].fillna("") == ""]
     if valid.empty:
         return "No strategy could be applied to these data."
+    if len(valid) == 1:
+        only = valid.iloc[0]
+        return (
+            f"Only one strategy ({only['strategy']}) could be applied to these data "
+            f"(r = {format_number(float(only['r']), bounded=True)}), so there is nothing to "
+            "compare it with."
+        )
     verdicts = {str(row["strategy"]): direction(row) for _, row in valid.iterrows()}
     words = {1: "positive", -1: "negative", 0: "no clear association"}
     lo, hi = float(valid["r"].min()), float(valid["r"].max())

@@ -252,7 +252,7 @@ class Outputs:
         ]
         styler = view.style.hide(axis="index").format(precision=3, na_rep="—", escape="html")
         if p_columns:
-            styler = styler.format(_p_cell, subset=p_columns)
+            styler = styler.format(_p_cell, subset=p_columns, escape="html")
         has_na = bool(df.isna().to_numpy().any())
         text = caption or ""
         if has_na:
