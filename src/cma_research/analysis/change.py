@@ -76,18 +76,13 @@ def change_scores(
 
     Examples
     --------
-    >>> from dataclasses import replace
-    >>> import pandas as pd
-    >>> from cma_research import load_returns
-    >>> one = load_returns("data/raw/customer_wise_2007.csv")
-    >>> up = (one.scores + 1).clip(upper=5).rename(index={1: 2}, level="wave")
-    >>> two = replace(one, scores=pd.concat([one.scores, up]),
-    ...               attributes=pd.concat([one.attributes,
-    ...                   one.attributes.rename(index={1: 2}, level="wave")]))
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> from cma_research.datasets.synthetic import synthetic_follow_up
+    >>> two = synthetic_follow_up(customer_wise_2007(), seed=2008)  # the SYNTHETIC example
     >>> change_scores(two)[["business_id", "mean_baseline", "change"]].head(2)
       business_id  mean_baseline  change
     0         B01            1.0     1.0
-    1         B02            1.6     1.0
+    1         B02            1.6     0.7
     """
     base, follow, b, f = wave_scores(
         cohort, baseline, follow_up, strategy=strategy, min_stages=min_stages
@@ -209,17 +204,12 @@ def paired_change(
 
     Examples
     --------
-    >>> from dataclasses import replace
-    >>> import pandas as pd
-    >>> from cma_research import load_returns
-    >>> one = load_returns("data/raw/customer_wise_2007.csv")
-    >>> up = (one.scores + 1).clip(upper=5).rename(index={1: 2}, level="wave")
-    >>> two = replace(one, scores=pd.concat([one.scores, up]),
-    ...               attributes=pd.concat([one.attributes,
-    ...                   one.attributes.rename(index={1: 2}, level="wave")]))
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> from cma_research.datasets.synthetic import synthetic_follow_up
+    >>> two = synthetic_follow_up(customer_wise_2007(), seed=2008)  # the SYNTHETIC example
     >>> res = paired_change(two, n_boot=200)
     >>> res.loc[res.stage == "stage_1", ["n_pairs", "n_improved", "n_same"]].values.tolist()
-    [[14, 13, 1]]
+    [[12, 3, 7]]
 
     R: ``wilcox.test(follow_up, baseline, paired = TRUE)``; with ties or zeros,
     ``coin::wilcoxsign_test(follow_up ~ baseline, distribution = "exact",

@@ -89,18 +89,12 @@ def attrition(
 
     Examples
     --------
-    >>> from dataclasses import replace
-    >>> import pandas as pd
-    >>> from cma_research import load_returns
-    >>> one = load_returns("data/raw/customer_wise_2007.csv")
-    >>> keep = one.scores.index[:12]
-    >>> two = replace(one,
-    ...     scores=pd.concat([one.scores, one.scores.loc[keep].rename(index={1: 2}, level="wave")]),
-    ...     attributes=pd.concat([one.attributes,
-    ...         one.attributes.loc[keep].rename(index={1: 2}, level="wave")]))
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> from cma_research.datasets.synthetic import synthetic_follow_up
+    >>> two = synthetic_follow_up(customer_wise_2007(), seed=2008)  # the SYNTHETIC example
     >>> att = attrition(two)
     >>> att.dropped_ids, round(att.retention, 2)
-    (('B13', 'B14', 'B15', 'B16'), 0.75)
+    (('B04', 'B06', 'B13'), 0.81)
 
     R: ``wilcox.test(mean[dropped], mean[completed], exact = TRUE)`` (no ties),
     ``coin::wilcox_test(..., distribution = "exact")`` (ties), ``fisher.test``.

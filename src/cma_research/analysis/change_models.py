@@ -111,17 +111,12 @@ def fit_wave_model(
 
     Examples
     --------
-    >>> from dataclasses import replace
-    >>> import pandas as pd
-    >>> from cma_research import load_returns
-    >>> one = load_returns("data/raw/customer_wise_2007.csv")
-    >>> up = (one.scores + 1).clip(upper=5).rename(index={1: 2}, level="wave").iloc[:12]
-    >>> two = replace(one, scores=pd.concat([one.scores, up]),
-    ...     attributes=pd.concat([one.attributes,
-    ...         one.attributes.rename(index={1: 2}, level="wave").iloc[:12]]))
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> from cma_research.datasets.synthetic import synthetic_follow_up
+    >>> two = synthetic_follow_up(customer_wise_2007(), seed=2008)  # the SYNTHETIC example
     >>> fit = fit_wave_model(two)
     >>> fit[["term", "n_obs", "n_groups"]].values.tolist()
-    [['Intercept', 28, 16], ['wave[2]', 28, 16]]
+    [['Intercept', 29, 16], ['wave[Follow-up (SYNTHETIC)]', 29, 16]]
 
     R: ``lme4::lmer(score ~ factor(wave) + (1 | business), REML = TRUE)``.
     """
@@ -227,17 +222,12 @@ def fit_ordinal_wave_model(
 
     Examples
     --------
-    >>> from dataclasses import replace
-    >>> import pandas as pd
-    >>> from cma_research import load_returns
-    >>> one = load_returns("data/raw/customer_wise_2007.csv")
-    >>> up = (one.scores + 1).clip(upper=5).rename(index={1: 2}, level="wave").iloc[:12]
-    >>> two = replace(one, scores=pd.concat([one.scores, up]),
-    ...     attributes=pd.concat([one.attributes,
-    ...         one.attributes.rename(index={1: 2}, level="wave").iloc[:12]]))
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> from cma_research.datasets.synthetic import synthetic_follow_up
+    >>> two = synthetic_follow_up(customer_wise_2007(), seed=2008)  # the SYNTHETIC example
     >>> fit = fit_ordinal_wave_model(two)
     >>> fit.loc[0, "term"], bool(fit.loc[0, "estimate"] > 0), int(fit.loc[0, "n_businesses"])
-    ('wave[2]', True, 16)
+    ('wave[Follow-up (SYNTHETIC)]', True, 16)
 
     R: ``fit <- MASS::polr(factor(level) ~ factor(wave), Hess = TRUE)``;
     ``lmtest::coeftest(fit, vcov = sandwich::vcovCL(fit, cluster = ~ business,

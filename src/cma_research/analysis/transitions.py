@@ -69,17 +69,12 @@ def transition_table(
 
     Examples
     --------
-    >>> from dataclasses import replace
-    >>> import pandas as pd
-    >>> from cma_research import load_returns
-    >>> one = load_returns("data/raw/customer_wise_2007.csv")
-    >>> two = replace(one, scores=pd.concat([one.scores,
-    ...     one.scores.rename(index={1: 2}, level="wave")]),
-    ...     attributes=pd.concat([one.attributes,
-    ...     one.attributes.rename(index={1: 2}, level="wave")]))
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> from cma_research.datasets.synthetic import synthetic_follow_up
+    >>> two = synthetic_follow_up(customer_wise_2007(), seed=2008)  # the SYNTHETIC example
     >>> t = transition_table(two, "stage_1")
     >>> int(t.to_numpy().trace()), t.shape
-    (16, (7, 7))
+    (8, (7, 7))
     """
     sid = _stage_id(cohort, stage)
     base, follow, b, f = wave_scores(cohort, baseline, follow_up)
@@ -154,17 +149,12 @@ def marginal_homogeneity(
 
     Examples
     --------
-    >>> from dataclasses import replace
-    >>> import pandas as pd
-    >>> from cma_research import load_returns
-    >>> one = load_returns("data/raw/customer_wise_2007.csv")
-    >>> up = (one.scores + 1).clip(upper=5).rename(index={1: 2}, level="wave")
-    >>> two = replace(one, scores=pd.concat([one.scores, up]),
-    ...               attributes=pd.concat([one.attributes,
-    ...                   one.attributes.rename(index={1: 2}, level="wave")]))
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> from cma_research.datasets.synthetic import synthetic_follow_up
+    >>> two = synthetic_follow_up(customer_wise_2007(), seed=2008)  # the SYNTHETIC example
     >>> mh = marginal_homogeneity(two, "stage_1")
     >>> mh[["test", "n_pairs", "df"]].values.tolist()
-    [['bowker', 14, 5], ['stuart_maxwell', 14, 5]]
+    [['bowker', 12, 4], ['stuart_maxwell', 12, 4]]
 
     R: ``mcnemar.test(tab)`` (Bowker; NaN when a pair of cells is empty) and
     ``coin::mh_test(as.table(tab))`` (Stuart-Maxwell).
