@@ -5,7 +5,7 @@ clear change" come from :func:`change_direction`, applied to the interval that
 :func:`~cma_research.paired_change` computed.
 
 **The rule** (one row of :func:`~cma_research.paired_change`, i.e. one stage or the
-business mean score) is rule 2 of :mod:`cma_research.reporting.wording` (direction of
+business mean score) is rule 2 of :mod:`cma_research.reporting.words` (direction of
 a correlation) applied to the matched-pairs rank-biserial correlation:
 
 - ``improved``: the rank-biserial correlation is positive and its 95% interval lies
@@ -16,7 +16,7 @@ a correlation) applied to the matched-pairs rank-biserial correlation:
 - when the interval is undefined although r is not (the bootstrap distribution is
   degenerate, e.g. every business moved the same way, r = ±1), the two-sided
   signed-rank ``p_val`` decides instead: ``improved`` / ``declined`` by the sign of r
-  when p < :data:`~cma_research.reporting.wording.ALPHA` (.05), else
+  when p < :data:`~cma_research.reporting.words.ALPHA` (.05), else
   ``no_clear_change``;
 - ``not_estimable``: no pairs, r undefined, or neither interval nor p available.
 
@@ -70,7 +70,7 @@ def change_direction(row: Mapping[str, Any] | pd.Series) -> Direction:
     """The direction of change of one row of :func:`~cma_research.paired_change`.
 
     See the module docstring for the rule (that of
-    :func:`cma_research.reporting.wording.direction`, on ``rank_biserial``).
+    :func:`cma_research.reporting.words.direction`, on ``rank_biserial``).
 
     Parameters
     ----------
