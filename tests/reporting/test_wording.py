@@ -14,19 +14,18 @@ import cma_research as cma
 from cma_research.core.cohort import Cohort
 from cma_research.core.instrument import get_instrument
 from cma_research.reporting.text import apa
-from cma_research.reporting.wording import (
+from cma_research.reporting.wording import maturity_paragraph, size_paragraph
+from cma_research.reporting.words import (
     count_words,
     direction,
     direction_phrase,
     interval_phrase,
     lowest_level_phrase,
-    maturity_paragraph,
     most_often_below,
     percent,
     reliability_phrase,
     reliability_word,
     share_phrase,
-    size_paragraph,
     strength_word,
 )
 
