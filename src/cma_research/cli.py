@@ -131,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--cache-dir", help="build cache (default: .cma-cache/build in the project)")
     b.add_argument(
+        "--sweep",
+        metavar="FILE.yaml",
+        help="build every set of a parameter grid into its own folder, plus a comparison index",
+    )
+    b.add_argument(
         "--scheduler",
         metavar="ADDRESS",
         help="run the notebooks on a Dask cluster, e.g. tcp://host:8786 (or CMA_DASK_SCHEDULER)",
@@ -285,7 +290,25 @@ def _business_report(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from cma_research.pipeline.build import build
+    from cma_research.pipeline.build import build, build_sweep
+
+    if args.sweep:
+        sets = build_sweep(
+            args.sweep,
+            output_dir=args.output_dir,
+            params_file=args.params,
+            only=args.only,
+            jobs=args.jobs,
+            notebooks_dir=args.notebooks_dir,
+            force=args.force,
+            cache_dir=args.cache_dir,
+            scheduler=args.scheduler,
+        )
+        for combo, result in sets:
+            status = "ok" if result.ok else "FAILED"
+            print(f"{status:6} {', '.join(f'{k}={v}' for k, v in combo.items())}")
+        print(f"sweep: {sum(r.ok for _, r in sets)} of {len(sets)} sets built")
+        return EXIT_OK if all(r.ok for _, r in sets) else 1
 
     result = build(
         params_file=args.params,

@@ -58,6 +58,7 @@ __all__ = [
     "NotebookRun",
     "ParamSpec",
     "build",
+    "build_sweep",
     "notebook_parameters",
     "validate_parameters",
 ]
@@ -225,10 +226,11 @@ def build(
     keys = {p.stem: notebook_key(p, params_for(p.stem)) for p in paths}
     plan: dict[str, str] = {}
     for p in paths:
+        if not force and cache.lookup(p.stem, keys[p.stem].key) is not None:
+            plan[p.stem] = "cached"  # this exact key was built before (any earlier run)
+            continue
         why = ["--force"] if force else reasons(keys[p.stem], cache.last_parts(p.stem))
-        if not why and cache.lookup(p.stem, keys[p.stem].key) is None:
-            why = ["no cached result"]
-        plan[p.stem] = "cached" if not why else "re-run: " + ", ".join(why)
+        plan[p.stem] = "re-run: " + ", ".join(why or ["no cached result"])
     plan_lines = [f"{name}: {what}" for name, what in plan.items()]
     if dry_run:
         for line in plan_lines:
@@ -303,6 +305,33 @@ def build(
     }
     used["instrument"] = str(params_for(paths[0].stem).get("instrument", "customer_wise_2007"))
     return BuildResult(ordered, out, manifest, plan_lines, used)
+
+
+def build_sweep(
+    sweep_file: str | Path,
+    *,
+    output_dir: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    **kwargs: Any,
+) -> list[tuple[dict[str, Any], BuildResult]]:
+    """Build every set of a parameter grid into its own folder, plus a comparison index.
+
+    See :mod:`cma_research.pipeline.build.sweep` for the file format. ``output_dir``
+    defaults to ``reports/sweep`` in the project root; the other keywords are those of
+    :func:`build` (``params``, ``params_file``, ``notebooks_dir``, ``jobs``, ...).
+    """
+    from cma_research.pipeline.build.sweep import run_sweep
+
+    say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
+    nb_dir = Path(kwargs.get("notebooks_dir", "notebooks")).resolve()
+    out = guard_not_raw(Path(output_dir) if output_dir else nb_dir.parent / "reports" / "sweep")
+    base_params = {**load_params_file(kwargs.pop("params_file", None)), **kwargs.pop("params", {})}
+
+    def build_one(**args: Any) -> BuildResult:
+        return build(progress=say, **kwargs, **args)
+
+    out.mkdir(parents=True, exist_ok=True)
+    return run_sweep(sweep_file, build_one, output_dir=out, params=base_params, say=say)
 
 
 def _connect(address: str) -> Any:

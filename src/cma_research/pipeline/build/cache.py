@@ -13,8 +13,10 @@ A notebook's key is the SHA-256 of its *parts*:
 
 Outputs are independent of the output folder (the executed notebooks show
 ``<output_dir>``), so the output folder is not a part. A rebuild re-runs a notebook
-only when its key changed and says why (:func:`reasons`); otherwise its outputs are
-restored from the cache, after their hashes are checked. A corrupt entry (a missing
+only when its key changed and says why (:func:`reasons`, against the notebook's most
+recent run); otherwise its outputs are restored from the cache, after their hashes are
+checked. Up to :data:`KEEP_ENTRIES` results are kept per notebook, so the sets of a
+parameter sweep are each restored. A corrupt entry (a missing
 file, a wrong hash, unreadable metadata) is discarded with a warning and rebuilt.
 """
 
@@ -32,7 +34,14 @@ from typing import Any
 from cma_research.core.files import sha256_file, write_all_atomic
 from cma_research.pipeline.provenance import package_versions
 
-__all__ = ["BuildCache", "NotebookKey", "notebook_key", "package_source_hash", "reasons"]
+__all__ = [
+    "KEEP_ENTRIES",
+    "BuildCache",
+    "NotebookKey",
+    "notebook_key",
+    "package_source_hash",
+    "reasons",
+]
 
 _FILE_LABELS = {
     "returns_path": "returns file",
@@ -118,6 +127,10 @@ def reasons(new: NotebookKey, old_parts: Mapping[str, str] | None) -> list[str]:
     return out
 
 
+#: Entries kept per notebook (a sweep's sets each have their own); the oldest go first.
+KEEP_ENTRIES = 64
+
+
 class BuildCache:
     """A folder of cached notebook outputs: ``<dir>/<notebook>/<key>/``.
 
@@ -175,12 +188,23 @@ class BuildCache:
             write_all_atomic(changed)
         return sorted(targets)
 
+    def _prune(self, name: str, keep: int) -> None:
+        folder = self.folder / name
+        if not folder.is_dir():
+            return
+        entries = sorted(
+            (p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime
+        )
+        for old in entries[: max(len(entries) - keep, 0)]:
+            shutil.rmtree(old, ignore_errors=True)
+
     def store(
         self, name: str, notebook_key: NotebookKey, outputs: list[Path], out_dir: Path
     ) -> None:
         """Keep a successful run's outputs under its key (replacing older entries)."""
         target = self._entry(name, notebook_key.key)
-        shutil.rmtree(self.folder / name, ignore_errors=True)
+        shutil.rmtree(target, ignore_errors=True)
+        self._prune(name, keep=KEEP_ENTRIES - 1)
         files: dict[str | Path, bytes] = {}
         listing: dict[str, str] = {}
         for path in outputs:
