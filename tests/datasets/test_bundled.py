@@ -40,5 +40,5 @@ def test_works_from_any_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_unknown_bundled_file_is_refused() -> None:
     import cma_research as cma
 
-    with pytest.raises(cma.ParameterError, match="no bundled file 'x.csv'"):
+    with pytest.raises(cma.ParameterError, match=r"no bundled file 'x\.csv'"):
         bundled_path("x.csv")

@@ -104,5 +104,5 @@ def test_failure_while_staging_leaves_no_file(
 
 
 def test_unknown_strategy_is_refused_before_reading(tmp_path: Path) -> None:
-    with pytest.raises(cma.ParameterError, match="expected one of: .complete_case."):
+    with pytest.raises(cma.ParameterError, match=r"expected one of: .complete_case."):
         cma.process(tmp_path / "does-not-exist.csv", strategies=["pairwise"], output_dir=tmp_path)
