@@ -151,9 +151,10 @@ def audit_claims(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> import cma_research as cma
-    >>> cohort = cma.load_returns("data/raw/customer_wise_2007.csv")
-    >>> claims = cma.load_claims("data/raw/customer_wise_2007_claims.yaml")
+    >>> cohort = cma.load_returns(bundled_path("customer_wise_2007.csv"))
+    >>> claims = cma.load_claims(bundled_path("customer_wise_2007_claims.yaml"))
     >>> audit = audit_claims(cohort, claims, n_boot=200, n_perm=2000)
     >>> row = audit[audit["claim_id"] == "abstract_most_below_level_1"].iloc[1]
     >>> print(row["verdict_text"])
@@ -276,9 +277,10 @@ def claim_verdicts(audit: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> import cma_research as cma
-    >>> cohort = cma.load_returns("data/raw/customer_wise_2007.csv")
-    >>> claims = cma.load_claims("data/raw/customer_wise_2007_claims.yaml")
+    >>> cohort = cma.load_returns(bundled_path("customer_wise_2007.csv"))
+    >>> claims = cma.load_claims(bundled_path("customer_wise_2007_claims.yaml"))
     >>> table = claim_verdicts(audit_claims(cohort, claims, n_boot=200, n_perm=2000))
     >>> table.set_index("claim_id").loc["empowerment_only_two", "verdict"]
     'partly supported'
@@ -315,10 +317,11 @@ def claims_gate(audit_table: pd.DataFrame, claims: Claims) -> list[str]:
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> import cma_research as cma
-    >>> cohort = cma.load_returns("data/raw/customer_wise_2007.csv")
-    >>> claims = cma.load_claims("data/raw/customer_wise_2007_claims.yaml")
-    >>> recruitment = "data/raw/customer_wise_2007_recruitment.csv"
+    >>> cohort = cma.load_returns(bundled_path("customer_wise_2007.csv"))
+    >>> claims = cma.load_claims(bundled_path("customer_wise_2007_claims.yaml"))
+    >>> recruitment = bundled_path("customer_wise_2007_recruitment.csv")
     >>> claims_gate(audit_claims(cohort, claims, recruitment=recruitment, n_boot=0), claims)
     []
     >>> smaller = cohort.subset(cohort.attributes["staff"] < 50)  # drop the Florists
@@ -351,10 +354,11 @@ def audit_lines(audit: pd.DataFrame) -> list[str]:
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> import cma_research as cma
-    >>> cohort = cma.load_returns("data/raw/customer_wise_2007.csv")
-    >>> claims = cma.load_claims("data/raw/customer_wise_2007_claims.yaml")
-    >>> funnel = "data/raw/customer_wise_2007_recruitment.csv"
+    >>> cohort = cma.load_returns(bundled_path("customer_wise_2007.csv"))
+    >>> claims = cma.load_claims(bundled_path("customer_wise_2007_claims.yaml"))
+    >>> funnel = bundled_path("customer_wise_2007_recruitment.csv")
     >>> audit = audit_claims(cohort, claims, recruitment=funnel, n_boot=0, n_perm=2000)
     >>> lines = audit_lines(audit)
     >>> print(lines[0])

@@ -151,8 +151,9 @@ def correlate(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
+    >>> cohort = load_returns(bundled_path("customer_wise_2007.csv"))
     >>> res = correlate(cohort, "staff", "mean", n_boot=500, n_perm=2000, seed=1)
     >>> res[["score", "covariate", "n", "r", "p_val"]].round(4).to_dict("records")
     [{'score': 'mean', 'covariate': 'staff', 'n': 12, 'r': 0.5167, 'p_val': 0.0854}]

@@ -89,8 +89,9 @@ def level_distribution(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> dist = level_distribution(load_returns("data/raw/customer_wise_2007.csv"))
+    >>> dist = level_distribution(load_returns(bundled_path("customer_wise_2007.csv")))
     >>> print(dist[["stage", "n_assessed", "n_level_0", "share_below_1"]].iloc[[0, -1]])
           stage  n_assessed  n_level_0  share_below_1
     0   stage_1          14          1       0.071429
@@ -172,8 +173,9 @@ def business_scores(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> scores = business_scores(load_returns("data/raw/customer_wise_2007.csv"))
+    >>> scores = business_scores(load_returns(bundled_path("customer_wise_2007.csv")))
     >>> print(scores[["business_type", "n_assessed", "mean", "min", "weakest_stage"]].iloc[[0, 15]])
                 business_type  n_assessed  mean  min weakest_stage
     0   Consultants Accountants           2   1.0    1       stage_5

@@ -99,8 +99,9 @@ def compare_groups(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> res = compare_groups(load_returns("data/raw/customer_wise_2007.csv"))
+    >>> res = compare_groups(load_returns(bundled_path("customer_wise_2007.csv")))
     >>> res.loc[res["test"] == "group", ["group_a", "n_a"]].to_dict("list")
     {'group_a': ['micro', 'small', 'medium'], 'n_a': [11, 4, 1]}
 

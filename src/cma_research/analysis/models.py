@@ -65,8 +65,9 @@ def fit_size_model(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> fit = fit_size_model(load_returns("data/raw/customer_wise_2007.csv"))
+    >>> fit = fit_size_model(load_returns(bundled_path("customer_wise_2007.csv")))
     >>> fit["term"].tolist(), int(fit.loc[0, "n"]), int(fit.loc[0, "df_resid"])
     (['Intercept', 'log_staff'], 12, 10)
 
@@ -223,8 +224,9 @@ def fit_ordinal_model(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> fit = fit_ordinal_model(load_returns("data/raw/customer_wise_2007.csv"))
+    >>> fit = fit_ordinal_model(load_returns(bundled_path("customer_wise_2007.csv")))
     >>> fit.loc[0, "term"], int(fit.loc[0, "n_obs"]), int(fit.loc[0, "n_businesses"])
     ('log_staff', 137, 16)
     >>> print(fit.loc[0, "p_method"])

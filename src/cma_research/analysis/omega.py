@@ -103,8 +103,9 @@ def omega(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> res = omega(load_returns("data/raw/customer_wise_2007.csv"), n_boot=200, seed=1)
+    >>> res = omega(load_returns(bundled_path("customer_wise_2007.csv")), n_boot=200, seed=1)
     >>> res[["n", "k", "omega_total", "omega_model"]].round(4).to_dict("records")
     [{'n': 12, 'k': 10, 'omega_total': 0.8608, 'omega_model': 0.8625}]
 
@@ -185,8 +186,9 @@ def ordinal_alpha(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> res = ordinal_alpha(load_returns("data/raw/customer_wise_2007.csv"))
+    >>> res = ordinal_alpha(load_returns(bundled_path("customer_wise_2007.csv")))
     >>> res[["n", "k", "alpha"]].round(4).to_dict("records")
     [{'n': 12, 'k': 10, 'alpha': 0.8522}]
 

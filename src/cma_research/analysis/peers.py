@@ -54,8 +54,9 @@ def peer_groups(cohort: Cohort, k: int = 5) -> pd.DataFrame:
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> g = peer_groups(load_returns("data/raw/customer_wise_2007.csv"), k=5)
+    >>> g = peer_groups(load_returns(bundled_path("customer_wise_2007.csv")), k=5)
     >>> g.groupby("peer_kind")["business_id"].count().to_dict()
     {'cohort': 5, 'size_band': 11}
     """
@@ -165,8 +166,9 @@ def peer_statistics(cohort: Cohort, k: int = 5, groups: pd.DataFrame | None = No
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> s = peer_statistics(load_returns("data/raw/customer_wise_2007.csv"), k=5)
+    >>> s = peer_statistics(load_returns(bundled_path("customer_wise_2007.csv")), k=5)
     >>> row = s.iloc[0]
     >>> str(row["business_id"]), str(row["stage"]), int(row["n_assessed"]), float(row["median"])
     ('B01', 'stage_1', 9, 2.0)

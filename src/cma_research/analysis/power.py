@@ -115,8 +115,9 @@ def calibrate(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> model = calibrate(load_returns("data/raw/customer_wise_2007.csv"))
+    >>> model = calibrate(load_returns(bundled_path("customer_wise_2007.csv")))
     >>> model.k, round(float(model.blank.mean()), 4), model.wave_correlation
     (10, 0.1437, None)
     """

@@ -56,8 +56,9 @@ def stage_profile(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> prof = stage_profile(load_returns("data/raw/customer_wise_2007.csv"), "B01")
+    >>> prof = stage_profile(load_returns(bundled_path("customer_wise_2007.csv")), "B01")
     >>> prof["level"].tolist()
     [nan, nan, nan, nan, 1.0, nan, nan, nan, nan, 1.0]
     >>> int(prof.loc[0, "n_assessed"])

@@ -102,8 +102,9 @@ def cronbach_alpha(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> res = cronbach_alpha(load_returns("data/raw/customer_wise_2007.csv"))
+    >>> res = cronbach_alpha(load_returns(bundled_path("customer_wise_2007.csv")))
     >>> res[["n", "k"]].to_dict("records")
     [{'n': 12, 'k': 10}]
 
@@ -179,8 +180,9 @@ def item_statistics(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> items = item_statistics(load_returns("data/raw/customer_wise_2007.csv"))
+    >>> items = item_statistics(load_returns(bundled_path("customer_wise_2007.csv")))
     >>> items["stage"].tolist()[:3], int(items.loc[0, "n"])
     (['stage_1', 'stage_2', 'stage_3'], 12)
 

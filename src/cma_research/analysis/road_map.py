@@ -259,8 +259,9 @@ def road_map(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> plan = road_map(load_returns("data/raw/customer_wise_2007.csv"), "B04")
+    >>> plan = road_map(load_returns(bundled_path("customer_wise_2007.csv")), "B04")
     >>> print(plan.loc[0, "level"], plan.loc[0, "next_level"], plan.loc[0, "next_criterion"])
     2.0 3 Targets derived from data and forecasts made for future
     >>> plan.loc[6, "status"]

@@ -261,8 +261,9 @@ def sensitivity(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
+    >>> cohort = load_returns(bundled_path("customer_wise_2007.csv"))
     >>> res = sensitivity(cohort, "cronbach_alpha", m=5, seed=1)
     >>> res["strategy"].tolist()
     ['complete_case', 'available_case', 'stage_median', 'business_mean', 'multiple']

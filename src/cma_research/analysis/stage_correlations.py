@@ -67,8 +67,9 @@ def stage_correlations(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> sc = stage_correlations(load_returns("data/raw/customer_wise_2007.csv"))
+    >>> sc = stage_correlations(load_returns(bundled_path("customer_wise_2007.csv")))
     >>> len(sc), sc.loc[0, "x"], sc.loc[0, "y"], int(sc.loc[0, "n"])
     (45, 'stage_1', 'stage_2', 13)
 

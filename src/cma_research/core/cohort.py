@@ -195,8 +195,9 @@ class Cohort:
 
         Examples
         --------
+        >>> from cma_research.datasets import bundled_path
         >>> from cma_research import load_returns
-        >>> load_returns("data/raw/customer_wise_2007.csv").select_wave("1").waves
+        >>> load_returns(bundled_path("customer_wise_2007.csv")).select_wave("1").waves
         ('1',)
         """
         code = self.wave_rank(wave)

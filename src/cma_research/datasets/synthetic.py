@@ -91,8 +91,9 @@ def synthetic_growth(cohort: Cohort, seed: int, *, strength: float = 0.5) -> pd.
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> growth = synthetic_growth(load_returns("data/raw/customer_wise_2007.csv"), seed=1)
+    >>> growth = synthetic_growth(load_returns(bundled_path("customer_wise_2007.csv")), seed=1)
     >>> list(growth.columns)
     ['business_id', 'synthetic_turnover_growth_pct']
     """

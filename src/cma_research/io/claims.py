@@ -151,7 +151,8 @@ def load_claims(path: str | Path, *, instrument: str | Path | Instrument | None 
 
     Examples
     --------
-    >>> claims = load_claims("data/raw/customer_wise_2007_claims.yaml")
+    >>> from cma_research.datasets import bundled_path
+    >>> claims = load_claims(bundled_path("customer_wise_2007_claims.yaml"))
     >>> first = claims.claims[0]
     >>> first.id, first.source
     ('abstract_funnel', 'Abstract, line 5')

@@ -72,9 +72,10 @@ def load_covariates(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> import tempfile, pathlib
     >>> from cma_research import load_returns
-    >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
+    >>> cohort = load_returns(bundled_path("customer_wise_2007.csv"))
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "growth.csv"
     >>> _ = path.write_text("business_id,growth\\nB01,2.5\\nB02,-1\\nB99,4\\n")
     >>> merged = load_covariates(path, cohort)

@@ -31,7 +31,8 @@ def load_recruitment(path: str | Path) -> pd.DataFrame:
 
     Examples
     --------
-    >>> funnel = load_recruitment("data/raw/customer_wise_2007_recruitment.csv")
+    >>> from cma_research.datasets import bundled_path
+    >>> funnel = load_recruitment(bundled_path("customer_wise_2007_recruitment.csv"))
     >>> funnel["count"].tolist()[-2:]
     [46, 16]
     """

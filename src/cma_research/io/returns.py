@@ -173,7 +173,8 @@ def load_returns(
 
     Examples
     --------
-    >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
+    >>> from cma_research.datasets import bundled_path
+    >>> cohort = load_returns(bundled_path("customer_wise_2007.csv"))
     >>> cohort.n_businesses, int(cohort.scores.notna().sum().sum())
     (16, 137)
     >>> cohort.scores.loc[("B01", 1)].tolist()[:5]

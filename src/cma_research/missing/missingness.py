@@ -70,8 +70,9 @@ def missingness(cohort: Cohort) -> Missingness:
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> miss = missingness(load_returns("data/raw/customer_wise_2007.csv"))
+    >>> miss = missingness(load_returns(bundled_path("customer_wise_2007.csv")))
     >>> miss.summary()
     '16 returns, 137 of 160 cells assessed (23 not assessed), 12 complete cases'
     >>> miss.by_business.loc[0, "missing_stages"]

@@ -143,8 +143,9 @@ def clean(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
+    >>> cohort = load_returns(bundled_path("customer_wise_2007.csv"))
     >>> print(clean(cohort, "complete_case").report.summary())
     complete_case: kept 12 of 16 returns, dropped 4 (B01, B04, B05, B06),
     filled 0 of 23 blank cells; 0 blank cells remain

@@ -41,7 +41,17 @@ _LAZY = {
 
 
 #: Submodules reachable as attributes (``cma.reporting.findings``), loaded on first use.
-_SUBMODULES = ("business", "change_text", "files", "findings", "notebook", "text", "wording")
+_SUBMODULES = (
+    "attrition_text",
+    "business",
+    "change_text",
+    "files",
+    "findings",
+    "notebook",
+    "text",
+    "wording",
+    "words",
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -171,8 +171,10 @@ def business_pages(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> pages, manifest = business_pages(load_returns("data/raw/customer_wise_2007.csv"), ["B04"])
+    >>> cohort = load_returns(bundled_path("customer_wise_2007.csv"))
+    >>> pages, manifest = business_pages(cohort, ["B04"])
     >>> pages[0]["overall"]["staged_level"], pages[0]["peers"]["text"]
     ('2', 'micro businesses (size band), 10 other businesses')
     >>> pages[0]["road_map"][0]["action"][:45]
@@ -641,9 +643,10 @@ def write_business_reports(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> import tempfile
     >>> from cma_research import load_returns
-    >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
+    >>> cohort = load_returns(bundled_path("customer_wise_2007.csv"))
     >>> with tempfile.TemporaryDirectory() as d:
     ...     result = write_business_reports(cohort, d, ["B04", "B16"], k=5)
     ...     sorted(p.name for p in Path(d).iterdir())
@@ -712,9 +715,10 @@ def write_business_report(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> import tempfile
     >>> from cma_research import load_returns
-    >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
+    >>> cohort = load_returns(bundled_path("customer_wise_2007.csv"))
     >>> with tempfile.TemporaryDirectory() as d:
     ...     page = write_business_report(cohort, "B04", Path(d) / "B04.html")
     ...     "Road map" in page.read_text(encoding="utf-8")

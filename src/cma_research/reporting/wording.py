@@ -85,8 +85,9 @@ def size_paragraph(size_row: Row, alpha_row: Row, cohort: Cohort, strategy: str)
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns, correlate, cronbach_alpha
-    >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
+    >>> cohort = load_returns(bundled_path("customer_wise_2007.csv"))
     >>> row = correlate(cohort, n_boot=2000, n_perm=2000, seed=1).iloc[0]
     >>> text = size_paragraph(row, cronbach_alpha(cohort).iloc[0], cohort, "complete_case")
     >>> text.split(":")[0]
@@ -163,8 +164,9 @@ def maturity_paragraph(
 
     Examples
     --------
+    >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns, level_distribution, business_scores
-    >>> cohort = load_returns("data/raw/customer_wise_2007.csv")
+    >>> cohort = load_returns(bundled_path("customer_wise_2007.csv"))
     >>> text = maturity_paragraph(level_distribution(cohort), business_scores(cohort), 4, cohort)
     >>> text.split("(")[0]
     'Across all assessed stages, **15%** of assessments were below level 1 '
