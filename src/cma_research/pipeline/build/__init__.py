@@ -26,21 +26,20 @@ temporary name and renamed.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cma_research.core.errors import ParameterError, ReportBuildError
+from cma_research.core.errors import ParameterError
 from cma_research.core.executor import SCHEDULER_ENV
-from cma_research.core.files import guard_not_raw, sha256_file, write_atomic
-from cma_research.pipeline.build import execute, index
+from cma_research.core.files import guard_not_raw, write_atomic
+from cma_research.pipeline.build import execute, index, state
+from cma_research.pipeline.build import manifest as manifest_mod
+from cma_research.pipeline.build import run as runner
 from cma_research.pipeline.build.cache import BuildCache, notebook_key, reasons
 from cma_research.pipeline.build.convert import shown
 from cma_research.pipeline.build.parameters import (
@@ -51,7 +50,6 @@ from cma_research.pipeline.build.parameters import (
     validate_parameters,
 )
 from cma_research.pipeline.build.records import BuildResult, NotebookRun
-from cma_research.pipeline.provenance import git_commit, package_versions
 
 __all__ = [
     "BuildResult",
@@ -62,76 +60,6 @@ __all__ = [
     "notebook_parameters",
     "validate_parameters",
 ]
-
-_SUBFOLDERS = ("notebooks", "html", "figures", "tables")
-_IN_PROGRESS = ".build-in-progress"
-
-
-@contextlib.contextmanager
-def _locked(out: Path) -> Iterator[None]:
-    """Hold the output folder's lock; a second build refuses with one line."""
-    lock_path = out / ".build.lock"
-    handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole build
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ReportBuildError(
-                f"another build is writing to {out.name}/ right now; wait for it to finish "
-                "or choose another --output-dir"
-            ) from None
-        yield
-    finally:
-        handle.close()
-
-
-def _clean_interrupted(out: Path, say: Callable[[str], None]) -> None:
-    """Remove what a killed build left: temporary files, and outputs its manifest lacks."""
-    marker = out / _IN_PROGRESS
-    leftovers = [p for p in out.rglob(".*") if p.is_file() and p.name not in (".build.lock",)]
-    if not marker.exists() and not any(".running" in p.name for p in leftovers):
-        return
-    old = _read_manifest(out)
-    vouched = old.get("outputs", {}) if isinstance(old.get("outputs"), dict) else {}
-    removed = 0
-    for p in leftovers:
-        p.unlink(missing_ok=True)
-        removed += 1
-    for sub in _SUBFOLDERS:
-        for p in sorted((out / sub).glob("*")) if (out / sub).is_dir() else []:
-            rel = p.relative_to(out).as_posix()
-            if p.is_file() and vouched.get(rel) != sha256_file(p):
-                p.unlink()
-                removed += 1
-    (out / "manifest.json").unlink(missing_ok=True)
-    say(
-        f"a previous build into {out.name}/ was interrupted; removed {removed} files it "
-        "left unfinished (their notebooks run again)"
-    )
-
-
-def _read_manifest(out: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _output_folder(requested: Mapping[str, Any], specs: Mapping[str, Any], root: Path) -> Path:
-    if "output_dir" in requested:
-        out = Path.cwd() / Path(str(requested["output_dir"]))
-    else:
-        defaults = [s["output_dir"].default for s in specs.values() if "output_dir" in s]
-        out = root / Path(defaults[0] if defaults else "reports")
-    out = guard_not_raw(out)
-    for sub in _SUBFOLDERS:
-        if (out / sub).is_symlink():
-            raise ParameterError(
-                f"{out.name}/{sub} is a symbolic link; refusing to write through it "
-                "(remove it or choose another --output-dir)"
-            )
-    return out
 
 
 def build(
@@ -201,7 +129,7 @@ def build(
     if output_dir is not None:
         requested["output_dir"] = str(output_dir)
     resolved = validate_parameters(requested, specs, base_dir=Path.cwd(), notebooks_dir=nb_dir)
-    out = _output_folder(requested, specs, root)
+    out = state.output_folder(requested, specs, root)
     resolved["output_dir"] = str(out)
     if jobs is not None and jobs < 1:
         raise ParameterError(f"--jobs {jobs}: must be 1 or more")
@@ -237,16 +165,16 @@ def build(
             say(line)
         return BuildResult([], out, {}, plan_lines)
     address = scheduler or os.environ.get(SCHEDULER_ENV) or None
-    client = _connect(address) if address else None
+    client = runner.connect(address) if address else None
 
     out.mkdir(parents=True, exist_ok=True)
     try:
-        with _locked(out):
-            _clean_interrupted(out, say)
-            (out / _IN_PROGRESS).write_text(str(os.getpid()))
-            for sub in _SUBFOLDERS:
+        with state.locked(out):
+            state.clean_interrupted(out, say)
+            (out / state.IN_PROGRESS).write_text(str(os.getpid()))
+            for sub in state.SUBFOLDERS:
                 (out / sub).mkdir(parents=True, exist_ok=True)
-            previous = _read_manifest(out)
+            previous = state.read_manifest(out)
             n_run = sum(v != "cached" for v in plan.values())
             say(
                 f"building {len(paths)} notebooks ({len(paths) - n_run} cached, {n_run} to run "
@@ -268,7 +196,7 @@ def build(
                 (p, (p, params_for(p.stem), out, specs[p.stem], root, shown_params(p.stem)))
                 for p in to_run
             ]
-            for p, run in _execute(tasks, workers, client):
+            for p, run in runner.execute_all(tasks, workers, client):
                 run.key, run.reason = keys[p.stem].key, plan[p.stem]
                 if run.ok:
                     run.outputs = execute.owned_outputs(out, run.name)
@@ -278,8 +206,10 @@ def build(
                 say(f"{run.name}: {plan[p.stem]} -> {status} ({run.seconds:.1f} s)")
             ordered = [runs[p.stem] for p in paths]
             total = time.perf_counter() - start
-            earlier = _earlier_records(previous, out, {p.stem for p in paths})
-            manifest = _manifest(ordered, earlier, out, resolved, paths, root, total, params_for)
+            earlier = manifest_mod.earlier_records(previous, out, {p.stem for p in paths})
+            manifest = manifest_mod.manifest(
+                ordered, earlier, out, resolved, paths, root, total, params_for
+            )
             succeeded = [r.name for r in ordered if r.ok]
             facts = {
                 "notebooks": f"{len(succeeded)} of {len(ordered)} succeeded in this run",
@@ -296,7 +226,7 @@ def build(
             manifest["outputs"] = index.hash_outputs(out)
             text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
             write_atomic(out / "manifest.json", text.encode())
-            (out / _IN_PROGRESS).unlink(missing_ok=True)
+            (out / state.IN_PROGRESS).unlink(missing_ok=True)
     finally:
         if client is not None:
             client.close()
@@ -332,114 +262,3 @@ def build_sweep(
 
     out.mkdir(parents=True, exist_ok=True)
     return run_sweep(sweep_file, build_one, output_dir=out, params=base_params, say=say)
-
-
-def _connect(address: str) -> Any:
-    """A Dask client for ``address``, or one clear error line (before anything runs)."""
-    try:
-        from dask.distributed import Client  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise ParameterError(
-            f"--scheduler {address}: dask.distributed is not installed; "
-            "pip install cma_research[dask]"
-        ) from None
-    try:
-        return Client(address, timeout="10s")
-    except (OSError, TimeoutError) as exc:
-        raise ParameterError(
-            f"--scheduler {address}: cannot reach the Dask scheduler ({type(exc).__name__}); "
-            "start it (dask scheduler) or check the address"
-        ) from None
-
-
-def _execute(
-    tasks: Sequence[tuple[Path, tuple[Any, ...]]], workers: int, client: Any
-) -> Iterator[tuple[Path, NotebookRun]]:
-    """Run the notebooks: in threads of this process, or as tasks on a Dask cluster.
-
-    On a cluster a worker that dies mid-task has its notebook rescheduled on another
-    worker (``retries``); when every try failed the notebook is a named failure, and
-    its outputs were removed before it ran, so nothing half-written remains.
-    """
-    if not tasks:
-        return
-    if client is None:
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(tasks)))) as pool:
-            futures = {pool.submit(execute.run_one, *args): p for p, args in tasks}
-            for fut in as_completed(futures):
-                yield futures[fut], fut.result()
-        return
-    from dask.distributed import as_completed as dask_completed
-
-    futures = {
-        client.submit(execute.run_one, *args, key=f"cma-build-{p.stem}", pure=False, retries=2): p
-        for p, args in tasks
-    }
-    for fut in dask_completed(list(futures)):
-        p = futures[fut]
-        try:
-            yield p, fut.result()
-        except Exception as exc:  # a worker that died on every try, or a lost task
-            error = f"failed on the Dask cluster: {type(exc).__name__}: {str(exc)[:200]}"
-            yield p, NotebookRun(p.stem, False, 0.0, error)
-
-
-def _earlier_records(
-    previous: Mapping[str, Any], out: Path, this_run: set[str]
-) -> dict[str, dict[str, Any]]:
-    """Notebooks not run now whose outputs (of an earlier run) are still in the folder."""
-    records = previous.get("notebooks", {})
-    earlier: dict[str, dict[str, Any]] = {}
-    if not isinstance(records, dict):
-        return earlier
-    for name, record in sorted(records.items()):
-        if name in this_run or not isinstance(record, dict) or not record.get("ok"):
-            continue
-        if (out / "html" / f"{name}.nocode.html").is_file():
-            earlier[name] = {**record, "this_run": False}
-    return earlier
-
-
-def _manifest(
-    runs: Sequence[NotebookRun],
-    earlier: Mapping[str, Mapping[str, Any]],
-    out: Path,
-    resolved: Mapping[str, Any],
-    paths: Sequence[Path],
-    root: Path,
-    total: float,
-    params_for: Callable[[str], dict[str, Any]],
-) -> dict[str, Any]:
-    from cma_research.core.instrument import get_instrument
-
-    notebooks: dict[str, Any] = dict(earlier)
-    for p, run in zip(paths, runs, strict=True):
-        inputs = {
-            key: {"path": shown(value, root), "sha256": sha256_file(value)}
-            for key, value in sorted(params_for(p.stem).items())
-            if key.endswith("_path") and value
-        }
-        notebooks[p.stem] = {
-            "ok": run.ok,
-            "this_run": True,
-            "reused": run.reused,
-            "key": run.key,
-            "plan": run.reason,
-            "seconds": round(run.seconds, 3),
-            "error": run.error,
-            "sha256": sha256_file(p),
-            "inputs": inputs,
-        }
-    instrument = params_for(paths[0].stem).get("instrument")
-    inst = get_instrument(str(instrument)) if instrument else None
-    shown_resolved = {k: shown(v, root) for k, v in sorted(resolved.items())}
-    shown_resolved["output_dir"] = shown(str(out), root)
-    return {
-        "parameters": shown_resolved,
-        "notebooks": dict(sorted(notebooks.items())),
-        "instrument": {"name": inst.name, "sha256": inst.sha256} if inst else None,
-        "total_seconds": round(total, 3),
-        "versions": package_versions(),
-        "kernel": execute.kernel_description(),
-        "git_commit": git_commit(root),
-    }

@@ -1,0 +1,76 @@
+"""The build's manifest: what ran, with which inputs, keys, versions and kernel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from cma_research.core.files import sha256_file
+from cma_research.pipeline.build import execute
+from cma_research.pipeline.build.convert import shown
+from cma_research.pipeline.build.records import NotebookRun
+from cma_research.pipeline.provenance import git_commit, package_versions
+
+__all__ = ["earlier_records", "manifest"]
+
+
+def earlier_records(
+    previous: Mapping[str, Any], out: Path, this_run: set[str]
+) -> dict[str, dict[str, Any]]:
+    """Notebooks not run now whose outputs (of an earlier run) are still in the folder."""
+    records = previous.get("notebooks", {})
+    earlier: dict[str, dict[str, Any]] = {}
+    if not isinstance(records, dict):
+        return earlier
+    for name, record in sorted(records.items()):
+        if name in this_run or not isinstance(record, dict) or not record.get("ok"):
+            continue
+        if (out / "html" / f"{name}.nocode.html").is_file():
+            earlier[name] = {**record, "this_run": False}
+    return earlier
+
+
+def manifest(
+    runs: Sequence[NotebookRun],
+    earlier: Mapping[str, Mapping[str, Any]],
+    out: Path,
+    resolved: Mapping[str, Any],
+    paths: Sequence[Path],
+    root: Path,
+    total: float,
+    params_for: Callable[[str], dict[str, Any]],
+) -> dict[str, Any]:
+    from cma_research.core.instrument import get_instrument
+
+    notebooks: dict[str, Any] = dict(earlier)
+    for p, run in zip(paths, runs, strict=True):
+        inputs = {
+            key: {"path": shown(value, root), "sha256": sha256_file(value)}
+            for key, value in sorted(params_for(p.stem).items())
+            if key.endswith("_path") and value
+        }
+        notebooks[p.stem] = {
+            "ok": run.ok,
+            "this_run": True,
+            "reused": run.reused,
+            "key": run.key,
+            "plan": run.reason,
+            "seconds": round(run.seconds, 3),
+            "error": run.error,
+            "sha256": sha256_file(p),
+            "inputs": inputs,
+        }
+    instrument = params_for(paths[0].stem).get("instrument")
+    inst = get_instrument(str(instrument)) if instrument else None
+    shown_resolved = {k: shown(v, root) for k, v in sorted(resolved.items())}
+    shown_resolved["output_dir"] = shown(str(out), root)
+    return {
+        "parameters": shown_resolved,
+        "notebooks": dict(sorted(notebooks.items())),
+        "instrument": {"name": inst.name, "sha256": inst.sha256} if inst else None,
+        "total_seconds": round(total, 3),
+        "versions": package_versions(),
+        "kernel": execute.kernel_description(),
+        "git_commit": git_commit(root),
+    }
