@@ -14,6 +14,7 @@ import pandas as pd
 
 from cma_research.core.cohort import Cohort
 from cma_research.core.text import format_number as _num
+from cma_research.reporting.shares import _most_often
 from cma_research.reporting.text import apa
 from cma_research.reporting.words import (
     _CI_METHODS,
@@ -23,7 +24,6 @@ from cma_research.reporting.words import (
     STRENGTH_BANDS,
     WIDE,
     Row,
-    _most_often,
     _plural,
     _who,
     count_words,
