@@ -1,0 +1,81 @@
+"""The ``cma-research`` command line.
+
+Every package error is printed as one line per problem on standard error, without a
+traceback, and the command exits with status 2. So are operating-system failures (a
+read-only or full disk, a folder where a file should be: ``error: PATH: reason``) and
+mistyped arguments. When standard output is closed early (``cma-research validate f.csv
+| head -1``) the command stops quietly with status 141, as a shell reports a program
+ended by SIGPIPE (128 + 13).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from cma_research.cli.data import _instruments, _process, _validate, describe_instrument
+from cma_research.cli.parser import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_OK, build_parser
+from cma_research.cli.reports import _build, _business_report, _claims
+from cma_research.core.errors import CMAError
+
+__all__ = [
+    "EXIT_BROKEN_PIPE",
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "build_parser",
+    "describe_instrument",
+    "main",
+]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 ok, 2 error, 141 closed output)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status = _run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except CMAError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"error: {_os_error(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the chosen command; its exit status."""
+    if args.command == "validate":
+        return _validate(args)
+    if args.command == "process":
+        return _process(args)
+    if args.command == "build":
+        return _build(args)
+    if args.command == "business-report":
+        return _business_report(args)
+    if args.command == "claims":
+        return _claims(args)
+    return _instruments(args)
+
+
+def _os_error(exc: OSError) -> str:
+    """One line for an operating-system failure: the path and the reason."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    text = f"{exc.filename}: {reason}" if exc.filename is not None else reason
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null so the exit-time flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (e.g. captured in tests): nothing is flushed at exit
