@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from cma_research.core.errors import DataValidationError, Problem
 
-__all__ = ["MAX_CELLS", "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_FILE_BYTES", "MAX_ROWS"]
+__all__ = [
+    "MAX_CELLS",
+    "MAX_CELL_CHARS",
+    "MAX_COLUMNS",
+    "MAX_FILE_BYTES",
+    "MAX_ROWS",
+    "column_letter",
+]
 
 # Bounded work: a returns file holds at most a few thousand rows of a few dozen cells.
 # These caps refuse, with one line, files that would expand far beyond that (a 6 kB
@@ -68,7 +75,7 @@ class _Extent:
         if used > MAX_COLUMNS:
             raise _fail(
                 self.name,
-                f"a value in column {_letter(used - 1)}, the {used:,}th (only "
+                f"a value in column {column_letter(used - 1)}, the {used:,}th (only "
                 f"{MAX_COLUMNS:,} columns are read)",
                 row=number,
                 expected="a table of returns; delete stray cells far to the right",
@@ -79,7 +86,7 @@ class _Extent:
                     self.name,
                     f"a cell of {len(cell):,} characters (at most {MAX_CELL_CHARS:,} are read)",
                     row=number,
-                    column=_letter(i),
+                    column=column_letter(i),
                     expected="short text or numbers in every cell",
                 )
         self.width = max(self.width, used)
@@ -104,7 +111,7 @@ class _Extent:
         return self.rows
 
 
-def _letter(index: int) -> str:
+def column_letter(index: int) -> str:
     """Spreadsheet column letter for a 0-based index (0 -> A, 16383 -> XFD)."""
     letters = ""
     index += 1

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from cma_research.core.errors import ParameterError, ProblemCollector, shorten
 from cma_research.core.instrument import Instrument, normalise_label
 from cma_research.core.text import snake_case
+from cma_research.io.bounds import column_letter
 from cma_research.io.tables import RawTable
 
 __all__ = ["DEFAULT_ALIASES", "DEFAULT_NA_VALUES", "normalise_na"]
@@ -93,7 +94,7 @@ def _map_columns(
     width = max([len(raw.header)] + [len(r) for _, r in raw.rows])
     for i in range(width):
         header = raw.header[i] if i < len(raw.header) else ""
-        letter = _column_letter(i)
+        letter = column_letter(i)
         if not header:
             if i < len(raw.header) and any(i < len(r) and r[i].strip() for _, r in raw.rows):
                 col.add(
@@ -123,7 +124,7 @@ def _map_columns(
         if name in seen:
             col.add(
                 f"two columns mean {shorten(name)!r}: {shorten(raw.header[seen[name]])!r} "
-                f"(column {_column_letter(seen[name])}) and {shorten(header)!r} (column "
+                f"(column {column_letter(seen[name])}) and {shorten(header)!r} (column "
                 f"{letter})",
                 row=raw.header_row,
                 column=header,
@@ -133,16 +134,6 @@ def _map_columns(
         seen[name] = i
         columns[i] = name
     return columns
-
-
-def _column_letter(index: int) -> str:
-    """Spreadsheet column letter for a 0-based index (0 -> A, 26 -> AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _missing_columns(
