@@ -6,7 +6,8 @@ A notebook's key is the SHA-256 of its *parts*:
   metadata ignored, so re-saving a notebook in JupyterLab changes nothing);
 - ``parameter <name>``: each parameter value the notebook receives (paths excepted);
 - ``<name> file``: the SHA-256 of every input file it reads (returns, covariates,
-  recruitment, claims; the instrument file when the instrument is given as a path);
+  recruitment, claims; the instrument file when the instrument is given as a path), and
+  the path itself (the reports show it);
 - ``cma_research source``: every file of the installed package (code, instruments,
   templates, bundled data);
 - ``stack versions``: Python and the packages that can change a number or a figure.
@@ -99,6 +100,8 @@ def notebook_key(nb_path: Path, params: Mapping[str, Any]) -> NotebookKey:
         if name.endswith("_path"):
             label = _FILE_LABELS.get(name, f"{name.removesuffix('_path')} file")
             parts[label] = sha256_file(value) if value else "none"
+            # the path itself too: the reports show it, so a renamed file is a new result
+            parts[f"parameter {name}"] = _digest(value)
         elif name == "instrument" and isinstance(value, str) and Path(value).is_file():
             parts["instrument file"] = sha256_file(value)
         else:
