@@ -72,8 +72,8 @@ def rank_rows(values: np.ndarray) -> np.ndarray:
     """Average ranks within each row, NaN kept as NaN (as ``rankdata(nan_policy="omit")``).
 
     NaN sorts last (as +inf), so the ranks of the observed values are unaffected; each
-    run of equal values gets the mean of its first and last position (tests compare it
-    with scipy). Quicksort is enough: the order within a tie does not matter.
+    run of equal values gets the mean of its positions (tests compare it with scipy).
+    Quicksort is enough: the order within a tie does not matter.
 
     >>> rank_rows(np.array([[3.0, np.nan, 1.0, 3.0]])).tolist()
     [[2.5, nan, 1.0, 2.5]]
@@ -81,19 +81,22 @@ def rank_rows(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=float)
     rows, cols = values.shape
     nan = np.isnan(values)
-    filled = np.where(nan, np.inf, values)
+    has_nan = bool(nan.any())
+    filled = np.where(nan, np.inf, values) if has_nan else values
     order = np.argsort(filled, axis=1)
     s = np.take_along_axis(filled, order, axis=1)
-    pos = np.broadcast_to(np.arange(cols), s.shape)
+    # one run per tie group over the flattened rows (a row always starts a new run); the
+    # mean position of a run of consecutive integers is exact in floating point
     start = np.ones(s.shape, dtype=bool)
     start[:, 1:] = s[:, 1:] != s[:, :-1]
-    end = np.ones(s.shape, dtype=bool)
-    end[:, :-1] = start[:, 1:]
-    first = np.maximum.accumulate(np.where(start, pos, 0), axis=1)
-    last = np.minimum.accumulate(np.where(end, pos, cols)[:, ::-1], axis=1)[:, ::-1]
-    out = np.empty((rows, cols))
-    np.put_along_axis(out, order, (first + last) / 2 + 1, axis=1)
-    out[nan] = np.nan
+    run = np.cumsum(start.ravel()) - 1
+    positions = np.tile(np.arange(cols, dtype=float), rows)
+    mean_position = np.bincount(run, weights=positions) / np.bincount(run)
+    out = np.empty(rows * cols)
+    out[(order + (np.arange(rows) * cols)[:, None]).ravel()] = mean_position[run] + 1
+    out = out.reshape(rows, cols)
+    if has_nan:
+        out[nan] = np.nan
     return out
 
 
@@ -131,9 +134,9 @@ def _correlation_result(r: np.ndarray, n: np.ndarray, constant: np.ndarray) -> K
 def spearman_test(x: np.ndarray, y: np.ndarray) -> KernelResult:
     """Spearman's rho per row over the columns where both are observed; t-based p."""
     ok = ~np.isnan(x) & ~np.isnan(y)
-    rx = rank_rows(np.where(ok, x, np.nan))
-    ry = rank_rows(np.where(ok, y, np.nan))
-    return _correlation_result(*_masked_pearson(rx, ry))
+    if not ok.all():  # rank only the pairs observed on both sides
+        x, y = np.where(ok, x, np.nan), np.where(ok, y, np.nan)
+    return _correlation_result(*_masked_pearson(rank_rows(x), rank_rows(y)))
 
 
 def pearson_test(x: np.ndarray, y: np.ndarray) -> KernelResult:
@@ -149,9 +152,13 @@ def kruskal_test(values: np.ndarray, groups: np.ndarray, n_groups: int) -> Kerne
     v = np.where(ok, values, np.nan)
     ranks = rank_rows(v)
     n = ok.sum(axis=1)
-    onehot = (groups[..., None] == np.arange(n_groups)) & ok[..., None]
-    size = onehot.sum(axis=1)
-    rank_sum = np.sum(np.where(onehot, np.nan_to_num(ranks)[..., None], 0.0), axis=1)
+    # group sizes and rank sums per row by one bincount over (row, group) cells
+    rows = v.shape[0]
+    cell = (np.arange(rows)[:, None] * n_groups + np.where(ok, groups, 0))[ok]
+    size = np.bincount(cell, minlength=rows * n_groups).reshape(rows, n_groups)
+    rank_sum = np.bincount(cell, weights=ranks[ok], minlength=rows * n_groups).reshape(
+        rows, n_groups
+    )
     present = size > 0
     k = present.sum(axis=1)
     nf = n.astype(float)
