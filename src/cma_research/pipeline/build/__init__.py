@@ -153,8 +153,11 @@ def build(
 
     keys = {p.stem: notebook_key(p, params_for(p.stem)) for p in paths}
     plan: dict[str, str] = {}
+    entries: dict[str, dict[str, str]] = {}  # intact cache entries: file -> SHA-256
     for p in paths:
-        if not force and cache.lookup(p.stem, keys[p.stem].key) is not None:
+        found = None if force else cache.lookup(p.stem, keys[p.stem].key)
+        if found is not None:
+            entries[p.stem] = found  # checked once here, restored below
             plan[p.stem] = "cached"  # this exact key was built before (any earlier run)
             continue
         why = ["--force"] if force else reasons(keys[p.stem], cache.last_parts(p.stem))
@@ -185,7 +188,7 @@ def build(
             to_run = []
             for p in paths:
                 name, key = p.stem, keys[p.stem]
-                files = cache.lookup(name, key.key) if plan[name] == "cached" else None
+                files = entries.get(name)
                 if files is None:
                     to_run.append(p)
                     continue
