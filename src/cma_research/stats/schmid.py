@@ -38,9 +38,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cma_research.stats.factor import FactorFit, check_correlation, minres, oblimin, varimax
+from cma_research.core.errors import ParameterError
+from cma_research.stats.factor import (
+    FactorFit,
+    check_correlation,
+    factor_dof,
+    minres,
+    oblimin,
+    varimax,
+)
 
-__all__ = ["SchmidLeiman", "schmid_leiman"]
+__all__ = ["SchmidLeiman", "schmid_from_loadings", "schmid_leiman"]
 
 
 @dataclass(frozen=True)
@@ -148,8 +156,49 @@ def schmid_leiman(r: np.ndarray, nfactors: int = 3) -> SchmidLeiman:
     (0.6391, 0.8522, 0.75)
     """
     r = check_correlation(r, nfactors)
-    m = int(nfactors)
-    fit = minres(r, m)
+    return _schmid(r, minres(r, int(nfactors)))
+
+
+def schmid_from_loadings(r: np.ndarray, loadings: np.ndarray) -> SchmidLeiman:
+    """Schmid-Leiman solution of correlation ``r`` from given orthogonal ``loadings``.
+
+    Steps 1 (from the varimax rotation on) to 5 of the module docstring applied to
+    ``loadings`` (k x m, unrotated or varimax, e.g. another program's minres fit): this
+    separates the transformation from the fit. ``fit`` then holds ``loadings`` with
+    ``uniquenesses = 1 - h2``, ``converged=True`` and their least-squares ``objective``.
+
+    Examples
+    --------
+    >>> p = np.kron(np.eye(3), np.full((3, 1), 0.7))
+    >>> phi = np.full((3, 3), 0.5) + 0.5 * np.eye(3)
+    >>> r = p @ phi @ p.T
+    >>> np.fill_diagonal(r, 1)
+    >>> a = p @ np.linalg.cholesky(phi)  # orthogonal loadings of the same model
+    >>> round(schmid_from_loadings(r, a).omega_hierarchical, 4)  # as schmid_leiman
+    0.6391
+    """
+    lv = np.asarray(loadings, dtype=float)
+    r = check_correlation(r, lv.shape[1] if lv.ndim == 2 else 0)
+    if lv.ndim != 2 or lv.shape[0] != r.shape[0] or not np.all(np.isfinite(lv)):
+        raise ParameterError(
+            f"loadings must be a finite {r.shape[0]} x m matrix for {r.shape[0]} items; got "
+            f"shape {lv.shape}"
+        )
+    h2 = np.sum(lv**2, axis=1)
+    psi = np.diag(r) - h2
+    fit = FactorFit(
+        loadings=lv,
+        uniquenesses=psi,
+        communalities=h2,
+        converged=True,
+        objective=float(np.sum((r - np.diag(psi) - lv @ lv.T) ** 2)),
+        dof=factor_dof(r.shape[0], lv.shape[1]),
+    )
+    return _schmid(r, fit)
+
+
+def _schmid(r: np.ndarray, fit: FactorFit) -> SchmidLeiman:
+    m = fit.loadings.shape[1]
     if m == 1:
         orthogonal, pattern, phi = fit.loadings, fit.loadings, np.eye(1)
         gamma = np.ones(1)
