@@ -1,6 +1,8 @@
-"""cma.omega, ordinal alpha (cronbach_alpha(ordinal=True)) and polychoric stage correlations."""
+"""cma.omega (total and hierarchical omega), ordinal alpha and polychoric stage correlations."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -12,8 +14,12 @@ from cma_research.analysis.omega import ci_columns, omega, ordinal_alpha
 from cma_research.core.errors import ParameterError
 from cma_research.stats.omega import omega_from_correlation
 from cma_research.stats.polychoric import polychoric, polychoric_matrix, smooth_correlation
+from cma_research.stats.schmid import SchmidLeiman, schmid_leiman
 from tests.stats.results import results_polychoric as rp
 from tests.stats.results import results_reliability as rr
+from tests.stats.results import results_schmid as rs
+
+R = np.corrcoef(rr.x.astype(float), rowvar=False)
 
 
 def test_omega_matches_psych(cohort: cma.Cohort) -> None:
@@ -123,3 +129,98 @@ def test_stage_correlations_polychoric(cohort: cma.Cohort) -> None:
     assert_allclose(cc.loc[0, "r"], rp.rho_tight[0, 1], atol=2e-7)
     assert (cc["n"] == 12).all()
     assert (sc["p_adj"] >= sc["p_val"]).all()
+
+
+# -- hierarchical omega (Schmid-Leiman), against R (results_reliability.py, results_schmid.py)
+
+
+def test_omega_default_is_the_one_factor_total(cohort: cma.Cohort) -> None:
+    row = omega(cohort, n_boot=0).iloc[0]
+    assert row["nfactors"] == 1 and np.isnan(row["omega_limit"])
+    assert np.isnan(row["omega_hierarchical"])
+    assert row["omega_hierarchical_method"].startswith("not meaningful with one factor")
+    assert not row["heywood"] and row["converged"] and row["note"] == ""
+
+
+def test_omega_hierarchical_matches_psych(cohort: cma.Cohort) -> None:
+    res = omega(cohort, nfactors=3, n_boot=0)
+    row = res.iloc[0]
+    assert row["n"] == 12 and row["k"] == 10 and row["nfactors"] == 3
+    # psych::omega(x) (ultra-Heywood; psych's fit stops early): measured |diff| omega.tot
+    # 1.7e-6, omega_h 1.7e-5, omega.lim 2.0e-5 (tests/stats/test_schmid.py)
+    assert_allclose(row["omega_total"], rr.omega3_total, atol=1e-5)
+    assert_allclose(row["omega_hierarchical"], rr.omega3_hierarchical, atol=5e-5)
+    assert_allclose(row["omega_limit"], rr.omega3_limit, atol=5e-5)
+    sl = schmid_leiman(R, 3)
+    assert_allclose(
+        [row["omega_total"], row["omega_hierarchical"], row["omega_limit"]],
+        [sl.omega_total, sl.omega_hierarchical, sl.omega_limit],
+        rtol=1e-12,
+    )
+    # model-implied variance by hand: c = sum(L L') of the orthogonal loadings
+    common = float((sl.orthogonal @ sl.orthogonal.T).sum())
+    assert_allclose(row["omega_model"], common / (common + sl.u2.sum()), rtol=1e-12)
+    assert row["omega_hierarchical_method"] == "Schmid-Leiman, 3 oblimin factors, minres"
+    # psych warns "An ultra-Heywood case was detected": stage_5's communality is 1.0019
+    assert row["heywood"] and row["converged"]
+    assert row["note"] == (
+        "ultra-Heywood case: a communality above 1 (stage_5); examine the results carefully"
+    )
+    assert rr.omega3_warnings[-1].startswith("An ultra-Heywood case was detected")
+
+
+def test_omega_two_factors_matches_psych(cohort: cma.Cohort) -> None:
+    row = omega(cohort, nfactors=2, n_boot=0).iloc[0]
+    # psych::omega(x, nfactors = 2): measured |diff| 1.6e-6 (omega_h), 1.1e-8 (omega.tot)
+    assert_allclose(row["omega_hierarchical"], rs.t4_omega2_hierarchical, atol=1e-5)
+    assert_allclose(row["omega_total"], rs.t4_omega2_total, atol=1e-6)
+    assert_allclose(row["omega_limit"], rs.t4_omega2_limit, atol=1e-5)
+    assert "set equal (sqrt(phi_12)" in row["omega_hierarchical_method"]
+    assert "needs 3 factors to be identified" in row["omega_hierarchical_method"]
+    assert not row["heywood"] and row["note"] == ""
+
+
+def test_omega_hierarchical_bootstrap_by_hand(cohort: cma.Cohort) -> None:
+    res = omega(cohort, nfactors=3, n_boot=12, seed=5).iloc[0]
+    x = cma.clean(cohort, "complete_case").cohort.scores.to_numpy(dtype=float)
+    rng = np.random.default_rng(5)
+    boots = []
+    for _ in range(12):
+        xb = x[rng.integers(0, 12, 12)]
+        if np.any(np.ptp(xb, axis=0) == 0):
+            continue
+        sl = schmid_leiman(np.corrcoef(xb, rowvar=False), 3)
+        if sl.converged:
+            boots.append(sl.omega_total)
+    assert res["n_boot_used"] == len(boots) > 0
+    assert_allclose(
+        [res["ci95_low"], res["ci95_high"]], np.quantile(boots, [0.025, 0.975]), rtol=1e-10
+    )
+
+
+def test_omega_not_converged_gives_nan_with_the_reason(
+    cohort: cma.Cohort, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cma_research.analysis.omega as mod
+
+    def stuck(r: np.ndarray, nfactors: int) -> SchmidLeiman:
+        return dataclasses.replace(schmid_leiman(r, nfactors), rotation_converged=False)
+
+    monkeypatch.setattr(mod, "schmid_leiman", stuck)
+    row = omega(cohort, nfactors=3, n_boot=3).iloc[0]
+    assert np.isnan(row["omega_total"]) and np.isnan(row["omega_hierarchical"])
+    assert row["omega_hierarchical_method"] == (
+        "not estimated: the rotation of the 3-factor solution did not converge"
+    )
+    assert not row["converged"] and row["n_boot_used"] == 0
+
+
+def test_omega_nfactors_refusals(cohort: cma.Cohort) -> None:
+    with pytest.raises(ParameterError, match="nfactors=0 must be a whole number >= 1"):
+        omega(cohort, nfactors=0)
+    with pytest.raises(ParameterError, match=r"nfactors=1\.5"):
+        omega(cohort, nfactors=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match=r"nfactors=7 is too many for 10 items"):
+        omega(cohort, nfactors=7, n_boot=0)
+    with pytest.raises(ParameterError, match="fm='ml' with nfactors=3"):
+        omega(cohort, fm="ml", nfactors=3)

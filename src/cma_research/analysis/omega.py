@@ -1,4 +1,9 @@
-"""Reliability beyond alpha for an ordinal scale: McDonald's omega and ordinal alpha."""
+"""Reliability beyond alpha for an ordinal scale: McDonald's omega and ordinal alpha.
+
+``omega`` gives total omega from a one-factor model (the default) and, with
+``nfactors >= 2``, total and hierarchical omega from psych's Schmid-Leiman bifactor
+solution (:mod:`cma_research.stats.schmid`).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from cma_research.core.errors import ParameterError
 from cma_research.missing.strategies import Strategy
 from cma_research.stats.omega import FACTOR_METHODS, omega_from_correlation
 from cma_research.stats.polychoric import polychoric_matrix, smooth_correlation
+from cma_research.stats.schmid import SchmidLeiman, schmid_leiman
 
 __all__ = ["ci_columns", "omega", "ordinal_alpha"]
 
@@ -31,7 +37,10 @@ def ci_columns(confidence: float) -> tuple[str, str]:
     return f"ci{label}_low", f"ci{label}_high"
 
 
-def _complete(cohort: Cohort, strategy: str, min_stages: int | None, what: str) -> np.ndarray:
+def _complete(
+    cohort: Cohort, strategy: str, min_stages: int | None, what: str
+) -> tuple[np.ndarray, list[str]]:
+    """The complete scores (businesses x stages) and the stage ids."""
     c = prepared(cohort, strategy, min_stages=min_stages, allow_blanks=False, what=what)
     x = c.scores.to_numpy(dtype=float)
     if x.shape[0] < 3:
@@ -42,7 +51,7 @@ def _complete(cohort: Cohort, strategy: str, min_stages: int | None, what: str) 
             f"{what} is undefined: stage(s) {', '.join(constant)} have one observed level over "
             f"the {x.shape[0]} businesses used, so their correlations are undefined"
         )
-    return x
+    return x, list(c.stage_ids)
 
 
 def omega(
@@ -51,11 +60,12 @@ def omega(
     strategy: Strategy = "complete_case",
     min_stages: int | None = None,
     fm: FactorMethod = "minres",
+    nfactors: int = 1,
     n_boot: int = 2000,
     seed: int = 0,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """McDonald's omega of the stages from a one-factor model, with a bootstrap interval.
+    """McDonald's omega of the stages (total, and hierarchical), with a bootstrap interval.
 
     Parameters
     ----------
@@ -67,7 +77,14 @@ def omega(
         For ``strategy="min_stages"`` (refused unless it leaves no blanks).
     fm : {"minres", "ml"}
         Factoring method of the one-factor fit of the Pearson correlations: minimum
-        residual (psych's default) or maximum likelihood.
+        residual (psych's default) or maximum likelihood. ``nfactors >= 2`` needs
+        ``"minres"``.
+    nfactors : int
+        Number of group factors. 1 (the default): total omega of a one-factor model;
+        hierarchical omega is then not meaningful (NaN). ``>= 2``: psych's
+        ``omega(x, nfactors, fm = "minres", rotate = "oblimin")``, i.e. a Schmid-Leiman
+        solution giving hierarchical omega; psych's default is 3 (see Notes). More
+        factors than the stages identify (negative degrees of freedom) are refused.
     n_boot : int
         Bootstrap resamples of businesses for the percentile interval (0 to skip).
         Resamples in which a stage is constant are unusable and skipped (counted).
@@ -79,27 +96,47 @@ def omega(
     Returns
     -------
     DataFrame
-        One row: ``n`` (businesses), ``k`` (stages), ``fm``, ``omega_total``
-        (``1 - sum(1 - l^2) / sum(R)``, psych's ``omega.tot``), ``omega_model``
-        (``sum(l)^2 / (sum(l)^2 + sum(1 - l^2))``, the model-implied variance),
-        ``ciNN_low``, ``ciNN_high`` (percentile bootstrap of ``omega_total``; NaN
-        without resamples), ``ci_method``, ``n_boot_used``, ``omega_hierarchical``
-        (NaN: see Notes), ``omega_hierarchical_method``, ``heywood`` (a loading of 1 or
-        more), ``strategy``.
+        One row: ``n`` (businesses), ``k`` (stages), ``nfactors``, ``fm``,
+        ``omega_total`` (``(sum(R) - sum(u2)) / sum(R)``, psych's ``omega.tot``, with
+        ``u2 = 1 - h2`` the uniquenesses of the ``nfactors``-factor model; one factor:
+        ``1 - sum(1 - l^2) / sum(R)``), ``omega_model`` (the model-implied variance in
+        the denominator: ``c / (c + sum(u2))``, ``c = sum(L L')``; one factor
+        ``sum(l)^2 / (sum(l)^2 + sum(1 - l^2))``), ``ciNN_low``, ``ciNN_high``
+        (percentile bootstrap of ``omega_total``; NaN without resamples), ``ci_method``,
+        ``n_boot_used``, ``omega_hierarchical`` (``sum(g)^2 / sum(R)``, psych's
+        ``omega_h``; NaN with one factor), ``omega_hierarchical_method`` (how it was
+        estimated, or why it is NaN), ``omega_limit`` (``sum(g)^2 / (sum(R) -
+        sum(u2))``, psych's ``omega.lim``; NaN with one factor), ``heywood`` (a
+        communality of 1 or more), ``converged`` (fit and rotations), ``note``
+        (psych's warnings, e.g. an ultra-Heywood case, naming the stages; empty when
+        none), ``strategy``.
 
     Raises
     ------
     ParameterError
         Unknown names, fewer than 3 complete businesses, a constant stage,
-        ``n_boot < 0``.
+        ``n_boot < 0``, ``nfactors < 1``, ``nfactors`` above what the stages identify
+        (degrees of freedom ``((k - m)^2 - (k + m)) / 2 < 0``), ``fm="ml"`` with
+        ``nfactors >= 2``.
 
     Notes
     -----
-    Hierarchical omega (the share of variance due to a general factor) needs a
-    bifactor solution: psych extracts 3 group factors, rotates them obliquely and
-    applies the Schmid-Leiman transformation. With 12 businesses for 10 stages that
-    solution is an ultra-Heywood case (psych warns; ``results_reliability.py``), so it is
-    not estimated here. With one factor, hierarchical and total omega coincide.
+    Hierarchical omega is the share of the variance of the unit-weighted stage sum due
+    to a general factor. As ``psych::omega``: ``nfactors`` minres factors, varimax then
+    oblimin, the Schmid-Leiman transformation (the factors' general loadings from a
+    one-factor fit of their correlations), stages with a negative general loading
+    reflected (:mod:`cma_research.stats.schmid` gives the details and the agreement
+    with R). With ``nfactors = 2`` a general factor is not identified: psych (and this
+    function) sets the two factors' general loadings equal, ``sqrt(phi_12)``, and the
+    method column says so. If the fit or a rotation does not converge, both omegas of
+    that model are NaN and the method says why.
+
+    The default stays ``nfactors = 1`` (the total omega this function always gave),
+    not psych's 3: on the bundled 12 complete cases the three-factor solution is an
+    ultra-Heywood case (stage_5's communality exceeds 1; psych warns), so it is not a
+    well-determined estimate; ask for it explicitly. The bootstrap refits the whole
+    model in every resample (a few hundredths of a second each with 3 factors);
+    resamples whose solution does not converge are skipped and counted.
 
     Examples
     --------
@@ -111,21 +148,67 @@ def omega(
 
     R: ``psych::omega(x, nfactors = 1)$omega.tot`` (0.8608 with ``fm = "minres"``,
     0.8594 with ``fm = "ml"``).
+
+    Hierarchical omega from three group factors (psych's default; here an ultra-Heywood
+    case, reported in ``note``):
+
+    >>> cw = load_returns(bundled_path("customer_wise_2007.csv"))
+    >>> res = omega(cw, nfactors=3, n_boot=0)
+    >>> res[["omega_total", "omega_hierarchical", "omega_limit"]].round(3).to_dict("records")
+    [{'omega_total': 0.921, 'omega_hierarchical': 0.664, 'omega_limit': 0.72}]
+    >>> print(res.loc[0, "omega_hierarchical_method"])
+    Schmid-Leiman, 3 oblimin factors, minres
+    >>> print(res.loc[0, "note"])
+    ultra-Heywood case: a communality above 1 (stage_5); examine the results carefully
+
+    R: ``psych::omega(x)`` gives ``omega.tot`` 0.92148, ``omega_h`` 0.66350, ``omega.lim``
+    0.72004 and warns "An ultra-Heywood case was detected"; psych's minres fit stops
+    short of its optimum here, so ours differ by up to 2e-5.
     """
     check_choice("fm", fm, FACTOR_METHODS)
+    if isinstance(nfactors, bool) or not isinstance(nfactors, int | np.integer) or nfactors < 1:
+        raise ParameterError(f"nfactors={nfactors!r} must be a whole number >= 1")
+    if nfactors > 1 and fm != "minres":
+        raise ParameterError(
+            f"fm={fm!r} with nfactors={nfactors} is not available; the Schmid-Leiman "
+            "solution uses fm='minres'"
+        )
     if not isinstance(n_boot, int | np.integer) or n_boot < 0:
         raise ParameterError(f"n_boot={n_boot!r} must be a whole number >= 0")
     low_name, high_name = ci_columns(confidence)
-    x = _complete(cohort, strategy, min_stages, "omega")
+    x, stage_ids = _complete(cohort, strategy, min_stages, "omega")
     n, k = x.shape
-    total, model, fit = omega_from_correlation(np.corrcoef(x, rowvar=False), fm)
+    r = np.corrcoef(x, rowvar=False)
+    if nfactors == 1:
+        total, model, fit = omega_from_correlation(r, fm)
+        heywood_items = fit.loadings**2 >= 1
+        hier = limit = np.nan
+        hier_method = "not meaningful with one factor (psych: nfactors = 1); use nfactors >= 3"
+        converged = fit.converged
+        ultra = bool(np.any(fit.loadings**2 > 1))
+    else:
+        sl = schmid_leiman(r, int(nfactors))
+        total, model, hier, limit = _schmid_omegas(sl, r)
+        heywood_items = sl.h2 >= 1
+        converged = sl.converged
+        ultra = sl.ultra_heywood
+        hier_method = _hierarchical_method(sl)
+        if not converged:
+            total = model = hier = limit = np.nan
+    note = _heywood_note(heywood_items, ultra, stage_ids)
     rng = np.random.default_rng(seed)
     boots = []
     for _ in range(n_boot):
         xb = x[rng.integers(0, n, n)]
         if np.any(np.ptp(xb, axis=0) == 0):
             continue
-        boots.append(omega_from_correlation(np.corrcoef(xb, rowvar=False), fm)[0])
+        rb = np.corrcoef(xb, rowvar=False)
+        if nfactors == 1:
+            boots.append(omega_from_correlation(rb, fm)[0])
+            continue
+        slb = schmid_leiman(rb, int(nfactors))
+        if slb.converged:
+            boots.append(slb.omega_total)
     tail = (1 - confidence) / 2
     if boots:
         low, high = (float(v) for v in np.quantile(boots, [tail, 1 - tail]))
@@ -137,6 +220,7 @@ def omega(
         {
             "n": [n],
             "k": [k],
+            "nfactors": [int(nfactors)],
             "fm": pd.array([fm], dtype="string"),
             "omega_total": [total],
             "omega_model": [model],
@@ -144,14 +228,47 @@ def omega(
             high_name: [high],
             "ci_method": pd.array([ci_method], dtype="string"),
             "n_boot_used": [len(boots)],
-            "omega_hierarchical": [np.nan],
-            "omega_hierarchical_method": pd.array(
-                ["not estimated (needs a Schmid-Leiman bifactor solution)"], dtype="string"
-            ),
-            "heywood": [fit.heywood],
+            "omega_hierarchical": [hier],
+            "omega_hierarchical_method": pd.array([hier_method], dtype="string"),
+            "omega_limit": [limit],
+            "heywood": [bool(np.any(heywood_items))],
+            "converged": [bool(converged)],
+            "note": pd.array([note], dtype="string"),
             "strategy": pd.array([strategy], dtype="string"),
         }
     )
+
+
+def _schmid_omegas(sl: SchmidLeiman, r: np.ndarray) -> tuple[float, float, float, float]:
+    """(omega_total, omega_model, omega_hierarchical, omega_limit) of a solution."""
+    lk = sl.orthogonal * sl.key[:, None]
+    common = float(np.sum(lk.sum(axis=0) ** 2))  # sum(L L') after psych's reflection
+    model = common / (common + float(sl.u2.sum()))
+    return sl.omega_total, model, sl.omega_hierarchical, sl.omega_limit
+
+
+def _hierarchical_method(sl: SchmidLeiman) -> str:
+    m = sl.nfactors
+    text = f"Schmid-Leiman, {m} oblimin factors, minres"
+    if m == 2:
+        text += (
+            "; general loadings of the 2 factors set equal (sqrt(phi_12), psych's option = "
+            "'equal'): a general factor needs 3 factors to be identified"
+        )
+    if not sl.fit.converged:
+        return f"not estimated: the {m}-factor minres fit did not converge"
+    if not sl.converged:
+        return f"not estimated: the rotation of the {m}-factor solution did not converge"
+    return text
+
+
+def _heywood_note(items: np.ndarray, ultra: bool, stage_ids: list[str]) -> str:
+    if not np.any(items):
+        return ""
+    names = ", ".join(sid for sid, bad in zip(stage_ids, items, strict=True) if bad)
+    if ultra:
+        return f"ultra-Heywood case: a communality above 1 ({names}); examine the results carefully"
+    return f"Heywood case: a communality of 1 ({names}); examine the results carefully"
 
 
 def ordinal_alpha(

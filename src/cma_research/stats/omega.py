@@ -14,9 +14,10 @@ residuals of ``R - l l'``, psych's default ``fm = "minres"``), then
 
 Hierarchical omega needs a general factor *beside* group factors: psych extracts
 ``nfactors`` (default 3) factors, rotates them obliquely (oblimin), factors their
-correlations and applies the Schmid-Leiman transformation. On the bundled 12 complete
-cases that 3-factor solution is an ultra-Heywood case (R warns), so it is not
-implemented here; with one factor hierarchical and total omega coincide by definition.
+correlations and applies the Schmid-Leiman transformation; that is
+:func:`cma_research.stats.schmid.schmid_leiman` (on the bundled 12 complete cases the
+3-factor solution is an ultra-Heywood case, as R warns). With one factor psych's
+``omega_h`` is not meaningful.
 """
 
 from __future__ import annotations
