@@ -60,6 +60,16 @@ def test_minres_table4_is_the_ultra_heywood_case_psych_reports() -> None:
     assert_allclose(fit.loadings, rs.t4_fa3_loadings, atol=1e-3)
 
 
+def test_minres_matches_the_same_objective_optimised_tightly_in_r() -> None:
+    # uls_tight() in r_schmid.R: psych's gradient with its matching objective,
+    # optim(L-BFGS-B, factr = 1); measured 9.1e-10 (Table 4), 5.7e-10 (Thurstone)
+    fit = minres(R, 3)
+    assert_allclose(fit.communalities, rs.t4_uls_tight_communality, atol=1e-8)
+    assert_allclose(fit.uniquenesses, rs.t4_uls_tight_psi, atol=1e-8)
+    fit = minres(rs.thurstone, 3)
+    assert_allclose(fit.communalities, rs.thurstone_uls_tight_communality, atol=1e-8)
+
+
 def test_varimax_matches_stats_varimax() -> None:
     # psych::schmid's orthogonal loadings are stats::varimax of psych's own fit (then
     # psych's column signs and order); R stops at a relative criterion gain of 1e-5
@@ -94,6 +104,20 @@ def test_oblimin_matches_gparotation_from_the_same_start() -> None:
     # the same common variance: P Phi P' = A A'
     a = rs.t4_omega3_orthog
     assert_allclose(rot.pattern @ rot.phi @ rot.pattern.T, a @ a.T, atol=1e-12)
+
+
+def test_rotations_iterated_tightly_in_r_agree_to_rounding() -> None:
+    # stats::varimax(L0, eps = 1e-14), L0 = psych's fa3 loadings, in psych's column
+    # convention (reflect to positive sums, order by sum of squares): measured 1e-15
+    v = rs.t4_varimax_tight * np.sign(rs.t4_varimax_tight.sum(axis=0))
+    v = v[:, np.argsort(-(v**2).sum(axis=0))]
+    assert_allclose(varimax(rs.t4_fa3_loadings).pattern, v, atol=1e-12)
+    # GPArotation::oblimin(orthog, eps = 1e-7): statsmodels' GPA takes the same steps,
+    # measured 1.4e-16
+    rot = oblimin(rs.t4_omega3_orthog, sort=False)
+    assert rs.t4_oblimin_tight_warnings == []
+    assert_allclose(rot.pattern, rs.t4_oblimin_tight_loadings, atol=1e-12)
+    assert_allclose(rot.phi, rs.t4_oblimin_tight_phi, atol=1e-12)
 
 
 def test_oblimin_after_our_fit_matches_psych_fa() -> None:

@@ -172,3 +172,7 @@ def test_refusals() -> None:
         schmid_leiman(R[:, :5], 2)
     with pytest.raises(ParameterError, match="loadings must be a finite 10 x m"):
         schmid_from_loadings(R, np.ones((9, 2)))
+    with pytest.raises(ParameterError, match=r"got shape \(10,\)"):
+        schmid_from_loadings(R, np.ones(10))
+    with pytest.raises(ParameterError, match="nfactors=7 is too many"):
+        schmid_from_loadings(R, np.ones((10, 7)))

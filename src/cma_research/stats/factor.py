@@ -15,16 +15,18 @@ What is computed (psych 2.2.9, ``psych:::fac`` with ``fm = "minres"``):
   for every uniqueness off the bounds: each communality ``diag(L L')`` equals
   ``1 - psi`` (so the off-diagonal residuals are minimal, the minres solution), except
   for an item held at a bound. We minimise that discrepancy with its exact gradient to
-  convergence; psych's optimiser stops earlier (default ``factr``), so its loadings
-  agree with ours to about ``1e-5`` in a well-determined case and to about ``1e-4``
-  when a uniqueness sits on its bound (an ultra-Heywood case).
+  convergence (R's ``optim`` run to convergence on it agrees to 1e-9); psych's
+  optimiser stops earlier (default ``factr``), so its loadings agree with ours to about
+  ``1e-5`` in a well-determined case and to about ``1e-4`` when a uniqueness sits on
+  its bound (an ultra-Heywood case).
 - **Signs and order.** Each column is reflected so its loadings sum to a positive
   number; after a rotation the columns are also ordered by the variance they account
   for (``diag(Phi L' L)``), largest first.
 - **Rotations.** ``varimax`` is ``stats::varimax`` (Kaiser-normalised rows, the SVD
   iteration of R); ``oblimin`` (gamma 0, i.e. quartimin) is GPArotation's
   gradient-projection algorithm ``GPFoblq`` from the identity, here through
-  :func:`statsmodels.multivariate.factor_rotation.rotate_factors` (a port of it).
+  :func:`statsmodels.multivariate.factor_rotation.rotate_factors` (a port of it: from
+  the same loadings and tolerance it matches GPArotation to 1e-16).
 
 ``dof = ((k - m)^2 - (k + m)) / 2`` is the model's degrees of freedom (``k`` items,
 ``m`` factors); a model with ``dof < 0`` has more parameters than the correlations

@@ -178,12 +178,13 @@ def schmid_from_loadings(r: np.ndarray, loadings: np.ndarray) -> SchmidLeiman:
     0.6391
     """
     lv = np.asarray(loadings, dtype=float)
-    r = check_correlation(r, lv.shape[1] if lv.ndim == 2 else 0)
+    r = check_correlation(r, 1)
     if lv.ndim != 2 or lv.shape[0] != r.shape[0] or not np.all(np.isfinite(lv)):
         raise ParameterError(
             f"loadings must be a finite {r.shape[0]} x m matrix for {r.shape[0]} items; got "
             f"shape {lv.shape}"
         )
+    r = check_correlation(r, lv.shape[1])
     h2 = np.sum(lv**2, axis=1)
     psi = np.diag(r) - h2
     fit = FactorFit(

@@ -58,6 +58,31 @@ emit("t4_uls3_communality", "psych::fa(x, 3, rotate = \"none\", fm = \"uls\")$co
      unname(fu$value$communality),
      note = paste("fm = \"uls\": the same gradient as minres with the matching objective",
                   "||R - diag(psi) - L L'||^2, which this package minimises"))
+# psych's minres gradient (FAgr.minres) with its matching objective, the sum of squared
+# dropped eigenvalues of R - diag(psi), run by optim to convergence (factr = 1)
+uls_tight <- function(R, nf) {
+  obj <- function(psi) { e <- eigen(R - diag(psi), symmetric = TRUE)$values
+                         sum(e[-(1:nf)]^2) + sum(pmin(e[1:nf], 0)^2) }
+  grd <- function(psi) { e <- eigen(R - diag(psi), symmetric = TRUE)
+                         L <- e$vectors[, 1:nf] %*% diag(sqrt(pmax(e$values[1:nf], 0)))
+                         2 * (rowSums(L^2) + psi - diag(R)) }
+  res <- optim(1 - smc(R), obj, grd, method = "L-BFGS-B", lower = 0.005, upper = 1,
+               control = list(factr = 1, pgtol = 0, maxit = 10000))
+  e <- eigen(R - diag(res$par), symmetric = TRUE)
+  L <- e$vectors[, 1:nf] %*% diag(sqrt(pmax(e$values[1:nf], 0)))
+  list(psi = res$par, communality = rowSums(L^2), convergence = res$convergence)
+}
+ut <- uls_tight(cor(x), 3)
+emit("t4_uls_tight_communality", "uls_tight(cor(x), 3)$communality  # see r_schmid.R",
+     ut$communality,
+     note = paste("psych's minres gradient with its matching objective, optim(factr = 1):",
+                  "what this package computes"))
+emit("t4_uls_tight_psi", "uls_tight(cor(x), 3)$psi", ut$psi)
+emit("t4_uls_tight_convergence", "uls_tight(cor(x), 3)$convergence", ut$convergence,
+     note = paste("52 = L-BFGS-B's 'abnormal termination in line search': with factr = 1 it",
+                  "stops only when no step improves the objective in double precision"))
+utt <- uls_tight(as.matrix(Thurstone), 3)
+emit("thurstone_uls_tight_communality", "uls_tight(Thurstone, 3)$communality", utt$communality)
 fo <- capture(fa(x, 3, rotate = "oblimin", fm = "minres"))
 emit("t4_oblimin3_loadings", "unclass(psych::fa(x, 3, rotate = \"oblimin\")$loadings)",
      um(fo$value$loadings))
@@ -72,6 +97,17 @@ emit("t4_omega3_gloading", "as.vector(psych::omega(x)$schmid$gloading)",
      as.vector(s3$gloading))
 emit("t4_omega3_sl", "psych::omega(x)$schmid$sl  # cols g, F1*, F2*, F3*, h2, u2, p2",
      um(s3$sl))
+py_comment("the two rotations alone, iterated tightly in R, from R's own loadings (GPArotation ",
+           "stalls near a gradient norm of 1e-8 and may warn that it used all maxit steps)")
+vt <- capture(stats::varimax(unclass(f0$value$loadings), eps = 1e-14))
+emit("t4_varimax_tight", "unclass(stats::varimax(L0, eps = 1e-14)$loadings)  # L0 = the fa3 loadings",
+     um(vt$value$loadings))
+ot <- capture(GPArotation::oblimin(s3$orthog, eps = 1e-7, maxit = 5000))
+emit("t4_oblimin_tight_loadings", "GPArotation::oblimin(orthog, eps = 1e-7, maxit = 5000)$loadings",
+     um(ot$value$loadings))
+emit("t4_oblimin_tight_phi", "GPArotation::oblimin(orthog, eps = 1e-7, maxit = 5000)$Phi",
+     um(ot$value$Phi))
+emit_conditions("t4_oblimin_tight", ot, "GPArotation::oblimin(orthog, eps = 1e-7, maxit = 5000)")
 emit("t4_omega3_hierarchical", "psych::omega(x)$omega_h", o3$value$omega_h)
 emit("t4_omega3_total", "psych::omega(x)$omega.tot", o3$value$omega.tot)
 emit("t4_omega3_limit", "psych::omega(x)$omega.lim", o3$value$omega.lim)
