@@ -108,6 +108,37 @@ emit("t4_oblimin_tight_loadings", "GPArotation::oblimin(orthog, eps = 1e-7, maxi
 emit("t4_oblimin_tight_phi", "GPArotation::oblimin(orthog, eps = 1e-7, maxit = 5000)$Phi",
      um(ot$value$Phi))
 emit_conditions("t4_oblimin_tight", ot, "GPArotation::oblimin(orthog, eps = 1e-7, maxit = 5000)")
+# psych::omega's arithmetic with every step converged: uls_tight's loadings, psych's
+# column convention, stats::varimax(eps = 1e-14), GPArotation::oblimin(eps = 1e-7), and the
+# exactly identified one-factor loadings of the 3 x 3 Phi (what fa(Phi) estimates)
+omega_tight <- function(R, nf = 3) {
+  ut <- uls_tight(R, nf)
+  e <- eigen(R - diag(ut$psi), symmetric = TRUE)
+  L <- e$vectors[, 1:nf] %*% diag(sqrt(pmax(e$values[1:nf], 0)))
+  L <- L %*% diag(sign(colSums(L)))
+  V <- unclass(stats::varimax(L, eps = 1e-14)$loadings)
+  V <- V %*% diag(sign(colSums(V)))
+  V <- V[, order(colSums(V^2), decreasing = TRUE)]
+  ob <- GPArotation::oblimin(V, eps = 1e-7, maxit = 5000)
+  P <- ob$loadings; Phi <- ob$Phi
+  g1 <- sqrt(Phi[1, 2] * Phi[1, 3] / Phi[2, 3])
+  gam <- c(g1, Phi[1, 2] / g1, Phi[1, 3] / g1)
+  if (sum(gam) < 0) gam <- -gam
+  g <- drop(P %*% gam)
+  key <- ifelse(g < 0, -1, 1)
+  Rk <- diag(key) %*% R %*% diag(key)
+  u2 <- 1 - rowSums(V^2)
+  gsq <- sum(abs(g))^2
+  list(g = abs(g), gamma = gam, omega_h = gsq / sum(Rk),
+       omega_tot = (sum(Rk) - sum(u2)) / sum(Rk), omega_lim = gsq / (sum(Rk) - sum(u2)))
+}
+otight <- omega_tight(cor(x))
+py_comment("psych::omega(x)'s arithmetic with every step converged (omega_tight() in r_schmid.R)")
+emit("t4_tight_gamma", "omega_tight(cor(x))$gamma", otight$gamma)
+emit("t4_tight_g", "omega_tight(cor(x))$g", otight$g)
+emit("t4_tight_hierarchical", "omega_tight(cor(x))$omega_h", otight$omega_h)
+emit("t4_tight_total", "omega_tight(cor(x))$omega_tot", otight$omega_tot)
+emit("t4_tight_limit", "omega_tight(cor(x))$omega_lim", otight$omega_lim)
 emit("t4_omega3_hierarchical", "psych::omega(x)$omega_h", o3$value$omega_h)
 emit("t4_omega3_total", "psych::omega(x)$omega.tot", o3$value$omega.tot)
 emit("t4_omega3_limit", "psych::omega(x)$omega.lim", o3$value$omega.lim)

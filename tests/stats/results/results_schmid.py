@@ -240,6 +240,23 @@ t4_oblimin_tight_phi = np.array(
 # warnings R gave for this call (unique, in order); [] = none
 # > GPArotation::oblimin(orthog, eps = 1e-7, maxit = 5000)
 t4_oblimin_tight_warnings = []
+# psych::omega(x)'s arithmetic with every step converged (omega_tight() in r_schmid.R)
+# > omega_tight(cor(x))$gamma
+t4_tight_gamma = np.array([0.81464938278719023, 0.59683679938067224, -0.29861995180235951])
+# > omega_tight(cor(x))$g
+t4_tight_g = np.array(
+    [
+        0.63441290462456723, 0.40502630742750889, 0.2288582541465059, 0.61094285262643022,
+        0.5155344209620627, 0.82297549829818284, 0.81383081204017027, 0.47217446461935725,
+        0.49688682299613823, 0.25852404125646178,
+    ]
+)
+# > omega_tight(cor(x))$omega_h
+t4_tight_hierarchical = 0.6635206029347257
+# > omega_tight(cor(x))$omega_tot
+t4_tight_total = 0.921481482404098
+# > omega_tight(cor(x))$omega_lim
+t4_tight_limit = 0.72005853140275211
 # > psych::omega(x)$omega_h
 t4_omega3_hierarchical = 0.66350335789480164
 # > psych::omega(x)$omega.tot
