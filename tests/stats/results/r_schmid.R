@@ -35,7 +35,8 @@ py_open("schmid",
           "``psych::Bechtoldt.1`` (17 x 17, n.obs = 212), recorded below. Every psych call",
           "uses fm = \"minres\" and rotate = \"oblimin\" unless it says otherwise. psych's",
           "optimiser (L-BFGS-B, default factr) and rotations (eps = 1e-5) stop early: expect",
-          "agreement to ~1e-5 with a tightly converged fit, ~1e-4 in the ultra-Heywood case."),
+          "agreement to ~1e-5 with a tightly converged fit, ~1e-4 in the ultra-Heywood case.",
+          "The ``*_tight`` values repeat psych's steps with each iterated to convergence."),
         c("psych", "GPArotation"))
 
 # m: the matrix, names without dimnames
