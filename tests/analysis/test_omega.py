@@ -212,7 +212,8 @@ def test_omega_not_converged_gives_nan_with_the_reason(
     assert row["omega_hierarchical_method"] == (
         "not estimated: the rotation of the 3-factor solution did not converge"
     )
-    assert not row["converged"] and row["n_boot_used"] == 0
+    assert not row["converged"] and row["n_boot_used"] == 0 and np.isnan(row["ci95_low"])
+    assert row["ci_method"] == "not computed (the solution did not converge)"
 
 
 def test_omega_nfactors_refusals(cohort: cma.Cohort) -> None:

@@ -129,7 +129,7 @@ def omega(
     with R). With ``nfactors = 2`` a general factor is not identified: psych (and this
     function) sets the two factors' general loadings equal, ``sqrt(phi_12)``, and the
     method column says so. If the fit or a rotation does not converge, both omegas of
-    that model are NaN and the method says why.
+    that model are NaN, the method says why and no interval is computed.
 
     The default stays ``nfactors = 1`` (the total omega this function always gave),
     not psych's 3: on the bundled 12 complete cases the three-factor solution is an
@@ -188,7 +188,7 @@ def omega(
         ultra = bool(np.any(fit.loadings**2 > 1))
     else:
         sl = schmid_leiman(r, int(nfactors))
-        total, model, hier, limit = _schmid_omegas(sl, r)
+        total, model, hier, limit = _schmid_omegas(sl)
         heywood_items = sl.h2 >= 1
         converged = sl.converged
         ultra = sl.ultra_heywood
@@ -198,7 +198,7 @@ def omega(
     note = _heywood_note(heywood_items, ultra, stage_ids)
     rng = np.random.default_rng(seed)
     boots = []
-    for _ in range(n_boot):
+    for _ in range(n_boot if converged else 0):
         xb = x[rng.integers(0, n, n)]
         if np.any(np.ptp(xb, axis=0) == 0):
             continue
@@ -215,7 +215,13 @@ def omega(
         ci_method = f"percentile bootstrap ({len(boots)} of {n_boot} resamples usable)"
     else:
         low = high = np.nan
-        ci_method = "not computed (n_boot=0)" if n_boot == 0 else "undefined (no usable resample)"
+        ci_method = (
+            "not computed (n_boot=0)"
+            if n_boot == 0
+            else "not computed (the solution did not converge)"
+            if not converged
+            else "undefined (no usable resample)"
+        )
     return pd.DataFrame(
         {
             "n": [n],
@@ -239,7 +245,7 @@ def omega(
     )
 
 
-def _schmid_omegas(sl: SchmidLeiman, r: np.ndarray) -> tuple[float, float, float, float]:
+def _schmid_omegas(sl: SchmidLeiman) -> tuple[float, float, float, float]:
     """(omega_total, omega_model, omega_hierarchical, omega_limit) of a solution."""
     lk = sl.orthogonal * sl.key[:, None]
     common = float(np.sum(lk.sum(axis=0) ** 2))  # sum(L L') after psych's reflection
