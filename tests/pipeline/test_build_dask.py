@@ -31,7 +31,9 @@ KILL_ONCE = (
     "marker = Path(output_dir).parent / 'killed-once'\n"
     "if kill and not marker.exists():\n"
     "    marker.write_text('x')\n"
-    "    os.kill(os.getppid(), signal.SIGKILL)  # the Dask worker that started this kernel\n"
+    "    # the Dask worker that started this kernel (its parent, or the parent of the warm\n"
+    "    # kernels' preload process: jupyter_client's JPY_PARENT_PID names it either way)\n"
+    "    os.kill(int(os.environ['JPY_PARENT_PID']), signal.SIGKILL)\n"
     "(Path(output_dir) / 'tables').mkdir(parents=True, exist_ok=True)\n"
     "(Path(output_dir) / 'tables' / f'{prefix}_t.csv').write_text('a\\n1\\n')"
 )

@@ -18,6 +18,7 @@ root, and in the build.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import re
@@ -29,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from pandas.io.formats.style import Styler
 
 from cma_research.core.cohort import Cohort
 from cma_research.core.files import write_atomic
@@ -178,6 +180,14 @@ def setup(
     return Study(one, cohort, str(chosen), out, root)
 
 
+class _Table(Styler):
+    """A shown table: pandas' ``Styler`` whose plain-text form has no memory address."""
+
+    def __repr__(self) -> str:
+        rows, columns = self.data.shape  # type: ignore[attr-defined]
+        return f"<table: {rows} rows x {columns} columns>"
+
+
 class Outputs:
     """Where a notebook writes its figures and tables (``<output_dir>/figures``, ``/tables``).
 
@@ -250,7 +260,12 @@ class Outputs:
         p_columns: list[Any] = [
             column_label(c) for c in df.columns if c in ("p_val", "p_perm", "p_adj")
         ]
-        styler = view.style.hide(axis="index").format(precision=3, na_rep="—", escape="html")
+        # pandas names a table's HTML ids from a random uuid4 and shows its memory address
+        # as plain text: a table named after itself keeps executed notebooks and their
+        # HTML byte-identical across runs
+        uuid = hashlib.sha256(f"{self.prefix}{name}".encode()).hexdigest()[:10]
+        styler = _Table(view, uuid=uuid).hide(axis="index")
+        styler = styler.format(precision=3, na_rep="—", escape="html")
         if p_columns:
             styler = styler.format(_p_cell, subset=p_columns, escape="html")
         has_na = bool(df.isna().to_numpy().any())

@@ -37,7 +37,7 @@ from typing import Any
 from cma_research.core.errors import ParameterError
 from cma_research.core.executor import SCHEDULER_ENV
 from cma_research.core.files import guard_not_raw, write_atomic
-from cma_research.pipeline.build import execute, index, state
+from cma_research.pipeline.build import execute, index, state, warm
 from cma_research.pipeline.build import manifest as manifest_mod
 from cma_research.pipeline.build import run as runner
 from cma_research.pipeline.build.cache import BuildCache, notebook_key, reasons
@@ -123,6 +123,31 @@ def build(
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
     nb_dir = Path(notebooks_dir).resolve()
     root = nb_dir.parent
+    if not dry_run:
+        warm.preloader(root)  # kernels' imports start now, while parameters are validated
+    try:
+        return _build(
+            root, nb_dir, params_file, params, only, jobs, output_dir, say, force, dry_run,
+            cache_dir, scheduler,
+        )  # fmt: skip
+    finally:
+        warm.shutdown()  # never outlives the build (a changed source would go unseen)
+
+
+def _build(
+    root: Path,
+    nb_dir: Path,
+    params_file: str | Path | None,
+    params: Mapping[str, Any] | None,
+    only: Sequence[str] | None,
+    jobs: int | None,
+    output_dir: str | Path | None,
+    say: Callable[[str], None],
+    force: bool,
+    dry_run: bool,
+    cache_dir: str | Path | None,
+    scheduler: str | None,
+) -> BuildResult:
     paths = discover(nb_dir, only)
     specs = {p.stem: notebook_parameters(p) for p in paths}
     requested = {**load_params_file(params_file), **dict(params or {})}
@@ -169,6 +194,8 @@ def build(
         return BuildResult([], out, {}, plan_lines)
     address = scheduler or os.environ.get(SCHEDULER_ENV) or None
     client = runner.connect(address) if address else None
+    if client is not None or all(v == "cached" for v in plan.values()):
+        warm.shutdown()  # no kernel starts here
 
     out.mkdir(parents=True, exist_ok=True)
     try:
@@ -195,6 +222,9 @@ def build(
                 restored = cache.restore(name, key.key, files, out)
                 runs[name] = NotebookRun(name, True, 0.0, "", restored, True, key.key, "cached")
                 say(f"{name}: cached")
+            # longest first (as they took last time; unknown ones first of all), so the
+            # last notebook to finish is a short one and no worker idles at the end
+            to_run.sort(key=lambda p: -(cache.last_seconds(p.stem) or float("inf")))
             tasks = [
                 (p, (p, params_for(p.stem), out, specs[p.stem], root, shown_params(p.stem)))
                 for p in to_run
@@ -203,7 +233,7 @@ def build(
                 run.key, run.reason = keys[p.stem].key, plan[p.stem]
                 if run.ok:
                     run.outputs = execute.owned_outputs(out, run.name)
-                    cache.store(run.name, keys[p.stem], run.outputs, out)
+                    cache.store(run.name, keys[p.stem], run.outputs, out, run.seconds)
                 runs[run.name] = run
                 status = "ok" if run.ok else f"FAILED: {run.error}"
                 say(f"{run.name}: {plan[p.stem]} -> {status} ({run.seconds:.1f} s)")

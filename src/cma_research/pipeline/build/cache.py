@@ -156,6 +156,14 @@ class BuildCache:
             return None
         return data.get("parts") if isinstance(data, dict) else None
 
+    def last_seconds(self, name: str) -> float | None:
+        """How long the notebook's most recent stored run took (to start long ones first)."""
+        try:
+            data = json.loads((self.folder / name / "last.json").read_text(encoding="utf-8"))
+            return float(data["seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def lookup(self, name: str, key: str) -> dict[str, str] | None:
         """The entry's files (relative path -> SHA-256) when it exists and is intact."""
         entry = self._entry(name, key)
@@ -202,7 +210,12 @@ class BuildCache:
             shutil.rmtree(old, ignore_errors=True)
 
     def store(
-        self, name: str, notebook_key: NotebookKey, outputs: list[Path], out_dir: Path
+        self,
+        name: str,
+        notebook_key: NotebookKey,
+        outputs: list[Path],
+        out_dir: Path,
+        seconds: float | None = None,
     ) -> None:
         """Keep a successful run's outputs under its key (replacing older entries)."""
         target = self._entry(name, notebook_key.key)
@@ -216,7 +229,7 @@ class BuildCache:
             files[target / "files" / rel] = data
             listing[rel] = hashlib.sha256(data).hexdigest()
         files[target / "entry.json"] = (json.dumps({"files": listing}, indent=1) + "\n").encode()
-        record = {"key": notebook_key.key, "parts": notebook_key.parts}
+        record = {"key": notebook_key.key, "parts": notebook_key.parts, "seconds": seconds}
         files[self.folder / name / "last.json"] = (json.dumps(record, indent=1) + "\n").encode()
         for target_path in files:
             Path(target_path).parent.mkdir(parents=True, exist_ok=True)

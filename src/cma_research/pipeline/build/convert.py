@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -56,12 +57,34 @@ _EXTERNAL = re.compile(
 )
 
 
+_EXPORTERS = threading.local()
+
+
+def _exporter(exclude: bool) -> Any:
+    """This thread's HTML exporter for one variant (its compiled templates are reused).
+
+    A new ``HTMLExporter`` compiles the lab templates again (about 0.3 s); one per
+    thread and variant renders the same bytes (tested) and can run in parallel.
+    """
+    from nbconvert import HTMLExporter
+
+    cache = getattr(_EXPORTERS, "by_variant", None)
+    if cache is None:
+        cache = _EXPORTERS.by_variant = {}
+    if exclude not in cache:
+        exporter = HTMLExporter(template_name="lab", embed_images=True)
+        exporter.exclude_input = exclude
+        exporter.exclude_input_prompt = exclude
+        exporter.exclude_output_prompt = exclude
+        cache[exclude] = exporter
+    return cache[exclude]
+
+
 def html_variants(
     nb: Any, params: Mapping[str, Any], specs: Mapping[str, ParamSpec]
 ) -> dict[str, str]:
     """Two self-contained HTML renderings: with code (``""``) and code-free (``".nocode"``)."""
     import nbformat
-    from nbconvert import HTMLExporter
 
     out = {}
     for variant, exclude in (("", False), (".nocode", True)):
@@ -76,11 +99,7 @@ def html_variants(
         table = nbformat.v4.new_markdown_cell(parameter_table(params, specs))
         table["id"] = "run-parameters"  # a fixed id: equal inputs give equal bytes
         doc.cells.append(table)
-        exporter = HTMLExporter(template_name="lab", embed_images=True)
-        exporter.exclude_input = exclude
-        exporter.exclude_input_prompt = exclude
-        exporter.exclude_output_prompt = exclude
-        body, _ = exporter.from_notebook_node(doc)
+        body, _ = _exporter(exclude).from_notebook_node(doc)
         # no CDN: strip external scripts and stylesheets (MathJax, require.js); the
         # tables, figures and text need none of them
         out[variant] = _EXTERNAL.sub("", body)

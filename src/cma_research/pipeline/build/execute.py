@@ -27,7 +27,7 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 
 from cma_research.core.files import ensure_inside, write_all_atomic
-from cma_research.pipeline.build import convert
+from cma_research.pipeline.build import convert, warm
 from cma_research.pipeline.build.parameters import ParamSpec
 from cma_research.pipeline.build.records import NotebookRun
 
@@ -50,6 +50,7 @@ class BuildKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel is always this interpreter, its stderr to a log."""
 
     log_path: str | None = None
+    started: str = ""  # "warm" or "fresh", once the kernel is up
 
     @property
     def kernel_spec(self) -> KernelSpec:
@@ -62,6 +63,20 @@ class BuildKernelManager(AsyncKernelManager):
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         log = self.log_path or os.devnull
+        cwd = kw.get("cwd") or os.getcwd()
+        zygote = warm.preloader(Path(cwd))
+        # as jupyter_client's launcher: the kernel's environment names this process
+        env = {**(kw.get("env") or os.environ), "JPY_PARENT_PID": str(os.getpid())}
+        forked = zygote.spawn(kernel_cmd, cwd=cwd, env=env, log=log) if zygote else None
+        if forked is not None:
+            provisioner: Any = self.provisioner
+            provisioner.process = forked
+            provisioner.pid = provisioner.pgid = forked.pid
+            provisioner.cwd = cwd
+            self._reconcile_connection_info(provisioner.connection_info)
+            type(self).started = "warm"
+            return
+        type(self).started = "fresh"
         kw["stderr"] = open(log, "ab")  # noqa: SIM115 - the kernel process owns it
         try:
             await super()._async_launch_kernel(kernel_cmd, **kw)
@@ -78,6 +93,11 @@ def kernel_description() -> dict[str, str]:
         "python": sys.version.split()[0],
         "ipykernel": ipykernel.__version__,
         "executable_in_build_environment": "yes",
+        "start": (
+            "warm: forked from a process that imported the stack (cma_research.pipeline.build.warm)"
+            if warm.enabled()
+            else f"fresh ({warm.WARM_ENV}=0)"
+        ),
     }
 
 
@@ -198,7 +218,9 @@ def run_one(
     tmp = Path(tmp_name)
     log_fd, log_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".kernel.log")
     os.close(log_fd)
-    manager = type("RunKernelManager", (BuildKernelManager,), {"log_path": log_name})
+    manager: type[BuildKernelManager] = type(
+        "RunKernelManager", (BuildKernelManager,), {"log_path": log_name}
+    )
     failed = executed_path.with_name(f"{name}.FAILED.ipynb")
     inputs = {k: str(v) for k, v in params.items() if k.endswith("_path") and v}
     inputs["output_dir"] = str(out_dir)
@@ -247,7 +269,10 @@ def run_one(
     finally:
         tmp.unlink(missing_ok=True)
         Path(log_name).unlink(missing_ok=True)
-    return NotebookRun(name, True, time.perf_counter() - start, "", [executed_path, *html_paths])
+    seconds = time.perf_counter() - start
+    run = NotebookRun(name, True, seconds, "", [executed_path, *html_paths])
+    run.kernel_start = manager.started
+    return run
 
 
 _TIMINGS = ("start_time", "end_time", "duration", "output_path")  # and the temp file name

@@ -57,6 +57,7 @@ def manifest(
             "key": run.key,
             "plan": run.reason,
             "seconds": round(run.seconds, 3),
+            "kernel_start": run.kernel_start or ("cached" if run.reused else ""),
             "error": run.error,
             "sha256": sha256_file(p),
             "inputs": inputs,

@@ -22,6 +22,7 @@ class NotebookRun:
     reused: bool = False  # restored from the build cache instead of executed
     key: str = ""  # the cache key of its inputs (see cma_research.pipeline.build.cache)
     reason: str = ""  # "cached", or "re-run: <why>"
+    kernel_start: str = ""  # "warm" (forked from the preload process) or "fresh"
 
 
 @dataclass

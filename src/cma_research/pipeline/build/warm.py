@@ -1,0 +1,304 @@
+"""Warm notebook kernels: forked from a process that has already imported the stack.
+
+A cold notebook kernel spends most of its life importing (IPython, ipykernel, pandas,
+scipy, statsmodels, matplotlib, ``cma_research``: about 3 s of a 4 s floor). The build
+therefore starts, as soon as it begins (while parameters are validated), one *preload
+process* per worker process (``python -c "...warm import main; main()"``). It imports
+the stack once and then waits. Each notebook kernel is a ``fork()`` of it that starts an
+ordinary ``IPKernelApp`` with the connection file jupyter_client wrote, so
+
+- every notebook still gets a kernel of its own: a new process, a new IPython shell, an
+  empty namespace, execution counts from 1, its own event loop and sockets (nothing is
+  shared between notebooks; nothing has to be reset);
+- only module imports are shared, done before any notebook code ran. Nothing that would
+  make a kernel differ from a fresh one is preloaded: no IPython shell, no matplotlib
+  backend (the inline backend registers itself with the kernel's shell on the first
+  figure, as in a fresh kernel), no sockets, no threads.
+
+``tests/pipeline/test_build_warm.py`` builds the bundled study with warm and with
+fresh kernels (``CMA_BUILD_WARM_KERNELS=0``) and compares every output byte for byte.
+Without ``fork`` (Windows), or when the preload process fails, kernels start fresh.
+
+The kernel's parent, as ipykernel sees it, is the preload process: the kernel exits when
+it does, and the preload process exits when the build (its stdin) goes away.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import pkgutil
+import select
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["WARM_ENV", "ForkedKernel", "Preloader", "enabled", "preloader", "shutdown"]
+
+#: ``CMA_BUILD_WARM_KERNELS=0`` starts every kernel fresh (``python -m ipykernel_launcher``).
+WARM_ENV = "CMA_BUILD_WARM_KERNELS"
+
+#: Imported once by the preload process (besides every ``cma_research`` module).
+PRELOAD = (
+    "IPython",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "numpy",
+    "pandas",
+    "scipy.stats",
+    "scipy.optimize",
+    "statsmodels.api",
+    "statsmodels.formula.api",
+    "matplotlib.pyplot",
+    "matplotlib.backends.backend_agg",
+    "matplotlib.backends.backend_pdf",
+    "matplotlib.backends.backend_svg",
+    "PIL.Image",
+)
+
+#: Never imported by the preload process: they bind to the kernel's IPython shell.
+_NOT_PRELOADED = ("matplotlib_inline.backend_inline",)
+
+_INLINE = "module://matplotlib_inline.backend_inline"
+
+
+def enabled() -> bool:
+    """Whether kernels are forked warm (``fork`` available, not switched off)."""
+    return hasattr(os, "fork") and os.environ.get(WARM_ENV, "1").strip() not in {"0", "no"}
+
+
+class ForkedKernel:
+    """The ``subprocess.Popen`` surface jupyter_client uses, for a forked kernel.
+
+    The kernel is a child of the preload process, not of this one, so it is watched
+    through a pid file descriptor (Linux) or ``kill(pid, 0)``; the preload process reaps
+    it. Its exit status is not known here: ``returncode`` is 0 once it has gone.
+    """
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._fd: int | None = None
+        with contextlib.suppress(AttributeError, OSError):
+            self._fd = os.pidfd_open(pid)
+
+    def poll(self) -> int | None:
+        if self.returncode is None and not self._alive():
+            self.returncode = 0
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+        return self.returncode
+
+    def _alive(self) -> bool:
+        if self._fd is not None:
+            return not select.select([self._fd], [], [], 0)[0]
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def wait(self, timeout: float | None = None) -> int:
+        waited = 0.0
+        while self.poll() is None:
+            if timeout is not None and waited >= timeout:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            if self._fd is not None:
+                select.select([self._fd], [], [], 0.05)
+            else:
+                threading.Event().wait(0.05)
+            waited += 0.05
+        return 0
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class Preloader:
+    """Client of one preload process: started at once, asked for kernels later."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self._lock = threading.Lock()
+        self._ready: bool | None = None
+        self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [sys.executable, "-c", "from cma_research.pipeline.build.warm import main; main()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=cwd,
+            env={**os.environ, "MPLBACKEND": os.environ.get("MPLBACKEND") or _INLINE},
+        )
+
+    def _line(self) -> dict[str, Any] | None:
+        assert self.proc is not None and self.proc.stdout is not None
+        raw = self.proc.stdout.readline()
+        return json.loads(raw) if raw else None
+
+    def spawn(
+        self, argv: Sequence[str], *, cwd: str | Path, env: Mapping[str, str], log: str
+    ) -> ForkedKernel | None:
+        """A kernel forked from the preload process, or None (start it fresh instead)."""
+        with self._lock:
+            if self.proc is None or self.proc.poll() is not None:
+                return None
+            try:
+                if self._ready is None:
+                    self._ready = (self._line() or {}).get("ready") is True
+                if not self._ready:
+                    return None
+                assert self.proc.stdin is not None
+                request = {"argv": list(argv), "cwd": str(cwd), "env": dict(env), "log": log}
+                self.proc.stdin.write((json.dumps(request) + "\n").encode())
+                self.proc.stdin.flush()
+                reply = self._line() or {}
+            except (OSError, ValueError):
+                return None
+            pid = reply.get("pid")
+            return ForkedKernel(int(pid)) if isinstance(pid, int) else None
+
+    def close(self) -> None:
+        with self._lock:
+            proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        proc.kill()  # idle or still importing; its kernels have been shut down
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()  # type: ignore[union-attr]
+
+
+_PRELOADERS: dict[str, Preloader] = {}
+_PRELOADERS_LOCK = threading.Lock()
+
+
+def preloader(cwd: Path) -> Preloader | None:
+    """This process's preload process for kernels run in ``cwd`` (started on first use)."""
+    if not enabled():
+        return None
+    key = str(cwd)
+    with _PRELOADERS_LOCK:
+        found = _PRELOADERS.get(key)
+        if found is None or found.proc is None:
+            found = _PRELOADERS[key] = Preloader(cwd)
+        return found
+
+
+def shutdown() -> None:
+    """Stop this process's preload processes (their kernels have been shut down)."""
+    with _PRELOADERS_LOCK:
+        found = list(_PRELOADERS.values())
+        _PRELOADERS.clear()
+    for p in found:
+        p.close()
+
+
+# ---- the preload process ------------------------------------------------------------------
+
+
+def _preload() -> None:
+    names = list(PRELOAD)
+    import cma_research
+
+    names += sorted(m.name for m in pkgutil.walk_packages(cma_research.__path__, "cma_research."))
+    for name in names:
+        if name.startswith(_NOT_PRELOADED) or name.endswith("__main__"):
+            continue
+        with contextlib.suppress(Exception):  # a module that fails fails in the notebook
+            importlib.import_module(name)
+    for name in _NOT_PRELOADED:
+        if name in sys.modules:  # would tie the kernels to a shell they do not have
+            raise RuntimeError(f"{name} was imported by the preload")
+
+
+def _reap(signum: int, frame: object) -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
+def _kernel(request: Mapping[str, Any], preload_pid: int, startup_cwd: str) -> None:
+    """In the forked child: become an ordinary ipykernel process; never returns."""
+    code = 1
+    try:
+        os.setsid()  # its own process group, as jupyter_client starts kernels
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        null = os.open(os.devnull, os.O_RDWR)
+        log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.dup2(null, 0)
+        os.dup2(null, 1)
+        os.dup2(log, 2)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        argv = list(request["argv"])
+        args = argv[argv.index("ipykernel_launcher") + 1 :] if "ipykernel_launcher" in argv else []
+        sys.argv = [str(Path(sys.executable).parent / "ipykernel_launcher"), *args]
+        if sys.path and sys.path[0] in {"", startup_cwd}:  # as ipykernel_launcher does
+            del sys.path[0]
+        from ipykernel.kernelapp import IPKernelApp
+
+        app = IPKernelApp.instance()
+        app.initialize([*args, f"--IPKernelApp.parent_handle={preload_pid}"])
+        app.start()
+        code = 0
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def main(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> None:
+    """The preload process: import, say ready, fork one kernel per request line."""
+    stdin = stdin or sys.stdin.buffer
+    stdout = stdout or sys.stdout.buffer
+    startup_cwd = os.getcwd()
+    try:
+        _preload()
+        ready: dict[str, Any] = {"ready": True}
+    except Exception as exc:
+        ready = {"ready": False, "error": f"{type(exc).__name__}: {exc}"}
+    stdout.write((json.dumps(ready) + "\n").encode())
+    stdout.flush()
+    if not ready["ready"]:
+        return
+    signal.signal(signal.SIGCHLD, _reap)
+    for raw in iter(stdin.readline, b""):
+        try:
+            request = json.loads(raw)
+        except ValueError:
+            continue
+        pid = os.fork()
+        if pid == 0:
+            _kernel(request, os.getppid(), startup_cwd)
+        stdout.write((json.dumps({"pid": pid}) + "\n").encode())
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""Warm kernels (forked from a preload process) give the same reports as fresh kernels.
+
+The claim of :mod:`cma_research.pipeline.build.warm`: a notebook run in a kernel forked
+from a process that has imported the stack produces byte-identical outputs to a run in a
+fresh ``python -m ipykernel_launcher`` kernel. Checked on a probe notebook that prints
+what a kernel could leak (namespace, execution counts, backend, ``sys.path``,
+working directory) and on the bundled study's notebooks, every output file compared.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from cma_research.pipeline.build import build, warm
+from tests.paths import ROOT
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:unclosed:ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
+
+PROBE = (
+    "import os, sys\n"
+    "import matplotlib\n"
+    "import matplotlib.pyplot as plt\n"
+    "print(sorted(k for k in globals() if not k.startswith('_')))\n"
+    "print(get_ipython().execution_count, len(get_ipython().user_ns['In']))\n"
+    "print(matplotlib.get_backend(), sys.path[0] == '', os.getcwd() == str(Path_root))\n"
+    "print(sorted(k for k in os.environ if k.startswith('CMA_PROBE')))\n"
+    "fig, ax = plt.subplots(figsize=(1, 1))\n"
+    "_ = ax.plot([0, 1], [0, 1])  # the figure is shown by the inline backend\n"
+)
+
+
+def _probe_project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "notebooks").mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell('output_dir: str = "reports"  # help: outputs')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(f"Path_root = {str(root)!r}\n" + PROBE),
+        nbformat.v4.new_code_cell("print(get_ipython().execution_count)"),
+    ]
+    for i, c in enumerate(nb.cells):
+        c["id"] = f"c{i}"
+    for name in ("01_probe", "02_probe"):
+        nbformat.write(nb, root / "notebooks" / f"{name}.ipynb")
+    return root
+
+
+def _build(root: Path, out: str, **kwargs: Any) -> Any:
+    result = build(
+        notebooks_dir=root / "notebooks",
+        output_dir=root / out,
+        cache_dir=root / f".cache-{out}",
+        progress=lambda line: None,
+        **kwargs,
+    )
+    assert result.ok, result.summary()
+    return result
+
+
+def _outputs(result: Any) -> dict[str, str]:
+    outputs = json.loads((result.output_dir / "manifest.json").read_text())["outputs"]
+    return {k: v for k, v in outputs.items() if k != "index.html"}
+
+
+@pytest.mark.integration
+def test_a_warm_kernel_is_a_fresh_kernel_to_the_notebook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _probe_project(tmp_path)
+    warm_run = _build(root, "warm")
+    assert [r.kernel_start for r in warm_run.runs] == ["warm", "warm"]
+    monkeypatch.setenv(warm.WARM_ENV, "0")
+    fresh_run = _build(root, "fresh")
+    assert [r.kernel_start for r in fresh_run.runs] == ["fresh", "fresh"]
+    assert _outputs(warm_run) == _outputs(fresh_run)
+    executed = nbformat.read(warm_run.output_dir / "notebooks" / "02_probe.ipynb", as_version=4)
+    text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    namespace = text.splitlines()[0]
+    assert "cma_research" not in namespace and "pandas" not in namespace  # nothing preloaded
+    assert text.splitlines()[-1] == "5"  # execution counts as in a fresh kernel
+    manifest = json.loads((warm_run.output_dir / "manifest.json").read_text())
+    assert manifest["notebooks"]["01_probe"]["kernel_start"] == "warm"
+
+
+@pytest.mark.integration
+def test_kernels_start_fresh_when_the_preload_process_is_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _probe_project(tmp_path)
+    monkeypatch.setattr(warm.Preloader, "spawn", lambda self, *a, **k: None)
+    result = _build(root, "fallback", only=["01_probe"])
+    assert [r.kernel_start for r in result.runs] == ["fresh"]
+
+
+@pytest.mark.integration
+def test_the_bundled_study_is_byte_identical_with_warm_and_fresh_kernels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kwargs = {"notebooks_dir": ROOT / "notebooks", "progress": lambda line: None}
+    warm_run = build(output_dir=tmp_path / "warm", cache_dir=tmp_path / "c1", **kwargs)
+    assert warm_run.ok, warm_run.summary()
+    assert {r.kernel_start for r in warm_run.runs} == {"warm"}
+    monkeypatch.setenv(warm.WARM_ENV, "0")
+    fresh_run = build(output_dir=tmp_path / "fresh", cache_dir=tmp_path / "c2", **kwargs)
+    assert fresh_run.ok, fresh_run.summary()
+    assert {r.kernel_start for r in fresh_run.runs} == {"fresh"}
+    warm_files, fresh_files = _outputs(warm_run), _outputs(fresh_run)
+    assert len(warm_files) > 100  # every figure, table, executed notebook and HTML page
+    assert warm_files == fresh_files
+
+
+def test_the_preload_process_holds_no_shell_backend_or_thread() -> None:
+    code = (
+        "import sys, threading\n"
+        "from cma_research.pipeline.build.warm import _preload\n"
+        "_preload()\n"
+        "import IPython\n"
+        "print(threading.active_count(), 'matplotlib_inline.backend_inline' in sys.modules,\n"
+        "      IPython.get_ipython() is None, 'pandas' in sys.modules,\n"
+        "      'scipy.stats' in sys.modules)"
+    )
+    env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.split() == ["1", "False", "True", "True", "True"]
+
+
+def test_warm_kernels_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(warm.WARM_ENV, "0")
+    assert not warm.enabled()
+    assert warm.preloader(ROOT) is None
+    monkeypatch.setenv(warm.WARM_ENV, "1")
+    assert warm.enabled() == hasattr(os, "fork")
+
+
+def test_a_forked_kernel_is_watched_signalled_and_waited_for() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        kernel = warm.ForkedKernel(proc.pid)
+        assert kernel.poll() is None
+        with pytest.raises(subprocess.TimeoutExpired):
+            kernel.wait(timeout=0.1)
+        kernel.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)  # reaped by its parent, as the preload process reaps kernels
+        deadline = time.monotonic() + 10
+        while kernel.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert kernel.poll() == 0 and kernel.wait(timeout=1) == 0
+        kernel.kill()  # a signal to a kernel that has gone is ignored
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_the_preload_process_forks_one_process_per_request(tmp_path: Path) -> None:
+    log = tmp_path / "kernel.log"
+    preloader = warm.Preloader(tmp_path)
+    try:
+        # a working directory that does not exist: the child logs why and exits
+        missing = tmp_path / "missing"
+        kernel = preloader.spawn(["python"], cwd=missing, env={"PATH": "/usr/bin"}, log=str(log))
+        assert kernel is not None and kernel.pid != preloader.proc.pid  # type: ignore[union-attr]
+        assert kernel.wait(timeout=60) == 0
+        assert "missing" in log.read_text()  # the child's stderr went to the kernel log
+    finally:
+        preloader.close()
+    assert preloader.spawn(["x"], cwd=tmp_path, env={}, log=str(log)) is None  # closed
