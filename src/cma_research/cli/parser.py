@@ -112,7 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, help="notebooks run at once (default: CPU cores)")
     b.add_argument("--output-dir", help="reports folder (default: reports/)")
     b.add_argument("--notebooks-dir", default="notebooks", help="default: %(default)s")
-    b.add_argument("--force", action="store_true", help="re-run every notebook (ignore the cache)")
+    b.add_argument(
+        "--force",
+        action="store_true",
+        help="re-run every notebook and render every figure (ignore the caches)",
+    )
     b.add_argument(
         "--dry-run", action="store_true", help="print the plan (cached / re-run: why), run nothing"
     )

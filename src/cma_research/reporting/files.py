@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from cma_research.core.errors import ParameterError
 from cma_research.core.files import write_all_atomic
+from cma_research.reporting.figure_cache import cache_folder, cached_render
 from cma_research.reporting.text import MINUS, escape_latex, escape_markdown
 
 __all__ = ["FIGURE_METADATA", "Formatter", "csv_cell", "save_figure", "save_table", "to_markdown"]
@@ -36,6 +37,7 @@ def save_figure(
     *,
     formats: Sequence[str] = _FIG_FORMATS,
     dpi: int = 300,
+    cache_dir: str | Path | None = None,
 ) -> dict[str, Path]:
     """Write a figure as PDF, SVG and 300-dpi PNG, byte-identical for identical input.
 
@@ -51,6 +53,11 @@ def save_figure(
     formats : sequence of {"pdf", "svg", "png"}
     dpi : int
         Resolution of the PNG.
+    cache_dir : path, optional
+        A figure cache (:mod:`cma_research.reporting.figure_cache`; default
+        ``$CMA_FIGURE_CACHE``, which the build sets): when the same figure was saved
+        before with the same settings, its PDF and PNG are copied from there instead of
+        rendered again (byte-identical). Without one every format is rendered.
 
     Returns
     -------
@@ -67,20 +74,21 @@ def save_figure(
         "svg.hashsalt": "cma_research",
         "svg.fonttype": "none",
     }
+    options = {"dpi": dpi, "bbox_inches": "tight", "pad_inches": 0.04}
+
+    def render(f: str) -> bytes:
+        buf = io.BytesIO()
+        fig.savefig(buf, format=f, metadata=FIGURE_METADATA[f], **options)  # type: ignore[arg-type]
+        return buf.getvalue()
+
     with mpl.rc_context(rc):
-        for f in formats:
-            buf = io.BytesIO()
-            fig.savefig(
-                buf,
-                format=f,
-                dpi=dpi,
-                metadata=FIGURE_METADATA[f],
-                bbox_inches="tight",
-                pad_inches=0.04,
-            )
-            path = Path(f"{stem}.{f}")
-            files[path] = buf.getvalue()
-            out[f] = path
+        rendered = cached_render(
+            render, list(formats), {**options, "metadata": FIGURE_METADATA}, cache_folder(cache_dir)
+        )
+    for f in formats:
+        path = Path(f"{stem}.{f}")
+        files[path] = rendered[f]
+        out[f] = path
     write_all_atomic(files)
     return out
 

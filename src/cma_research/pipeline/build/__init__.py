@@ -96,7 +96,8 @@ def build(
     progress : callable, optional
         Called with one line per event (default: print to standard error).
     force : bool
-        Re-run every notebook even when the cache holds its result.
+        Re-run every notebook even when the cache holds its result, and render every
+        figure (the figure cache is not read).
     dry_run : bool
         Validate and print the plan (``cached`` / ``re-run: why``); run and write nothing.
     cache_dir : path, optional
@@ -225,15 +226,19 @@ def _build(
             # longest first (as they took last time; unknown ones first of all), so the
             # last notebook to finish is a short one and no worker idles at the end
             to_run.sort(key=lambda p: -(cache.last_seconds(p.stem) or float("inf")))
-            tasks = [
-                (p, (p, params_for(p.stem), out, specs[p.stem], root, shown_params(p.stem)))
-                for p in to_run
-            ]
+
+            def task(p: Path) -> tuple[Any, ...]:
+                figures = None if force else str(cache.figure_folder(p.stem, keys[p.stem]))
+                shown_p = shown_params(p.stem)
+                return (p, params_for(p.stem), out, specs[p.stem], root, shown_p, figures)
+
+            tasks = [(p, task(p)) for p in to_run]
             for p, run in runner.execute_all(tasks, workers, client):
                 run.key, run.reason = keys[p.stem].key, plan[p.stem]
                 if run.ok:
                     run.outputs = execute.owned_outputs(out, run.name)
                     cache.store(run.name, keys[p.stem], run.outputs, out, run.seconds)
+                cache.prune_figures(run.name)
                 runs[run.name] = run
                 status = "ok" if run.ok else f"FAILED: {run.error}"
                 say(f"{run.name}: {plan[p.stem]} -> {status} ({run.seconds:.1f} s)")

@@ -23,8 +23,10 @@ file, a wrong hash, unreadable metadata) is discarded with a warning and rebuilt
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -130,6 +132,9 @@ def reasons(new: NotebookKey, old_parts: Mapping[str, str] | None) -> list[str]:
     return out
 
 
+#: The key parts a figure cache is specific to (the code that draws, and its versions).
+FIGURE_KEY_PARTS = ("notebook", "cma_research source", "stack versions")
+
 #: Entries kept per notebook (a sweep's sets each have their own); the oldest go first.
 KEEP_ENTRIES = 64
 
@@ -155,6 +160,32 @@ class BuildCache:
         except (OSError, ValueError):
             return None
         return data.get("parts") if isinstance(data, dict) else None
+
+    def figure_folder(self, name: str, key: NotebookKey) -> Path:
+        """The notebook's figure cache: one folder per version of its code and the package.
+
+        Figures are reused only by runs of the same notebook code with the same package
+        source and stack (other parameters or inputs may differ): see
+        :mod:`cma_research.reporting.figure_cache`.
+        """
+        code = {k: key.parts.get(k, "") for k in FIGURE_KEY_PARTS}
+        folder = self.folder / name / "figures" / _digest(code)[:32]
+        with contextlib.suppress(OSError):
+            os.utime(folder)  # in use: kept by prune_figures
+        return folder
+
+    def prune_figures(self, name: str, keep_folders: int = 4) -> None:
+        """Drop figure caches of old notebook or package versions; bound the others."""
+        from cma_research.reporting.figure_cache import prune
+
+        root = self.folder / name / "figures"
+        if not root.is_dir():
+            return
+        folders = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+        for old in folders[: max(len(folders) - keep_folders, 0)]:
+            shutil.rmtree(old, ignore_errors=True)
+        for folder in folders[-keep_folders:]:
+            prune(folder)
 
     def last_seconds(self, name: str) -> float | None:
         """How long the notebook's most recent stored run took (to start long ones first)."""
@@ -204,7 +235,8 @@ class BuildCache:
         if not folder.is_dir():
             return
         entries = sorted(
-            (p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime
+            (p for p in folder.iterdir() if p.is_dir() and p.name != "figures"),
+            key=lambda p: p.stat().st_mtime,
         )
         for old in entries[: max(len(entries) - keep, 0)]:
             shutil.rmtree(old, ignore_errors=True)

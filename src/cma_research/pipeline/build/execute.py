@@ -30,6 +30,7 @@ from cma_research.core.files import ensure_inside, write_all_atomic
 from cma_research.pipeline.build import convert, warm
 from cma_research.pipeline.build.parameters import ParamSpec
 from cma_research.pipeline.build.records import NotebookRun
+from cma_research.reporting.figure_cache import FIGURE_CACHE_ENV
 
 __all__ = ["KERNEL_ARGV", "BuildKernelManager", "error_of", "run_one", "scrub_paths"]
 
@@ -51,6 +52,7 @@ class BuildKernelManager(AsyncKernelManager):
 
     log_path: str | None = None
     started: str = ""  # "warm" or "fresh", once the kernel is up
+    extra_env: Mapping[str, str] = {}  # added to the kernel's environment
 
     @property
     def kernel_spec(self) -> KernelSpec:
@@ -65,8 +67,9 @@ class BuildKernelManager(AsyncKernelManager):
         log = self.log_path or os.devnull
         cwd = kw.get("cwd") or os.getcwd()
         zygote = warm.preloader(Path(cwd))
+        kw["env"] = {**(kw.get("env") or os.environ), **self.extra_env}
         # as jupyter_client's launcher: the kernel's environment names this process
-        env = {**(kw.get("env") or os.environ), "JPY_PARENT_PID": str(os.getpid())}
+        env = {**kw["env"], "JPY_PARENT_PID": str(os.getpid())}
         forked = zygote.spawn(kernel_cmd, cwd=cwd, env=env, log=log) if zygote else None
         if forked is not None:
             provisioner: Any = self.provisioner
@@ -191,12 +194,14 @@ def run_one(
     specs: Mapping[str, ParamSpec],
     root: Path,
     shown_params: Mapping[str, Any],
+    figure_cache: str | None = None,
 ) -> NotebookRun:
     """Execute one notebook into ``out_dir`` and write its two HTML renderings.
 
     ``params`` are injected as given (absolute input paths, so the kernel finds them);
     the executed notebook and HTML show ``shown_params`` and scrubbed paths. The
     notebook's previous outputs are removed first, so a failure leaves none behind.
+    ``figure_cache`` is the kernel's figure cache folder (``CMA_FIGURE_CACHE``).
     """
     import nbformat
     import papermill as pm
@@ -218,14 +223,16 @@ def run_one(
     tmp = Path(tmp_name)
     log_fd, log_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".kernel.log")
     os.close(log_fd)
+    extra_env = {FIGURE_CACHE_ENV: figure_cache} if figure_cache else {}
     manager: type[BuildKernelManager] = type(
-        "RunKernelManager", (BuildKernelManager,), {"log_path": log_name}
+        "RunKernelManager", (BuildKernelManager,), {"log_path": log_name, "extra_env": extra_env}
     )
     failed = executed_path.with_name(f"{name}.FAILED.ipynb")
     inputs = {k: str(v) for k, v in params.items() if k.endswith("_path") and v}
     inputs["output_dir"] = str(out_dir)
     try:
         try:
+            started_at = time.perf_counter()
             pm.execute_notebook(
                 str(nb_path),
                 str(tmp),
@@ -246,10 +253,12 @@ def run_one(
             return NotebookRun(name, False, time.perf_counter() - start, error, [failed])
         finally:
             _close_thread_loop()
+        executed_at = time.perf_counter()
         try:
             text = scrub_paths(tmp.read_text(encoding="utf-8"), root=root, out_dir=out_dir,
                                inputs=inputs)  # fmt: skip
             nb = nbformat.reads(text, as_version=4)
+            cells = _cell_seconds(nb)
             _strip_timings(nb)
             _show_parameters(nb, shown_params)
             variants = convert.html_variants(nb, shown_params, specs)
@@ -269,13 +278,28 @@ def run_one(
     finally:
         tmp.unlink(missing_ok=True)
         Path(log_name).unlink(missing_ok=True)
-    seconds = time.perf_counter() - start
-    run = NotebookRun(name, True, seconds, "", [executed_path, *html_paths])
+    done = time.perf_counter()
+    run = NotebookRun(name, True, done - start, "", [executed_path, *html_paths])
     run.kernel_start = manager.started
+    run.phases = {
+        "cells": cells,
+        "kernel_and_papermill": max(executed_at - started_at - cells, 0.0),
+        "html_and_writing": done - executed_at,
+    }
     return run
 
 
 _TIMINGS = ("start_time", "end_time", "duration", "output_path")  # and the temp file name
+
+
+def _cell_seconds(nb: Any) -> float:
+    """Seconds the kernel spent in the cells, as papermill recorded them."""
+    total = 0.0
+    for cell in nb.cells:
+        duration = cell.metadata.get("papermill", {}).get("duration")
+        if isinstance(duration, int | float):
+            total += float(duration)
+    return total
 
 
 def _strip_timings(nb: Any) -> None:

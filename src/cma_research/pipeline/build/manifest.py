@@ -57,6 +57,7 @@ def manifest(
             "key": run.key,
             "plan": run.reason,
             "seconds": round(run.seconds, 3),
+            "phases": {k: round(v, 3) for k, v in sorted(run.phases.items())},
             "kernel_start": run.kernel_start or ("cached" if run.reused else ""),
             "error": run.error,
             "sha256": sha256_file(p),

@@ -23,6 +23,8 @@ class NotebookRun:
     key: str = ""  # the cache key of its inputs (see cma_research.pipeline.build.cache)
     reason: str = ""  # "cached", or "re-run: <why>"
     kernel_start: str = ""  # "warm" (forked from the preload process) or "fresh"
+    # where the seconds went: cells, kernel_and_papermill (start, stop), html_and_writing
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

@@ -50,12 +50,21 @@ PRELOAD = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
+    "ipykernel.debugger",  # debugpy: imported by every kernel at start
+    "IPython.core.debugger",
+    "IPython.core.completerlib",
+    "IPython.extensions.storemagic",
+    "psutil",
+    "sqlite3",
+    "tornado.queues",
     "numpy",
     "pandas",
     "scipy.stats",
     "scipy.optimize",
     "statsmodels.api",
     "statsmodels.formula.api",
+    "statsmodels.miscmodels.ordinal_model",
+    "pyarrow.pandas_compat",
     "matplotlib.pyplot",
     "matplotlib.backends.backend_agg",
     "matplotlib.backends.backend_pdf",
@@ -227,9 +236,35 @@ def _preload() -> None:
             continue
         with contextlib.suppress(Exception):  # a module that fails fails in the notebook
             importlib.import_module(name)
+    with contextlib.suppress(Exception):
+        _warm_up()
     for name in _NOT_PRELOADED:
         if name in sys.modules:  # would tie the kernels to a shell they do not have
             raise RuntimeError(f"{name} was imported by the preload")
+
+
+def _warm_up() -> None:
+    """Draw and save one throw-away figure (no pyplot, no backend): fonts, PDF subsetting.
+
+    What stays behind is what any figure leaves in a fresh kernel: loaded font files and
+    matplotlib's caches of text metrics, which give the same results however filled
+    (the bundled study's outputs are compared with fresh kernels' in the tests).
+    """
+    import io
+
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with mpl.rc_context({"pdf.fonttype": 42, "svg.fonttype": "none"}):
+        fig = Figure(figsize=(2, 1.5))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, 1], label="a")
+        ax.set_title("Level 0.5 %", fontweight="bold")
+        ax.legend()
+        for fmt in ("png", "pdf", "svg"):
+            fig.savefig(io.BytesIO(), format=fmt, dpi=300, bbox_inches="tight")
 
 
 def _reap(signum: int, frame: object) -> None:
