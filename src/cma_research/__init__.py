@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time these load on first
     from cma_research.analysis.power import sample_size, simulate_power
     from cma_research.analysis.profiles import stage_profile
     from cma_research.analysis.reliability import cronbach_alpha, item_statistics
+    from cma_research.analysis.reliability_summary import reliability_summary
     from cma_research.analysis.road_map import road_map
     from cma_research.analysis.sensitivity import pool_rubin, sensitivity
     from cma_research.datasets.synthetic import (
@@ -99,6 +100,7 @@ __all__ = [
     "fit_wave_model",
     "get_instrument",
     "item_statistics",
+    "reliability_summary",
     "level_distribution",
     "list_instruments",
     "load_claims",
@@ -154,6 +156,7 @@ _LAZY_NAMES: dict[str, str] = {
     "fit_size_model": "cma_research.analysis.models",
     "fit_wave_model": "cma_research.analysis.change_models",
     "item_statistics": "cma_research.analysis.reliability",
+    "reliability_summary": "cma_research.analysis.reliability_summary",
     "level_distribution": "cma_research.analysis.describe",
     "load_claims": "cma_research.io.claims",
     "load_covariates": "cma_research.io.covariates",

@@ -155,6 +155,7 @@ PARAMETERS: dict[str, Constraint] = {
     "seed": Constraint("int", minimum=0),
     "n_boot": Constraint("int", minimum=0),
     "n_perm": Constraint("int", minimum=0),
+    "omega_boot": Constraint("int", minimum=0),
     "m_imputations": Constraint("int", minimum=2),
     "target_level": Constraint("level"),
     "disclosure_k": Constraint("int", minimum=1),
