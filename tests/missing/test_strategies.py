@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -172,3 +174,24 @@ def test_no_strategy_turns_blank_into_zero_or_changes_a_level(rows: list[list[in
         if strategy in ("complete_case", "available_case"):
             # nothing is filled: blanks stay blank (never 0)
             assert (out.isna() == before.isna()).to_numpy().all()
+
+
+def test_imputations_are_computed_once_per_process_and_never_shared(cohort: cma.Cohort) -> None:
+    from cma_research.missing import strategies
+
+    strategies._MICE_MEMO.clear()
+    first = cma.clean(cohort, "multiple", m=3, seed=11)
+    first.cohorts[0].scores.iloc[0, 0] = 5  # a caller changing its copy in place
+    again = cma.clean(cohort, "multiple", m=3, seed=11)
+    strategies._MICE_MEMO.clear()
+    fresh = cma.clean(cohort, "multiple", m=3, seed=11)
+    assert len(strategies._MICE_MEMO) == 1
+    for a, b in zip(again.cohorts, fresh.cohorts, strict=True):
+        pd.testing.assert_frame_equal(a.scores, b.scores)
+    # a blank is not a 0: the key tells them apart, so the imputations differ
+    scores = cohort.scores.copy()
+    blank = scores.isna().to_numpy().nonzero()
+    scores.iloc[blank[0][0], blank[1][0]] = 0
+    other = cma.clean(replace(cohort, scores=scores), "multiple", m=3, seed=11)
+    assert len(strategies._MICE_MEMO) == 2
+    assert other.report.cells_filled == fresh.report.cells_filled - 1

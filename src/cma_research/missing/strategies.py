@@ -43,6 +43,9 @@ them.
 
 from __future__ import annotations
 
+import hashlib
+import pickle
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -249,8 +252,36 @@ def _business_mean_fill(scores: pd.DataFrame) -> pd.DataFrame:
     return scores.astype("Float64").fillna(fill).astype("Int64")
 
 
+#: Imputations kept in this process: (content key, m, seed) -> completed copies.
+_MICE_MEMO: OrderedDict[tuple[str, int, int], list[pd.DataFrame]] = OrderedDict()
+_MICE_MEMO_SIZE = 8
+
+
+def _content_key(scores: pd.DataFrame) -> str:
+    """A key of everything ``_mice`` reads: values (a blank as NaN), index, columns, dtypes."""
+    digest = hashlib.sha256(scores.to_numpy(dtype=float, na_value=np.nan).tobytes())
+    layout = (list(scores.columns), scores.index.to_list(), [str(d) for d in scores.dtypes])
+    digest.update(pickle.dumps(layout))
+    return digest.hexdigest()
+
+
 def _mice(scores: pd.DataFrame, m: int, seed: int) -> list[pd.DataFrame]:
-    """m completed copies of ``scores`` by MICE with predictive mean matching."""
+    """m completed copies of ``scores`` by MICE with predictive mean matching.
+
+    The same scores, ``m`` and ``seed`` give the same imputations, so they are computed
+    once per process (a notebook's strategy comparison, sensitivity analyses and
+    claims impute the same returns): later calls get copies of the first result.
+    """
+    key = (_content_key(scores), m, seed)
+    if key not in _MICE_MEMO:
+        _MICE_MEMO[key] = _mice_pmm(scores, m, seed)
+        while len(_MICE_MEMO) > _MICE_MEMO_SIZE:
+            _MICE_MEMO.popitem(last=False)
+    _MICE_MEMO.move_to_end(key)
+    return [d.copy() for d in _MICE_MEMO[key]]
+
+
+def _mice_pmm(scores: pd.DataFrame, m: int, seed: int) -> list[pd.DataFrame]:
     if scores.empty:
         return [scores] * m
     rng = np.random.default_rng(seed)
