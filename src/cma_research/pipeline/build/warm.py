@@ -20,7 +20,9 @@ fresh kernels (``CMA_BUILD_WARM_KERNELS=0``) and compares every output byte for 
 Without ``fork`` (Windows), or when the preload process fails, kernels start fresh.
 
 The kernel's parent, as ipykernel sees it, is the preload process: the kernel exits when
-it does, and the preload process exits when the build (its stdin) goes away.
+it does, and the preload process exits when the build (its stdin) goes away. A local
+build stops it at the end, so a changed package source is always imported anew; on a
+Dask worker it lives as long as the worker, like the modules the worker has imported.
 """
 
 from __future__ import annotations
