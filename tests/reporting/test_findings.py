@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+import cma_research as cma
 from cma_research.core.cohort import Cohort
 from cma_research.reporting.findings import sample_paragraph, sensitivity_paragraph
 
@@ -91,3 +92,13 @@ def test_strategies_with_a_note_are_left_out() -> None:
     )
     none = table([("min_stages", NAN, NAN, NAN, NAN, NAN, "needs min_stages")])
     assert sensitivity_paragraph(none) == "No strategy could be applied to these data."
+
+
+def test_the_reliability_paragraph_states_alpha_once(cohort: cma.Cohort) -> None:
+    from cma_research.reporting.findings import reliability_paragraph
+    from cma_research.reporting.text import apa
+
+    row = cma.cronbach_alpha(cohort).iloc[0]
+    text = reliability_paragraph(row, cohort)
+    assert text.count(apa(row)) == 1
+    assert text.endswith(".") and not text.endswith("..")

@@ -75,7 +75,10 @@ def reliability_paragraph(alpha_row: Mapping[str, Any] | pd.Series, cohort: Coho
     note = str(alpha_row.get("note", "") or "")
     if note:
         return f"Cronbach's alpha is not reported under this strategy: {note}."
-    return f"{reliability_phrase(alpha_row, cohort.instrument)} (Cronbach's {apa(alpha_row)})."
+    phrase = reliability_phrase(alpha_row, cohort.instrument)
+    if apa(alpha_row) in phrase:  # the phrase already states the numbers
+        return f"{phrase.rstrip('.')}."
+    return f"{phrase.rstrip('.')} (Cronbach's {apa(alpha_row)})."
 
 
 def key_facts(
