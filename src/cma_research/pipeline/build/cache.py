@@ -152,14 +152,17 @@ class BuildCache:
     def _entry(self, name: str, key: str) -> Path:
         return self.folder / name / key
 
+    def _last(self, name: str) -> dict[str, Any]:
+        """The record of the notebook's most recent stored run (empty if none is readable)."""
+        try:
+            data = json.loads((self.folder / name / "last.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
     def last_parts(self, name: str) -> dict[str, str] | None:
         """The key parts of the notebook's most recent stored run, if any."""
-        path = self.folder / name / "last.json"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return data.get("parts") if isinstance(data, dict) else None
+        return self._last(name).get("parts")
 
     def figure_folder(self, name: str, key: NotebookKey) -> Path:
         """The notebook's figure cache: one folder per version of its code and the package.
@@ -189,11 +192,8 @@ class BuildCache:
 
     def last_seconds(self, name: str) -> float | None:
         """How long the notebook's most recent stored run took (to start long ones first)."""
-        try:
-            data = json.loads((self.folder / name / "last.json").read_text(encoding="utf-8"))
-            return float(data["seconds"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+        seconds = self._last(name).get("seconds")
+        return float(seconds) if isinstance(seconds, int | float) else None
 
     def lookup(self, name: str, key: str) -> dict[str, str] | None:
         """The entry's files (relative path -> SHA-256) when it exists and is intact."""

@@ -166,18 +166,31 @@ class Preloader:
         raw = self.proc.stdout.readline()
         return json.loads(raw) if raw else None
 
+    def _wait_ready(self) -> bool:
+        """Whether the preload process is ready (waits for it; call with the lock held)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return False
+        if self._ready is None:
+            try:
+                self._ready = (self._line() or {}).get("ready") is True
+            except (OSError, ValueError):
+                self._ready = False
+        return self._ready
+
+    def wait_ready(self) -> bool:
+        """Wait until the preload process has imported the stack; False if it failed."""
+        with self._lock:
+            return self._wait_ready()
+
     def spawn(
         self, argv: Sequence[str], *, cwd: str | Path, env: Mapping[str, str], log: str
     ) -> ForkedKernel | None:
         """A kernel forked from the preload process, or None (start it fresh instead)."""
         with self._lock:
-            if self.proc is None or self.proc.poll() is not None:
+            if not self._wait_ready():
                 return None
+            assert self.proc is not None
             try:
-                if self._ready is None:
-                    self._ready = (self._line() or {}).get("ready") is True
-                if not self._ready:
-                    return None
                 assert self.proc.stdin is not None
                 request = {"argv": list(argv), "cwd": str(cwd), "env": dict(env), "log": log}
                 self.proc.stdin.write((json.dumps(request) + "\n").encode())
