@@ -14,7 +14,7 @@ from cma_research.core.errors import DataValidationError, Problem, ProblemCollec
 from cma_research.core.instrument import normalise_label
 from cma_research.core.records import CovariateSource
 from cma_research.core.text import snake_case
-from cma_research.io.columns import DEFAULT_ALIASES, DEFAULT_NA_VALUES, normalise_na
+from cma_research.io.returns import DEFAULT_ALIASES, DEFAULT_NA_VALUES, normalise_na
 from cma_research.io.tables import read_raw_table
 
 __all__ = ["CovariateSource", "load_covariates"]
