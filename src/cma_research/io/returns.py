@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -422,6 +423,14 @@ def _check_ragged(raw: RawTable, col: ProblemCollector) -> None:
 # -- wide and long form ------------------------------------------------------------
 
 
+def _has_data_rows(raw: RawTable, expected: str, col: ProblemCollector) -> bool:
+    """Whether the file has rows below its header (a problem when it has none)."""
+    if raw.rows:
+        return True
+    col.add("the file has a header but no data rows", row=raw.header_row, expected=expected)
+    return False
+
+
 def _check_duplicates(
     keys: list[tuple[object, ...]], rows: list[int], what: str, header: str, col: ProblemCollector
 ) -> None:
@@ -489,16 +498,12 @@ def _parse_wide(
     col: ProblemCollector,
     wave_order: Sequence[str] | None = None,
 ) -> Cohort | None:
+    """A wide-form file (one row per business and wave) as a Cohort, or None."""
     by_name = {n: i for i, n in columns.items()}
     _missing_columns(raw, inst.stage_ids, set(by_name), col, inst)
     if col.problems:
         return None
-    if not raw.rows:
-        col.add(
-            "the file has a header but no data rows",
-            row=raw.header_row,
-            expected="one row per business below the header",
-        )
+    if not _has_data_rows(raw, "one row per business below the header", col):
         return None
     _check_ragged(raw, col)
     id_header = _header_of(raw, columns, "business_id")
@@ -548,8 +553,63 @@ def _parse_long(
     col: ProblemCollector,
     wave_order: Sequence[str] | None = None,
 ) -> Cohort | None:
+    """A long-form file (one row per business, wave and stage) as a Cohort, or None."""
     by_name = {n: i for i, n in columns.items()}
-    _missing_columns(raw, ["business_id", "stage", "level"], set(by_name), col, inst)
+    _check_long_header(raw, inst, columns, col)
+    if col.problems:
+        return None
+    if not _has_data_rows(raw, "one row per business and stage below the header", col):
+        return None
+    _check_ragged(raw, col)
+    id_header = _header_of(raw, columns, "business_id")
+    ids = _ids(raw, by_name["business_id"], col, id_header)
+    wave_header = _header_of(raw, columns, "wave")
+    waves, wave_labels = parse_waves(raw, by_name.get("wave"), wave_header, col, wave_order)
+    stage_header = _header_of(raw, columns, "stage")
+    stages = _long_stages(raw, inst, by_name["stage"], stage_header, col)
+    _check_duplicates(
+        list(zip(ids, waves, stages, strict=True)),
+        [n for n, _ in raw.rows],
+        f"business id, wave and {inst.stage_noun}",
+        id_header,
+        col,
+    )
+    level_header = _header_of(raw, columns, "level")
+    levels = [
+        _parse_level(_cell(c, by_name["level"]), inst, na, n, level_header, col)
+        for n, c in raw.rows
+    ]
+    attribute_columns = [
+        (i, n)
+        for i, n in sorted(columns.items())
+        if n not in ("business_id", "wave", "stage", "level")
+    ]
+    groups = _group_long_rows(raw, ids, waves, stages, levels, attribute_columns, col)
+    if col.problems:
+        return None
+    scores = {sid: [groups.levels[k].get(sid) for k in groups.order] for sid in inst.stage_ids}
+    staff_header = _header_of(raw, columns, "staff")
+    staff: list[int | None] = [
+        None if a is None else _parse_staff(a[1], na, a[0], staff_header, col)
+        for a in groups.column("staff")
+    ]
+    btype = groups.texts("business_type")
+    extras = {
+        name: groups.texts(name)
+        for _, name in attribute_columns
+        if name not in ("staff", "business_type")
+    }
+    if col.problems:
+        return None
+    return _build_cohort(raw, inst, "long", groups.order, scores, staff, btype, extras, wave_labels)
+
+
+def _check_long_header(
+    raw: RawTable, inst: Instrument, columns: dict[int, str], col: ProblemCollector
+) -> None:
+    """A long-form header names business_id, stage and level, and no stage of its own."""
+    present = set(columns.values())
+    _missing_columns(raw, ["business_id", "stage", "level"], present, col, inst)
     stray = [raw.header[i] for i, n in columns.items() if n in inst.stage_ids]
     for header in stray:
         col.add(
@@ -559,74 +619,79 @@ def _parse_long(
             expected="either wide form (one column per stage) or long form "
             "(business_id, stage, level columns), not both",
         )
-    if col.problems:
-        return None
-    if not raw.rows:
-        col.add(
-            "the file has a header but no data rows",
-            row=raw.header_row,
-            expected="one row per business and stage below the header",
-        )
-        return None
-    _check_ragged(raw, col)
+
+
+def _long_stages(
+    raw: RawTable, inst: Instrument, idx: int, header: str, col: ProblemCollector
+) -> list[str | None]:
+    """The stage id each row of a long-form file names (by id, number or name)."""
     lookup = inst.stage_lookup()
-    id_header = _header_of(raw, columns, "business_id")
-    stage_header = _header_of(raw, columns, "stage")
-    level_header = _header_of(raw, columns, "level")
-    ids = _ids(raw, by_name["business_id"], col, id_header)
-    wave_header = _header_of(raw, columns, "wave")
-    waves, wave_labels = parse_waves(raw, by_name.get("wave"), wave_header, col, wave_order)
     stages: list[str | None] = []
     for number, cells in raw.rows:
-        text = _cell(cells, by_name["stage"])
+        text = _cell(cells, idx)
         sid = lookup.get(normalise_label(text))
         if sid is None:
             col.add(
                 f"unknown {inst.stage_noun}",
                 row=number,
-                column=stage_header,
+                column=header,
                 value=text,
                 expected=f"one of {', '.join(inst.stage_ids)} (or their numbers or names)",
             )
         stages.append(sid)
-    numbers = [n for n, _ in raw.rows]
-    _check_duplicates(
-        list(zip(ids, waves, stages, strict=True)),
-        numbers,
-        f"business id, wave and {inst.stage_noun}",
-        id_header,
-        col,
-    )
-    levels = [
-        _parse_level(_cell(c, by_name["level"]), inst, na, n, level_header, col)
-        for n, c in raw.rows
-    ]
-    attr_names = [
-        (i, n)
-        for i, n in sorted(columns.items())
-        if n not in ("business_id", "wave", "stage", "level")
-    ]
-    order: list[tuple[str, int]] = []
-    cells_by_key: dict[tuple[str, int], dict[str, int | None]] = {}
-    attrs_by_key: dict[tuple[str, int], dict[str, tuple[int, str]]] = {}
+    return stages
+
+
+@dataclass
+class _Groups:
+    """The rows of a long-form file gathered by (business id, wave), in file order.
+
+    ``levels[key]`` maps each stage to its level; ``attributes[key]`` maps each other
+    column to ``(row, text)``, the first non-blank cell of that business and wave.
+    """
+
+    order: list[tuple[str, int]] = field(default_factory=list)
+    levels: dict[tuple[str, int], dict[str, int | None]] = field(default_factory=dict)
+    attributes: dict[tuple[str, int], dict[str, tuple[int, str]]] = field(default_factory=dict)
+
+    def column(self, name: str) -> list[tuple[int, str] | None]:
+        """``(row, text)`` of attribute ``name`` for each business and wave, or None."""
+        return [self.attributes[k].get(name) for k in self.order]
+
+    def texts(self, name: str) -> list[str | None]:
+        """The text of attribute ``name`` for each business and wave, or None."""
+        return [None if a is None else a[1] for a in self.column(name)]
+
+
+def _group_long_rows(
+    raw: RawTable,
+    ids: list[str | None],
+    waves: list[int | None],
+    stages: list[str | None],
+    levels: list[int | None],
+    attribute_columns: list[tuple[int, str]],
+    col: ProblemCollector,
+) -> _Groups:
+    """Gather rows by business and wave; an attribute that differs between them is a problem."""
+    groups = _Groups()
     for k, (number, cells) in enumerate(raw.rows):
         b, w, s = ids[k], waves[k], stages[k]
         if b is None or w is None:
             continue
         key = (b, w)
-        if key not in cells_by_key:
-            order.append(key)
-            cells_by_key[key] = {}
-            attrs_by_key[key] = {}
+        if key not in groups.levels:
+            groups.order.append(key)
+            groups.levels[key] = {}
+            groups.attributes[key] = {}
         if s is not None:
-            cells_by_key[key][s] = levels[k]
-        for i, name in attr_names:
+            groups.levels[key][s] = levels[k]
+        for i, name in attribute_columns:
             value = _cell(cells, i)
             if not value:
                 continue
-            prev = attrs_by_key[key].get(name)
+            prev = groups.attributes[key].get(name)
             if prev is None:
-                attrs_by_key[key][name] = (number, value)
+                groups.attributes[key][name] = (number, value)
             elif prev[1] != value:
                 col.add(
                     f"{name} differs between rows of the same business and wave "
@@ -636,26 +701,7 @@ def _parse_long(
                     value=value,
                     expected="the same value on every row of a business and wave",
                 )
-    if col.problems:
-        return None
-    scores = {sid: [cells_by_key[k].get(sid) for k in order] for sid in inst.stage_ids}
-
-    def attr(name: str) -> list[tuple[int, str] | None]:
-        return [attrs_by_key[k].get(name) for k in order]
-
-    staff: list[int | None] = [
-        None if a is None else _parse_staff(a[1], na, a[0], _header_of(raw, columns, "staff"), col)
-        for a in attr("staff")
-    ]
-    btype = [None if a is None else a[1] for a in attr("business_type")]
-    extras = {
-        name: [None if a is None else a[1] for a in attr(name)]
-        for _, name in attr_names
-        if name not in ("staff", "business_type")
-    }
-    if col.problems:
-        return None
-    return _build_cohort(raw, inst, "long", order, scores, staff, btype, extras, wave_labels)
+    return groups
 
 
 # -- cells -------------------------------------------------------------------------
