@@ -195,60 +195,74 @@ def audit_claims(
     rows: list[dict[str, Any]] = []
     for claim in claims:
         ctx.claim = claim
-        base = {
-            "claim_id": claim.id,
-            "quote": claim.quote,
-            "source": claim.source,
-            "must_hold": claim.must_hold,
-        }
-        if claim.cannot_test is not None:
-            rows.append(
-                {
-                    **base,
-                    "reading_no": 0,
-                    "reading": "",
-                    "statistic": "",
-                    "arguments": "",
-                    "strategy": "",
-                    "n": None,
-                    "comparison": "",
-                    "verdict": "cannot be tested",
-                    "claim_verdict": "cannot be tested",
-                    "verdict_text": f"cannot be tested: needs {claim.cannot_test}",
-                }
-            )
-            continue
-        claim_rows: list[dict[str, Any]] = []
-        for i, reading in enumerate(_readings(claim, strategy, min_stages), 1):
-            res = compute_reading(ctx, reading)
-            if res.untestable is not None:
-                verdict, detail = "cannot be tested", res.untestable
-            else:
-                c = reading.comparison
-                missing = math.isnan(res.p_val) if c.on_p else math.isnan(res.value)
-                holds = not missing and c.holds(res.value, res.p_val)
-                verdict = "supported" if holds else "not supported"
-                detail = res.text
-            claim_rows.append(
-                {
-                    **base,
-                    "reading_no": i,
-                    "reading": reading.reading,
-                    "statistic": reading.statistic,
-                    "arguments": reading.args_text(),
-                    "strategy": reading.strategy or "",
-                    "value": res.value,
-                    "ci95_low": res.ci95_low,
-                    "ci95_high": res.ci95_high,
-                    "p_val": res.p_val,
-                    "n": res.n,
-                    "comparison": reading.comparison.text,
-                    "verdict": verdict,
-                    "verdict_text": f"{verdict}: {detail}",
-                }
-            )
-        overall = _claim_verdict([str(r["verdict"]) for r in claim_rows])
-        rows.extend({**r, "claim_verdict": overall} for r in claim_rows)
+        rows.extend(_claim_rows(ctx, claim, strategy, min_stages))
+    return _audit_table(rows)
+
+
+def _claim_rows(
+    ctx: Context, claim: Claim, strategy: str | None, min_stages: int | None
+) -> list[dict[str, Any]]:
+    """The audit rows of one claim: one per reading, judged, each with the claim's verdict."""
+    base = {
+        "claim_id": claim.id,
+        "quote": claim.quote,
+        "source": claim.source,
+        "must_hold": claim.must_hold,
+    }
+    if claim.cannot_test is not None:
+        return [
+            {
+                **base,
+                "reading_no": 0,
+                "reading": "",
+                "statistic": "",
+                "arguments": "",
+                "strategy": "",
+                "n": None,
+                "comparison": "",
+                "verdict": "cannot be tested",
+                "claim_verdict": "cannot be tested",
+                "verdict_text": f"cannot be tested: needs {claim.cannot_test}",
+            }
+        ]
+    claim_rows: list[dict[str, Any]] = []
+    for i, reading in enumerate(_readings(claim, strategy, min_stages), 1):
+        res = compute_reading(ctx, reading)
+        verdict, detail = _judge(reading, res)
+        claim_rows.append(
+            {
+                **base,
+                "reading_no": i,
+                "reading": reading.reading,
+                "statistic": reading.statistic,
+                "arguments": reading.args_text(),
+                "strategy": reading.strategy or "",
+                "value": res.value,
+                "ci95_low": res.ci95_low,
+                "ci95_high": res.ci95_high,
+                "p_val": res.p_val,
+                "n": res.n,
+                "comparison": reading.comparison.text,
+                "verdict": verdict,
+                "verdict_text": f"{verdict}: {detail}",
+            }
+        )
+    overall = _claim_verdict([str(r["verdict"]) for r in claim_rows])
+    return [{**r, "claim_verdict": overall} for r in claim_rows]
+
+
+def _judge(reading: Reading, res: Result) -> tuple[str, str]:
+    """The reading's verdict and the text that explains it."""
+    if res.untestable is not None:
+        return "cannot be tested", res.untestable
+    c = reading.comparison
+    missing = math.isnan(res.p_val) if c.on_p else math.isnan(res.value)
+    holds = not missing and c.holds(res.value, res.p_val)
+    return ("supported" if holds else "not supported"), res.text
+
+
+def _audit_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The audit rows as a table of :data:`AUDIT_COLUMNS` with their dtypes."""
     out = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
     for col in ("value", "ci95_low", "ci95_high", "p_val"):
         out[col] = out[col].astype(float)

@@ -631,6 +631,7 @@ def _arg(chk: _Checker, cid: str, fld: str, kind: ArgKind, value: Any, inst: Ins
 
 
 def _reading(chk: _Checker, cid: str, i: int, raw: Any, inst: Instrument) -> Reading | None:
+    """The claim's ``i``-th reading, or None after recording its problems in ``chk``."""
     at = f"readings[{i}]"
     if not isinstance(raw, dict):
         chk.fail(
@@ -656,21 +657,8 @@ def _reading(chk: _Checker, cid: str, i: int, raw: Any, inst: Instrument) -> Rea
         chk.fail(
             cid, f"{at}.statistic", "unknown statistic", name, "one of " + ", ".join(STATISTICS)
         )
-    comparison: Comparison | None = None
     comp_text = raw.get("comparison")
-    try:
-        if not isinstance(comp_text, str):
-            raise ValueError
-        comparison = parse_comparison(comp_text)
-    except ValueError as exc:
-        msg = str(exc) if str(exc) and str(exc) != "unknown comparison" else "unknown comparison"
-        chk.fail(
-            cid,
-            f"{at}.comparison",
-            msg,
-            comp_text,
-            "one of the forms " + "; ".join(repr(c) for c in COMPARISON_FORMS),
-        )
+    comparison = _comparison(chk, cid, at, comp_text)
     args_raw = raw.get("args", {})
     if args_raw is None:
         args_raw = {}
@@ -681,22 +669,7 @@ def _reading(chk: _Checker, cid: str, i: int, raw: Any, inst: Instrument) -> Rea
     strategy = raw.get("strategy")
     min_stages = raw.get("min_stages")
     if spec is not None:
-        for key in args_raw:
-            if key not in spec.args:
-                chk.fail(
-                    cid,
-                    f"{at}.args.{key}",
-                    f"unknown argument of {spec.name}",
-                    key,
-                    "one of " + (", ".join(spec.args) or "no arguments"),
-                )
-        for key, (kind, required, default) in spec.args.items():
-            if key in args_raw:
-                args[key] = _arg(chk, cid, f"{at}.args.{key}", kind, args_raw[key], inst)
-            elif required:
-                chk.fail(cid, f"{at}.args.{key}", f"missing argument of {spec.name}")
-            else:
-                args[key] = default
+        args = _args(chk, cid, at, spec, args_raw, inst)
         if comparison is not None and comparison.on_p and not spec.has_p:
             chk.fail(
                 cid,
@@ -705,30 +678,7 @@ def _reading(chk: _Checker, cid: str, i: int, raw: Any, inst: Instrument) -> Rea
                 comp_text,
                 "a comparison on its value",
             )
-        if spec.data == "cohort":
-            if strategy not in CLAIM_STRATEGIES:
-                chk.fail(
-                    cid,
-                    f"{at}.strategy",
-                    "missing or unknown strategy for blanks"
-                    if strategy != "multiple"
-                    else "'multiple' gives m cohorts, which a single verdict cannot pool",
-                    strategy,
-                    "one of " + ", ".join(CLAIM_STRATEGIES),
-                )
-            if strategy == "min_stages" and not (isinstance(min_stages, int) and min_stages >= 1):
-                chk.fail(
-                    cid, f"{at}.min_stages", "needed for strategy min_stages", min_stages, "k >= 1"
-                )
-        elif strategy is not None:
-            chk.fail(
-                cid,
-                f"{at}.strategy",
-                f"{spec.name} reads the recruitment funnel, not the "
-                "returns, so it takes no strategy",
-                strategy,
-                "no strategy field",
-            )
+        _check_strategy(chk, cid, at, spec, strategy, min_stages)
     if chk.count > n_before or spec is None or comparison is None:
         return None
     return Reading(
@@ -739,6 +689,82 @@ def _reading(chk: _Checker, cid: str, i: int, raw: Any, inst: Instrument) -> Rea
         strategy=strategy,
         min_stages=min_stages if strategy == "min_stages" else None,
     )
+
+
+def _comparison(chk: _Checker, cid: str, at: str, comp_text: Any) -> Comparison | None:
+    """A reading's comparison, parsed (None after a problem)."""
+    try:
+        if not isinstance(comp_text, str):
+            raise ValueError
+        return parse_comparison(comp_text)
+    except ValueError as exc:
+        msg = str(exc) if str(exc) and str(exc) != "unknown comparison" else "unknown comparison"
+        chk.fail(
+            cid,
+            f"{at}.comparison",
+            msg,
+            comp_text,
+            "one of the forms " + "; ".join(repr(c) for c in COMPARISON_FORMS),
+        )
+        return None
+
+
+def _args(
+    chk: _Checker,
+    cid: str,
+    at: str,
+    spec: StatisticSpec,
+    args_raw: dict[Any, Any],
+    inst: Instrument,
+) -> dict[str, Any]:
+    """Every argument of the statistic: those given, validated, and the defaults."""
+    for key in args_raw:
+        if key not in spec.args:
+            chk.fail(
+                cid,
+                f"{at}.args.{key}",
+                f"unknown argument of {spec.name}",
+                key,
+                "one of " + (", ".join(spec.args) or "no arguments"),
+            )
+    args: dict[str, Any] = {}
+    for key, (kind, required, default) in spec.args.items():
+        if key in args_raw:
+            args[key] = _arg(chk, cid, f"{at}.args.{key}", kind, args_raw[key], inst)
+        elif required:
+            chk.fail(cid, f"{at}.args.{key}", f"missing argument of {spec.name}")
+        else:
+            args[key] = default
+    return args
+
+
+def _check_strategy(
+    chk: _Checker, cid: str, at: str, spec: StatisticSpec, strategy: Any, min_stages: Any
+) -> None:
+    """A statistic of the returns needs a strategy for blanks; one of the funnel takes none."""
+    if spec.data == "cohort":
+        if strategy not in CLAIM_STRATEGIES:
+            chk.fail(
+                cid,
+                f"{at}.strategy",
+                "missing or unknown strategy for blanks"
+                if strategy != "multiple"
+                else "'multiple' gives m cohorts, which a single verdict cannot pool",
+                strategy,
+                "one of " + ", ".join(CLAIM_STRATEGIES),
+            )
+        if strategy == "min_stages" and not (isinstance(min_stages, int) and min_stages >= 1):
+            chk.fail(
+                cid, f"{at}.min_stages", "needed for strategy min_stages", min_stages, "k >= 1"
+            )
+    elif strategy is not None:
+        chk.fail(
+            cid,
+            f"{at}.strategy",
+            f"{spec.name} reads the recruitment funnel, not the returns, so it takes no strategy",
+            strategy,
+            "no strategy field",
+        )
 
 
 def _validate_claim(chk: _Checker, i: int, raw: Any, inst: Instrument) -> Claim | None:
