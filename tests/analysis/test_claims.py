@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import statistics
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,9 @@ from scipy import stats
 import cma_research as cma
 from cma_research.analysis.claims import (
     AUDIT_COLUMNS,
+    COMPUTE,
     audit_lines,
+    check_registry,
     claim_verdicts,
     claims_gate,
 )
@@ -408,6 +412,41 @@ def test_bad_audit_arguments(tmp_path: Path, claims: Any) -> None:
         cma.audit_claims(other, claims)
     with pytest.raises(cma.ParameterError, match="load_recruitment table"):
         cma.audit_claims(cohort, claims, recruitment=pd.DataFrame({"x": [1]}))
+
+
+# -- one registry: the vocabulary of io.claims, computed here --------------------------------
+
+
+def test_every_statistic_of_the_vocabulary_has_one_computation() -> None:
+    assert list(COMPUTE) == list(STATISTICS)  # same names, declared in the same order
+    assert all(callable(fn) for fn in COMPUTE.values())
+    check_registry(COMPUTE)
+
+
+def test_a_missing_or_extra_computation_is_refused() -> None:
+    def extra_fn(ctx: object, r: object) -> None:
+        return None
+
+    missing = {k: v for k, v in COMPUTE.items() if k not in ("correlation", "modal_level")}
+    with pytest.raises(RuntimeError, match="does not compute 'modal_level', 'correlation', which"):
+        check_registry(missing)
+    with pytest.raises(RuntimeError, match=r"computes 'median_staff', which .* does not declare"):
+        check_registry({**COMPUTE, "median_staff": extra_fn})
+
+
+def test_a_statistic_without_a_computation_fails_at_import() -> None:
+    # A statistic added to the vocabulary only: importing the audit module fails, naming it.
+    code = (
+        "from cma_research.io import claims\n"
+        "claims.STATISTICS['median_staff'] = claims.StatisticSpec('median_staff', 'x', {})\n"
+        "import cma_research.analysis.claims\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode != 0
+    assert out.stderr.strip().splitlines()[-1] == (
+        "RuntimeError: audit_claims does not compute 'median_staff', which "
+        "cma_research.io.claims.STATISTICS declares"
+    )
 
 
 # -- against R (tests/analysis/results/r_claims.R) ----------------------------------------

@@ -22,7 +22,7 @@ from cma_research import DataValidationError, ParameterError, load_returns
 from cma_research.core.errors import MAX_QUOTED, InstrumentError, Problem, shorten
 from cma_research.core.files import YAML_MAX_BYTES, safe_load_yaml
 from cma_research.core.instrument import get_instrument
-from cma_research.io import bounds, tables
+from cma_research.io import tables
 from tests.hardening.conftest import write
 from tests.paths import BUNDLED
 
@@ -124,12 +124,12 @@ def test_blank_lines_cost_nothing(tmp_path: Path) -> None:
 
 def test_rows_and_cells_caps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The caps are module constants; smaller ones show each refusal on a small file.
-    monkeypatch.setattr(bounds, "MAX_ROWS", 5)
+    monkeypatch.setattr(tables, "MAX_ROWS", 5)
     path = write(tmp_path / "rows.csv", HEADER + ROW * 5)
     with pytest.raises(DataValidationError, match=r"row 6.*only 5 rows are read"):
         load_returns(path)
-    monkeypatch.setattr(bounds, "MAX_ROWS", 200_000)
-    monkeypatch.setattr(bounds, "MAX_CELLS", 40)
+    monkeypatch.setattr(tables, "MAX_ROWS", 200_000)
+    monkeypatch.setattr(tables, "MAX_CELLS", 40)
     with pytest.raises(DataValidationError, match="expands to more than 40 cells"):
         load_returns(path)
 

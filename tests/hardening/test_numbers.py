@@ -3,7 +3,7 @@ labels (the loader reads an instrument's own words for its levels).
 
 Levels and staff are read from plain decimal text (digits 0-9, an optional sign and
 decimal point); Python's ``float`` would also read ``0_3`` as 3, ``1e-400`` as 0 and
-``inf``. Staff is at most :data:`~cma_research.io.cells.MAX_STAFF` (ten million).
+``inf``. Staff is at most :data:`~cma_research.io.returns.MAX_STAFF` (ten million).
 Business ids hold no control character and at most 100 characters.
 """
 
@@ -15,7 +15,7 @@ import pytest
 
 from cma_research import DataValidationError, load_returns
 from cma_research.core.instrument import get_instrument
-from cma_research.io.cells import MAX_ID_CHARS, MAX_STAFF
+from cma_research.io.returns import MAX_ID_CHARS, MAX_STAFF
 
 HEADER = "ID,Staff No,Type,1,2,3,4,5,6,7,8,9,10\n"
 

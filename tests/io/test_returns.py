@@ -20,6 +20,7 @@ import pytest
 import cma_research as cma
 from cma_research import CMAError, DataValidationError, ParameterError, load_returns
 from cma_research.core.errors import shorten
+from cma_research.io.returns import LOADER_OPTIONS, loader_options
 
 HERE = Path(__file__).resolve().parents[1]
 BAD = HERE / "data" / "bad"
@@ -520,11 +521,6 @@ def test_max_problems_truncates(tmp_path: Path) -> None:
     assert info.value.truncated
 
 
-def test_missing_file_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(DataValidationError, match=re.escape("nothere.csv: file not found")):
-        load_returns(tmp_path / "nothere.csv")
-
-
 def test_bad_parameters() -> None:
     with pytest.raises(ParameterError, match=re.escape("form='tall' is not allowed")):
         load_returns(BUNDLED, form="tall")  # type: ignore[arg-type]
@@ -687,51 +683,12 @@ def test_custom_na_values_keep_blank_as_not_assessed() -> None:
     assert int(cohort.scores.isna().sum().sum()) == 23
 
 
-def test_explicit_sep(tmp_path: Path) -> None:
-    text = HEADER.replace(",", "|") + "\n1|Florists|4|2|4|4|5|5|5|5|3|3\n"
-    path = _write(tmp_path / "pipes.txt", text)
-    assert load_returns(path, sep="|").scores.iloc[0].tolist() == [4, 2, 4, 4, 5, 5, 5, 5, 3, 3]
-
-
 # -- good files ----------------------------------------------------------------------
 
 
 def assert_same_cohort(actual: cma.Cohort, expected: cma.Cohort) -> None:
     pd.testing.assert_frame_equal(actual.scores, expected.scores, check_exact=True)
     pd.testing.assert_frame_equal(actual.attributes, expected.attributes, check_exact=True)
-
-
-def test_bom_utf8_header_is_clean() -> None:
-    # The file starts with EF BB BF; the first header must still read "Staff No".
-    assert (GOOD / "bom_utf8.csv").read_bytes().startswith(b"\xef\xbb\xbf")
-    for encoding in (None, "utf-8"):
-        cohort = load_returns(GOOD / "bom_utf8.csv", encoding=encoding)
-        assert cohort.attributes["staff"].tolist() == [2, 1, 15]
-        assert list(cohort.attributes.columns) == ["staff", "business_type"]
-
-
-def test_semicolon_delimited() -> None:
-    # Excel in comma-decimal locales saves "CSV" with semicolons; commas are then text.
-    cohort = load_returns(GOOD / "semicolon.csv")
-    assert cohort.attributes["business_type"].tolist() == [
-        "Venetian Glass Machinery",
-        "Courses, Home support to clients",
-        "Rugby Club",
-    ]
-    assert cohort.scores.loc[("B03", 1)].isna().sum() == 5  # Rugby Club as in Table 4
-
-
-def test_title_row_csv_delimiter_is_read_from_the_header_line() -> None:
-    # The title line holds semicolons; the header on row 3 is comma-separated.
-    cohort = load_returns(GOOD / "title_row_semicolons.csv", header_row=3)
-    assert len(cohort) == 3
-    assert cohort.attributes.loc[("B03", 1), "business_type"] == "Courses, Home support to clients"
-
-
-def test_cp1252_with_encoding() -> None:
-    cohort = load_returns(GOOD / "cp1252.csv", encoding="cp1252")
-    assert cohort.attributes.loc[("B02", 1), "business_type"] == "Gift shop (gifts under £10)"
-    assert cohort.source.encoding == "cp1252"
 
 
 def test_long_form_equals_wide_form(table4: cma.Cohort) -> None:
@@ -753,31 +710,6 @@ def test_two_waves() -> None:
         "V01",
         "F16",
     ]
-
-
-@pytest.mark.parametrize(
-    ("name", "kwargs"),
-    [
-        ("table4.xlsx", {}),
-        ("title_row.xlsx", {"header_row": 3}),
-        # Stored sheet size says A1:L10 (data runs to L17) / no size at all.
-        ("stale_dimension.xlsx", {}),
-        ("no_dimension.xlsx", {}),
-    ],
-)
-def test_xlsx_equals_csv(table4: cma.Cohort, name: str, kwargs: dict[str, Any]) -> None:
-    cohort = load_returns(GOOD / name, **kwargs)
-    assert_same_cohort(cohort, table4)
-    assert cohort.source.sheet == "Table 4"
-
-
-def test_xlsx_sheet_selection() -> None:
-    assert len(load_returns(GOOD / "table4.xlsx", sheet="Table 4")) == 16
-    assert len(load_returns(GOOD / "table4.xlsx", sheet=0)) == 16
-    with pytest.raises(DataValidationError, match="has no sheet 'Sheet2'"):
-        load_returns(GOOD / "table4.xlsx", sheet="Sheet2")
-    with pytest.raises(DataValidationError, match="has no sheet number 3"):
-        load_returns(GOOD / "table4.xlsx", sheet=3)
 
 
 def test_good_files_all_load() -> None:
@@ -808,8 +740,39 @@ def test_unrecognised_score_column_is_kept_not_dropped(tmp_path: Path) -> None:
     assert cohort.attributes["level"].tolist()[:3] == ["1", "2", "3"]  # kept as an attribute
 
 
-def test_utf8_bom_with_a_wrong_encoding_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "bom.csv"
-    path.write_bytes(b"\xef\xbb\xbf" + BUNDLED.read_bytes())
-    with pytest.raises(DataValidationError, match="UTF-8 byte-order mark but encoding='cp1252'"):
-        load_returns(path, encoding="cp1252")
+# -- loader options given as text (build and notebook parameters, the CLI) -----------
+
+
+def test_loader_options_lists_and_aliases_are_parsed() -> None:
+    got = loader_options(
+        {
+            "header_row": 3,
+            "sheet": "Returns",
+            "encoding": "cp1252",
+            "na_values": " NA, -, ,n/a ",
+            "aliases": "Headcount=staff; Sector = business_type;",
+            "wave_order": "Baseline,Follow-up",
+        }
+    )
+    assert got == {
+        "header_row": 3,
+        "sheet": "Returns",
+        "encoding": "cp1252",
+        "na_values": ["NA", "-", "n/a"],
+        "aliases": {"Headcount": "staff", "Sector": "business_type"},
+        "wave_order": ["Baseline", "Follow-up"],
+    }
+    assert list(got) == list(LOADER_OPTIONS)
+
+
+def test_loader_options_leave_out_none_and_other_parameters() -> None:
+    assert loader_options({"header_row": None, "strategy": "complete_case", "n_boot": 10}) == {}
+    assert loader_options({}) == {}
+
+
+@pytest.mark.parametrize("pair", ["Headcount", "=staff", "Headcount=", "Headcount staff"])
+def test_loader_options_name_a_bad_alias_pair(pair: str) -> None:
+    with pytest.raises(
+        ParameterError, match=rf"parameter 'aliases': '{pair}' is not 'Header=role'"
+    ):
+        loader_options({"aliases": f"Sector=business_type; {pair}"})

@@ -3,8 +3,14 @@
 Every statistic a claim may name is computed by the package's public functions
 (:func:`~cma_research.level_distribution`, :func:`~cma_research.business_scores`,
 :func:`~cma_research.correlate`, :func:`~cma_research.size_band`, the table of
-:func:`~cma_research.load_recruitment`), so a claim and a table can never disagree
-(the registry: :mod:`cma_research.analysis.claim_statistics`).
+:func:`~cma_research.load_recruitment`), so a claim and a table can never disagree.
+
+The statistics, their arguments and meaning are declared once, in
+:data:`cma_research.io.claims.STATISTICS`. This module registers one function for each
+of them by name (:data:`COMPUTE`, second half of the module); at import,
+:func:`check_registry` refuses a statistic without a function or a function for no
+statistic. To add a statistic: its :class:`~cma_research.io.claims.StatisticSpec` in
+``STATISTICS``, then a ``@_computes("name")`` function here.
 
 Readings of vague words (:data:`cma_research.io.claims.VAGUE_WORD_READINGS`); the claims
 file states which one each reading uses:
@@ -36,26 +42,37 @@ its readings disagree (including supported readings beside untestable ones).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from cma_research.analysis.claim_statistics import Context, compute_reading
-from cma_research.analysis.prepare import check_choice
+from cma_research.analysis.correlation import correlate
+from cma_research.analysis.describe import business_scores, level_distribution, proportion_ci
+from cma_research.analysis.groups import size_band
+from cma_research.analysis.prepare import check_choice, prepared
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
-from cma_research.io.claim_terms import CLAIM_STRATEGIES
-from cma_research.io.claims import Claim, Claims, Reading
+from cma_research.core.instrument import normalise_label
+from cma_research.core.text import correlation_symbol, format_number
+from cma_research.io.claims import CLAIM_STRATEGIES, STATISTICS, Claim, Claims, Reading
 from cma_research.io.recruitment import load_recruitment
 
 __all__ = [
     "AUDIT_COLUMNS",
+    "COMPUTE",
     "VERDICTS",
+    "Context",
+    "Result",
     "audit_claims",
     "audit_lines",
+    "check_registry",
     "claim_verdicts",
     "claims_gate",
+    "compute_reading",
 ]
 
 #: The four verdicts, in the order a summary reports them.
@@ -178,60 +195,74 @@ def audit_claims(
     rows: list[dict[str, Any]] = []
     for claim in claims:
         ctx.claim = claim
-        base = {
-            "claim_id": claim.id,
-            "quote": claim.quote,
-            "source": claim.source,
-            "must_hold": claim.must_hold,
-        }
-        if claim.cannot_test is not None:
-            rows.append(
-                {
-                    **base,
-                    "reading_no": 0,
-                    "reading": "",
-                    "statistic": "",
-                    "arguments": "",
-                    "strategy": "",
-                    "n": None,
-                    "comparison": "",
-                    "verdict": "cannot be tested",
-                    "claim_verdict": "cannot be tested",
-                    "verdict_text": f"cannot be tested: needs {claim.cannot_test}",
-                }
-            )
-            continue
-        claim_rows: list[dict[str, Any]] = []
-        for i, reading in enumerate(_readings(claim, strategy, min_stages), 1):
-            res = compute_reading(ctx, reading)
-            if res.untestable is not None:
-                verdict, detail = "cannot be tested", res.untestable
-            else:
-                c = reading.comparison
-                missing = math.isnan(res.p_val) if c.on_p else math.isnan(res.value)
-                holds = not missing and c.holds(res.value, res.p_val)
-                verdict = "supported" if holds else "not supported"
-                detail = res.text
-            claim_rows.append(
-                {
-                    **base,
-                    "reading_no": i,
-                    "reading": reading.reading,
-                    "statistic": reading.statistic,
-                    "arguments": reading.args_text(),
-                    "strategy": reading.strategy or "",
-                    "value": res.value,
-                    "ci95_low": res.ci95_low,
-                    "ci95_high": res.ci95_high,
-                    "p_val": res.p_val,
-                    "n": res.n,
-                    "comparison": reading.comparison.text,
-                    "verdict": verdict,
-                    "verdict_text": f"{verdict}: {detail}",
-                }
-            )
-        overall = _claim_verdict([str(r["verdict"]) for r in claim_rows])
-        rows.extend({**r, "claim_verdict": overall} for r in claim_rows)
+        rows.extend(_claim_rows(ctx, claim, strategy, min_stages))
+    return _audit_table(rows)
+
+
+def _claim_rows(
+    ctx: Context, claim: Claim, strategy: str | None, min_stages: int | None
+) -> list[dict[str, Any]]:
+    """The audit rows of one claim: one per reading, judged, each with the claim's verdict."""
+    base = {
+        "claim_id": claim.id,
+        "quote": claim.quote,
+        "source": claim.source,
+        "must_hold": claim.must_hold,
+    }
+    if claim.cannot_test is not None:
+        return [
+            {
+                **base,
+                "reading_no": 0,
+                "reading": "",
+                "statistic": "",
+                "arguments": "",
+                "strategy": "",
+                "n": None,
+                "comparison": "",
+                "verdict": "cannot be tested",
+                "claim_verdict": "cannot be tested",
+                "verdict_text": f"cannot be tested: needs {claim.cannot_test}",
+            }
+        ]
+    claim_rows: list[dict[str, Any]] = []
+    for i, reading in enumerate(_readings(claim, strategy, min_stages), 1):
+        res = compute_reading(ctx, reading)
+        verdict, detail = _judge(reading, res)
+        claim_rows.append(
+            {
+                **base,
+                "reading_no": i,
+                "reading": reading.reading,
+                "statistic": reading.statistic,
+                "arguments": reading.args_text(),
+                "strategy": reading.strategy or "",
+                "value": res.value,
+                "ci95_low": res.ci95_low,
+                "ci95_high": res.ci95_high,
+                "p_val": res.p_val,
+                "n": res.n,
+                "comparison": reading.comparison.text,
+                "verdict": verdict,
+                "verdict_text": f"{verdict}: {detail}",
+            }
+        )
+    overall = _claim_verdict([str(r["verdict"]) for r in claim_rows])
+    return [{**r, "claim_verdict": overall} for r in claim_rows]
+
+
+def _judge(reading: Reading, res: Result) -> tuple[str, str]:
+    """The reading's verdict and the text that explains it."""
+    if res.untestable is not None:
+        return "cannot be tested", res.untestable
+    c = reading.comparison
+    missing = math.isnan(res.p_val) if c.on_p else math.isnan(res.value)
+    holds = not missing and c.holds(res.value, res.p_val)
+    return ("supported" if holds else "not supported"), res.text
+
+
+def _audit_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The audit rows as a table of :data:`AUDIT_COLUMNS` with their dtypes."""
     out = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
     for col in ("value", "ci95_low", "ci95_high", "p_val"):
         out[col] = out[col].astype(float)
@@ -392,3 +423,312 @@ def audit_lines(audit: pd.DataFrame) -> list[str]:
         f"{len(table)} claims: " + ", ".join(f"{int(counts.get(v, 0))} {v}" for v in VERDICTS)
     )
     return lines
+
+
+# -- the statistics, one function each ---------------------------------------------
+
+
+_NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class Result:
+    """One reading's value, interval, p, ``n`` and text (or why it cannot be tested)."""
+
+    value: float = _NAN
+    ci95_low: float = _NAN
+    ci95_high: float = _NAN
+    p_val: float = _NAN
+    n: int | None = None
+    text: str = ""
+    untestable: str | None = None
+
+
+@dataclass
+class Context:
+    """What every statistic reads: the cohort, the funnel, seeds and a table cache."""
+
+    cohort: Cohort
+    recruitment: pd.DataFrame | None
+    seed: int
+    n_boot: int
+    n_perm: int
+    claim: Claim | None = None
+    cache: dict[tuple[str, str | None, int | None], pd.DataFrame] = field(default_factory=dict)
+
+    def table(self, what: str, r: Reading) -> pd.DataFrame:
+        """level_distribution or business_scores under the reading's strategy, once each."""
+        key = (what, r.strategy, r.min_stages)
+        if key not in self.cache:
+            fn = level_distribution if what == "level_distribution" else business_scores
+            self.cache[key] = fn(self.cohort, **_strategy_kw(r))
+        return self.cache[key]
+
+
+#: A statistic's computation: the reading's value, interval, p and text on the cohort.
+Compute = Callable[[Context, Reading], Result]
+
+#: The function computing each statistic of :data:`cma_research.io.claims.STATISTICS`,
+#: by name (filled by ``@_computes``; checked by :func:`check_registry` at import).
+COMPUTE: dict[str, Compute] = {}
+
+
+def _computes(name: str) -> Callable[[Compute], Compute]:
+    """Register the decorated function as the computation of statistic ``name``."""
+
+    def register(fn: Compute) -> Compute:
+        if name in COMPUTE:
+            raise RuntimeError(f"statistic {name!r} has two computations")
+        COMPUTE[name] = fn
+        return fn
+
+    return register
+
+
+def check_registry(compute: Mapping[str, object]) -> None:
+    """Check that ``compute`` has one function for each statistic a claims file may name.
+
+    Run at import on :data:`COMPUTE`, so the vocabulary of
+    :data:`cma_research.io.claims.STATISTICS` and the audit cannot drift apart.
+
+    Raises
+    ------
+    RuntimeError
+        Naming each statistic without a computation and each computation for a
+        statistic the vocabulary does not declare.
+
+    Examples
+    --------
+    >>> check_registry(COMPUTE)
+    >>> check_registry({k: v for k, v in COMPUTE.items() if k != "modal_level"})
+    Traceback (most recent call last):
+    ...
+    RuntimeError: audit_claims does not compute 'modal_level', which ... declares
+    """
+    missing = [name for name in STATISTICS if name not in compute]
+    extra = [name for name in compute if name not in STATISTICS]
+    problems = []
+    if missing:
+        problems.append(
+            f"audit_claims does not compute {', '.join(map(repr, missing))}, which "
+            "cma_research.io.claims.STATISTICS declares"
+        )
+    if extra:
+        problems.append(
+            f"audit_claims computes {', '.join(map(repr, extra))}, which "
+            "cma_research.io.claims.STATISTICS does not declare"
+        )
+    if problems:
+        raise RuntimeError("; ".join(problems))
+
+
+def compute_reading(ctx: Context, r: Reading) -> Result:
+    """The reading's statistic on the cohort (or why it cannot be tested)."""
+    if r.statistic not in COMPUTE:  # a Reading built by hand may name anything
+        raise ParameterError(f"statistic {r.statistic!r} has no implementation in audit_claims")
+    if STATISTICS[r.statistic].data == "recruitment" and ctx.recruitment is None:
+        return Result(untestable="needs the recruitment funnel (recruitment=...)")
+    return COMPUTE[r.statistic](ctx, r)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _share(k: int, n: int, noun: str) -> Result:
+    if n == 0:
+        return Result(n=0, untestable=f"no businesses for the share (n = 0): {noun}")
+    lo, hi = proportion_ci(k, n)
+    return Result(
+        value=k / n,
+        ci95_low=lo,
+        ci95_high=hi,
+        n=n,
+        text=f"{_pct(k / n)} {noun}, 95% CI {100 * lo:.1f}\u2013{_pct(hi)} ({k} of {n})",
+    )
+
+
+def _levels_text(levels: tuple[int, ...]) -> str:
+    """``level 1``, ``level 0 or 1``, ``level 2, 3, 4 or 5``."""
+    words = [str(v) for v in levels]
+    return "level " + (words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1])
+
+
+def _businesses(k: int) -> str:
+    return f"{k} business" if k == 1 else f"{k} businesses"
+
+
+def _stage_text(ctx: Context, stage: str) -> str:
+    if stage == "all":
+        return "all assessments"
+    return ctx.cohort.instrument.stage(stage).name
+
+
+def _strategy_kw(r: Reading) -> dict[str, Any]:
+    return {"strategy": r.strategy, "min_stages": r.min_stages}
+
+
+@_computes("share_businesses_below")
+def _share_businesses_below(ctx: Context, r: Reading) -> Result:
+    scores = ctx.table("business_scores", r)
+    values = scores[r.args["score"]].to_numpy(dtype=float, na_value=np.nan)
+    values = values[~np.isnan(values)]
+    k = int((values < r.args["level"]).sum())
+    return _share(k, len(values), "of businesses")
+
+
+def _distribution_row(ctx: Context, r: Reading) -> pd.Series:
+    dist = ctx.table("level_distribution", r)
+    return dist[dist["stage"] == r.args["stage"]].iloc[0]
+
+
+@_computes("share_at_levels")
+def _share_at_levels(ctx: Context, r: Reading) -> Result:
+    row = _distribution_row(ctx, r)
+    k = int(sum(row[f"n_level_{v}"] for v in r.args["levels"]))
+    stage = r.args["stage"]
+    noun = (
+        "of assessments"
+        if stage == "all"
+        else f"of the businesses assessed on {_stage_text(ctx, stage)}"
+    )
+    return _share(k, int(row["n_assessed"]), f"{noun} at {_levels_text(r.args['levels'])}")
+
+
+@_computes("count_at_levels")
+def _count_at_levels(ctx: Context, r: Reading) -> Result:
+    row = _distribution_row(ctx, r)
+    k = int(sum(row[f"n_level_{v}"] for v in r.args["levels"]))
+    n = int(row["n_assessed"])
+    stage = _stage_text(ctx, r.args["stage"])
+    return Result(
+        value=float(k),
+        n=n,
+        text=f"{_businesses(k)} at {_levels_text(r.args['levels'])} (of {n} assessed on {stage})",
+    )
+
+
+@_computes("modal_level")
+def _modal_level(ctx: Context, r: Reading) -> Result:
+    row = _distribution_row(ctx, r)
+    n = int(row["n_assessed"])
+    if n == 0:
+        return Result(n=0, untestable="no assessments to find a modal level in")
+    counts = {v: int(row[f"n_level_{v}"]) for v in ctx.cohort.instrument.level_values}
+    top = max(counts.values())
+    modes = [v for v, c in counts.items() if c == top]
+    where = _stage_text(ctx, r.args["stage"])
+    if len(modes) > 1:
+        return Result(
+            n=n,
+            text=f"no single modal level: {_levels_text(tuple(modes))} tie, {top} each "
+            f"(of {n} on {where})",
+        )
+    return Result(
+        value=float(modes[0]),
+        n=n,
+        text=f"modal level {modes[0]} ({top} of {n} on {where})",
+    )
+
+
+@_computes("share_band_among_levels")
+def _share_band_among_levels(ctx: Context, r: Reading) -> Result:
+    c = prepared(ctx.cohort, str(r.strategy), min_stages=r.min_stages, what="audit_claims")
+    stage, levels, band = r.args["stage"], r.args["levels"], r.args["band"]
+    at = c.scores[stage].isin(list(levels)).fillna(False).to_numpy(dtype=bool)
+    bands = size_band(c.attributes["staff"])
+    known = bands.notna().to_numpy(dtype=bool)
+    among = at & known
+    k = int((bands[among] == band).sum())
+    noun = f"{band} among the businesses at {_levels_text(levels)} on {_stage_text(ctx, stage)}"
+    return _share(k, int(among.sum()), noun)
+
+
+def _score_text(ctx: Context, score: str) -> str:
+    ids = ctx.cohort.instrument.stage_ids
+    return ctx.cohort.instrument.stage(score).name if score in ids else f"{score} level"
+
+
+def _format_p(p: float) -> str:
+    return "p < .001" if p < 0.001 else "p = " + format_number(p, 3, bounded=True)
+
+
+@_computes("correlation")
+def _correlation(ctx: Context, r: Reading) -> Result:
+    a = r.args
+    try:
+        res = correlate(
+            ctx.cohort,
+            a["covariate"],
+            a["score"],
+            a["method"],
+            **_strategy_kw(r),
+            seed=ctx.seed if a["seed"] is None else a["seed"],
+            n_boot=ctx.n_boot if a["n_boot"] is None else a["n_boot"],
+            n_perm=ctx.n_perm if a["n_perm"] is None else a["n_perm"],
+        )
+    except ParameterError as exc:  # too few businesses, or a covariate the cohort lacks
+        return Result(untestable=str(exc))
+    row = res.iloc[0]
+    perm = not pd.isna(row["p_perm"])
+    p = float(row["p_perm"] if perm else row["p_val"])
+    r_value = float(row["r"])
+    n = int(row["n"])
+    if math.isnan(r_value):
+        return Result(n=n, untestable="the correlation is undefined (a constant variable)")
+    lo, hi = float(row["ci95_low"]), float(row["ci95_high"])
+    ci = (
+        f", 95% CI [{format_number(lo, bounded=True)}, {format_number(hi, bounded=True)}]"
+        if not (math.isnan(lo) or math.isnan(hi))
+        else ""
+    )
+    text = (
+        f"{correlation_symbol(a['method'])} = {format_number(r_value, bounded=True)}{ci}, "
+        f"{_format_p(p)} ({'permutation' if perm else 'asymptotic'}, n = {n}; "
+        f"{_score_text(ctx, a['score'])} with {a['covariate']})"
+    )
+    return Result(value=r_value, ci95_low=lo, ci95_high=hi, p_val=p, n=n, text=text)
+
+
+@_computes("n_businesses")
+def _n_businesses(ctx: Context, r: Reading) -> Result:
+    n = prepared(ctx.cohort, str(r.strategy), min_stages=r.min_stages, what="audit_claims")
+    k = n.n_businesses
+    return Result(value=float(k), n=k, text=f"{_businesses(k)} in the returns")
+
+
+def _funnel_count(ctx: Context, step: str) -> int:
+    funnel = ctx.recruitment
+    if funnel is None:  # compute_reading refuses funnel statistics without a funnel first
+        raise ParameterError("a recruitment statistic needs the recruitment funnel")
+    keys = [normalise_label(str(s)) for s in funnel["step"]]
+    key = normalise_label(step)
+    if key not in keys:
+        cid = ctx.claim.id if ctx.claim is not None else "?"
+        raise ParameterError(
+            f"claim {cid!r}: step {step!r} is not a step of the recruitment funnel; expected "
+            "one of: " + ", ".join(repr(str(s)) for s in funnel["step"])
+        )
+    return int(funnel["count"].iloc[keys.index(key)])
+
+
+@_computes("recruitment_count")
+def _recruitment_count(ctx: Context, r: Reading) -> Result:
+    k = _funnel_count(ctx, r.args["step"])
+    return Result(value=float(k), n=k, text=f"{k} ({r.args['step']}, recruitment funnel)")
+
+
+@_computes("recruitment_share")
+def _recruitment_share(ctx: Context, r: Reading) -> Result:
+    k = _funnel_count(ctx, r.args["step"])
+    n = _funnel_count(ctx, r.args["of"])
+    if n == 0:
+        return Result(n=0, untestable=f"the funnel step {r.args['of']!r} is 0")
+    return Result(
+        value=k / n,
+        n=n,
+        text=f"{_pct(k / n)} ({k} {r.args['step']} of {n} {r.args['of']}, recruitment funnel)",
+    )
+
+
+check_registry(COMPUTE)  # every statistic of the vocabulary has its function

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -14,8 +14,8 @@ from cma_research.core.errors import DataValidationError, Problem, ProblemCollec
 from cma_research.core.instrument import normalise_label
 from cma_research.core.records import CovariateSource
 from cma_research.core.text import snake_case
-from cma_research.io.columns import DEFAULT_ALIASES, DEFAULT_NA_VALUES, normalise_na
-from cma_research.io.tables import read_raw_table
+from cma_research.io.returns import DEFAULT_ALIASES, DEFAULT_NA_VALUES, normalise_na
+from cma_research.io.tables import RawTable, read_raw_table
 
 __all__ = ["CovariateSource", "load_covariates"]
 
@@ -84,9 +84,29 @@ def load_covariates(
     """
     raw = read_raw_table(path, encoding=encoding, sep=sep, sheet=sheet, header_row=header_row)
     col = ProblemCollector(raw.path, max_problems)
-    na = {normalise_na(v) for v in DEFAULT_NA_VALUES}
-    headers = [h for h in raw.header]
-    id_idx = [i for i, h in enumerate(headers) if normalise_label(h) in _ID_HEADERS]
+    id_i = _id_column(raw)
+    value_cols = _covariate_columns(raw, cohort, id_i, col)
+    known = set(cohort.scores.index.get_level_values("business_id"))
+    rows = _read_rows(raw, id_i, value_cols, known, strict, col)
+    col.raise_if_any()
+    _check_rows_match(raw, id_i, rows, known)
+    if not value_cols:
+        raise DataValidationError(
+            [
+                Problem(
+                    raw.path,
+                    "no covariate columns besides the id",
+                    row=raw.header_row,
+                    expected="one or more numeric columns",
+                )
+            ]
+        )
+    return _merge(cohort, raw, value_cols, rows)
+
+
+def _id_column(raw: RawTable) -> int:
+    """The position of the one business id column (a header load_returns would accept)."""
+    id_idx = [i for i, h in enumerate(raw.header) if normalise_label(h) in _ID_HEADERS]
     if len(id_idx) != 1:
         raise DataValidationError(
             [
@@ -98,9 +118,15 @@ def load_covariates(
                 )
             ]
         )
-    id_i = id_idx[0]
+    return id_idx[0]
+
+
+def _covariate_columns(
+    raw: RawTable, cohort: Cohort, id_i: int, col: ProblemCollector
+) -> dict[int, str]:
+    """Each covariate column's position and identifier; a name the cohort has is a problem."""
     value_cols: dict[int, str] = {}
-    for i, h in enumerate(headers):
+    for i, h in enumerate(raw.header):
         if i == id_i or not h:
             continue
         name = snake_case(h.replace("%", ""))
@@ -117,17 +143,41 @@ def load_covariates(
             )
             continue
         value_cols[i] = name
-    known = set(cohort.scores.index.get_level_values("business_id"))
-    seen: dict[str, int] = {}
-    extra: list[str] = []
-    values: dict[str, dict[str, float]] = {name: {} for name in value_cols.values()}
+    return value_cols
+
+
+@dataclass
+class _Rows:
+    """What the file's rows hold: the values by covariate and business id, the ids seen.
+
+    ``seen`` maps each business id to its row; ``extra`` lists the ids the cohort lacks
+    (in file order), ignored unless ``strict``.
+    """
+
+    by_covariate: dict[str, dict[str, float]]
+    seen: dict[str, int] = field(default_factory=dict)
+    extra: list[str] = field(default_factory=list)
+
+
+def _read_rows(
+    raw: RawTable,
+    id_i: int,
+    value_cols: dict[int, str],
+    known: set[str],
+    strict: bool,
+    col: ProblemCollector,
+) -> _Rows:
+    """Read each row's business id and covariate values; record every problem in ``col``."""
+    na = {normalise_na(v) for v in DEFAULT_NA_VALUES}
+    id_header = raw.header[id_i]
+    rows = _Rows(by_covariate={name: {} for name in value_cols.values()})
     for number, cells in raw.rows:
         bid = cells[id_i].strip() if id_i < len(cells) else ""
         if not bid:
             col.add(
                 "business id is blank",
                 row=number,
-                column=headers[id_i],
+                column=id_header,
                 expected="an id of the returns",
             )
             continue
@@ -136,73 +186,75 @@ def load_covariates(
             col.add(
                 "unknown business id",
                 row=number,
-                column=headers[id_i],
+                column=id_header,
                 value=bid,
                 expected=f"an id of the returns ({sample}, ...)",
             )
             continue
-        if bid in seen:
+        if bid in rows.seen:
             col.add(
-                f"duplicate business id: also on row {seen[bid]}",
+                f"duplicate business id: also on row {rows.seen[bid]}",
                 row=number,
-                column=headers[id_i],
+                column=id_header,
                 value=bid,
                 expected="each business once",
             )
             continue
-        seen[bid] = number
+        rows.seen[bid] = number
         if bid not in known:  # not strict: ignored, reported in extra_ids
-            extra.append(bid)
+            rows.extra.append(bid)
             continue
         for i, name in value_cols.items():
             text = cells[i].strip() if i < len(cells) else ""
             if normalise_na(text) in na:
                 continue
-            cleaned = (
-                text.replace(",", "")
-                if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?%?", text)
-                else text
-            )
-            if not _NUMBER.match(cleaned) or not math.isfinite(float(cleaned.rstrip("%"))):
-                col.add(
-                    "covariate is not a number",
-                    row=number,
-                    column=headers[i],
-                    value=text,
-                    expected="a number such as 12.5, -3 or 4%, or a blank cell if unknown",
-                )
-                continue
-            values[name][bid] = float(cleaned.rstrip("%"))
-    col.raise_if_any()
-    if seen and len(extra) == len(seen):
+            value = _number(text, number, raw.header[i], col)
+            if value is not None:
+                rows.by_covariate[name][bid] = value
+    return rows
+
+
+def _number(text: str, row: int, header: str, col: ProblemCollector) -> float | None:
+    """A covariate cell as a number (``12.5``, ``-3``, ``4%``, ``1,200``), else a problem."""
+    cleaned = (
+        text.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?%?", text) else text
+    )
+    if not _NUMBER.match(cleaned) or not math.isfinite(float(cleaned.rstrip("%"))):
+        col.add(
+            "covariate is not a number",
+            row=row,
+            column=header,
+            value=text,
+            expected="a number such as 12.5, -3 or 4%, or a blank cell if unknown",
+        )
+        return None
+    return float(cleaned.rstrip("%"))
+
+
+def _check_rows_match(raw: RawTable, id_i: int, rows: _Rows, known: set[str]) -> None:
+    """Refuse a file none of whose business ids is in the cohort (the wrong file)."""
+    if rows.seen and len(rows.extra) == len(rows.seen):
         sample = ", ".join(sorted(known)[:5])
         raise DataValidationError(
             [
                 Problem(
                     raw.path,
-                    f"none of the file's {len(seen)} business ids is in the cohort "
-                    f"(first: {extra[0]!r})",
+                    f"none of the file's {len(rows.seen)} business ids is in the cohort "
+                    f"(first: {rows.extra[0]!r})",
                     row=raw.header_row,
-                    column=headers[id_i],
+                    column=raw.header[id_i],
                     expected=f"ids of the returns ({sample}, ...)",
                 )
             ]
         )
-    if not value_cols:
-        raise DataValidationError(
-            [
-                Problem(
-                    raw.path,
-                    "no covariate columns besides the id",
-                    row=raw.header_row,
-                    expected="one or more numeric columns",
-                )
-            ]
-        )
+
+
+def _merge(cohort: Cohort, raw: RawTable, value_cols: dict[int, str], rows: _Rows) -> Cohort:
+    """The cohort with the covariates as Float64 attributes and the file's CovariateSource."""
     ids = cohort.scores.index.get_level_values("business_id")
     attrs = cohort.attributes.copy()
     missing: dict[str, tuple[str, ...]] = {}
-    for name, by_id in values.items():
+    for name, by_id in rows.by_covariate.items():
         attrs[name] = pd.array([by_id.get(b) for b in ids], dtype="Float64")
         lacking = tuple(sorted({b for b in ids if b not in by_id}))
         if lacking:
@@ -214,6 +266,6 @@ def load_covariates(
         missing=missing,
         synthetic=any("synthetic" in n for n in value_cols.values())
         or "synthetic" in Path(raw.path).name.lower(),
-        extra_ids=tuple(sorted(extra)),
+        extra_ids=tuple(sorted(rows.extra)),
     )
     return replace(cohort, attributes=attrs, covariate_sources=(*cohort.covariate_sources, source))

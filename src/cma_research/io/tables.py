@@ -3,27 +3,26 @@
 Everything here works on text cells so that the loader, not a parser's guesses, decides
 what a blank, a zero or a typo means. Row numbers are spreadsheet rows (1-based, the
 way a user finds them in Excel).
+
+A file is read only within bounds (bytes, rows, columns, cells, characters a cell: the
+``MAX_*`` constants); :class:`_Extent` keeps a table's used range while it is read and
+refuses it past them. A workbook (.xlsx, .xlsm) is read twice, read-only: the values
+Excel saved and which cells are formulas, so that a formula without a saved value is
+refused rather than read as blank.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from cma_research.core.errors import ParameterError
-from cma_research.io.bounds import (
-    MAX_CELL_CHARS,
-    MAX_CELLS,
-    MAX_COLUMNS,
-    MAX_FILE_BYTES,
-    MAX_ROWS,
-    _Extent,
-    _fail,
-)
-from cma_research.io.workbook import _read_excel
+from cma_research.core.errors import DataValidationError, ParameterError, Problem
 
 __all__ = [
     "EXCEL_SUFFIXES",
@@ -34,8 +33,24 @@ __all__ = [
     "MAX_ROWS",
     "TEXT_SUFFIXES",
     "RawTable",
+    "column_letter",
     "read_raw_table",
 ]
+
+# Bounded work: a returns file holds at most a few thousand rows of a few dozen cells.
+# These caps refuse, with one line, files that would expand far beyond that (a 6 kB
+# workbook with one cell at XFD200000, a CSV of a million delimiters, /dev/zero).
+#: Largest file read, in bytes (and, for a workbook, its uncompressed content).
+MAX_FILE_BYTES = 32 * 2**20
+#: Most spreadsheet rows up to the last non-empty one.
+MAX_ROWS = 200_000
+#: Most columns up to the last non-empty one in any row.
+MAX_COLUMNS = 1_000
+#: Most cells (rows x columns of the used range).
+MAX_CELLS = 2_000_000
+#: Longest cell, in characters (Excel's own limit is 32,767).
+MAX_CELL_CHARS = 32_767
+
 
 # None: the delimiter is read from the header line (Excel writes ";" in .csv files where
 # the decimal separator is a comma).
@@ -213,3 +228,205 @@ def _read_text(
     except csv.Error as exc:
         raise _fail(name, f"is not valid delimited text ({exc})", expected="CSV or TSV") from None
     return extent.records(pad=False)
+
+
+# -- workbooks ---------------------------------------------------------------------
+
+
+def _excel_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value):
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_excel(name: str, data: bytes, sheet: str | int | None) -> tuple[list[list[str]], str]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    failed = _fail(
+        name,
+        "cannot be opened as an Excel workbook",
+        expected="an .xlsx file saved by Excel or LibreOffice",
+    )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise failed from None
+    if unpacked > MAX_FILE_BYTES:  # the sizes a member may decompress to are enforced
+        raise _fail(
+            name,
+            f"the workbook unpacks to {unpacked:,} bytes (more than "
+            f"{MAX_FILE_BYTES // 2**20} MiB are not read)",
+            expected="a workbook of returns; delete stray content or export the sheet to CSV",
+        )
+    try:
+        # Two read-only passes: the values Excel saved, and which cells are formulas.
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wf = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise _fail(
+            name,
+            f"cannot be opened as an Excel workbook ({type(exc).__name__})",
+            expected="an .xlsx file saved by Excel or LibreOffice",
+        ) from None
+    try:
+        index = _choose_sheet(name, wb, sheet)
+        ws, fs = wb.worksheets[index], wf.worksheets[index]
+        # Read-only mode trusts the sheet's stored <dimension>, which some writers leave
+        # stale (rows beyond it are silently dropped) or out (rows come back ragged).
+        ws.reset_dimensions()
+        fs.reset_dimensions()
+        extent = _Extent(name)
+        formulas: list[str] = []
+        n_formulas = 0
+        for values, cells in zip(ws.iter_rows(), fs.iter_rows(), strict=False):
+            row = [_excel_cell(getattr(c, "value", None)) for c in values]
+            for j, c in enumerate(cells):
+                if getattr(c, "data_type", None) != "f":
+                    continue
+                cached = values[j].value if j < len(values) else None
+                if cached is None or cached == "":
+                    n_formulas += 1
+                    if len(formulas) < 10:
+                        formulas.append(str(c.coordinate))
+            extent.add(row, blank_tail_ok=True)
+        if n_formulas:
+            more = f" and {n_formulas - len(formulas)} more" if n_formulas > len(formulas) else ""
+            raise _fail(
+                name,
+                f"sheet {ws.title!r}: {n_formulas} formula cell(s) have no saved value "
+                f"({', '.join(formulas)}{more}); they would be read as blank, i.e. not "
+                "assessed",
+                expected="values: open the workbook in Excel or LibreOffice and save it "
+                "(formulas are then saved with their values), or export the sheet to CSV",
+            )
+        return extent.records(pad=True), ws.title
+    finally:
+        wb.close()
+        wf.close()
+
+
+def _choose_sheet(name: str, wb: Any, sheet: str | int | None) -> int:
+    """The 0-based sheet to read: the one asked for, else the active sheet if visible."""
+    names = list(wb.sheetnames)
+    if isinstance(sheet, int):
+        if not 0 <= sheet < len(names):
+            raise _fail(name, f"has no sheet number {sheet}", expected=f"0 to {len(names) - 1}")
+        return sheet
+    if sheet is not None:
+        if sheet not in names:
+            raise _fail(name, f"has no sheet {sheet!r}", expected=f"one of {names}")
+        return names.index(sheet)
+    visible = [i for i, w in enumerate(wb.worksheets) if w.sheet_state == "visible"]
+    if not visible:
+        raise _fail(
+            name, "has no visible sheet", expected=f"sheet= one of {names} (command line: --sheet)"
+        )
+    try:
+        active = names.index(wb.active.title)
+    except (AttributeError, IndexError, ValueError):
+        active = visible[0]
+    return active if active in visible else visible[0]
+
+
+# -- bounds ------------------------------------------------------------------------
+
+
+def _fail(path: str, message: str, **kw: str | int | None) -> DataValidationError:
+    return DataValidationError([Problem(file=path, message=message, **kw)])  # type: ignore[arg-type]
+
+
+class _Extent:
+    """Keeps a table's used range while it is read and refuses it past the caps.
+
+    Rows after the last non-empty one are only counted, never stored, so a file of
+    blank lines or a workbook with one stray cell far away costs no memory.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.rows: list[list[str]] = []  # up to the last non-empty row
+        self.blank = 0  # blank rows read since then
+        self.width = 0  # columns up to the last non-empty cell of any row
+        self.stored = 0  # cells kept, blank ones included
+
+    def add(self, cells: list[str], blank_tail_ok: bool) -> None:
+        """Add one row; with ``blank_tail_ok`` its trailing empty cells are dropped."""
+        used = len(cells)
+        while used and not cells[used - 1].strip():
+            used -= 1
+        if not used:
+            self.blank += 1
+            return
+        number = len(self.rows) + self.blank + 1
+        if number > MAX_ROWS:
+            raise _fail(
+                self.name,
+                f"a value on row {number:,} (only {MAX_ROWS:,} rows are read)",
+                row=number,
+                expected="a table of returns; delete stray cells far below the data",
+            )
+        if len(cells) > MAX_COLUMNS and not blank_tail_ok:
+            raise _fail(
+                self.name,
+                f"the row has {len(cells):,} cells (only {MAX_COLUMNS:,} columns are read)",
+                row=number,
+                expected="a table of returns; delete stray delimiters at the ends of rows",
+            )
+        if used > MAX_COLUMNS:
+            raise _fail(
+                self.name,
+                f"a value in column {column_letter(used - 1)}, the {used:,}th (only "
+                f"{MAX_COLUMNS:,} columns are read)",
+                row=number,
+                expected="a table of returns; delete stray cells far to the right",
+            )
+        for i, cell in enumerate(cells[:used]):
+            if len(cell) > MAX_CELL_CHARS:
+                raise _fail(
+                    self.name,
+                    f"a cell of {len(cell):,} characters (at most {MAX_CELL_CHARS:,} are read)",
+                    row=number,
+                    column=column_letter(i),
+                    expected="short text or numbers in every cell",
+                )
+        self.width = max(self.width, used)
+        self.stored += used if blank_tail_ok else len(cells)
+        if number * self.width > MAX_CELLS or self.stored > MAX_CELLS:
+            raise _fail(
+                self.name,
+                f"the table expands to more than {MAX_CELLS:,} cells ({self.width:,} "
+                f"columns by row {number:,})",
+                row=number,
+                expected="a table of returns; delete stray cells outside the data",
+            )
+        self.rows.extend([] for _ in range(self.blank))
+        self.blank = 0
+        # blank cells past the used range are dropped when allowed, else kept up to the cap
+        self.rows.append(cells[:used] if blank_tail_ok else cells)
+
+    def records(self, pad: bool) -> list[list[str]]:
+        """Rows up to the last non-empty one (padded to the used width with ``pad``)."""
+        if pad:
+            return [r + [""] * (self.width - len(r)) for r in self.rows]
+        return self.rows
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet column letter for a 0-based index (0 -> A, 16383 -> XFD)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters

@@ -35,8 +35,7 @@ from pandas.io.formats.style import Styler
 from cma_research.core.cohort import Cohort
 from cma_research.core.files import write_atomic
 from cma_research.io.covariates import load_covariates
-from cma_research.io.options import loader_options
-from cma_research.io.returns import load_returns
+from cma_research.io.returns import load_returns, loader_options
 from cma_research.reporting.files import Formatter, save_figure, save_table
 from cma_research.reporting.text import escape_html, escape_markdown, format_p
 
@@ -149,7 +148,7 @@ def setup(
     wave : str, optional
         The wave to analyse (a label of ``cohort.waves``); default the latest.
     header_row, sheet, encoding, na_values, aliases, wave_order
-        Loader options as text (see :func:`cma_research.io.options.loader_options`).
+        Loader options as text (see :func:`cma_research.io.returns.loader_options`).
 
     Returns
     -------

@@ -26,7 +26,7 @@ from typing import Any
 from cma_research.core.errors import CMAError, ParameterError, ReportBuildError
 from cma_research.core.files import safe_load_yaml
 from cma_research.core.params import parameter_problems
-from cma_research.io.options import loader_options
+from cma_research.io.returns import loader_options
 
 __all__ = [
     "ParamSpec",

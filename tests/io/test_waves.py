@@ -1,4 +1,8 @@
-"""Wave columns holding numbers, labels or audit dates, and their order."""
+"""Wave columns holding numbers, labels or audit dates, and their order (io/waves.py).
+
+Most tests go through load_returns, as a user meets the wave column; the first one calls
+parse_waves on a raw table directly.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from cma_research import load_returns
-from cma_research.core.errors import DataValidationError, ParameterError
+from cma_research.core.errors import DataValidationError, ParameterError, ProblemCollector
+from cma_research.io.tables import RawTable
+from cma_research.io.waves import parse_waves
 
 HEADER = "Business ID,Wave,Staff No,Type,1,2,3,4,5,6,7,8,9,10"
 LEVELS_A = "2,0,3,1,0,0,1,3,4,2"
@@ -24,6 +30,26 @@ def write(tmp_path: Path, rows: list[tuple[str, str]], name: str = "waves.csv") 
         lines.append(f"{business},{wave},5,Florists,{levels}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def test_parse_waves_codes_labels_and_problems() -> None:
+    # Rows 2-6 of a file: labels in order of first appearance, matched ignoring case and
+    # spacing; a blank wave is a problem on its row and gets no code.
+    texts = ["Baseline", " follow-UP", "", "Follow-up", "baseline"]
+    raw = RawTable(
+        "w.csv", "", ["Round"], [(i + 2, [t]) for i, t in enumerate(texts)], 1, None, None
+    )
+    col = ProblemCollector(raw.path, 50)
+    assert parse_waves(raw, 0, "Round", col) == ([1, 2, None, 2, 1], ("Baseline", "follow-UP"))
+    assert [(p.row, p.column, p.message) for p in col.problems] == [(4, "Round", "wave is blank")]
+    # With wave_order the codes follow the order given.
+    col = ProblemCollector(raw.path, 50)
+    codes, labels = parse_waves(raw, 0, "Round", col, ["Follow-up", "Baseline"])
+    assert (codes, labels) == ([2, 1, None, 1, 2], ("Follow-up", "Baseline"))
+    # Without a wave column every row is wave 1 and nothing is recorded.
+    col = ProblemCollector(raw.path, 50)
+    assert parse_waves(raw, None, "wave", col) == ([1] * 5, ())
+    assert col.problems == []
 
 
 def test_labels_in_order_of_first_appearance(tmp_path: Path) -> None:

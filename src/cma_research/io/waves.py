@@ -80,8 +80,41 @@ def parse_waves(
 ) -> tuple[list[int | None], tuple[str, ...]]:
     """The wave code of every data row and the wave labels in order.
 
-    Returns ``(codes, labels)``; ``codes[i]`` is ``None`` where row ``i`` has a problem
-    (recorded in ``col``). ``labels`` is empty when the codes are wave numbers.
+    Parameters
+    ----------
+    raw : RawTable
+        The file read as text (:func:`~cma_research.io.tables.read_raw_table`).
+    idx : int or None
+        The wave column's position; ``None`` when the file has no wave column (every
+        row is wave 1).
+    header : str
+        The wave column's header, to name it in problems.
+    col : ProblemCollector
+        Receives every problem, located by spreadsheet row.
+    wave_order : sequence of str, optional
+        The waves in order (``load_returns(wave_order=...)``).
+
+    Returns
+    -------
+    tuple
+        ``(codes, labels)``: ``codes[i]`` is the wave of data row ``i`` (its number, or
+        the rank 1..k of its label or date), ``None`` where the row has a problem
+        (recorded in ``col``); ``labels`` are the labels or ISO dates in order, empty
+        when the codes are wave numbers.
+
+    Raises
+    ------
+    ParameterError
+        ``wave_order`` is not a list of distinct, non-blank labels, or is given for a
+        file without a wave column.
+
+    Examples
+    --------
+    >>> from cma_research.core.errors import ProblemCollector
+    >>> rows = [(2, ["01/09/2008"]), (3, ["2007-03-01"]), (4, ["1/9/2008"])]
+    >>> raw = RawTable("w.csv", "", ["Audit date"], rows, 1, "utf-8", None)
+    >>> parse_waves(raw, 0, "Audit date", ProblemCollector(raw.path, 50))
+    ([2, 1, 2], ('2007-03-01', '2008-09-01'))
     """
     order = _check_order(wave_order)
     if idx is None:
