@@ -701,7 +701,9 @@ def attrition(
     n_perm : int
         Permutations for the tests with ties.
     seed : int, optional
-        Seeds the Monte Carlo permutations (``None`` means 0).
+        Seeds the Monte Carlo permutations (``None`` means 0). Every row's test starts
+        from this seed (common random numbers), so two variables holding equal data get
+        equal p-values.
 
     Returns
     -------
@@ -742,13 +744,13 @@ def attrition(
         counts = (~np.isnan(mean)).sum(axis=1)
         mean_score = np.where(counts > 0, np.nansum(mean, axis=1) / np.maximum(counts, 1), np.nan)
     staff = base.attributes["staff"].to_numpy(dtype=float, na_value=np.nan)
-    rng = np.random.default_rng(0 if seed is None else seed)
+    seed_used = 0 if seed is None else seed  # the same for every row: common random numbers
     labels = {"b": cohort.wave_label(b), "f": cohort.wave_label(f)}
     rows = []
     for name, values in (("mean_score", mean_score), ("staff", staff)):
         ok = ~np.isnan(values)
         xd, xc = values[ok & is_dropped], values[ok & ~is_dropped]
-        res = mann_whitney(xd, xc, n_perm=n_perm, rng=rng)
+        res = mann_whitney(xd, xc, n_perm=n_perm, rng=np.random.default_rng(seed_used))
         rows.append(
             {
                 "variable": name,
@@ -766,7 +768,9 @@ def attrition(
     btype = base.attributes["business_type"]
     known = btype.notna().to_numpy()
     categories = btype.to_numpy(dtype=object)[known].astype(str)
-    res = table_test(is_dropped[known], categories, n_perm=n_perm, rng=rng)
+    res = table_test(
+        is_dropped[known], categories, n_perm=n_perm, rng=np.random.default_rng(seed_used)
+    )
     rows.append(
         {
             "variable": "business_type",
