@@ -422,10 +422,9 @@ def scores_by_wave(
     """Each business's score at a baseline and a follow-up wave, side by side.
 
     The score is computed by :func:`~cma_research.business_scores` on each wave
-    separately, with the same ``strategy``. Unlike
-    :func:`~cma_research.analysis.change.change_scores` (the paired businesses only),
-    the drop-outs and the businesses new at follow-up are kept, with their ``status``,
-    so a figure can show who left.
+    separately, with the same ``strategy``. Unlike :func:`change_scores` (the paired
+    businesses only), the drop-outs and the businesses new at follow-up are kept, with
+    their ``status``, so a figure can show who left.
 
     Parameters
     ----------
