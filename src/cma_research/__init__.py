@@ -28,13 +28,7 @@ from cma_research.core.records import CleaningReport, CovariateSource
 from cma_research.core.version import __version__
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time these load on first use
-    from cma_research.analysis.change import (
-        change_scores,
-        marginal_homogeneity,
-        paired_change,
-        transition_table,
-    )
-    from cma_research.analysis.change_attrition import Attrition, attrition
+    from cma_research.analysis.change import Attrition, attrition, change_scores, paired_change
     from cma_research.analysis.change_models import fit_ordinal_wave_model, fit_wave_model
     from cma_research.analysis.claims import audit_claims
     from cma_research.analysis.correlation import correlate, stage_correlations
@@ -50,6 +44,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time these load on first
     from cma_research.analysis.reliability_summary import reliability_summary
     from cma_research.analysis.road_map import road_map
     from cma_research.analysis.sensitivity import pool_rubin, sensitivity
+    from cma_research.analysis.transitions import marginal_homogeneity, transition_table
     from cma_research.datasets.synthetic import (
         synthetic_cohort,
         synthetic_follow_up,
@@ -137,12 +132,12 @@ __all__ = [
 # Everything but the core loads on first use, so that ``import cma_research`` (and
 # ``cma-research validate``) does not pay for scipy, statsmodels or matplotlib.
 _LAZY_NAMES: dict[str, str] = {
-    "Attrition": "cma_research.analysis.change_attrition",
+    "Attrition": "cma_research.analysis.change",
     "Cleaned": "cma_research.missing.strategies",
     "Missingness": "cma_research.missing.missingness",
     "ProcessResult": "cma_research.pipeline.process",
     "STRATEGIES": "cma_research.missing.strategies",
-    "attrition": "cma_research.analysis.change_attrition",
+    "attrition": "cma_research.analysis.change",
     "audit_claims": "cma_research.analysis.claims",
     "business_scores": "cma_research.analysis.describe",
     "change_scores": "cma_research.analysis.change",
@@ -162,7 +157,7 @@ _LAZY_NAMES: dict[str, str] = {
     "load_covariates": "cma_research.io.covariates",
     "load_recruitment": "cma_research.io.recruitment",
     "load_returns": "cma_research.io.returns",
-    "marginal_homogeneity": "cma_research.analysis.change",
+    "marginal_homogeneity": "cma_research.analysis.transitions",
     "missingness": "cma_research.missing.missingness",
     "omega": "cma_research.analysis.omega",
     "ordinal_alpha": "cma_research.analysis.omega",
@@ -182,7 +177,7 @@ _LAZY_NAMES: dict[str, str] = {
     "synthetic_cohort": "cma_research.datasets.synthetic",
     "synthetic_follow_up": "cma_research.datasets.synthetic",
     "synthetic_growth": "cma_research.datasets.synthetic",
-    "transition_table": "cma_research.analysis.change",
+    "transition_table": "cma_research.analysis.transitions",
     "write_business_report": "cma_research.reporting.business",
     "write_business_reports": "cma_research.reporting.business",
 }

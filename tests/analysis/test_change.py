@@ -253,6 +253,23 @@ def test_attrition() -> None:
     assert_allclose(t.loc["business_type", "effect_size"], np.sqrt(chi2 / 10), rtol=1e-12)
 
 
+def test_attrition_equal_data_give_equal_p() -> None:
+    # staff equal to the (whole-number) mean score: the two rows test the same data, so
+    # with common random numbers their Monte Carlo p-values are identical
+    levels = [1, 2, 2, 3, 1, 4, 3, 2, 1, 3, 4, 2, 3, 1, 2, 4]
+    ids = [f"E{i:02d}" for i in range(16)]
+    kept = ids[:12]  # the last four drop out
+    c = make_cohort(ids, {"stage_1": levels}, {"stage_1": [2] * 12}, follow_ids=kept, staff=levels)
+    t = cma.attrition(c, n_perm=1000, seed=7).tests.set_index("variable")
+    assert t.loc["mean_score", "p_method"] == t.loc["staff", "p_method"]
+    assert "Monte Carlo" in t.loc["staff", "p_method"]  # 1820 splits > n_perm
+    assert t.loc["mean_score", "p_val"] == t.loc["staff", "p_val"]
+    # and both estimate the exact p over all 1820 splits (0.902; Monte Carlo SE ~0.01)
+    x = np.array(levels, dtype=float)
+    exact = brute_force_u_p(x[12:], x[:12])
+    assert_allclose(t.loc["staff", "p_val"], exact, atol=0.05)
+
+
 def brute_force_u_p(a: np.ndarray, b: np.ndarray) -> float:
     from itertools import combinations
 
@@ -385,8 +402,12 @@ def test_permutation_only_for_sparse_tables() -> None:
     res = cma.marginal_homogeneity(c, "stage_1").set_index("test")
     assert res["p_perm"].isna().all()
     assert res["p_method"].str.contains("no permutation p needed").all()
-    # 2 levels: McNemar without continuity correction, (20 - 12)^2 / 32
+    # 2 levels: McNemar without continuity correction, (20 - 12)^2 / 32, as the docstring's
+    # > mcnemar.test(matrix(c(28, 12, 20, 0), 2), correct = FALSE)  # 2, df 1, p 0.1572992
+    # (R's default, correct = TRUE, gives 1.53125, p 0.2159249)
     assert_allclose(res["statistic"], [64 / 32, 64 / 32], rtol=1e-12)
+    assert (res["df"] == 1).all()
+    assert_allclose(res.loc["bowker", "p_val"], 0.15729920705028447, rtol=1e-12)
     forced = cma.marginal_homogeneity(c, "stage_1", permutation="always").set_index("test")
     # exact: Binomial(32, 1/2) two-sided, P(|2K - 32| >= 8)
     k = np.arange(33)

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import cma_research as cma
-from cma_research.analysis.change import change_scores
-from cma_research.analysis.change_scores import (
+from cma_research.analysis.change import (
+    change_scores,
     chosen_waves,
     level_distribution_by_wave,
     scores_by_wave,

@@ -13,7 +13,7 @@ import pytest
 
 import cma_research as cma
 from cma_research import plotting as P
-from cma_research.analysis.change_scores import (
+from cma_research.analysis.change import (
     level_distribution_by_wave,
     scores_by_wave,
     wave_profiles,

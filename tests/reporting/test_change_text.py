@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 import cma_research as cma
-from cma_research.analysis.change import paired_change
-from cma_research.analysis.change_scores import scores_by_wave
+from cma_research.analysis.change import paired_change, scores_by_wave
 from cma_research.core.errors import ParameterError
 from cma_research.reporting.change_text import (
     attrition_sentence,

@@ -135,9 +135,9 @@ def test_edge_cases() -> None:
 
 def test_weighted_rank_biserial_equals_direct(rng: np.random.Generator) -> None:
     d = rng.integers(-3, 4, size=25).astype(float)
-    v = sr._Values.from_differences(d)
+    v = sr.DistinctDifferences.from_differences(d)
     w = rng.multinomial(len(d), v.count / len(d), size=30).astype(float)
-    got = sr._weighted_rank_biserial(v, w)
+    got = sr.weighted_rank_biserial(v, w)
     for row, weights in zip(got, w, strict=True):
         expanded = np.repeat(v.value, weights.astype(int))
         assert_allclose(row, rank_biserial(expanded), rtol=1e-12, equal_nan=True)
@@ -171,8 +171,8 @@ def test_fast_jackknife_equals_leave_one_out(rng: np.random.Generator) -> None:
         np.array([0.0, 0.0, 1.0, -1.0]),
         np.array([2.0, 0.0]),
     ):
-        v = sr._Values.from_differences(d)
-        fast = sr._jackknife_rank_biserial(v)
+        v = sr.DistinctDifferences.from_differences(d)
+        fast = sr.jackknife_rank_biserial(v)
         for k, value in enumerate(v.value):
             rest = np.delete(d, np.flatnonzero(d == value)[0])
             assert_allclose(fast[k], rank_biserial(rest), rtol=1e-12, equal_nan=True)

@@ -32,6 +32,17 @@ def test_bowker_equals_mcnemar_without_empty_pairs(name: str) -> None:
     assert res.df == ref["df"]
 
 
+def test_bowker_on_2x2_is_mcnemar_without_continuity_correction() -> None:
+    tab = np.array([[10, 9], [3, 8]])
+    res = bowker(tab)
+    # > tab <- matrix(c(10, 3, 9, 8), 2); mcnemar.test(tab, correct = FALSE)
+    assert_allclose([res.statistic, res.p_val], [3.0, 0.083264516663550558], rtol=1e-12)
+    assert res.df == 1
+    # > mcnemar.test(tab) (R's default corrects a 2 x 2 table): 2.0833333, p 0.1489147
+    assert not np.isclose(res.statistic, 2.0833333333333335)
+    assert_allclose(res.statistic, (9 - 3) ** 2 / (9 + 3), rtol=1e-12)  # by hand
+
+
 @pytest.mark.parametrize("name", TABLES)
 def test_stuart_maxwell_as_coin(name: str) -> None:
     res = stuart_maxwell(getattr(R, name))

@@ -1,4 +1,9 @@
-"""A longitudinal model of the wave effect that uses every business, not only completers."""
+"""Longitudinal models of the wave effect that use every business, not only completers.
+
+:func:`fit_wave_model` (linear mixed model of the mean score, random intercept per
+business) and :func:`fit_ordinal_wave_model` (proportional odds on the stage levels,
+business-clustered SEs), both on the long data of every return at every wave.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,11 @@ from scipy import stats
 from statsmodels.regression.mixed_linear_model import MixedLM
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from cma_research.analysis.change import ci_columns
+from cma_research.analysis.change import apply_strategy, ci_columns
 from cma_research.analysis.models import ordinal_fit_table
-from cma_research.analysis.waves import apply_strategy
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
-from cma_research.missing.strategies import Strategy
+from cma_research.core.params import Strategy
 from cma_research.stats.mixed import random_intercept_reml
 
 __all__ = ["MIXEDLM_MAX_GROUPS", "fit_ordinal_wave_model", "fit_wave_model", "wave_model_data"]

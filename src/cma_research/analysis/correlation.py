@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cma_research.analysis.change import change_scores
+from cma_research.analysis.change import change_scores, resolve_waves
 from cma_research.analysis.correlation_family import (
     METHODS,
     P_ADJUST,
@@ -25,7 +25,6 @@ from cma_research.analysis.correlation_family import (
 from cma_research.analysis.describe import SCORES, business_scores, check_comparable
 from cma_research.analysis.prepare import check_choice, covariate_values, prepared
 from cma_research.analysis.stage_correlations import stage_correlations
-from cma_research.analysis.waves import resolve_waves
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.missing.strategies import Strategy

@@ -1,7 +1,7 @@
 """Level transitions between two audit waves: transition tables, marginal homogeneity.
 
 Only businesses audited at both waves are counted (see
-:func:`~cma_research.analysis.waves.wave_scores`).
+:func:`~cma_research.analysis.change.wave_scores`).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from cma_research.analysis.prepare import check_choice
-from cma_research.analysis.waves import WaveKey, check_count, wave_scores
+from cma_research.analysis.change import WaveKey, wave_scores
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.instrument import normalise_label
+from cma_research.core.params import check_choice, check_int
 from cma_research.stats.square_table import bowker, stuart_maxwell, symmetry_permutation_p
 
 __all__ = ["NOT_ASSESSED", "SPARSE_BELOW", "marginal_homogeneity", "transition_table"]
@@ -156,10 +156,14 @@ def marginal_homogeneity(
     >>> mh[["test", "n_pairs", "df"]].values.tolist()
     [['bowker', 12, 4], ['stuart_maxwell', 12, 4]]
 
-    R: ``mcnemar.test(tab)`` (Bowker; NaN when a pair of cells is empty) and
-    ``coin::mh_test(as.table(tab))`` (Stuart-Maxwell).
+    R: ``mcnemar.test(tab, correct = FALSE)`` (Bowker; R gives NaN when a pair of
+    cells is empty, where this leaves the pair out) and ``coin::mh_test(as.table(tab))``
+    (Stuart-Maxwell). No continuity correction is applied: for a 2 x 2 table (or one
+    non-empty pair of mirrored cells) Bowker's statistic is McNemar's uncorrected
+    ``(n_ij - n_ji)^2 / (n_ij + n_ji)``, whereas ``mcnemar.test`` corrects a 2 x 2 table
+    by default.
     """
-    n_perm = check_count("n_perm", n_perm)
+    n_perm = check_int("n_perm", n_perm, minimum=0)
     check_choice("permutation", permutation, ("sparse", "always", "never"))
     stages = cohort.stage_ids if stage is None else [_stage_id(cohort, stage)]
     base, follow, b, f = wave_scores(cohort, baseline, follow_up)

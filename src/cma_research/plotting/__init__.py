@@ -8,7 +8,13 @@ look. A stage that was not assessed is never drawn as level 0.
 Importing this subpackage imports matplotlib; ``import cma_research`` does not.
 """
 
-from cma_research.plotting.change import plot_change_forest, plot_paired_slopes
+from cma_research.plotting.change import (
+    plot_change_forest,
+    plot_level_distribution_by_wave,
+    plot_paired_slopes,
+    plot_radar_waves,
+    plot_transition_heatmap,
+)
 from cma_research.plotting.distributions import (
     plot_funnel,
     plot_level_distribution,
@@ -26,8 +32,6 @@ from cma_research.plotting.style import (
     cma_style,
     level_colors,
 )
-from cma_research.plotting.transitions import plot_transition_heatmap
-from cma_research.plotting.waves import plot_level_distribution_by_wave, plot_radar_waves
 
 __all__ = [
     "DOUBLE_COLUMN",

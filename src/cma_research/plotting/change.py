@@ -1,12 +1,20 @@
-"""Figures of paired change between audit waves: slopes per business, forest per stage.
+"""Figures of change between audit waves: slopes, forest, transitions, each wave side by side.
 
-Each function draws a table the statistics computed (:func:`~cma_research.paired_change`
-and the per-wave tables of :mod:`cma_research.analysis.change_scores`); none of them
-computes a statistic. The transition heatmap is in :mod:`cma_research.plotting.transitions`,
-the per-wave distributions and radar in :mod:`cma_research.plotting.waves`. Wave
-labels, stage names and level labels come from those tables, so the figures speak the
-instrument's and the study's language. Text taken from data is drawn literally (a ``$``
-in a business type or wave label never starts matplotlib mathtext).
+Each function draws a table the statistics computed; none of them computes a statistic:
+
+* :func:`plot_paired_slopes`: each business's score at two waves
+  (:func:`~cma_research.analysis.change.scores_by_wave`);
+* :func:`plot_change_forest`: the change per stage (:func:`~cma_research.paired_change`);
+* :func:`plot_transition_heatmap`: businesses by level at two waves
+  (:func:`~cma_research.transition_table`);
+* :func:`plot_level_distribution_by_wave`: the level distribution of each wave
+  (:func:`~cma_research.analysis.change.level_distribution_by_wave`);
+* :func:`plot_radar_waves`: one business at several waves
+  (:func:`~cma_research.analysis.change.wave_profiles`).
+
+Wave labels, stage names and level labels come from those tables, so the figures speak
+the instrument's and the study's language. Text taken from data is drawn literally (a
+``$`` in a business type, wave or level label never starts matplotlib mathtext).
 """
 
 from __future__ import annotations
@@ -18,20 +26,21 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
 from cma_research.core.errors import ParameterError
-from cma_research.plotting._change_common import left_title, one_value, plain
+from cma_research.plotting.distributions import level_columns, share_axis
+from cma_research.plotting.radar import plot_radar
 from cma_research.plotting.style import (
+    DOUBLE_COLUMN,
+    NOT_ASSESSED_COLOR,
     OKABE_ITO,
     SINGLE_COLUMN,
     axes_for,
+    level_colors,
     require_columns,
 )
-from cma_research.plotting.transitions import plot_transition_heatmap
-from cma_research.plotting.waves import plot_level_distribution_by_wave, plot_radar_waves
 
-# plot_transition_heatmap (transitions.py), plot_level_distribution_by_wave and
-# plot_radar_waves (waves.py) stay importable from here.
 __all__ = [
     "DIRECTION_COLORS",
     "plot_change_forest",
@@ -45,7 +54,7 @@ __all__ = [
 DIRECTION_COLORS = {"improved": OKABE_ITO[0], "no_change": "#8c8c8c", "declined": OKABE_ITO[3]}
 
 
-# -- paired slopes ----------------------------------------------------------------------
+# -- paired slopes ---------------------------------------------------------------------
 
 
 def plot_paired_slopes(
@@ -63,7 +72,7 @@ def plot_paired_slopes(
     Parameters
     ----------
     table : DataFrame
-        Output of :func:`~cma_research.analysis.change_scores.scores_by_wave`.
+        Output of :func:`~cma_research.analysis.change.scores_by_wave`.
     level_range : (float, float), optional
         y-axis limits, e.g. the instrument's lowest and highest level.
     target_level : float, optional
@@ -92,8 +101,8 @@ def plot_paired_slopes(
         ["business_id", "baseline", "follow_up", "score_baseline", "score_follow_up", "status"],
         "scores_by_wave()",
     )
-    base_label = one_value(table, "baseline", "scores_by_wave()")
-    follow_label = one_value(table, "follow_up", "scores_by_wave()")
+    base_label = _one_value(table, "baseline", "scores_by_wave()")
+    follow_label = _one_value(table, "follow_up", "scores_by_wave()")
     ax = axes_for(ax, size=(SINGLE_COLUMN, SINGLE_COLUMN * 1.1))
     counts = dict.fromkeys(
         ("improved", "no_change", "declined", "dropped_out", "follow_up_only", "unscored"), 0
@@ -138,7 +147,7 @@ def plot_paired_slopes(
             ax.text(
                 end_x + dx,
                 end_y,
-                plain(bid),
+                _plain(bid),
                 ha="left" if dx > 0 else "right",
                 va="center",
                 fontsize=6,
@@ -168,7 +177,7 @@ def plot_paired_slopes(
                 mfc="white",
                 mec="#000000" if kind != "unscored" else "#8c8c8c",
             )
-        h.set_label(plain(f"{names[kind]} (n = {n})"))
+        h.set_label(_plain(f"{names[kind]} (n = {n})"))
         handles.append(h)
     if target_level is not None:
         ax.axhline(target_level, color="#000000", lw=0.8, ls="--", gid="target", zorder=0)
@@ -176,19 +185,19 @@ def plot_paired_slopes(
         h.set_label(f"target: level {target_level:g}")
         handles.append(h)
     ax.set_xticks([0, 1])
-    ax.set_xticklabels([plain(base_label), plain(follow_label)])
+    ax.set_xticklabels([_plain(base_label), _plain(follow_label)])
     ax.set_xlim(-0.35, 1.35)
     if level_range is not None:
         ax.set_ylim(*level_range)
     score = str(table["score"].iloc[0]) if "score" in table and len(table) else "mean"
-    ax.set_ylabel(plain(f"{score} level"))
+    ax.set_ylabel(_plain(f"{score} level"))
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    left_title(ax, title)
+    _left_title(ax, title)
     return ax
 
 
-# -- forest -------------------------------------------------------------------------------
+# -- forest ----------------------------------------------------------------------------
 
 
 def plot_change_forest(
@@ -283,7 +292,7 @@ def plot_change_forest(
             gid="n_label",
         )
     names = [
-        plain(name if isinstance(name, str) and name else stage)
+        _plain(name if isinstance(name, str) and name else stage)
         for name, stage in zip(table["name"].astype(object), table["stage"], strict=True)
     ]
     ax.set_yticks(y)
@@ -293,8 +302,320 @@ def plot_change_forest(
             label.set_fontweight("bold")
     ax.set_ylim(-0.7, n - 0.3)
     if {"baseline", "follow_up"} <= set(table.columns) and n:
-        xlabel += plain(f"\n{table['follow_up'].iloc[0]} vs {table['baseline'].iloc[0]}")
+        xlabel += _plain(f"\n{table['follow_up'].iloc[0]} vs {table['baseline'].iloc[0]}")
     ax.set_xlabel(xlabel)
     ax.tick_params(axis="y", length=0)
-    left_title(ax, title)
+    _left_title(ax, title)
     return ax
+
+
+# -- transition heatmap ----------------------------------------------------------------
+
+
+def plot_transition_heatmap(
+    table: pd.DataFrame,
+    *,
+    baseline_label: str | None = None,
+    follow_up_label: str | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Counts of businesses moving from each level (rows) to each level (columns).
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`~cma_research.transition_table`: baseline states as the index,
+        follow-up states as the columns (every level, then *not assessed*), counts.
+    baseline_label, follow_up_label : str, optional
+        Wave labels for the axis titles; default the table's ``attrs["baseline"]`` /
+        ``attrs["follow_up"]``, else its index / columns names, else "baseline" /
+        "follow-up".
+    title : str, optional
+        E.g. the stage's name.
+    ax : Axes, optional
+    **kwargs
+        Passed to :meth:`Axes.pcolormesh`.
+
+    Returns
+    -------
+    Axes
+        The first row is at the top. Every cell is annotated with its count (gid
+        ``"count"``, row by row); cells whose row and column are the same state (no
+        change) are outlined (gid ``"diagonal"``). Cells above the diagonal are moves
+        to a later column, i.e. up the levels when columns are in level order.
+    """
+    if table.shape[0] == 0 or table.shape[1] == 0:
+        raise ParameterError("the transition table is empty; pass transition_table()")
+    counts = table.to_numpy(dtype=float, na_value=np.nan)
+    n_rows, n_cols = counts.shape
+    ax = axes_for(ax, size=(SINGLE_COLUMN, SINGLE_COLUMN))
+    vmax = max(float(np.nanmax(counts)), 1.0) if not np.isnan(counts).all() else 1.0
+    mesh_kw: dict[str, Any] = {"cmap": "Blues", "vmin": 0, "vmax": vmax}
+    ax.pcolormesh(counts, edgecolors="white", linewidth=0.5, gid="counts", **{**mesh_kw, **kwargs})
+    threshold = vmax * 0.6
+    for i in range(n_rows):
+        for j in range(n_cols):
+            value = counts[i, j]
+            text = "" if np.isnan(value) else f"{int(value)}"
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                text,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if value > threshold else ("#9e9e9e" if value == 0 else "#000000"),
+                gid="count",
+            )
+    rows = [str(r) for r in table.index]
+    cols = [str(c) for c in table.columns]
+    for i, r in enumerate(rows):
+        if r in cols:
+            j = cols.index(r)
+            ax.add_patch(Rectangle((j, i), 1, 1, fill=False, ec="#000000", lw=0.9, gid="diagonal"))
+    ax.set_xticks(np.arange(n_cols) + 0.5)
+    ax.set_xticklabels([_plain(c) for c in cols], rotation=45, ha="right")
+    ax.set_yticks(np.arange(n_rows) + 0.5)
+    ax.set_yticklabels([_plain(r) for r in rows])
+    ax.set_xlim(0, n_cols)
+    ax.set_ylim(n_rows, 0)  # first row at the top
+
+    def label(given: str | None, key: str, name: Any, default: str) -> str:
+        if given:
+            return given
+        if table.attrs.get(key):
+            return str(table.attrs[key])
+        return str(name) if name is not None else default
+
+    base = label(baseline_label, "baseline", table.index.name, "baseline")
+    follow = label(follow_up_label, "follow_up", table.columns.name, "follow-up")
+    ax.set_ylabel(_plain(f"level at {base}"))
+    ax.set_xlabel(_plain(f"level at {follow}"))
+    ax.tick_params(length=0)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    _left_title(ax, title)
+    return ax
+
+
+# -- level distributions by wave -------------------------------------------------------
+
+
+def plot_level_distribution_by_wave(
+    table: pd.DataFrame,
+    *,
+    include_all: bool = False,
+    labels: Literal["stage", "name"] = "name",
+    title: str | None = None,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Per stage, one stacked bar per wave: levels in order, then *not assessed*.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`~cma_research.analysis.change.level_distribution_by_wave`
+        (:func:`~cma_research.level_distribution` per wave, with ``wave`` and
+        ``wave_rank`` columns).
+    include_all : bool
+        Also draw the pooled ``all`` rows.
+    labels : {"name", "stage"}
+        Stage labels.
+    title : str, optional
+    ax : Axes, optional
+    **kwargs
+        Passed to :meth:`Axes.barh`.
+
+    Returns
+    -------
+    Axes
+        Stages top to bottom in instrument order; within a stage the waves in order, top
+        to bottom. Bars are shares of the wave's businesses (assessed + not assessed =
+        1); segments carry gids ``"level_<v>"`` and ``"not_assessed"``; each bar is
+        annotated ``"<wave>: n = <assessed>"`` (gid ``"n_label"``).
+    """
+    require_columns(
+        table,
+        ["wave", "wave_rank", "stage", "name", "n_assessed", "n_not_assessed"],
+        "level_distribution_by_wave()",
+    )
+    level_cols = level_columns(table, "level_distribution_by_wave()")
+    rows = table if include_all else table[table["stage"] != "all"]
+    waves = rows[["wave_rank", "wave"]].drop_duplicates().sort_values("wave_rank")["wave"].tolist()
+    stages = list(dict.fromkeys(rows["stage"].tolist()))
+    n_w = max(len(waves), 1)
+    height = 0.8 / n_w
+    ax = axes_for(ax, size=(DOUBLE_COLUMN, (0.22 * n_w + 0.1) * len(stages) + 1.0))
+    levels = [int(c.split("_")[-1]) for c in level_cols]
+    colors = level_colors(levels)
+    centers = []
+    first = True
+    for i, stage in enumerate(stages):
+        center = float(len(stages) - 1 - i)
+        centers.append(center)
+        for j, wave in enumerate(waves):
+            sel = rows[(rows["stage"] == stage) & (rows["wave"] == wave)]
+            if sel.empty:
+                continue
+            row = sel.iloc[0]
+            yj = center + 0.4 - height * (j + 0.5)
+            total = float(row["n_assessed"] + row["n_not_assessed"]) or 1.0
+            left = 0.0
+            for col, level, color in zip(level_cols, levels, colors, strict=True):
+                width = float(row[col]) / total
+                ax.barh(
+                    yj,
+                    width,
+                    left=left,
+                    height=height * 0.92,
+                    color=color,
+                    edgecolor="white",
+                    linewidth=0.3,
+                    label=f"{level}" if first else "_nolegend_",
+                    gid=f"level_{level}",
+                    **kwargs,
+                )
+                left += width
+            ax.barh(
+                yj,
+                float(row["n_not_assessed"]) / total,
+                left=left,
+                height=height * 0.92,
+                color=NOT_ASSESSED_COLOR,
+                hatch="///",
+                edgecolor="white",
+                linewidth=0.3,
+                label="not assessed" if first else "_nolegend_",
+                gid="not_assessed",
+                **kwargs,
+            )
+            first = False
+            ax.text(
+                1.01,
+                yj,
+                _plain(f"{wave}: n = {int(row['n_assessed'])}"),
+                va="center",
+                ha="left",
+                fontsize=6,
+                gid="n_label",
+            )
+    names = {s: rows.loc[rows["stage"] == s, labels].iloc[0] for s in stages}
+    ax.set_yticks(centers)
+    ax.set_yticklabels([_plain(names[s]) for s in stages])
+    ax.tick_params(axis="y", length=0)
+    share_axis(ax, "share of businesses audited at the wave", n_levels=len(levels))
+    _left_title(ax, title, pad=28)  # above the legend
+    return ax
+
+
+# -- radar at two waves ----------------------------------------------------------------
+
+
+def plot_radar_waves(
+    table: pd.DataFrame,
+    *,
+    labels: Literal["short_name", "name", "number"] = "number",
+    target_level: int | None = None,
+    max_level: int = 5,
+    title: str | None = None,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Radar chart of one business at several waves, one line per wave.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`~cma_research.analysis.change.wave_profiles`
+        (:func:`~cma_research.stage_profile` per wave, with ``wave`` and ``wave_rank``).
+    labels : {"number", "short_name", "name"}
+        How stages are labelled around the circle.
+    target_level : int, optional
+        Dashed ring at this level.
+    max_level : int
+        Outer radius (the instrument's highest level).
+    title : str, optional
+        Default: the business id.
+    ax : polar Axes, optional
+    **kwargs
+        Passed to every wave's line.
+
+    Returns
+    -------
+    Axes
+        One line per wave (gid ``"wave_<rank>"``, legend = wave label), each broken at a
+        stage not assessed at that wave; a stage's label says "(not assessed)" when it
+        was assessed at none of the waves, else names the waves it was not assessed at.
+    """
+    require_columns(table, ["wave", "wave_rank", "stage", "level", labels], "wave_profiles()")
+    ax = axes_for(ax, polar=True)
+    waves = table[["wave_rank", "wave"]].drop_duplicates().sort_values("wave_rank")
+    styles = ["-", "--", ":", "-."]
+    missing_at: dict[str, list[str]] = {}
+    stage_labels: list[str] = []
+    for j, (rank, wave) in enumerate(zip(waves["wave_rank"], waves["wave"], strict=True)):
+        sub = table[table["wave_rank"] == rank].reset_index(drop=True)
+        profile = sub.assign(median=np.nan, q1=np.nan, q3=np.nan)
+        before = set(ax.get_lines())
+        style = {"color": OKABE_ITO[j % len(OKABE_ITO)], "ls": styles[j % len(styles)], **kwargs}
+        plot_radar(
+            profile,
+            show_peers=False,
+            target_level=target_level if j == 0 else None,
+            max_level=max_level,
+            labels=labels,
+            business_label=_plain(wave),
+            ax=ax,
+            **style,
+        )
+        for line in set(ax.get_lines()) - before:
+            if line.get_gid() == "business":
+                line.set_gid(f"wave_{int(rank)}")
+        stage_labels = [str(v).replace("_", " ") for v in sub[labels]]
+        for stage, level in zip(sub["stage"], sub["level"].astype(float), strict=True):
+            if np.isnan(level):
+                missing_at.setdefault(str(stage), []).append(str(wave))
+    stages = [str(s) for s in table.loc[table["wave_rank"] == waves["wave_rank"].iloc[0], "stage"]]
+
+    def tick(label: str, stage: str) -> str:
+        absent = missing_at.get(stage, [])
+        if not absent:
+            return _plain(label)
+        if len(absent) == len(waves):
+            return _plain(f"{label}\n(not assessed)")
+        return _plain(f"{label}\n(not assessed: {', '.join(absent)})")
+
+    ax.set_xticklabels([tick(lab, s) for lab, s in zip(stage_labels, stages, strict=True)])
+    bid = table["business_id"].dropna().iloc[0] if "business_id" in table else None
+    ax.set_title(_plain(title if title else (bid or "")), loc="left")
+    handles, names = ax.get_legend_handles_labels()
+    ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    return ax
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _plain(text: Any) -> str:
+    """Data-derived text drawn literally: ``$`` escaped so mathtext never starts."""
+    return str(text).replace("$", r"\$")
+
+
+def _left_title(ax: Axes, title: str | None, pad: float | None = None) -> None:
+    """The title, if any, drawn literally at the left."""
+    if title:
+        ax.set_title(_plain(title), loc="left", pad=pad)
+
+
+def _one_value(table: pd.DataFrame, column: str, producer: str) -> str:
+    """The one value of ``column`` (a table for one pair of waves), else ParameterError."""
+    values = table[column].dropna().unique()
+    if len(values) != 1:
+        raise ParameterError(
+            f"the table's {column!r} column holds {len(values)} different values; pass the "
+            f"output of {producer} for one pair of waves"
+        )
+    return str(values[0])

@@ -27,7 +27,7 @@ from cma_research.plotting.style import (
 __all__ = ["plot_funnel", "plot_level_distribution", "plot_missingness"]
 
 
-# -- shared by the stacked level bars (also plotting.waves) -------------------------------
+# -- shared by the stacked level bars (also plotting.change) ------------------------------
 
 
 def level_columns(table: pd.DataFrame, producer: str) -> list[str]:

@@ -33,11 +33,14 @@ from scipy import stats
 from cma_research.stats.resampling import bca_bounds, jackknife_acceleration
 
 __all__ = [
+    "DistinctDifferences",
     "SignedRankResult",
+    "jackknife_rank_biserial",
     "rank_biserial",
     "rank_biserial_ci",
     "sign_flip_distribution",
     "signed_rank_test",
+    "weighted_rank_biserial",
 ]
 
 MAX_ENUMERATE = 15  # non-zero pairs up to which all 2**n sign patterns are listed
@@ -216,8 +219,17 @@ def signed_rank_test(
 
 
 @dataclass(frozen=True)
-class _Values:
-    """Distinct differences with their counts and the groups of their absolute values."""
+class DistinctDifferences:
+    """Distinct differences with their counts and the groups of their absolute values.
+
+    A sample of differences as the bootstrap of :func:`rank_biserial_ci` sees it: a
+    resample is a vector of weights (counts) over the distinct values, so one resample
+    costs O(distinct values) whatever the number of pairs.
+
+    >>> v = DistinctDifferences.from_differences(np.array([2.0, -1, 0, 1, 2]))
+    >>> v.value.tolist(), v.count.tolist(), v.group.tolist(), v.k
+    ([-1.0, 0.0, 1.0, 2.0], [1.0, 1.0, 1.0, 2.0], [0, -1, 0, 1], 2)
+    """
 
     value: np.ndarray
     count: np.ndarray
@@ -225,7 +237,7 @@ class _Values:
     k: int
 
     @classmethod
-    def from_differences(cls, d: np.ndarray) -> _Values:
+    def from_differences(cls, d: np.ndarray) -> DistinctDifferences:
         value, count = np.unique(np.asarray(d, dtype=float), return_counts=True)
         absolute = np.abs(value)
         distinct = np.unique(absolute[value != 0])
@@ -233,8 +245,18 @@ class _Values:
         return cls(value, count.astype(float), group, len(distinct))
 
 
-def _weighted_rank_biserial(v: _Values, w: np.ndarray) -> np.ndarray:
-    """Rank-biserial correlation of each weighted sample (rows of ``w``)."""
+def weighted_rank_biserial(v: DistinctDifferences, w: np.ndarray) -> np.ndarray:
+    """Rank-biserial correlation of each weighted sample (rows of ``w``).
+
+    Row ``b`` of ``w`` gives how often each distinct value of ``v`` occurs in sample
+    ``b``; the result equals :func:`rank_biserial` of the sample written out (average
+    ranks of the absolute values, zeros dropped), NaN when the sample has no non-zero
+    difference.
+
+    >>> v = DistinctDifferences.from_differences(np.array([5.0, 4, -1, 3, 2]))
+    >>> weighted_rank_biserial(v, np.array([[1.0, 1, 1, 1, 1], [1.0, 0, 0, 0, 2]]))  # [-1, 5, 5]
+    array([0.86666667, 0.66666667])
+    """
     nonzero = v.group >= 0
     g = v.group[nonzero]
     wn = w[:, nonzero]
@@ -249,7 +271,7 @@ def _weighted_rank_biserial(v: _Values, w: np.ndarray) -> np.ndarray:
         return np.where(total > 0, diff / np.where(total > 0, total, 1.0), np.nan)
 
 
-def _jackknife_rank_biserial(v: _Values) -> np.ndarray:
+def jackknife_rank_biserial(v: DistinctDifferences) -> np.ndarray:
     """Rank-biserial r leaving out one observation of each distinct value, in O(values).
 
     Removing one observation from the group g of |values| lowers the average rank of
@@ -297,16 +319,16 @@ def rank_biserial_ci(
     d = np.asarray(d, dtype=float)
     if n_boot <= 0 or len(d) < 2:
         return (np.nan, np.nan)
-    v = _Values.from_differences(d)
+    v = DistinctDifferences.from_differences(d)
     if v.k == 0:
         return (np.nan, np.nan)
-    estimate = float(_weighted_rank_biserial(v, v.count[None, :])[0])
+    estimate = float(weighted_rank_biserial(v, v.count[None, :])[0])
     n = int(v.count.sum())
     p = v.count / n
     per = max(1, _CHUNK // max(len(v.count), 1))
     boot = np.concatenate(
         [
-            _weighted_rank_biserial(
+            weighted_rank_biserial(
                 v, rng.multinomial(n, p, size=min(per, n_boot - s)).astype(float)
             )
             for s in range(0, n_boot, per)
@@ -314,7 +336,7 @@ def rank_biserial_ci(
     )
     if np.isnan(boot).any() or np.isnan(estimate) or np.ptp(boot) == 0:
         return (np.nan, np.nan)
-    theta = _jackknife_rank_biserial(v)
+    theta = jackknife_rank_biserial(v)
     if np.isnan(theta).any():
         return (np.nan, np.nan)
     return bca_bounds(boot, estimate, jackknife_acceleration(theta, v.count), confidence)

@@ -60,6 +60,10 @@ def _check(table: np.ndarray) -> np.ndarray:
 def bowker(table: np.ndarray) -> SquareTest:
     """Bowker's test of symmetry, leaving out empty off-diagonal pairs.
 
+    No continuity correction: for a 2 x 2 table this is McNemar's test as R's
+    ``mcnemar.test(tab, correct = FALSE)`` (R corrects 2 x 2 tables by default; it
+    never corrects larger ones).
+
     >>> bowker(np.array([[6, 5, 1], [2, 7, 4], [0, 1, 4]]))  # R: mcnemar.test(t3)
     SquareTest(statistic=4.085714285714285, df=3, p_val=0.25235604735597417)
     """
