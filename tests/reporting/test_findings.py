@@ -21,7 +21,6 @@ import pandas as pd
 import pytest
 
 import cma_research as cma
-from cma_research.analysis.change import paired_change
 from cma_research.analysis.change_scores import scores_by_wave
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
@@ -325,7 +324,7 @@ def test_direction_from_paired_change(
     cohort: cma.Cohort, shift: np.ndarray, expected: str, word: str
 ) -> None:
     two = _two_waves(cohort, shift)
-    table = paired_change(two, n_boot=500, seed=1)
+    table = cma.paired_change(two, n_boot=500, seed=1)
     mean = table[table["stage"] == "mean"].iloc[0]
     assert change_direction(mean) == expected
     # the rule, restated on the computed numbers
@@ -357,7 +356,7 @@ def test_change_summary_needs_a_paired_change_table() -> None:
 
 def test_summary_of_the_synthetic_example_says_synthetic() -> None:
     two = cma.load_returns(EXAMPLE)
-    table = paired_change(two, n_boot=300, seed=2007)
+    table = cma.paired_change(two, n_boot=300, seed=2007)
     text = change_summary(table, synthetic=True)
     assert text.startswith("SYNTHETIC example data: Between Baseline and Follow-up (SYNTHETIC)")
     words = {change_direction(r) for _, r in table.iterrows()}
