@@ -31,11 +31,11 @@ import numpy as np
 
 from cma_research.datasets.synthetic import synthetic_cohort
 from cma_research.reporting.business import (
-    business_pages,
     page_figures,
     render_business_page,
     write_business_reports,
 )
+from cma_research.reporting.business_pages import business_pages
 
 
 def main() -> None:

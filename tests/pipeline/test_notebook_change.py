@@ -141,7 +141,7 @@ def test_synthetic_two_waves_every_output_says_synthetic(tmp_path: Path) -> None
     # the direction word follows the computed interval (module rule), never typed in
     import pandas as pd
 
-    from cma_research.reporting.change_text import DIRECTION_WORDS, change_direction
+    from cma_research.reporting.rules import DIRECTION_WORDS, change_direction
 
     table = pd.read_csv(out / "tables" / "06_paired_change.csv")
     mean = table[table["stage"] == "mean"].iloc[0]

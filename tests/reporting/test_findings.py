@@ -1,21 +1,80 @@
-"""The findings paragraphs: counts from a hand count of the CSV; the sensitivity verdict
-rule on small tables built by hand."""
+"""The findings paragraphs (reporting/findings) say what the numbers say.
+
+One wave: counts against a hand count of the CSV; the size paragraph on Table 4 with its
+staff numbers re-ordered (so the true direction is known); the sensitivity verdict on
+small tables built by hand; another instrument in its own words. Between waves: the
+direction words follow the intervals paired_change computed on waves shifted by hand,
+and the attrition and model sentences follow their rules.
+"""
 
 from __future__ import annotations
 
 import csv
 import math
+import re
 import statistics
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
 
 import cma_research as cma
+from cma_research.analysis.change_scores import scores_by_wave
 from cma_research.core.cohort import Cohort
-from cma_research.reporting.findings import sample_paragraph, sensitivity_paragraph
+from cma_research.core.errors import ParameterError
+from cma_research.reporting.findings import (
+    attrition_sentence,
+    attrition_tests_sentence,
+    change_summary,
+    maturity_paragraph,
+    nothing_to_compare,
+    reliability_paragraph,
+    sample_paragraph,
+    sensitivity_paragraph,
+    size_paragraph,
+    wave_effect_sentence,
+)
+from cma_research.reporting.rules import (
+    change_direction,
+    reliability_phrase,
+    reliability_word,
+    strength_word,
+)
+from cma_research.reporting.text import apa
+from tests.paths import ROOT
 
 NAN = math.nan
+KW = {"n_boot": 2000, "n_perm": 2000, "seed": 11}
 COLUMNS = ["strategy", "r", "ci95_low", "ci95_high", "p_val", "p_perm", "note"]
+EXAMPLE = ROOT / "data" / "raw" / "customer_wise_2007_two_waves_SYNTHETIC.csv"
+
+
+def with_staff(cohort: Cohort, staff: np.ndarray) -> Cohort:
+    attrs = cohort.attributes.copy()
+    attrs["staff"] = pd.array(staff.astype(int), dtype="Int64")
+    return replace(cohort, attributes=attrs)
+
+
+def ordered_staff(cohort: Cohort, reverse: bool) -> np.ndarray:
+    """The cohort's own staff numbers re-assigned in the order of the mean level
+    (largest business = highest mean), or in reverse (smallest = highest mean)."""
+    mean = cohort.scores.astype(float).mean(axis=1).to_numpy()
+    staff = np.sort(cohort.attributes["staff"].to_numpy(dtype=float))
+    order = np.argsort(-mean if reverse else mean, kind="stable")
+    out = np.empty_like(staff)
+    out[order] = staff
+    return out
+
+
+def findings(cohort: Cohort, strategy: str = "complete_case") -> tuple[pd.Series, str]:
+    row = cma.correlate(cohort, "staff", "mean", "spearman", strategy, **KW).iloc[0]
+    alpha = cma.cronbach_alpha(cohort).iloc[0]
+    return row, size_paragraph(row, alpha, cohort, strategy)
+
+
+# -- one wave -----------------------------------------------------------------------------
 
 
 def test_sample_paragraph_counts_equal_a_hand_count(cohort: Cohort, bundled_path: Path) -> None:
@@ -95,10 +154,288 @@ def test_strategies_with_a_note_are_left_out() -> None:
 
 
 def test_the_reliability_paragraph_states_alpha_once(cohort: cma.Cohort) -> None:
-    from cma_research.reporting.findings import reliability_paragraph
-    from cma_research.reporting.text import apa
-
     row = cma.cronbach_alpha(cohort).iloc[0]
     text = reliability_paragraph(row, cohort)
     assert text.count(apa(row)) == 1
     assert text.endswith(".") and not text.endswith("..")
+
+
+# -- the findings on altered Table 4 ---------------------------------------------------
+
+
+def test_bundled_data(cohort: Cohort) -> None:
+    row, text = findings(cohort)
+    # rho = .52 with an interval that includes 0: no direction is claimed
+    assert row["ci95_low"] < 0 < row["ci95_high"]
+    assert text.startswith("**No clear association** between size and maturity:")
+    assert "Larger businesses tended to score higher" not in text
+    assert "is wide and includes 0, so the direction is not established" in text
+    assert "The estimate itself is strong and leans towards higher scores in larger" in text
+    assert apa(row) in text and "n = 12 businesses" in text and "strategy complete_case" in text
+    # alpha .85 (good) but its lower bound .69 is below .70
+    assert "The 10 stages hang together as a scale" in text
+    assert "the interval's lower bound, .69, is below .70" in text
+
+
+def test_reversed_staff_says_smaller_businesses_score_higher(cohort: Cohort) -> None:
+    reversed_ = with_staff(cohort, ordered_staff(cohort, reverse=True))
+    row, text = findings(reversed_)
+    assert row["r"] < -0.9 and row["ci95_high"] < 0
+    assert text.startswith(
+        "**Smaller businesses tended to score higher** (a strong negative association):"
+    )
+    assert "Larger businesses tended" not in text and "larger businesses tended" not in text
+    assert "is narrow and excludes 0: a strong negative association." in text
+    assert "wide" not in text and "leans" not in text
+
+
+def test_strong_positive(cohort: Cohort) -> None:
+    row, text = findings(with_staff(cohort, ordered_staff(cohort, reverse=False)))
+    assert row["r"] > 0.9 and row["ci95_low"] > 0
+    assert text.startswith(
+        "**Larger businesses tended to score higher** (a strong positive association):"
+    )
+    assert "excludes 0" in text and "not established" not in text
+
+
+def test_null_association(cohort: Cohort) -> None:
+    staff = cohort.attributes["staff"].to_numpy(dtype=float)
+    rng = np.random.default_rng(5)
+    for _ in range(500):  # a permutation of the staff numbers with |rho| < .05
+        permuted = rng.permutation(staff)
+        r = cma.correlate(with_staff(cohort, permuted), n_boot=0, n_perm=0).iloc[0]["r"]
+        if abs(r) < 0.05:
+            break
+    row, text = findings(with_staff(cohort, permuted))
+    assert abs(row["r"]) < 0.05 and strength_word(row["r"]) == "negligible"
+    assert text.startswith("**No clear association** between size and maturity:")
+    assert "leans" not in text and "tended to score higher" not in text
+
+
+def test_low_alpha_when_stages_are_shuffled(cohort: Cohort) -> None:
+    rng = np.random.default_rng(2)
+    complete = cohort.subset(cohort.scores.notna().all(axis=1))
+    scores = complete.scores.copy()
+    for col in scores.columns:  # each stage shuffled over businesses on its own
+        scores[col] = rng.permutation(scores[col].to_numpy())
+    shuffled = replace(complete, scores=scores.astype("Int64"))
+    alpha = cma.cronbach_alpha(shuffled).iloc[0]
+    assert alpha["alpha"] < 0.7
+    text = reliability_phrase(alpha, shuffled.instrument)
+    assert text.startswith("The 10 stages do not hang together well enough to be read as one")
+    assert "hang together as a scale" not in text
+    assert f"({reliability_word(alpha['alpha'])} by George & Mallery's bands)" in text
+    _, paragraph = findings(shuffled)
+    assert "do not hang together" in paragraph
+
+
+def test_the_maturity_paragraph_names_every_tied_stage(cohort: Cohort) -> None:
+    # Table 4 itself: Transaction Processing and Staff Empowerment are both below level 1
+    # for 4 of 14 businesses (29%)
+    dist = cma.level_distribution(cohort)
+    text = maturity_paragraph(dist, cma.business_scores(cohort), 4, cohort)
+    assert "The stages most often below level 1 were **Transaction Processing** and " in text
+    assert "**Staff Empowerment** (both 29%)." in text
+
+
+def test_maturity_paragraph_numbers(cohort: Cohort) -> None:
+    dist = cma.level_distribution(cohort)
+    scores = cma.business_scores(cohort)
+    text = maturity_paragraph(dist, scores, 4, cohort)
+    overall = dist[dist["stage"] == "all"].iloc[0]
+    assert text.startswith("Across all assessed stages, **15%** of assessments were below")
+    assert f"n = {int(overall['n_assessed'])} assessments" in text
+    assert "95% CI 10% to 22%, exact Clopper-Pearson" in text
+    below = int((scores["mean"] < 4).sum())
+    assert f"{below} of 16 businesses were below the target level, Planned improvement (4)" in text
+
+
+def test_strategies_are_named_when_they_differ(cohort: Cohort) -> None:
+    row, text = findings(cohort, "available_case")
+    assert "strategy available_case, n = 16 businesses" in text
+    # alpha needs complete data: it is computed on complete cases and the text says so
+    assert "computed under strategy complete_case: alpha needs every stage" in text
+    mixed = size_paragraph(row, cma.cronbach_alpha(cohort).iloc[0], cohort, "stage_median")
+    assert "strategy available_case, not the notebook's stage_median" in mixed
+
+
+# -- another instrument, in its own words ----------------------------------------------
+
+
+@pytest.fixture
+def mcf_cohort(tmp_path: Path) -> Cohort:
+    """A SYNTHETIC Managing Customers cohort written as a returns file and read back."""
+    synthetic = cma.synthetic_cohort(40, seed=9, missing_rate=0.05,
+                                     instrument="managing_customers_framework")  # fmt: skip
+    path = tmp_path / "synthetic_managing_customers_returns.csv"
+    synthetic.to_wide().to_csv(path, index=False)
+    return cma.load_returns(path, "managing_customers_framework")
+
+
+def test_managing_customers_framework_in_its_own_words(mcf_cohort: Cohort) -> None:
+    inst = mcf_cohort.instrument
+    assert inst.stage_noun == "dimension" and len(inst.stages) == 6
+    _, text = findings(mcf_cohort)
+    alpha = cma.cronbach_alpha(mcf_cohort).iloc[0]
+    assert alpha["k"] == 6
+    assert "six dimensions" in text and "mean dimension level" in text
+    assert not re.search(r"\bten\b|\b10\b|stage", text, flags=re.IGNORECASE)
+    dist = cma.level_distribution(mcf_cohort)
+    maturity = maturity_paragraph(dist, cma.business_scores(mcf_cohort), 4, mcf_cohort)
+    assert maturity.startswith("Across all assessed dimensions, **")
+    assert "of assessments were at level 0 (Proto)" in maturity
+    assert "most often at level 0 (Proto)" in maturity
+    assert "below the target level, Run (4), on average" in maturity
+    assert "stage" not in maturity and "below level 1" not in maturity
+
+
+# -- between two waves ---------------------------------------------------------------------
+
+
+def _two_waves(one: cma.Cohort, shift: np.ndarray) -> cma.Cohort:
+    """Table 4 as wave 1 and Table 4 + ``shift`` per business (clipped) as wave 2."""
+    values = one.scores.to_numpy(dtype=float, na_value=np.nan) + shift[:, None]
+    follow = pd.DataFrame(
+        np.clip(values, 0, 5), index=one.scores.index, columns=one.scores.columns
+    ).astype("Int64")
+    follow = follow.rename(index={1: 2}, level="wave")
+    attrs = one.attributes.rename(index={1: 2}, level="wave")
+    return replace(
+        one,
+        scores=pd.concat([one.scores, follow]),
+        attributes=pd.concat([one.attributes, attrs]),
+        wave_labels=("Before", "After"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("shift", "expected", "word"),
+    [
+        # most businesses up one level, two unchanged, one down: a defined interval
+        (np.array([1] * 13 + [0, 0, -1], dtype=float), "improved", "improved"),
+        (-np.array([1] * 13 + [0, 0, -1], dtype=float), "declined", "declined"),
+        # every business up / down: r = +-1, the p fallback decides
+        (np.ones(16), "improved", "improved"),
+        (-np.ones(16), "declined", "declined"),
+        (np.array([1, -1] * 8, dtype=float), "no_clear_change", "showed no clear change"),
+    ],
+)
+def test_direction_from_paired_change(
+    cohort: cma.Cohort, shift: np.ndarray, expected: str, word: str
+) -> None:
+    two = _two_waves(cohort, shift)
+    table = cma.paired_change(two, n_boot=500, seed=1)
+    mean = table[table["stage"] == "mean"].iloc[0]
+    assert change_direction(mean) == expected
+    # the rule, restated on the computed numbers
+    r, low, high = mean["rank_biserial"], mean["ci95_low"], mean["ci95_high"]
+    if np.isnan(low):
+        assert abs(r) == 1 and mean["p_val"] < 0.05
+    elif expected == "improved":
+        assert r > 0 and low > 0
+    elif expected == "declined":
+        assert r < 0 and high < 0
+    else:
+        assert low <= 0 <= high
+    text = change_summary(table, stage_noun=cohort.instrument.stage_noun)
+    assert text.startswith(
+        f"Between Before and After, the mean score of the {int(mean['n_pairs'])} businesses "
+        f"audited at both waves {word} ("
+    )
+    assert "SYNTHETIC" not in text
+    assert f"of {len(cohort.stage_ids)} stages" in text
+    # every stage appears exactly once in the stage sentence
+    for name in table.loc[table["stage"] != "mean", "name"]:
+        assert text.count(str(name)) == 1
+
+
+def test_change_summary_needs_a_paired_change_table() -> None:
+    with pytest.raises(ParameterError, match="paired_change"):
+        change_summary(pd.DataFrame({"stage": ["mean"]}))
+
+
+def test_summary_of_the_synthetic_example_says_synthetic() -> None:
+    two = cma.load_returns(EXAMPLE)
+    table = cma.paired_change(two, n_boot=300, seed=2007)
+    text = change_summary(table, synthetic=True)
+    assert text.startswith("SYNTHETIC example data: Between Baseline and Follow-up (SYNTHETIC)")
+    words = {change_direction(r) for _, r in table.iterrows()}
+    assert words <= {"improved", "declined", "no_clear_change", "not_estimable"}
+
+
+def test_attrition_sentence_counts() -> None:
+    two = cma.load_returns(EXAMPLE)
+    text = attrition_sentence(scores_by_wave(two), synthetic=True)
+    assert text == (
+        "SYNTHETIC example data: 16 businesses were audited at Baseline and 13 at Follow-up "
+        "(SYNTHETIC); 13 at both waves. 3 businesses were audited at Baseline only "
+        "(dropped out: B04, B06 and B13)."
+    )
+    t = pd.DataFrame(
+        {"business_id": ["A", "B"], "baseline": "W1", "follow_up": "W2",
+         "status": ["paired", "follow_up_only"]}
+    )  # fmt: skip
+    assert attrition_sentence(t) == (
+        "1 business was audited at W1 and 2 at W2; 1 at both waves. No business audited at "
+        "W1 is missing at W2. 1 business was audited at W2 only (B)."
+    )
+
+
+def test_nothing_to_compare_names_the_wave() -> None:
+    assert "one audit wave ('Baseline')" in nothing_to_compare(["Baseline"])
+    assert "nothing to compare" in nothing_to_compare([])
+
+
+def _model(low: float, high: float, converged: bool = True) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"term": ["Intercept", "wave[After]"], "estimate": [2.0, (low + high) / 2],
+         "ci95_low": [1.0, low], "ci95_high": [3.0, high], "p_val": [0.0, 0.03],
+         "n_obs": 20, "n_groups": 12, "n_both": 8, "converged": converged}
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "phrase"),
+    [
+        (0.1, 0.5, "puts the mean score higher at After than at Before"),
+        (-0.5, -0.1, "puts the mean score lower at After than at Before"),
+        (-0.1, 0.5, "finds the mean score at After not clearly different from Before"),
+        (0.0, 0.5, "not clearly different"),
+    ],
+)
+def test_wave_effect_rule(low: float, high: float, phrase: str) -> None:
+    text = wave_effect_sentence(_model(low, high), "Before")
+    assert phrase in text
+    assert "all 20 returns of 12 businesses, 8 of them" in text
+    assert "did not converge" in wave_effect_sentence(_model(low, high, False), "Before")
+
+
+def test_wave_effect_on_the_fitted_model() -> None:
+    two = cma.load_returns(EXAMPLE)
+    fit = cma.fit_wave_model(two)
+    term = fit[fit["term"] == "wave[Follow-up (SYNTHETIC)]"].iloc[0]
+    text = wave_effect_sentence(fit, "Baseline", synthetic=True)
+    assert text.startswith("SYNTHETIC example data: ")
+    excludes = term["ci95_low"] > 0 or term["ci95_high"] < 0
+    assert ("not clearly different" in text) is (not excludes)
+    assert f"all {int(term['n_obs'])} returns" in text
+    with pytest.raises(ParameterError, match="wave term"):
+        wave_effect_sentence(fit[fit["term"] == "Intercept"], "Baseline")
+
+
+def test_attrition_tests_rule_and_real_tests() -> None:
+    two = cma.load_returns(EXAMPLE)
+    tests = cma.attrition(two, seed=1).tests
+    text = attrition_tests_sentence(tests, synthetic=True)
+    assert text.startswith(
+        "SYNTHETIC example data: At Baseline, the 3 businesses not audited at Follow-up "
+        "(SYNTHETIC) "
+    )
+    names = {"mean_score": "mean score", "business_type": "business type"}
+    for var in tests["variable"]:
+        assert f" in {names.get(var, var)} (" in text
+    assert text.count("did not clearly differ") == int((tests["p_val"] >= 0.05).sum())
+    low = tests.assign(p_val=[0.01, 0.5, 0.5])
+    assert attrition_tests_sentence(low).count("differed") == 1
+    none = tests.assign(n_dropped=0)
+    assert "no drop-outs" in attrition_tests_sentence(none)

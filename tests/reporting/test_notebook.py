@@ -1,16 +1,20 @@
-"""The notebook helpers: column labels, the project root, Outputs and setup()."""
+"""The notebook helpers: column labels, the project root, Outputs, setup() and md()."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
-from cma_research.reporting.notebook import Outputs, column_label, project_root, setup
+from cma_research.reporting.notebook import Outputs, column_label, md, project_root, setup
 from tests.paths import BUNDLED
 
 
@@ -100,3 +104,59 @@ def test_setup_from_a_temp_folder_with_absolute_paths(
     assert repr(study) == (
         "Study: 16 businesses, one wave, customer_wise_2007 (customer_wise_2007.csv)"
     )
+
+
+# -- md(): Markdown that is never dropped ----------------------------------------------------
+
+
+def test_md_displays_once_escapes_values_and_returns_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import IPython.display
+
+    shown: list[Any] = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs: shown.extend(objs))
+    result = md(
+        "**{n}** businesses, {name}, {share:.0%}", n=16, name="Smith *&* <Sons>", share=0.25
+    )
+    assert result is None  # nothing for a cell's last line to show a second time
+    assert len(shown) == 1 and isinstance(shown[0], IPython.display.Markdown)
+    assert shown[0].data == r"**16** businesses, Smith \*&\* &lt;Sons&gt;, 25%"
+
+
+def test_md_inside_blocks_reaches_the_output_in_a_real_ipython_shell(tmp_path: Path) -> None:
+    # IPython shows an expression's value only on a cell's last line; md() inside an if,
+    # a loop or a function must still show its text, and exactly once
+    cell = textwrap.dedent(
+        """
+        from cma_research.reporting.notebook import md
+        if True:
+            md("in an if block")
+        else:
+            md("never shown")
+        for i in range(2):
+            md("loop {i}", i=i)
+        def f():
+            md("in a function")
+        f()
+        md("last line")
+        """
+    )
+    script = textwrap.dedent(
+        f"""
+        import json
+        from IPython.core.interactiveshell import InteractiveShell
+        from IPython.utils.capture import capture_output
+        shell = InteractiveShell.instance()
+        with capture_output() as captured:
+            result = shell.run_cell({cell!r})
+        result.raise_error()
+        print(json.dumps([o.data.get("text/markdown") for o in captured.outputs]))
+        """
+    )
+    env = {"IPYTHONDIR": str(tmp_path), "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
+    )
+    shown = json.loads(done.stdout.strip().splitlines()[-1])
+    assert shown == ["in an if block", "loop 0", "loop 1", "in a function", "last line"]

@@ -1,10 +1,10 @@
-"""apa() finds an interval whatever its confidence level."""
+"""apa() finds an interval whatever its confidence level; lists are joined in words."""
 
 from __future__ import annotations
 
 import cma_research as cma
 from cma_research.core.cohort import Cohort
-from cma_research.reporting.text import apa
+from cma_research.reporting.text import apa, join_words
 
 
 def test_apa_reads_the_interval_at_its_own_level(cohort: Cohort) -> None:
@@ -32,3 +32,10 @@ def test_apa_on_ordinal_model_rows(cohort: Cohort) -> None:
     fit = cma.fit_ordinal_model(cohort)
     assert ", t(15) = " in apa(fit.iloc[0])  # t with G - 1 df
     assert ", z = " in apa(cma.fit_ordinal_model(cohort, cluster=False).iloc[0])
+
+
+def test_join_words() -> None:
+    assert join_words([]) == ""
+    assert join_words(["B04"]) == "B04"
+    assert join_words(["B04", "B06"]) == "B04 and B06"
+    assert join_words(["B04", "B06", "B13"]) == "B04, B06 and B13"

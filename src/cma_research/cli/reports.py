@@ -45,8 +45,8 @@ def _business_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from cma_research.core.files import guard_not_raw
-    from cma_research.core.pseudonym import read_key
     from cma_research.reporting.business import write_business_reports
+    from cma_research.reporting.pseudonym import read_key
 
     def whole(option: str, text: str, low: int) -> int:
         try:

@@ -1,4 +1,13 @@
-"""Small text helpers shared by the readers and writers."""
+"""How every layer writes a number or a name as text: the home of number formatting.
+
+Figures (``plotting``), claim verdicts (``analysis``), tables and findings
+(``reporting``) print numbers the same way (:func:`format_number`: fixed digits, the
+typographic :data:`MINUS`, APA's dropped leading zero for bounded statistics) and name
+a correlation by its symbol (:func:`correlation_symbol`); the readers (``io``) turn
+column headers into identifiers (:func:`snake_case`). They sit in ``core`` because
+layers below ``reporting`` use them. Prose (APA strings, escaping, the wording rules,
+the findings) is in :mod:`cma_research.reporting`.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,17 @@
 """Turning results into files and text: figures and tables for papers, APA strings,
-per-business HTML pages and the helpers the notebooks use.
+findings in words, per-business HTML pages and the helpers the notebooks use.
+
+- :mod:`~cma_research.reporting.text`: APA strings, escaping (LaTeX, Markdown, HTML);
+- :mod:`~cma_research.reporting.rules`: the wording rules, each qualitative word with
+  its source;
+- :mod:`~cma_research.reporting.findings`: the notebooks' paragraphs, built from rows
+  by those rules;
+- :mod:`~cma_research.reporting.files`: figures and tables as files;
+- :mod:`~cma_research.reporting.notebook`: ``setup``, ``md`` and the outputs of a
+  notebook;
+- :mod:`~cma_research.reporting.business_pages` (what a business's page shows, as
+  data), :mod:`~cma_research.reporting.business` (drawing and writing the pages) and
+  :mod:`~cma_research.reporting.pseudonym` (keyed pseudonyms of business ids).
 
 The text helpers load at once; ``save_figure``, ``save_table`` and ``to_markdown`` load
 :mod:`cma_research.reporting.files` (and with it matplotlib) on first use.
@@ -10,8 +22,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from cma_research.core.text import MINUS
 from cma_research.reporting.text import (
-    MINUS,
     apa,
     escape_html,
     escape_latex,
@@ -42,15 +54,14 @@ _LAZY = {
 
 #: Submodules reachable as attributes (``cma.reporting.findings``), loaded on first use.
 _SUBMODULES = (
-    "attrition_text",
     "business",
-    "change_text",
+    "business_pages",
     "files",
     "findings",
     "notebook",
+    "pseudonym",
+    "rules",
     "text",
-    "wording",
-    "words",
 )
 
 

@@ -1,4 +1,5 @@
-"""Per-business audit reports for consultants, one page per business, for a programme.
+"""Per-business audit reports for consultants, one page per business, for a programme:
+drawing and writing the pages.
 
 For each business of one audit wave: a header (id or keyed pseudonym, type, staff,
 audit date and assessor when the returns carry them, instrument), the level and label of
@@ -6,9 +7,11 @@ every stage (and the instrument's box score when it defines one), the staged lev
 mean with their rule, the position against a peer group of at least ``k`` other
 businesses (see :mod:`cma_research.analysis.peers`), a radar and a strip chart, the
 road map in priority order (:mod:`cma_research.analysis.road_map`), and with earlier
-waves the change since the previous audit. One self-contained HTML page each (figures
-embedded, no network requests, a print stylesheet for A4), written atomically and
-byte-identical for the same input.
+waves the change since the previous audit. What a page shows is computed as plain data
+by :mod:`cma_research.reporting.business_pages`; this module draws the figures, renders
+the templates and writes one self-contained HTML page each (figures embedded, no
+network requests, a print stylesheet for A4), atomically and byte-identical for the
+same input.
 
 A batch (:func:`write_business_reports`) also writes ``disclosure.json`` (k, the
 cells suppressed and why, whether ids were pseudonymised) and, last, ``index.html``.
@@ -21,6 +24,7 @@ import base64
 import io
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,22 +34,10 @@ from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.executor import run_tasks
 from cma_research.core.files import ensure_inside, guard_not_raw, write_atomic
-from cma_research.reporting.business_batch import RESERVED_NAMES, BatchResult, _check_scheduler
-from cma_research.reporting.business_pages import (
-    ASSESSOR_HEADERS,
-    DATE_HEADERS,
-    NAME_HEADERS,
-    _fmt,
-    business_pages,
-)
+from cma_research.reporting.business_pages import business_pages, index_context
 
 __all__ = [
-    "ASSESSOR_HEADERS",
-    "DATE_HEADERS",
-    "NAME_HEADERS",
-    "RESERVED_NAMES",
     "BatchResult",
-    "business_pages",
     "page_figures",
     "render_business_page",
     "write_business_report",
@@ -53,6 +45,28 @@ __all__ = [
 ]
 
 _DPI = 110
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What :func:`write_business_reports` wrote.
+
+    Attributes
+    ----------
+    pages : dict of str to Path
+        Business id (never the pseudonym) to its page.
+    index : Path or None
+        ``index.html`` (None when writing single pages).
+    manifest : Path or None
+        ``disclosure.json``.
+    disclosure : dict
+        The manifest's content.
+    """
+
+    pages: dict[str, Path]
+    index: Path | None
+    manifest: Path | None
+    disclosure: dict[str, Any] = field(default_factory=dict)
 
 
 # -- figures and HTML ----------------------------------------------------------------
@@ -111,7 +125,9 @@ def _environment() -> Any:
 
 
 def render_business_page(page: dict[str, Any], figures: tuple[bytes, bytes] | None = None) -> str:
-    """The HTML of one page context from :func:`business_pages` (figures drawn if not given)."""
+    """The HTML of one page context of
+    :func:`~cma_research.reporting.business_pages.business_pages` (figures drawn if not
+    given)."""
     radar, strip = page_figures(page) if figures is None else figures
     ctx = dict(page)
     ctx["radar_width"] = int(5.4 * 96)  # plotting.business.RADAR_SIZE (no matplotlib here)
@@ -134,33 +150,21 @@ def _render_and_write(job: tuple[dict[str, Any], str]) -> int:
     return len(html)
 
 
-def _index_html(pages: list[dict[str, Any]], manifest: dict[str, Any]) -> str:
-    first = pages[0]
-    rows = []
-    for p in sorted(pages, key=lambda p: p["title_id"]):
-        o = p["overall"]
-        rows.append(
-            {
-                "title_id": p["title_id"],
-                "staged": (f"{o['staged_level']} {o['staged_label']}" if o["n_assessed"] else "–"),
-                "staged_sort": _fmt(o["staged_value"]) if o["n_assessed"] else "-1",
-                "mean": o["mean"] or "–",
-                "mean_sort": f"{o['mean_value']:.6f}" if o["n_assessed"] else "-1",
-                "n_assessed": o["n_assessed"],
-                "peer_group": p["peers"]["group"] or "none",
-                "href": p["file"],
-            }
-        )
-    index = {
-        "n": len(pages),
-        "instrument_title": first["instrument_title"],
-        "wave": first["wave"],
-        "noun": first["noun"],
-        "n_stages": first["n_stages"],
-        "disclosure_note": first["disclosure_note"],
-        "rows": rows,
-    }
-    return str(_environment().get_template("index.html.j2").render(index=index))
+def _index_html(pages: list[dict[str, Any]]) -> str:
+    return str(_environment().get_template("index.html.j2").render(index=index_context(pages)))
+
+
+def _check_scheduler(address: str) -> None:
+    """Refuse a scheduler address that cannot work, before anything is written."""
+    if not isinstance(address, str) or not address.strip():
+        raise ParameterError(f"scheduler={address!r} must be an address such as 'tcp://host:8786'")
+    try:
+        import dask.distributed  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
+    except ImportError:
+        raise ParameterError(
+            f"scheduler={address!r} needs dask.distributed, which is not installed; "
+            "install it with: pip install 'dask[distributed]'"
+        ) from None
 
 
 def write_business_reports(
@@ -180,7 +184,8 @@ def write_business_reports(
 ) -> BatchResult:
     """Write the pages of a batch, its disclosure manifest and (last) its index.
 
-    Parameters are those of :func:`business_pages`, and:
+    Parameters are those of
+    :func:`~cma_research.reporting.business_pages.business_pages`, and:
 
     output_dir : path
         Folder for the pages; every file is checked to lie inside it (no symbolic
@@ -240,7 +245,7 @@ def write_business_reports(
         (json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode(),
     )
     if index:
-        write_atomic(index_path, _index_html(pages, manifest).encode("utf-8"))
+        write_atomic(index_path, _index_html(pages).encode("utf-8"))
     return BatchResult(
         pages={p["business_id"]: t for p, t in zip(pages, targets, strict=True)},
         index=index_path if index else None,
@@ -262,8 +267,9 @@ def write_business_report(
 ) -> Path:
     """Write the self-contained HTML report of one business to ``path``.
 
-    See :func:`business_pages` for the parameters. Free text (business type, assessor)
-    is left out unless ``show_names``; with ``key`` the page shows a keyed pseudonym.
+    See :func:`~cma_research.reporting.business_pages.business_pages` for the
+    parameters. Free text (business type, assessor) is left out unless ``show_names``;
+    with ``key`` the page shows a keyed pseudonym.
     Written atomically; byte-identical for the same input.
 
     Returns

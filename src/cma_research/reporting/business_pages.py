@@ -1,17 +1,25 @@
-"""The page contexts of the per-business reports: everything a page shows, as plain data.
+"""What the per-business reports show, as plain data: page contexts, the index and the
+disclosure manifest of a batch.
 
 :func:`business_pages` reads one audit wave of a cohort and returns, for each business,
 the header, the stage levels and labels, the staged level and mean with their rule, the
 position against a peer group of at least ``k`` other businesses, the road map and (with
 earlier waves) the change since the previous audit, plus the batch's disclosure
-manifest. Drawing and writing the pages is :mod:`cma_research.reporting.business`.
+manifest (k, what was hidden and why). It works in named steps: choose the wave and the
+businesses, compute the peer groups and statistics once, then build each page from its
+parts (:func:`_header_details`, :func:`_stage_rows`, :func:`_road_map_rows`,
+:func:`_overall`, :func:`_peer_group`) and finally the manifest. :func:`index_context`
+is the batch's index as data. Drawing and writing the pages is
+:mod:`cma_research.reporting.business`.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,17 +36,27 @@ from cma_research.analysis.road_map import (
 )
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
-from cma_research.core.instrument import normalise_label
-from cma_research.core.pseudonym import pseudonymise
+from cma_research.core.files import safe_filename
+from cma_research.core.instrument import Instrument, normalise_label
 from cma_research.core.text import MINUS
-from cma_research.reporting.business_batch import _file_names, _manifest
+from cma_research.core.version import __version__
+from cma_research.reporting.pseudonym import key_check, pseudonymise
 
-__all__ = ["ASSESSOR_HEADERS", "DATE_HEADERS", "NAME_HEADERS", "business_pages"]
+__all__ = [
+    "ASSESSOR_HEADERS",
+    "DATE_HEADERS",
+    "NAME_HEADERS",
+    "RESERVED_NAMES",
+    "business_pages",
+    "index_context",
+]
 
 #: Attribute headers read as the audit date and the assessor (normalised spellings).
 DATE_HEADERS = ("audit date", "date", "date of audit", "audited on", "assessment date")
 NAME_HEADERS = ("name", "business name", "company", "company name", "organisation", "client")
 ASSESSOR_HEADERS = ("assessor", "auditor", "assessed by", "audited by", "consultant")
+#: File names of a batch that no business page may take.
+RESERVED_NAMES = ("index", "disclosure")
 
 
 def _fmt(v: float, digits: int = 2) -> str:
@@ -57,20 +75,7 @@ def _missing(value: object) -> bool:
         return False
 
 
-def _attribute(attrs: Mapping[Any, Any], headers: Sequence[str]) -> str | None:
-    for name, value in attrs.items():
-        if normalise_label(str(name)) in headers and not _missing(value):
-            text = str(value).strip()
-            if text:
-                return text
-    return None
-
-
-def _nearest(wanted: str, ids: Sequence[str]) -> str:
-    close = difflib.get_close_matches(wanted, ids, n=5, cutoff=0.5)
-    if close:
-        return f"nearest ids: {', '.join(close)}"
-    return f"ids: {', '.join(ids[:6])}{', ...' if len(ids) > 6 else ''}"
+# -- the batch: wave, businesses, file names --------------------------------------------------
 
 
 def _select_wave(cohort: Cohort, wave: str | int | None) -> tuple[Cohort, int, str | None]:
@@ -80,6 +85,395 @@ def _select_wave(cohort: Cohort, wave: str | int | None) -> tuple[Cohort, int, s
     one = cohort.select_wave(label)
     code = int(one.scores.index.get_level_values("wave")[0]) if len(one) else 0
     return one, code, (str(one.waves[0]) if len(waves) > 1 else None)
+
+
+def _nearest(wanted: str, ids: Sequence[str]) -> str:
+    close = difflib.get_close_matches(wanted, ids, n=5, cutoff=0.5)
+    if close:
+        return f"nearest ids: {', '.join(close)}"
+    return f"ids: {', '.join(ids[:6])}{', ...' if len(ids) > 6 else ''}"
+
+
+def _chosen_ids(
+    cohort: Cohort,
+    ids: Sequence[str],
+    business_ids: Sequence[str] | None,
+    wave: str | int | None,
+    wave_label: str | None,
+) -> list[str]:
+    """The businesses to report (default: every one of the wave), each checked: in the
+    wave, not given twice; an id audited only in another wave says which."""
+    if not ids:
+        raise ParameterError(f"wave {wave!r} has no businesses")
+    chosen = list(ids) if business_ids is None else [str(b) for b in business_ids]
+    if not chosen:
+        raise ParameterError("business_ids is empty; give at least one id, or None for all")
+    known = set(ids)
+    for b in chosen:
+        if b not in known:
+            elsewhere = sorted(
+                {cohort.wave_label(int(w)) for bb, w in cohort.scores.index if str(bb) == b}
+            )
+            if elsewhere:
+                raise ParameterError(
+                    f"business {b!r} was not audited in wave {wave_label}; it was in wave(s) "
+                    f"{', '.join(elsewhere)} (choose one with --wave)"
+                )
+            raise ParameterError(f"business {b!r} is not in the returns ({_nearest(b, ids)})")
+    if len(set(chosen)) != len(chosen):
+        dupes = sorted({b for b in chosen if chosen.count(b) > 1})
+        raise ParameterError(f"business id(s) given twice: {', '.join(dupes)}")
+    return chosen
+
+
+def _file_names(shown_ids: Sequence[str]) -> list[str]:
+    """Safe, distinct file names (also on case-insensitive file systems), none reserved."""
+    names = [safe_filename(b) for b in shown_ids]
+    folded: dict[str, int] = {}
+    for n in names:
+        folded[n.casefold()] = folded.get(n.casefold(), 0) + 1
+    out = []
+    for b, n in zip(shown_ids, names, strict=True):
+        if folded[n.casefold()] > 1 or n.casefold() in RESERVED_NAMES:
+            n = f"{n[:80]}-{hashlib.sha256(b.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
+        out.append(n)
+    if len({n.casefold() for n in out}) != len(out):  # pragma: no cover - needs a hash clash
+        raise ParameterError("two business ids map to the same file name")
+    return out
+
+
+def _previous_levels(
+    cohort: Cohort, code: int, chosen: Iterable[str]
+) -> dict[str, tuple[str, np.ndarray]]:
+    """Each business's levels at its latest audit before wave ``code``, with that wave."""
+    waves = cohort.scores.index.get_level_values("wave").to_numpy(dtype=np.int64)
+    if not (waves < code).any():
+        return {}
+    earlier = cohort.scores.loc[waves < code]
+    want = set(chosen)
+    out: dict[str, tuple[str, np.ndarray]] = {}
+    values = earlier.to_numpy(dtype=float, na_value=np.nan)
+    for (bid, w), row in zip(earlier.index, values, strict=True):
+        b = str(bid)
+        if b in want and (b not in out or int(w) > out[b][2]):  # type: ignore[misc]
+            out[b] = (cohort.wave_label(int(w)), row, int(w))  # type: ignore[assignment]
+    return {b: (v[0], v[1]) for b, v in out.items()}
+
+
+def _disclosure_note(k: int, pseudonymised: bool) -> str:
+    """What every page (and the index) says about disclosure control."""
+    if k == 1:
+        note = (
+            "Not anonymised: peer statistics rest on groups of any size (k = 1), so a "
+            "reader may recover another business's levels. Do not share this page."
+        )
+    else:
+        note = (
+            f"Disclosure control: peer statistics come from groups of at least {k} other "
+            "businesses, and peer groups were chosen so that a hidden group's size cannot "
+            "be worked out from the others."
+        )
+    if pseudonymised:
+        note += " Business ids are replaced by keyed pseudonyms."
+    return note
+
+
+def _source_text(one: Cohort, pseudonymised: bool) -> str:
+    """The returns a page was made from (no file name when ids are pseudonymised)."""
+    source = f"returns SHA-256 {one.source.sha256[:16]}…"
+    if not pseudonymised:
+        source = f"{Path(one.source.path).name}, " + source
+    return source
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What every page of a batch shares."""
+
+    instrument: Instrument
+    k: int
+    target: int
+    wave_label: str | None
+    stats: Mapping[str, np.ndarray]  # peer_statistics, column by column
+    labels: Mapping[int, str]  # level value -> label
+    note: str
+    source: str
+
+    @property
+    def n_stages(self) -> int:
+        return len(self.instrument.stages)
+
+
+# -- the parts of one page ------------------------------------------------------------------
+
+
+def _attribute(attrs: Mapping[Any, Any], headers: Sequence[str]) -> str | None:
+    for name, value in attrs.items():
+        if normalise_label(str(name)) in headers and not _missing(value):
+            text = str(value).strip()
+            if text:
+                return text
+    return None
+
+
+def _header_details(attrs: Mapping[Any, Any], show_names: bool) -> list[str]:
+    """The header line: name, type and assessor (free text, only with ``show_names``),
+    staff and audit date."""
+    details = []
+    name = _attribute(attrs, NAME_HEADERS) if show_names else None
+    if name:
+        details.append(name)
+    btype = attrs.get("business_type")
+    if show_names and not _missing(btype) and str(btype).strip():
+        details.append(str(btype))
+    staff = attrs.get("staff")
+    if not _missing(staff):
+        details.append(f"{int(cast(int, staff))} staff")
+    date = _attribute(attrs, DATE_HEADERS)
+    if date:
+        details.append(f"audited {date}")
+    assessor = _attribute(attrs, ASSESSOR_HEADERS) if show_names else None
+    if assessor:
+        details.append(f"assessor: {assessor}")
+    return details
+
+
+def _change_text(before: float, now: float) -> str:
+    """Arrow and levels: ``▲ 2 → 3``, ``▼``, ``=``; a side not assessed is said so."""
+    if np.isnan(before) and np.isnan(now):
+        return "not assessed either time"
+    if np.isnan(before):
+        return f"newly assessed: {_fmt(now)}"
+    if np.isnan(now):
+        return f"not assessed now (was {_fmt(before)})"
+    arrow = "▲" if now > before else "▼" if now < before else "="
+    return f"{arrow} {_fmt(before)} → {_fmt(now)}"
+
+
+def _stage_rows(
+    batch: _Batch,
+    i: int,
+    levels: np.ndarray,
+    boxes: Sequence[float],
+    previous: np.ndarray | None,
+    page_file: str,
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """One row per stage of business ``i`` (level, label, box score, peer position,
+    change), and the peer cells suppressed on its page."""
+    s = batch.stats
+    rows: list[dict[str, Any]] = []
+    suppressed: list[dict[str, str]] = []
+    for j, stage in enumerate(batch.instrument.stages):
+        r = i * batch.n_stages + j
+        lv = levels[j]
+        assessed = not np.isnan(lv)
+        sup = bool(s["suppressed"][r])
+        if sup:
+            suppressed.append(
+                {
+                    "page": page_file,
+                    "cell": f"peer statistics, {batch.instrument.stage_noun} {stage.number}",
+                    "reason": str(s["reason"][r]),
+                }
+            )
+        position = ""
+        if not sup and assessed:
+            position = (
+                f"{_fmt(s['rank'][r])} of {int(s['n_ranked'][r])}; "
+                f"above {_fmt(100 * s['peer_share_below'][r], 0)}% of "
+                f"{int(s['n_assessed'][r])} peers"
+            )
+        elif not sup:
+            position = f"{int(s['n_assessed'][r])} peers assessed"
+        rows.append(
+            {
+                "number": stage.number,
+                "name": stage.name,
+                "short_name": stage.short_name,
+                "assessed": assessed,
+                "level": _fmt(lv),
+                "level_label": batch.labels[int(lv)] if assessed else "",
+                "box_score": _fmt(boxes[j]) if assessed else "",
+                "peer_suppressed": sup,
+                "peer_reason": str(s["reason"][r]),
+                "peer_median": _fmt(s["median"][r]),
+                "position": position,
+                "change": _change_text(previous[j], lv) if previous is not None else "",
+                "fig_level": float(lv),
+                "fig_median": float(s["median"][r]),
+                "fig_q1": float(s["q1"][r]),
+                "fig_q3": float(s["q3"][r]),
+            }
+        )
+    return rows, suppressed
+
+
+def _road_map_rows(
+    batch: _Batch, levels: np.ndarray, plan: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The road map: every stage in priority order, its level now and the next action."""
+    priority = [int(r["priority"]) for r in plan]
+    road = []
+    for j in sorted(range(batch.n_stages), key=priority.__getitem__):
+        lv = levels[j]
+        road.append(
+            {
+                "priority": priority[j],
+                "name": batch.instrument.stages[j].name,
+                "assessed": not math.isnan(lv),
+                "now": f"{_fmt(lv)} ({batch.labels[int(lv)]})"
+                if not math.isnan(lv)
+                else "not assessed",
+                "action": str(plan[j]["action"]),
+            }
+        )
+    return road
+
+
+def _overall(batch: _Batch, levels: np.ndarray) -> dict[str, Any]:
+    """Staged level and mean over the assessed stages, with the rule that defines them."""
+    low, mean, n_done = staged_level(levels)
+    noun = batch.instrument.stage_noun
+    upper = ""
+    if n_done < batch.n_stages:
+        upper = (
+            f" {batch.n_stages - n_done} {noun}(s) not assessed, so the staged level is an "
+            "upper bound: it can only stay or fall once they are assessed."
+        )
+    rule = (
+        f"Staged level: the lowest level among the assessed {noun}s (a business is at "
+        f"a level only when every {noun} has reached it). Mean: the average level over "
+        f"the assessed {noun}s.{upper}"
+    )
+    return {
+        "n_assessed": n_done,
+        "staged_level": _fmt(low),
+        "staged_label": f"({batch.labels[int(low)]})" if n_done else "",
+        "mean": _fmt(mean),
+        "rule": rule,
+        "staged_value": low,
+        "mean_value": mean,
+    }
+
+
+def _peer_group(group: Mapping[Any, Any]) -> dict[str, str]:
+    """The business's peer group as the page names it."""
+    return {
+        "kind": str(group["peer_kind"]),
+        "text": (
+            f"{group['peer_group']}, {int(group['n_peers'])} other businesses"
+            if group["peer_kind"] != "none"
+            else "none shown"
+        ),
+        "fallback": str(group["fallback"]),
+        "group": str(group["peer_group"]),
+    }
+
+
+def _page(
+    batch: _Batch,
+    i: int,
+    business_id: str,
+    title_id: str,
+    file_name: str,
+    details: list[str],
+    group: Mapping[Any, Any],
+    previous: tuple[str, np.ndarray] | None,
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The context of one page (business ``i`` of the wave) and its suppressed cells."""
+    inst = batch.instrument
+    n = batch.n_stages
+    levels = batch.stats["level"][i * n : (i + 1) * n].astype(float)
+    plan = plan_records(inst, levels, batch.target)
+    boxes = [float(r["box_score"]) for r in plan]
+    stages, suppressed = _stage_rows(
+        batch, i, levels, boxes, previous[1] if previous else None, f"{file_name}.html"
+    )
+    page = {
+        "business_id": business_id,
+        "file": f"{file_name}.html",
+        "title_id": title_id,
+        "details": details,
+        "instrument_title": inst.title,
+        "wave": batch.wave_label,
+        "noun": inst.stage_noun,
+        "n_stages": n,
+        "min_level": inst.min_level,
+        "max_level": inst.max_level,
+        "target_level": batch.target,
+        "target_label": batch.labels[batch.target],
+        "k": batch.k,
+        "overall": _overall(batch, levels),
+        "peers": _peer_group(group),
+        "stages": stages,
+        "has_box_scores": bool(inst.box_scores),
+        "has_change": previous is not None,
+        "previous_wave": previous[0] if previous else None,
+        "road_map": _road_map_rows(batch, levels, plan),
+        "priority_rule": PRIORITY_RULE.format(noun=inst.stage_noun),
+        "disclosure_note": batch.note,
+        "source": batch.source,
+        "version": __version__,
+    }
+    return page, suppressed
+
+
+# -- the batch's disclosure manifest ----------------------------------------------------------
+
+
+def _manifest(
+    one: Cohort,
+    groups: pd.DataFrame,
+    k: int,
+    key: bytes | None,
+    show_names: bool,
+    wave_label: str | None,
+    pages: list[dict[str, Any]],
+    suppressed_cells: list[dict[str, str]],
+) -> dict[str, Any]:
+    """``disclosure.json``: k, the peer groups shown or hidden and why, every suppressed
+    cell, whether ids were pseudonymised (with the key's check value) and the rules."""
+    bands = []
+    for band, sub in groups.groupby("size_band", sort=False, observed=True):
+        used = bool((sub["peer_kind"] == "size_band").any())
+        entry: dict[str, Any] = {"group": f"size band: {band}", "shown": used}
+        if used:
+            entry["n_businesses"] = len(sub)
+        else:
+            entry["reason"] = str(sub["fallback"].iloc[0])
+            suppressed_cells.insert(
+                0,
+                {"page": "all", "cell": f"peer group: size band {band}", "reason": entry["reason"]},
+            )
+        bands.append(entry)
+    return {
+        "k": k,
+        "anonymised": k > 1,
+        "pseudonymised": key is not None,
+        "key_check": key_check(key) if key else None,
+        "free_text_shown": show_names,
+        "instrument": one.instrument.name,
+        "wave": wave_label,
+        "returns_sha256": one.source.sha256,
+        "n_pages": len(pages),
+        "n_businesses_in_wave": len(groups),
+        "peer_groups": bands,
+        "suppressed": suppressed_cells,
+        "rules": {
+            "peer_group": (
+                "the business's EU size band when it has at least k other businesses and is "
+                "not hidden to protect a smaller band; else all audited businesses when they "
+                "are at least k others; else no comparison"
+            ),
+            "per_stage": (
+                "a peer statistic is shown only when at least k + 1 businesses of the peer "
+                "group (the business itself included) were assessed on the stage"
+            ),
+        },
+    }
+
+
+# -- public ------------------------------------------------------------------------------------
 
 
 def business_pages(
@@ -109,7 +503,7 @@ def business_pages(
     wave : str or int, optional
         Wave label or code.
     key : bytes, optional
-        Pseudonymisation key (:func:`cma_research.core.pseudonym.read_key`): pages
+        Pseudonymisation key (:func:`cma_research.reporting.pseudonym.read_key`): pages
         then show ``P-…`` pseudonyms instead of ids.
     show_names : bool
         Show free-text fields (business name, type and assessor, from columns such as
@@ -140,228 +534,82 @@ def business_pages(
     target = check_target_level(inst, target_level)
     one, code, wave_label = _select_wave(cohort, wave)
     ids = [str(b) for b in one.scores.index.get_level_values("business_id")]
-    if not ids:
-        raise ParameterError(f"wave {wave!r} has no businesses")
-    chosen = list(ids) if business_ids is None else [str(b) for b in business_ids]
-    if not chosen:
-        raise ParameterError("business_ids is empty; give at least one id, or None for all")
-    position = {b: i for i, b in enumerate(ids)}
-    for b in chosen:
-        if b not in position:
-            elsewhere = sorted(
-                {cohort.wave_label(int(w)) for bb, w in cohort.scores.index if str(bb) == b}
-            )
-            if elsewhere:
-                raise ParameterError(
-                    f"business {b!r} was not audited in wave {wave_label}; it was in wave(s) "
-                    f"{', '.join(elsewhere)} (choose one with --wave)"
-                )
-            raise ParameterError(f"business {b!r} is not in the returns ({_nearest(b, ids)})")
-    if len(set(chosen)) != len(chosen):
-        dupes = sorted({b for b in chosen if chosen.count(b) > 1})
-        raise ParameterError(f"business id(s) given twice: {', '.join(dupes)}")
+    chosen = _chosen_ids(cohort, ids, business_ids, wave, wave_label)
     groups = peer_groups(one, k)
     stats = peer_statistics(one, k, groups=groups)
-    n_stages = len(inst.stages)
-    stat_cols = {c: stats[c].to_numpy() for c in stats.columns}
-    label_of = {lv.value: lv.label for lv in inst.levels}
-    noun = inst.stage_noun
+    batch = _Batch(
+        instrument=inst,
+        k=k,
+        target=target,
+        wave_label=wave_label,
+        stats={c: stats[c].to_numpy() for c in stats.columns},
+        labels={lv.value: lv.label for lv in inst.levels},
+        note=_disclosure_note(k, key is not None),
+        source=_source_text(one, key is not None),
+    )
     previous = _previous_levels(cohort, code, chosen)
-    names = _file_names([pseudonymise(b, key) if key else b for b in chosen])
-    attr_records = one.attributes.reset_index(drop=True).to_dict("records")
+    title_ids = [pseudonymise(b, key) if key else b for b in chosen]
+    position = {b: i for i, b in enumerate(ids)}
+    attrs = one.attributes.reset_index(drop=True).to_dict("records")
     group_records = groups.to_dict("records")
     pages: list[dict[str, Any]] = []
     suppressed_cells: list[dict[str, str]] = []
-    from cma_research.core.version import __version__
-
-    if k == 1:
-        note = (
-            "Not anonymised: peer statistics rest on groups of any size (k = 1), so a "
-            "reader may recover another business's levels. Do not share this page."
-        )
-    else:
-        note = (
-            f"Disclosure control: peer statistics come from groups of at least {k} other "
-            "businesses, and peer groups were chosen so that a hidden group's size cannot "
-            "be worked out from the others."
-        )
-    if key is not None:
-        note += " Business ids are replaced by keyed pseudonyms."
-    source = f"returns SHA-256 {one.source.sha256[:16]}…"
-    if key is None:
-        source = f"{Path(one.source.path).name}, " + source
-    for bid, fname in zip(chosen, names, strict=True):
+    for bid, title_id, name in zip(chosen, title_ids, _file_names(title_ids), strict=True):
         i = position[bid]
-        rows = slice(i * n_stages, (i + 1) * n_stages)
-        levels = stat_cols["level"][rows].astype(float)
-        plan = plan_records(inst, levels, target)
-        boxes = [float(r["box_score"]) for r in plan]
-        actions = [str(r["action"]) for r in plan]
-        j_priority = [int(r["priority"]) for r in plan]
-        g = group_records[i]
-        attrs = attr_records[i]
-        title_id = pseudonymise(bid, key) if key else bid
-        details = []
-        name = _attribute(attrs, NAME_HEADERS) if show_names else None
-        if name:
-            details.append(name)
-        btype = attrs.get("business_type")
-        if show_names and not _missing(btype) and str(btype).strip():
-            details.append(str(btype))
-        staff = attrs.get("staff")
-        if not _missing(staff):
-            details.append(f"{int(cast(int, staff))} staff")
-        date = _attribute(attrs, DATE_HEADERS)
-        if date:
-            details.append(f"audited {date}")
-        assessor = _attribute(attrs, ASSESSOR_HEADERS) if show_names else None
-        if assessor:
-            details.append(f"assessor: {assessor}")
-        low, mean, n_done = staged_level(levels)
-        prev = previous.get(bid)
-        stage_rows = []
-        for j, stage in enumerate(inst.stages):
-            r = i * n_stages + j
-            lv = levels[j]
-            assessed = not np.isnan(lv)
-            sup = bool(stat_cols["suppressed"][r])
-            if sup:
-                suppressed_cells.append(
-                    {
-                        "page": f"{fname}.html",
-                        "cell": f"peer statistics, {noun} {stage.number}",
-                        "reason": str(stat_cols["reason"][r]),
-                    }
-                )
-            position_text = ""
-            if not sup and assessed:
-                position_text = (
-                    f"{_fmt(stat_cols['rank'][r])} of {int(stat_cols['n_ranked'][r])}; "
-                    f"above {_fmt(100 * stat_cols['peer_share_below'][r], 0)}% of "
-                    f"{int(stat_cols['n_assessed'][r])} peers"
-                )
-            elif not sup:
-                position_text = f"{int(stat_cols['n_assessed'][r])} peers assessed"
-            stage_rows.append(
-                {
-                    "number": stage.number,
-                    "name": stage.name,
-                    "short_name": stage.short_name,
-                    "assessed": assessed,
-                    "level": _fmt(lv),
-                    "level_label": label_of[int(lv)] if assessed else "",
-                    "box_score": _fmt(boxes[j]) if assessed else "",
-                    "peer_suppressed": sup,
-                    "peer_reason": str(stat_cols["reason"][r]),
-                    "peer_median": _fmt(stat_cols["median"][r]),
-                    "position": position_text,
-                    "change": _change_text(prev[1][j], lv) if prev else "",
-                    "fig_level": float(lv),
-                    "fig_median": float(stat_cols["median"][r]),
-                    "fig_q1": float(stat_cols["q1"][r]),
-                    "fig_q3": float(stat_cols["q3"][r]),
-                }
-            )
-        road = []
-        for j in sorted(range(n_stages), key=j_priority.__getitem__):
-            lv = levels[j]
-            road.append(
-                {
-                    "priority": int(j_priority[j]),
-                    "name": inst.stages[j].name,
-                    "assessed": not math.isnan(lv),
-                    "now": f"{_fmt(lv)} ({label_of[int(lv)]})"
-                    if not math.isnan(lv)
-                    else "not assessed",
-                    "action": str(actions[j]),
-                }
-            )
-        if n_done < n_stages:
-            upper = (
-                f" {n_stages - n_done} {noun}(s) not assessed, so the staged level is an "
-                "upper bound: it can only stay or fall once they are assessed."
-            )
-        else:
-            upper = ""
-        rule = (
-            f"Staged level: the lowest level among the assessed {noun}s (a business is at "
-            f"a level only when every {noun} has reached it). Mean: the average level over "
-            f"the assessed {noun}s.{upper}"
+        page, suppressed = _page(
+            batch,
+            i,
+            bid,
+            title_id,
+            name,
+            _header_details(attrs[i], show_names),
+            group_records[i],
+            previous.get(bid),
         )
-        pages.append(
-            {
-                "business_id": bid,
-                "file": f"{fname}.html",
-                "title_id": title_id,
-                "details": details,
-                "instrument_title": inst.title,
-                "wave": wave_label,
-                "noun": noun,
-                "n_stages": n_stages,
-                "min_level": inst.min_level,
-                "max_level": inst.max_level,
-                "target_level": target,
-                "target_label": label_of[target],
-                "k": k,
-                "overall": {
-                    "n_assessed": n_done,
-                    "staged_level": _fmt(low),
-                    "staged_label": f"({label_of[int(low)]})" if n_done else "",
-                    "mean": _fmt(mean),
-                    "rule": rule,
-                    "staged_value": low,
-                    "mean_value": mean,
-                },
-                "peers": {
-                    "kind": str(g["peer_kind"]),
-                    "text": (
-                        f"{g['peer_group']}, {int(g['n_peers'])} other businesses"
-                        if g["peer_kind"] != "none"
-                        else "none shown"
-                    ),
-                    "fallback": str(g["fallback"]),
-                    "group": str(g["peer_group"]),
-                },
-                "stages": stage_rows,
-                "has_box_scores": bool(inst.box_scores),
-                "has_change": prev is not None,
-                "previous_wave": prev[0] if prev else None,
-                "road_map": road,
-                "priority_rule": PRIORITY_RULE.format(noun=noun),
-                "disclosure_note": note,
-                "source": source,
-                "version": __version__,
-            }
-        )
+        pages.append(page)
+        suppressed_cells += suppressed
     manifest = _manifest(one, groups, k, key, show_names, wave_label, pages, suppressed_cells)
     return pages, manifest
 
 
-def _previous_levels(
-    cohort: Cohort, code: int, chosen: Iterable[str]
-) -> dict[str, tuple[str, np.ndarray]]:
-    """Each business's levels at its latest audit before wave ``code``, with that wave."""
-    waves = cohort.scores.index.get_level_values("wave").to_numpy(dtype=np.int64)
-    if not (waves < code).any():
-        return {}
-    earlier = cohort.scores.loc[waves < code]
-    want = set(chosen)
-    out: dict[str, tuple[str, np.ndarray]] = {}
-    values = earlier.to_numpy(dtype=float, na_value=np.nan)
-    for (bid, w), row in zip(earlier.index, values, strict=True):
-        b = str(bid)
-        if b in want and (b not in out or int(w) > out[b][2]):  # type: ignore[misc]
-            out[b] = (cohort.wave_label(int(w)), row, int(w))  # type: ignore[assignment]
-    return {b: (v[0], v[1]) for b, v in out.items()}
+def index_context(pages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The batch's index page as data: one row per page, sorted by the id shown.
 
+    Parameters
+    ----------
+    pages : sequence of dict
+        The page contexts of :func:`business_pages` (at least one).
 
-def _change_text(before: float, now: float) -> str:
-    """Arrow and levels: ``▲ 2 → 3``, ``▼``, ``=``; a side not assessed is said so."""
-    if np.isnan(before) and np.isnan(now):
-        return "not assessed either time"
-    if np.isnan(before):
-        return f"newly assessed: {_fmt(now)}"
-    if np.isnan(now):
-        return f"not assessed now (was {_fmt(before)})"
-    arrow = "▲" if now > before else "▼" if now < before else "="
-    return f"{arrow} {_fmt(before)} → {_fmt(now)}"
+    Returns
+    -------
+    dict
+        The instrument, wave, disclosure note and one row per page (staged level, mean,
+        stages assessed, peer group, link), with sort keys for the table.
+    """
+    if not pages:
+        raise ParameterError("pages is empty; an index needs at least one page")
+    first = pages[0]
+    rows = []
+    for p in sorted(pages, key=lambda p: p["title_id"]):
+        o = p["overall"]
+        rows.append(
+            {
+                "title_id": p["title_id"],
+                "staged": (f"{o['staged_level']} {o['staged_label']}" if o["n_assessed"] else "–"),
+                "staged_sort": _fmt(o["staged_value"]) if o["n_assessed"] else "-1",
+                "mean": o["mean"] or "–",
+                "mean_sort": f"{o['mean_value']:.6f}" if o["n_assessed"] else "-1",
+                "n_assessed": o["n_assessed"],
+                "peer_group": p["peers"]["group"] or "none",
+                "href": p["file"],
+            }
+        )
+    return {
+        "n": len(pages),
+        "instrument_title": first["instrument_title"],
+        "wave": first["wave"],
+        "noun": first["noun"],
+        "n_stages": first["n_stages"],
+        "disclosure_note": first["disclosure_note"],
+        "rows": rows,
+    }

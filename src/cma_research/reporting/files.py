@@ -16,8 +16,9 @@ from matplotlib.figure import Figure
 
 from cma_research.core.errors import ParameterError
 from cma_research.core.files import write_all_atomic
+from cma_research.core.text import MINUS
 from cma_research.reporting.figure_cache import cache_folder, cached_render
-from cma_research.reporting.text import MINUS, escape_latex, escape_markdown
+from cma_research.reporting.text import escape_latex, escape_markdown
 
 __all__ = ["FIGURE_METADATA", "Formatter", "csv_cell", "save_figure", "save_table", "to_markdown"]
 

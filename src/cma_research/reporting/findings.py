@@ -1,45 +1,82 @@
-"""The notebooks' findings as text: each paragraph built from computed rows.
+"""The notebooks' findings in words: each paragraph built from computed rows.
 
-The qualitative words come from the rules of :mod:`cma_research.reporting.wording`; this
-module adds the paragraphs that are counts only (the sample), the landing page's key
-facts, and the sensitivity verdict, whose rule is stated in :func:`sensitivity_paragraph`.
+Every paragraph takes the rows the statistics functions returned and returns Markdown
+or plain text. Numbers are written by :mod:`cma_research.reporting.text` (APA strings)
+and :func:`~cma_research.core.text.format_number`; every qualitative word
+("larger businesses tended to score higher", "wide", "improved", "does not hinge on")
+comes from a rule of :mod:`cma_research.reporting.rules`, where each rule is stated
+with its source. Counts are stated as counted.
+
+- One wave: :func:`sample_paragraph`, :func:`maturity_paragraph`,
+  :func:`size_paragraph`, :func:`reliability_paragraph`,
+  :func:`sensitivity_paragraph`, and the landing page's :func:`key_facts`.
+- Between two waves: :func:`nothing_to_compare`, :func:`attrition_sentence`,
+  :func:`attrition_tests_sentence`, :func:`change_summary`,
+  :func:`wave_effect_sentence`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-from cma_research.analysis.group_disclosure import suppress_groups
 from cma_research.analysis.groups import size_band
 from cma_research.core.cohort import Cohort
+from cma_research.core.errors import ParameterError
 from cma_research.core.text import format_number
 from cma_research.missing.missingness import missingness
-from cma_research.reporting.text import apa
-from cma_research.reporting.wording import (
+from cma_research.reporting.rules import (
+    ASSOCIATION_WORDS,
+    ATTRITION_WORDS,
+    DIRECTION_WORDS,
+    Row,
+    attrition_difference,
+    change_direction,
     count_words,
+    covariate_groups,
+    difference_direction,
     direction,
+    direction_phrase,
+    hinges_on_strategy,
+    interval_phrase,
     lowest_level_phrase,
-    maturity_paragraph,
+    most_often_below,
+    most_often_lowest,
     percent,
     reliability_phrase,
-    size_paragraph,
+    row_number,
+    share_phrase,
+    strength_word,
 )
+from cma_research.reporting.text import apa, format_p, join_words
 
 __all__ = [
-    "disclosure_table",
+    "attrition_sentence",
+    "attrition_tests_sentence",
+    "change_summary",
     "key_facts",
     "maturity_paragraph",
+    "nothing_to_compare",
     "reliability_paragraph",
     "sample_paragraph",
     "sensitivity_paragraph",
     "size_paragraph",
+    "wave_effect_sentence",
 ]
 
+#: EU size bands and their staff rule, as the sample paragraph lists them.
 _BANDS = (("micro", "< 10 staff"), ("small", "10-49"), ("medium", "50-249"), ("large", "250+"))
+#: How the maturity paragraph names the interval method of a share.
+_CI_METHODS = {"clopper-pearson": "exact Clopper-Pearson", "wilson": "Wilson score"}
+#: How the attrition sentence names the baseline variables it compares.
+_VARIABLE_NAMES = {"mean_score": "mean score", "staff": "staff", "business_type": "business type"}
+
+
+# -- one wave -------------------------------------------------------------------------------
 
 
 def sample_paragraph(cohort: Cohort) -> str:
@@ -70,8 +107,153 @@ def sample_paragraph(cohort: Cohort) -> str:
     )
 
 
-def reliability_paragraph(alpha_row: Mapping[str, Any] | pd.Series, cohort: Cohort) -> str:
-    """Cronbach's alpha in words (rule 4 of the wording module), with its APA string."""
+def maturity_paragraph(
+    level_distribution_table: pd.DataFrame,
+    business_scores_table: pd.DataFrame,
+    target_level: int,
+    cohort: Cohort,
+) -> str:
+    """The "maturity" finding in Markdown: the share at the lowest level, the stage(s)
+    most often there (ties named), the typical business and the gap to the target.
+
+    Parameters
+    ----------
+    level_distribution_table : DataFrame
+        :func:`~cma_research.level_distribution` of the cohort.
+    business_scores_table : DataFrame
+        :func:`~cma_research.business_scores` of the cohort.
+    target_level : int
+        The target level (named by its label).
+    cohort : Cohort
+        For the instrument's words.
+
+    Examples
+    --------
+    >>> from cma_research.datasets import bundled_path
+    >>> from cma_research import load_returns, level_distribution, business_scores
+    >>> cohort = load_returns(bundled_path("customer_wise_2007.csv"))
+    >>> text = maturity_paragraph(level_distribution(cohort), business_scores(cohort), 4, cohort)
+    >>> text.split("(")[0]
+    'Across all assessed stages, **15%** of assessments were below level 1 '
+    """
+    inst = cohort.instrument
+    dist = level_distribution_table
+    overall = dist[dist["stage"] == "all"].iloc[0]
+    lowest = lowest_level_phrase(inst)
+    ci_method = str(overall.get("ci_method", ""))
+    share = share_phrase(
+        float(overall["share_below_1"]),
+        float(overall["ci95_low"]),
+        float(overall["ci95_high"]),
+        int(overall["n_assessed"]),
+        method=_CI_METHODS.get(ci_method, ci_method),
+    )
+    pct, rest = share.split(" ", 1)
+    noun = inst.stage_noun
+    where = most_often_below(dist, inst)
+    tied, _, _ = most_often_lowest(dist, inst)
+    if not tied:
+        most = f"No {noun} was assessed {lowest}."
+    elif len(tied) > 1:
+        most = f"The {noun}s most often {lowest} were {where}."
+    else:
+        most = f"The {noun} most often {lowest} was {where}."
+    scores = business_scores_table
+    means = scores["mean"].astype(float)
+    target = next((lv for lv in inst.levels if lv.value == target_level), None)
+    target_text = f"{target.label} ({target.value})" if target else str(target_level)
+    below = int((means < target_level).sum())
+    return (
+        f"Across all assessed {noun}s, **{pct}** of assessments were {lowest} "
+        f"{rest}. {most} The median business reached a mean level of "
+        f"{format_number(float(means.median()), 1)}, and {below} of {len(scores)} businesses "
+        f"were below the target level, {target_text}, on average."
+    )
+
+
+def size_paragraph(size_row: Row, alpha_row: Row, cohort: Cohort, strategy: str) -> str:
+    """The "size and maturity" finding in Markdown, every word decided by the rules.
+
+    Parameters
+    ----------
+    size_row : Series or mapping
+        One row of :func:`~cma_research.correlate` (a covariate against a score).
+    alpha_row : Series or mapping
+        The row of :func:`~cma_research.cronbach_alpha`.
+    cohort : Cohort
+        For the instrument's words (stage noun and count).
+    strategy : str
+        The notebook's missing-data strategy; a row computed under another one is
+        named as such.
+
+    Returns
+    -------
+    str
+        Markdown: direction (bold), strength, the APA string with its p-value method,
+        strategy and n, the interval sentence, and the reliability sentence.
+
+    Examples
+    --------
+    >>> from cma_research.datasets import bundled_path
+    >>> from cma_research import load_returns, correlate, cronbach_alpha
+    >>> cohort = load_returns(bundled_path("customer_wise_2007.csv"))
+    >>> row = correlate(cohort, n_boot=2000, n_perm=2000, seed=1).iloc[0]
+    >>> text = size_paragraph(row, cronbach_alpha(cohort).iloc[0], cohort, "complete_case")
+    >>> text.split(":")[0]
+    '**No clear association** between size and maturity'
+    """
+    inst = cohort.instrument
+    sign = direction(size_row)
+    r = row_number(size_row, "r")
+    method = str(size_row.get("method", "")).capitalize()
+    covariate = str(size_row.get("covariate", "staff"))
+    what = "staff numbers" if covariate in ("staff", "log_staff") else covariate.replace("_", " ")
+    score = str(size_row.get("score", "mean"))
+    score_text = (
+        f"the {score} {inst.stage_noun} level"
+        if score in ("mean", "median", "min", "max")
+        else f"the {score.replace('_', ' ')} score"
+    )
+    row_strategy = str(size_row.get("strategy", strategy))
+    strategy_text = (
+        f"strategy {row_strategy}"
+        if row_strategy == strategy
+        else f"strategy {row_strategy}, not the notebook's {strategy}"
+    )
+    n = int(row_number(size_row, "n"))
+    # "Monte Carlo permutation (2000 draws)" -> "Monte Carlo permutation, 2000 draws"
+    p_method = re.sub(r" \((.*)\)$", r", \1", str(size_row.get("p_method", "")))
+    lean = ""
+    if sign == 0:
+        head = "**No clear association** between size and maturity"
+        if not math.isnan(r) and strength_word(r) != "negligible":
+            higher, lower = covariate_groups(size_row)
+            lean = (
+                f"The estimate itself is {strength_word(r)} and leans towards higher scores "
+                f"in {higher if r > 0 else lower}, which these data do not establish. "
+            )
+    else:
+        phrase = direction_phrase(size_row)
+        head = f"**{phrase[0].upper()}{phrase[1:]}**"
+        head += f" (a {strength_word(r)} {'positive' if sign > 0 else 'negative'} association)"
+    text = (
+        f"{head}: {method} correlation of {what} with {score_text}, {apa(size_row)} "
+        f"({p_method}; {strategy_text}, n = {n} businesses). {interval_phrase(size_row)} "
+        f"{lean}"
+    )
+    alpha_strategy = str(alpha_row.get("strategy", strategy))
+    reliability = reliability_phrase(alpha_row, inst)
+    if alpha_strategy != strategy:
+        reliability = reliability[:-1] + (
+            f" (computed under strategy {alpha_strategy}: alpha needs every "
+            f"{inst.stage_noun} of every business, which strategy {strategy} does not give)."
+        )
+    return text + reliability
+
+
+def reliability_paragraph(alpha_row: Row, cohort: Cohort) -> str:
+    """Cronbach's alpha in words (rule 4 of :mod:`~cma_research.reporting.rules`), with
+    its APA string."""
     note = str(alpha_row.get("note", "") or "")
     if note:
         return f"Cronbach's alpha is not reported under this strategy: {note}."
@@ -79,6 +261,44 @@ def reliability_paragraph(alpha_row: Mapping[str, Any] | pd.Series, cohort: Coho
     if apa(alpha_row) in phrase:  # the phrase already states the numbers
         return f"{phrase.rstrip('.')}."
     return f"{phrase.rstrip('.')} (Cronbach's {apa(alpha_row)})."
+
+
+def sensitivity_paragraph(table: pd.DataFrame) -> str:
+    """Whether the size correlation depends on the missing-data strategy.
+
+    By rule 12 of :mod:`~cma_research.reporting.rules`: the conclusion "does not hinge
+    on" the strategy when every strategy that could be applied gives the same direction
+    verdict (rule 2: positive, negative or no clear association); otherwise it "depends
+    on" it, and the strategies are named by verdict.
+    """
+    valid = table[table["note"].fillna("") == ""]
+    if valid.empty:
+        return "No strategy could be applied to these data."
+    if len(valid) == 1:
+        only = valid.iloc[0]
+        return (
+            f"Only one strategy ({only['strategy']}) could be applied to these data "
+            f"(r = {format_number(float(only['r']), bounded=True)}), so there is nothing to "
+            "compare it with."
+        )
+    verdicts = {str(row["strategy"]): direction(row) for _, row in valid.iterrows()}
+    lo, hi = float(valid["r"].min()), float(valid["r"].max())
+    head = (
+        f"Across {count_words(len(valid), 'strategy', 'strategies')} the size correlation "
+        f"ranged from {format_number(lo, bounded=True)} to {format_number(hi, bounded=True)}"
+    )
+    if not hinges_on_strategy(verdicts.values()):
+        verdict = ASSOCIATION_WORDS[next(iter(verdicts.values()))]
+        return (
+            f"{head}; every one gives the same verdict ({verdict}), so the conclusion does "
+            "not hinge on how blanks were handled."
+        )
+    groups = {
+        ASSOCIATION_WORDS[v]: [s for s, d in verdicts.items() if d == v]
+        for v in sorted(set(verdicts.values()))
+    }
+    listing = "; ".join(f"{w}: {', '.join(s)}" for w, s in groups.items())
+    return f"{head}, and the verdict depends on the strategy ({listing})."
 
 
 def key_facts(
@@ -103,45 +323,312 @@ def key_facts(
     return facts
 
 
-def sensitivity_paragraph(table: pd.DataFrame) -> str:
-    """Whether the size correlation depends on the missing-data strategy.
+# -- between two waves --------------------------------------------------------------------
 
-    Rule: the conclusion "does not hinge on" the strategy when every strategy that could
-    be applied gives the same direction verdict (rule 2 of the wording module: positive,
-    negative or no clear association); otherwise it "depends on" it, and the strategies
-    are named by verdict.
-    """
-    valid = table[table["note"].fillna("") == ""]
-    if valid.empty:
-        return "No strategy could be applied to these data."
-    if len(valid) == 1:
-        only = valid.iloc[0]
-        return (
-            f"Only one strategy ({only['strategy']}) could be applied to these data "
-            f"(r = {format_number(float(only['r']), bounded=True)}), so there is nothing to "
-            "compare it with."
-        )
-    verdicts = {str(row["strategy"]): direction(row) for _, row in valid.iterrows()}
-    words = {1: "positive", -1: "negative", 0: "no clear association"}
-    lo, hi = float(valid["r"].min()), float(valid["r"].max())
-    head = (
-        f"Across {count_words(len(valid), 'strategy', 'strategies')} the size correlation "
-        f"ranged from {format_number(lo, bounded=True)} to {format_number(hi, bounded=True)}"
+
+def nothing_to_compare(waves: Sequence[str]) -> str:
+    """The notebook's message for a file with fewer than two waves.
+
+    >>> print(nothing_to_compare(["1"]))
+    The returns have one audit wave ('1'), so there is nothing to compare: change needs a baseline and a follow-up audit of the same businesses. Load a file with a wave column holding two or more waves.
+    """  # noqa: E501
+    shown = ", ".join(repr(str(w)) for w in waves) or "none"
+    count = "one audit wave" if len(waves) == 1 else f"{len(waves)} audit waves"
+    return (
+        f"The returns have {count} ({shown}), so there is nothing to compare: change needs "
+        "a baseline and a follow-up audit of the same businesses. Load a file with a wave "
+        "column holding two or more waves."
     )
-    if len(set(verdicts.values())) == 1:
-        verdict = words[next(iter(verdicts.values()))]
-        return (
-            f"{head}; every one gives the same verdict ({verdict}), so the conclusion does "
-            "not hinge on how blanks were handled."
+
+
+def attrition_sentence(table: pd.DataFrame, *, synthetic: bool = False) -> str:
+    """How many businesses were audited at each wave, at both, and who dropped out.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`~cma_research.analysis.change.scores_by_wave`.
+    synthetic : bool
+        Start with "SYNTHETIC example data:".
+
+    Returns
+    -------
+    str
+        Counts only; the drop-outs are named by business id.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"business_id": ["A", "B", "C"], "baseline": "W1",
+    ...                   "follow_up": "W2",
+    ...                   "status": ["paired", "baseline_only", "paired"]})
+    >>> print(attrition_sentence(t))
+    3 businesses were audited at W1 and 2 at W2; 2 at both waves. 1 business was audited at W1 only (dropped out: B).
+    """  # noqa: E501
+    missing = [c for c in ("business_id", "baseline", "follow_up", "status") if c not in table]
+    if missing:
+        raise ParameterError(
+            f"the table lacks column(s) {', '.join(missing)}; pass the output of scores_by_wave()"
         )
-    groups = {
-        words[v]: [s for s, d in verdicts.items() if d == v] for v in sorted(set(verdicts.values()))
-    }
-    listing = "; ".join(f"{w}: {', '.join(s)}" for w, s in groups.items())
-    return f"{head}, and the verdict depends on the strategy ({listing})."
+    status = table["status"].astype(str)
+    baseline, follow_up = str(table["baseline"].iloc[0]), str(table["follow_up"].iloc[0])
+    n_paired = int((status == "paired").sum())
+    dropped = table.loc[status == "baseline_only", "business_id"].astype(str).tolist()
+    joined = table.loc[status == "follow_up_only", "business_id"].astype(str).tolist()
+    n_base, n_follow = n_paired + len(dropped), n_paired + len(joined)
+
+    def businesses(n: int) -> str:
+        return f"{n} business{'es' if n != 1 else ''}"
+
+    prefix = "SYNTHETIC example data: " if synthetic else ""
+    text = (
+        f"{prefix}{businesses(n_base)} {'were' if n_base != 1 else 'was'} audited at "
+        f"{baseline} and {n_follow} at {follow_up}; {n_paired} at both waves."
+    )
+    if dropped:
+        text += (
+            f" {businesses(len(dropped))} {'were' if len(dropped) != 1 else 'was'} audited at "
+            f"{baseline} only (dropped out: {join_words(dropped)})."
+        )
+    else:
+        text += f" No business audited at {baseline} is missing at {follow_up}."
+    if joined:
+        text += (
+            f" {businesses(len(joined))} {'were' if len(joined) != 1 else 'was'} audited at "
+            f"{follow_up} only ({join_words(joined)})."
+        )
+    return text
 
 
-def disclosure_table(groups: pd.DataFrame, k: int) -> pd.DataFrame:
-    """A group table fit to share: groups of fewer than ``k`` hidden (see
-    :func:`cma_research.analysis.group_disclosure.suppress_groups`)."""
-    return suppress_groups(groups, k)
+def attrition_tests_sentence(
+    tests: pd.DataFrame, *, alpha: float = 0.05, synthetic: bool = False
+) -> str:
+    """Did the drop-outs differ from the completers at baseline? One clause per variable.
+
+    Parameters
+    ----------
+    tests : DataFrame
+        ``attrition(...).tests`` (:func:`~cma_research.attrition`).
+    alpha : float
+        Level for the word *differed* (rule 11 of :mod:`~cma_research.reporting.rules`).
+    synthetic : bool
+        Start with "SYNTHETIC example data:".
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"variable": ["mean_score", "business_type"], "baseline": "W1",
+    ...     "follow_up": "W2", "n_dropped": [3, 3], "n_completers": [13, 13],
+    ...     "dropped_summary": [2.17, 3.0], "completer_summary": [2.2, 13.0],
+    ...     "p_val": [0.9, 1.0], "effect_size": [-0.05, 0.0],
+    ...     "effect_size_name": ["rank_biserial", "cramers_v"]})
+    >>> print(attrition_tests_sentence(t))
+    At W1, the 3 businesses not audited at W2 did not clearly differ from the 13 audited again in mean score (median 2.17 vs 2.20; rank-biserial r = −.05, p = .900) and did not clearly differ in business type (Cramér's V = .00, p = 1.000).
+    """  # noqa: E501
+    needed = ["variable", "baseline", "follow_up", "n_dropped", "n_completers", "p_val"]
+    missing = [c for c in needed if c not in tests]
+    if missing:
+        raise ParameterError(
+            f"the table lacks column(s) {', '.join(missing)}; pass attrition(...).tests"
+        )
+    prefix = "SYNTHETIC example data: " if synthetic else ""
+    if tests.empty:
+        raise ParameterError("the table has no rows; pass attrition(...).tests")
+    first = tests.iloc[0]
+    baseline, follow_up = str(first["baseline"]), str(first["follow_up"])
+    n_dropped = int(tests["n_dropped"].max())
+    n_completers = int(tests["n_completers"].max())
+    if n_dropped == 0:
+        return (
+            f"{prefix}Every business audited at {baseline} was audited again at {follow_up}: "
+            "there are no drop-outs to compare."
+        )
+    parts = []
+    for i, (_, row) in enumerate(tests.iterrows()):
+        var = _VARIABLE_NAMES.get(str(row["variable"]), str(row["variable"]))
+        p = row_number(row, "p_val")
+        verdict = attrition_difference(p, alpha)
+        verb = ATTRITION_WORDS[verdict]
+        if i == 0 and verdict != "not_comparable":
+            verb += f" from the {n_completers} audited again"
+        effect = row_number(row, "effect_size")
+        kind = str(row.get("effect_size_name", ""))
+        if kind == "cramers_v":
+            detail = f"Cramér's V = {format_number(effect, bounded=True)}, {format_p(p)}"
+        else:
+            med_d, med_c = row_number(row, "dropped_summary"), row_number(row, "completer_summary")
+            digits = 2 if var == "mean score" else 0
+            detail = (
+                f"median {format_number(med_d, digits)} vs {format_number(med_c, digits)}; "
+                f"rank-biserial r = {format_number(effect, bounded=True)}, {format_p(p)}"
+            )
+        parts.append(f"{verb} in {var} ({detail})")
+    return (
+        f"{prefix}At {baseline}, the {n_dropped} business{'es' if n_dropped != 1 else ''} "
+        f"not audited at {follow_up} {join_words(parts)}."
+    )
+
+
+def change_summary(
+    table: pd.DataFrame,
+    *,
+    stage_noun: str = "stage",
+    synthetic: bool = False,
+) -> str:
+    """Two or three sentences on the change in mean score and per stage.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`~cma_research.paired_change` (stage rows and ``stage ==
+        "mean"``).
+    stage_noun : str
+        The instrument's word for a stage (``cohort.instrument.stage_noun``).
+    synthetic : bool
+        Start with "SYNTHETIC example data:" (the follow-up wave is made up).
+
+    Returns
+    -------
+    str
+        Plain text; every number comes from ``table`` and every direction word from
+        :func:`~cma_research.reporting.rules.change_direction` (rule 9). The stage
+        intervals are not adjusted for the number of stages, and the sentence says so.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({
+    ...     "stage": ["stage_1", "stage_2", "mean"], "name": ["Contact", "ICT", "Mean score"],
+    ...     "baseline": "Baseline", "follow_up": "Follow-up", "n_pairs": [12, 11, 13],
+    ...     "median_change": [1.0, 0.0, 0.4], "rank_biserial": [0.9, 0.1, 0.8],
+    ...     "ci95_low": [0.5, -0.5, 0.2], "ci95_high": [1.0, 0.6, 0.95],
+    ...     "p_val": [0.002, 0.8, 0.01], "p_adj": [0.004, 0.8, 0.01]})
+    >>> print(change_summary(t))
+    Between Baseline and Follow-up, the mean score of the 13 businesses audited at both waves improved (median change 0.40 levels; matched-pairs rank-biserial r = .80, 95% CI [.20, .95], p = .010). By stage (95% intervals not adjusted for the 2 stages; Holm/BH-adjusted p in the table): 1 of 2 stages improved (Contact) and 1 showed no clear change (ICT).
+    """  # noqa: E501
+    needed = ["stage", "name", "baseline", "follow_up", "n_pairs", "rank_biserial"]
+    missing = [c for c in (*needed, "ci95_low", "ci95_high") if c not in table.columns]
+    if missing:
+        raise ParameterError(
+            f"the table lacks column(s) {', '.join(missing)}; pass the output of paired_change()"
+        )
+    prefix = "SYNTHETIC example data: " if synthetic else ""
+    mean_rows = table[table["stage"] == "mean"]
+    stages = table[table["stage"] != "mean"]
+    baseline, follow_up = str(table["baseline"].iloc[0]), str(table["follow_up"].iloc[0])
+    sentences = []
+    if len(mean_rows):
+        row = mean_rows.iloc[0]
+        verdict = change_direction(row)
+        n = int(row["n_pairs"])
+        stats = ""
+        if verdict != "not_estimable":
+            med = row_number(row, "median_change")
+            r = row_number(row, "rank_biserial")
+            low, high = row_number(row, "ci95_low"), row_number(row, "ci95_high")
+            stats = (
+                f" (median change {format_number(med)} levels; matched-pairs rank-biserial "
+                f"r = {format_number(r, bounded=True)}, 95% CI "
+                f"[{format_number(low, bounded=True)}, {format_number(high, bounded=True)}], "
+                f"{format_p(row_number(row, 'p_val'))})"
+            )
+        elif n > 0:
+            stats = " (the rank-biserial correlation or its interval is undefined)"
+        sentences.append(
+            f"{prefix}Between {baseline} and {follow_up}, the mean score of the {n} "
+            f"business{'es' if n != 1 else ''} audited at both waves "
+            f"{DIRECTION_WORDS[verdict]}{stats}."
+        )
+    if len(stages):
+        groups: dict[str, list[str]] = {k: [] for k in DIRECTION_WORDS}
+        for _, row in stages.iterrows():
+            groups[change_direction(row)].append(str(row["name"]))
+        k = len(stages)
+        nouns = f"{stage_noun}s" if k != 1 else stage_noun
+        parts = []
+        first = True
+        for key in ("improved", "declined", "no_clear_change", "not_estimable"):
+            members = groups[key]
+            if not members:
+                continue
+            count = f"{len(members)} of {k} {nouns}" if first else f"{len(members)}"
+            parts.append(f"{count} {DIRECTION_WORDS[key]} ({join_words(members)})")
+            first = False
+        sentences.append(
+            f"By {stage_noun} (95% intervals not adjusted for the {k} {nouns}; "
+            f"Holm/BH-adjusted p in the table): {join_words(parts)}."
+        )
+    if not sentences:
+        raise ParameterError("the table has no rows; pass the output of paired_change()")
+    return " ".join(sentences)
+
+
+def wave_effect_sentence(model: pd.DataFrame, baseline: str, *, synthetic: bool = False) -> str:
+    """The mixed model's estimate of the change in mean score, in words.
+
+    Parameters
+    ----------
+    model : DataFrame
+        Output of :func:`~cma_research.fit_wave_model`; its first ``wave[<label>]``
+        term is described.
+    baseline : str
+        Label of the reference wave (the model's intercept).
+    synthetic : bool
+        Start with "SYNTHETIC example data:".
+
+    Returns
+    -------
+    str
+        *higher* / *lower* when the 95% interval excludes 0, else *not clearly
+        different* (rule 10 of :mod:`~cma_research.reporting.rules`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = pd.DataFrame({"term": ["Intercept", "wave[After]"], "estimate": [2.0, 0.5],
+    ...     "ci95_low": [1.5, 0.2], "ci95_high": [2.5, 0.8], "p_val": [0.0, 0.001],
+    ...     "n_obs": 29, "n_groups": 16, "n_both": 13, "converged": True})
+    >>> print(wave_effect_sentence(m, "Before"))
+    A linear mixed model of the mean score (random intercept per business; all 29 returns of 16 businesses, 13 of them audited at two or more waves) puts the mean score higher at After than at Before: difference 0.50 levels, 95% CI [0.20, 0.80], p = .001.
+    """  # noqa: E501
+    missing = [c for c in ("term", "estimate", "ci95_low", "ci95_high", "p_val") if c not in model]
+    if missing:
+        raise ParameterError(
+            f"the table lacks column(s) {', '.join(missing)}; pass the output of fit_wave_model()"
+        )
+    terms = model[model["term"].astype(str).str.startswith("wave[")]
+    if terms.empty:
+        raise ParameterError("the model has no wave term; pass the output of fit_wave_model()")
+    row = terms.iloc[0]
+    label = str(row["term"])[len("wave[") : -1]
+    est, low, high = (row_number(row, k) for k in ("estimate", "ci95_low", "ci95_high"))
+    p = row_number(row, "p_val")
+    prefix = "SYNTHETIC example data: " if synthetic else ""
+    design = ""
+    if {"n_obs", "n_groups", "n_both"} <= set(model.columns):
+        design = (
+            f"; all {int(row['n_obs'])} returns of {int(row['n_groups'])} businesses, "
+            f"{int(row['n_both'])} of them audited at two or more waves"
+        )
+    lead = f"{prefix}A linear mixed model of the mean score (random intercept per business{design})"
+    numbers = (
+        f"difference {format_number(est)} levels, 95% CI [{format_number(low)}, "
+        f"{format_number(high)}], {format_p(p)}"
+    )
+    side = difference_direction(est, low, high)
+    if side == "not_estimable":
+        text = f"{lead} could not estimate the change from {baseline} to {label}."
+    elif side in ("higher", "lower"):
+        text = f"{lead} puts the mean score {side} at {label} than at {baseline}: {numbers}."
+    else:
+        text = (
+            f"{lead} finds the mean score at {label} not clearly different from {baseline}: "
+            f"{numbers}."
+        )
+    if "converged" in model.columns and not bool(row["converged"]):
+        text += " The fit did not converge cleanly (see the model's method column)."
+    return text

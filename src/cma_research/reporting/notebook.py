@@ -7,6 +7,7 @@ In a notebook::
     cohort, out = study.cohort, study.out
     out.figure(ax.figure, "scatter_size", caption="...")   # PDF, SVG, PNG; shows the PNG
     display(out.table(result, "correlations"))            # CSV, LaTeX, Markdown; HTML view
+    md("**{n}** businesses", n=cohort.n_businesses)        # Markdown, shown at once
 
 Relative paths mean the same file wherever the notebook runs: they are taken from the
 project root (the nearest folder above the working directory that holds
@@ -293,13 +294,19 @@ def _p_cell(value: Any) -> str:
     return format_p(float(value)).removeprefix("p = ").replace("p < ", "< ")
 
 
-def md(template: str, **values: Any) -> Any:
-    """Markdown for a notebook, with every inserted value escaped.
+def md(template: str, **values: Any) -> None:
+    """Show Markdown in the notebook, with every inserted value escaped.
 
     Numbers in the narrative come from computed results through ``values`` — never
     typed into the text — and text such as business names cannot break the markup.
+
+    The text is displayed at once (IPython's ``display``), wherever the call stands: on
+    a cell's last line, inside an ``if`` block, a loop or a function alike. (A returned
+    object is shown only as a cell's last value; inside a block it would be thrown
+    away silently.) Nothing is returned, so nothing is shown twice: do not wrap the
+    call in ``display(...)``.
     """
-    from IPython.display import Markdown
+    from IPython.display import Markdown, display
 
     def safe(v: Any) -> Any:
         # numbers keep their type so the template can format them ({share:.0%})
@@ -307,4 +314,4 @@ def md(template: str, **values: Any) -> Any:
             return escape_markdown(str(v))
         return v
 
-    return Markdown(template.format(**{k: safe(v) for k, v in values.items()}))
+    display(Markdown(template.format(**{k: safe(v) for k, v in values.items()})))

@@ -1,6 +1,12 @@
-"""Text for papers: escaping for LaTeX, Markdown and HTML; APA-style statistics.
+"""Text for papers: escaping for LaTeX, Markdown and HTML; APA-style statistics; lists
+in words.
 
-Nothing here imports matplotlib, so the build and the command line can use it cheaply.
+How numbers are formatted for print (:func:`~cma_research.core.text.format_number`,
+the typographic :data:`~cma_research.core.text.MINUS`) lives in
+:mod:`cma_research.core.text`, because every layer (figures, claims, tables) prints
+numbers the same way; the words the findings choose are in
+:mod:`cma_research.reporting.rules`. Nothing here imports matplotlib, so the build and
+the command line can use it cheaply.
 """
 
 from __future__ import annotations
@@ -8,16 +14,24 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from cma_research.core.errors import ParameterError
-from cma_research.core.text import MINUS, correlation_symbol
+from cma_research.core.text import correlation_symbol
 from cma_research.core.text import format_number as _num
 
-__all__ = ["MINUS", "apa", "escape_html", "escape_latex", "escape_markdown", "format_p"]
+__all__ = [
+    "apa",
+    "escape_html",
+    "escape_latex",
+    "escape_markdown",
+    "format_p",
+    "join_words",
+    "one_line",
+]
 
 
 # -- escaping -------------------------------------------------------------------------------
@@ -83,6 +97,20 @@ def escape_html(text: str) -> str:
     '&lt;b&gt;&quot;Smith &amp; Sons&quot;&lt;/b&gt;'
     """
     return html.escape(str(text), quote=True)
+
+
+# -- lists in words ---------------------------------------------------------------------------
+
+
+def join_words(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``.
+
+    >>> join_words(["B01"]), join_words(["B01", "B02"]), join_words(["a", "b", "c"])
+    ('B01', 'B01 and B02', 'a, b and c')
+    """
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 # -- APA strings ------------------------------------------------------------------------------

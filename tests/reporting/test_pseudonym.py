@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cma_research.core.errors import ParameterError
-from cma_research.core.pseudonym import pseudonymise, read_key
+from cma_research.reporting.pseudonym import key_check, pseudonymise, read_key
 
 KEY = b"k" * 32
 
@@ -73,3 +73,10 @@ def test_key_path_through_a_file_is_unreadable(tmp_path: Path) -> None:
     f.write_bytes(KEY)
     with pytest.raises(ParameterError, match="cannot be read"):
         read_key(f / "inner")
+
+
+def test_key_check_is_hmac_of_a_fixed_message() -> None:
+    # independent recomputation with the standard library
+    message = b"cma_research pseudonym key check"
+    assert key_check(KEY) == hmac.new(KEY, message, hashlib.sha256).hexdigest()[:8]
+    assert key_check(KEY) != key_check(b"j" * 32)

@@ -1,0 +1,227 @@
+"""Every ``md(...)`` of the notebooks reaches the code-free HTML of the bundled study.
+
+The notebooks' code cells are parsed for ``md(...)`` calls. The bundled study is then
+built for real (``cma_research.pipeline.build.build``, small ``n_boot``/``n_perm``)
+with a probe: an IPython startup file, in an ``IPYTHONDIR`` of the test's own, wraps
+``md`` in every notebook kernel and records each call that ran (notebook, cell source,
+line, template, and the Markdown it should show: the template filled with the values,
+escaped as ``md`` documents) before passing it on unchanged. For every call that ran,
+that Markdown, rendered to text as nbconvert renders it, must appear in the notebook's
+code-free HTML (white space aside). The text of a call is checked whole, not a fragment:
+"**Caution:** {w}." has no literal text of its own worth looking for, and its warning
+also stands in the table above it. A call in a branch that did not run for the bundled
+data is skipped and says so; a call outside any block that did not run fails (so does a
+probe that recorded nothing).
+
+``md`` once returned a ``Markdown`` object: IPython shows an expression's value only on a
+cell's last line, so the texts of the calls inside ``if``/``else`` blocks of
+``03_size_and_growth`` never reached the HTML. This test fails on that.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import html
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from nbconvert.filters.markdown import markdown2html
+
+from cma_research.pipeline.build import BuildResult, build
+from tests.paths import ROOT
+
+# as tests/pipeline/test_build.py: nbclient's per-thread event loops are reclaimed late
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.filterwarnings("ignore:unclosed:ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
+
+NOTEBOOKS = ROOT / "notebooks"
+FAST = {"n_boot": 200, "n_perm": 2000, "m_imputations": 5}
+
+PROBE = '''
+def _install_md_probe():
+    """Record every md() call of this kernel, then call the real md() unchanged."""
+    import json
+    import linecache
+    import os
+    import sys
+
+    import numpy as np
+
+    import cma_research.reporting.notebook as notebook
+    from cma_research.reporting.text import escape_markdown
+
+    real = notebook.md
+
+    def shown(value):
+        plain = isinstance(value, bool) or not isinstance(value, int | float | np.number)
+        return escape_markdown(str(value)) if plain else value
+
+    def md(template, **values):
+        frame = sys._getframe(1)
+        study = frame.f_globals.get("study")
+        record = {
+            "prefix": getattr(getattr(study, "out", None), "prefix", None),
+            "cell": "".join(linecache.getlines(frame.f_code.co_filename)),
+            "line": frame.f_lineno,
+            "template": template,
+            "markdown": template.format(**{k: shown(v) for k, v in values.items()}),
+        }
+        path = os.path.join(os.environ["CMA_MD_PROBE"], f"{os.getpid()}.jsonl")
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\\n")
+        return real(template, **values)
+
+    notebook.md = md
+
+
+_install_md_probe()
+del _install_md_probe
+'''
+
+
+@dataclass(frozen=True)
+class Call:
+    """One ``md(...)`` call as written in a notebook."""
+
+    notebook: str  # file stem, e.g. 03_size_and_growth
+    cell_id: str
+    source: str
+    first_line: int  # lines of the call within its cell (1-based)
+    last_line: int
+    template: str | None  # the literal template; None when it is computed
+    conditional: bool  # inside an if/for/while/try/def block: may not run
+
+    @property
+    def label(self) -> str:
+        return f"{self.notebook}-{self.cell_id}-line{self.first_line}"
+
+
+def md_calls(path: Path) -> list[Call]:
+    """The ``md(...)`` calls of a notebook's code cells (the parameters cell has none)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    calls = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        tree = ast.parse("".join(cell["source"]))
+        for statement in tree.body:
+            conditional = not isinstance(statement, ast.Expr | ast.Assign | ast.AugAssign)
+            for node in ast.walk(statement):
+                if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "md"):
+                    continue
+                first = node.args[0] if node.args else None
+                literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
+                calls.append(
+                    Call(
+                        notebook=path.stem,
+                        cell_id=str(cell["id"]),
+                        source="".join(cell["source"]),
+                        first_line=node.lineno,
+                        last_line=node.end_lineno or node.lineno,
+                        template=first.value if literal else None,  # type: ignore[union-attr]
+                        conditional=conditional,
+                    )
+                )
+    return calls
+
+
+CALLS = [call for path in sorted(NOTEBOOKS.glob("*.ipynb")) for call in md_calls(path)]
+
+
+def squash(text: str) -> str:
+    """Text without white space: tags and line breaks may split it anywhere."""
+    return "".join(text.split())
+
+
+def visible_text(page: str) -> str:
+    """The visible text of HTML: no scripts, styles or tags; entities decoded."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+@dataclass(frozen=True)
+class Built:
+    result: BuildResult
+    records: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    ipython_dir = tmp_path_factory.mktemp("ipython")
+    startup = ipython_dir / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-md-probe.py").write_text(PROBE, encoding="utf-8")
+    probe = tmp_path_factory.mktemp("md_probe")
+    params = tmp_path_factory.mktemp("params") / "fast.yaml"
+    params.write_text(yaml.safe_dump(FAST), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("IPYTHONDIR", str(ipython_dir))
+        mp.setenv("CMA_MD_PROBE", str(probe))
+        result = build(
+            params_file=params,
+            output_dir=tmp_path_factory.mktemp("reports"),
+            notebooks_dir=NOTEBOOKS,
+            progress=lambda line: None,
+            cache_dir=tmp_path_factory.mktemp("cache"),
+        )
+    records = [
+        json.loads(line)
+        for log in sorted(probe.glob("*.jsonl"))
+        for line in log.read_text(encoding="utf-8").splitlines()
+    ]
+    yield Built(result, records)
+    gc.collect()
+
+
+def ran(call: Call, built: Built) -> list[dict[str, Any]]:
+    """The probe's records of ``call``: same notebook, cell and line."""
+    prefix = f"{call.notebook[:2]}_"
+    return [
+        r
+        for r in built.records
+        if r["prefix"] == prefix
+        and r["cell"].strip() == call.source.strip()
+        and call.first_line <= r["line"] <= call.last_line
+    ]
+
+
+def test_the_build_succeeds_and_the_probe_recorded_calls(built: Built) -> None:
+    assert built.result.ok, built.result.summary()
+    assert built.records, "the md() probe recorded nothing: was the IPython startup file run?"
+    assert {r["prefix"] for r in built.records} >= {"00_", "01_", "03_"}
+
+
+@pytest.mark.parametrize("call", CALLS, ids=[c.label for c in CALLS])
+def test_md_text_reaches_the_code_free_html(call: Call, built: Built) -> None:
+    records = ran(call, built)
+    if not records:
+        if call.conditional:
+            pytest.skip(f"{call.label}: branch did not run for the bundled data")
+        pytest.fail(f"{call.label}: an md() call outside any block did not run")
+    path = built.result.output_dir / "html" / f"{call.notebook}.nocode.html"
+    page = squash(visible_text(path.read_text(encoding="utf-8")))
+    for record in records:
+        if call.template is not None:
+            assert record["template"] == call.template
+        text = visible_text(markdown2html(record["markdown"]))
+        assert text, f"{call.label}: md() showed no text"
+        assert squash(text) in page, f"{call.label}: {text!r} is not in {path.name}"
+
+
+def test_every_md_call_is_found_by_the_parser() -> None:
+    # the parser sees what a reader sees: one call per md( in the code cells
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        code = "".join("".join(c["source"]) + "\n" for c in nb["cells"] if c["cell_type"] == "code")
+        written = len(re.findall(r"(?<![\w.])md\(", code))
+        assert len([c for c in CALLS if c.notebook == path.stem]) == written, path.name
