@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 import cma_research as cma
-from cma_research.analysis.change_scores import scores_by_wave
+from cma_research.analysis.change import scores_by_wave
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.reporting.findings import (
