@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from cma_research.analysis.group_disclosure import suppress_groups
+from cma_research.analysis.disclosure import suppress_groups
 from cma_research.analysis.groups import size_band
 from cma_research.core.cohort import Cohort
 from cma_research.core.text import format_number
@@ -143,5 +143,5 @@ def sensitivity_paragraph(table: pd.DataFrame) -> str:
 
 def disclosure_table(groups: pd.DataFrame, k: int) -> pd.DataFrame:
     """A group table fit to share: groups of fewer than ``k`` hidden (see
-    :func:`cma_research.analysis.group_disclosure.suppress_groups`)."""
+    :func:`cma_research.analysis.disclosure.suppress_groups`)."""
     return suppress_groups(groups, k)
