@@ -106,6 +106,13 @@ def test_a_reversed_item_is_reflected_in_one_factor_omega_as_psych_does() -> Non
     lv = fit.loadings
     assert_allclose(total, 1 - np.sum(1 - lv**2) / np.sum(r * np.outer(key, key)), rtol=1e-12)
     assert_allclose(model, np.sum(np.abs(lv)) ** 2 / (np.sum(np.abs(lv)) ** 2 + np.sum(1 - lv**2)))
+    # a fixed key (psych's key argument) is the composite as scored: raq_03 not reversed
+    unreflected = omega_from_correlation(r, key=np.ones(23))[0]
+    assert_allclose(unreflected, 1 - np.sum(1 - lv**2) / r.sum(), rtol=1e-12)
+    assert unreflected < total
+    assert omega_from_correlation(r, key=key)[0] == total
+    with pytest.raises(ParameterError, match="key must hold"):
+        omega_from_correlation(r, key=np.ones(3))
     # reflecting items changes nothing: the same omegas as the keyed matrix
     keyed = omega_from_correlation(r * np.outer(key, key))
     assert_allclose([keyed[0], keyed[1]], [total, model], rtol=1e-10)

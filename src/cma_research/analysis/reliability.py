@@ -441,10 +441,12 @@ def omega(
         One row: ``n`` (businesses), ``k`` (stages), ``nfactors``, ``fm``,
         ``omega_total`` (``(sum(R) - sum(u2)) / sum(R)``, psych's ``omega.tot``, with
         ``u2 = 1 - h2`` the uniquenesses of the ``nfactors``-factor model; one factor:
-        ``1 - sum(1 - l^2) / sum(R)``), ``omega_model`` (the model-implied variance in
-        the denominator: ``c / (c + sum(u2))``, ``c = sum(L L')``; one factor
-        ``sum(l)^2 / (sum(l)^2 + sum(1 - l^2))``), ``ciNN_low``, ``ciNN_high``
-        (percentile bootstrap of ``omega_total``; NaN without resamples), ``ci_method``,
+        ``1 - sum(1 - l^2) / sum(R)``, a stage with a negative loading reflected as psych
+        does), ``omega_model`` (the model-implied variance in the denominator:
+        ``c / (c + sum(u2))``, ``c = sum(L L')``; one factor ``sum(|l|)^2 / (sum(|l|)^2 +
+        sum(1 - l^2))``), ``ciNN_low``, ``ciNN_high`` (percentile bootstrap of
+        ``omega_total``, one factor: with the full sample's reflections held in every
+        resample; NaN without resamples), ``ci_method``,
         ``n_boot_used``, ``omega_hierarchical`` (``sum(g)^2 / sum(R)``, psych's
         ``omega_h``; NaN with one factor), ``omega_hierarchical_method`` (how it was
         estimated, or why it is NaN), ``omega_limit`` (``sum(g)^2 / (sum(R) -
@@ -524,6 +526,7 @@ def omega(
     r = np.corrcoef(x, rowvar=False)
     if nfactors == 1:
         total, model, fit = omega_from_correlation(r, fm)
+        key = np.where(fit.loadings < 0, -1.0, 1.0)  # held in the bootstrap: one composite
         heywood_items = fit.loadings**2 >= 1
         hier = limit = np.nan
         hier_method = "not meaningful with one factor (psych: nfactors = 1); use nfactors >= 3"
@@ -547,7 +550,7 @@ def omega(
             continue
         rb = np.corrcoef(xb, rowvar=False)
         if nfactors == 1:
-            boots.append(omega_from_correlation(rb, fm)[0])
+            boots.append(omega_from_correlation(rb, fm, key=key)[0])
             continue
         slb = schmid_leiman(rb, int(nfactors))
         if slb.converged:

@@ -222,13 +222,17 @@ def _check_matrix(r: np.ndarray) -> np.ndarray:
     return r
 
 
-def omega_from_correlation(r: np.ndarray, fm: str = "minres") -> tuple[float, float, OneFactor]:
+def omega_from_correlation(
+    r: np.ndarray, fm: str = "minres", *, key: np.ndarray | None = None
+) -> tuple[float, float, OneFactor]:
     """(omega_total, omega_model, fit) of a correlation matrix; see the module docstring.
 
     ``fm`` is the factoring method: ``"minres"`` (psych's default) or ``"ml"``. An item
     with a negative loading is reflected first, as ``psych::omega`` does (``flip =
     TRUE``): ``sum(R)`` is that of the reflected items and ``omega_model`` uses
-    ``|l|``.
+    ``|l|``. ``key`` (+1 / -1 per item) fixes the reflection instead (psych's ``key``
+    argument), e.g. the full sample's key in every bootstrap resample, so that each
+    resample measures the same composite.
 
     Examples
     --------
@@ -247,7 +251,12 @@ def omega_from_correlation(r: np.ndarray, fm: str = "minres") -> tuple[float, fl
         raise ParameterError(f"fm={fm!r} is not allowed; expected one of: 'minres', 'ml'")
     fit = minres_one_factor(r) if fm == "minres" else ml_one_factor(r)
     lv = fit.loadings
-    key = np.where(lv < 0, -1.0, 1.0)  # psych's flip: reflect negatively loading items
+    if key is None:
+        key = np.where(lv < 0, -1.0, 1.0)  # psych's flip: reflect negatively loading items
+    else:
+        key = np.asarray(key, dtype=float)
+        if key.shape != lv.shape or not np.all(np.abs(key) == 1):
+            raise ParameterError(f"key must hold +1 or -1 for each of the {len(lv)} items")
     unique = np.sum(1 - lv**2)
     total = float(1 - unique / np.sum(r * np.outer(key, key)))
     common = float(np.sum(lv * key) ** 2)
