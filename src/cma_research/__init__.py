@@ -36,14 +36,18 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time these load on first
     from cma_research.analysis.disclosure import suppress_small_cells
     from cma_research.analysis.groups import compare_groups, size_band
     from cma_research.analysis.models import fit_ordinal_model, fit_size_model
-    from cma_research.analysis.omega import omega, ordinal_alpha
     from cma_research.analysis.peers import peer_groups, peer_statistics
     from cma_research.analysis.power import sample_size, simulate_power
     from cma_research.analysis.profiles import stage_profile
-    from cma_research.analysis.reliability import cronbach_alpha, item_statistics
-    from cma_research.analysis.reliability_summary import reliability_summary
+    from cma_research.analysis.reliability import (
+        cronbach_alpha,
+        item_statistics,
+        omega,
+        ordinal_alpha,
+        reliability_summary,
+    )
     from cma_research.analysis.road_map import road_map
-    from cma_research.analysis.sensitivity import pool_rubin, sensitivity
+    from cma_research.analysis.sensitivity import sensitivity
     from cma_research.analysis.transitions import marginal_homogeneity, transition_table
     from cma_research.datasets.synthetic import (
         synthetic_cohort,
@@ -56,6 +60,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time these load on first
     from cma_research.io.returns import load_returns
     from cma_research.missing.comparison import compare_strategies
     from cma_research.missing.missingness import Missingness, missingness
+    from cma_research.missing.pooling import pool_rubin
     from cma_research.missing.strategies import STRATEGIES, Cleaned, clean
     from cma_research.pipeline.process import ProcessResult, process
 
@@ -151,7 +156,7 @@ _LAZY_NAMES: dict[str, str] = {
     "fit_size_model": "cma_research.analysis.models",
     "fit_wave_model": "cma_research.analysis.change_models",
     "item_statistics": "cma_research.analysis.reliability",
-    "reliability_summary": "cma_research.analysis.reliability_summary",
+    "reliability_summary": "cma_research.analysis.reliability",
     "level_distribution": "cma_research.analysis.describe",
     "load_claims": "cma_research.io.claims",
     "load_covariates": "cma_research.io.covariates",
@@ -159,12 +164,12 @@ _LAZY_NAMES: dict[str, str] = {
     "load_returns": "cma_research.io.returns",
     "marginal_homogeneity": "cma_research.analysis.transitions",
     "missingness": "cma_research.missing.missingness",
-    "omega": "cma_research.analysis.omega",
-    "ordinal_alpha": "cma_research.analysis.omega",
+    "omega": "cma_research.analysis.reliability",
+    "ordinal_alpha": "cma_research.analysis.reliability",
     "paired_change": "cma_research.analysis.change",
     "peer_groups": "cma_research.analysis.peers",
     "peer_statistics": "cma_research.analysis.peers",
-    "pool_rubin": "cma_research.analysis.sensitivity",
+    "pool_rubin": "cma_research.missing.pooling",
     "process": "cma_research.pipeline.process",
     "road_map": "cma_research.analysis.road_map",
     "sample_size": "cma_research.analysis.power",

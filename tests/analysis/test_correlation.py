@@ -10,12 +10,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.testing import assert_allclose
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from cma_research import ParameterError, correlate, stage_correlations
+from cma_research import ParameterError, clean, correlate, pool_rubin, stage_correlations
+from cma_research.analysis.correlation import adjust
 from cma_research.core.cohort import Cohort
+from cma_research.stats.polychoric import polychoric
 from cma_research.stats.resampling import Cells, bca_interval
+from tests.stats.results import results_polychoric as rp
 
 FAST = {"n_boot": 0, "n_perm": 0}
 SCIPY = {
@@ -174,8 +178,7 @@ def test_exact_permutation_p_for_small_n(cohort: Cohort) -> None:
                                "'median'.*'stage_1'.*'stages'"),
         ({"p_adjust": "bonferroni"}, "p_adjust='bonferroni'.*'holm', 'fdr_bh'"),
         ({"n_boot": -1}, "n_boot=-1 must be a whole number"),
-        ({"strategy": "multiple"}, r"strategy='multiple' gives m cohorts; run correlate under "
-                                   r"multiple imputation with cma_research\.sensitivity"),
+        ({"strategy": "multiple", "m": 1}, "m=1"),  # Rubin's rules need 2 imputations
     ],
 )  # fmt: skip
 def test_bad_parameters(cohort: Cohort, kwargs: dict[str, object], message: str) -> None:
@@ -208,11 +211,69 @@ def test_constant_input_is_nan_and_says_so(cohort: Cohort) -> None:
 def test_output_columns_are_tidy(cohort: Cohort) -> None:
     out = correlate(cohort, **FAST)
     assert list(out.columns) == [
-        "score", "covariate", "method", "n", "r", "ci95_low", "ci95_high", "ci_low_mc_se",
-        "ci_high_mc_se", "ci_method", "p_val", "p_perm", "p_method", "p_adj", "p_adj_method",
-        "strategy",
+        "strategy", "score", "covariate", "method", "n", "r", "ci95_low", "ci95_high",
+        "ci_low_mc_se", "ci_high_mc_se", "ci_method", "p_val", "p_perm", "p_method", "p_adj",
+        "p_adj_method", "m", "note",
     ]  # fmt: skip
     assert all(c.isidentifier() for c in out.columns)
+    assert out["m"].tolist() == [1] and out["note"].tolist() == [""]
+
+
+@pytest.mark.parametrize("method", ["spearman", "pearson"])
+def test_multiple_pools_fisher_z(cohort: Cohort, method: str) -> None:
+    """Each imputed cohort correlated by scipy, pooled with Rubin's rules on z = atanh(r).
+
+    Within variance: the method's squared Fisher-z SE at each r_j (Pearson 1/(n - 3);
+    Spearman (1 + r^2/2)/(n - 3), Bonett & Wright 2000); complete-data df n - 3 = 13.
+    """
+    m, seed = 4, 5
+    res = correlate(cohort, "staff", ["mean", "max"], method, "multiple", m=m, seed=seed, n_boot=50)
+    imputations = clean(cohort, "multiple", m=m, seed=seed).cohorts
+    n = 16
+    for i, score in enumerate(["mean", "max"]):
+        r = np.array([
+            SCIPY[method](
+                c.attributes["staff"].to_numpy(dtype=float),
+                getattr(c.scores.to_numpy(dtype=float), score)(axis=1),
+            ).statistic
+            for c in imputations
+        ])  # fmt: skip
+        u = (1 + r**2 / 2) / (n - 3) if method == "spearman" else np.full(m, 1 / (n - 3))
+        pooled = pool_rubin(np.arctanh(r), u, n - 3)
+        row = res.iloc[i]
+        np.testing.assert_allclose(row["r"], np.tanh(np.arctanh(r).mean()), rtol=1e-12)
+        np.testing.assert_allclose(row["p_val"], pooled.p_value(), rtol=1e-10)
+        np.testing.assert_allclose(
+            [row["ci95_low"], row["ci95_high"]], np.tanh(pooled.interval()), rtol=1e-10
+        )
+        np.testing.assert_allclose(
+            [row["df"], row["riv"], row["lambda_share"], row["fmi"]],
+            [pooled.df, pooled.riv, pooled.lambda_share, pooled.fmi],
+            rtol=1e-10,
+        )
+    assert (res["strategy"] == "multiple").all() and (res["m"] == m).all()
+    assert (res["n"] == n).all()
+    assert (res["ci_method"] == "Rubin's rules on Fisher z").all()
+    assert res["p_perm"].isna().all() and res["ci_low_mc_se"].isna().all()  # n_boot unused
+    # the adjustment follows the pooled p-values (Holm over the two rows by hand)
+    p = res["p_val"].to_numpy()
+    holm = np.minimum(1, np.maximum.accumulate(np.sort(p) * [2, 1]))[np.argsort(np.argsort(p))]
+    np.testing.assert_allclose(res["p_adj"], holm, rtol=1e-12)
+    assert (res["p_adj_method"] == "holm on p_val").all()
+    assert list(res.columns[-6:]) == ["df", "riv", "lambda_share", "fmi", "m", "note"]
+
+
+def test_adjust_leaves_a_repeated_test_out_of_the_family() -> None:
+    # Holm over the distinct tests only (statsmodels on those two), the repeat copies its row
+    table = pd.DataFrame({"p_val": [0.04, 0.01, 0.04], "p_perm": [0.05, 0.02, 0.05]})
+    out = adjust(table, "holm", [None, None, (0, "mean with staff")])
+    ref = multipletests([0.05, 0.02], method="holm")[1]
+    np.testing.assert_allclose(out["p_adj"], [ref[0], ref[1], ref[0]], rtol=1e-12)
+    assert out["p_adj_method"].tolist()[:2] == ["holm on p_perm over 2 distinct tests"] * 2
+    assert out["p_adj_method"].iloc[2] == (
+        "holm on p_perm over 2 distinct tests; the same test as mean with staff "
+        "(rank-equivalent), counted once"
+    )
 
 
 # -- stage_correlations -----------------------------------------------------------------
@@ -287,6 +348,27 @@ def test_stage_correlations_constant_stage_and_errors(cohort: Cohort) -> None:
         stage_correlations(cohort, "rho")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="p_adjust='none'"):
         stage_correlations(cohort, p_adjust="none")  # type: ignore[arg-type]
+
+
+def test_stage_correlations_polychoric(cohort: Cohort) -> None:
+    sc = stage_correlations(cohort, "polychoric")
+    spearman = stage_correlations(cohort)
+    assert list(sc.columns) == [*spearman.columns[:5], "se", *spearman.columns[5:]]
+    assert len(sc) == 45 and (sc["method"] == "polychoric").all()
+    pd.testing.assert_series_equal(sc["n"], spearman["n"])  # same pairwise n
+    values = cohort.scores.to_numpy(dtype=float, na_value=np.nan)
+    row = sc.iloc[7]  # stage_1 x stage_9
+    ok = ~np.isnan(values[:, 0]) & ~np.isnan(values[:, 8])
+    res = polychoric(values[ok, 0], values[ok, 8])
+    assert_allclose([row["r"], row["se"], row["p_val"]], [res.rho, res.se, res.p_value], rtol=1e-12)
+    z, half = np.arctanh(res.rho), 1.959963984540054 * res.se / (1 - res.rho**2)
+    assert_allclose([row["ci95_low"], row["ci95_high"]], np.tanh([z - half, z + half]), rtol=1e-12)
+    assert row["n"] == int(ok.sum())
+    # complete cases: the R two-step values
+    cc = stage_correlations(cohort, "polychoric", strategy="complete_case")
+    assert_allclose(cc.loc[0, "r"], rp.rho_tight[0, 1], atol=2e-7)
+    assert (cc["n"] == 12).all()
+    assert (sc["p_adj"] >= sc["p_val"]).all()
 
 
 def test_summed_scores_need_complete_data(cohort: Cohort) -> None:
@@ -396,7 +478,7 @@ def test_pearson_log_staff_and_its_fisher_interval(cohort: Cohort) -> None:
 
 def test_per_stage_correlations_and_adjustments(cohort: Cohort) -> None:
     # R: cor.test per stage (available case, pairwise with staff); p.adjust holm and BH
-    for adjust, p_adj in (("holm", RM.stage_vs_staff_p_holm), ("fdr_bh", RM.stage_vs_staff_p_bh)):
+    for method, p_adj in (("holm", RM.stage_vs_staff_p_holm), ("fdr_bh", RM.stage_vs_staff_p_bh)):
         res = correlate(
             cohort,
             "staff",
@@ -405,12 +487,12 @@ def test_per_stage_correlations_and_adjustments(cohort: Cohort) -> None:
             "available_case",
             n_boot=0,
             n_perm=0,
-            p_adjust=adjust,
+            p_adjust=method,
         )
         assert res["n"].tolist() == R.stage_vs_staff_n
         np.testing.assert_allclose(res["r"], R.stage_vs_staff_rho, **R_CLOSED_FORM)
         np.testing.assert_allclose(res["p_val"], R.stage_vs_staff_p_value, **R_CLOSED_FORM)
-        assert res["p_adj_method"].iloc[0] == f"{adjust} on p_val"
+        assert res["p_adj_method"].iloc[0] == f"{method} on p_val"
         np.testing.assert_allclose(res["p_adj"], p_adj, **R_CLOSED_FORM)
 
 

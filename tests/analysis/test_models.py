@@ -14,6 +14,7 @@ import pytest
 from scipy import stats
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
+import cma_research as cma
 from cma_research import ParameterError, fit_ordinal_model, fit_size_model, load_covariates
 from cma_research.core.cohort import Cohort
 from cma_research.datasets.synthetic import synthetic_growth
@@ -110,8 +111,44 @@ def test_size_model_errors(cohort: Cohort) -> None:
     few = cohort.subset([True] * 5 + [False] * 11)  # complete: B02, B03 only
     with pytest.raises(ParameterError, match=r"needs at least 4 businesses.*2 have them"):
         fit_size_model(few)
-    with pytest.raises(ParameterError, match=r"cma_research\.sensitivity"):
-        fit_size_model(cohort, strategy="multiple")
+    with pytest.raises(ParameterError, match="fit_ordinal_model does not pool them"):
+        fit_ordinal_model(cohort, strategy="multiple")
+
+
+def test_size_model_pools_multiple_imputations(cohort: Cohort) -> None:
+    """statsmodels' OLS with HC3 on each imputed cohort, pooled with Rubin's rules by hand.
+
+    Estimate: the mean; within variance: the mean squared HC3 SE; complete-data df the
+    residual df 16 - 2 = 14; t, p and interval with the Barnard-Rubin df.
+    """
+    import statsmodels.api as sm
+
+    m, seed = 3, 8
+    res = fit_size_model(cohort, strategy="multiple", m=m, seed=seed)
+    est, var = [], []
+    for c in cma.clean(cohort, "multiple", m=m, seed=seed).cohorts:
+        y = c.scores.to_numpy(dtype=float).mean(axis=1)
+        x = sm.add_constant(np.log(c.attributes["staff"].to_numpy(dtype=float)))
+        fit = sm.OLS(y, x).fit(cov_type="HC3")
+        est.append(fit.params)
+        var.append(fit.bse**2)
+    for i in range(2):
+        pooled = cma.pool_rubin([e[i] for e in est], [v[i] for v in var], 14)
+        row = res.iloc[i]
+        np.testing.assert_allclose(row["estimate"], pooled.estimate, rtol=1e-10)
+        np.testing.assert_allclose(row["std_error"], np.sqrt(pooled.variance), rtol=1e-10)
+        np.testing.assert_allclose(row["p_val"], pooled.p_value(), rtol=1e-10)
+        np.testing.assert_allclose(
+            [row["ci95_low"], row["ci95_high"]], pooled.interval(), rtol=1e-10
+        )
+        np.testing.assert_allclose(row["df_resid"], pooled.df, rtol=1e-12)
+    assert (
+        (res["m"] == m).all() and (res["n"] == 16).all() and (res["strategy"] == "multiple").all()
+    )
+    assert list(res.columns) == [
+        "strategy", "term", "estimate", "std_error", "t", "df_resid", "p_val", "ci95_low",
+        "ci95_high", "n", "r2", "cov_type", "score", "riv", "lambda_share", "fmi", "m", "note",
+    ]  # fmt: skip
 
 
 # -- proportional odds ------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cma_research.missing.mice import _match, mice_pmm
+from cma_research.missing.mice import mice_pmm, pmm_match
 
 
 def _mar_data(rng: np.random.Generator, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
@@ -69,8 +69,8 @@ def test_match_picks_among_the_k_nearest() -> None:
     rng = np.random.default_rng(0)
     yhat_obs = np.array([0.0, 1.0, 2.0, 3.0, 10.0, 11.0, 12.0])
     # for a prediction of 10.4 the 2 nearest observed predictions are 10 and 11
-    picks = {int(_match(yhat_obs, np.array([10.4]), 2, rng)[0]) for _ in range(200)}
+    picks = {int(pmm_match(yhat_obs, np.array([10.4]), 2, rng)[0]) for _ in range(200)}
     assert picks == {4, 5}
     # at the edge of the range the window is clipped, not wrapped
-    picks = {int(_match(yhat_obs, np.array([-5.0]), 3, rng)[0]) for _ in range(200)}
+    picks = {int(pmm_match(yhat_obs, np.array([-5.0]), 3, rng)[0]) for _ in range(200)}
     assert picks == {0, 1, 2}

@@ -12,9 +12,9 @@ from scipy import integrate, stats
 from cma_research.core.errors import ParameterError
 from cma_research.stats.polychoric import (
     MAX_RHO,
-    _loglik,
     bivariate_normal_cdf,
     polychoric,
+    polychoric_loglik,
     polychoric_matrix,
     smooth_correlation,
 )
@@ -98,7 +98,9 @@ def test_near_boundary_pair_is_at_least_as_likely_as_r() -> None:
     assert res.loglik >= rp.loglik_tight[5, 6] - 1e-9
     a = np.concatenate([[-np.inf], res.row_thresholds, [np.inf]])
     b = np.concatenate([[-np.inf], res.col_thresholds, [np.inf]])
-    assert_allclose(_loglik(res.table, a, b, rp.rho_tight[5, 6]), rp.loglik_tight[5, 6], rtol=1e-9)
+    assert_allclose(
+        polychoric_loglik(res.table, a, b, rp.rho_tight[5, 6]), rp.loglik_tight[5, 6], rtol=1e-9
+    )
 
 
 def test_loglik_matches_r_at_r_rho() -> None:
@@ -107,7 +109,9 @@ def test_loglik_matches_r_at_r_rho() -> None:
         a = np.concatenate([[-np.inf], res.row_thresholds, [np.inf]])
         b = np.concatenate([[-np.inf], res.col_thresholds, [np.inf]])
         assert_allclose(
-            _loglik(res.table, a, b, rp.rho_tight[i, j]), rp.loglik_tight[i, j], rtol=1e-10
+            polychoric_loglik(res.table, a, b, rp.rho_tight[i, j]),
+            rp.loglik_tight[i, j],
+            rtol=1e-10,
         )
         assert_allclose(res.loglik, rp.loglik_tight[i, j], rtol=1e-10)
 

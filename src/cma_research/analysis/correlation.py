@@ -1,46 +1,146 @@
-"""Correlations of maturity with size and growth, honest at small n.
+"""Correlations of business maturity: with size and growth, and between stages.
 
-Correlations between stages are in :mod:`cma_research.analysis.stage_correlations`; the
-methods and the multiple-testing family in :mod:`cma_research.analysis.correlation_family`.
+One home for correlation at the cohort level (a cohort in, a tidy table out; the
+array-level tests are :mod:`cma_research.stats.correlation`):
+
+* :func:`correlate`: a business score (or each stage) with size or growth, BCa
+  interval, permutation p, adjusted across the rows; pooled with Rubin's rules on
+  Fisher's z under ``strategy="multiple"``;
+* :func:`stage_correlations`: every pair of stages (Spearman, Kendall, Pearson or
+  polychoric), pairwise over the businesses assessed on both;
+* the family a multiple-testing correction counts: :func:`adjust` and
+  :func:`rank_equivalent` (covariates that are one rank test).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from cma_research.analysis.change import change_scores, resolve_waves
-from cma_research.analysis.correlation_family import (
-    METHODS,
-    P_ADJUST,
-    STAGE_METHODS,
-    Method,
-    PAdjust,
-    _adjust,
-    rank_equivalent,
-)
 from cma_research.analysis.describe import SCORES, business_scores, check_comparable
-from cma_research.analysis.prepare import check_choice, covariate_values, prepared
-from cma_research.analysis.stage_correlations import stage_correlations
+from cma_research.analysis.prepare import covariate_values, imputed, prepared, strategy_layout
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
-from cma_research.missing.strategies import Strategy
-from cma_research.stats.correlation import correlation_test
+from cma_research.core.params import Strategy, check_choice
+from cma_research.missing.pooling import pool_rubin
+from cma_research.stats.correlation import MIN_N, correlation_test, estimate, fisher_ci
+from cma_research.stats.multitest import adjust_p
+from cma_research.stats.polychoric import polychoric_matrix
 from cma_research.stats.resampling import DEFAULT_N_BOOT
 
-# METHODS, STAGE_METHODS, P_ADJUST, rank_equivalent (correlation_family.py) and
-# stage_correlations (stage_correlations.py) stay importable from here.
 __all__ = [
     "METHODS",
     "P_ADJUST",
     "STAGE_METHODS",
+    "adjust",
     "correlate",
     "rank_equivalent",
     "stage_correlations",
 ]
+
+Method = Literal["spearman", "kendall", "pearson"]
+PAdjust = Literal["holm", "fdr_bh"]
+#: Correlation methods accepted by :func:`correlate` and :func:`stage_correlations`.
+METHODS: tuple[str, ...] = ("spearman", "kendall", "pearson")
+StageMethod = Literal["spearman", "kendall", "pearson", "polychoric"]
+#: Methods of :func:`stage_correlations`: those of :func:`correlate` and ``polychoric``.
+STAGE_METHODS: tuple[str, ...] = (*METHODS, "polychoric")
+#: Multiple-testing adjustments (statsmodels names): Holm, Benjamini-Hochberg.
+P_ADJUST: tuple[str, ...] = ("holm", "fdr_bh")
+
+
+# -- the family of tests an adjustment counts ---------------------------------------------
+
+
+def adjust(
+    out: pd.DataFrame, p_adjust: str, duplicate_of: Sequence[tuple[int, str] | None] = ()
+) -> pd.DataFrame:
+    """Adjust the p-values of a table of tests over its rows (adds ``p_adj``, ``p_adj_method``).
+
+    The family is ``p_perm`` when every row has one, else ``p_val``; ``p_adjust`` is
+    ``"holm"`` or ``"fdr_bh"``. ``duplicate_of[i] = (j, name)`` marks row i as the same
+    test as row j (a rank-equivalent covariate, :func:`rank_equivalent`): it is left out
+    of the family and given row j's adjusted p. ``out`` is changed in place and returned.
+
+    >>> t = pd.DataFrame({"p_val": [0.01, 0.04, 0.01], "p_perm": [np.nan] * 3})
+    >>> res = adjust(t, "holm", [None, None, (0, "mean with staff")])
+    >>> res["p_adj"].round(2).tolist(), res["p_adj_method"].iloc[0]
+    ([0.02, 0.04, 0.02], 'holm on p_val over 2 distinct tests')
+    """
+    dup = list(duplicate_of) or [None] * len(out)
+    source = "p_perm" if out["p_perm"].notna().all() else "p_val"
+    family = [i for i, d in enumerate(dup) if d is None]
+    p_adj = np.full(len(out), np.nan)
+    p_adj[family] = adjust_p(out[source].to_numpy(dtype=float)[family], p_adjust)
+    label = f"{p_adjust} on {source}"
+    if len(family) < len(out):
+        label += f" over {len(family)} distinct tests"
+    methods = [label] * len(out)
+    for i, d in enumerate(dup):
+        if d is not None:
+            p_adj[i] = p_adj[d[0]]
+            methods[i] = f"{label}; the same test as {d[1]} (rank-equivalent), counted once"
+    out["p_adj"] = p_adj
+    out["p_adj_method"] = pd.array(methods, dtype="string")
+    return out
+
+
+def rank_equivalent(
+    covariates: Mapping[str, np.ndarray], method: str
+) -> dict[str, tuple[str, int]]:
+    """Covariates that give exactly the same rank test as an earlier one.
+
+    Spearman's rho and Kendall's tau depend on the data only through their ranks, so a
+    strictly monotone transform of a covariate (``log_staff`` of ``staff``) gives the
+    same r (negated for a decreasing transform), the same p and, on the same
+    resamples, the same bootstrap interval: one test, which must enter a
+    multiple-testing correction once. Two covariates are equivalent when they are
+    missing for the same businesses and their average ranks are equal (or exactly
+    reversed) over the rest. Pearson's r is not rank-based: nothing is equivalent.
+
+    Returns
+    -------
+    dict
+        ``{later name: (earlier name, sign)}``, ``sign`` +1 (increasing transform) or
+        -1 (decreasing); covariates not listed are distinct tests.
+
+    Examples
+    --------
+    >>> staff = np.array([2.0, 1.0, 15.0, 3.0, np.nan])
+    >>> rank_equivalent({"staff": staff, "log_staff": np.log(staff), "minus": -staff},
+    ...                 "spearman")
+    {'log_staff': ('staff', 1), 'minus': ('staff', -1)}
+    >>> rank_equivalent({"staff": staff, "log_staff": np.log(staff)}, "pearson")
+    {}
+    """
+    if method not in ("spearman", "kendall"):
+        return {}
+    seen: list[tuple[str, np.ndarray, np.ndarray]] = []
+    out: dict[str, tuple[str, int]] = {}
+    for name, values in covariates.items():
+        v = np.asarray(values, dtype=float)
+        missing = np.isnan(v)
+        ranks = stats.rankdata(v[~missing])
+        for other, other_missing, other_ranks in seen:
+            if not np.array_equal(missing, other_missing):
+                continue
+            if np.array_equal(ranks, other_ranks):
+                out[name] = (other, 1)
+                break
+            if np.array_equal(ranks, len(ranks) + 1 - other_ranks):
+                out[name] = (other, -1)
+                break
+        else:
+            seen.append((name, missing, ranks))
+    return out
+
+
+# -- maturity with size and growth --------------------------------------------------------
 
 
 def _pairwise_test(
@@ -84,6 +184,7 @@ def correlate(
     p_adjust: PAdjust = "holm",
     baseline: str | int | None = None,
     follow_up: str | int | None = None,
+    m: int = 20,
 ) -> pd.DataFrame:
     """Correlate business maturity with size (or growth) with intervals and honest p-values.
 
@@ -104,11 +205,14 @@ def correlate(
         Kendall is tau-b. Ties are handled as :mod:`scipy.stats` does (average ranks).
     strategy : str
         Missing-stage strategy applied before scoring (default ``complete_case``).
-        For ``multiple`` use :func:`~cma_research.sensitivity`.
+        ``multiple``: each of ``m`` imputed cohorts is correlated (no bootstrap or
+        permutations) and the results pooled with Rubin's rules on Fisher's z (see
+        Returns).
     min_stages : int, optional
         For ``strategy="min_stages"``.
     seed : int
-        Seeds the bootstrap and the Monte Carlo permutations (same seed, same result).
+        Seeds the bootstrap and the Monte Carlo permutations (same seed, same result),
+        and the imputations of ``multiple``.
     n_boot : int
         Bootstrap resamples for the BCa interval (0 to skip). The default, 20,000,
         keeps the Monte-Carlo standard error of the bounds near 0.01 or less at
@@ -126,11 +230,14 @@ def correlate(
     baseline, follow_up : str or int, optional
         For ``score="change"``: the two waves (labels or codes); default the first and
         the last wave.
+    m : int
+        Imputations for ``strategy="multiple"`` (unused otherwise).
 
     Returns
     -------
     DataFrame
-        One row per (score, covariate): ``score``, ``covariate``, ``method``, ``n``
+        One row per (score, covariate): ``strategy``, ``score``, ``covariate``,
+        ``method``, ``n``
         (businesses with both values), ``r``, ``ci95_low``, ``ci95_high`` (BCa
         bootstrap, seeded; NaN when degenerate), ``ci_low_mc_se``, ``ci_high_mc_se``
         (Monte-Carlo standard error of each bound: the bootstrap replicates resampled
@@ -140,8 +247,16 @@ def correlate(
         ``p_perm`` (exact enumeration of all orderings when n <= 8, otherwise Monte
         Carlo with (b + 1)/(m + 1); NaN above n = 500, 60 for Kendall), ``p_method``,
         ``p_adj`` (on ``p_perm`` when every row has it, else ``p_val``),
-        ``p_adj_method``, ``strategy``; for ``score="change"`` also ``baseline`` and
-        ``follow_up`` (wave labels).
+        ``p_adj_method``; for ``score="change"`` also ``baseline`` and ``follow_up``
+        (wave labels); then ``m`` (imputations; 1 unless ``multiple``) and ``note``
+        (empty). For ``multiple``: ``n`` is the imputed cohorts' (every business with an
+        assessed stage), ``r`` is ``tanh`` of the mean Fisher z, the interval and
+        ``p_val`` are t-based on the pooled z with Barnard-Rubin df (the within
+        variance is each imputation's squared Fisher-z standard error of the method,
+        :func:`~cma_research.stats.correlation.fisher_ci`; complete-data df ``n - 3``),
+        ``p_perm`` and the Monte-Carlo errors are NaN, ``p_adj`` is on the pooled
+        ``p_val``, and ``df``, ``riv``, ``lambda_share``, ``fmi``
+        (:func:`cma_research.pool_rubin`) follow ``p_adj_method``.
 
     Raises
     ------
@@ -156,6 +271,9 @@ def correlate(
     >>> res = correlate(cohort, "staff", "mean", n_boot=500, n_perm=2000, seed=1)
     >>> res[["score", "covariate", "n", "r", "p_val"]].round(4).to_dict("records")
     [{'score': 'mean', 'covariate': 'staff', 'n': 12, 'r': 0.5167, 'p_val': 0.0854}]
+    >>> pooled = correlate(cohort, "staff", "mean", strategy="multiple", m=5, seed=1)
+    >>> pooled[["strategy", "n", "m", "ci_method"]].to_dict("records")
+    [{'strategy': 'multiple', 'n': 16, 'm': 5, 'ci_method': "Rubin's rules on Fisher z"}]
 
     R: ``cor.test(mean_cc, staff, method = "spearman", exact = FALSE)``.
     """
@@ -170,10 +288,41 @@ def correlate(
             raise ParameterError(
                 f"score={score!r}: 'change' is correlated on its own (one call per score)"
             )
-        return _correlate_change(
+        out = _correlate_change(
             cohort, covariate, method, strategy, min_stages, seed, n_boot, n_perm, p_adjust,
             baseline, follow_up,
         )  # fmt: skip
+        return strategy_layout(out, strategy, 1)
+    if strategy != "multiple":
+        out, _ = _correlate_cohort(
+            cohort, covariate, score, method, strategy, min_stages, seed, n_boot, n_perm,
+            p_adjust,
+        )  # fmt: skip
+        return strategy_layout(out, strategy, 1)
+    frames = []
+    duplicate_of: list[tuple[int, str] | None] = []
+    for c in imputed(cohort, m=m, seed=seed):
+        out, duplicate_of = _correlate_cohort(
+            c, covariate, score, method, "available_case", None, seed, 0, 0, p_adjust
+        )
+        frames.append(out)
+    return strategy_layout(_pool_correlations(frames, p_adjust, duplicate_of), strategy, m)
+
+
+def _correlate_cohort(
+    cohort: Cohort,
+    covariate: str | Sequence[str],
+    score: str | Sequence[str],
+    method: str,
+    strategy: str,
+    min_stages: int | None,
+    seed: int,
+    n_boot: int,
+    n_perm: int,
+    p_adjust: str,
+) -> tuple[pd.DataFrame, list[tuple[int, str] | None]]:
+    """:func:`correlate` of one cohort under a single-result strategy, adjusted, and the
+    rows that repeat a rank-equivalent row (``duplicate_of``, as :func:`adjust` takes)."""
     c = prepared(cohort, strategy, min_stages=min_stages, what="correlate")
     scores_wanted = _scores_for(score, c)
     check_comparable(c, scores_wanted, "correlate")
@@ -218,11 +367,11 @@ def correlate(
             )
             rows.append({"score": sname, "covariate": cname, **row})
     out = pd.DataFrame(rows)
-    out = _adjust(out, p_adjust, duplicate_of)
+    out = adjust(out, p_adjust, duplicate_of)
     out["strategy"] = pd.array([strategy] * len(out), dtype="string")
     for col in ("score", "covariate", "method", "ci_method", "p_method"):
         out[col] = out[col].astype("string")
-    return out
+    return out, duplicate_of
 
 
 def _correlate_change(
@@ -260,10 +409,183 @@ def _correlate_change(
             f"{cohort.wave_label(f)}) with {cname} (strategy {strategy!r})",
         )
         rows.append({"score": "change", "covariate": cname, **row})
-    out = _adjust(pd.DataFrame(rows), p_adjust)
+    out = adjust(pd.DataFrame(rows), p_adjust)
     out["strategy"] = pd.array([strategy] * len(out), dtype="string")
     out["baseline"] = pd.array([cohort.wave_label(b)] * len(out), dtype="string")
     out["follow_up"] = pd.array([cohort.wave_label(f)] * len(out), dtype="string")
     for col in ("score", "covariate", "method", "ci_method", "p_method"):
+        out[col] = out[col].astype("string")
+    return out
+
+
+def _pool_correlations(
+    frames: list[pd.DataFrame], p_adjust: str, duplicate_of: Sequence[tuple[int, str] | None]
+) -> pd.DataFrame:
+    """The imputed cohorts' correlations pooled with Rubin's rules on Fisher's z."""
+    base = frames[0].copy()
+    r_all = np.vstack([f["r"].to_numpy(dtype=float) for f in frames])  # (m, rows)
+    ns = base["n"].to_numpy(dtype=int)
+    methods = [str(v) for v in base["method"]]
+    z = stats.norm.ppf(0.975)
+    out = {
+        k: np.full(len(base), np.nan)
+        for k in ("r", "ci95_low", "ci95_high", "p_val", "df", "riv", "lambda_share", "fmi")
+    }
+    for i, (n, method) in enumerate(zip(ns, methods, strict=True)):
+        rs = np.clip(r_all[:, i], -0.999999, 0.999999)
+        # within variance of Fisher z: the method's SE (see fisher_ci), at each r_j
+        variances = []
+        for r in rs:
+            low, high = fisher_ci(method, float(r), int(n))
+            variances.append(((np.arctanh(high) - np.arctanh(low)) / (2 * z)) ** 2)
+        pooled = pool_rubin(np.arctanh(rs), variances, max(int(n) - 3, 1))
+        low, high = pooled.interval()
+        out["r"][i] = np.tanh(pooled.estimate)
+        out["ci95_low"][i], out["ci95_high"][i] = np.tanh(low), np.tanh(high)
+        out["p_val"][i] = pooled.p_value()
+        out["df"][i], out["fmi"][i] = pooled.df, pooled.fmi
+        out["riv"][i], out["lambda_share"][i] = pooled.riv, pooled.lambda_share
+    for key, values in out.items():
+        base[key] = values
+    # p_adj follows the pooled p-values; a rank-equivalent covariate's rows (counted
+    # once by correlate) stay out of the family
+    base["p_perm"] = np.nan
+    base = adjust(base.assign(p_val=out["p_val"]), p_adjust, duplicate_of)
+    base["ci_method"] = "Rubin's rules on Fisher z"
+    base["p_perm"] = np.nan
+    base["p_method"] = "Rubin's rules, t with Barnard-Rubin df"
+    return base
+
+
+# -- between stages ---------------------------------------------------------------------
+
+
+def stage_correlations(
+    cohort: Cohort,
+    method: StageMethod = "spearman",
+    *,
+    strategy: Strategy = "available_case",
+    min_stages: int | None = None,
+    p_adjust: PAdjust = "holm",
+) -> pd.DataFrame:
+    """Correlation of every pair of stages, pairwise over businesses assessed on both.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        One wave.
+    method : {"spearman", "kendall", "pearson", "polychoric"}
+        ``polychoric``: the two-step polychoric correlation of the latent normal levels
+        (:func:`cma_research.stats.polychoric.polychoric`; thresholds from each pair's
+        businesses), with its standard error.
+    strategy : str
+        Default ``available_case`` (pairwise: each pair has its own ``n``).
+    min_stages : int, optional
+        For ``strategy="min_stages"``.
+    p_adjust : {"holm", "fdr_bh"}
+        Adjustment across all pairs.
+
+    Returns
+    -------
+    DataFrame
+        One row per pair ``x < y`` in instrument order: ``x``, ``y``, ``method``, ``n``
+        (pairwise), ``r``, ``ci95_low``, ``ci95_high`` (Fisher z; see
+        :func:`~cma_research.stats.correlation.fisher_ci` for each method's standard
+        error), ``p_val`` (asymptotic,
+        as scipy), ``p_adj``, ``p_adj_method``. ``r`` is NaN when a stage is constant
+        over the pair's businesses or n < 3. For ``polychoric``: the interval is Wald on
+        Fisher's z (``atanh(r) +/- 1.96 se / (1 - r^2)``), ``p_val`` the likelihood-ratio
+        test of rho = 0 (thresholds fixed), and a column ``se`` follows ``r`` (NaN when
+        rho reaches the search bound +/-0.9999).
+
+    Raises
+    ------
+    ParameterError
+        Unknown names; for ``polychoric``, a stage with one observed level (its
+        thresholds, hence its correlations, are undefined).
+
+    Examples
+    --------
+    >>> from cma_research.datasets import bundled_path
+    >>> from cma_research import load_returns
+    >>> sc = stage_correlations(load_returns(bundled_path("customer_wise_2007.csv")))
+    >>> len(sc), sc.loc[0, "x"], sc.loc[0, "y"], int(sc.loc[0, "n"])
+    (45, 'stage_1', 'stage_2', 13)
+
+    R: ``psych::corr.test(m, method = "spearman", adjust = "holm")`` gives the same r,
+    n and p (its intervals use 1/sqrt(n-3) for every method).
+    """
+    check_choice("method", method, STAGE_METHODS)
+    check_choice("p_adjust", p_adjust, P_ADJUST)
+    c = prepared(cohort, strategy, min_stages=min_stages, what="stage_correlations")
+    values = c.scores.to_numpy(dtype=float, na_value=np.nan)
+    ids = c.stage_ids
+    if method == "polychoric":
+        return _polychoric_pairs(values, list(ids), p_adjust)
+    rows = []
+    for i in range(len(ids)):
+        for j in range(i + 1, len(ids)):
+            ok = ~np.isnan(values[:, i]) & ~np.isnan(values[:, j])
+            n = int(ok.sum())
+            if n >= MIN_N:
+                r, p = estimate(method, values[ok, i], values[ok, j])
+            else:
+                r, p = np.nan, np.nan
+            low, high = fisher_ci(method, r, n)
+            rows.append(
+                {
+                    "x": ids[i],
+                    "y": ids[j],
+                    "method": method,
+                    "n": n,
+                    "r": r,
+                    "ci95_low": low,
+                    "ci95_high": high,
+                    "p_val": p,
+                    "p_perm": np.nan,
+                }
+            )
+    out = adjust(pd.DataFrame(rows), p_adjust).drop(columns="p_perm")
+    for col in ("x", "y", "method"):
+        out[col] = out[col].astype("string")
+    return out
+
+
+def _polychoric_pairs(values: np.ndarray, ids: list[str], p_adjust: str) -> pd.DataFrame:
+    rho, se, n, p = polychoric_matrix(values, names=ids)
+    q = 1.959963984540054  # stats.norm.ppf(0.975)
+    rows = []
+    for i in range(len(ids)):
+        for j in range(i + 1, len(ids)):
+            r, s, nij = float(rho[i, j]), float(se[i, j]), int(n[i, j])
+            if nij < MIN_N:
+                r = s = np.nan
+            z, half = np.arctanh(r), q * s / (1 - r * r)
+            low, high = (
+                (float(np.tanh(z - half)), float(np.tanh(z + half)))
+                if np.isfinite(half)
+                else (np.nan, np.nan)
+            )
+            rows.append(
+                {
+                    "x": ids[i],
+                    "y": ids[j],
+                    "method": "polychoric",
+                    "n": nij,
+                    "r": r,
+                    "se": s,
+                    "ci95_low": low,
+                    "ci95_high": high,
+                    "p_val": float(p[i, j]) if np.isfinite(r) else np.nan,
+                    "p_perm": np.nan,
+                }
+            )
+    out = pd.DataFrame(rows)
+    ok = out["p_val"].notna().to_numpy()
+    out["p_adj"] = np.nan
+    out.loc[ok, "p_adj"] = adjust_p(out.loc[ok, "p_val"].to_numpy(dtype=float), p_adjust)
+    out["p_adj_method"] = pd.array([f"{p_adjust} on p_val"] * len(out), dtype="string")
+    out = out.drop(columns="p_perm")
+    for col in ("x", "y", "method"):
         out[col] = out[col].astype("string")
     return out

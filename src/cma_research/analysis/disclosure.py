@@ -6,6 +6,10 @@ total minus the others gives it back. :func:`suppress_small_cells` hides every c
 fewer than ``k`` businesses (*primary* suppression) and then hides further cells
 (*secondary* suppression) until no hidden cell can be recomputed exactly from the
 published cells and totals by any linear combination of the table's sums.
+
+:func:`suppress_groups` applies the same control to a group comparison
+(:func:`cma_research.compare_groups`): a group of fewer than ``k`` businesses shows
+neither its size and median nor the pairwise tests that involve it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from scipy.linalg import null_space
 
 from cma_research.core.errors import ParameterError
 
-__all__ = ["PRIMARY", "SECONDARY", "TOTAL", "check_k", "suppress_small_cells"]
+__all__ = ["PRIMARY", "SECONDARY", "TOTAL", "check_k", "suppress_groups", "suppress_small_cells"]
 
 #: ``reason`` of a cell hidden because it counts fewer than k businesses.
 PRIMARY = "primary: fewer than k businesses"
@@ -204,3 +208,75 @@ def _complement(
         raise ParameterError("cannot protect the table: every cell is already suppressed")
     order = sorted(partners, key=lambda c: (not inner[c], n[c] == 0, n[c], c))
     return int(order[0])
+
+
+# -- group comparisons ---------------------------------------------------------------------
+
+#: Statistics of a ``compare_groups`` row that a suppressed group hides.
+_HIDDEN = ("n_a", "n_b", "median_a", "statistic", "p_val", "p_adj", "effect_size")
+
+
+def suppress_groups(groups: pd.DataFrame, k: int) -> pd.DataFrame:
+    """``compare_groups`` output with groups of fewer than ``k`` businesses hidden.
+
+    Parameters
+    ----------
+    groups : DataFrame
+        The output of :func:`cma_research.compare_groups`.
+    k : int
+        Smallest group that may be shown (``1`` shows everything: not anonymised).
+
+    Returns
+    -------
+    DataFrame
+        The same rows; hidden statistics are NaN/NA, and a ``disclosure`` column says
+        why (``"suppressed: fewer than k businesses"``, ``"suppressed: would reveal a
+        suppressed group"``) or, for ``k = 1``, that the table is not anonymised.
+
+    Examples
+    --------
+    >>> import cma_research as cma
+    >>> g = cma.compare_groups(cma.datasets.customer_wise_2007(), "size_band")
+    >>> out = suppress_groups(g, 5)
+    >>> shown = out[out["test"] == "group"]
+    >>> shown["n_a"].tolist(), shown["disclosure"].tolist()[1]
+    ([11, <NA>, <NA>], 'suppressed: fewer than 5 businesses')
+    """
+    k = check_k(k, "disclosure_k")
+    out = groups.copy()
+    out["disclosure"] = pd.array([""] * len(out), dtype="string")
+    if k == 1:
+        out["disclosure"] = "not anonymised (disclosure_k = 1)"
+        return out
+    rows = out["test"] == "group"
+    sizes = pd.Series(
+        out.loc[rows, "n_a"].astype(int).to_numpy(), index=out.loc[rows, "group_a"].astype(str)
+    )
+    cells = suppress_small_cells(sizes, k)
+    hidden = cells[cells["suppressed"] & ~cells["is_margin"]]
+    why = {
+        str(r): (
+            f"suppressed: fewer than {k} businesses"
+            if "primary" in str(reason)
+            else "suppressed: would reveal a suppressed group"
+        )
+        for r, reason in zip(hidden["row"], hidden["reason"], strict=True)
+    }
+    for i in out.index:
+        a, b = str(out.loc[i, "group_a"]), str(out.loc[i, "group_b"])
+        reason = why.get(a) or why.get(b)
+        if not reason:
+            continue
+        for col in _HIDDEN:
+            if col in out.columns:
+                out.loc[i, col] = pd.NA if str(out[col].dtype) in ("Int64", "string") else np.nan
+        out.loc[i, "disclosure"] = reason
+    if "warning" in out.columns and why:
+        out["warning"] = (
+            out["warning"]
+            .astype("string")
+            .str.replace(
+                r"groups with fewer than.*", "small groups suppressed (see disclosure)", regex=True
+            )
+        )
+    return out

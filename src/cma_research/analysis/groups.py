@@ -10,10 +10,10 @@ import pandas as pd
 from scipy import stats
 
 from cma_research.analysis.describe import SCORES, business_scores, check_comparable
-from cma_research.analysis.prepare import check_choice, prepared
+from cma_research.analysis.prepare import prepared
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
-from cma_research.missing.strategies import Strategy
+from cma_research.core.params import Strategy, check_choice
 from cma_research.stats.multitest import adjust_p
 
 __all__ = ["SIZE_BANDS", "compare_groups", "size_band"]
@@ -109,6 +109,24 @@ def compare_groups(
     """
     check_choice("score", score, [*SCORES, *cohort.stage_ids])
     c = prepared(cohort, strategy, min_stages=min_stages, what="compare_groups")
+    groups = _group_values(c, by, score)
+    small = [f"{g} (n={len(v)})" for g, v in groups.items() if len(v) < MIN_GROUP]
+    warning = f"groups with fewer than {MIN_GROUP} businesses: {', '.join(small)}" if small else ""
+    n_total = int(sum(len(v) for v in groups.values()))
+    rows: list[dict[str, object]] = [
+        {"test": "group", "group_a": g, "n_a": len(v), "median_a": float(np.median(v))}
+        for g, v in groups.items()
+    ]
+    if warning:
+        rows.append({"test": "warning"})  # its text is in the warning column
+    rows.append(_kruskal_wallis(groups, n_total))
+    rows.extend(_mann_whitney_pairs(groups))
+    return _tidy(rows, n_total=n_total, by=by, score=score, warning=warning, strategy=strategy)
+
+
+def _group_values(c: Cohort, by: str, score: str) -> dict[str, np.ndarray]:
+    """The score of each business with a group, per non-empty group in display order;
+    refuses fewer than 2 groups and groups of one business each."""
     check_comparable(c, [score], "compare_groups")
     table = business_scores(c)  # c is already cleaned: score over what it holds
     values = (table[score] if score in SCORES else c.scores[score].reset_index(drop=True)).to_numpy(
@@ -130,15 +148,11 @@ def compare_groups(
             f"compare_groups by {by!r}: every group has a single business, so there is "
             "nothing to compare; group the businesses more coarsely (e.g. by='size_band')"
         )
-    small = [f"{g} (n={len(v)})" for g, v in groups.items() if len(v) < MIN_GROUP]
-    warning = f"groups with fewer than {MIN_GROUP} businesses: {', '.join(small)}" if small else ""
-    n_total = int(sum(len(v) for v in groups.values()))
-    rows: list[dict[str, object]] = [
-        {"test": "group", "group_a": g, "n_a": len(v), "median_a": float(np.median(v))}
-        for g, v in groups.items()
-    ]
-    if warning:
-        rows.append({"test": "warning"})  # its text is in the warning column
+    return groups
+
+
+def _kruskal_wallis(groups: dict[str, np.ndarray], n_total: int) -> dict[str, object]:
+    """The Kruskal-Wallis row: H (tie-corrected), df, chi-squared p, epsilon squared."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         pooled = np.concatenate(list(groups.values()))
@@ -147,18 +161,20 @@ def compare_groups(
         else:
             kw = stats.kruskal(*groups.values())
             h, p = float(kw.statistic), float(kw.pvalue)
-    rows.append(
-        {
-            "test": "kruskal_wallis",
-            "statistic": h,
-            "df": len(groups) - 1,
-            "p_val": p,
-            "p_method": "chi-squared approximation",
-            "effect_size": h * (n_total + 1) / (n_total**2 - 1),
-            "effect_size_name": "epsilon_squared",
-        }
-    )
-    pair_rows = []
+    return {
+        "test": "kruskal_wallis",
+        "statistic": h,
+        "df": len(groups) - 1,
+        "p_val": p,
+        "p_method": "chi-squared approximation",
+        "effect_size": h * (n_total + 1) / (n_total**2 - 1),
+        "effect_size_name": "epsilon_squared",
+    }
+
+
+def _mann_whitney_pairs(groups: dict[str, np.ndarray]) -> list[dict[str, object]]:
+    """One Mann-Whitney row per pair of groups, rank-biserial effect, Holm over the pairs."""
+    pair_rows: list[dict[str, object]] = []
     for a, b in combinations(groups, 2):
         va, vb = groups[a], groups[b]
         ties = len(np.unique(np.concatenate([va, vb]))) < len(va) + len(vb)
@@ -192,24 +208,31 @@ def compare_groups(
         adjusted = adjust_p(np.array([r["p_val"] for r in pair_rows], dtype=float), "holm")
         for r, pa in zip(pair_rows, adjusted, strict=True):
             r["p_adj"] = float(pa)
-    rows.extend(pair_rows)
-    out = pd.DataFrame(rows)
-    columns = [
-        "test",
-        "group_a",
-        "group_b",
-        "n_a",
-        "n_b",
-        "median_a",
-        "statistic",
-        "df",
-        "p_val",
-        "p_method",
-        "p_adj",
-        "effect_size",
-        "effect_size_name",
-    ]
-    out = out.reindex(columns=columns)
+    return pair_rows
+
+
+_COLUMNS = (
+    "test",
+    "group_a",
+    "group_b",
+    "n_a",
+    "n_b",
+    "median_a",
+    "statistic",
+    "df",
+    "p_val",
+    "p_method",
+    "p_adj",
+    "effect_size",
+    "effect_size_name",
+)
+
+
+def _tidy(
+    rows: list[dict[str, object]], *, n_total: int, by: str, score: str, warning: str, strategy: str
+) -> pd.DataFrame:
+    """The rows as the documented table: fixed columns, then n, by, score, warning, strategy."""
+    out = pd.DataFrame(rows).reindex(columns=list(_COLUMNS))
     out["n"] = n_total
     out["by"] = by
     out["score"] = score

@@ -9,10 +9,11 @@ import pandas as pd
 from scipy import stats
 
 from cma_research.analysis.describe import SCORES, business_scores, check_comparable
-from cma_research.analysis.prepare import check_choice, covariate_values, prepared
+from cma_research.analysis.prepare import covariate_values, imputed, prepared, strategy_layout
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
-from cma_research.missing.strategies import Strategy
+from cma_research.core.params import STRATEGIES, Strategy, check_choice
+from cma_research.missing.pooling import pool_rubin
 
 __all__ = ["fit_ordinal_model", "fit_size_model"]
 
@@ -32,6 +33,8 @@ def fit_size_model(
     covariates: Sequence[str] = ("log_staff",),
     strategy: Strategy = "complete_case",
     min_stages: int | None = None,
+    m: int = 20,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """OLS of a business score on log(staff) (and growth) with HC3 standard errors.
 
@@ -52,30 +55,63 @@ def fit_size_model(
     covariates : sequence of str
         Numeric attributes, ``"staff"`` or ``"log_staff"`` (default).
     strategy : str
-        Missing-stage strategy (default ``complete_case``).
+        Missing-stage strategy (default ``complete_case``). ``multiple``: the model is
+        fitted to each of ``m`` imputed cohorts and the coefficients pooled with Rubin's
+        rules (see Returns).
     min_stages : int, optional
         For ``strategy="min_stages"``.
+    m, seed : int
+        Imputations and their seed for ``strategy="multiple"`` (unused otherwise).
 
     Returns
     -------
     DataFrame
-        One row per term (``Intercept`` first): ``term``, ``estimate``, ``std_error``
-        (HC3), ``t``, ``df_resid``, ``p_val`` (t-based), ``ci95_low``, ``ci95_high``,
-        ``n``, ``r2``, ``cov_type``, ``score``, ``strategy``.
+        One row per term (``Intercept`` first): ``strategy``, ``term``, ``estimate``,
+        ``std_error`` (HC3), ``t``, ``df_resid``, ``p_val`` (t-based), ``ci95_low``,
+        ``ci95_high``, ``n``, ``r2``, ``cov_type``, ``score``, ``m`` (imputations; 1
+        unless ``multiple``), ``note`` (empty). For ``multiple`` the estimate is the
+        mean over the imputations, ``std_error`` the square root of Rubin's total
+        variance (within: the HC3 variances), ``t``, ``p_val`` and the interval use the
+        Barnard-Rubin df (in ``df_resid``; complete-data df the residual df), ``r2`` is
+        the mean, and ``riv``, ``lambda_share``, ``fmi`` (:func:`cma_research.pool_rubin`)
+        follow ``score``.
 
     Examples
     --------
     >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> fit = fit_size_model(load_returns(bundled_path("customer_wise_2007.csv")))
+    >>> cohort = load_returns(bundled_path("customer_wise_2007.csv"))
+    >>> fit = fit_size_model(cohort)
     >>> fit["term"].tolist(), int(fit.loc[0, "n"]), int(fit.loc[0, "df_resid"])
     (['Intercept', 'log_staff'], 12, 10)
+    >>> pooled = fit_size_model(cohort, strategy="multiple", m=5, seed=1)
+    >>> pooled[["strategy", "term", "n", "m"]].to_dict("records")[1]
+    {'strategy': 'multiple', 'term': 'log_staff', 'n': 16, 'm': 5}
 
     R: ``lmtest::coeftest(fit, vcov = sandwich::vcovHC(fit, type = "HC3"))``.
     """
+    check_choice("score", score, [*SCORES, *cohort.stage_ids])
+    check_choice("strategy", strategy, STRATEGIES)
+    if strategy != "multiple":
+        out = _ols_table(cohort, score, covariates, strategy, min_stages)
+        return strategy_layout(out, strategy, 1)
+    frames = [
+        _ols_table(c, score, covariates, "available_case", None)
+        for c in imputed(cohort, m=m, seed=seed)
+    ]
+    return strategy_layout(_pool_ols(frames), strategy, m)
+
+
+def _ols_table(
+    cohort: Cohort,
+    score: str,
+    covariates: Sequence[str],
+    strategy: str,
+    min_stages: int | None,
+) -> pd.DataFrame:
+    """:func:`fit_size_model` of one cohort under one single-result strategy."""
     import statsmodels.api as sm
 
-    check_choice("score", score, [*SCORES, *cohort.stage_ids])
     c = prepared(cohort, strategy, min_stages=min_stages, what="fit_size_model")
     check_comparable(c, [score], "fit_size_model")
     table = business_scores(c)  # c is already cleaned: score over what it holds
@@ -114,6 +150,30 @@ def fit_size_model(
     for col in ("term", "cov_type", "score", "strategy"):
         out[col] = out[col].astype("string")
     return out
+
+
+def _pool_ols(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The imputed cohorts' coefficients pooled with Rubin's rules (HC3 within variance)."""
+    base = frames[0].copy()
+    est = np.vstack([f["estimate"].to_numpy(dtype=float) for f in frames])  # (m, terms)
+    se = np.vstack([f["std_error"].to_numpy(dtype=float) for f in frames])
+    df_resid = base["df_resid"].to_numpy(dtype=float)
+    names = ("estimate", "std_error", "t", "p_val", "ci95_low", "ci95_high", "df_resid")
+    cols = {k: np.full(len(base), np.nan) for k in (*names, "riv", "lambda_share", "fmi")}
+    for i in range(len(base)):
+        pooled = pool_rubin(est[:, i], se[:, i] ** 2, float(df_resid[i]))
+        cols["estimate"][i] = pooled.estimate
+        cols["std_error"][i] = np.sqrt(pooled.variance)
+        cols["t"][i] = pooled.estimate / np.sqrt(pooled.variance)
+        cols["p_val"][i] = pooled.p_value()
+        cols["ci95_low"][i], cols["ci95_high"][i] = pooled.interval()
+        cols["df_resid"][i], cols["fmi"][i] = pooled.df, pooled.fmi
+        cols["riv"][i], cols["lambda_share"][i] = pooled.riv, pooled.lambda_share
+    for key, values in cols.items():
+        base[key] = values
+    base["r2"] = float(np.vstack([f["r2"].to_numpy(dtype=float) for f in frames]).mean())
+    base["cov_type"] = "HC3, Rubin's rules (t, Barnard-Rubin df)"
+    return base
 
 
 def ordinal_fit_table(

@@ -10,6 +10,9 @@ from cma_research.core.errors import ParameterError
 from cma_research.core.params import STRATEGIES, check_choice
 from cma_research.missing.strategies import clean
 
+#: Columns that Rubin's rules add to a pooled result (``strategy="multiple"``).
+POOLED_COLUMNS: tuple[str, ...] = ("df", "riv", "lambda_share", "fmi")
+
 
 def single_wave(cohort: Cohort) -> Cohort:
     """The cohort itself when it has one wave; otherwise a clear error."""
@@ -34,15 +37,17 @@ def prepared(
 ) -> Cohort:
     """Apply a single-result cleaning strategy to a one-wave cohort.
 
-    ``multiple`` is refused here: its m cohorts are analysed and pooled by
-    :func:`cma_research.sensitivity` (or by the functions that pool themselves).
+    ``multiple`` is refused here: its m cohorts (:func:`imputed`) are analysed and pooled
+    with Rubin's rules by the functions that pool (``correlate``, ``cronbach_alpha``,
+    ``fit_size_model``).
     """
     check_choice("strategy", strategy, STRATEGIES)
     if strategy == "multiple":
         raise ParameterError(
-            f"strategy='multiple' gives m cohorts; run {what} under multiple imputation with "
-            "cma_research.sensitivity(..., strategies=['multiple'], m=..., seed=...), "
-            "which pools the results with Rubin's rules"
+            f"strategy='multiple' gives m cohorts, and {what} does not pool them; "
+            "correlate, cronbach_alpha and fit_size_model pool multiple imputations "
+            "with Rubin's rules (strategy='multiple', m=..., seed=...), and "
+            "cma_research.sensitivity compares them with the other strategies"
         )
     one = single_wave(cohort)
     result = clean(one, strategy, min_stages=min_stages).cohort  # type: ignore[arg-type]
@@ -52,6 +57,27 @@ def prepared(
             f"{int(result.scores.isna().to_numpy().sum())} blank cells; use 'complete_case' "
             "or an imputing strategy ('stage_median', 'business_mean', 'multiple')"
         )
+    return result
+
+
+def imputed(cohort: Cohort, *, m: int, seed: int) -> tuple[Cohort, ...]:
+    """The ``m`` completed copies of a one-wave cohort (strategy ``multiple``, seeded)."""
+    return clean(single_wave(cohort), "multiple", m=m, seed=seed).cohorts
+
+
+def strategy_layout(out: pd.DataFrame, strategy: str, m: int) -> pd.DataFrame:
+    """A result laid out as the analyses that pool lay it out (and ``sensitivity`` stacks).
+
+    ``strategy`` first, the result's own columns in order, then ``m`` (imputations; 1
+    for a single-result strategy) and ``note`` (kept when the result has one, else
+    empty).
+    """
+    note = out["note"] if "note" in out.columns else pd.Series([""] * len(out), index=out.index)
+    own = [c for c in out.columns if c not in ("strategy", "m", "note")]
+    result = out[own].copy()
+    result.insert(0, "strategy", pd.Series([strategy] * len(out), index=out.index, dtype="string"))
+    result["m"] = m
+    result["note"] = note.astype("string")
     return result
 
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["DONORS", "RIDGE", "mice_pmm", "pmm_chain", "pmm_match"]
+
 RIDGE = 1e-5
 DONORS = 5
 
@@ -45,10 +47,15 @@ def _norm_draw(
     return coef, draw
 
 
-def _match(
+def pmm_match(
     yhat_obs: np.ndarray, yhat_mis: np.ndarray, donors: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """For each missing row, the index (into observed rows) of a random near donor."""
+    """Predictive mean matching's donor step (mice's ``matchindex``, type-1 matching).
+
+    For each missing row, the index (into the observed rows) of a donor drawn at random
+    from the ``donors`` observed rows whose predictions ``yhat_obs`` are nearest its
+    prediction in ``yhat_mis`` (ties broken at random).
+    """
     order = np.argsort(yhat_obs, kind="stable")
     sorted_obs = yhat_obs[order]
     n_obs = len(sorted_obs)
@@ -87,7 +94,7 @@ def pmm_chain(
             obs = ~miss[:, j]
             x = np.hstack([ones, np.delete(y, j, axis=1)])
             coef, draw = _norm_draw(y[obs, j], x[obs], rng)
-            donor = _match(x[obs] @ coef, x[~obs] @ draw, donors, rng)
+            donor = pmm_match(x[obs] @ coef, x[~obs] @ draw, donors, rng)
             y[~obs, j] = y[obs, j][donor]
     return y
 

@@ -26,6 +26,7 @@ __all__ = [
     "Polychoric",
     "bivariate_normal_cdf",
     "polychoric",
+    "polychoric_loglik",
     "polychoric_matrix",
     "smooth_correlation",
     "thresholds",
@@ -193,7 +194,13 @@ class Polychoric:
         return float(stats.chi2.sf(stat, 1))
 
 
-def _loglik(table: np.ndarray, a: np.ndarray, b: np.ndarray, rho: float) -> float:
+def polychoric_loglik(table: np.ndarray, a: np.ndarray, b: np.ndarray, rho: float) -> float:
+    """Log-likelihood of a contingency ``table`` at correlation ``rho``, thresholds fixed.
+
+    ``a`` and ``b`` are the row and column thresholds bordered by ``-inf`` and ``inf``
+    (so ``len(a) = rows + 1``); the cell probabilities are bivariate normal rectangle
+    probabilities, as in ``polycor::polychor`` (two-step) and :func:`polychoric`.
+    """
     p = _cell_probabilities(a, b, rho)
     used = table > 0
     with np.errstate(divide="ignore"):
@@ -260,7 +267,7 @@ def polychoric(x: np.ndarray, y: np.ndarray, *, what: str = "x and y") -> Polych
     b = thresholds(cy, ky)
 
     def neg(r: float) -> float:
-        return -_loglik(table, a, b, r)
+        return -polychoric_loglik(table, a, b, r)
 
     res = optimize.minimize_scalar(
         neg, bounds=(-MAX_RHO, MAX_RHO), method="bounded", options={"xatol": 1e-12}
@@ -281,7 +288,7 @@ def polychoric(x: np.ndarray, y: np.ndarray, *, what: str = "x and y") -> Polych
         col_thresholds=b[1:-1],
         table=table,
         loglik=-float(res.fun),
-        loglik_zero=_loglik(table, a, b, 0.0),
+        loglik_zero=polychoric_loglik(table, a, b, 0.0),
     )
 
 

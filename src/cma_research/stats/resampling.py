@@ -1,4 +1,4 @@
-"""Fast bootstrap (BCa) and permutation tests for correlations of paired data.
+"""Fast bootstrap and jackknife (BCa intervals) for correlations of paired data.
 
 Audit data are discrete (levels 0-5, means in tenths, integer staff counts), so many
 observations share the same ``(x, y)`` pair. We collapse the data to its distinct
@@ -26,15 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from cma_research.stats.permutation import PermutationResult, permutation_p
-
-# permutation_p and PermutationResult live in permutation.py; they stay importable here.
 __all__ = [
     "DEFAULT_N_BOOT",
     "MC_REPLICATES",
     "STATISTICS",
     "Cells",
-    "PermutationResult",
     "bca_bounds",
     "bca_interval",
     "bca_interval_mc",
@@ -43,7 +39,6 @@ __all__ = [
     "jackknife_acceleration",
     "kendall_w",
     "pearson_w",
-    "permutation_p",
     "spearman_w",
 ]
 
