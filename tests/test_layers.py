@@ -4,7 +4,8 @@ Layers, lowest first: core < stats < io < datasets < missing < analysis < plotti
 reporting < pipeline < cli (the top-level ``__init__``/``__main__`` sit above all). A
 module may import from its own layer or a lower one. The check reads every module's
 imports (top level and inside functions) with ``ast``; it fails on an upward import, on
-an import cycle between modules, and on ``from x.y import _private`` across subpackages.
+an import cycle between modules, on ``from x.y import _private`` from another module (tests included) and on a module
+that only re-exports.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 import cma_research as cma
 
 SRC = Path(cma.__file__).parent
+TESTS = Path(__file__).parent
 LAYERS = [
     "core",
     "stats",
@@ -101,14 +103,50 @@ def test_imports_only_point_down() -> None:
     assert not upward, "upward imports:\n" + "\n".join(upward)
 
 
-def test_no_private_name_crosses_a_subpackage() -> None:
+def _private_crossings(path: Path, module: str) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     crossing = []
-    for module, edges in IMPORTS.items():
-        for target, names, line in edges:
-            if target.startswith("cma_research.") and _layer(target) != _layer(module):
-                private = [n for n in names if n.startswith("_") and not n.endswith("__")]
-                crossing += [f"{module}:{line} imports {target}.{n}" for n in private]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.startswith("cma_research") and node.module != module:
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                private = [n for n in private if not n.endswith("__")]
+                crossing += [f"{path}:{node.lineno} imports {node.module}.{n}" for n in private]
+    return crossing
+
+
+def test_no_private_name_is_imported_from_another_module() -> None:
+    # a name two modules need is public in its home; tests test the public function
+    crossing = []
+    for path in sorted(SRC.rglob("*.py")):
+        crossing += _private_crossings(path, _module_name(path))
+    for path in sorted(TESTS.rglob("*.py")):
+        crossing += _private_crossings(path, "")
     assert not crossing, "\n".join(crossing)
+
+
+def _defines_something(node: ast.stmt) -> bool:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return True
+    if isinstance(node, ast.AnnAssign):
+        return True
+    if isinstance(node, ast.Assign):
+        return any(not (isinstance(t, ast.Name) and t.id == "__all__") for t in node.targets)
+    return False
+
+
+def test_no_module_only_re_exports() -> None:
+    # statsmodels' thin api modules are for users: the subpackages' __init__ may gather
+    # names; inside the package every other module defines something of its own
+    shims = []
+    for path in sorted(SRC.rglob("*.py")):
+        if path.name in ("__init__.py", "__main__.py"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        defines = [n for n in ast.walk(tree) if isinstance(n, ast.stmt) and _defines_something(n)]
+        if not defines:
+            shims.append(str(path.relative_to(SRC)))
+    assert not shims, f"modules that only re-export: {shims}"
 
 
 def test_no_import_cycles_between_modules() -> None:

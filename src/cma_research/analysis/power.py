@@ -25,7 +25,7 @@ Designs (``effect`` in brackets):
     (checks the machinery against ``pwr::pwr.r.test``). [correlation]
 
 :func:`calibrate` fits the model to a cohort; the simulations run in chunks of 250
-datasets (one task each, for :func:`cma_research.core.executor.run_tasks`), each
+datasets (one task each, for :func:`cma_research.analysis.executor.run_tasks`), each
 returning p-values, confidence-interval widths and unusable-reason codes.
 
 The simulated p-values are the asymptotic ones. ``correlate`` also reports a
@@ -48,7 +48,7 @@ from scipy import stats
 from cma_research.analysis.groups import SIZE_BANDS
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
-from cma_research.core.executor import run_tasks
+from cma_research.analysis.executor import run_tasks
 from cma_research.core.params import check_choice
 from cma_research.stats.polychoric import polychoric, polychoric_matrix, smooth_correlation
 from cma_research.stats.power_kernels import (
@@ -169,7 +169,7 @@ def simulate_power(
         spawned from ``numpy.random.SeedSequence(seed)``, so the table is identical for
         any ``jobs`` or ``scheduler``.
     jobs, scheduler
-        Where to run the chunks (:func:`cma_research.core.executor.run_tasks`).
+        Where to run the chunks (:func:`cma_research.analysis.executor.run_tasks`).
     strategy : {"complete_case", "available_case"}
         Mean level over all stages, the business dropped when any is blank (default, as
         ``correlate``), or over the stages assessed.

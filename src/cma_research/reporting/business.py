@@ -32,7 +32,7 @@ import pandas as pd
 
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
-from cma_research.core.executor import run_tasks
+from cma_research.analysis.executor import run_tasks
 from cma_research.core.files import ensure_inside, guard_not_raw, write_atomic
 from cma_research.reporting.business_pages import business_pages, index_context
 
@@ -192,7 +192,7 @@ def write_business_reports(
         link out of it, no id used as a path).
     jobs : int
         Pages rendered at once (processes), through the build's executor
-        (:func:`cma_research.core.executor.run_tasks`).
+        (:func:`cma_research.analysis.executor.run_tasks`).
     scheduler : str, optional
         A Dask scheduler address: the pages are rendered on that cluster instead.
     index : bool
