@@ -4,8 +4,8 @@ Layers, lowest first: core < stats < io < datasets < missing < analysis < plotti
 reporting < pipeline < cli (the top-level ``__init__``/``__main__`` sit above all). A
 module may import from its own layer or a lower one. The check reads every module's
 imports (top level and inside functions) with ``ast``; it fails on an upward import, on
-an import cycle between modules, on ``from x.y import _private`` from another module (tests included) and on a module
-that only re-exports.
+an import cycle between modules, on ``from x.y import _private`` from another module
+(tests included) and on a module that only re-exports.
 """
 
 from __future__ import annotations
@@ -107,11 +107,12 @@ def _private_crossings(path: Path, module: str) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     crossing = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module.startswith("cma_research") and node.module != module:
-                private = [a.name for a in node.names if a.name.startswith("_")]
-                private = [n for n in private if not n.endswith("__")]
-                crossing += [f"{path}:{node.lineno} imports {node.module}.{n}" for n in private]
+        if not (isinstance(node, ast.ImportFrom) and node.module and node.level == 0):
+            continue
+        if node.module.startswith("cma_research") and node.module != module:
+            private = [a.name for a in node.names if a.name.startswith("_")]
+            private = [n for n in private if not n.endswith("__")]
+            crossing += [f"{path}:{node.lineno} imports {node.module}.{n}" for n in private]
     return crossing
 
 

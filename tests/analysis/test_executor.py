@@ -8,8 +8,8 @@ import warnings
 
 import pytest
 
-from cma_research.core.errors import ParameterError
 from cma_research.analysis.executor import SCHEDULER_ENV, run_tasks
+from cma_research.core.errors import ParameterError
 
 
 def test_in_process_keeps_order() -> None:

@@ -45,10 +45,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cma_research.analysis.executor import run_tasks
 from cma_research.analysis.groups import SIZE_BANDS
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
-from cma_research.analysis.executor import run_tasks
 from cma_research.core.params import check_choice
 from cma_research.stats.polychoric import polychoric, polychoric_matrix, smooth_correlation
 from cma_research.stats.power_kernels import (

@@ -26,6 +26,7 @@ from cma_research.core.files import YAML_MAX_BYTES, safe_load_yaml
 
 __all__ = ["Instrument", "Level", "Stage", "get_instrument", "list_instruments", "normalise_label"]
 
+
 @dataclass(frozen=True)
 class Level:
     """One level of an instrument's maturity scale."""

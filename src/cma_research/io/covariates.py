@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cma_research.core.cohort import Cohort
+from cma_research.core.cohort import Cohort, CovariateSource
 from cma_research.core.errors import DataValidationError, Problem, ProblemCollector
 from cma_research.core.instrument import normalise_label
-from cma_research.core.cohort import CovariateSource
 from cma_research.core.text import snake_case
 from cma_research.io.returns import DEFAULT_ALIASES, DEFAULT_NA_VALUES, normalise_na
 from cma_research.io.tables import RawTable, read_raw_table

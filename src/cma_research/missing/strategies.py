@@ -52,10 +52,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cma_research.core.cohort import Cohort
+from cma_research.core.cohort import CleaningReport, Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.params import STRATEGIES, Strategy, check_choice, check_int
-from cma_research.core.cohort import CleaningReport
 from cma_research.missing.mice import mice_pmm
 
 __all__ = [

@@ -30,9 +30,9 @@ from typing import Any
 
 import pandas as pd
 
+from cma_research.analysis.executor import run_tasks
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
-from cma_research.analysis.executor import run_tasks
 from cma_research.core.files import ensure_inside, guard_not_raw, write_atomic
 from cma_research.reporting.business_pages import business_pages, index_context
 

@@ -34,8 +34,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cma_research.core.errors import ParameterError
 from cma_research.analysis.executor import SCHEDULER_ENV
+from cma_research.core.errors import ParameterError
 from cma_research.core.files import guard_not_raw, write_atomic
 from cma_research.pipeline.build import execute, index, state, warm
 from cma_research.pipeline.build import manifest as manifest_mod
