@@ -21,7 +21,8 @@ from scipy import stats
 
 import cma_research as cma
 from cma_research import ParameterError, cronbach_alpha, item_statistics
-from cma_research.analysis.reliability import ci_columns, omega, ordinal_alpha
+from cma_research.analysis.prepare import ci_columns
+from cma_research.analysis.reliability import omega, ordinal_alpha
 from cma_research.core.cohort import Cohort
 from cma_research.stats.factor import SchmidLeiman, omega_from_correlation, schmid_leiman
 from cma_research.stats.polychoric import polychoric_matrix, smooth_correlation

@@ -25,18 +25,18 @@ Level transitions and marginal homogeneity are in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from cma_research.analysis.describe import SCORES, business_scores, level_distribution
+from cma_research.analysis.prepare import ci_columns
 from cma_research.analysis.profiles import stage_profile
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.params import STRATEGIES, Strategy, check_choice, check_int
 from cma_research.missing.strategies import clean
-from cma_research.stats.multitest import adjust_p
+from cma_research.stats.multitest import PAdjust, adjust_p
 from cma_research.stats.signed_rank import rank_biserial_ci, signed_rank_test
 from cma_research.stats.two_sample import mann_whitney, table_test
 
@@ -48,7 +48,6 @@ __all__ = [
     "attrition",
     "change_scores",
     "chosen_waves",
-    "ci_columns",
     "level_distribution_by_wave",
     "paired_change",
     "resolve_waves",
@@ -58,7 +57,6 @@ __all__ = [
 ]
 
 WaveKey = str | int | None
-PAdjust = Literal["holm", "fdr_bh"]
 
 #: ``status`` values of :func:`scores_by_wave`.
 STATUSES: tuple[str, ...] = ("paired", "baseline_only", "follow_up_only")
@@ -244,14 +242,6 @@ def change_scores(
             "strategy": pd.array([strategy] * n, dtype="string"),
         }
     )
-
-
-def ci_columns(confidence: float) -> tuple[str, str]:
-    """Column names of an interval at ``confidence``: ``ci95_low``, ``ci95_high``."""
-    if not isinstance(confidence, float | int) or not 0 < confidence < 1:
-        raise ParameterError(f"confidence={confidence!r} must be a number between 0 and 1")
-    pct = f"{round(confidence * 100, 6):g}".replace(".", "_")
-    return f"ci{pct}_low", f"ci{pct}_high"
 
 
 def _change_row(

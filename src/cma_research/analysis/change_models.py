@@ -15,8 +15,9 @@ from scipy import stats
 from statsmodels.regression.mixed_linear_model import MixedLM
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from cma_research.analysis.change import apply_strategy, ci_columns
+from cma_research.analysis.change import apply_strategy
 from cma_research.analysis.models import ordinal_fit_table
+from cma_research.analysis.prepare import ci_columns
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.params import Strategy

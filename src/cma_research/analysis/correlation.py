@@ -29,7 +29,7 @@ from cma_research.core.errors import ParameterError
 from cma_research.core.params import Strategy, check_choice
 from cma_research.missing.pooling import pool_rubin
 from cma_research.stats.correlation import MIN_N, correlation_test, estimate, fisher_ci
-from cma_research.stats.multitest import adjust_p
+from cma_research.stats.multitest import P_ADJUST, PAdjust, adjust_p
 from cma_research.stats.polychoric import polychoric_matrix
 from cma_research.stats.resampling import DEFAULT_N_BOOT
 
@@ -44,14 +44,12 @@ __all__ = [
 ]
 
 Method = Literal["spearman", "kendall", "pearson"]
-PAdjust = Literal["holm", "fdr_bh"]
 #: Correlation methods accepted by :func:`correlate` and :func:`stage_correlations`.
 METHODS: tuple[str, ...] = ("spearman", "kendall", "pearson")
 StageMethod = Literal["spearman", "kendall", "pearson", "polychoric"]
 #: Methods of :func:`stage_correlations`: those of :func:`correlate` and ``polychoric``.
 STAGE_METHODS: tuple[str, ...] = (*METHODS, "polychoric")
 #: Multiple-testing adjustments (statsmodels names): Holm, Benjamini-Hochberg.
-P_ADJUST: tuple[str, ...] = ("holm", "fdr_bh")
 
 
 # -- the family of tests an adjustment counts ---------------------------------------------

@@ -14,6 +14,20 @@ from cma_research.missing.strategies import clean
 POOLED_COLUMNS: tuple[str, ...] = ("df", "riv", "lambda_share", "fmi")
 
 
+def ci_columns(confidence: float) -> tuple[str, str]:
+    """Column names of an interval at ``confidence``: 0.95 -> ``ci95_low``, ``ci95_high``.
+
+    >>> ci_columns(0.95), ci_columns(0.975)
+    (('ci95_low', 'ci95_high'), ('ci97_5_low', 'ci97_5_high'))
+    """
+    if isinstance(confidence, bool) or not isinstance(confidence, float | int):
+        raise ParameterError(f"confidence={confidence!r} must be a number between 0 and 1")
+    if not 0 < confidence < 1:
+        raise ParameterError(f"confidence={confidence!r} must be between 0 and 1")
+    label = f"{confidence * 100:.10g}".replace(".", "_")
+    return f"ci{label}_low", f"ci{label}_high"
+
+
 def single_wave(cohort: Cohort) -> Cohort:
     """The cohort itself when it has one wave; otherwise a clear error."""
     if len(cohort.waves) > 1:

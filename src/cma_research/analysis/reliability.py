@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cma_research.analysis.prepare import imputed, prepared, strategy_layout
+from cma_research.analysis.prepare import ci_columns, imputed, prepared, strategy_layout
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.params import STRATEGIES, Strategy, check_choice
@@ -34,7 +34,6 @@ from cma_research.stats.factor import (
 from cma_research.stats.polychoric import polychoric_matrix, smooth_correlation
 
 __all__ = [
-    "ci_columns",
     "cronbach_alpha",
     "item_statistics",
     "omega",
@@ -43,18 +42,6 @@ __all__ = [
 ]
 
 FactorMethod = Literal["minres", "ml"]
-
-
-def ci_columns(confidence: float) -> tuple[str, str]:
-    """Column names of an interval at ``confidence``: 0.95 -> ``ci95_low``, ``ci95_high``.
-
-    >>> ci_columns(0.95), ci_columns(0.975)
-    (('ci95_low', 'ci95_high'), ('ci97_5_low', 'ci97_5_high'))
-    """
-    if not 0 < confidence < 1:
-        raise ParameterError(f"confidence={confidence!r} must be between 0 and 1")
-    label = f"{confidence * 100:.10g}".replace(".", "_")
-    return f"ci{label}_low", f"ci{label}_high"
 
 
 def _complete(

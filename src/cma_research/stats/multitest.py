@@ -6,8 +6,16 @@ them), without its per-call ``gc.collect()``, which cost ~0.1 s per call.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from scipy.stats import false_discovery_control
+
+__all__ = ["P_ADJUST", "PAdjust", "adjust_p"]
+
+#: Multiple-testing adjustments: Holm's step-down, Benjamini-Hochberg's false discovery rate.
+PAdjust = Literal["holm", "fdr_bh"]
+P_ADJUST: tuple[str, ...] = ("holm", "fdr_bh")
 
 
 def adjust_p(p: np.ndarray, method: str) -> np.ndarray:
