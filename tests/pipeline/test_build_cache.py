@@ -23,6 +23,7 @@ pytestmark = [
     pytest.mark.integration,
     pytest.mark.filterwarnings("ignore:unclosed:ResourceWarning"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.usefixtures("fresh_kernels"),  # tiny notebooks: see tests/pipeline/conftest.py
 ]
 
 

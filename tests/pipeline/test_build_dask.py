@@ -13,6 +13,7 @@ import pytest
 
 import cma_research as cma
 from cma_research.pipeline.build import build
+from cma_research.pipeline.build import run as runner
 
 distributed = pytest.importorskip("distributed", reason="pip install cma_research[dask]")
 
@@ -23,6 +24,10 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
     pytest.mark.filterwarnings("ignore::UserWarning"),
     pytest.mark.filterwarnings("ignore::RuntimeWarning"),
+    pytest.mark.xdist_group("dask_cluster"),  # one LocalCluster, on one worker
+    # the local builds start their kernels fresh (tests/pipeline/conftest.py); the cluster's
+    # workers, started before that, keep warm kernels as a real cluster does
+    pytest.mark.usefixtures("fresh_kernels"),
 ]
 
 KILL_ONCE = (
@@ -119,7 +124,10 @@ def test_a_worker_killed_mid_notebook_is_retried(project: Path, cluster: str) ->
     assert not list((project / "r").rglob(".*running*"))
 
 
-def test_an_unreachable_scheduler_is_one_error_before_anything_runs(project: Path) -> None:
+def test_an_unreachable_scheduler_is_one_error_before_anything_runs(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "CONNECT_TIMEOUT", "1s")  # refused at once; no need to wait 10 s
     with pytest.raises(cma.ParameterError, match="cannot reach the Dask scheduler"):
         build(
             notebooks_dir=project / "notebooks",

@@ -19,6 +19,7 @@ pytestmark = [
 ]
 
 ONLY = ["00_findings", "02_distributions"]
+FAST = {"n_boot": 200, "n_perm": 2000, "m_imputations": 5}  # what these two notebooks declare
 
 
 def _build(tmp: Path, out: str, cache: str, **params: Any) -> Any:
@@ -27,7 +28,7 @@ def _build(tmp: Path, out: str, cache: str, **params: Any) -> Any:
         output_dir=tmp / out,
         cache_dir=tmp / cache,
         only=ONLY,
-        params=params,
+        params={**FAST, **params},
         progress=lambda line: None,
     )
     assert result.ok, result.summary()
