@@ -40,9 +40,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks conftest.py
 	$(BIN)/mypy
 
-# Tests: lint, format check, type check, then pytest (unit, property and doctests).
+# Tests: lint, format check, type check, then pytest (unit, property and doctests) on every
+# core (pytest-xdist; tests that share a build of the bundled study run on one worker), the
+# 15 slowest tests listed at the end.
+PYTEST_ARGS ?= -n auto --dist loadgroup --durations=15
 test: lint browser
-	$(BIN)/python -m pytest || { s=$$?; [ $$s -ne 5 ] || echo 'pytest collected no tests' >&2; exit $$s; }
+	$(BIN)/python -m pytest $(PYTEST_ARGS) || { s=$$?; [ $$s -ne 5 ] || echo 'pytest collected no tests' >&2; exit $$s; }
 
 # Benchmarks (on demand; they print figures, they do not pass or fail).
 bench: $(STAMP)

@@ -35,6 +35,7 @@ BUILD_GROUP = "bundled_build"
 
 
 def _build_bundled(folder: Path) -> BuildResult:
+    """Build into ``folder/reports`` with the cache in ``folder/cache``."""
     params = folder / "fast.yaml"
     params.write_text(yaml.safe_dump(FAST))
     return build(
