@@ -410,7 +410,7 @@ def test_bad_audit_arguments(tmp_path: Path, claims: Any) -> None:
         cma.audit_claims(cohort, claims, recruitment=pd.DataFrame({"x": [1]}))
 
 
-# -- against R (tests/analysis/results/r_claims.R) ----------------------------------------
+# -- against R (tests/analysis/results/make_results.R)-------------------------------------
 
 
 def test_readings_match_r(audit: pd.DataFrame) -> None:

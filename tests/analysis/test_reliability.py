@@ -224,7 +224,7 @@ def test_constant_stage(cohort: Cohort) -> None:
 
 
 # -- against R (tests/analysis/results/results_reliability.py) ---------------------------------
-# psych::alpha and psych::alpha.ci, section "block 5" of tests/reference/cw2007_reference.R.
+# psych::alpha and psych::alpha.ci, tests/analysis/results/make_results.R.
 
 from tests.analysis.results import results_reliability as R  # noqa: E402
 

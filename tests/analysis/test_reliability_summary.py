@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import cma_research as cma
+from tests.analysis.results import results_reliability as RA
 from tests.stats.results import results_reliability as R
 
 
@@ -22,7 +23,7 @@ def test_each_statistic_matches_psych(cohort: cma.Cohort) -> None:
     ]
     assert (res["n"] == 12).all() and (res["k"] == 10).all()
     # psych::alpha(x)$total$raw_alpha; exact arithmetic
-    assert res.loc["cronbach_alpha", "estimate"] == pytest.approx(R.alpha_raw, rel=1e-12)
+    assert res.loc["cronbach_alpha", "estimate"] == pytest.approx(RA.alpha_raw, rel=1e-12)
     # psych::alpha(psych::polychoric(x, correct = 0)$rho), R's two-step fit: 1e-4
     assert res.loc["ordinal_alpha", "estimate"] == pytest.approx(R.ordinal_alpha_c0, abs=1e-4)
     # psych::omega(x, nfactors = 1)$omega.tot; iterative minres fit: 1e-6
@@ -32,9 +33,8 @@ def test_each_statistic_matches_psych(cohort: cma.Cohort) -> None:
         R.omega3_hierarchical, abs=5e-5
     )
     assert "ultra-Heywood" in res.loc["omega_hierarchical", "note"]
-    assert (
-        res.loc["cronbach_alpha", "ci95_low"] < R.alpha_raw < res.loc["cronbach_alpha", "ci95_high"]
-    )
+    low, high = res.loc["cronbach_alpha", ["ci95_low", "ci95_high"]]
+    assert low < RA.alpha_raw < high
     assert np.isnan(res.loc["omega_total", "ci95_low"])  # n_boot = 0
 
 

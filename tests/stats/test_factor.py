@@ -61,8 +61,8 @@ def test_minres_table4_is_the_ultra_heywood_case_psych_reports() -> None:
 
 
 def test_minres_matches_the_same_objective_optimised_tightly_in_r() -> None:
-    # uls_tight() in r_schmid.R: psych's gradient with its matching objective,
-    # optim(L-BFGS-B, factr = 1); measured 9.1e-10 (Table 4), 5.7e-10 (Thurstone)
+    # uls_tight() in tests/stats/results/make_results.R: psych's gradient with its matching
+    # objective, optim(L-BFGS-B, factr = 1); measured 9.1e-10 (Table 4), 5.7e-10 (Thurstone)
     fit = minres(R, 3)
     assert_allclose(fit.communalities, rs.t4_uls_tight_communality, atol=1e-8)
     assert_allclose(fit.uniquenesses, rs.t4_uls_tight_psi, atol=1e-8)

@@ -340,7 +340,7 @@ def bca_interval_from(boot: np.ndarray, r: float, cells: Cells) -> tuple[float, 
 
 
 # -- against R (tests/stats/results/results_resampling.py) -------------------------------------
-# All 8! orderings enumerated in R, section "block 2" of tests/reference/cw2007_reference.R.
+# All 8! orderings enumerated in R, tests/stats/results/make_results.R.
 
 from tests.stats.results import results_resampling as R  # noqa: E402
 

@@ -5,7 +5,7 @@ GPArotation's eps = 1e-5; we converge tightly. Each tolerance below is what that
 stop allows, with the measured difference beside it. ``schmid_from_loadings`` fed with
 R's own fit separates the transformation from the fit (looser in the ultra-Heywood
 Table 4 case), and psych's steps iterated to convergence in R (``omega_tight`` in
-``r_schmid.R``) agree with ours to 1e-9.
+``tests/stats/results/make_results.R``) agree with ours to 1e-9.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ def test_table4_three_factors_matches_psych_omega() -> None:
 
 
 def test_table4_matches_psychs_arithmetic_converged_in_r() -> None:
-    # omega_tight() in r_schmid.R: psych::omega's steps in R, each iterated to
-    # convergence; measured |diff| gamma 7.3e-10, g 8.8e-10, omega_h 3.4e-10,
+    # omega_tight() in tests/stats/results/make_results.R: psych::omega's steps in R, each
+    # iterated to convergence; measured |diff| gamma 7.3e-10, g 8.8e-10, omega_h 3.4e-10,
     # omega.tot 6.8e-12, omega.lim 3.6e-10
     sl = schmid_leiman(R, 3)
     assert_allclose(sl.factor_loadings, rs.t4_tight_gamma, atol=1e-8)
