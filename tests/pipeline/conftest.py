@@ -16,7 +16,6 @@ bundled study here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,11 +53,11 @@ def bundled_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
 
 
 @pytest.fixture(scope="session")
-def bundled_rebuild(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuildResult]:
+def bundled_rebuild(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     """The same study built again: fresh kernels, an empty cache, another folder."""
-    with pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp:  # only while it builds: later tests run warm
         mp.setenv(warm.WARM_ENV, "0")
-        yield _build_bundled(tmp_path_factory.mktemp("bundled_rebuild"))
+        return _build_bundled(tmp_path_factory.mktemp("bundled_rebuild"))
 
 
 @pytest.fixture
