@@ -42,14 +42,15 @@ lint: $(STAMP)
 
 # Tests: lint and format check, then the type check and pytest (unit, property and
 # doctests) side by side: pytest on every core (pytest-xdist; the tests that share the
-# session's build of the bundled study run on one worker), mypy beside it, its report
+# session's build of the bundled study run on one worker), mypy beside it at low
+# priority (it fills the moments pytest waits for kernels and browsers), its report
 # printed when pytest ends. The 15 slowest tests are listed. Fails if either fails.
 PYTEST_ARGS ?= -n auto --dist loadgroup --durations=15
 test: $(STAMP) browser
 	$(BIN)/ruff check src tests benchmarks conftest.py
 	$(BIN)/ruff format --check src tests benchmarks conftest.py
-	@log=$$(mktemp); echo "$(BIN)/mypy (beside pytest; its report follows pytest's)"; \
-	$(BIN)/mypy > $$log 2>&1 & mypy=$$!; \
+	@log=$$(mktemp); echo "$(BIN)/mypy (beside pytest, at low priority; its report follows pytest's)"; \
+	nice -n 19 $(BIN)/mypy > $$log 2>&1 & mypy=$$!; \
 	echo "$(BIN)/python -m pytest $(PYTEST_ARGS)"; \
 	$(BIN)/python -m pytest $(PYTEST_ARGS); s=$$?; \
 	[ $$s -ne 5 ] || echo 'pytest collected no tests' >&2; \
