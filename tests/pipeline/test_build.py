@@ -181,6 +181,7 @@ def _tiny_notebook(path: Path, body: str) -> None:
     nbformat.write(nb, path)
 
 
+@pytest.mark.usefixtures("fresh_kernels")
 def test_a_failing_notebook_does_not_stop_the_others(tmp_path: Path) -> None:
     nbs = tmp_path / "notebooks"
     nbs.mkdir()

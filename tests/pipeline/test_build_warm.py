@@ -106,8 +106,22 @@ def test_a_warm_kernel_is_a_fresh_kernel_to_the_notebook(
 def test_kernels_start_fresh_when_the_preload_process_is_unavailable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    class Unavailable:
+        """A preload process that never gives a kernel (it failed to import, say)."""
+
+        proc = None
+
+        def __init__(self, cwd: Path) -> None:
+            pass
+
+        def spawn(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+        def close(self) -> None:
+            pass
+
     root = _probe_project(tmp_path)
-    monkeypatch.setattr(warm.Preloader, "spawn", lambda self, *a, **k: None)
+    monkeypatch.setattr(warm, "Preloader", Unavailable)
     result = _build(root, "fallback", only=["01_probe"])
     assert [r.kernel_start for r in result.runs] == ["fresh"]
 
