@@ -40,9 +40,22 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks conftest.py
 	$(BIN)/mypy
 
-# Tests: lint, format check, type check, then pytest (unit, property and doctests).
-test: lint browser
-	$(BIN)/python -m pytest || { s=$$?; [ $$s -ne 5 ] || echo 'pytest collected no tests' >&2; exit $$s; }
+# Tests: lint and format check, then the type check and pytest (unit, property and
+# doctests) side by side: pytest on every core (pytest-xdist; the tests that share the
+# session's build of the bundled study run on one worker), mypy beside it at low
+# priority (it fills the moments pytest waits for kernels and browsers), its report
+# printed when pytest ends. The 15 slowest tests are listed. Fails if either fails.
+PYTEST_ARGS ?= -n auto --dist loadgroup --durations=15
+test: $(STAMP) browser
+	$(BIN)/ruff check src tests benchmarks conftest.py
+	$(BIN)/ruff format --check src tests benchmarks conftest.py
+	@log=$$(mktemp); echo "$(BIN)/mypy (beside pytest, at low priority; its report follows pytest's)"; \
+	nice -n 19 $(BIN)/mypy > $$log 2>&1 & mypy=$$!; \
+	echo "$(BIN)/python -m pytest $(PYTEST_ARGS)"; \
+	$(BIN)/python -m pytest $(PYTEST_ARGS); s=$$?; \
+	[ $$s -ne 5 ] || echo 'pytest collected no tests' >&2; \
+	wait $$mypy; m=$$?; echo "$(BIN)/mypy"; cat $$log; rm -f $$log; \
+	[ $$s -ne 0 ] && exit $$s; exit $$m
 
 # Benchmarks (on demand; they print figures, they do not pass or fail).
 bench: $(STAMP)

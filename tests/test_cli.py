@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -82,18 +83,30 @@ def test_alias_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_installed_command_has_no_traceback(tmp_path: Path) -> None:
+    # the one subprocess smoke test of the console script (every other CLI test calls
+    # main() in this process): the installed entry point runs, and an error is one line
     missing = tmp_path / "missing.csv"
+    script = Path(sys.executable).with_name("cma-research")
     proc = subprocess.run(
-        [sys.executable, "-m", "cma_research", "validate", str(missing)],
-        capture_output=True,
-        text=True,
-        check=False,
+        [str(script), "validate", str(missing)], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip() == (
         f"error: {missing}: file not found; expected an existing CSV, TSV or XLSX file"
     )
+
+
+def test_python_dash_m_runs_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ``python -m cma_research instruments`` and ``python -m cma_research.cli instruments``
+    for module in ("cma_research", "cma_research.cli"):
+        monkeypatch.setattr(sys, "argv", [module, "instruments"])
+        with pytest.raises(SystemExit) as exited:
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
+        assert exited.value.code == 0
+        assert "customer_wise_2007:" in capsys.readouterr().out
 
 
 def test_instruments_listing(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,7 +1,7 @@
 """Change between waves: paired tests, transitions, marginal homogeneity, attrition, model.
 
-Reference values from R (``tests/stats/results/r_change.R``: wilcox.test, coin,
-mcnemar.test, Stuart-Maxwell by hand, coin::mh_test, lme4::lmer) on the literal data of
+Reference values from R (``tests/analysis/results/make_results.R``: lme4::lmer, polr; the
+signed-rank and square-table values of ``tests/stats/results/``) on the literal data of
 ``results_change.py``, or recomputed here with scipy/statsmodels/brute force.
 """
 
@@ -19,7 +19,7 @@ import cma_research as cma
 from cma_research import Cohort, ParameterError, get_instrument
 from cma_research.analysis.describe import level_distribution
 from cma_research.core.cohort import Source
-from tests.stats.results import results_change as R
+from tests.analysis.results import results_change as R
 
 INST = get_instrument("customer_wise_2007")
 LABELS = ("Baseline", "Follow-up")
@@ -418,10 +418,10 @@ def test_permutation_only_for_sparse_tables() -> None:
 
 
 def test_fit_ordinal_wave_model_against_polr(r_cohort: Cohort) -> None:
-    from tests.stats.results import results_change_ordinal as O
+    from tests.analysis.results import results_change_ordinal as O
 
     fit = cma.fit_ordinal_wave_model(r_cohort)
-    # the long data of r_change_ordinal.R are the r_cohort's assessed cells
+    # the long data of results_change_ordinal.py are the r_cohort's assessed cells
     assert fit.loc[0, "n_obs"] == O.n_obs and fit.loc[0, "n_businesses"] == 12
     assert fit["term"].tolist() == [
         "wave[Follow-up]", "cut_0|1", "cut_1|2", "cut_2|3", "cut_3|4", "cut_4|5",

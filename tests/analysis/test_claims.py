@@ -449,7 +449,7 @@ def test_a_statistic_without_a_computation_fails_at_import() -> None:
     )
 
 
-# -- against R (tests/analysis/results/r_claims.R) ----------------------------------------
+# -- against R (tests/analysis/results/make_results.R)-------------------------------------
 
 
 def test_readings_match_r(audit: pd.DataFrame) -> None:

@@ -434,12 +434,10 @@ def test_monte_carlo_error_of_the_bounds(cohort: Cohort) -> None:
 
 
 # -- against R (tests/analysis/results/results_correlation.py) ---------------------------------
-# Values by cor.test in sections "block 1", "block 3" and "block 4" of
-# tests/reference/cw2007_reference.R; the Holm/BH values of block 3 are in
-# tests/stats/results/results_multitest.py.
+# Values by cor.test and p.adjust (Holm, BH), tests/analysis/results/make_results.R.
 
 from tests.analysis.results import results_correlation as R  # noqa: E402
-from tests.stats.results import results_multitest as RM  # noqa: E402
+from tests.analysis.results import results_correlation as RM  # noqa: E402
 
 R_CLOSED_FORM = {"rtol": 1e-10, "atol": 1e-12}  # same formula, floating-point noise only
 R_ESTIMATE = {"spearman": "rho", "kendall": "tau", "pearson": "r"}

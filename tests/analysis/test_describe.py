@@ -268,7 +268,7 @@ def test_strategies_change_n_assessed(cohort: Cohort) -> None:
 
 
 # -- against R (tests/analysis/results/results_describe.py) ------------------------------------
-# The data as R read it (data section of tests/reference/cw2007_reference.R) and
+# The data as R read it (tests/analysis/results/make_results.R) and
 # binom.test / prop.test intervals (section "block 6").
 
 from tests.analysis.results import results_describe as R  # noqa: E402

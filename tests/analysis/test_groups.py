@@ -207,7 +207,7 @@ def test_summed_scores_need_complete_data(cohort: Cohort) -> None:
 
 
 # -- against R (tests/analysis/results/results_groups.py) --------------------------------------
-# kruskal.test and wilcox.test, section "block 7" of tests/reference/cw2007_reference.R.
+# kruskal.test and wilcox.test, tests/analysis/results/make_results.R.
 
 from tests.analysis.results import results_groups as R  # noqa: E402
 

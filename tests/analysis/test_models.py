@@ -20,7 +20,7 @@ from cma_research.core.cohort import Cohort
 from cma_research.datasets.synthetic import synthetic_growth
 from cma_research.stats.ordinal import fit_polr
 from tests.analysis.results import results_models as RM
-from tests.stats.results import results_ordinal as RO
+from tests.analysis.results import results_models as RO
 
 
 def read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -271,11 +271,10 @@ def test_ordinal_model_strategies_and_errors(cohort: Cohort) -> None:
         fit_ordinal_model(replace(cohort, scores=scores.astype("Int64")))
 
 
-# -- against R (tests/analysis/results/results_models_wave1.py) --------------------------------
-# lm + sandwich HC3 and MASS::polr, sections "block 8" and "block 9" of
-# tests/reference/cw2007_reference.R.
+# -- against R (tests/analysis/results/results_models.py) --------------------------------
+# lm + sandwich HC3 and MASS::polr, tests/analysis/results/make_results.R.
 
-from tests.analysis.results import results_models_wave1 as R  # noqa: E402
+from tests.analysis.results import results_models as R  # noqa: E402
 
 R_CLOSED_FORM = {"rtol": 1e-10, "atol": 1e-12}  # same formula, floating-point noise only
 

@@ -13,7 +13,7 @@ import cma_research as cma
 from cma_research.analysis.power import calibrate, sample_size, simulate_power
 from cma_research.core.errors import ParameterError
 from cma_research.stats.power_kernels import kruskal_test
-from tests.stats.results import results_power as rp
+from tests.analysis.results import results_power as rp
 
 
 def test_pearson_power_matches_pwr_r_test() -> None:

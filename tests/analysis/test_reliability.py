@@ -278,7 +278,7 @@ def test_constant_stage(cohort: Cohort) -> None:
 
 
 # -- against R (tests/analysis/results/results_reliability.py) ---------------------------------
-# psych::alpha and psych::alpha.ci, section "block 5" of tests/reference/cw2007_reference.R.
+# psych::alpha and psych::alpha.ci, tests/analysis/results/make_results.R.
 
 R_CLOSED_FORM = {"rtol": 1e-10, "atol": 1e-12}  # same formula, floating-point noise only
 
@@ -503,7 +503,7 @@ def test_each_statistic_matches_psych(cohort: cma.Cohort) -> None:
     assert (res["n"] == 12).all() and (res["k"] == 10).all()
     est = res.set_index(["statistic", "model"])["estimate"]
     # psych::alpha(x)$total$raw_alpha; exact arithmetic
-    assert est["cronbach_alpha", "no factor model"] == pytest.approx(rr.alpha_raw, rel=1e-12)
+    assert est["cronbach_alpha", "no factor model"] == pytest.approx(RA.alpha_raw, rel=1e-12)
     # psych::alpha(psych::polychoric(x, correct = 0)$rho), R's two-step fit: 1e-4
     assert est["ordinal_alpha", "no factor model"] == pytest.approx(rr.ordinal_alpha_c0, abs=1e-4)
     # psych::omega(x, nfactors = 1)$omega.tot; iterative minres fit: 1e-6
@@ -516,7 +516,7 @@ def test_each_statistic_matches_psych(cohort: cma.Cohort) -> None:
     assert "ultra-Heywood" in notes["omega_hierarchical", bifactor]
     assert notes["omega_total", bifactor] == notes["omega_hierarchical", bifactor]
     alpha = res.iloc[0]
-    assert alpha["ci95_low"] < rr.alpha_raw < alpha["ci95_high"]
+    assert alpha["ci95_low"] < RA.alpha_raw < alpha["ci95_high"]
     assert res.iloc[2:][["ci95_low", "ci95_high"]].isna().all().all()  # n_boot = 0
 
 

@@ -48,7 +48,13 @@ def test_the_whole_build_passes_in_the_instruments_own_words(tmp_path: Path) -> 
     params = ROOT / "params" / "managing_customers_SYNTHETIC.yaml"
     result = build(
         params_file=params,
-        params={"n_boot": 500, "n_perm": 2000, "m_imputations": 5},
+        params={
+            "n_boot": 200,
+            "n_perm": 2000,
+            "m_imputations": 5,
+            "omega_boot": 100,
+            "n_sims": 200,
+        },
         output_dir=tmp_path / "out",
         notebooks_dir=ROOT / "notebooks",
         cache_dir=tmp_path / "cache",

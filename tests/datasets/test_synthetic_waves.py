@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import importlib.util
 
 import numpy as np
 import pandas as pd
@@ -31,28 +30,29 @@ def _means(scores: pd.DataFrame) -> np.ndarray:
     return np.nanmean(values, axis=1)
 
 
-def test_regenerating_gives_the_committed_file_byte_for_byte(tmp_path) -> None:
+def _script_main(*argv: str) -> int:
+    """Run ``scripts/make_synthetic_waves.py`` in this process (as ``python SCRIPT ...``)."""
+    spec = importlib.util.spec_from_file_location("make_synthetic_waves", SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return int(module.main(list(argv)))
+
+
+def test_regenerating_gives_the_committed_file_byte_for_byte(tmp_path, capsys) -> None:
     out = tmp_path / "again.csv"
-    run = subprocess.run(
-        [sys.executable, str(SCRIPT), "--output", str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
+    assert _script_main("--output", str(out)) == 0, capsys.readouterr().out
     assert out.read_bytes() == EXAMPLE.read_bytes()
     # data/raw/README.md records the checksum; change both together, deliberately
     assert sha256_file(EXAMPLE) == EXAMPLE_SHA256
     assert EXAMPLE_SHA256 in (EXAMPLE.parent / "README.md").read_text(encoding="utf-8")
 
 
-def test_script_refuses_to_overwrite_different_content(tmp_path) -> None:
+def test_script_refuses_to_overwrite_different_content(tmp_path, capsys) -> None:
     out = tmp_path / "x.csv"
     out.write_text("something else\n", encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, str(SCRIPT), "--output", str(out)], capture_output=True, text=True
-    )
-    assert run.returncode == 2 and "--force" in run.stdout
+    assert _script_main("--output", str(out)) == 2
+    assert "--force" in capsys.readouterr().out
     assert out.read_text(encoding="utf-8") == "something else\n"
 
 

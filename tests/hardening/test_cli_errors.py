@@ -139,7 +139,7 @@ def test_process_with_a_folder_as_manifest_leaves_nothing(run: Any, tmp_path: Pa
         ["frobnicate"],
     ]
     + ([["validate", "/dev/zero"]] if os.path.exists("/dev/zero") else []),
-    ids=lambda a: "_".join(a)[:40],
+    ids=lambda a: "_".join(x.replace(str(BUNDLED), "bundled") for x in a)[:40],  # no local path
 )
 def test_every_error_is_one_line(run: Any, args: list[str]) -> None:
     _one_error_line(run(*args))

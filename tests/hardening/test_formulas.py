@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pytest
 from openpyxl import Workbook
 
 from cma_research import DataValidationError, load_returns
+from cma_research.cli import main
 
 HEADER = ["Business ID", "Staff No", "Type", *range(1, 11)]
 HOW = "open the workbook in Excel or LibreOffice and save it"
@@ -108,17 +107,14 @@ def test_text_that_starts_with_equals_is_not_a_formula(tmp_path: Path) -> None:
     assert load_returns(path).attributes["business_type"].tolist()[0] == "=Florist="
 
 
-def test_validate_command_names_the_cells(tmp_path: Path) -> None:
+def test_validate_command_names_the_cells(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rows = _rows()
     rows[2][6] = "=2"
     path = _save(tmp_path / "f.xlsx", rows)
-    proc = subprocess.run(
-        [sys.executable, "-m", "cma_research.cli", "validate", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 2
-    assert proc.stdout == ""
-    (line,) = proc.stderr.splitlines()
+    assert main(["validate", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    (line,) = err.splitlines()
     assert line.startswith("error: ") and "(G3)" in line and HOW in line

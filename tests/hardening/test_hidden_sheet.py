@@ -9,14 +9,13 @@ read), a chart-free workbook of three sheets with the second active, and an expl
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 
 from cma_research import load_returns
+from cma_research.cli import main
 
 HEADER = ["Business ID", "Staff No", "Type", *range(1, 11)]
 
@@ -65,21 +64,12 @@ def test_an_explicit_sheet_is_read_even_if_hidden(tmp_path: Path) -> None:
     assert load_returns(path, sheet=0).scores.iloc[0].tolist() == [1] * 10
 
 
-def test_validate_says_which_sheet_was_read(tmp_path: Path) -> None:
+def test_validate_says_which_sheet_was_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = _workbook(tmp_path / "w.xlsx", [("old", "hidden", 1), ("Returns 2008", "visible", 3)], 1)
-    proc = subprocess.run(
-        [sys.executable, "-m", "cma_research.cli", "validate", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "  sheet read:       'Returns 2008'" in proc.stdout.splitlines()
-    csv_run = subprocess.run(
-        [sys.executable, "-m", "cma_research.cli", "validate", "data/raw/customer_wise_2007.csv"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert csv_run.returncode == 0 and "sheet read" not in csv_run.stdout
+    assert main(["validate", str(path)]) == 0, capsys.readouterr().err
+    assert "  sheet read:       'Returns 2008'" in capsys.readouterr().out.splitlines()
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    assert main(["validate", "data/raw/customer_wise_2007.csv"]) == 0
+    assert "sheet read" not in capsys.readouterr().out

@@ -102,7 +102,8 @@ def test_id_length_limit(tmp_path: Path) -> None:
         load_returns(_file(tmp_path, HEADER + _row(bid=ok + "C")))
     with pytest.raises(DataValidationError, match="business id is 300 characters long") as info:
         load_returns(_file(tmp_path, HEADER + _row(bid="x" * 300)))
-    assert len(str(info.value)) < 300
+    # the id is shortened in the message (the file's own path, pytest's, is not counted)
+    assert len(str(info.value).replace(str(tmp_path), "")) < 300
 
 
 # -- level labels (issue 9) ------------------------------------------------------------

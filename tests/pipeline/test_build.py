@@ -6,7 +6,6 @@ from __future__ import annotations
 import gc
 import json
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,7 +56,6 @@ REQUIRED = {
     "aliases",
     "wave_order",
 }
-FAST = {"n_boot": 200, "n_perm": 2000, "m_imputations": 5}
 
 
 def test_every_notebook_has_one_parameters_cell_of_literals_with_help() -> None:
@@ -96,6 +94,7 @@ def _specs() -> dict[str, Any]:
     return {p.stem: notebook_parameters(p) for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))}
 
 
+@pytest.mark.usefixtures("fresh_kernels")
 def test_validation_reports_every_problem_before_any_kernel(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -132,28 +131,17 @@ def test_validation_reports_every_problem_before_any_kernel(
     assert not (tmp_path / "out").exists()
 
 
-def test_cli_build_with_bad_parameters_exits_2_without_traceback(tmp_path: Path) -> None:
+@pytest.mark.usefixtures("fresh_kernels")
+def test_cli_build_with_bad_parameters_exits_2_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     params = tmp_path / "p.yaml"
     params.write_text("seed: [1, 2]\n")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cma_research",
-            "build",
-            "--params",
-            str(params),
-            "--output-dir",
-            str(tmp_path / "out"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr
-    assert proc.stderr.strip() == (
+    code = main(["build", "--params", str(params), "--output-dir", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err
+    assert err.strip() == (
         "error: parameter 'seed' must be int, got list [1, 2] "
         "(seed for bootstrap, permutations and multiple imputation)"
     )
@@ -193,6 +181,7 @@ def _tiny_notebook(path: Path, body: str) -> None:
     nbformat.write(nb, path)
 
 
+@pytest.mark.usefixtures("fresh_kernels")
 def test_a_failing_notebook_does_not_stop_the_others(tmp_path: Path) -> None:
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
@@ -230,6 +219,7 @@ def test_a_failing_notebook_does_not_stop_the_others(tmp_path: Path) -> None:
     assert [p.name for p in out.rglob(".*")] == [".build.lock"]
 
 
+@pytest.mark.usefixtures("fresh_kernels")
 def test_cli_build_exit_status_on_failure(tmp_path: Path) -> None:
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
@@ -251,23 +241,9 @@ def test_cli_build_exit_status_on_failure(tmp_path: Path) -> None:
 # -- the real build -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    params = tmp_path_factory.mktemp("params") / "fast.yaml"
-    params.write_text(yaml.safe_dump(FAST))
-    out = tmp_path_factory.mktemp("reports")
-    return build(
-        params_file=params,
-        output_dir=out,
-        notebooks_dir=NOTEBOOKS,
-        progress=lambda line: None,
-        cache_dir=tmp_path_factory.mktemp("cache"),
-    )
-
-
-def test_full_build_succeeds_and_writes_everything(built: BuildResult) -> None:
-    assert built.ok, built.summary()
-    out = built.output_dir
+def test_full_build_succeeds_and_writes_everything(bundled_build: BuildResult) -> None:
+    assert bundled_build.ok, bundled_build.summary()
+    out = bundled_build.output_dir
     for name in (
         "00_findings",
         "01_data_quality",
@@ -299,8 +275,8 @@ def test_full_build_succeeds_and_writes_everything(built: BuildResult) -> None:
     } <= tables
 
 
-def test_manifest_records_provenance(built: BuildResult) -> None:
-    manifest = json.loads((built.output_dir / "manifest.json").read_text())
+def test_manifest_records_provenance(bundled_build: BuildResult) -> None:
+    manifest = json.loads((bundled_build.output_dir / "manifest.json").read_text())
     record = manifest["notebooks"]["00_findings"]
     assert record["inputs"]["returns_path"] == {
         "path": "data/raw/customer_wise_2007.csv",
@@ -321,35 +297,28 @@ def test_manifest_records_provenance(built: BuildResult) -> None:
     ):
         assert key in manifest["versions"]
     assert "git_commit" in manifest
-    assert set(manifest["notebooks"]) == {r.name for r in built.runs}
+    assert set(manifest["notebooks"]) == {r.name for r in bundled_build.runs}
     assert all(v["seconds"] > 0 for v in manifest["notebooks"].values())
     outputs = manifest["outputs"]
     assert "tables/03_correlations_mean.csv" in outputs and "html/00_findings.html" in outputs
-    path = built.output_dir / "tables" / "03_correlations_mean.csv"
+    path = bundled_build.output_dir / "tables" / "03_correlations_mean.csv"
     assert outputs["tables/03_correlations_mean.csv"] == sha256_file(path)
 
 
-def test_rebuild_gives_identical_tables_and_figures(built: BuildResult, tmp_path: Path) -> None:
-    params = tmp_path / "fast.yaml"
-    params.write_text(yaml.safe_dump(FAST))
-    again = build(
-        params_file=params,
-        output_dir=tmp_path / "again",
-        notebooks_dir=NOTEBOOKS,
-        progress=lambda line: None,
-        cache_dir=tmp_path / "cache",
-    )
-    assert again.ok
-    first = json.loads((built.output_dir / "manifest.json").read_text())["outputs"]
-    second = json.loads((again.output_dir / "manifest.json").read_text())["outputs"]
+def test_rebuild_gives_identical_tables_and_figures(
+    bundled_build: BuildResult, bundled_rebuild: BuildResult
+) -> None:
+    assert bundled_rebuild.ok, bundled_rebuild.summary()
+    first = json.loads((bundled_build.output_dir / "manifest.json").read_text())["outputs"]
+    second = json.loads((bundled_rebuild.output_dir / "manifest.json").read_text())["outputs"]
     keys = [k for k in first if k.startswith(("tables/", "figures/"))]
     assert len(keys) > 50
     different = [k for k in keys if first[k] != second.get(k)]
     assert different == []
 
 
-def test_html_is_self_contained_and_shows_parameters(built: BuildResult) -> None:
-    html_dir = built.output_dir / "html"
+def test_html_is_self_contained_and_shows_parameters(bundled_build: BuildResult) -> None:
+    html_dir = bundled_build.output_dir / "html"
     for page in sorted(html_dir.glob("*.html")):
         text = page.read_text(encoding="utf-8")
         external = re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=\"(https?://[^\"]+)\"", text)
@@ -368,8 +337,10 @@ def test_html_is_self_contained_and_shows_parameters(built: BuildResult) -> None
     assert "<code>returns_path</code></td><td><code>'data/raw/customer_wise_2007.csv'" in findings
 
 
-def test_business_names_are_escaped_in_html(built: BuildResult) -> None:
-    text = (built.output_dir / "html" / "02_distributions.nocode.html").read_text(encoding="utf-8")
+def test_business_names_are_escaped_in_html(bundled_build: BuildResult) -> None:
+    text = (bundled_build.output_dir / "html" / "02_distributions.nocode.html").read_text(
+        encoding="utf-8"
+    )
     assert "Courses, Home support to clients" in text
 
 
@@ -385,9 +356,9 @@ def chromium() -> str:
 
 
 def test_reports_render_in_headless_chromium(
-    built: BuildResult, chromium: str, tmp_path: Path
+    bundled_build: BuildResult, chromium: str, tmp_path: Path
 ) -> None:
-    out = built.output_dir
+    out = bundled_build.output_dir
     pages = [out / "index.html", *sorted((out / "html").glob("*.html"))]
     with Chromium(chromium) as browser:
         for page in pages:
@@ -447,6 +418,7 @@ def test_build_module_has_no_side_effects_at_import() -> None:
     assert callable(build_mod.build)
 
 
+@pytest.mark.usefixtures("fresh_kernels")
 def test_html_conversion_failure_fails_only_that_notebook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -470,8 +442,8 @@ def test_html_conversion_failure_fails_only_that_notebook(
     assert (tmp_path / "r" / "notebooks" / "01_ok.FAILED.ipynb").exists()
 
 
-def test_no_local_path_in_anything_shared(built: BuildResult) -> None:
-    out = built.output_dir
+def test_no_local_path_in_anything_shared(bundled_build: BuildResult) -> None:
+    out = bundled_build.output_dir
     needles = {str(out), str(ROOT), str(Path.home()) + "/"}
     leaks = []
     for path in sorted(out.rglob("*")):
@@ -482,10 +454,14 @@ def test_no_local_path_in_anything_shared(built: BuildResult) -> None:
     assert not leaks, leaks[:10]
 
 
-def test_landing_page_states_facts_in_words_and_shows_thumbnails(built: BuildResult) -> None:
-    index = (built.output_dir / "index.html").read_text(encoding="utf-8")
+def test_landing_page_states_facts_in_words_and_shows_thumbnails(
+    bundled_build: BuildResult,
+) -> None:
+    index = (bundled_build.output_dir / "index.html").read_text(encoding="utf-8")
     assert "Share of assessments below level 1</th><td>15% (95% CI 10%–22%)" in index
     assert "Businesses audited</th><td>16" in index
-    assert index.count("<figure>") == len(list((built.output_dir / "figures").glob("*.png")))
+    assert index.count("<figure>") == len(
+        list((bundled_build.output_dir / "figures").glob("*.png"))
+    )
     assert 'alt="Recruitment funnel reported in the paper"' in index
     assert "Reports from an earlier run" not in index

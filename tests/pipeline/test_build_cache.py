@@ -18,11 +18,14 @@ import nbformat
 import pytest
 
 from cma_research.pipeline.build import build, cache
+from cma_research.pipeline.build import plan as plan_steps
+from cma_research.pipeline.build.cache import BuildCache
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.filterwarnings("ignore:unclosed:ResourceWarning"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.usefixtures("fresh_kernels"),  # tiny notebooks: see tests/pipeline/conftest.py
 ]
 
 
@@ -220,3 +223,37 @@ def test_notebooks_run_in_this_interpreter_not_a_kernelspec_named_python3(
     printed = "".join(o.get("text", "") for o in executed.cells[-1].outputs)
     assert Path(printed.strip()).name == Path(sys.executable).name
     assert os.path.realpath(printed.strip()) == os.path.realpath(sys.executable)
+
+
+def test_the_plan_steps_one_by_one(project: Path) -> None:
+    # validate -> plan, without running anything: every notebook must run, and why
+    request = plan_steps.validate_request(
+        project / "notebooks", params={"seed": 4}, output_dir=project / "reports"
+    )
+    assert [p.stem for p in request.notebooks] == ["01_rows", "02_value"]
+    assert request.params_for("01_rows")["seed"] == 4
+    assert request.params_for("01_rows")["returns_path"] == str(project / "data" / "returns.csv")
+    assert request.shown_params("01_rows")["returns_path"] == "data/returns.csv"
+    cache = BuildCache(plan_steps.cache_folder(project / ".cache", request.root), print)
+    first = plan_steps.make_plan(request, cache)
+    assert first.lines == [
+        "01_rows: re-run: no previous result",
+        "02_value: re-run: no previous result",
+    ]
+    assert [p.stem for p in first.to_run] == ["01_rows", "02_value"]
+    assert not (project / "reports").exists()  # planning writes nothing
+    # after a build, the same request is planned from the cache, and restored without a run
+    assert _build(project, params={"seed": 4}).ok
+    again = plan_steps.make_plan(request, cache)
+    assert again.decisions == {"01_rows": "cached", "02_value": "cached"} and again.to_run == []
+    assert plan_steps.make_plan(request, cache, force=True).lines == [
+        "01_rows: re-run: --force",
+        "02_value: re-run: --force",
+    ]
+    table = project / "reports" / "tables" / "01_rows.csv"
+    table.unlink()
+    said: list[str] = []
+    runs = plan_steps.restore_cached(again, said.append)
+    assert said == ["01_rows: cached", "02_value: cached"]
+    assert all(r.reused and r.reason == "cached" for r in runs.values())
+    assert table.read_text() == "rows,seed\n3,4\n"  # 3 lines in returns.csv, seed 4

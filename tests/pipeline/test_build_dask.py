@@ -12,7 +12,8 @@ import nbformat
 import pytest
 
 import cma_research as cma
-from cma_research.pipeline.build import build
+from cma_research.pipeline.build import build, warm
+from cma_research.pipeline.build import run as runner
 
 distributed = pytest.importorskip("distributed", reason="pip install cma_research[dask]")
 
@@ -23,6 +24,8 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
     pytest.mark.filterwarnings("ignore::UserWarning"),
     pytest.mark.filterwarnings("ignore::RuntimeWarning"),
+    pytest.mark.xdist_group("dask_cluster"),  # one LocalCluster, on one worker
+    pytest.mark.usefixtures("fresh_kernels"),  # tiny notebooks: see tests/pipeline/conftest.py
 ]
 
 KILL_ONCE = (
@@ -60,14 +63,19 @@ def _notebook(path: Path, prefix: str) -> None:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
-    with warnings.catch_warnings():
+    # the workers start their kernels fresh, as the local builds here do (the notebooks
+    # are tiny: a warm kernel's preload would import the whole stack on every worker)
+    with warnings.catch_warnings(), pytest.MonkeyPatch.context() as mp:
         warnings.simplefilter("ignore")
+        mp.setenv(warm.WARM_ENV, "0")
         local = distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         )
-        try:
-            yield local.scheduler_address
-        finally:
+    try:
+        yield local.scheduler_address
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             local.close()
 
 
@@ -119,7 +127,10 @@ def test_a_worker_killed_mid_notebook_is_retried(project: Path, cluster: str) ->
     assert not list((project / "r").rglob(".*running*"))
 
 
-def test_an_unreachable_scheduler_is_one_error_before_anything_runs(project: Path) -> None:
+def test_an_unreachable_scheduler_is_one_error_before_anything_runs(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "CONNECT_TIMEOUT", "1s")  # refused at once; no need to wait 10 s
     with pytest.raises(cma.ParameterError, match="cannot reach the Dask scheduler"):
         build(
             notebooks_dir=project / "notebooks",

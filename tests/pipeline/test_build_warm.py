@@ -21,7 +21,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from cma_research.pipeline.build import build, warm
+from cma_research.pipeline.build import BuildResult, build, warm
 from tests.paths import ROOT
 
 pytestmark = [
@@ -106,25 +106,37 @@ def test_a_warm_kernel_is_a_fresh_kernel_to_the_notebook(
 def test_kernels_start_fresh_when_the_preload_process_is_unavailable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    class Unavailable:
+        """A preload process that never gives a kernel (it failed to import, say)."""
+
+        proc = None
+
+        def __init__(self, cwd: Path) -> None:
+            pass
+
+        def spawn(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+        def close(self) -> None:
+            pass
+
     root = _probe_project(tmp_path)
-    monkeypatch.setattr(warm.Preloader, "spawn", lambda self, *a, **k: None)
+    monkeypatch.setattr(warm, "Preloader", Unavailable)
     result = _build(root, "fallback", only=["01_probe"])
     assert [r.kernel_start for r in result.runs] == ["fresh"]
 
 
 @pytest.mark.integration
 def test_the_bundled_study_is_byte_identical_with_warm_and_fresh_kernels(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bundled_build: BuildResult, bundled_rebuild: BuildResult
 ) -> None:
-    kwargs = {"notebooks_dir": ROOT / "notebooks", "progress": lambda line: None}
-    warm_run = build(output_dir=tmp_path / "warm", cache_dir=tmp_path / "c1", **kwargs)
-    assert warm_run.ok, warm_run.summary()
-    assert {r.kernel_start for r in warm_run.runs} == {"warm"}
-    monkeypatch.setenv(warm.WARM_ENV, "0")
-    fresh_run = build(output_dir=tmp_path / "fresh", cache_dir=tmp_path / "c2", **kwargs)
-    assert fresh_run.ok, fresh_run.summary()
-    assert {r.kernel_start for r in fresh_run.runs} == {"fresh"}
-    warm_files, fresh_files = _outputs(warm_run), _outputs(fresh_run)
+    # the session's two builds of the bundled study (tests/pipeline/conftest.py): warm
+    # kernels, then fresh ones (CMA_BUILD_WARM_KERNELS=0), each with its own empty cache
+    assert bundled_build.ok, bundled_build.summary()
+    assert {r.kernel_start for r in bundled_build.runs} == {"warm"}
+    assert bundled_rebuild.ok, bundled_rebuild.summary()
+    assert {r.kernel_start for r in bundled_rebuild.runs} == {"fresh"}
+    warm_files, fresh_files = _outputs(bundled_build), _outputs(bundled_rebuild)
     assert len(warm_files) > 100  # every figure, table, executed notebook and HTML page
     assert warm_files == fresh_files
 

@@ -9,8 +9,8 @@ psych's optimiser (L-BFGS-B with its default factr) and GPArotation (eps = 1e-5)
 early, we converge tightly: the tolerances below are what that early stop allows, each
 stated with the measured difference. ``schmid_from_loadings`` fed with R's own fit
 separates the transformation from the fit (looser in the ultra-Heywood Table 4 case),
-and psych's steps iterated to convergence in R (``omega_tight`` in ``r_schmid.R``) agree
-with ours to 1e-9.
+and psych's steps iterated to convergence in R (``omega_tight`` in
+``tests/stats/results/make_results.R``) agree with ours to 1e-9.
 """
 
 from __future__ import annotations
@@ -160,8 +160,8 @@ def test_minres_table4_is_the_ultra_heywood_case_psych_reports() -> None:
 
 
 def test_minres_matches_the_same_objective_optimised_tightly_in_r() -> None:
-    # uls_tight() in r_schmid.R: psych's gradient with its matching objective,
-    # optim(L-BFGS-B, factr = 1); measured 9.1e-10 (Table 4), 5.7e-10 (Thurstone)
+    # uls_tight() in tests/stats/results/make_results.R: psych's gradient with its matching
+    # objective, optim(L-BFGS-B, factr = 1); measured 9.1e-10 (Table 4), 5.7e-10 (Thurstone)
     fit = minres(R, 3)
     assert_allclose(fit.communalities, rs.t4_uls_tight_communality, atol=1e-8)
     assert_allclose(fit.uniquenesses, rs.t4_uls_tight_psi, atol=1e-8)
@@ -335,8 +335,8 @@ def test_table4_three_factors_matches_psych_omega() -> None:
 
 
 def test_table4_matches_psychs_arithmetic_converged_in_r() -> None:
-    # omega_tight() in r_schmid.R: psych::omega's steps in R, each iterated to
-    # convergence; measured |diff| gamma 7.3e-10, g 8.8e-10, omega_h 3.4e-10,
+    # omega_tight() in tests/stats/results/make_results.R: psych::omega's steps in R,
+    # each iterated to convergence; measured |diff| gamma 7.3e-10, g 8.8e-10, omega_h 3.4e-10,
     # omega.tot 6.8e-12, omega.lim 3.6e-10
     sl = schmid_leiman(R, 3)
     assert_allclose(sl.factor_loadings, rs.t4_tight_gamma, atol=1e-8)

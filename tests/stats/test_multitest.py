@@ -27,10 +27,10 @@ def test_nan_is_kept_and_not_counted() -> None:
         adjust_p(np.array([0.1]), "bonferroni")
 
 
-# -- against R (tests/stats/results/results_multitest.py) --------------------------------------
-# p.adjust of the 10 per-stage p-values, section "block 3" of tests/reference/cw2007_reference.R.
+# -- against R (tests/analysis/results/results_correlation.py) -----------------------------
+# p.adjust of the 10 per-stage p-values, tests/analysis/results/make_results.R.
 
-from tests.stats.results import results_multitest as R  # noqa: E402
+from tests.analysis.results import results_correlation as R  # noqa: E402
 
 
 @pytest.mark.parametrize(

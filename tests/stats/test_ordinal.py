@@ -10,7 +10,7 @@ from statsmodels.miscmodels.ordinal_model import OrderedModel
 
 from cma_research.core.errors import ParameterError
 from cma_research.stats.ordinal import fit_polr
-from tests.analysis.results import results_models as RM
+from tests.stats.results import results_ordinal as RM
 from tests.stats.results import results_ordinal as RO
 
 

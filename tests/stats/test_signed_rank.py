@@ -16,7 +16,7 @@ from cma_research.stats.signed_rank import (
     sign_flip_distribution,
     signed_rank_test,
 )
-from tests.stats.results import results_change as R
+from tests.analysis.results import results_change as R
 
 STAGES = ("s1", "s2", "s3")
 

@@ -9,7 +9,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from cma_research.stats.square_table import bowker, stuart_maxwell, symmetry_permutation_p
-from tests.stats.results import results_change as R
+from tests.analysis.results import results_change as R
 
 TABLES = ("t3", "t4", "t4_empty_pair", "t4_zero_level", "t4_zero_last", "t4_zero_row")
 

@@ -13,14 +13,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from cma_research.cli.data import _instruments, _process, _validate, describe_instrument
+from cma_research.cli.data import (
+    describe_instrument,
+    instruments_command,
+    process_command,
+    validate_command,
+)
 from cma_research.cli.parser import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_OK, build_parser
-from cma_research.cli.reports import _build, _business_report, _claims
+from cma_research.cli.reports import build_command, business_report_command, claims_command
 from cma_research.core.errors import CMAError
 
 __all__ = [
+    "COMMANDS",
     "EXIT_BROKEN_PIPE",
     "EXIT_ERROR",
     "EXIT_OK",
@@ -30,12 +36,23 @@ __all__ = [
 ]
 
 
+#: Each subcommand and the function that runs it (it returns the exit status).
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "validate": validate_command,
+    "process": process_command,
+    "build": build_command,
+    "business-report": business_report_command,
+    "claims": claims_command,
+    "instruments": instruments_command,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 2 error, 141 closed output)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        status = _run(args)
+        status = COMMANDS[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return status
     except BrokenPipeError:
@@ -48,21 +65,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: {_os_error(exc)}", file=sys.stderr)
         return EXIT_ERROR
-
-
-def _run(args: argparse.Namespace) -> int:
-    """Run the chosen command; its exit status."""
-    if args.command == "validate":
-        return _validate(args)
-    if args.command == "process":
-        return _process(args)
-    if args.command == "build":
-        return _build(args)
-    if args.command == "business-report":
-        return _business_report(args)
-    if args.command == "claims":
-        return _claims(args)
-    return _instruments(args)
 
 
 def _os_error(exc: OSError) -> str:

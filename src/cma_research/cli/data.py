@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import cast
 
-from cma_research.cli.parser import EXIT_OK, _load_options
+from cma_research.cli.parser import EXIT_OK, load_options
 from cma_research.core.errors import ParameterError
 from cma_research.core.instrument import Instrument, get_instrument, list_instruments
 from cma_research.io.returns import load_returns
@@ -13,11 +13,17 @@ from cma_research.missing.missingness import missingness
 from cma_research.missing.strategies import STRATEGIES, Strategy
 from cma_research.pipeline.process import process
 
-__all__ = ["describe_instrument"]
+__all__ = [
+    "describe_instrument",
+    "instruments_command",
+    "process_command",
+    "validate_command",
+]
 
 
-def _validate(args: argparse.Namespace) -> int:
-    cohort = load_returns(args.file, args.instrument, **_load_options(args))
+def validate_command(args: argparse.Namespace) -> int:
+    """``cma-research validate FILE``: check a returns file and summarise it."""
+    cohort = load_returns(args.file, args.instrument, **load_options(args))
     miss = missingness(cohort)
     noun = cohort.instrument.stage_noun
     print(
@@ -38,7 +44,8 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _process(args: argparse.Namespace) -> int:
+def process_command(args: argparse.Namespace) -> int:
+    """``cma-research process FILE``: validate, clean and write ``data/processed/``."""
     chosen = args.strategy or ["available_case"]
     strategies = cast(list[Strategy], list(STRATEGIES) if "all" in chosen else chosen)
     if "min_stages" in strategies and args.min_stages is None:
@@ -53,7 +60,7 @@ def _process(args: argparse.Namespace) -> int:
         m=args.m,
         seed=args.seed,
         output_dir=args.output_dir,
-        load_options=_load_options(args),
+        load_options=load_options(args),
     )
     for s, report in result.manifest["strategies"].items():
         print(f"{report['summary']} -> {result.outputs[s]}")
@@ -104,7 +111,8 @@ def describe_instrument(inst: Instrument) -> list[str]:
     return lines
 
 
-def _instruments(args: argparse.Namespace) -> int:
+def instruments_command(args: argparse.Namespace) -> int:
+    """``cma-research instruments``: describe every bundled instrument."""
     for name in list_instruments():
         print("\n".join(describe_instrument(get_instrument(name))))
     return EXIT_OK

@@ -9,7 +9,13 @@ from cma_research.core.errors import ParameterError
 from cma_research.core.version import __version__
 from cma_research.missing.strategies import STRATEGIES
 
-__all__ = ["EXIT_BROKEN_PIPE", "EXIT_ERROR", "EXIT_OK", "build_parser"]
+__all__ = [
+    "EXIT_BROKEN_PIPE",
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "build_parser",
+    "load_options",
+]
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -61,7 +67,8 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _load_options(args: argparse.Namespace) -> dict[str, Any]:
+def load_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The loader options of a command's arguments, as keywords of ``load_returns``."""
     aliases = {}
     for item in args.alias:
         header, sep, target = item.partition("=")
@@ -87,10 +94,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_validate(sub)
+    _add_process(sub)
+    _add_build(sub)
+    _add_business_report(sub)
+    _add_claims(sub)
+    sub.add_parser("instruments", help="list the bundled instruments")
+    return parser
 
+
+def _add_validate(sub: Any) -> None:
+    """``validate FILE``: the load options."""
     v = sub.add_parser("validate", help="check a returns file and summarise it")
     _add_load_options(v)
 
+
+def _add_process(sub: Any) -> None:
+    """``process FILE``: strategies, imputations and the output folder."""
     pr = sub.add_parser("process", help="validate, clean and write data/processed/")
     _add_load_options(pr)
     pr.add_argument(
@@ -106,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", default="data/processed", help="output folder (default: %(default)s)"
     )
 
+
+def _add_build(sub: Any) -> None:
+    """``build``: parameters, notebooks, caches, sweeps and clusters."""
     b = sub.add_parser("build", help="run the notebooks and rebuild every report")
     b.add_argument("--params", metavar="FILE.yaml", help="parameter values (YAML mapping)")
     b.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks")
@@ -137,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 when a must_hold claim of the claims file no longer holds",
     )
 
+
+def _add_business_report(sub: Any) -> None:
+    """``business-report FILE``: which businesses, disclosure, pseudonyms."""
     br = sub.add_parser(
         "business-report",
         help="one HTML audit report per business (radar, road map, peers of at least k)",
@@ -171,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     br.add_argument("--output-dir", default="reports/businesses", help="default: %(default)s")
 
+
+def _add_claims(sub: Any) -> None:
+    """``claims FILE --claims CLAIMS.yaml``: the gate and the resampling counts."""
     cl = sub.add_parser("claims", help="audit a paper's claims against the returns")
     _add_load_options(cl)
     cl.add_argument("--claims", required=True, metavar="CLAIMS.yaml", help="claims file")
@@ -179,6 +208,3 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--seed", type=int, default=0, help="for correlations (default: 0)")
     cl.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default: 2000)")
     cl.add_argument("--n-perm", type=int, default=100_000, help="permutations (default: 100000)")
-
-    sub.add_parser("instruments", help="list the bundled instruments")
-    return parser

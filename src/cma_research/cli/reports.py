@@ -7,19 +7,28 @@ so that ``import cma_research.cli`` stays light.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cma_research.cli.parser import EXIT_OK, _load_options
+from cma_research.cli.parser import EXIT_OK, load_options
 from cma_research.core.errors import ParameterError
 from cma_research.io.returns import load_returns
 
+if TYPE_CHECKING:
+    from cma_research.core.cohort import Cohort
 
-def _claims(args: argparse.Namespace) -> int:
+__all__ = ["build_command", "business_report_command", "claims_command"]
+
+
+def claims_command(args: argparse.Namespace) -> int:
+    """``cma-research claims FILE --claims CLAIMS.yaml``: audit a paper's claims."""
     from cma_research.analysis.claims import audit_claims, audit_lines, claims_gate
     from cma_research.io.claims import load_claims
 
     claims = load_claims(args.claims)  # a bad claims file stops here, before any output
-    cohort = load_returns(args.file, args.instrument, **_load_options(args))
+    cohort = load_returns(args.file, args.instrument, **load_options(args))
     audit = audit_claims(
         cohort,
         claims,
@@ -40,65 +49,32 @@ def _claims(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _business_report(args: argparse.Namespace) -> int:
-    import hashlib
-    from pathlib import Path
+def business_report_command(args: argparse.Namespace) -> int:
+    """``cma-research business-report FILE``: one HTML audit report per business.
 
+    Checks the options first (``--disclosure-k``, ``--jobs``, the output folder, the key
+    file), then loads the returns and the target level, then writes the pages.
+    """
     from cma_research.core.files import guard_not_raw
     from cma_research.reporting.business import write_business_reports
-    from cma_research.reporting.pseudonym import read_key
 
-    def whole(option: str, text: str, low: int) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < low or str(text).strip() != str(value):
-            raise ParameterError(f"{option} {text!r} must be a whole number >= {low}")
-        return value
-
-    k = whole("--disclosure-k", args.k, 1)
-    jobs = whole("--jobs", args.jobs, 1)
+    k = _whole_number("--disclosure-k", args.k, 1)
+    jobs = _whole_number("--jobs", args.jobs, 1)
     out = guard_not_raw(args.output_dir)
-    key = None
-    if args.pseudonymise is not None:
-        key_path = Path(args.pseudonymise).resolve()
-        if out == key_path.parent or out in key_path.parents:
-            raise ParameterError(
-                f"--pseudonymise {args.pseudonymise}: the key file is inside the output folder "
-                f"{args.output_dir}, so it would be shared with the reports; keep it elsewhere"
-            )
-        key = read_key(key_path)
-    cohort = load_returns(args.file, args.instrument, **_load_options(args))
-    target = None
-    if args.target_level is not None:
-        levels = cohort.instrument.level_values
-        try:
-            target = int(args.target_level)
-        except ValueError:
-            target = None
-        if target not in levels or str(args.target_level).strip() != str(target):
-            raise ParameterError(
-                f"--target-level {args.target_level!r} is not a level of "
-                f"{cohort.instrument.name}; expected a whole number from {levels[0]} to "
-                f"{levels[-1]}"
-            )
-    manifest = "disclosure.json"
-    if not args.all:
-        tag = hashlib.sha256("\0".join(args.business).encode("utf-8", "surrogatepass"))
-        manifest = f"disclosure-{tag.hexdigest()[:10]}.json"
+    key = _pseudonym_key(args, out)
+    cohort = load_returns(args.file, args.instrument, **load_options(args))
     result = write_business_reports(
         cohort,
         out,
         None if args.all else args.business,
         k=k,
-        target_level=target,
+        target_level=_target_level(args, cohort),
         wave=args.wave,
         key=key,
         show_names=args.show_names,
         jobs=jobs,
         index=args.all,
-        manifest_name=manifest,
+        manifest_name=_disclosure_manifest_name(args),
         scheduler=args.scheduler,
     )
     if args.all:
@@ -110,7 +86,60 @@ def _business_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _build(args: argparse.Namespace) -> int:
+def _whole_number(option: str, text: str, low: int) -> int:
+    """``text`` as a whole number >= ``low``, or one error line naming the option."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < low or str(text).strip() != str(value):
+        raise ParameterError(f"{option} {text!r} must be a whole number >= {low}")
+    return value
+
+
+def _pseudonym_key(args: argparse.Namespace, out: Path) -> bytes | None:
+    """The ``--pseudonymise`` key, refused when it lies inside the output folder."""
+    from cma_research.reporting.pseudonym import read_key
+
+    if args.pseudonymise is None:
+        return None
+    key_path = Path(args.pseudonymise).resolve()
+    if out == key_path.parent or out in key_path.parents:
+        raise ParameterError(
+            f"--pseudonymise {args.pseudonymise}: the key file is inside the output folder "
+            f"{args.output_dir}, so it would be shared with the reports; keep it elsewhere"
+        )
+    return read_key(key_path)
+
+
+def _target_level(args: argparse.Namespace, cohort: Cohort) -> int | None:
+    """The ``--target-level`` as a level of the cohort's instrument (None: its own target)."""
+    if args.target_level is None:
+        return None
+    levels = cohort.instrument.level_values
+    try:
+        target = int(args.target_level)
+    except ValueError:
+        target = None
+    if target not in levels or str(args.target_level).strip() != str(target):
+        raise ParameterError(
+            f"--target-level {args.target_level!r} is not a level of "
+            f"{cohort.instrument.name}; expected a whole number from {levels[0]} to "
+            f"{levels[-1]}"
+        )
+    return target
+
+
+def _disclosure_manifest_name(args: argparse.Namespace) -> str:
+    """``disclosure.json`` for ``--all``; else one name per set of businesses."""
+    if args.all:
+        return "disclosure.json"
+    tag = hashlib.sha256("\0".join(args.business).encode("utf-8", "surrogatepass"))
+    return f"disclosure-{tag.hexdigest()[:10]}.json"
+
+
+def build_command(args: argparse.Namespace) -> int:
+    """``cma-research build``: run the notebooks and rebuild every report (or a sweep)."""
     from cma_research.pipeline.build import build, build_sweep
 
     if args.sweep:

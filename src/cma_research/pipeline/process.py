@@ -70,6 +70,27 @@ def _missing_summary(cohort: Cohort) -> dict[str, Any]:
     }
 
 
+def _manifest(
+    path: str | Path, cohort: Cohort, options: Mapping[str, Any], reports: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The process manifest: input, instrument, options, missingness, strategies, provenance."""
+    return {
+        "input": {
+            "path": str(path),
+            "sha256": cohort.source.sha256,
+            **{k: v for k, v in cohort.source.to_dict().items() if k not in ("path", "sha256")},
+        },
+        "instrument": {"name": cohort.instrument.name, "sha256": cohort.instrument.sha256},
+        "load_options": {
+            k: (list(v) if isinstance(v, tuple | set) else v) for k, v in sorted(options.items())
+        },
+        "missingness": _missing_summary(cohort),
+        "strategies": reports,
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+    }
+
+
 def process(
     path: str | Path,
     instrument: str | Path | Instrument = "customer_wise_2007",
@@ -139,21 +160,7 @@ def process(
             "output": target.name,
             "output_sha256": hashlib.sha256(data).hexdigest(),
         }
-    manifest = {
-        "input": {
-            "path": str(path),
-            "sha256": cohort.source.sha256,
-            **{k: v for k, v in cohort.source.to_dict().items() if k not in ("path", "sha256")},
-        },
-        "instrument": {"name": cohort.instrument.name, "sha256": cohort.instrument.sha256},
-        "load_options": {
-            k: (list(v) if isinstance(v, tuple | set) else v) for k, v in sorted(options.items())
-        },
-        "missingness": _missing_summary(cohort),
-        "strategies": reports,
-        "versions": package_versions(),
-        "git_commit": git_commit(),
-    }
+    manifest = _manifest(path, cohort, options, reports)
     manifest_path = out_dir / f"{stem}.manifest.json"
     files[manifest_path] = (
         json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +188,78 @@ def owned_outputs(out_dir: Path, name: str) -> list[Path]:
     return [p for p in found if p.is_file()]
 
 
+@dataclass(frozen=True)
+class _Paths:
+    """Where one notebook's run writes: the executed notebook, its HTML, a failed copy."""
+
+    executed: Path
+    html: tuple[Path, Path]  # with code, code-free
+    failed: Path
+
+
+def _clear_outputs(out_dir: Path, name: str) -> _Paths:
+    """Remove the notebook's previous outputs (so a failure leaves none); its output paths."""
+    for stale in owned_outputs(out_dir, name):
+        stale.unlink()
+    for leftover in out_dir.glob(f".{name}.*.running.ipynb"):  # a try whose worker died
+        leftover.unlink(missing_ok=True)
+    executed = ensure_inside(out_dir, out_dir / "notebooks" / f"{name}.ipynb")
+    html = (
+        ensure_inside(out_dir, out_dir / "html" / f"{name}.html"),
+        ensure_inside(out_dir, out_dir / "html" / f"{name}.nocode.html"),
+    )
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    return _Paths(executed, html, executed.with_name(f"{name}.FAILED.ipynb"))
+
+
+def _papermill(
+    nb_path: Path, tmp: Path, params: dict[str, Any], root: Path, manager: type[Any]
+) -> None:
+    """Execute the notebook into ``tmp`` with papermill, in a kernel of this interpreter."""
+    import papermill as pm
+
+    pm.execute_notebook(
+        str(nb_path),
+        str(tmp),
+        parameters=params,
+        cwd=str(root),
+        kernel_name="cma-research-build",
+        language="python",
+        kernel_manager_class=manager,
+        progress_bar=False,
+        log_output=False,
+        request_save_on_cell_execute=False,
+    )
+
+
+def _publish(
+    tmp: Path,
+    paths: _Paths,
+    root: Path,
+    out_dir: Path,
+    inputs: Mapping[str, str],
+    shown_params: Mapping[str, Any],
+    specs: Mapping[str, ParamSpec],
+) -> float:
+    """Write the shareable executed notebook and its two HTML files; the cells' seconds."""
+    import nbformat
+
+    text = scrub_paths(tmp.read_text(encoding="utf-8"), root=root, out_dir=out_dir, inputs=inputs)
+    nb = nbformat.reads(text, as_version=4)
+    cells = _cell_seconds(nb)
+    _strip_timings(nb)
+    _show_parameters(nb, shown_params)
+    variants = convert.html_variants(nb, shown_params, specs)
+    write_all_atomic(
+        {
+            paths.executed: (nbformat.writes(nb) + "\n").encode(),
+            paths.html[0]: variants[""].encode(),
+            paths.html[1]: variants[".nocode"].encode(),
+        }
+    )
+    return cells
+
+
 def run_one(
     nb_path: Path,
     params: dict[str, Any],
@@ -203,21 +276,9 @@ def run_one(
     notebook's previous outputs are removed first, so a failure leaves none behind.
     ``figure_cache`` is the kernel's figure cache folder (``CMA_FIGURE_CACHE``).
     """
-    import nbformat
-    import papermill as pm
-
     name = nb_path.stem
     start = time.perf_counter()
-    for stale in owned_outputs(out_dir, name):
-        stale.unlink()
-    for leftover in out_dir.glob(f".{name}.*.running.ipynb"):  # a try whose worker died
-        leftover.unlink(missing_ok=True)
-    executed_path = ensure_inside(out_dir, out_dir / "notebooks" / f"{name}.ipynb")
-    html_paths = [
-        ensure_inside(out_dir, out_dir / "html" / f"{name}.html"),
-        ensure_inside(out_dir, out_dir / "html" / f"{name}.nocode.html"),
-    ]
-    executed_path.parent.mkdir(parents=True, exist_ok=True)
+    paths = _clear_outputs(out_dir, name)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".running.ipynb", dir=out_dir)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -227,59 +288,34 @@ def run_one(
     manager: type[BuildKernelManager] = type(
         "RunKernelManager", (BuildKernelManager,), {"log_path": log_name, "extra_env": extra_env}
     )
-    failed = executed_path.with_name(f"{name}.FAILED.ipynb")
     inputs = {k: str(v) for k, v in params.items() if k.endswith("_path") and v}
     inputs["output_dir"] = str(out_dir)
     try:
         try:
             started_at = time.perf_counter()
-            pm.execute_notebook(
-                str(nb_path),
-                str(tmp),
-                parameters=params,
-                cwd=str(root),
-                kernel_name="cma-research-build",
-                language="python",
-                kernel_manager_class=manager,
-                progress_bar=False,
-                log_output=False,
-                request_save_on_cell_execute=False,
-            )
+            _papermill(nb_path, tmp, params, root, manager)
         except Exception as exc:  # any failure of one notebook is reported, not raised
-            _finish_scrubbed(tmp, failed, root, out_dir, inputs)
-            error = error_of(exc, failed)
+            _finish_scrubbed(tmp, paths.failed, root, out_dir, inputs)
+            error = error_of(exc, paths.failed)
             if "Kernel died" in error or "kernel" in type(exc).__name__.lower():
                 error += _log_tail(log_name)
-            return NotebookRun(name, False, time.perf_counter() - start, error, [failed])
+            return NotebookRun(name, False, time.perf_counter() - start, error, [paths.failed])
         finally:
             _close_thread_loop()
         executed_at = time.perf_counter()
         try:
-            text = scrub_paths(tmp.read_text(encoding="utf-8"), root=root, out_dir=out_dir,
-                               inputs=inputs)  # fmt: skip
-            nb = nbformat.reads(text, as_version=4)
-            cells = _cell_seconds(nb)
-            _strip_timings(nb)
-            _show_parameters(nb, shown_params)
-            variants = convert.html_variants(nb, shown_params, specs)
-            write_all_atomic(
-                {
-                    executed_path: (nbformat.writes(nb) + "\n").encode(),
-                    html_paths[0]: variants[""].encode(),
-                    html_paths[1]: variants[".nocode"].encode(),
-                }
-            )
+            cells = _publish(tmp, paths, root, out_dir, inputs, shown_params, specs)
         except Exception as exc:  # a conversion failure fails this notebook, not the build
-            for stale in [*html_paths, executed_path]:
+            for stale in [*paths.html, paths.executed]:
                 stale.unlink(missing_ok=True)
-            _finish_scrubbed(tmp, failed, root, out_dir, inputs)
+            _finish_scrubbed(tmp, paths.failed, root, out_dir, inputs)
             error = f"HTML conversion failed: {type(exc).__name__}: {str(exc)[:300]}"
-            return NotebookRun(name, False, time.perf_counter() - start, error, [failed])
+            return NotebookRun(name, False, time.perf_counter() - start, error, [paths.failed])
     finally:
         tmp.unlink(missing_ok=True)
         Path(log_name).unlink(missing_ok=True)
     done = time.perf_counter()
-    run = NotebookRun(name, True, done - start, "", [executed_path, *html_paths])
+    run = NotebookRun(name, True, done - start, "", [paths.executed, *paths.html])
     run.kernel_start = manager.started
     run.phases = {
         "cells": cells,

@@ -21,12 +21,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cma_research.core.errors import CMAError, ParameterError, ReportBuildError
 from cma_research.core.files import safe_load_yaml
 from cma_research.core.params import parameter_problems
 from cma_research.io.returns import loader_options
+
+if TYPE_CHECKING:
+    from cma_research.core.instrument import Instrument
 
 __all__ = [
     "ParamSpec",
@@ -186,14 +189,30 @@ def validate_parameters(
     instrument's levels and stages), missing dependencies, missing input files, and a
     returns file that does not load with the given loader options.
     """
-    from cma_research.core.instrument import get_instrument
-
     root = notebooks_dir.parent
     known: dict[str, ParamSpec] = {}
     for nb_specs in specs.values():
         for name, spec in nb_specs.items():
             known.setdefault(name, spec)
     problems: list[str] = []
+    resolved = _known_and_typed(params, known, problems)
+    merged = {k: s.default for k, s in known.items()} | resolved
+    instrument = _instrument(merged, resolved, base_dir, root, problems)
+    checked = {k: merged[k] for k in merged if k in resolved or k == "missing_strategy"}
+    if "min_stages" in merged:
+        checked.setdefault("min_stages", merged["min_stages"])
+    problems += [f"parameter {p}" for p in parameter_problems(checked, instrument)]
+    _input_files(params, known, resolved, base_dir, root, problems)  # defaults too
+    if problems:
+        raise ParameterError("\n".join(problems))
+    _check_returns_load(merged | resolved, instrument, root)
+    return resolved
+
+
+def _known_and_typed(
+    params: Mapping[str, Any], known: Mapping[str, ParamSpec], problems: list[str]
+) -> dict[str, Any]:
+    """The requested values whose name a notebook declares and whose type it accepts."""
     resolved: dict[str, Any] = {}
     for name, value in params.items():
         if name not in known:
@@ -209,25 +228,44 @@ def validate_parameters(
             )
             continue
         resolved[name] = value
-    merged = {k: s.default for k, s in known.items()} | resolved
-    instrument = None
+    return resolved
+
+
+def _instrument(
+    merged: Mapping[str, Any],
+    resolved: dict[str, Any],
+    base_dir: Path,
+    root: Path,
+    problems: list[str],
+) -> Instrument | None:
+    """The instrument the notebooks use (a relative file path made absolute), or None."""
+    from cma_research.core.instrument import get_instrument
+
     inst_name = merged.get("instrument")
-    if isinstance(inst_name, str):
-        try:
-            inst_path = Path(inst_name)
-            if inst_name.endswith((".yaml", ".yml")) and not inst_path.is_absolute():
-                base = base_dir if "instrument" in resolved else root
-                inst_name = str((base / inst_path).resolve())
-                if "instrument" in resolved:
-                    resolved["instrument"] = inst_name
-            instrument = get_instrument(inst_name)
-        except CMAError as exc:
-            problems.append(f"parameter 'instrument': {exc}")
-    checked = {k: merged[k] for k in merged if k in resolved or k == "missing_strategy"}
-    if "min_stages" in merged:
-        checked.setdefault("min_stages", merged["min_stages"])
-    problems += [f"parameter {p}" for p in parameter_problems(checked, instrument)]
-    # defaults and overrides alike: input files must exist
+    if not isinstance(inst_name, str):
+        return None
+    try:
+        inst_path = Path(inst_name)
+        if inst_name.endswith((".yaml", ".yml")) and not inst_path.is_absolute():
+            base = base_dir if "instrument" in resolved else root
+            inst_name = str((base / inst_path).resolve())
+            if "instrument" in resolved:
+                resolved["instrument"] = inst_name
+        return get_instrument(inst_name)
+    except CMAError as exc:
+        problems.append(f"parameter 'instrument': {exc}")
+        return None
+
+
+def _input_files(
+    params: Mapping[str, Any],
+    known: Mapping[str, ParamSpec],
+    resolved: dict[str, Any],
+    base_dir: Path,
+    root: Path,
+    problems: list[str],
+) -> None:
+    """Every ``*_path`` value, given or default, must name a file; made absolute."""
     for name, spec in sorted(known.items()):
         if not name.endswith("_path"):
             continue
@@ -248,10 +286,6 @@ def validate_parameters(
             )
             continue
         resolved[name] = str(path.resolve())
-    if problems:
-        raise ParameterError("\n".join(problems))
-    _check_returns_load(merged | resolved, instrument, root)
-    return resolved
 
 
 def _check_returns_load(values: Mapping[str, Any], instrument: Any, root: Path) -> None:

@@ -11,7 +11,10 @@ from cma_research.core.errors import ParameterError
 from cma_research.pipeline.build import execute
 from cma_research.pipeline.build.records import NotebookRun
 
-__all__ = ["connect", "execute_all"]
+__all__ = ["CONNECT_TIMEOUT", "connect", "execute_all"]
+
+#: How long :func:`connect` tries to reach a Dask scheduler before giving up.
+CONNECT_TIMEOUT = "10s"
 
 
 def connect(address: str) -> Any:
@@ -24,7 +27,7 @@ def connect(address: str) -> Any:
             "pip install cma_research[dask]"
         ) from None
     try:
-        return Client(address, timeout="10s")
+        return Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
         raise ParameterError(
             f"--scheduler {address}: cannot reach the Dask scheduler ({type(exc).__name__}); "

@@ -1,0 +1,321 @@
+"""A build as a plan of named steps.
+
+As papermill's ``execute_notebook`` is a pipeline of named stages, :func:`~.build` is
+a sequence of steps, each a function of this module that can be called (and tested) on
+its own:
+
+1. :func:`validate_request`: the notebooks, their ``parameters`` cells and the
+   requested values (:mod:`~.parameters`), the output folder and the number of parallel
+   kernels, all checked before any kernel starts; the result is a :class:`Request`;
+2. :func:`make_plan`: each notebook's cache key (:mod:`~.cache`) and whether its outputs
+   are restored (``cached``) or it must run again, and why (``re-run: ...``); the result
+   is a :class:`BuildPlan`, whose :attr:`~BuildPlan.lines` are what ``--dry-run`` prints;
+3. :func:`restore_cached`: the cached notebooks' outputs copied into the output folder;
+4. :func:`run_notebooks`: the other notebooks executed with papermill, longest first,
+   in threads or on a Dask cluster (:mod:`~.run`, :mod:`~.execute`); each is converted
+   to HTML as it finishes (:mod:`~.convert`) and stored in the cache;
+5. :func:`write_index_and_manifest`: ``index.html`` and ``manifest.json``
+   (:mod:`~.index`, :mod:`~.manifest`).
+
+:func:`execute_plan` carries out steps 3 to 5 under the output folder's lock
+(:mod:`~.state`): one build at a time, a killed build's leftovers removed first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cma_research.analysis.executor import SCHEDULER_ENV
+from cma_research.core.errors import ParameterError
+from cma_research.core.files import write_atomic
+from cma_research.pipeline.build import execute, index, state, warm
+from cma_research.pipeline.build import manifest as manifest_mod
+from cma_research.pipeline.build import run as runner
+from cma_research.pipeline.build.cache import BuildCache, NotebookKey, notebook_key, reasons
+from cma_research.pipeline.build.convert import shown
+from cma_research.pipeline.build.parameters import (
+    ParamSpec,
+    discover,
+    load_params_file,
+    notebook_parameters,
+    validate_parameters,
+)
+from cma_research.pipeline.build.records import BuildResult, NotebookRun
+
+__all__ = [
+    "BuildPlan",
+    "Request",
+    "cache_folder",
+    "execute_plan",
+    "make_plan",
+    "restore_cached",
+    "run_notebooks",
+    "validate_request",
+    "write_index_and_manifest",
+]
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Request:
+    """A validated build request: which notebooks run with which values, into which folder."""
+
+    notebooks_dir: Path  # absolute; its parent is the project root
+    notebooks: list[Path]  # the NN_name.ipynb notebooks to build, in order
+    specs: dict[str, dict[str, ParamSpec]]  # each notebook's parameters cell
+    resolved: dict[str, Any]  # the requested values, input paths absolute, and output_dir
+    output_dir: Path
+    workers: int  # notebooks run at once
+
+    @property
+    def root(self) -> Path:
+        """The project root (relative notebook defaults are taken from it)."""
+        return self.notebooks_dir.parent
+
+    def params_for(self, name: str) -> dict[str, Any]:
+        """The values notebook ``name`` receives: requested, else its own defaults."""
+        chosen = {}
+        for key, spec in self.specs[name].items():
+            if key in self.resolved:
+                chosen[key] = self.resolved[key]
+            elif key.endswith("_path") and spec.default is not None:
+                chosen[key] = str((self.root / spec.default).resolve())
+            else:
+                chosen[key] = spec.default
+        return chosen
+
+    def shown_params(self, name: str) -> dict[str, Any]:
+        """:meth:`params_for` as the reports show it (paths relative to the project)."""
+        return {k: shown(v, self.root) for k, v in self.params_for(name).items()} | {
+            "output_dir": "."
+        }
+
+    def inputs(self) -> dict[str, str]:
+        """The input files the notebooks read (absolute paths), and the instrument."""
+        used = {
+            k: str(v)
+            for p in self.notebooks
+            for k, v in self.params_for(p.stem).items()
+            if k.endswith("_path") and v
+        }
+        first = self.params_for(self.notebooks[0].stem)
+        used["instrument"] = str(first.get("instrument", "customer_wise_2007"))
+        return used
+
+
+def validate_request(
+    notebooks_dir: Path,
+    *,
+    params_file: str | Path | None = None,
+    params: Mapping[str, Any] | None = None,
+    only: Sequence[str] | None = None,
+    output_dir: str | Path | None = None,
+    jobs: int | None = None,
+) -> Request:
+    """Step 1: find the notebooks and check every requested value before any kernel starts.
+
+    Raises :class:`~cma_research.ParameterError` (one line per problem) or
+    :class:`~cma_research.ReportBuildError` (a notebook's parameters cell breaks the rules).
+    """
+    paths = discover(notebooks_dir, only)
+    specs = {p.stem: notebook_parameters(p) for p in paths}
+    requested = {**load_params_file(params_file), **dict(params or {})}
+    if output_dir is not None:
+        requested["output_dir"] = str(output_dir)
+    resolved = validate_parameters(
+        requested, specs, base_dir=Path.cwd(), notebooks_dir=notebooks_dir
+    )
+    out = state.output_folder(requested, specs, notebooks_dir.parent)
+    resolved["output_dir"] = str(out)
+    if jobs is not None and jobs < 1:
+        raise ParameterError(f"--jobs {jobs}: must be 1 or more")
+    workers = jobs or os.cpu_count() or 1
+    return Request(notebooks_dir, paths, specs, resolved, out, workers)
+
+
+def cache_folder(cache_dir: str | Path | None, root: Path) -> Path:
+    """The build cache: ``cache_dir``, else ``$CMA_CACHE_DIR``, else ``.cma-cache/build``."""
+    chosen = cache_dir or os.environ.get("CMA_CACHE_DIR") or root / ".cma-cache" / "build"
+    return Path(chosen).resolve()
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """What a build will do: per notebook, its cache key and ``cached`` or ``re-run: why``."""
+
+    request: Request
+    cache: BuildCache
+    keys: dict[str, NotebookKey]
+    decisions: dict[str, str]  # notebook -> "cached" or "re-run: <why>"
+    entries: dict[str, dict[str, str]]  # intact cache entries (file -> SHA-256) to restore
+    force: bool = False
+
+    @property
+    def lines(self) -> list[str]:
+        """One line per notebook, as ``--dry-run`` prints them."""
+        return [f"{name}: {what}" for name, what in self.decisions.items()]
+
+    @property
+    def to_run(self) -> list[Path]:
+        """The notebooks that run (not restored from the cache), in notebook order."""
+        return [p for p in self.request.notebooks if p.stem not in self.entries]
+
+
+def make_plan(request: Request, cache: BuildCache, *, force: bool = False) -> BuildPlan:
+    """Step 2: key every notebook and decide, from the cache, whether it runs again and why.
+
+    With ``force`` every notebook runs (``re-run: --force``). A corrupt cache entry is
+    discarded (``cache.warn`` says so) and its notebook runs again.
+    """
+    keys = {p.stem: notebook_key(p, request.params_for(p.stem)) for p in request.notebooks}
+    decisions: dict[str, str] = {}
+    entries: dict[str, dict[str, str]] = {}
+    for p in request.notebooks:
+        found = None if force else cache.lookup(p.stem, keys[p.stem].key)
+        if found is not None:
+            entries[p.stem] = found  # checked once here, restored by restore_cached
+            decisions[p.stem] = "cached"  # this exact key was built before (any earlier run)
+            continue
+        why = ["--force"] if force else reasons(keys[p.stem], cache.last_parts(p.stem))
+        decisions[p.stem] = "re-run: " + ", ".join(why or ["no cached result"])
+    return BuildPlan(request, cache, keys, decisions, entries, force)
+
+
+def restore_cached(plan: BuildPlan, say: Say) -> dict[str, NotebookRun]:
+    """Step 3: copy the cached notebooks' outputs into the output folder."""
+    out = plan.request.output_dir
+    runs: dict[str, NotebookRun] = {}
+    for p in plan.request.notebooks:
+        files = plan.entries.get(p.stem)
+        if files is None:
+            continue
+        key = plan.keys[p.stem].key
+        restored = plan.cache.restore(p.stem, key, files, out)
+        runs[p.stem] = NotebookRun(p.stem, True, 0.0, "", restored, True, key, "cached")
+        say(f"{p.stem}: cached")
+    return runs
+
+
+def run_notebooks(plan: BuildPlan, say: Say, client: Any = None) -> dict[str, NotebookRun]:
+    """Step 4: run the notebooks that are not cached; store each success in the cache.
+
+    Longest first (as they took last time; unknown ones first of all), so the last
+    notebook to finish is a short one and no worker idles at the end. ``client`` is a
+    Dask client (run there) or None (threads of this process).
+    """
+    request, cache = plan.request, plan.cache
+    to_run = sorted(plan.to_run, key=lambda p: -(cache.last_seconds(p.stem) or float("inf")))
+
+    def task(p: Path) -> tuple[Any, ...]:
+        figures = None if plan.force else str(cache.figure_folder(p.stem, plan.keys[p.stem]))
+        return (
+            p,
+            request.params_for(p.stem),
+            request.output_dir,
+            request.specs[p.stem],
+            request.root,
+            request.shown_params(p.stem),
+            figures,
+        )
+
+    runs: dict[str, NotebookRun] = {}
+    tasks = [(p, task(p)) for p in to_run]
+    for p, run in runner.execute_all(tasks, request.workers, client):
+        run.key, run.reason = plan.keys[p.stem].key, plan.decisions[p.stem]
+        if run.ok:
+            run.outputs = execute.owned_outputs(request.output_dir, run.name)
+            cache.store(run.name, plan.keys[p.stem], run.outputs, request.output_dir, run.seconds)
+        cache.prune_figures(run.name)
+        runs[run.name] = run
+        status = "ok" if run.ok else f"FAILED: {run.error}"
+        say(f"{run.name}: {plan.decisions[p.stem]} -> {status} ({run.seconds:.1f} s)")
+    return runs
+
+
+def write_index_and_manifest(
+    plan: BuildPlan,
+    runs: Sequence[NotebookRun],
+    previous: Mapping[str, Any],
+    seconds: float,
+) -> dict[str, Any]:
+    """Step 5: write ``index.html`` and ``manifest.json`` for ``runs`` (in notebook order).
+
+    ``previous`` is the output folder's manifest before this build (notebooks not run
+    now keep their earlier outputs, listed apart); ``seconds`` is the build's duration.
+    Returns the manifest written.
+    """
+    request = plan.request
+    out, root, paths = request.output_dir, request.root, request.notebooks
+    earlier = manifest_mod.earlier_records(previous, out, {p.stem for p in paths})
+    manifest = manifest_mod.manifest(
+        runs, earlier, out, request.resolved, paths, root, seconds, request.params_for
+    )
+    succeeded = [r.name for r in runs if r.ok]
+    facts = {
+        "notebooks": f"{len(succeeded)} of {len(runs)} succeeded in this run",
+        "returns": str(shown(request.params_for(paths[0].stem).get("returns_path"), root)),
+    }
+    facts.update(index.key_facts(out, succeeded))
+    descriptions = {
+        p.stem: index.describe_notebook(p)[1] for p in request.notebooks_dir.glob("[0-9]*.ipynb")
+    }
+    page = index.index_html(
+        runs, earlier, out, request.shown_params(paths[0].stem), facts, descriptions
+    )
+    write_atomic(out / "index.html", page.encode())
+    manifest["outputs"] = index.hash_outputs(out)
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    write_atomic(out / "manifest.json", text.encode())
+    return manifest
+
+
+def _prepare_output(out: Path, say: Say) -> dict[str, Any]:
+    """Clean up after a killed build, mark this one in progress; the previous manifest."""
+    state.clean_interrupted(out, say)
+    (out / state.IN_PROGRESS).write_text(str(os.getpid()))
+    for sub in state.SUBFOLDERS:
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    return state.read_manifest(out)
+
+
+def execute_plan(plan: BuildPlan, say: Say, scheduler: str | None = None) -> BuildResult:
+    """Carry out the plan: steps 3 to 5 under the output folder's lock.
+
+    ``scheduler`` (or ``$CMA_DASK_SCHEDULER``) is a Dask scheduler's address; an
+    unreachable one is a :class:`~cma_research.ParameterError` before anything runs.
+    """
+    request = plan.request
+    out, paths = request.output_dir, request.notebooks
+    address = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    client = runner.connect(address) if address else None
+    if client is not None or not plan.to_run:
+        warm.shutdown()  # no kernel starts here
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        with state.locked(out):
+            previous = _prepare_output(out, say)
+            n_run = len(plan.to_run)
+            say(
+                f"building {len(paths)} notebooks ({len(paths) - n_run} cached, {n_run} to run "
+                f"with {min(request.workers, max(n_run, 1))} parallel kernels) -> "
+                f"{shown(str(out), request.root)}"
+            )
+            start = time.perf_counter()
+            runs = restore_cached(plan, say)
+            runs.update(run_notebooks(plan, say, client))
+            ordered = [runs[p.stem] for p in paths]
+            manifest = write_index_and_manifest(
+                plan, ordered, previous, time.perf_counter() - start
+            )
+            (out / state.IN_PROGRESS).unlink(missing_ok=True)
+    finally:
+        if client is not None:
+            client.close()
+    return BuildResult(ordered, out, manifest, plan.lines, request.inputs())

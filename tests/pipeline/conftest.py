@@ -1,0 +1,73 @@
+"""Shared fixtures of the build tests: the bundled study built once, and fresh kernels.
+
+The bundled study is built **once per test session** with small ``n_boot``/``n_perm``
+(:data:`FAST`): the tests that only read its outputs share :func:`bundled_build`, and
+the tests that compare two independent builds share :func:`bundled_rebuild` (fresh
+kernels, an empty cache, another folder). Every test that uses either fixture is put in
+one xdist group, so with ``pytest -n`` the two builds happen once, on one worker, while
+the other workers run everything else.
+
+Tests of the build's logic (cache, plan, failures, sweeps, the lock) run tiny notebooks
+in fresh kernels (:func:`fresh_kernels`): a warm kernel's preload process imports the
+whole stack (about 4 CPU-seconds per build), which tiny notebooks never need. Warm
+kernels are what users get; they are tested in ``test_build_warm.py`` and build the
+bundled study here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cma_research.pipeline.build import BuildResult, build, warm
+from tests.paths import ROOT
+
+NOTEBOOKS = ROOT / "notebooks"
+
+#: Parameters that keep the bundled build quick (the defaults resample 20,000 times).
+FAST = {"n_boot": 200, "n_perm": 2000, "m_imputations": 5, "omega_boot": 100, "n_sims": 200}
+
+#: The xdist group of every test that uses the session's builds of the bundled study.
+BUILD_GROUP = "bundled_build"
+
+
+def _build_bundled(folder: Path) -> BuildResult:
+    """Build into ``folder/reports`` with the cache in ``folder/cache``."""
+    params = folder / "fast.yaml"
+    params.write_text(yaml.safe_dump(FAST))
+    return build(
+        params_file=params,
+        output_dir=folder / "reports",
+        notebooks_dir=NOTEBOOKS,
+        progress=lambda line: None,
+        cache_dir=folder / "cache",
+    )
+
+
+@pytest.fixture(scope="session")
+def bundled_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """The bundled study built once (warm kernels, :data:`FAST`); tests only read it."""
+    return _build_bundled(tmp_path_factory.mktemp("bundled_build"))
+
+
+@pytest.fixture(scope="session")
+def bundled_rebuild(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """The same study built again: fresh kernels, an empty cache, another folder."""
+    with pytest.MonkeyPatch.context() as mp:  # only while it builds: later tests run warm
+        mp.setenv(warm.WARM_ENV, "0")
+        return _build_bundled(tmp_path_factory.mktemp("bundled_rebuild"))
+
+
+@pytest.fixture
+def fresh_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start this test's notebook kernels fresh (``CMA_BUILD_WARM_KERNELS=0``)."""
+    monkeypatch.setenv(warm.WARM_ENV, "0")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if {"bundled_build", "bundled_rebuild"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group(BUILD_GROUP))
