@@ -23,6 +23,7 @@ import yaml
 
 from cma_research.pipeline.build import BuildResult, build, warm
 from tests.paths import ROOT
+from tests.pipeline import md_probe
 
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -54,10 +55,20 @@ def bundled_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
 
 @pytest.fixture(scope="session")
 def bundled_rebuild(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    """The same study built again: fresh kernels, an empty cache, another folder."""
+    """The same study built again: fresh kernels, an empty cache, another folder.
+
+    Its kernels run the ``md()`` probe (:mod:`tests.pipeline.md_probe`), which records each
+    call and passes it on unchanged.
+    """
+    folder = tmp_path_factory.mktemp("bundled_rebuild")
+    md_probe.install(folder / "ipython")
+    (folder / md_probe.MD_PROBE_FOLDER).mkdir()
     with pytest.MonkeyPatch.context() as mp:  # only while it builds: later tests run warm
         mp.setenv(warm.WARM_ENV, "0")
-        return _build_bundled(tmp_path_factory.mktemp("bundled_rebuild"))
+        # every md() call is recorded (test_notebook_markdown.py); md() itself is unchanged
+        mp.setenv("IPYTHONDIR", str(folder / "ipython"))
+        mp.setenv("CMA_MD_PROBE", str(folder / md_probe.MD_PROBE_FOLDER))
+        return _build_bundled(folder)
 
 
 @pytest.fixture

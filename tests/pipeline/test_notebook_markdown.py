@@ -1,9 +1,10 @@
 """Every ``md(...)`` of the notebooks reaches the code-free HTML of the bundled study.
 
-The notebooks' code cells are parsed for ``md(...)`` calls. The bundled study is then
-built for real (``cma_research.pipeline.build.build``, small ``n_boot``/``n_perm``)
-with a probe: an IPython startup file, in an ``IPYTHONDIR`` of the test's own, wraps
-``md`` in every notebook kernel and records each call that ran (notebook, cell source,
+The notebooks' code cells are parsed for ``md(...)`` calls. The bundled study is built
+for real, once per session (``bundled_rebuild`` in ``tests/pipeline/conftest.py``: fresh
+kernels, small ``n_boot``/``n_perm``), with a probe (``tests/pipeline/md_probe.py``): an
+IPython startup file, in an ``IPYTHONDIR`` of the build's own, wraps ``md`` in every
+notebook kernel and records each call that ran (notebook, cell source,
 line, template, and the Markdown it should show: the template filled with the values,
 escaped as ``md`` documents) before passing it on unchanged. For every call that ran,
 that Markdown, rendered to text as nbconvert renders it, must appear in the notebook's
@@ -21,21 +22,19 @@ cell's last line, so the texts of the calls inside ``if``/``else`` blocks of
 from __future__ import annotations
 
 import ast
-import gc
 import html
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from nbconvert.filters.markdown import markdown2html
 
-from cma_research.pipeline.build import BuildResult, build
+from cma_research.pipeline.build import BuildResult
 from tests.paths import ROOT
+from tests.pipeline.md_probe import MD_PROBE_FOLDER
 
 # as tests/pipeline/test_build.py: nbclient's per-thread event loops are reclaimed late
 pytestmark = [
@@ -45,48 +44,6 @@ pytestmark = [
 ]
 
 NOTEBOOKS = ROOT / "notebooks"
-FAST = {"n_boot": 200, "n_perm": 2000, "m_imputations": 5}
-
-PROBE = '''
-def _install_md_probe():
-    """Record every md() call of this kernel, then call the real md() unchanged."""
-    import json
-    import linecache
-    import os
-    import sys
-
-    import numpy as np
-
-    import cma_research.reporting.notebook as notebook
-    from cma_research.reporting.text import escape_markdown
-
-    real = notebook.md
-
-    def shown(value):
-        plain = isinstance(value, bool) or not isinstance(value, int | float | np.number)
-        return escape_markdown(str(value)) if plain else value
-
-    def md(template, **values):
-        frame = sys._getframe(1)
-        study = frame.f_globals.get("study")
-        record = {
-            "prefix": getattr(getattr(study, "out", None), "prefix", None),
-            "cell": "".join(linecache.getlines(frame.f_code.co_filename)),
-            "line": frame.f_lineno,
-            "template": template,
-            "markdown": template.format(**{k: shown(v) for k, v in values.items()}),
-        }
-        path = os.path.join(os.environ["CMA_MD_PROBE"], f"{os.getpid()}.jsonl")
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record) + "\\n")
-        return real(template, **values)
-
-    notebook.md = md
-
-
-_install_md_probe()
-del _install_md_probe
-'''
 
 
 @dataclass(frozen=True)
@@ -156,31 +113,16 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
-    ipython_dir = tmp_path_factory.mktemp("ipython")
-    startup = ipython_dir / "profile_default" / "startup"
-    startup.mkdir(parents=True)
-    (startup / "00-md-probe.py").write_text(PROBE, encoding="utf-8")
-    probe = tmp_path_factory.mktemp("md_probe")
-    params = tmp_path_factory.mktemp("params") / "fast.yaml"
-    params.write_text(yaml.safe_dump(FAST), encoding="utf-8")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("IPYTHONDIR", str(ipython_dir))
-        mp.setenv("CMA_MD_PROBE", str(probe))
-        result = build(
-            params_file=params,
-            output_dir=tmp_path_factory.mktemp("reports"),
-            notebooks_dir=NOTEBOOKS,
-            progress=lambda line: None,
-            cache_dir=tmp_path_factory.mktemp("cache"),
-        )
+def built(bundled_rebuild: BuildResult) -> Built:
+    # the session's fresh-kernel build of the bundled study ran with the md() probe
+    # (tests/pipeline/md_probe.py, installed by the bundled_rebuild fixture)
+    probe = bundled_rebuild.output_dir.parent / MD_PROBE_FOLDER
     records = [
         json.loads(line)
         for log in sorted(probe.glob("*.jsonl"))
         for line in log.read_text(encoding="utf-8").splitlines()
     ]
-    yield Built(result, records)
-    gc.collect()
+    return Built(bundled_rebuild, records)
 
 
 def ran(call: Call, built: Built) -> list[dict[str, Any]]:
