@@ -57,6 +57,7 @@ class PageReport:
     title: str = ""
     text_length: int = 0
     screenshot: bytes = b""
+    probe: Any = None  # what the load's ``probe`` script returned (JSON)
 
 
 class Chromium:
@@ -103,21 +104,22 @@ class Chromium:
                 self.proc.kill()
         shutil.rmtree(self.profile, ignore_errors=True)
 
-    def load(self, url: str, timeout: float = 60) -> PageReport:
-        """Open ``url`` in a new tab, wait for load, collect errors, images, a screenshot."""
+    def load(self, url: str, timeout: float = 60, probe: str | None = None) -> PageReport:
+        """Open ``url`` in a new tab, wait for load, collect errors, images, a screenshot;
+        ``probe``: a JavaScript expression whose value (JSON) is kept as ``report.probe``."""
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/json/new?about:blank", method="PUT"
         )
         with urllib.request.urlopen(request, timeout=10) as resp:
             target = json.loads(resp.read())
         try:
-            return asyncio.run(asyncio.wait_for(self._drive(target, url), timeout))
+            return asyncio.run(asyncio.wait_for(self._drive(target, url, probe), timeout))
         finally:
             close = f"http://127.0.0.1:{self.port}/json/close/{target['id']}"
             with urllib.request.urlopen(close, timeout=10):
                 pass
 
-    async def _drive(self, target: dict[str, Any], url: str) -> PageReport:
+    async def _drive(self, target: dict[str, Any], url: str, probe: str | None) -> PageReport:
         from tornado.websocket import websocket_connect
 
         ws = await websocket_connect(target["webSocketDebuggerUrl"], max_message_size=256 << 20)
@@ -183,11 +185,21 @@ class Chromium:
             info = json.loads(result["result"]["result"]["value"])
             report.title, report.text_length = info["title"], info["text"]
             report.images, report.images_rendered = info["images"], info["rendered"]
+            if probe is not None:
+                found = await call(
+                    "Runtime.evaluate", expression=f"JSON.stringify({probe})", returnByValue=True
+                )
+                report.probe = json.loads(found["result"]["result"]["value"])
             shot = await call("Page.captureScreenshot", format="png")
             report.screenshot = base64.b64decode(shot["result"]["data"])
         finally:
-            task.cancel()
+            # close, then let the reader see the close so the socket is released now
+            # (not at garbage collection, where it would raise a ResourceWarning)
             ws.close()
+            try:
+                await asyncio.wait_for(task, 5)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
         return report
 
 

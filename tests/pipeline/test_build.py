@@ -333,8 +333,8 @@ def test_html_is_self_contained_and_shows_parameters(bundled_build: BuildResult)
     assert findings.index("The cohort has") < findings.index("Parameters of this run")
     # numbers in the prose come from the computation
     assert "The cohort has <strong>16</strong> audited businesses" in findings
-    # parameter values are shown, escaped and project-relative
-    assert "<code>returns_path</code></td><td><code>'data/raw/customer_wise_2007.csv'" in findings
+    # parameter values are shown in words, escaped and project-relative
+    assert "<code>returns_path</code></td><td>data/raw/customer_wise_2007.csv</td>" in findings
 
 
 def test_business_names_are_escaped_in_html(bundled_build: BuildResult) -> None:

@@ -105,6 +105,13 @@ def test_one_wave_says_nothing_to_compare_and_succeeds(tmp_path: Path) -> None:
     texts = _markdown(nb)
     assert any("nothing to compare" in t and "one audit wave" in t for t in texts)
     assert not any("SYNTHETIC" in t for t in texts)  # the real data are not labelled synthetic
+    # one paragraph: no empty section headings, no object shown as its repr
+    assert len(texts) == 1
+    assert not [c for c in nb.cells[1:] if c.cell_type == "markdown"]
+    plain = [
+        str(o.get("data", {}).get("text/plain", "")) for c in nb.cells for o in c.get("outputs", [])
+    ]
+    assert not [t for t in plain if "<Cohort" in t or "<cma_research." in t]
     figures = tmp_path / "out" / "figures"
     assert not list(figures.glob("06_*.png"))
 

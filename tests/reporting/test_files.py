@@ -71,11 +71,11 @@ def test_save_table_outputs(tmp_path: Path) -> None:
         assert tex.count(rule) == 1
     assert r"R\&D\_50\% \{Ltd\}" in tex
     assert r"\caption{Size \& maturity}" in tex and r"\label{tab:size}" in tex
-    assert "0.52" in tex and "$-$0.20" in tex  # a true minus sign in LaTeX
+    assert "0.52" in tex and "$-$0.20" in tex  # the given format; a true minus sign
     assert tex.count("{") == tex.count("}")
     md = out["md"].read_text()
     assert r"Smith \| Sons &lt;b&gt;" in md
-    assert md.splitlines()[2] == "| business\\_type | n | r | p\\_val |"
+    assert md.splitlines()[2] == "| Business type | *n* | *r* | *p* |"
 
 
 def test_save_table_is_byte_identical(tmp_path: Path) -> None:
@@ -109,9 +109,9 @@ def test_markdown_escapes_and_aligns() -> None:
     assert md.splitlines() == [
         "Table: C\\_1",
         "",
-        "| t | v |",
+        "| *t* | V |",
         "| --- | ---: |",
-        "| \\*x\\* | 1.500 |",
+        "| \\*x\\* | 1.50 |",
     ]
 
 

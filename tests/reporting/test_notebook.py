@@ -14,25 +14,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from cma_research.reporting.notebook import Outputs, column_label, md, project_root, setup
+from cma_research.reporting.notebook import Outputs, md, project_root, setup
 from tests.paths import BUNDLED
-
-
-@pytest.mark.parametrize(
-    ("name", "label"),
-    [
-        ("ci95_low", "95% CI low"),
-        ("ci90_high", "90% CI high"),
-        ("p_val", "p"),
-        ("p_perm", "p (permutation)"),
-        ("p_adj", "p (adjusted)"),
-        ("std_error", "SE"),
-        ("share_below_1", "share below 1"),
-        ("n", "n"),
-    ],
-)
-def test_column_label(name: str, label: str) -> None:
-    assert column_label(name) == label
 
 
 def test_project_root_from_a_nested_folder(tmp_path: Path) -> None:
@@ -68,13 +51,29 @@ def test_table_writes_csv_tex_md_and_a_readable_view(tmp_path: Path) -> None:
     back = pd.read_csv(tmp_path / "reports" / "tables" / "03_correlations.csv")
     assert back.columns.tolist() == df.columns.tolist()  # the CSV keeps the identifiers
     assert back["p_val"].tolist() == [0.0004, 0.0676]  # full precision
-    html = view.to_html()
-    assert "95% CI low" in html and "95% CI high" in html
-    # p = .0004 shown as in the text (the cell is not HTML-escaped today: accept both)
-    assert re.search(r">(&lt;|<) \.001</td>", html)
+    html = view._repr_html_()
+    assert "<i>r</i> [95% CI]" in html  # estimate and interval in one column
+    assert re.search(r">&lt; \.001</td>", html)  # p as in the text, escaped
     assert ">.068</td>" in html
-    assert ">\u2014</td>" in html  # the NaN interval bound is an em dash
-    assert "not available" in html  # and the footnote says what it means
+    assert ".54 [.10, .80]" in html
+    assert ">.52</td>" in html  # a missing bound: the estimate alone, no dash grid
+    assert "\u2014" not in html
+    assert "memory" not in repr(view) and "0x" not in repr(view)
+    captions = json.loads((tmp_path / "reports" / "tables" / "03_captions.json").read_text())
+    assert captions == {"03_correlations": "Size and level"}
+
+
+def test_table_names_stages_with_the_instrument(tmp_path: Path) -> None:
+    from cma_research.datasets import customer_wise_2007
+
+    instrument = customer_wise_2007().instrument
+    out = Outputs(tmp_path / "reports", prefix="04_", instrument=instrument)
+    df = pd.DataFrame({"stage": ["stage_1", "stage_4"], "n": [12, 12], "mean": [2.5, 1.25]})
+    html = out.table(df, "items")._repr_html_()
+    assert "Customer Contact" in html and "Customer Feedback" in html
+    assert "stage_1" not in html
+    md_text = (tmp_path / "reports" / "tables" / "04_items.md").read_text()
+    assert "*Note.* *n* = 12." in md_text  # the constant n is said once, in the note
 
 
 def test_facts_write_key_facts_json(tmp_path: Path) -> None:

@@ -56,11 +56,13 @@ _LAZY = {
 _SUBMODULES = (
     "business",
     "business_pages",
+    "claims",
     "files",
     "findings",
     "notebook",
     "pseudonym",
     "rules",
+    "tables",
     "text",
 )
 

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import io
-import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from cma_research.core.errors import ParameterError
 from cma_research.core.files import write_all_atomic
-from cma_research.core.text import MINUS
 from cma_research.reporting.figure_cache import cache_folder, cached_render
-from cma_research.reporting.text import escape_latex, escape_markdown
+from cma_research.reporting.tables import Formatter, TableSpec, presentation_table
+
+if TYPE_CHECKING:
+    from cma_research.core.instrument import Instrument
 
 __all__ = ["FIGURE_METADATA", "Formatter", "csv_cell", "save_figure", "save_table", "to_markdown"]
 
@@ -96,8 +96,6 @@ def save_figure(
 
 # -- tables ---------------------------------------------------------------------------------
 
-Formatter = str | Callable[[Any], str]
-
 # OWASP "CSV injection": a spreadsheet runs a cell starting with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_REAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
@@ -135,79 +133,26 @@ def _csv_safe(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _formatter(spec: Formatter | None, series: pd.Series) -> Callable[[Any], str]:
-    def missing(v: Any) -> bool:
-        return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
-
-    if callable(spec):
-        fn = spec
-        return lambda v: "" if missing(v) else fn(v)
-    if spec is not None:
-        fmt = spec
-
-        def formatted(v: Any) -> str:
-            text = fmt.format(v)
-            return text.replace("-", MINUS) if isinstance(v, int | float | np.number) else text
-
-        return lambda v: "" if missing(v) else formatted(v)
-    if pd.api.types.is_integer_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return lambda v: "" if missing(v) else str(v)
-    if pd.api.types.is_float_dtype(series):
-        return lambda v: "" if missing(v) else f"{v:.3f}".replace("-", MINUS)
-    return lambda v: "" if missing(v) else str(v)
-
-
-def _rendered(df: pd.DataFrame, formats: Mapping[str, Formatter]) -> pd.DataFrame:
-    unknown = sorted(set(formats) - set(df.columns))
-    if unknown:
-        raise ParameterError(f"formats name unknown column(s): {', '.join(unknown)}")
-    out = pd.DataFrame(index=range(len(df)))
-    for col in df.columns:
-        fn = _formatter(formats.get(col), df[col])
-        out[str(col)] = [fn(v) for v in df[col].tolist()]
-    return out
-
-
 def to_markdown(
-    df: pd.DataFrame, *, caption: str | None = None, formats: Mapping[str, Formatter] | None = None
+    df: pd.DataFrame,
+    *,
+    caption: str | None = None,
+    formats: Mapping[str, Formatter] | None = None,
+    instrument: Instrument | None = None,
+    spec: TableSpec | None = None,
 ) -> str:
-    """A GitHub/pandoc pipe table, every cell escaped.
+    """The presentation of a tidy table (:func:`~cma_research.reporting.tables.presentation_table`)
+    as a GitHub/pandoc pipe table, every cell escaped, the note under it.
 
-    >>> print(to_markdown(pd.DataFrame({"type": ["A|B"], "r": [0.5]})))
-    | type | r |
+    >>> print(to_markdown(pd.DataFrame({"type": ["A|B"], "r": [0.5]})), end="")
+    | Type | *r* |
     | --- | ---: |
-    | A\\|B | 0.500 |
+    | A\\|B | .50 |
     """
-    text = _rendered(df, formats or {})
-    numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
-    lines = []
-    if caption:
-        lines += [f"Table: {escape_markdown(caption)}", ""]
-    lines.append("| " + " | ".join(escape_markdown(c) for c in text.columns) + " |")
-    lines.append("| " + " | ".join("---:" if n else "---" for n in numeric) + " |")
-    for row in text.itertuples(index=False):
-        lines.append("| " + " | ".join(escape_markdown(v) for v in row) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _to_latex(
-    df: pd.DataFrame, caption: str | None, label: str | None, formats: Mapping[str, Formatter]
-) -> str:
-    text = _rendered(df, formats)
-    # escape, then typeset the true minus sign the text renderer uses as math
-    escaped = text.map(lambda v: escape_latex(v).replace(MINUS, "$-$"))
-    escaped.columns = [escape_latex(c) for c in text.columns]
-    align = "".join("r" if pd.api.types.is_numeric_dtype(df[c]) else "l" for c in df.columns)
-    styler = escaped.style.hide(axis="index")
-    latex = styler.to_latex(
-        hrules=True,  # booktabs \toprule \midrule \bottomrule
-        column_format=align,
-        caption=escape_latex(caption) if caption else None,
-        label=label,
-        position_float="centering" if caption or label else None,
-        environment="table" if caption or label else None,
+    table = presentation_table(
+        df, caption=caption, formats=formats, instrument=instrument, spec=spec
     )
-    return latex
+    return table.to_markdown()
 
 
 def save_table(
@@ -219,8 +164,16 @@ def save_table(
     formats: Mapping[str, Formatter] | None = None,
     sort_by: Sequence[str] | None = None,
     outputs: Sequence[str] = _TABLE_FORMATS,
+    instrument: Instrument | None = None,
+    spec: TableSpec | None = None,
 ) -> dict[str, Path]:
-    """Write a table as CSV (full precision), LaTeX (booktabs) and Markdown.
+    """Write a table as CSV (full precision) and its presentation as LaTeX and Markdown.
+
+    The CSV is the tidy data, unrounded; the LaTeX (booktabs, the note under the table)
+    and Markdown files are the presentation table a paper shows
+    (:func:`~cma_research.reporting.tables.presentation_table`: rows in the
+    instrument's words, estimate and interval in one column, APA p, constant columns in
+    the note).
 
     Parameters
     ----------
@@ -232,8 +185,13 @@ def save_table(
         LaTeX caption and ``\\label`` (the caption also heads the Markdown table).
     formats : mapping, optional
         Per-column format for LaTeX and Markdown: a format string (``"{:.2f}"``) or a
-        function. Default: integers as they are, floats to 3 decimals with a true minus
-        sign, missing values empty. The CSV is never rounded.
+        function. Default: the presentation rules (counts as integers, bounded
+        statistics without a leading zero, other numbers to two decimals, a true minus
+        sign, missing values empty). The CSV is never rounded.
+    instrument : Instrument, optional
+        Names the stages in the presentation.
+    spec : TableSpec, optional
+        Labels, spanners, hidden columns of the presentation.
 
     Notes
     -----
@@ -259,16 +217,21 @@ def save_table(
     if sort_by:
         table = table.sort_values(list(sort_by), kind="stable").reset_index(drop=True)
     fmts = dict(formats or {})
+    shown = None
+    if set(outputs) - {"csv"}:
+        shown = presentation_table(
+            table, caption=caption, formats=fmts, instrument=instrument, spec=spec
+        )
     files: dict[str | Path, bytes] = {}
     out: dict[str, Path] = {}
     for kind in outputs:
         path = Path(f"{stem}.{kind}")
         if kind == "csv":
             data = _csv_safe(table).to_csv(index=False, lineterminator="\n")
-        elif kind == "tex":
-            data = _to_latex(table, caption, label, fmts)
-        else:
-            data = to_markdown(table, caption=caption, formats=fmts)
+        elif kind == "tex" and shown is not None:
+            data = shown.to_latex(label)
+        elif shown is not None:
+            data = shown.to_markdown()
         files[path] = data.encode("utf-8")
         out[kind] = path
     write_all_atomic(files)

@@ -21,57 +21,32 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from pandas.io.formats.style import Styler
 
 from cma_research.core.cohort import Cohort
 from cma_research.core.files import write_atomic
 from cma_research.io.covariates import load_covariates
 from cma_research.io.returns import load_returns, loader_options
-from cma_research.reporting.files import Formatter, save_figure, save_table
-from cma_research.reporting.text import escape_html, escape_markdown, format_p
+from cma_research.reporting.files import save_figure, save_table
+from cma_research.reporting.tables import (
+    Formatter,
+    PresentationTable,
+    TableSpec,
+    presentation_table,
+)
+from cma_research.reporting.text import escape_html, escape_markdown
 
-__all__ = ["Outputs", "Study", "column_label", "md", "project_root", "setup"]
+if TYPE_CHECKING:
+    from cma_research.core.instrument import Instrument
 
-#: How rendered tables name the package's tidy columns (CSV keeps the identifiers).
-_LABELS = {
-    "n": "n",
-    "r": "r",
-    "p_val": "p",
-    "p_perm": "p (permutation)",
-    "p_adj": "p (adjusted)",
-    "p_adj_method": "adjustment",
-    "p_method": "p method",
-    "ci_method": "CI method",
-    "std_error": "SE",
-    "df_resid": "df",
-    "ci_low_mc_se": "MC SE of CI low",
-    "ci_high_mc_se": "MC SE of CI high",
-}
-_NA_NOTE = "— = not available (not assessed, not computed or undefined)."
-
-
-def column_label(name: str) -> str:
-    """A tidy column name in words for a rendered table.
-
-    >>> column_label("ci95_low"), column_label("p_adj"), column_label("share_below_1")
-    ('95% CI low', 'p (adjusted)', 'share below 1')
-    """
-    if name in _LABELS:
-        return _LABELS[name]
-    match = re.fullmatch(r"ci(\d+)_(low|high)", name)
-    if match:
-        return f"{match.group(1)}% CI {match.group(2)}"
-    return name.replace("_", " ")
+__all__ = ["Outputs", "Study", "TableView", "md", "project_root", "setup"]
 
 
 def project_root(start: str | Path | None = None) -> Path:
@@ -176,16 +151,29 @@ def setup(
         cohort = load_covariates(_resolve(covariates_path, root), cohort)
     chosen = wave if wave is not None else cohort.waves[-1]
     one = cohort.select_wave(chosen) if len(cohort.waves) > 1 else cohort
-    out = Outputs(_resolve(output_dir, root), prefix=f"{prefix}_")
+    out = Outputs(_resolve(output_dir, root), prefix=f"{prefix}_", instrument=cohort.instrument)
     return Study(one, cohort, str(chosen), out, root)
 
 
-class _Table(Styler):
-    """A shown table: pandas' ``Styler`` whose plain-text form has no memory address."""
+class TableView:
+    """A table as a notebook shows it: the presentation table's HTML (caption, table,
+    note), and a one-line plain-text form without any memory address."""
+
+    def __init__(self, table: PresentationTable, table_id: str) -> None:
+        self.table = table
+        self.table_id = table_id
+
+    def _repr_html_(self) -> str:
+        return self.table.to_html(self.table_id)
 
     def __repr__(self) -> str:
-        rows, columns = self.data.shape  # type: ignore[attr-defined]
-        return f"<table: {rows} rows x {columns} columns>"
+        rows, columns = len(self.table.rows), len(self.table.columns)
+        caption = f"{self.table.caption}: " if self.table.caption else ""
+        return f"Table: {caption}{rows} rows x {columns} columns"
+
+    def to_html(self) -> str:
+        """The HTML fragment (as :meth:`PresentationTable.to_html`)."""
+        return self._repr_html_()
 
 
 class Outputs:
@@ -196,9 +184,12 @@ class Outputs:
     each notebook made.
     """
 
-    def __init__(self, output_dir: str | Path, prefix: str = "") -> None:
+    def __init__(
+        self, output_dir: str | Path, prefix: str = "", instrument: Instrument | None = None
+    ) -> None:
         self.root = Path(output_dir)
         self.prefix = prefix
+        self.instrument = instrument
         self.figures = self.root / "figures"
         self.tables = self.root / "tables"
         self.figures.mkdir(parents=True, exist_ok=True)
@@ -244,37 +235,40 @@ class Outputs:
         *,
         caption: str | None = None,
         formats: Mapping[str, Formatter] | None = None,
-    ) -> Any:
-        """Save ``df`` as CSV, LaTeX and Markdown; return a readable HTML view of it.
+        spec: TableSpec | None = None,
+    ) -> TableView:
+        """Save ``df`` as CSV and its presentation as LaTeX and Markdown; return the view.
 
-        The view names columns in words (``95% CI low``, ``p``), formats p-values as in
-        the text (``< .001``), shows a missing value as an em dash with a footnote and
-        scrolls sideways when the table is wider than the page. The CSV keeps full
-        precision and the identifiers.
+        The CSV is the tidy data: full precision, the identifiers as column names. The
+        LaTeX, Markdown and the returned view (``display(out.table(...))``) are the
+        presentation table of :func:`~cma_research.reporting.tables.presentation_table`:
+        stages by name, estimate and interval in one column, p as in the text
+        (``< .001``), counts as integers, constant columns said once in the note, cells
+        that do not apply left empty; a table of many columns scrolls in its box.
+        ``spec`` adds labels, spanners and hidden columns. The caption is recorded
+        for the build's landing page (``tables/<prefix>captions.json``).
         """
         label = f"tab:{self.prefix}{name}"
         save_table(
-            df, self.tables / f"{self.prefix}{name}", caption=caption, label=label, formats=formats
+            df,
+            self.tables / f"{self.prefix}{name}",
+            caption=caption,
+            label=label,
+            formats=formats,
+            instrument=self.instrument,
+            spec=spec,
         )
-        view = df.rename(columns=column_label)
-        p_columns: list[Any] = [
-            column_label(c) for c in df.columns if c in ("p_val", "p_perm", "p_adj")
-        ]
-        # pandas names a table's HTML ids from a random uuid4 and shows its memory address
-        # as plain text: a table named after itself keeps executed notebooks and their
-        # HTML byte-identical across runs
+        if caption:
+            self._merge_json(
+                self.tables / f"{self.prefix}captions.json", {self.prefix + name: caption}
+            )
+        shown = presentation_table(
+            df, caption=caption, formats=formats, instrument=self.instrument, spec=spec
+        )
+        # a table named after itself keeps executed notebooks and their HTML
+        # byte-identical across runs (pandas would name its ids from a random uuid4)
         uuid = hashlib.sha256(f"{self.prefix}{name}".encode()).hexdigest()[:10]
-        styler = _Table(view, uuid=uuid).hide(axis="index")
-        styler = styler.format(precision=3, na_rep="—", escape="html")
-        if p_columns:
-            styler = styler.format(_p_cell, subset=p_columns, escape="html")
-        has_na = bool(df.isna().to_numpy().any())
-        text = caption or ""
-        if has_na:
-            text = f"{text} ({_NA_NOTE})" if text else _NA_NOTE
-        if text:
-            styler = styler.set_caption(escape_html(text))
-        return styler.set_table_attributes('style="display:block;max-width:100%;overflow-x:auto"')
+        return TableView(shown, uuid)
 
     def facts(self, **facts: Any) -> None:
         """Record headline facts, in words, for the build's landing page.
@@ -286,12 +280,6 @@ class Outputs:
             self.tables / f"{self.prefix}key_facts.json",
             {k.replace("_", " "): v for k, v in facts.items()},
         )
-
-
-def _p_cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return "—"
-    return format_p(float(value)).removeprefix("p = ").replace("p < ", "< ")
 
 
 def md(template: str, **values: Any) -> None:

@@ -31,6 +31,7 @@ __all__ = [
     "format_p",
     "join_words",
     "one_line",
+    "parameter_value",
 ]
 
 
@@ -97,6 +98,28 @@ def escape_html(text: str) -> str:
     '&lt;b&gt;&quot;Smith &amp; Sons&quot;&lt;/b&gt;'
     """
     return html.escape(str(text), quote=True)
+
+
+def parameter_value(value: Any, default: Any = None, *, has_default: bool = False) -> str:
+    """A parameter's value as a reader reads it: text without quotes, ``yes``/``no``,
+    ``none`` for no value (``none (default)`` when that is the default).
+
+    >>> parameter_value("data/raw/customer_wise_2007.csv"), parameter_value(True)
+    ('data/raw/customer_wise_2007.csv', 'yes')
+    >>> parameter_value(None, None, has_default=True), parameter_value(None)
+    ('none (default)', 'none')
+    >>> parameter_value(20000), parameter_value(0.8), parameter_value(["a", "b"])
+    ('20000', '0.8', 'a, b')
+    """
+    if value is None:
+        return "none (default)" if has_default and default is None else "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(parameter_value(v) for v in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {parameter_value(v)}" for k, v in value.items())
+    return one_line(str(value))
 
 
 # -- lists in words ---------------------------------------------------------------------------

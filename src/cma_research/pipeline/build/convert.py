@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cma_research.pipeline.build.parameters import ParamSpec
-from cma_research.reporting.text import escape_html
+from cma_research.reporting.text import escape_html, parameter_value
 
 __all__ = ["html_variants", "parameter_table", "shown"]
 
@@ -40,7 +40,7 @@ def parameter_table(params: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -
     """The run's parameters as a collapsed HTML table (values as shown to readers)."""
     rows = "".join(
         f"<tr><td><code>{escape_html(k)}</code></td>"
-        f"<td><code>{escape_html(repr(v))}</code></td>"
+        f"<td>{escape_html(_value(v, specs.get(k)))}</td>"
         f"<td>{escape_html(specs[k].help) if k in specs else ''}</td></tr>"
         for k, v in params.items()
     )
@@ -51,6 +51,12 @@ def parameter_table(params: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -
     )
 
 
+def _value(value: Any, spec: ParamSpec | None) -> str:
+    if spec is None:
+        return parameter_value(value)
+    return parameter_value(value, spec.default, has_default=True)
+
+
 _EXTERNAL = re.compile(
     r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]*\bhref=\"https?://[^\"]*\"[^>]*>",
     re.IGNORECASE,
@@ -58,6 +64,13 @@ _EXTERNAL = re.compile(
 
 
 _EXPORTERS = threading.local()
+
+
+def _report_css() -> str:
+    """The reports' stylesheet (``cma_research/reporting/templates/report.css``)."""
+    from importlib.resources import files
+
+    return files("cma_research.reporting").joinpath("templates/report.css").read_text("utf-8")
 
 
 def _exporter(exclude: bool) -> Any:
@@ -102,5 +115,7 @@ def html_variants(
         body, _ = _exporter(exclude).from_notebook_node(doc)
         # no CDN: strip external scripts and stylesheets (MathJax, require.js); the
         # tables, figures and text need none of them
-        out[variant] = _EXTERNAL.sub("", body)
+        body = _EXTERNAL.sub("", body)
+        # the reports' layout (a readable text column) after JupyterLab's stylesheets
+        out[variant] = body.replace("</head>", f"<style>{_report_css()}</style>\n</head>", 1)
     return out

@@ -15,7 +15,7 @@ from typing import Any
 
 from cma_research.core.files import sha256_file
 from cma_research.pipeline.build.records import NotebookRun
-from cma_research.reporting.text import escape_html
+from cma_research.reporting.text import escape_html, parameter_value
 
 __all__ = ["describe_notebook", "hash_outputs", "index_html", "key_facts"]
 
@@ -54,9 +54,9 @@ def key_facts(out: Path, names: Sequence[str]) -> dict[str, str]:
     return facts
 
 
-def _captions(out: Path) -> dict[str, str]:
+def _captions(out: Path, folder: str = "figures") -> dict[str, str]:
     found: dict[str, str] = {}
-    for path in sorted((out / "figures").glob("*captions.json")):
+    for path in sorted((out / folder).glob("*captions.json")):
         try:
             found.update(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError):
@@ -112,17 +112,25 @@ def index_html(
             f"{_link(out_dir, png.with_suffix('.svg'), 'SVG')} · "
             f"{_link(out_dir, png, 'PNG')}</figcaption></figure>"
         )
+    table_captions = _captions(out_dir, "tables")
     tables = "".join(
-        f"<li>{_link(out_dir, t, t.stem)} ({_link(out_dir, t.with_suffix('.tex'), 'LaTeX')}, "
-        f"{_link(out_dir, t.with_suffix('.md'), 'Markdown')})</li>"
+        f"<li>{escape_html(table_captions.get(t.stem, t.stem[3:].replace('_', ' ')))} "
+        f'<span class="earlier">({escape_html(t.stem[:2])})</span> — '
+        f"{_link(out_dir, t, 'CSV')} · {_link(out_dir, t.with_suffix('.tex'), 'LaTeX')} · "
+        f"{_link(out_dir, t.with_suffix('.md'), 'Markdown')}</li>"
         for t in sorted((out_dir / "tables").glob("*.csv"))
     )
+    machinery = ("notebooks", "returns")
     fact_rows = "".join(
-        f"<tr><th>{escape_html(k)}</th><td>{escape_html(v)}</td></tr>" for k, v in facts.items()
+        f"<tr><th>{escape_html(k)}</th><td>{escape_html(v)}</td></tr>"
+        for k, v in facts.items()
+        if k not in machinery
+    )
+    run_line = "; ".join(
+        f"{escape_html(k)}: {escape_html(facts[k])}" for k in machinery if k in facts
     )
     param_rows = "".join(
-        f"<tr><td><code>{escape_html(k)}</code></td>"
-        f"<td><code>{escape_html(repr(v))}</code></td></tr>"
+        f"<tr><td><code>{escape_html(k)}</code></td><td>{escape_html(parameter_value(v))}</td></tr>"
         for k, v in params.items()
     )
     earlier_html = (
@@ -137,17 +145,20 @@ def index_html(
         "font-weight:bold}.earlier{color:#666}figure{display:inline-block;width:15em;"
         "margin:.5em;vertical-align:top}figure img{width:100%;border:1px solid #eee}"
         "figcaption{font-size:.85em}li{margin-bottom:.4em}"
+        "h1{font-size:1.6em}h2{font-size:1.2em;border-bottom:2px solid #0072B2}"
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>cma_research reports</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>{style}</style></head>
 <body><h1>Customer Management Audit: reports</h1>
-<h2>Key facts of this run</h2><table>{fact_rows}</table>
+<h2>Key findings</h2><table id="key-findings">{fact_rows}</table>
 <h2>Reports</h2><ul>{"".join(items)}</ul>
 {earlier_html}
 <h2>Figures</h2><div>{"".join(figures)}</div>
-<h2>Tables</h2><ul>{tables}</ul>
+<h2>Tables</h2><p class="earlier">Each table's caption, then its data at full precision
+(CSV) and the table as a paper shows it (LaTeX with booktabs, Markdown).</p><ul>{tables}</ul>
+<h2>This run</h2><p>{run_line}</p>
 <details><summary>Parameters of this run</summary><table>{param_rows}</table></details>
 <p>Provenance (input and output SHA-256, versions, git commit, cache keys):
 <a href="manifest.json">manifest.json</a></p>

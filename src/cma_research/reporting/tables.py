@@ -1,0 +1,1100 @@
+"""Presentation tables: a tidy result as a table a co-author reads, in HTML, LaTeX, Word.
+
+The statistics return tidy frames (one row per test, one number per column, full
+precision, identifiers as column names). A paper shows something else: rows named in the
+instrument's words, the estimate and its interval in one column (``.52 [−.13, .90]``),
+p as APA writes it (``.088``, ``< .001``), counts as integers, decimals aligned,
+columns grouped under spanners, what is the same in every row said once in the note
+under the table, and cells that do not apply left empty. This module turns the first
+into the second, once, as data (:class:`PresentationTable`), and renders that one
+definition to HTML (pandas' ``Styler``), LaTeX (booktabs, the note under the table),
+Markdown and Word (python-docx), so the table in the report and in the manuscript are
+the same table.
+
+:func:`presentation_table` works on any tidy frame: the package's known columns
+(``estimate``/``r``/``alpha`` with ``ci95_low``/``ci95_high``, ``p_val``/``p_perm``/
+``p_adj``, ``n``, ``strategy``, ``method``, ``stage`` ...) are formatted as a paper
+would, unknown columns by their type (integers, whole-valued floats as integers, other
+numbers to two decimals, text as given). A :class:`TableSpec` adds what cannot be
+inferred: labels, spanners, columns to hide or to keep.
+
+The rules, in order:
+
+1. Detail columns are left to the CSV: Monte Carlo SEs of interval bounds (their largest
+   value is stated in the note), the asymptotic ``p_val`` when a permutation ``p_perm``
+   is shown, an adjusted p equal to the p it adjusts, columns empty in every row.
+2. With two or more rows, a column with one value in every row moves into the note
+   (``complete cases; n = 12``); method and description columns (``strategy``,
+   ``ci_method``, ``p_method`` ...) move there whatever the number of rows.
+3. A ``note`` or ``warning`` that differs between rows becomes a lettered footnote on
+   the row's label; equal notes share a letter.
+4. ``ciNN_low``/``ciNN_high`` join their estimate: ``.52 [−.13, .90]``, headed
+   ``ρ [95% CI]``.
+5. Consecutive columns ``prefix_a``, ``prefix_b`` sit under a spanner ``Prefix``.
+6. A table of more than :data:`WIDE_COLUMNS` columns is marked wide (it scrolls in its
+   box instead of squeezing the text column).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from cma_research.core.errors import ParameterError
+from cma_research.core.text import MINUS, correlation_symbol, format_number
+from cma_research.reporting.text import escape_html, escape_latex, escape_markdown, one_line
+
+if TYPE_CHECKING:
+    from cma_research.core.instrument import Instrument
+
+__all__ = [
+    "FIGURE_SPACE",
+    "MINUS_SPACE",
+    "WIDE_COLUMNS",
+    "Column",
+    "PresentationTable",
+    "TableSpec",
+    "presentation_table",
+    "strategy_words",
+    "value_words",
+]
+
+#: A table with more columns than this is shown as a wide table (scrolling in its box).
+WIDE_COLUMNS = 8
+#: Pads a missing digit so decimals align (as wide as a digit in any font with tabular
+#: figures; ``\phantom{0}`` in LaTeX).
+FIGURE_SPACE = "\u2007"
+#: Stands for an invisible minus sign, so a positive number lines up with negative ones:
+#: a hidden ``−`` in HTML, ``\phantom{$-$}`` in LaTeX, a figure space in Word and Markdown.
+MINUS_SPACE = "\u2008"
+
+Align = Literal["left", "right"]
+Formatter = str | Callable[[Any], str]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a presentation table.
+
+    ``label`` and ``spanner`` may mark italics as ``*n*`` (statistical symbols, APA).
+    """
+
+    key: str
+    label: str
+    align: Align = "left"
+    spanner: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """What :func:`presentation_table` cannot infer from a tidy frame.
+
+    Parameters
+    ----------
+    labels : mapping
+        Column -> header (``*x*`` for italics), overriding the default label.
+    spanners : mapping
+        Spanner text -> the columns under it (consecutive in the table).
+    hide : sequence of str
+        Columns left out of the presentation (they stay in the CSV).
+    keep : sequence of str
+        Columns never moved into the note, even when constant.
+    formats : mapping
+        Column -> format string (``"{:.1f}"``) or function of the value.
+    wide : bool, optional
+        Force a wide (True) or normal (False) table; default by the column count.
+    notes : sequence of str
+        Sentences added to the table's note.
+    """
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    spanners: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    hide: Sequence[str] = ()
+    keep: Sequence[str] = ()
+    formats: Mapping[str, Formatter] = field(default_factory=dict)
+    wide: bool | None = None
+    notes: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class PresentationTable:
+    """A table as a paper shows it: formatted cells, headers, spanners and a note.
+
+    Cells are text ("" is an empty cell); they may hold :data:`FIGURE_SPACE` and
+    :data:`MINUS_SPACE` pads that align decimals. ``notes`` are the general note's
+    sentences, ``footnotes`` (mark, text) the specific notes of lettered rows.
+    """
+
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[str, ...], ...]
+    caption: str = ""
+    notes: tuple[str, ...] = ()
+    footnotes: tuple[tuple[str, str], ...] = ()
+    wide: bool = False
+
+    @property
+    def has_spanners(self) -> bool:
+        return any(c.spanner for c in self.columns)
+
+    def note_text(self) -> str:
+        """The general note as one line of text (``*x*`` italics kept)."""
+        return " ".join(_sentence(n) for n in self.notes)
+
+    def cells(self) -> pd.DataFrame:
+        """The formatted cells as a frame (column keys as names; pads as in the cells)."""
+        return pd.DataFrame(list(self.rows), columns=[c.key for c in self.columns], dtype=object)
+
+    # -- HTML --------------------------------------------------------------------------
+
+    def to_html(self, table_id: str | None = None) -> str:
+        """The table as an HTML fragment: caption, table, note; scrolls when wide.
+
+        Rendered by pandas' ``Styler`` (spanners as a header row, right-aligned numeric
+        columns with tabular figures); ``table_id`` names its element ids (default: a
+        hash of the table, so equal tables give equal bytes).
+        """
+        uid = table_id or hashlib.sha256(repr(self).encode()).hexdigest()[:10]
+        labels = [_html_markup(c.label) for c in self.columns]
+        if self.has_spanners:
+            names: Any = pd.MultiIndex.from_arrays(
+                [[_html_markup(c.spanner) for c in self.columns], labels]
+            )
+        else:
+            names = labels
+        body = pd.DataFrame(
+            [[_html_cell(v) for v in row] for row in self.rows], columns=names, dtype=object
+        )
+        if not self.rows:
+            body = pd.DataFrame(columns=names, dtype=object)
+        classes = pd.DataFrame(
+            [["num" if c.align == "right" else "" for c in self.columns]] * len(self.rows),
+            index=body.index,
+            columns=body.columns,
+        )
+        styler = (
+            body.style.hide(axis="index")
+            .set_uuid(uid)
+            .set_td_classes(classes)
+            .set_table_attributes('class="cma"')
+        )
+        # header alignment follows the column (the spanner row stays centred)
+        right = [i for i, c in enumerate(self.columns) if c.align == "right"]
+        level = 1 if self.has_spanners else 0
+        styles: list[Any] = [
+            {"selector": f"th.col_heading.level{level}.col{i}", "props": "text-align: right;"}
+            for i in right
+        ]
+        if styles:
+            styler = styler.set_table_styles(styles, overwrite=False)
+        table = styler.to_html(doctype_html=False)
+        note = self._html_note()
+        wide = " wide" if self.wide else ""
+        # the caption above the table as a paragraph: as wide as the text, not the table
+        caption = f'<p class="cma-caption">{escape_html(self.caption)}</p>' if self.caption else ""
+        return (
+            f'<div class="cma-table{wide}" role="group">{_TABLE_CSS}{caption}'
+            f'<div class="cma-scroll">{table}</div>{note}</div>'
+        )
+
+    def _html_note(self) -> str:
+        parts = []
+        if self.notes:
+            parts.append(f"<p><i>Note.</i> {_html_markup(self.note_text())}</p>")
+        for mark, text in self.footnotes:
+            letter = escape_html(_SUPERSCRIPTS.get(mark, mark))
+            parts.append(f"<p><sup>{letter}</sup> {_html_markup(_sentence(text))}</p>")
+        return f'<div class="cma-note">{"".join(parts)}</div>' if parts else ""
+
+    # -- LaTeX --------------------------------------------------------------------------
+
+    def to_latex(self, label: str | None = None) -> str:
+        r"""The table in LaTeX: booktabs rules, spanners with ``\cmidrule``, the note under
+        the table (``threeparttable``). Needs ``\usepackage{booktabs,threeparttable}``."""
+        align = "".join("r" if c.align == "right" else "l" for c in self.columns)
+        lines = ["% needs \\usepackage{booktabs,threeparttable}", "\\begin{table}[htbp]"]
+        lines.append("\\centering")
+        if self.caption:
+            lines.append(f"\\caption{{{_latex_text(self.caption)}}}")
+        if label:
+            lines.append(f"\\label{{{label}}}")
+        lines += ["\\begin{threeparttable}", f"\\begin{{tabular}}{{{align}}}", "\\toprule"]
+        if self.has_spanners:
+            cells, rules = [], []
+            for start, span, text in _runs([c.spanner for c in self.columns]):
+                if text:
+                    cells.append(f"\\multicolumn{{{span}}}{{c}}{{{_latex_markup(text)}}}")
+                    rules.append(f"\\cmidrule(lr){{{start + 1}-{start + span}}}")
+                else:
+                    cells += [""] * span
+            lines.append(" & ".join(cells) + " \\\\")
+            lines.append(" ".join(rules))
+        lines.append(" & ".join(_latex_markup(c.label) for c in self.columns) + " \\\\")
+        lines.append("\\midrule")
+        for row in self.rows:
+            lines.append(" & ".join(_latex_cell(v) for v in row) + " \\\\")
+        lines += ["\\bottomrule", "\\end{tabular}"]
+        if self.notes or self.footnotes:
+            lines += ["\\begin{tablenotes}[flushleft]", "\\footnotesize"]
+            if self.notes:
+                lines.append(f"\\item \\textit{{Note.}} {_latex_markup(self.note_text())}")
+            for mark, text in self.footnotes:
+                lines.append(
+                    f"\\item \\textsuperscript{{{_SUPERSCRIPTS.get(mark, mark)}}} "
+                    f"{_latex_markup(_sentence(text))}"
+                )
+            lines.append("\\end{tablenotes}")
+        lines += ["\\end{threeparttable}", "\\end{table}"]
+        return "\n".join(lines) + "\n"
+
+    # -- Markdown -------------------------------------------------------------------------
+
+    def to_markdown(self) -> str:
+        """A pandoc/GitHub pipe table; a spanner is written before its columns' labels."""
+        heads = [
+            _markdown_markup(f"{c.spanner}: {c.label}" if c.spanner else c.label)
+            for c in self.columns
+        ]
+        lines = []
+        if self.caption:
+            lines += [f"Table: {escape_markdown(self.caption)}", ""]
+        lines.append("| " + " | ".join(heads) + " |")
+        lines.append(
+            "| " + " | ".join("---:" if c.align == "right" else "---" for c in self.columns) + " |"
+        )
+        for row in self.rows:
+            lines.append("| " + " | ".join(escape_markdown(_plain_cell(v)) for v in row) + " |")
+        if self.notes:
+            lines += ["", f"*Note.* {_markdown_markup(self.note_text())}"]
+        for mark, text in self.footnotes:
+            lines += ["", f"{mark} {_markdown_markup(_sentence(text))}"]
+        return "\n".join(lines) + "\n"
+
+    # -- Word ---------------------------------------------------------------------------
+
+    def to_docx(self, document: Any = None) -> Any:
+        """Add the table to a python-docx ``Document`` (a new one by default); return it.
+
+        APA layout: the caption above in italics, rules above and below the header and
+        at the bottom only, spanners as merged cells, the note under the table.
+        """
+        from docx import Document
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.shared import Pt
+
+        doc = document if document is not None else Document()
+        if self.caption:
+            _docx_runs(doc.add_paragraph(), self.caption, italic=True)
+        n_head = 2 if self.has_spanners else 1
+        table = doc.add_table(rows=n_head + len(self.rows), cols=len(self.columns))
+        right = WD_ALIGN_PARAGRAPH.RIGHT
+        if self.has_spanners:
+            for start, span, text in _runs([c.spanner for c in self.columns]):
+                cell = table.cell(0, start)
+                if span > 1:
+                    cell = cell.merge(table.cell(0, start + span - 1))
+                para = cell.paragraphs[0]
+                para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                _docx_runs(para, text)
+                if text:
+                    _docx_border(cell, "bottom")
+        for j, col in enumerate(self.columns):
+            para = table.cell(n_head - 1, j).paragraphs[0]
+            if col.align == "right":
+                para.alignment = right
+            _docx_runs(para, col.label)
+        for i, row in enumerate(self.rows):
+            for j, value in enumerate(row):
+                para = table.cell(n_head + i, j).paragraphs[0]
+                if self.columns[j].align == "right":
+                    para.alignment = right
+                para.add_run(value.replace(MINUS_SPACE, FIGURE_SPACE))
+        for j in range(len(self.columns)):
+            _docx_border(table.cell(0, j), "top")
+            _docx_border(table.cell(n_head - 1, j), "bottom")
+            _docx_border(table.cell(n_head + len(self.rows) - 1, j), "bottom")
+        for row in table.rows:
+            for cell in row.cells:
+                for para in cell.paragraphs:
+                    for run in para.runs:
+                        run.font.size = Pt(10)
+        if self.notes:
+            para = doc.add_paragraph()
+            _docx_runs(para, "*Note.* " + self.note_text())
+        for mark, text in self.footnotes:
+            _docx_runs(doc.add_paragraph(), f"{mark} {_sentence(text)}")
+        return doc
+
+
+# -- building a presentation table from a tidy frame ------------------------------------------
+
+_STRATEGY_WORDS = {
+    "complete_case": "complete cases",
+    "available_case": "available cases",
+    "min_stages": "businesses with enough stages assessed",
+    "stage_median": "stage-median imputation",
+    "business_mean": "business-mean imputation",
+    "multiple": "multiple imputation",
+}
+_METHOD_WORDS = {"spearman": "Spearman's ρ", "pearson": "Pearson's r", "kendall": "Kendall's τ"}
+_TEST_WORDS = {
+    "kruskal_wallis": "Kruskal–Wallis",
+    "mann_whitney": "Mann–Whitney",
+    "epsilon_squared": "ε²",
+    "rank_biserial": "rank-biserial r",
+    "log_staff": "log(staff)",
+    "Intercept": "intercept",
+}
+#: Columns whose values are codes: shown in words (stage ids as names, ``_`` as spaces).
+_CODE_COLUMNS = {
+    "strategy", "method", "score", "covariate", "term", "test", "by", "effect_size_name",
+    "design", "solved_for", "kind", "statistic", "model", "x", "y", "stage", "weakest_stage",
+    "strongest_stage", "missing_stages", "group", "chosen_strategy",
+}  # fmt: skip
+#: Columns that describe how a result was computed: to the note when constant.
+_METHOD_COLUMNS = {
+    "strategy", "method", "ci_method", "p_method", "p_adj_method", "cov_type", "m", "note",
+    "warning", "disclosure", "alpha", "n_sims", "target_power", "design", "by", "score",
+}  # fmt: skip
+_COUNT = re.compile(
+    r"^(n|k|m|count|needed|kept|dropped|sum|wave|reading_no|target_level|df|df_resid|"
+    r"n_.+|.+_n|cells_filled|blanks_left|processes_.+|.*_count|n)$"
+)
+_BOUNDED = re.compile(
+    r"^(r|rho|tau|alpha|std_alpha|average_r|r_drop|alpha_if_deleted|power|fmi|lambda_share|"
+    r"r2|share.*|.*_share|.*_share_.*|effect_size|omega.*|icc|kappa|proportion|riv_share)$"
+)
+_P = re.compile(r"^p_(val|perm|adj|value|exact|two_sided)$|^p$")
+_CI = re.compile(r"^ci(\d+(?:_\d+)?)_low$")
+_ESTIMATES = ("r", "estimate", "alpha", "value", "effect", "share_below_1", "effect_size", "mean")
+_DETAIL = ("ci_low_mc_se", "ci_high_mc_se")
+_VARYING_METHODS = ("ci_method", "p_method", "cov_type")
+_NOTE_COLUMNS = ("note", "warning")
+_LABELS = {
+    "n": "*n*",
+    "k": "*k*",
+    "m": "*m*",
+    "r": "*r*",
+    "t": "*t*",
+    "z": "*z*",
+    "df": "*df*",
+    "df_resid": "*df*",
+    "std_error": "*SE*",
+    "sd": "*SD*",
+    "mean": "*M*",
+    "median": "*Mdn*",
+    "alpha": "α",
+    "std_alpha": "Standardised α",
+    "average_r": "Mean inter-item *r*",
+    "r_drop": "Corrected item–total *r*",
+    "alpha_if_deleted": "α if deleted",
+    "r2": "*R*²",
+    "riv": "RIV",
+    "lambda_share": "λ",
+    "fmi": "FMI",
+    "mc_se": "MC *SE*",
+    "n_obs": "Observations",
+    "n_businesses": "Businesses",
+    "p_method": "*p* method",
+    "ci_method": "CI method",
+    "cov_type": "Standard errors",
+    "effect_size": "Effect size",
+    "effect_size_name": "Effect size measure",
+    "verdict_text": "Verdict",
+    "claim_id": "Claim",
+    "reading_no": "Reading",
+    "n_readings": "Readings",
+    "n_supported": "Supported",
+    "must_hold": "Must hold",
+    "business_id": "Business",
+    "median_level": "Median level",
+    "share_below_1": "Share below level 1",
+    "power": "Power",
+}
+_SPANNER_WORDS = {"n_level": "Businesses at level", "share_level": "Share at level", "n": "*n*"}
+_SUPERSCRIPTS = dict(zip("ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ", "abcdefghijklmnoprstuvwxyz", strict=True))
+_MARKS = tuple(_SUPERSCRIPTS)
+_RUBIN = ("df", "riv", "lambda_share", "fmi", "m")
+
+
+def strategy_words(strategy: str) -> str:
+    """A missing-data strategy in words.
+
+    >>> strategy_words("complete_case"), strategy_words("multiple")
+    ('complete cases', 'multiple imputation')
+    """
+    return _STRATEGY_WORDS.get(str(strategy), str(strategy).replace("_", " "))
+
+
+def value_words(column: str, value: Any, instrument: Instrument | None = None) -> str:
+    """A cell of a code column in words: stage ids as the instrument names them,
+    strategies and methods in words, other identifiers with spaces.
+
+    >>> value_words("strategy", "available_case"), value_words("test", "mann_whitney")
+    ('available cases', 'Mann–Whitney')
+    >>> value_words("score", "mean"), value_words("term", "log_staff")
+    ('mean level', 'log(staff)')
+    """
+    text = str(value)
+    stages = _stage_names(instrument)
+    if column == "missing_stages":
+        return ", ".join(stages.get(s.strip(), s.strip()) for s in text.split(",") if s.strip())
+    if text in stages:
+        return stages[text]
+    if column == "strategy":
+        return strategy_words(text)
+    if column == "method" and text in _METHOD_WORDS:
+        return _METHOD_WORDS[text]
+    if text in _TEST_WORDS:
+        return _TEST_WORDS[text]
+    if column in ("score", "stage") and text in ("mean", "all"):
+        return {"mean": "mean level", "all": "all stages"}[text]
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+", text):
+        return text.replace("_", " ")
+    return text
+
+
+def presentation_table(
+    df: pd.DataFrame,
+    *,
+    caption: str | None = None,
+    instrument: Instrument | None = None,
+    spec: TableSpec | None = None,
+    formats: Mapping[str, Formatter] | None = None,
+) -> PresentationTable:
+    """The presentation of a tidy result table (see the module's rules).
+
+    Parameters
+    ----------
+    df : DataFrame
+        A tidy result (full precision, identifier column names); it is not changed.
+    caption : str, optional
+    instrument : Instrument, optional
+        Names stage ids (``stage_3`` -> its name) and the rows' noun.
+    spec : TableSpec, optional
+        Labels, spanners, hidden or kept columns, formats, notes.
+    formats : mapping, optional
+        Column -> format string or function (merged into ``spec.formats``).
+
+    Returns
+    -------
+    PresentationTable
+
+    Examples
+    --------
+    >>> tidy = pd.DataFrame({"stage": ["stage_1", "stage_2"], "n": [12, 12],
+    ...     "r": [0.0555, -0.5019], "ci95_low": [-0.461, -0.874], "ci95_high": [0.606, 0.088],
+    ...     "p_val": [0.864, 0.0004], "strategy": ["complete_case"] * 2})
+    >>> table = presentation_table(tidy)
+    >>> [c.label for c in table.columns]
+    ['Stage', '*r* [95% CI]', '*p*']
+    >>> table.rows[1]
+    ('stage 2', '−.50 [−.87, .09]', '< .001')
+    >>> table.note_text()
+    'Complete cases; *n* = 12.'
+    """
+    spec = spec or TableSpec()
+    fmts = {**spec.formats, **(formats or {})}
+    unknown = sorted(
+        (set(fmts) | set(spec.labels) | set(spec.hide) | set(spec.keep)) - set(map(str, df.columns))
+    )
+    if unknown:
+        raise ParameterError(f"table spec names unknown column(s): {', '.join(unknown)}")
+    data = df.reset_index(drop=True).copy()
+    data.columns = [str(c) for c in data.columns]
+    data = data.drop(columns=list(spec.hide))
+    n_rows = len(data)
+    notes: list[str] = []
+    detail_notes: list[str] = []
+
+    def present(col: str) -> bool:
+        return col in data.columns
+
+    def empty(col: str) -> bool:
+        s = data[col]
+        return bool(s.map(_missing).all() or (s.map(lambda v: str(v) == "").all()))
+
+    # 1. detail columns
+    mc = [c for c in _DETAIL if present(c)]
+    if mc:
+        values = pd.concat([data[c] for c in mc]).astype(float)
+        if values.notna().any():
+            detail_notes.append(
+                "Monte Carlo SE of the interval bounds at most "
+                + format_number(float(values.max()), 3, bounded=True)
+            )
+        data = data.drop(columns=mc)
+    shown_p = "p_perm" if present("p_perm") else "p_val" if present("p_val") else None
+    if shown_p == "p_perm" and present("p_val") and "p_val" not in spec.keep:
+        # the permutation p where there is one, else the p the row has (its p method says)
+        data["p_perm"] = data["p_perm"].astype(float).fillna(data["p_val"].astype(float))
+        data = data.drop(columns=["p_val"])
+    if present("p_adj") and shown_p and _same(data["p_adj"], data[shown_p]):
+        data = data.drop(columns=["p_adj"])
+        if present("p_adj_method"):
+            data = data.drop(columns=["p_adj_method"])
+    data = data.drop(columns=[c for c in data.columns if empty(c) and c not in spec.keep])
+
+    stage_ids = set(instrument.stage_ids) if instrument is not None else set()
+
+    # 2. constant columns to the note
+    symbol = None
+    if present("method") and _constant(data["method"]):
+        symbol = correlation_symbol(str(data["method"].iloc[0])) if present("r") else None
+    adjusted = "*p* (adjusted)"
+    if present("p_adj_method") and _constant(data["p_adj_method"]):
+        adjusted = f"*p* ({_adjustment(str(data['p_adj_method'].iloc[0]))})"
+    # a method column with a usual value and exceptions: the usual value in the note,
+    # each exception a lettered note on its row
+    exceptions: list[tuple[int, str]] = []
+    for col in _VARYING_METHODS:
+        if not present(col) or _constant(data[col]) or col in spec.keep:
+            continue
+        keys = data[col].map(_key)
+        usual = keys.value_counts(sort=True).index[0]
+        for i, (key, value) in enumerate(zip(keys, data[col], strict=True)):
+            if key != usual and not _missing(value):
+                phrase = _note_phrases({col: value}, data, instrument, fmts)
+                if phrase:
+                    exceptions.append((i, phrase[0]))
+        fill = pd.NA if usual == _key(None) else data[col][keys == usual].iloc[0]
+        data[col] = pd.Series([fill] * n_rows, index=data.index, dtype=object)
+    constants: dict[str, Any] = {}
+    for col in list(data.columns):
+        if col in spec.keep or col in _NOTE_COLUMNS or n_rows == 0:
+            continue
+        if _constant(data[col]) and (n_rows >= 2 or col in _METHOD_COLUMNS):
+            constants[col] = data[col].iloc[0]
+    notes += _note_phrases(constants, data, instrument, fmts)
+    data = data.drop(columns=list(constants))
+
+    # 3. row notes to footnotes
+    footnotes: list[tuple[str, str]] = []
+    row_marks: list[list[str]] = [[] for _ in range(n_rows)]
+    for i, text in exceptions:
+        known = [m for m, t in footnotes if t == text]
+        mark = known[0] if known else _MARKS[len(footnotes) % len(_MARKS)]
+        if not known:
+            footnotes.append((mark, text))
+        row_marks[i].append(mark)
+    for col in _NOTE_COLUMNS:
+        if not present(col):
+            continue
+        if _constant(data[col]):  # the same for every row: a general note
+            value = data[col].iloc[0]
+            notes.append(f"Caution: {one_line(str(value))}" if col == "warning" else str(value))
+            data = data.drop(columns=[col])
+            continue
+        for i, value in enumerate(data[col].tolist()):
+            if _missing(value) or str(value) == "":
+                continue
+            text = one_line(str(value))
+            if col == "warning":
+                text = f"Caution: {text}"
+            known = [m for m, t in footnotes if t == text]
+            mark = known[0] if known else _MARKS[len(footnotes) % len(_MARKS)]
+            if not known:
+                footnotes.append((mark, text))
+            if mark not in row_marks[i]:
+                row_marks[i].append(mark)
+        if col in data.columns:
+            data = data.drop(columns=[col])
+
+    # the label column: stage names instead of ids when both are given
+    if present("name") and present("stage"):
+        data = data.drop(columns=["stage"])
+        data = data.rename(columns={"name": "stage"})
+        data["stage"] = data["stage"].astype(object)
+
+    # 4. estimates with their intervals
+    columns: list[Column] = []
+    cells: list[list[str]] = []
+    used: set[str] = set()
+    cis = {}
+    for col in data.columns:
+        m = _CI.match(col)
+        high = col[: -len("low")] + "high"
+        if m and present(high):
+            est = _estimate_for(list(data.columns), col)
+            if est is not None:
+                cis[est] = (col, high, m.group(1).replace("_", "."))
+    rubin = [c for c in _RUBIN if present(c)] if present("riv") else []
+    for col in data.columns:
+        if col in used:
+            continue
+        series = data[col]
+        if col in cis:
+            low, high, level = cis[col]
+            fmt = _number_formatter(col, series, fmts.get(col))
+            texts = []
+            for est, lo, hi in zip(series, data[low], data[high], strict=True):
+                if _missing(est):
+                    texts.append("")
+                elif _missing(lo) or _missing(hi):
+                    texts.append(fmt(est))
+                else:
+                    texts.append(f"{fmt(est)} [{fmt(lo)}, {fmt(hi)}]")
+            label = _label(col, spec, symbol, adjusted)
+            columns.append(Column(col, f"{label} [{level}% CI]", "right"))
+            cells.append(_align(texts))
+            used |= {col, low, high}
+            continue
+        if _CI.match(col) or re.match(r"^ci\d+(?:_\d+)?_high$", col):
+            # an interval without a recognised estimate: shown as "[low, high]"
+            pass
+        if pd.api.types.is_bool_dtype(series) or set(series.dropna().map(type)) == {bool}:
+            columns.append(Column(col, _label(col, spec, symbol, adjusted), "left"))
+            cells.append(["" if _missing(v) else "yes" if bool(v) else "no" for v in series])
+        elif pd.api.types.is_numeric_dtype(series):
+            fmt = _number_formatter(col, series, fmts.get(col))
+            columns.append(Column(col, _label(col, spec, symbol, adjusted), "right"))
+            cells.append(_align(["" if _missing(v) else fmt(v) for v in series]))
+        else:
+            fn = fmts.get(col)
+            texts = []
+            for v in series:
+                if _missing(v) or str(v) == "":
+                    texts.append("")
+                elif fn is not None:
+                    texts.append(fn(v) if callable(fn) else fn.format(v))
+                elif col in _CODE_COLUMNS or col in ("stage",):
+                    texts.append(value_words(col, v, instrument))
+                else:
+                    texts.append(one_line(str(v)))
+            columns.append(
+                Column(
+                    col,
+                    _label(col, spec, symbol, adjusted, data[col], stage_ids, instrument),
+                    "left",
+                )
+            )
+            cells.append(texts)
+        used.add(col)
+
+    # footnote marks on the first column (the row label)
+    if footnotes and columns:
+        first = cells[0]
+        cells[0] = [t + "".join(marks) for t, marks in zip(first, row_marks, strict=True)]
+
+    # 5. spanners: explicit, Rubin's rules, then shared prefixes
+    spanner_of: dict[str, str] = {}
+    for text, cols in spec.spanners.items():
+        for c in cols:
+            if c not in data.columns and c not in cis:
+                raise ParameterError(f"spanner {text!r} names unknown column {c!r}")
+            spanner_of[c] = text
+    if rubin:
+        for c in rubin:
+            spanner_of.setdefault(c, "Multiple imputation (Rubin's rules)")
+    keys = [c.key for c in columns]
+    for start, span, prefix in _runs([_prefix(k) for k in keys]):
+        if prefix and span >= 2 and not any(k in spanner_of for k in keys[start : start + span]):
+            for k in keys[start : start + span]:
+                spanner_of[k] = _SPANNER_WORDS.get(prefix, _capital(prefix.replace("_", " ")))
+    final: list[Column] = []
+    for column in columns:
+        key = column.key
+        spanner = spanner_of.get(key, "")
+        label = column.label
+        if spanner and key not in spec.labels and key not in cis and _prefix(key):
+            label = _capital(key[len(_prefix(key)) + 1 :].replace("_", " "))
+            if key.startswith(("n_level_", "share_level_")):
+                label = key.rsplit("_", 1)[1]
+        final.append(replace(column, label=label, spanner=spanner))
+
+    notes = [n for n in notes if n] + detail_notes + list(spec.notes)
+    rows = tuple(tuple(r) for r in zip(*cells, strict=True)) if cells else ()
+    wide = spec.wide if spec.wide is not None else len(final) > WIDE_COLUMNS
+    return PresentationTable(
+        columns=tuple(final),
+        rows=rows,
+        caption=caption or "",
+        notes=tuple(_capital(n) for n in notes),
+        footnotes=tuple(footnotes),
+        wide=wide,
+    )
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
+
+
+def _key(v: Any) -> Any:
+    return "\x00missing" if _missing(v) else v
+
+
+def _constant(series: pd.Series) -> bool:
+    return len(set(series.map(_key))) == 1
+
+
+def _same(a: pd.Series, b: pd.Series) -> bool:
+    x, y = a.astype(float).to_numpy(), b.astype(float).to_numpy()
+    return bool(np.all((x == y) | (np.isnan(x) & np.isnan(y))))
+
+
+def _capital(text: str) -> str:
+    if text.startswith("*") or not text:
+        return text
+    return text[0].upper() + text[1:]
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _stage_names(instrument: Instrument | None) -> dict[str, str]:
+    if instrument is None:
+        return {}
+    return {s.id: s.name for s in instrument.stages}
+
+
+def _prefix(key: str) -> str:
+    if key in _LABELS or _P.match(key) or _CI.match(key) or "_" not in key:
+        return ""
+    return key.rsplit("_", 1)[0]
+
+
+def _runs(values: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(start, length, value) of each run of equal consecutive values."""
+    out: list[tuple[int, int, str]] = []
+    for i, v in enumerate(values):
+        if out and out[-1][2] == v:
+            start, span, _ = out[-1]
+            out[-1] = (start, span + 1, v)
+        else:
+            out.append((i, 1, v))
+    return out
+
+
+def _estimate_for(columns: list[str], low: str) -> str | None:
+    for name in _ESTIMATES:
+        if name in columns:
+            return name
+    before = columns[: columns.index(low)]
+    for col in reversed(before):
+        if not (_COUNT.match(col) or _P.match(col)):
+            return col
+    return None
+
+
+def _label(
+    col: str,
+    spec: TableSpec,
+    symbol: str | None,
+    adjusted: str = "*p* (adjusted)",
+    series: pd.Series | None = None,
+    stage_ids: set[str] | None = None,
+    instrument: Instrument | None = None,
+) -> str:
+    if col in spec.labels:
+        return spec.labels[col]
+    if col == "r" and symbol is not None:
+        return symbol if symbol != "r" else "*r*"
+    if col in ("p_val", "p_perm"):
+        return "*p*"
+    if col == "p_adj":
+        return adjusted
+    if col in _LABELS:
+        return _LABELS[col]
+    values = set() if series is None else set(map(str, series.dropna()))
+    if col in ("stage", "score", "x", "y") and stage_ids and values <= stage_ids | {"mean"}:
+        noun = _capital(instrument.stage_noun if instrument is not None else "stage")
+        return {"x": f"{noun} 1", "y": f"{noun} 2"}.get(col, noun)
+    m = _CI.match(col) or re.match(r"^ci(\d+)_high$", col)
+    if m:
+        return f"{m.group(1)}% CI {'low' if col.endswith('low') else 'high'}"
+    if col.startswith("n_"):
+        return "*n* " + col[2:].replace("_", " ")
+    words = ["CI" if w == "ci" else "SE" if w == "se" else w for w in col.split("_")]
+    return _capital(" ".join(words))
+
+
+def _int_text(v: float) -> str:
+    text = f"{round(v):,}" if abs(v) >= 1000 else f"{round(v)}"
+    return text.replace("-", MINUS)
+
+
+def _number_formatter(col: str, series: pd.Series, spec: Formatter | None) -> Callable[[Any], str]:
+    if callable(spec):
+        return spec
+    if spec is not None:
+        fmt = spec
+        return lambda v: fmt.format(v).replace("-", MINUS)
+    values = pd.to_numeric(series, errors="coerce").astype(float).to_numpy()
+    finite = values[np.isfinite(values)]
+    whole = finite.size > 0 and bool(np.all(finite == np.round(finite)))
+    if _P.match(col):
+        return lambda v: "< .001" if float(v) < 0.001 else format_number(float(v), 3, bounded=True)
+    if pd.api.types.is_integer_dtype(series) or (
+        whole and (_COUNT.match(col) or not _BOUNDED.match(col))
+    ):
+        return lambda v: _int_text(float(v))
+    bounded = bool(_BOUNDED.match(col)) and finite.size > 0 and bool(np.all(np.abs(finite) <= 1))
+    if bounded:  # correlations, reliabilities, shares: two decimals, APA
+        return lambda v: format_number(float(v), 2, bounded=True)
+    digits = 2
+    nonzero = np.abs(finite[finite != 0])
+    if nonzero.size:  # small numbers keep two significant digits, up to three decimals
+        digits = max(2, min(3, math.ceil(-math.log10(float(np.median(nonzero)))) + 1))
+    return lambda v: format_number(float(v), digits)
+
+
+_NUMBER = re.compile(f"[{MINUS}-]?[0-9,]*\\.?[0-9]+")
+
+
+def _align(texts: list[str]) -> list[str]:
+    """Pad the numbers of a column's cells so their decimal points line up.
+
+    Applied when every non-empty cell has the same shape (the same text around the same
+    count of numbers): each number's sign and integer part is padded on the left to the
+    column's widest, with :data:`MINUS_SPACE` for a missing sign and
+    :data:`FIGURE_SPACE` for a missing digit.
+    """
+    filled = [t for t in texts if t]
+    if not filled:
+        return texts
+    shapes = {_NUMBER.sub("#", t) for t in filled}
+    if len(shapes) != 1 or "#" not in next(iter(shapes)):
+        return texts
+    parts = [_NUMBER.findall(t) for t in filled]
+    k = len(parts[0])
+    sign = [any(p[i].startswith((MINUS, "-")) for p in parts) for i in range(k)]
+    width = [max(len(p[i].lstrip(MINUS + "-").split(".")[0]) for p in parts) for i in range(k)]
+
+    def pad(number: str, i: int) -> str:
+        negative = number.startswith((MINUS, "-"))
+        body = number.lstrip(MINUS + "-")
+        digits = FIGURE_SPACE * (width[i] - len(body.split(".")[0]))
+        lead = (MINUS if negative else MINUS_SPACE) if sign[i] else ""
+        return digits + lead + body
+
+    out: list[str] = []
+    for t in texts:
+        if not t:
+            out.append(t)
+            continue
+        numbers = iter(range(k))
+
+        def padded(match: re.Match[str], it: Iterator[int] = numbers) -> str:
+            return pad(match.group(0), next(it))
+
+        out.append(_NUMBER.sub(padded, t))
+    return out
+
+
+def _adjustment(method: str) -> str:
+    """``holm on p_perm`` -> ``Holm``; ``fdr_bh`` -> ``Benjamini–Hochberg``."""
+    how = re.sub(r" on p_\w+$", "", method.strip())
+    words = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini–Hochberg",
+             "bh": "Benjamini–Hochberg", "hochberg": "Hochberg", "sidak": "Šidák"}  # fmt: skip
+    return words.get(how.lower(), how)
+
+
+def _note_phrases(
+    constants: Mapping[str, Any],
+    data: pd.DataFrame,
+    instrument: Instrument | None,
+    fmts: Mapping[str, Formatter],
+) -> list[str]:
+    """The columns with one value in every row, said once: the note's first sentence
+    (what was computed, its interval and p, the cases and n), then any sentences."""
+    c = {k: v for k, v in constants.items() if not (_missing(v) or str(v) == "")}
+    phrases: list[str] = []
+    sentences: list[str] = []
+    if "method" in c:
+        method = str(c.pop("method"))
+        what = _METHOD_WORDS.get(method, method)
+        if "score" in c:
+            what += f" of the {value_words('score', c.pop('score'), instrument)}"
+        if "covariate" in c:
+            what += f" with {value_words('covariate', c.pop('covariate'), instrument)}"
+        phrases.append(what)
+    if "ci_method" in c:
+        level = next((m.group(1) for col in data.columns if (m := _CI.match(col))), "95")
+        phrases.append(f"{level}% CI by {_big_numbers(_method_words(str(c.pop('ci_method'))))}")
+    p_parts = []
+    if "p_method" in c:
+        p_parts.append(f"*p* by {_big_numbers(_method_words(str(c.pop('p_method'))))}")
+    if "p_adj_method" in c:
+        how = _adjustment(str(c.pop("p_adj_method")))
+        p_parts.append(f"{how}-adjusted across {len(data)} tests")
+    if p_parts:
+        phrases.append(", ".join(p_parts))
+    if "cov_type" in c:
+        phrases.append(f"standard errors {c.pop('cov_type')}")
+    cases = []
+    if "strategy" in c:
+        cases.append(strategy_words(str(c.pop("strategy"))))
+    if "n" in c:
+        cases.append(f"*n* = {_number_formatter('n', data['n'], fmts.get('n'))(c.pop('n'))}")
+    if cases:
+        phrases.append(", ".join(cases))
+    if "m" in c:
+        imputations = int(c.pop("m"))
+        if imputations > 1:
+            phrases.append(f"pooled over {imputations} imputations (Rubin's rules)")
+    for col, value in c.items():
+        text = one_line(str(value))
+        if col in ("note", "disclosure"):
+            sentences.append(text)
+        elif col == "warning":
+            sentences.append(f"Caution: {text}")
+        elif isinstance(value, bool | np.bool_):
+            phrases.append(
+                f"{_plain(_label(col, TableSpec(), None)).lower()}: {'yes' if value else 'no'}"
+            )
+        elif isinstance(value, int | float | np.number):
+            fmt = _number_formatter(col, data[col], fmts.get(col))
+            phrases.append(f"{_label(col, TableSpec(), None)} = {fmt(value)}")
+        else:
+            if col in _CODE_COLUMNS:
+                text = value_words(col, text, instrument)
+            phrases.append(f"{_plain(_label(col, TableSpec(), None)).lower()}: {text}")
+    first = [_capital("; ".join(phrases))] if phrases else []
+    return first + sentences
+
+
+def _method_words(text: str) -> str:
+    """Method codes in words (``clopper-pearson`` -> ``Clopper–Pearson``)."""
+    words = {"clopper-pearson": "Clopper–Pearson", "wilson": "Wilson", "feldt": "Feldt"}
+    return words.get(text.lower(), text)
+
+
+def _big_numbers(text: str) -> str:
+    """Numbers of five or more digits with thousands separators (APA)."""
+    return re.sub(r"\d{5,}", lambda m: f"{int(m.group(0)):,}", text)
+
+
+# -- rendering helpers ---------------------------------------------------------------------------
+
+_ITALIC = re.compile(r"\*([^*]+)\*")
+
+
+def _markdown_markup(text: str) -> str:
+    parts = _ITALIC.split(text)
+    return "".join(
+        f"*{escape_markdown(p)}*" if i % 2 else escape_markdown(p) for i, p in enumerate(parts)
+    )
+
+
+def _plain(text: str) -> str:
+    return _ITALIC.sub(r"\1", text)
+
+
+def _html_markup(text: str) -> str:
+    return _ITALIC.sub(r"<i>\1</i>", escape_html(text))
+
+
+def _html_cell(text: str) -> str:
+    out = escape_html(text)
+    out = out.replace(MINUS_SPACE, f'<span class="pad" aria-hidden="true">{MINUS}</span>')
+    return re.sub(
+        f"([{''.join(_SUPERSCRIPTS)}]+)$",
+        lambda m: f"<sup>{''.join(_SUPERSCRIPTS[c] for c in m.group(1))}</sup>",
+        out,
+    )
+
+
+def _plain_cell(text: str) -> str:
+    return text.replace(MINUS_SPACE, FIGURE_SPACE)
+
+
+_LATEX_SYMBOLS = {
+    MINUS: "$-$",
+    "ρ": "$\\rho$",
+    "τ": "$\\tau$",
+    "α": "$\\alpha$",
+    "λ": "$\\lambda$",
+    "ε": "$\\varepsilon$",
+    "²": "$^2$",
+    "≤": "$\\leq$",
+    "–": "--",
+    FIGURE_SPACE: "\\phantom{0}",
+    MINUS_SPACE: "\\phantom{$-$}",
+}
+
+
+def _latex_text(text: str) -> str:
+    out = escape_latex(text)
+    for ch, tex in _LATEX_SYMBOLS.items():
+        out = out.replace(ch, tex)
+    return out
+
+
+def _latex_markup(text: str) -> str:
+    parts = _ITALIC.split(text)
+    return "".join(
+        f"\\textit{{{_latex_text(p)}}}" if i % 2 else _latex_text(p) for i, p in enumerate(parts)
+    )
+
+
+def _latex_cell(text: str) -> str:
+    marks = re.search(f"[{''.join(_SUPERSCRIPTS)}]+$", text)
+    body = text[: marks.start()] if marks else text
+    out = _latex_text(body)
+    if marks:
+        out += "\\textsuperscript{" + "".join(_SUPERSCRIPTS[c] for c in marks.group(0)) + "}"
+    return out
+
+
+def _docx_runs(paragraph: Any, text: str, *, italic: bool = False) -> None:
+    for i, part in enumerate(_ITALIC.split(text)):
+        if part:
+            run = paragraph.add_run(part)
+            run.italic = italic or bool(i % 2)
+
+
+def _docx_border(cell: Any, edge: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    props = cell._tc.get_or_add_tcPr()
+    borders = props.find(qn("w:tcBorders"))
+    if borders is None:
+        borders = OxmlElement("w:tcBorders")
+        props.append(borders)
+    element = OxmlElement(f"w:{edge}")
+    element.set(qn("w:val"), "single")
+    element.set(qn("w:sz"), "8")
+    element.set(qn("w:color"), "000000")
+    borders.append(element)
+
+
+#: The tables' own stylesheet, scoped to ``.cma-table`` so no other table on the page
+#: changes: booktabs-like rules, right-aligned numbers with tabular figures, the note in
+#: small type under the table, a wide table scrolling inside its box.
+_TABLE_CSS = (
+    "<style>"
+    ".cma-table{max-width:100%;margin:.8em 0 1.2em}"
+    ".cma-table .cma-scroll{max-width:100%;overflow-x:auto}"
+    ".cma-table .cma-caption{font-style:italic;margin:0 0 .3em}"
+    ".cma-table table.cma{border-collapse:collapse;border-top:1.5px solid #222;"
+    "border-bottom:1.5px solid #222;font-size:.92em;width:auto;max-width:100%;"
+    "margin:0;table-layout:auto}"
+    ".cma-table table.cma caption{caption-side:top;text-align:left;font-style:italic;"
+    "padding:0 0 .4em;color:inherit}"
+    ".cma-table table.cma th,.cma-table table.cma td{padding:.25em .6em;border:none;"
+    "text-align:left;vertical-align:top;background:none}"
+    ".cma-table table.cma thead tr:last-child th{border-bottom:1px solid #222}"
+    ".cma-table table.cma thead tr:first-child th[colspan]:not(:empty){"
+    "border-bottom:1px solid #888;text-align:center}"
+    ".cma-table table.cma th{font-weight:600}"
+    ".cma-table table.cma td.num{text-align:right;font-variant-numeric:tabular-nums;"
+    "white-space:nowrap}"
+    ".cma-table table.cma tbody tr,.cma-table table.cma tbody tr:nth-child(odd),"
+    ".cma-table table.cma tbody tr:nth-child(even){background:transparent}"
+    ".cma-table .pad{visibility:hidden}"
+    ".cma-table .cma-note{font-size:.85em;max-width:60em}"
+    ".cma-table .cma-note p{margin:.2em 0}"
+    "</style>"
+)

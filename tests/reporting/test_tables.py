@@ -1,0 +1,241 @@
+"""Presentation tables: a tidy result rendered as a paper's table (HTML, LaTeX, Markdown, Word).
+
+Expected cells are written by hand from the APA rules: two decimals, no leading zero for
+bounded statistics, p to three decimals or ``< .001``, counts as integers, a true minus.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+
+import pandas as pd
+import pytest
+
+from cma_research.core.errors import ParameterError
+from cma_research.datasets import customer_wise_2007
+from cma_research.reporting.claims import claims_html
+from cma_research.reporting.tables import (
+    FIGURE_SPACE,
+    MINUS_SPACE,
+    TableSpec,
+    presentation_table,
+)
+
+INSTRUMENT = customer_wise_2007().instrument
+
+
+def _stage_table() -> pd.DataFrame:
+    """The shape of ``correlate(cohort, "staff", "stages")``: 16 columns, most constant."""
+    k = 3
+    return pd.DataFrame(
+        {
+            "strategy": ["complete_case"] * k,
+            "score": ["stage_1", "stage_2", "stage_9"],
+            "covariate": ["staff"] * k,
+            "method": ["spearman"] * k,
+            "n": [12] * k,
+            "r": [0.055460, 0.501923, -0.196],
+            "ci95_low": [-0.461025, -0.088398, -0.655],
+            "ci95_high": [0.606215, 0.873687, 0.503],
+            "ci_low_mc_se": [0.0054, 0.0075, 0.0112],
+            "ci_high_mc_se": [0.0064, 0.0026, 0.0030],
+            "ci_method": ["BCa bootstrap (20000 resamples)"] * k,
+            "p_val": [0.864, 0.096, 0.541],
+            "p_perm": [0.8626, 0.0971, 0.0004],
+            "p_method": ["Monte Carlo permutation (100000 draws)"] * k,
+            "p_adj": [1.0, 0.68, 0.0012],
+            "p_adj_method": ["holm on p_perm"] * k,
+            "m": [1] * k,
+            "note": [""] * k,
+        }
+    )
+
+
+def test_the_stage_correlation_table_reads_as_a_conference_table() -> None:
+    table = presentation_table(_stage_table(), caption="Stages", instrument=INSTRUMENT)
+    assert [c.label for c in table.columns] == ["Stage", "ρ [95% CI]", "*p*", "*p* (Holm)"]
+    cells = [
+        [v.replace(FIGURE_SPACE, "_").replace(MINUS_SPACE, "+") for v in row] for row in table.rows
+    ]
+    # padded so the decimals line up: + an invisible minus, _ a figure space
+    assert cells == [
+        ["Customer Contact", "+.06 [−.46, .61]", ".863", "1.000"],
+        ["Employee Skills and Knowledge", "+.50 [−.09, .87]", ".097", "_.680"],
+        ["Staff Empowerment", "−.20 [−.66, .50]", "< .001", "_.001"],
+    ]
+    assert table.note_text() == (
+        "Spearman's ρ with staff; 95% CI by BCa bootstrap (20,000 resamples); "
+        "*p* by Monte Carlo permutation (100,000 draws), Holm-adjusted across 3 tests; "
+        "complete cases, *n* = 12. Monte Carlo SE of the interval bounds at most .011."
+    )
+    assert not table.wide
+
+
+def test_a_one_row_table_keeps_its_numbers_and_moves_only_the_methods() -> None:
+    one = _stage_table().iloc[[0]].assign(score="mean", p_adj=0.8626)
+    table = presentation_table(one, instrument=INSTRUMENT)
+    assert [c.key for c in table.columns] == ["covariate", "n", "r", "p_perm"]
+    assert table.rows == (("staff", "12", ".06 [−.46, .61]", ".863"),)
+    # the adjusted p equal to p is dropped, its method too; the methods are in the note
+    assert "Holm" not in table.note_text()
+    assert table.note_text().startswith("Spearman's ρ of the mean level; 95% CI by BCa")
+
+
+def test_counts_are_integers_and_inapplicable_cells_empty() -> None:
+    sens = pd.DataFrame(
+        {
+            "strategy": ["complete_case", "available_case", "multiple"],
+            "n": [12.0, math.nan, 16.0],
+            "alpha": [0.85315, math.nan, 0.8211],
+            "ci95_low": [0.6878, math.nan, 0.5612],
+            "ci95_high": [0.9503, math.nan, 0.9311],
+            "df": [math.nan, math.nan, 12.38],
+            "riv": [math.nan, math.nan, 0.0712],
+            "fmi": [math.nan, math.nan, 0.19],
+            "m": [1, 1, 20],
+            "note": ["", "not applicable: needs complete data", ""],
+        }
+    )
+    table = presentation_table(sens)
+    cells = table.cells()
+    assert cells["n"].tolist() == ["12", "", "16"]  # 12.0 is a count: "12", not "12.000"
+    assert cells["alpha"].tolist() == [".85 [.69, .95]", "", ".82 [.56, .93]"]
+    assert cells["riv"].tolist() == ["", "", "0.071"]  # not applicable: empty, no dash
+    assert cells["strategy"].tolist() == [
+        "complete cases",
+        "available casesᵃ",
+        "multiple imputation",
+    ]
+    assert table.footnotes == (("ᵃ", "not applicable: needs complete data"),)
+    spanned = {c.key: c.spanner for c in table.columns}
+    assert spanned["riv"] == spanned["fmi"] == "Multiple imputation (Rubin's rules)"
+    assert spanned["n"] == ""
+
+
+def test_unknown_columns_are_formatted_by_type_and_booleans_in_words() -> None:
+    df = pd.DataFrame(
+        {
+            "step": ["Eligible", "Contacted"],
+            "count": [54000, 1200],
+            "approximate": [False, True],
+            "growth_rate": [0.123456, -1.5],
+            "blank_share_observed": [0.125, 0.1875],
+            "blank_share_simulated": [0.129, 0.19],
+        }
+    )
+    table = presentation_table(df)
+    cells = table.cells()
+    assert cells["count"].tolist() == ["54,000", FIGURE_SPACE + "1,200"]
+    assert cells["approximate"].tolist() == ["no", "yes"]
+    assert cells["growth_rate"].tolist() == [MINUS_SPACE + "0.12", "−1.50"]
+    by_key = {c.key: c for c in table.columns}
+    assert by_key["blank_share_observed"].spanner == "Blank share"
+    assert by_key["blank_share_observed"].label == "Observed"
+    assert by_key["count"].align == "right" and by_key["step"].align == "left"
+
+
+def test_spec_labels_spanners_and_hidden_columns() -> None:
+    df = pd.DataFrame({"a": ["x", "y"], "b": [1, 2], "c": [3, 4], "secret": ["s", "t"]})
+    spec = TableSpec(labels={"b": "Before"}, spanners={"Counts": ["b", "c"]}, hide=["secret"])
+    table = presentation_table(df, spec=spec)
+    assert [(c.spanner, c.label) for c in table.columns] == [
+        ("", "A"),
+        ("Counts", "Before"),
+        ("Counts", "C"),
+    ]
+    with pytest.raises(ParameterError, match=r"unknown column.*nope"):
+        presentation_table(df, spec=TableSpec(hide=["nope"]))
+
+
+def test_latex_has_booktabs_spanner_rules_and_the_note_under_the_table() -> None:
+    df = pd.DataFrame({"a": ["R&D_1", "y"], "b": [1, 2], "c": [-0.5, 0.25], "k": [3, 3]})
+    table = presentation_table(df, caption="A & B", spec=TableSpec(spanners={"Both": ["b", "c"]}))
+    tex = table.to_latex("tab:x")
+    lines = tex.splitlines()
+    assert r"\caption{A \& B}" in lines and r"\label{tab:x}" in lines
+    assert r" & \multicolumn{2}{c}{Both} \\" in lines
+    assert r"\cmidrule(lr){2-3}" in lines
+    assert r"R\&D\_1 & 1 & $-$0.50 \\" in lines
+    assert r"y & 2 & \phantom{$-$}0.25 \\" in lines
+    assert lines.index(r"\end{tabular}") < lines.index(r"\item \textit{Note.} \textit{k} = 3.")
+    assert tex.count("{") == tex.count("}")
+    for rule in (r"\toprule", r"\midrule", r"\bottomrule"):
+        assert tex.count(rule) == 1
+
+
+def test_html_is_escaped_deterministic_and_wide_tables_scroll() -> None:
+    df = pd.DataFrame({"name": ["<b>Smith</b> & Sons"], **{f"v{i}": [i] for i in range(10)}})
+    table = presentation_table(df, caption="Wide <table>")
+    assert table.wide  # more than WIDE_COLUMNS columns
+    html = table.to_html("t1")
+    assert "&lt;b&gt;Smith&lt;/b&gt; &amp; Sons" in html and "<b>Smith" not in html
+    assert 'class="cma-table wide"' in html
+    assert html == presentation_table(df, caption="Wide <table>").to_html("t1")
+    narrow = presentation_table(df[["name", "v1"]]).to_html("t2")
+    assert 'class="cma-table"' in narrow
+
+
+def test_html_hides_the_sign_pad_and_marks_footnotes() -> None:
+    df = pd.DataFrame({"x": ["a", "b"], "r": [-0.5, 0.25], "note": ["", "careful"]})
+    html = presentation_table(df).to_html("t")
+    assert '<span class="pad" aria-hidden="true">−</span>.25' in html
+    assert "b<sup>a</sup>" in html and "<sup>a</sup> Careful." not in html
+    assert "<sup>a</sup> careful." in html
+
+
+def test_markdown_writes_spanners_and_notes() -> None:
+    df = pd.DataFrame({"x": ["a", "b"], "n_a": [1, 2], "n_b": [3, 4], "k": [5, 5]})
+    md = presentation_table(df, caption="C").to_markdown()
+    assert md.splitlines()[2] == "| X | *n*: A | *n*: B |"
+    assert md.splitlines()[-1] == "*Note.* *k* = 5."
+
+
+def test_word_table_has_the_same_cells_merged_spanners_and_the_note() -> None:
+    import docx
+
+    df = pd.DataFrame({"x": ["a", "b"], "n_a": [1, 2], "n_b": [3, 4], "k": [5, 5]})
+    table = presentation_table(df, caption="Counts")
+    doc = table.to_docx()
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    back = docx.Document(io.BytesIO(buffer.getvalue()))
+    [word] = back.tables
+    rows = [[cell.text for cell in row.cells] for row in word.rows]
+    assert rows[0] == ["", "n", "n"]  # the spanner: one merged cell over two columns
+    assert word.rows[0].cells[1]._tc is word.rows[0].cells[2]._tc
+    assert rows[1:] == [["X", "A", "B"], ["a", "1", "3"], ["b", "2", "4"]]
+    texts = [p.text for p in back.paragraphs]
+    assert texts[0] == "Counts" and texts[-1] == "Note. k = 5."
+
+
+def test_claims_are_blocks_one_per_claim_with_each_reading() -> None:
+    audit = pd.DataFrame(
+        {
+            "claim_id": ["c1", "c1", "c2"],
+            "quote": ["Most firms lag.", "Most firms lag.", "Growth <rose>."],
+            "source": ["Abstract, line 2"] * 2 + ["Findings, line 9"],
+            "reading_no": [1, 2, 0],
+            "reading": ["most = over half", "most = over 60%", ""],
+            "verdict_text": [
+                "supported: 70% of businesses",
+                "not supported: 70% of businesses",
+                "cannot be tested: needs growth",
+            ],
+            "claim_verdict": ["partly supported", "partly supported", "cannot be tested"],
+            "comparison": ["> 0.5", "> 0.6", ""],
+            "strategy": ["available_case", "available_case", ""],
+        }
+    )
+    html = claims_html(audit)
+    assert html.count('<section class="cma-claim') == 2
+    assert html.count("Most firms lag.") == 1  # the quote once, not once per reading
+    assert html.count("<li>") == 3
+    assert "Growth &lt;rose&gt;." in html
+    first = html[: html.index('id="claim-c2"')]
+    assert re.search(r"most = over half .*supported.*70% of businesses; criterion &gt; 0.5", first)
+    assert "available cases" in first
+    assert 'Claim: <span class="cma-verdict partly">partly supported</span>' in first
+    with pytest.raises(ParameterError, match="verdict_text"):
+        claims_html(audit.drop(columns=["verdict_text"]))
