@@ -36,7 +36,7 @@ def test_markdown_table_rows_stay_whole() -> None:
     md = to_markdown(df, caption="Types\nby size")
     lines = md.splitlines()
     assert lines[0] == "Table: Types by size"
-    assert lines[2] == "| type of business | n |"
+    assert lines[2] == "| Type of business | *n* |"  # presentation header (issue 24)
     assert lines[4:] == ["| Gift shop | 1 |", "| Cafe \\| Bar | 2 |", "| B&B ok | 3 |"]
     assert len(lines) == 2 + 2 + 3
 
@@ -46,7 +46,7 @@ def test_latex_rows_stay_whole(tmp_path: Path) -> None:
     out = save_table(df, tmp_path / "t", caption="Two\nlines", outputs=["tex", "md", "csv"])
     tex = out["tex"].read_text(encoding="utf-8")
     body = [ln for ln in tex.splitlines() if ln.endswith("\\\\")]
-    assert body == ["type & n \\\\", "Gift  shop & 1 \\\\", "Cafe Bar & 2 \\\\"]
+    assert body == ["Type & \\textit{n} \\\\", "Gift  shop & 1 \\\\", "Cafe Bar & 2 \\\\"]
     assert "\\caption{Two lines}" in tex
     assert "\n\n" not in tex  # no paragraph break anywhere
     # the CSV keeps the text as it is (quoted), line breaks included

@@ -24,7 +24,7 @@ The rules, in order:
    value is stated in the note), the asymptotic ``p_val`` when a permutation ``p_perm``
    is shown, an adjusted p equal to the p it adjusts, columns empty in every row.
 2. With two or more rows, a column with one value in every row moves into the note
-   (``complete cases; n = 12``); method and description columns (``strategy``,
+   (``complete cases, n = 12``); method and description columns (``strategy``,
    ``ci_method``, ``p_method`` ...) move there whatever the number of rows.
 3. A ``note`` or ``warning`` that differs between rows becomes a lettered footnote on
    the row's label; equal notes share a letter.
@@ -497,7 +497,7 @@ def presentation_table(
     >>> table.rows[1]
     ('stage 2', '−.50 [−.87, .09]', '< .001')
     >>> table.note_text()
-    'Complete cases; *n* = 12.'
+    'Complete cases, *n* = 12.'
     """
     spec = spec or TableSpec()
     fmts = {**spec.formats, **(formats or {})}
@@ -692,10 +692,14 @@ def presentation_table(
     if rubin:
         for c in rubin:
             spanner_of.setdefault(c, "Multiple imputation (Rubin's rules)")
-    keys = [c.key for c in columns]
-    for start, span, prefix in _runs([_prefix(k) for k in keys]):
-        if prefix and span >= 2 and not any(k in spanner_of for k in keys[start : start + span]):
-            for k in keys[start : start + span]:
+    column_keys = [c.key for c in columns]
+    for start, span, prefix in _runs([_prefix(k) for k in column_keys]):
+        if (
+            prefix
+            and span >= 2
+            and not any(k in spanner_of for k in column_keys[start : start + span])
+        ):
+            for k in column_keys[start : start + span]:
                 spanner_of[k] = _SPANNER_WORDS.get(prefix, _capital(prefix.replace("_", " ")))
     final: list[Column] = []
     for column in columns:
