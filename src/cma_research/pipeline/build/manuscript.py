@@ -303,12 +303,12 @@ def _render(
     why = ["--force"] if force else reasons(key, cache.last_parts(CACHE_NAME))
     started = time.perf_counter()
     files = render_files(paper, out)
-    targets = {out / rel: data for rel, data in files.items()}
+    targets: dict[str | Path, bytes] = {out / rel: data for rel, data in files.items()}
     for target in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    write_all_atomic(dict(targets))
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    write_all_atomic(targets)
     _remove_paper(out, keep=list(files))
-    outputs = sorted(targets)
+    outputs = sorted(out / rel for rel in files)
     cache.store(CACHE_NAME, key, outputs, out, time.perf_counter() - started)
     decision = "re-render: " + ", ".join(why or ["no cached result"])
     return paper, PaperRun(True, 0.0, "", decision, outputs=outputs)
