@@ -700,12 +700,20 @@ def resolve(
     audit = dict(claims) if claims is not None else claims_from_tables(out / "tables")
     r = _Resolver(source, values, out / "figures", out / "tables", audit)
     r.number_placements()
+    # what the build lacks is named first, before the citations of it
+    placed: dict[int, Block] = {
+        i: (r.figure(b) if isinstance(b, FigureBlock) else r.table(b))
+        for i, b in enumerate(source.blocks)
+        if isinstance(b, FigureBlock | TableBlock)
+    }
     abstract = r.inline(source.abstract, 1)
     blocks: list[Block] = []
     counters = [0, 0, 0]
     appendix = False
-    for b in source.blocks:
-        if isinstance(b, AppendixMark):
+    for i, b in enumerate(source.blocks):
+        if i in placed:
+            blocks.append(placed[i])
+        elif isinstance(b, AppendixMark):
             appendix = True
             counters = [0, 0, 0]
             blocks.append(b)
@@ -723,10 +731,6 @@ def resolve(
             blocks.append(replace(b, inlines=r.inline(b.inlines, b.line)))
         elif isinstance(b, ListBlock):
             blocks.append(replace(b, items=tuple(r.inline(i, b.line) for i in b.items)))
-        elif isinstance(b, FigureBlock):
-            blocks.append(r.figure(b))
-        elif isinstance(b, TableBlock):
-            blocks.append(r.table(b))
     front = source.front
     paper = Paper(
         source=source.path,

@@ -178,8 +178,6 @@ def record_value(
     _check_name(name)
     number = _number(value, name)
     if text is None:
-        if number is None and value is not None and not _is_missing(value):
-            raise ParameterError(f"value {name!r}: give its words as text=")
         text = format_value(number, unit)
     elif unit is not None and unit not in UNITS:
         raise ParameterError(f"unit {unit!r} is not one of {', '.join(UNITS)}")
@@ -191,20 +189,13 @@ def record_value(
         table,
         notebook,
         None if strategy is None else str(strategy),
-        None if n is None or _is_missing(n) else int(n),
+        None if (count := _number(n, name)) is None else int(count),
     )
     target = Path(path)
     current = read_values(target) if target.is_file() else {}
     current[name] = record
     write_atomic(target, values_json(current))
     return record
-
-
-def _is_missing(value: Any) -> bool:
-    try:
-        return bool(value is None or (np.ndim(value) == 0 and bool(np.isnan(value))))
-    except (TypeError, ValueError):
-        return False
 
 
 def values_json(values: Mapping[str, NamedValue]) -> bytes:

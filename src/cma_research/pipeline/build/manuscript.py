@@ -208,9 +208,14 @@ def render_paper(
         values = collect_values(out / "tables", prefixes)
     except CMAError as exc:
         return _failed(out, start, f"values: {exc}", say)
+    claims = claims_from_tables(out / "tables")
+    source_path = manuscript if manuscript is not None else find_manuscript(root)
+    if not values and not claims and source_path is None:
+        for name in (VALUES_FILE, CHANGES_FILE, STATE_FILE):  # nothing a paper could cite
+            (out / name).unlink(missing_ok=True)
+        return PaperRun(True, time.perf_counter() - start, "", "no values")
     data = values_json(values)
     write_atomic(out / VALUES_FILE, data)
-    claims = claims_from_tables(out / "tables")
     verdicts = {cid: c.verdict for cid, c in claims.items()}
     old_parts = state.get("notebooks") if isinstance(state.get("notebooks"), dict) else {}
     parts = {**(old_parts or {}), **{name: key.parts for name, key in keys.items()}}
@@ -218,7 +223,6 @@ def render_paper(
         name: reasons(key, (old_parts or {}).get(name)) if old_parts else []
         for name, key in keys.items()
     }
-    source_path = manuscript if manuscript is not None else find_manuscript(root)
     paper: Paper | None = None
     run = PaperRun(True, 0.0, "", decision="no manuscript")
     failed = [r.name for r in runs if not r.ok]
