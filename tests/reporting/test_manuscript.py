@@ -38,7 +38,9 @@ def test_values_figures_tables_and_claims_are_resolved(mini_paper: Path, mini_bu
     assert plain_text(paper.abstract) == "We audited 16 businesses; alpha was .85."
     first = next(b for b in paper.blocks if isinstance(b, Paragraph))
     assert plain_text(first.inlines) == "We audited 16 businesses (Figure 1). Most were small."
-    shares = next(b for b in paper.blocks if isinstance(b, Paragraph) and "share" in plain_text(b.inlines))
+    shares = next(
+        b for b in paper.blocks if isinstance(b, Paragraph) and "share" in plain_text(b.inlines)
+    )
     # a quoted claim is the verbatim quote of the claims file (its CSV protection undone)
     assert "\u201c-Only two businesses operate here.\u201d" in plain_text(shares.inlines)
     assert "15% (Table 1)" in plain_text(shares.inlines)
@@ -55,7 +57,9 @@ def test_values_figures_tables_and_claims_are_resolved(mini_paper: Path, mini_bu
     assert paper.used_values == ["n_businesses", "alpha", "share_below_1"]
 
 
-def test_sections_are_numbered_and_the_appendix_lettered(mini_paper: Path, mini_build: Path) -> None:
+def test_sections_are_numbered_and_the_appendix_lettered(
+    mini_paper: Path, mini_build: Path
+) -> None:
     paper = _resolve(mini_paper, mini_build)
     headings = [(b.number, plain_text(b.inlines)) for b in paper.blocks if isinstance(b, Heading)]
     assert headings == [("1", "Sample"), ("1.1", "Shares"), ("A", "Claims")]
@@ -89,15 +93,35 @@ def test_an_unknown_value_names_the_line_and_the_closest_names(
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("{figure}`02_levels`).", "{figure}`02_levelz`).", r"figure}`02_levelz` is cited but not placed"),
-        ("```{figure} 02_levels", "```{figure} 02_levelz", r"no notebook drew a figure '02_levelz'; closest: 02_levels"),
-        ("```{table} 02_shares", "```{table} 02_sharez", r"no notebook wrote a table '02_sharez'; closest: 02_shares"),
+        (
+            "{figure}`02_levels`).",
+            "{figure}`02_levelz`).",
+            r"figure}`02_levelz` is cited but not placed",
+        ),
+        (
+            "```{figure} 02_levels",
+            "```{figure} 02_levelz",
+            r"no notebook drew a figure '02_levelz'; closest: 02_levels",
+        ),
+        (
+            "```{table} 02_shares",
+            "```{table} 02_sharez",
+            r"no notebook wrote a table '02_sharez'; closest: 02_shares",
+        ),
         ("{claim}`most_small`", "{claim}`most_smal`", r"no claim 'most_smal'; closest: most_small"),
         ("{claim}`most_small`", "{cite}`most_small`", r"line 9: unknown role \{cite\}"),
         ("```{appendix}", "```{appendx}", r"unknown directive \{appendx\}"),
         (":width: 60%", ":height: 60%", r"\{figure\} has no option height; it takes width"),
-        (":columns: name, n, share", ":columns: name, nn", r"table 02_shares: column nn is not a column"),
-        (":format: share=percent", ":format: share=percentage", r"format 'percentage' is not one of"),
+        (
+            ":columns: name, n, share",
+            ":columns: name, nn",
+            r"table 02_shares: column nn is not a column",
+        ),
+        (
+            ":format: share=percent",
+            ":format: share=percentage",
+            r"format 'percentage' is not one of",
+        ),
         ("# Sample", "![x](y.png)", r"images are placed with the \{figure\} directive"),
         ("title: A small study\n", "", r"the front matter needs a title"),
         ("abstract:", "date: 2007\nabstract:", r"unknown front matter key\(s\) date"),

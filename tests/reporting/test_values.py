@@ -95,7 +95,9 @@ def test_collect_merges_notebooks_and_names_them(tmp_path: Path) -> None:
     assert sorted(merged) == ["alpha", "n_businesses"]
     assert merged["alpha"].notebook == "04_reliability"
     data = values_json(merged)
-    assert data == values_json(collect_values(tmp_path, {"00": "00_findings", "04": "04_reliability"}))
+    assert data == values_json(
+        collect_values(tmp_path, {"00": "00_findings", "04": "04_reliability"})
+    )
     assert list(json.loads(data)) == ["alpha", "n_businesses"]  # sorted, byte-stable
 
 
