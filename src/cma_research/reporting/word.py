@@ -239,7 +239,9 @@ def normalise_docx(data: bytes) -> bytes:
             if info.filename == "word/comments.xml":
                 blob = _COMMENT_DATE.sub(b"", blob)
             member = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
-            member.compress_type = zipfile.ZIP_DEFLATED
+            # images are compressed already: stored as they are (and written faster)
+            stored = info.filename.startswith("word/media/")
+            member.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
             member.external_attr = 0o644 << 16
             target.writestr(member, blob)
     return out.getvalue()
