@@ -192,11 +192,29 @@ def test_an_unknown_value_fails_the_paper_naming_the_closest(
     assert (out / "values.json").exists() and any("not rendered" in ln for ln in lines)
 
 
+def test_a_paper_about_other_returns_is_not_rendered(
+    bundled_build: BuildResult, tmp_path: Path
+) -> None:
+    out = _copy(bundled_build, tmp_path)
+    other = ROOT / "data" / "raw" / "managing_customers_SYNTHETIC.csv"
+    run, lines = _render(out, tmp_path, returns=other)
+    assert run.ok and not (out / "manuscript" / "paper.pdf").exists()
+    assert lines == [
+        "manuscript: not rendered: paper.md is about data/raw/customer_wise_2007.csv, not this "
+        "build's returns (managing_customers_SYNTHETIC.csv)"
+    ]
+    same, _ = _render(out, tmp_path, returns=ROOT / "data" / "raw" / "customer_wise_2007.csv")
+    assert same.ok and (out / "manuscript" / "paper.pdf").exists()
+
+
 def test_a_starter_manuscript_renders_on_the_bundled_build(
     bundled_build: BuildResult, tmp_path: Path
 ) -> None:
     out = _copy(bundled_build, tmp_path)
-    path = write_starter_manuscript(tmp_path / "study", "Audits of 2026", claims=True)
+    path = write_starter_manuscript(
+        tmp_path / "study", "Audits of 2026", data="data/returns.csv", claims=True
+    )
+    assert parse_manuscript(path).front["data"] == "data/returns.csv"
     run, lines = _render(out, tmp_path, manuscript=path)
     assert run.ok, (run.error, lines)
     text = " ".join(_pdf_pages(out / "manuscript" / "paper.pdf"))

@@ -168,7 +168,7 @@ def test_paper_table_formats_from_the_tidy_csv(mini_build: Path) -> None:
 
 
 def test_the_starter_manuscript_parses_and_cites_only_generic_outputs(tmp_path: Path) -> None:
-    path = write_starter_manuscript(tmp_path, "Audits {2026}", data_name="returns.csv", claims=True)
+    path = write_starter_manuscript(tmp_path, "Audits {2026}", data="data/returns.csv", claims=True)
     assert path == tmp_path / "manuscript" / "paper.md"
     source = parse_manuscript(path)
     assert source.front["title"] == "Audits {2026}"

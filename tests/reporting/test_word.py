@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cma_research.reporting.manuscript import Paper, parse_manuscript, resolve
-from cma_research.reporting.values import collect_values
+from cma_research.reporting.values import collect_values, record_value
 from cma_research.reporting.word import render_docx
 from tests.reporting.conftest import write_claims
 
@@ -76,3 +76,9 @@ def test_failing_must_hold_claims_open_the_document(mini_paper: Path, mini_build
     doc = docx.Document(io.BytesIO(render_docx(_paper(mini_paper, mini_build))))
     first = [p.text for p in doc.paragraphs if p.text][2]
     assert first.startswith("Draft: 1 claim marked must hold is not supported by the data:")
+
+
+def test_a_paper_on_synthetic_data_says_so_first(mini_paper: Path, mini_build: Path) -> None:
+    record_value(mini_build / "tables" / "00_values.json", "synthetic_data", 1, text="SYNTHETIC")
+    doc = docx.Document(io.BytesIO(render_docx(_paper(mini_paper, mini_build))))
+    assert [p.text for p in doc.paragraphs if p.text][2].startswith("SYNTHETIC example data:")

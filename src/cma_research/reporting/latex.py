@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from cma_research.core.errors import ReportBuildError
 from cma_research.core.text import MINUS
 from cma_research.reporting.manuscript import (
+    SYNTHETIC_NOTE,
     AppendixMark,
     FigureBlock,
     Heading,
@@ -188,10 +189,10 @@ def latex_files(paper: Paper) -> dict[str, bytes]:
     if paper.subtitle:
         title += f"\\\\\\large {latex_text(paper.subtitle)}"
     failing = paper.failing_claims
-    warning = ""
+    warning = f"\\noindent\\textbf{{{latex_text(SYNTHETIC_NOTE)}}}\n\n" if paper.synthetic else ""
     if failing:
         listing = "; ".join(f"{latex_text(c.id)} ({latex_text(c.verdict)})" for c in failing)
-        warning = (
+        warning += (
             f"\\noindent\\fbox{{\\parbox{{\\dimexpr\\linewidth-2\\fboxsep}}{{\\textbf{{Draft: "
             f"{len(failing)} claim(s) marked must hold not supported by the data:}} "
             f"{listing}.}}}}\n\n"

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from cma_research.core.errors import ReportBuildError
 from cma_research.reporting.manuscript import (
+    SYNTHETIC_NOTE,
     AppendixMark,
     FigureBlock,
     Heading,
@@ -127,15 +128,21 @@ def _table(table: PaperTable) -> str:
 
 
 def _failing_box(paper: Paper) -> str:
+    synthetic = (
+        '#block(width: 100%, fill: rgb("#fff4d6"), stroke: 0.8pt + rgb("#8a6d00"), '
+        f"inset: 8pt, radius: 2pt)[*{escape_typst(SYNTHETIC_NOTE)}*]\n"
+        if paper.synthetic
+        else ""
+    )
     failing = paper.failing_claims
     if not failing:
-        return ""
+        return synthetic
     items = " ".join(
         f"#list.item[{escape_typst(c.id)} ({escape_typst(c.source)}): {escape_typst(c.verdict)}]"
         for c in failing
     )
     count = f"{len(failing)} claim{'s' if len(failing) != 1 else ''}"
-    return (
+    return synthetic + (
         '#block(width: 100%, fill: rgb("#fdecea"), stroke: 0.8pt + rgb("#b3261e"), '
         f"inset: 8pt, radius: 2pt)[*Draft: {count} marked must hold "
         f"{'are' if len(failing) != 1 else 'is'} not supported by the data.* {items}]\n"

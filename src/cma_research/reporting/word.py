@@ -25,6 +25,7 @@ from typing import Any
 
 from cma_research.core.errors import ReportBuildError
 from cma_research.reporting.manuscript import (
+    SYNTHETIC_NOTE,
     AppendixMark,
     FigureBlock,
     Heading,
@@ -173,6 +174,9 @@ def render_docx(paper: Paper) -> bytes:
         doc.add_paragraph(paper.subtitle, style="Subtitle")
     if paper.authors:
         doc.add_paragraph(", ".join(paper.authors))
+    if paper.synthetic:
+        run = doc.add_paragraph().add_run(SYNTHETIC_NOTE)
+        run.bold = True
     failing = paper.failing_claims
     if failing:
         p = doc.add_paragraph()

@@ -177,6 +177,7 @@ def render_paper(
     *,
     notebook_names: Sequence[str] = (),
     manuscript: Path | None = None,
+    returns: str | Path | None = None,
     force: bool = False,
 ) -> PaperRun:
     """The paper step (see the module docstring); never raises for a bad manuscript.
@@ -197,6 +198,9 @@ def render_paper(
         Every notebook of the study (``04_reliability``), to name a value's notebook.
     manuscript : Path, optional
         The manuscript (default: :func:`find_manuscript` of ``root``).
+    returns : path, optional
+        The build's returns file: a manuscript whose front matter names other ``data``
+        is not rendered (a paper about one study never shows another's numbers).
     force : bool
         Render even when the cache holds this paper.
     """
@@ -231,7 +235,12 @@ def render_paper(
         run = PaperRun(False, 0.0, "", f"not rendered: {', '.join(failed)} failed")
     elif source_path is not None:
         try:
-            paper, run = _render(source_path, values, data, out, cache, force, say)
+            other = _other_data(source_path, root, returns)
+            if other:
+                _remove_paper(out)
+                run = PaperRun(True, 0.0, "", f"not rendered: {other}")
+            else:
+                paper, run = _render(source_path, values, data, out, cache, force, say)
         except CMAError as exc:
             _remove_paper(out)
             run = PaperRun(False, 0.0, "", "not rendered", error=str(exc))
@@ -266,9 +275,20 @@ def render_paper(
     run.seconds = time.perf_counter() - start
     if run.ok and paper is not None:
         say(f"manuscript: {run.decision} -> ok ({run.seconds:.1f} s)")
-    elif not run.ok:
+    elif run.decision.startswith("not rendered") or not run.ok:
         say(f"manuscript: {run.decision}" + (f": {run.error}" if run.error else ""))
     return run
+
+
+def _other_data(source_path: Path, root: Path, returns: str | Path | None) -> str:
+    """Why the manuscript is about other returns than the build's ("" when it is not)."""
+    data = parse_manuscript(source_path).front.get("data")
+    if not data or returns is None:
+        return ""
+    wanted, given = (root / str(data)).resolve(), Path(returns).resolve()
+    if wanted == given:
+        return ""
+    return f"{source_path.name} is about {data}, not this build's returns ({given.name})"
 
 
 def _previous_values(out: Path) -> dict[str, NamedValue] | None:

@@ -323,6 +323,7 @@ def execute_plan(plan: BuildPlan, say: Say, scheduler: str | None = None) -> Bui
                 plan.cache,
                 say,
                 notebook_names=names,
+                returns=request.inputs().get("returns_path"),
                 force=plan.force,
             )
             manifest = write_index_and_manifest(
