@@ -86,7 +86,8 @@ def test_a_formula_with_its_saved_value_is_read(tmp_path: Path) -> None:
         for info in zin.infolist():
             body = zin.read(info.filename)
             if info.filename == member:
-                body, n = re.subn(rb"<f>1\+2</f><v\s*/>", b"<f>1+2</f><v>3</v>", body)
+                # openpyxl writes an empty value as <v/> or, with lxml installed, <v></v>
+                body, n = re.subn(rb"<f>1\+2</f>(?:<v\s*/>|<v></v>)", b"<f>1+2</f><v>3</v>", body)
                 assert n == 1
             zout.writestr(info, body)
     path = tmp_path / "saved.xlsx"

@@ -192,6 +192,14 @@ def test_an_unknown_value_fails_the_paper_naming_the_closest(
     assert (out / "values.json").exists() and any("not rendered" in ln for ln in lines)
 
 
+def test_a_paper_needs_every_notebook_outputs(bundled_build: BuildResult, tmp_path: Path) -> None:
+    out = _copy(bundled_build, tmp_path)
+    (out / "notebooks" / "05_sensitivity.ipynb").unlink()  # as after a first build with --only
+    run, lines = _render(out, tmp_path)
+    assert run.ok and not (out / "manuscript" / "paper.pdf").exists()
+    assert lines == ["manuscript: not rendered: no outputs of 05_sensitivity in this folder yet"]
+
+
 def test_a_paper_about_other_returns_is_not_rendered(
     bundled_build: BuildResult, tmp_path: Path
 ) -> None:

@@ -230,9 +230,20 @@ def render_paper(
     paper: Paper | None = None
     run = PaperRun(True, 0.0, "", decision="no manuscript")
     failed = [r.name for r in runs if not r.ok]
+    ran = {r.name for r in runs}
+    never = [
+        n
+        for n in notebook_names
+        if n not in ran and not (out / "notebooks" / f"{n}.ipynb").is_file()
+    ]
     if source_path is not None and failed:
         _remove_paper(out)
         run = PaperRun(False, 0.0, "", f"not rendered: {', '.join(failed)} failed")
+    elif source_path is not None and never:
+        _remove_paper(out)  # a paper needs every notebook's outputs (a build with --only)
+        run = PaperRun(
+            True, 0.0, "", f"not rendered: no outputs of {', '.join(never)} in this folder yet"
+        )
     elif source_path is not None:
         try:
             other = _other_data(source_path, root, returns)
