@@ -8,7 +8,12 @@ findings in words, per-business HTML pages and the helpers the notebooks use.
   by those rules;
 - :mod:`~cma_research.reporting.files`: figures and tables as files;
 - :mod:`~cma_research.reporting.notebook`: ``setup``, ``md`` and the outputs of a
-  notebook;
+  notebook (figures, tables, facts and the named values of
+  :mod:`~cma_research.reporting.values` a paper cites);
+- :mod:`~cma_research.reporting.manuscript`: a paper's MyST-flavoured source resolved
+  against a build, printed by :mod:`~cma_research.reporting.typeset` (PDF, Typst),
+  :mod:`~cma_research.reporting.word` (Word) and :mod:`~cma_research.reporting.latex`,
+  its tables through :mod:`~cma_research.reporting.paper_tables`;
 - :mod:`~cma_research.reporting.business_pages` (what a business's page shows, as
   data), :mod:`~cma_research.reporting.business` (drawing and writing the pages) and
   :mod:`~cma_research.reporting.pseudonym` (keyed pseudonyms of business ids).
@@ -59,11 +64,17 @@ _SUBMODULES = (
     "claims",
     "files",
     "findings",
+    "latex",
+    "manuscript",
     "notebook",
+    "paper_tables",
     "pseudonym",
     "rules",
     "tables",
     "text",
+    "typeset",
+    "values",
+    "word",
 )
 
 

@@ -8,6 +8,7 @@ In a notebook::
     out.figure(ax.figure, "scatter_size", caption="...")   # PDF, SVG, PNG; shows the PNG
     display(out.table(result, "correlations"))            # CSV, LaTeX, Markdown; HTML view
     md("**{n}** businesses", n=cohort.n_businesses)        # Markdown, shown at once
+    out.value("n_businesses", cohort.n_businesses, unit="count")  # values.json, for the paper
 
 Relative paths mean the same file wherever the notebook runs: they are taken from the
 project root (the nearest folder above the working directory that holds
@@ -42,6 +43,7 @@ from cma_research.reporting.tables import (
     presentation_table,
 )
 from cma_research.reporting.text import escape_html, escape_markdown
+from cma_research.reporting.values import record_value
 
 if TYPE_CHECKING:
     from cma_research.core.instrument import Instrument
@@ -269,6 +271,38 @@ class Outputs:
         # byte-identical across runs (pandas would name its ids from a random uuid4)
         uuid = hashlib.sha256(f"{self.prefix}{name}".encode()).hexdigest()[:10]
         return TableView(shown, uuid)
+
+    def value(
+        self,
+        name: str,
+        number: Any,
+        *,
+        text: str | None = None,
+        unit: str | None = None,
+        table: str | None = None,
+        strategy: str | None = None,
+        n: int | None = None,
+    ) -> None:
+        """Record a value a paper may cite, by name, for the build's ``values.json``.
+
+        ``number`` at full precision (None or NaN when it could not be computed, or
+        for words only); ``text`` as the findings print it (default: the number by its
+        ``unit``, see :mod:`cma_research.reporting.values`); ``table`` the name of this
+        notebook's table it is read from (``"cronbach_alpha"``); ``strategy`` and ``n``
+        what it rests on. Written to ``tables/<prefix>values.json``; a manuscript cites
+        it as ``{name}``. Nothing is shown.
+        """
+        record_value(
+            self.tables / f"{self.prefix}values.json",
+            name,
+            number,
+            text=text,
+            unit=unit,
+            table=f"{self.prefix}{table}" if table else None,
+            notebook=self.prefix.rstrip("_") or None,
+            strategy=strategy,
+            n=n,
+        )
 
     def facts(self, **facts: Any) -> None:
         """Record headline facts, in words, for the build's landing page.

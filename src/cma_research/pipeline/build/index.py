@@ -133,6 +133,18 @@ def index_html(
         f"<tr><td><code>{escape_html(k)}</code></td><td>{escape_html(parameter_value(v))}</td></tr>"
         for k, v in params.items()
     )
+    paper_links = [
+        _link(out_dir, out_dir / rel, text)
+        for rel, text in (
+            ("manuscript/paper.pdf", "PDF"),
+            ("manuscript/paper.docx", "Word"),
+            ("manuscript/paper.tex", "LaTeX"),
+            ("changes.html", "what changed"),
+            ("values.json", "values.json"),
+        )
+        if (out_dir / rel).is_file()
+    ]
+    paper_html = f"<h2>Paper</h2><p>{' · '.join(paper_links)}</p>" if paper_links else ""
     earlier_html = (
         f"<h2>Reports from an earlier run</h2><ul>{''.join(earlier_items)}</ul>"
         if earlier_items
@@ -154,6 +166,7 @@ def index_html(
 <body><h1>Customer Management Audit: reports</h1>
 <h2>Key findings</h2><table id="key-findings">{fact_rows}</table>
 <h2>Reports</h2><ul>{"".join(items)}</ul>
+{paper_html}
 {earlier_html}
 <h2>Figures</h2><div>{"".join(figures)}</div>
 <h2>Tables</h2><p class="earlier">Each table's caption, then its data at full precision

@@ -14,10 +14,12 @@ its own:
 4. :func:`run_notebooks`: the other notebooks executed with papermill, longest first,
    in threads or on a Dask cluster (:mod:`~.run`, :mod:`~.execute`); each is converted
    to HTML as it finishes (:mod:`~.convert`) and stored in the cache;
-5. :func:`write_index_and_manifest`: ``index.html`` and ``manifest.json``
+5. :func:`~.manuscript.render_paper`: ``values.json``, the study's manuscript as PDF,
+   Word and LaTeX (cached like a notebook), and ``changes.html`` (:mod:`~.manuscript`);
+6. :func:`write_index_and_manifest`: ``index.html`` and ``manifest.json``
    (:mod:`~.index`, :mod:`~.manifest`).
 
-:func:`execute_plan` carries out steps 3 to 5 under the output folder's lock
+:func:`execute_plan` carries out steps 3 to 6 under the output folder's lock
 (:mod:`~.state`): one build at a time, a killed build's leftovers removed first.
 """
 
@@ -36,6 +38,7 @@ from cma_research.core.errors import ParameterError
 from cma_research.core.files import write_atomic
 from cma_research.pipeline.build import execute, index, state, warm
 from cma_research.pipeline.build import manifest as manifest_mod
+from cma_research.pipeline.build import manuscript as manuscript_mod
 from cma_research.pipeline.build import run as runner
 from cma_research.pipeline.build.cache import BuildCache, NotebookKey, notebook_key, reasons
 from cma_research.pipeline.build.convert import shown
@@ -311,6 +314,18 @@ def execute_plan(plan: BuildPlan, say: Say, scheduler: str | None = None) -> Bui
             runs = restore_cached(plan, say)
             runs.update(run_notebooks(plan, say, client))
             ordered = [runs[p.stem] for p in paths]
+            names = sorted(p.stem for p in request.notebooks_dir.glob("[0-9]*.ipynb"))
+            paper = manuscript_mod.render_paper(
+                out,
+                request.root,
+                ordered,
+                plan.keys,
+                plan.cache,
+                say,
+                notebook_names=names,
+                returns=request.inputs().get("returns_path"),
+                force=plan.force,
+            )
             manifest = write_index_and_manifest(
                 plan, ordered, previous, time.perf_counter() - start
             )
@@ -318,4 +333,6 @@ def execute_plan(plan: BuildPlan, say: Say, scheduler: str | None = None) -> Bui
     finally:
         if client is not None:
             client.close()
-    return BuildResult(ordered, out, manifest, plan.lines, request.inputs())
+    result = BuildResult(ordered, out, manifest, plan.lines, request.inputs())
+    result.paper, result.paper_error = paper.line, paper.error
+    return result

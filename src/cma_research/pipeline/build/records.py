@@ -36,11 +36,13 @@ class BuildResult:
     manifest: dict[str, Any]
     plan: list[str] = field(default_factory=list)  # one line per notebook: cached / re-run
     inputs: dict[str, str] = field(default_factory=dict)  # input files used (absolute)
+    paper: str = ""  # the paper step's line: "paper: 3 numbers changed, ..." (see .manuscript)
+    paper_error: str = ""  # why the study's manuscript could not be rendered
 
     @property
     def ok(self) -> bool:
-        """True when every notebook succeeded."""
-        return all(r.ok for r in self.runs)
+        """True when every notebook succeeded and the manuscript (if any) rendered."""
+        return all(r.ok for r in self.runs) and not self.paper_error
 
     def summary(self) -> str:
         """One line per notebook, then the overall verdict."""
@@ -51,6 +53,11 @@ class BuildResult:
             for r in self.runs
         ]
         failed = [r.name for r in self.runs if not r.ok]
+        if self.paper_error:
+            lines.append(f"  FAILED manuscript: {self.paper_error}")
+            failed.append("manuscript")
+        if self.paper:
+            lines.append(self.paper)
         verdict = (
             f"build failed: {', '.join(failed)}"
             if failed

@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 
-SUBFOLDERS = ("notebooks", "html", "figures", "tables")
+SUBFOLDERS = ("notebooks", "html", "figures", "tables", "manuscript")
 IN_PROGRESS = ".build-in-progress"
 
 
