@@ -752,6 +752,8 @@ def test_loader_options_lists_and_aliases_are_parsed() -> None:
             "na_values": " NA, -, ,n/a ",
             "aliases": "Headcount=staff; Sector = business_type;",
             "wave_order": "Baseline,Follow-up",
+            "wave_rounds": "gap 90",
+            "date_format": "day-first",
         }
     )
     assert got == {
@@ -761,6 +763,8 @@ def test_loader_options_lists_and_aliases_are_parsed() -> None:
         "na_values": ["NA", "-", "n/a"],
         "aliases": {"Headcount": "staff", "Sector": "business_type"},
         "wave_order": ["Baseline", "Follow-up"],
+        "wave_rounds": "gap 90",
+        "date_format": "day-first",
     }
     assert list(got) == list(LOADER_OPTIONS)
 
