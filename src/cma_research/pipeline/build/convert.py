@@ -1,8 +1,9 @@
 """Self-contained HTML renderings of an executed notebook (with code and code-free).
 
 The code-free report opens with the findings: the parameters of the run come last, as a
-collapsed table, and papermill's injected cell is left out of it. No file is fetched from
-the network when the page is opened (external scripts and stylesheets are stripped).
+collapsed table, and papermill's injected cell is left out of it; a footer names the
+package version that made it. No file is fetched from the network when the page is
+opened (external scripts and stylesheets are stripped).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cma_research.core.version import __version__
 from cma_research.pipeline.build.parameters import ParamSpec
 from cma_research.reporting.text import escape_html
 
-__all__ = ["html_variants", "parameter_table", "shown"]
+__all__ = ["footer", "html_variants", "parameter_table", "shown"]
 
 
 def shown(value: Any, root: Path | None) -> Any:
@@ -48,6 +50,18 @@ def parameter_table(params: Mapping[str, Any], specs: Mapping[str, ParamSpec]) -
         "<details><summary><b>Parameters of this run</b></summary>\n\n"
         "<table><thead><tr><th>parameter</th><th>value</th><th>meaning</th></tr></thead>"
         f"<tbody>{rows}</tbody></table></details>"
+    )
+
+
+def footer() -> str:
+    """The footer of every report page: the package version that made it.
+
+    >>> footer().startswith('<footer class="cma-footer">')
+    True
+    """
+    return (
+        '<footer class="cma-footer" style="margin:2em 0 1em;color:#666;font-size:.85em">'
+        f"Made with cma_research {escape_html(__version__)}</footer>\n"
     )
 
 
@@ -102,5 +116,7 @@ def html_variants(
         body, _ = _exporter(exclude).from_notebook_node(doc)
         # no CDN: strip external scripts and stylesheets (MathJax, require.js); the
         # tables, figures and text need none of them
-        out[variant] = _EXTERNAL.sub("", body)
+        body = _EXTERNAL.sub("", body)
+        head, tag, tail = body.rpartition("</body>")
+        out[variant] = head + footer() + tag + tail if tag else body + footer()
     return out

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cma_research.core.files import sha256_file
+from cma_research.core.version import __version__
 from cma_research.pipeline.build.records import NotebookRun
 from cma_research.reporting.text import escape_html
 
@@ -87,8 +88,13 @@ def index_html(
     params: Mapping[str, Any],
     facts: Mapping[str, str],
     descriptions: Mapping[str, str],
+    title: str | None = None,
 ) -> str:
-    """The landing page: key facts in words, reports, figure thumbnails, tables."""
+    """The landing page: key facts in words, reports, figure thumbnails, tables.
+
+    ``title`` is the study's (its study file's ``title``); the footer names the
+    package version that made the reports.
+    """
     items = [_report_item(out_dir, r, descriptions.get(r.name, "")) for r in runs]
     earlier_items = []
     for name, record in earlier.items():
@@ -138,11 +144,12 @@ def index_html(
         "margin:.5em;vertical-align:top}figure img{width:100%;border:1px solid #eee}"
         "figcaption{font-size:.85em}li{margin-bottom:.4em}"
     )
+    heading = escape_html(title) if title else "Customer Management Audit"
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>cma_research reports</title>
+<html lang="en"><head><meta charset="utf-8"><title>{heading}: reports</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>{style}</style></head>
-<body><h1>Customer Management Audit: reports</h1>
+<body><h1>{heading}: reports</h1>
 <h2>Key facts of this run</h2><table>{fact_rows}</table>
 <h2>Reports</h2><ul>{"".join(items)}</ul>
 {earlier_html}
@@ -150,7 +157,9 @@ def index_html(
 <h2>Tables</h2><ul>{tables}</ul>
 <details><summary>Parameters of this run</summary><table>{param_rows}</table></details>
 <p>Provenance (input and output SHA-256, versions, git commit, cache keys):
-<a href="manifest.json">manifest.json</a></p>
+<a href="manifest.json">manifest.json</a>; the study's shape and headline as data:
+<a href="study_summary.json">study_summary.json</a></p>
+<footer><p>Made with cma_research {escape_html(__version__)}</p></footer>
 </body></html>
 """
 

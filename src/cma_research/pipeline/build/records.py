@@ -36,6 +36,8 @@ class BuildResult:
     manifest: dict[str, Any]
     plan: list[str] = field(default_factory=list)  # one line per notebook: cached / re-run
     inputs: dict[str, str] = field(default_factory=dict)  # input files used (absolute)
+    # the parameters the first notebook received (input paths absolute)
+    parameters: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
