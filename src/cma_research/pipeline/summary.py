@@ -125,11 +125,16 @@ def study_summary(
 
 
 def _cohort_of(params: Mapping[str, Any]) -> Cohort | None:
-    return cohort_from_parameters(params) if params.get("returns_path") else None
+    """The study's cohort, when the notebooks are a study's (they take returns and an
+    instrument); else None (a folder of other notebooks has no study to summarise)."""
+    if not params.get("returns_path") or "instrument" not in params:
+        return None
+    return cohort_from_parameters(params)
 
 
 def write_study_summary(out_dir: Path, params: Mapping[str, Any], ran: Sequence[str]) -> None:
-    """Write ``study_summary.json`` for the build whose first notebook got ``params``."""
+    """Write ``study_summary.json`` for the build whose first notebook got ``params``
+    (nothing when its notebooks are not a study's: no returns and instrument)."""
     cohort = _cohort_of(params)
     if cohort is None:
         return

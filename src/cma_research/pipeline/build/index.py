@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cma_research.core.files import sha256_file
-from cma_research.core.version import __version__
+from cma_research.pipeline.build.convert import footer
 from cma_research.pipeline.build.records import NotebookRun
 from cma_research.reporting.text import escape_html
 
@@ -159,8 +159,7 @@ def index_html(
 <p>Provenance (input and output SHA-256, versions, git commit, cache keys):
 <a href="manifest.json">manifest.json</a>; the study's shape and headline as data:
 <a href="study_summary.json">study_summary.json</a></p>
-<footer><p>Made with cma_research {escape_html(__version__)}</p></footer>
-</body></html>
+{footer()}</body></html>
 """
 
 

@@ -263,7 +263,9 @@ def _instrument(
     """The instrument the notebooks use (a relative file path made absolute), or None."""
     from cma_research.core.instrument import get_instrument
 
-    inst_name = merged.get("instrument") or "customer_wise_2007"
+    if "instrument" not in merged:
+        return None  # no notebook takes an instrument: nothing is checked against one
+    inst_name = merged["instrument"] or "customer_wise_2007"
     if not isinstance(inst_name, str):
         return None
     try:

@@ -150,7 +150,8 @@ def validate_request(
     resolved["output_dir"] = str(out)
     _check_key(resolved, out)
     request = Request(notebooks_dir, paths, specs, resolved, out, 1, root, notebooks_from, study)
-    if not request.params_for(paths[0].stem).get("returns_path"):
+    declares = [p.stem for p in paths if "returns_path" in specs[p.stem]]
+    if declares and not request.params_for(declares[0]).get("returns_path"):
         raise ParameterError(
             "no returns file: give --study FILE (a study file; `cma-research init FILE` "
             "writes one) or returns_path in --params; there is no study.yaml in "
