@@ -151,7 +151,7 @@ def init_command(args: argparse.Namespace) -> int:
     if args.example:
         if args.file is not None:
             raise ParameterError("give a returns FILE or --example, not both")
-        study = _example(folder, output)
+        _example(folder, output)
     else:
         if args.file is None:
             raise ParameterError("give the returns FILE to inspect (or --example)")
@@ -171,7 +171,6 @@ def init_command(args: argparse.Namespace) -> int:
             print(f"found:   {line}")
         for line in proposal.assumed:
             print(f"assumed: {line}")
-        load_returns(proposal.path, proposal.instrument, **proposal.loader())  # names any problem
         folder.mkdir(parents=True, exist_ok=True)
         entries = proposal.study_entries(folder.resolve(), title=args.title)
         header = (
@@ -181,13 +180,13 @@ def init_command(args: argparse.Namespace) -> int:
             f"{output.name}` and build with `cma-research build`.\n"
         )
         _write_new(output, header + study_yaml(entries))
-        try:
-            study = load_study(output)
-            study.load_cohort()
-        except Exception:
+    try:  # the study file is checked by loading the returns (and covariates) with it
+        study = load_study(output)
+        cohort = study.load_cohort()
+    except BaseException:
+        if not args.example:
             output.unlink()  # never leave a study file that does not load
-            raise
-    cohort = study.load_cohort()
+        raise
     print(
         f"study file: {output} ({cohort.n_businesses} businesses, {len(cohort)} returns, "
         f"{len(cohort.waves)} wave(s): {', '.join(cohort.waves[:6])})"
@@ -209,7 +208,7 @@ def _write_new(path: Path, text: str) -> None:
         fh.write(text)
 
 
-def _example(folder: Path, output: Path) -> Study:
+def _example(folder: Path, output: Path) -> Path:
     from cma_research.datasets import example_study
 
     if output.name != STUDY_FILE:
@@ -217,4 +216,4 @@ def _example(folder: Path, output: Path) -> Study:
     folder.mkdir(parents=True, exist_ok=True)
     path = example_study(folder)
     print(f"set up the bundled 2007 study in {folder}: {STUDY_FILE}, data/raw/")
-    return load_study(path)
+    return path
