@@ -520,10 +520,16 @@ def _check_stage_columns(
             f"recognised: {', '.join(repr(h) for h in unclaimed[:10]) or 'none'}. Name "
             f"each with --alias 'HEADER={missing[0]}' (or choose another --instrument)"
         )
-    words = sum(
-        1 for j, t in claimed.items() if t in inst.stage_ids and not header[j].strip().isdigit()
+    kinds = Counter(
+        "by number"
+        if header[j].strip().isdigit()
+        else "by id"
+        if normalise_label(header[j]) == normalise_label(t)
+        else "in words"
+        for j, t in claimed.items()
+        if t in inst.stage_ids
     )
-    how = "in words" if words else "by number"
+    how = " and ".join(k for k, _ in kinds.most_common())
     found.append(f"{len(inst.stages)} {inst.stage_noun} columns, named {how}")
 
 
