@@ -16,13 +16,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Main job: validate the bundled returns, then run every notebook with papermill and
-# rebuild reports/ (HTML, figures, tables, index.html, manifest.json). Unchanged notebooks
-# are restored from the build cache (.cma-cache/); BUILD_ARGS="--force" re-runs all.
+# Main job: the bundled study (study.yaml): validate its returns, then run every notebook
+# with papermill and rebuild reports/ (HTML, figures, tables, index.html, manifest.json,
+# study_summary.json). Unchanged notebooks are restored from the build cache
+# (.cma-cache/); BUILD_ARGS="--force" re-runs all.
 BUILD_ARGS ?=
 report: $(STAMP)
-	$(BIN)/cma-research validate data/raw/customer_wise_2007.csv
-	$(BIN)/cma-research build $(BUILD_ARGS)
+	$(BIN)/cma-research validate --study study.yaml
+	$(BIN)/cma-research build --study study.yaml $(BUILD_ARGS)
 
 # The browser test needs Debian's chromium: installed here when possible (root + apt-get),
 # otherwise the test is skipped and says which command to run.

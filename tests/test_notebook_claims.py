@@ -34,9 +34,8 @@ def test_parameters_are_the_standard_ones_plus_claims_path() -> None:
     ours = params[0].source.splitlines()
     claims_line = next(line for line in ours if line.startswith("claims_path"))
     assert [line for line in ours if line != claims_line] == ref_cell.source.splitlines()
-    assert claims_line.startswith(
-        'claims_path: "Optional[str]" = "data/raw/customer_wise_2007_claims.yaml"  # help: '
-    )
+    # no default claims: a study has claims only when it gives them (the bundled study does)
+    assert claims_line.startswith('claims_path: "Optional[str]" = None  # help: ')
     # every declared parameter is used outside the parameters cell
     names = parameter_names(params[0].source)
     used = {
@@ -94,7 +93,12 @@ def test_notebook_skips_without_a_claims_file(tmp_path: Path) -> None:
     pm.execute_notebook(
         str(NOTEBOOK),
         str(out),
-        parameters={"claims_path": None, "output_dir": str(tmp_path / "reports")},
+        # given its returns, a notebook reads nothing from a study file: no claims
+        parameters={
+            "returns_path": str(ROOT / "data" / "raw" / "customer_wise_2007.csv"),
+            "claims_path": None,
+            "output_dir": str(tmp_path / "reports"),
+        },
         cwd=str(NOTEBOOK.parent),
         progress_bar=False,
     )

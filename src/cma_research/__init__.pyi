@@ -41,8 +41,10 @@ from .core.version import __version__
 from .datasets.synthetic import synthetic_cohort, synthetic_follow_up, synthetic_growth
 from .io.claims import load_claims
 from .io.covariates import load_covariates
+from .io.inspection import inspect_returns
 from .io.recruitment import load_recruitment
 from .io.returns import load_returns
+from .io.study import load_study
 from .missing.comparison import compare_strategies
 from .missing.missingness import Missingness, missingness
 from .missing.pooling import pool_rubin

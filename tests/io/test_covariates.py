@@ -202,3 +202,60 @@ def test_businesses_absent_from_the_cohort_are_reported_and_ignored(
     # a file that shares no business with the cohort is the wrong file
     wrong = write(tmp_path / "wrong.csv", "business_id,growth\nX1,1\nX2,2\n")
     bad(wrong, cohort, "none of the file's 2 business ids is in the cohort")
+
+
+# -- named id column and derived covariates (issue 20) --------------------------------
+
+
+def test_id_column_by_name_and_annual_growth_by_formula(cohort: Cohort, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "turnover.csv",
+        "Business ref,Turnover 2008,Turnover 2009\nB01,100,110\nB02,200,150\nB03,0,5\nB04,80,\n",
+    )
+    merged = load_covariates(
+        path,
+        cohort,
+        id_column="business REF",
+        derived={"turnover_growth": "(turnover_2009 - turnover_2008) / turnover_2008"},
+    )
+    growth = merged.attributes["turnover_growth"]
+    # by hand: B01 10/100, B02 -50/200; B03 divides by zero and B04 lacks 2009: missing
+    assert growth.loc[("B01", 1)] == pytest.approx(0.10, abs=1e-12)
+    assert growth.loc[("B02", 1)] == pytest.approx(-0.25, abs=1e-12)
+    assert growth.loc[("B03", 1)] is pd.NA and growth.loc[("B04", 1)] is pd.NA
+    (source,) = merged.covariate_sources
+    assert source.columns == ("turnover_2008", "turnover_2009", "turnover_growth")
+    assert source.derived == (
+        ("turnover_growth", "(turnover_2009 - turnover_2008) / turnover_2008"),
+    )
+    assert "turnover_growth = (turnover_2009 - turnover_2008) / turnover_2008" in source.summary()
+
+
+def test_formulas_are_arithmetic_only(cohort: Cohort, tmp_path: Path) -> None:
+    from cma_research import ParameterError
+    from cma_research.io.covariates import derived_option, evaluate_formula
+
+    path = write(tmp_path / "t.csv", "business_id,a,b\nB01,4,2\nB02,9,3\n")
+    values = {"a": np.array([4.0, 9.0]), "b": np.array([2.0, 3.0])}
+    np.testing.assert_allclose(
+        evaluate_formula("sqrt(a) * b ** 2 - log(exp(1)) + abs(-b)", values),
+        [2 * 4 - 1 + 2, 3 * 9 - 1 + 3],
+        rtol=1e-12,
+    )
+    for bad in ("__import__('os').system('true')", "a.real", "a if b else 1", "[a]", "open(a)"):
+        with pytest.raises(ParameterError, match=r"only column names|not arithmetic"):
+            load_covariates(path, cohort, derived={"x": bad})
+    with pytest.raises(ParameterError, match="no column 'c'; expected one of: a, b"):
+        load_covariates(path, cohort, derived={"x": "a / c"})
+    with pytest.raises(ParameterError, match="already exists"):
+        load_covariates(path, cohort, derived={"a": "b * 2"})
+    assert derived_option("g = (t2 - t1) / t1; r=a/b") == {"g": "(t2 - t1) / t1", "r": "a/b"}
+    with pytest.raises(ParameterError, match="is not 'name = formula'"):
+        derived_option("growth")
+
+
+def test_a_named_id_column_that_is_missing_is_named(cohort: Cohort, tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "business_id,a\nB01,4\n")
+    with pytest.raises(DataValidationError, match="no business id column") as info:
+        load_covariates(path, cohort, id_column="Ref")
+    assert "a column named 'Ref' (id_column)" in str(info.value)

@@ -752,6 +752,8 @@ def test_loader_options_lists_and_aliases_are_parsed() -> None:
             "na_values": " NA, -, ,n/a ",
             "aliases": "Headcount=staff; Sector = business_type;",
             "wave_order": "Baseline,Follow-up",
+            "wave_rounds": "gap 90",
+            "date_format": "day-first",
         }
     )
     assert got == {
@@ -761,6 +763,8 @@ def test_loader_options_lists_and_aliases_are_parsed() -> None:
         "na_values": ["NA", "-", "n/a"],
         "aliases": {"Headcount": "staff", "Sector": "business_type"},
         "wave_order": ["Baseline", "Follow-up"],
+        "wave_rounds": "gap 90",
+        "date_format": "day-first",
     }
     assert list(got) == list(LOADER_OPTIONS)
 
@@ -776,3 +780,38 @@ def test_loader_options_name_a_bad_alias_pair(pair: str) -> None:
         ParameterError, match=rf"parameter 'aliases': '{pair}' is not 'Header=role'"
     ):
         loader_options({"aliases": f"Sector=business_type; {pair}"})
+
+
+# -- long-form free text (issue 20): kept with its stage, never refused ---------------
+
+
+def test_long_form_comment_per_stage_is_kept_with_its_stage(tmp_path: Path) -> None:
+    from tests.studies import INSTRUMENT, long_export
+
+    path = long_export(tmp_path)
+    cohort = load_returns(path)
+    assert cohort.n_businesses == 12 and cohort.waves == ("Baseline", "Follow-up")
+    assert "assessor_comment" not in cohort.attributes.columns
+    per_stage = [f"assessor_comment_{sid}" for sid in INSTRUMENT.stage_ids]
+    assert [c for c in cohort.attributes.columns if c.startswith("assessor_")] == per_stage
+    # read back row by row: each stage keeps its own row's comment
+    rows = path.read_text(encoding="utf-8").splitlines()[1:]
+    for line in rows[:12]:
+        business, wave, stage, _level_text, _staff, comment = line.split(",")
+        sid = INSTRUMENT.stage(stage).id
+        code = cohort.wave_rank(wave)
+        assert cohort.attributes.loc[(business, code), f"assessor_comment_{sid}"] == comment
+    (note,) = cohort.source.notes
+    assert note.startswith("assessor_comment differs between the rows of a business and wave")
+    assert "assessor_comment_stage_1 ... assessor_comment_stage_10" in note
+    assert cohort.attributes.loc[("X01", 1), "staff"] == 10  # staff, the same on every row
+
+
+def test_long_form_text_the_same_on_every_row_stays_one_column(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "business_id,stage,level,assessor\nA,1,2,Jo\nA,2,3,Jo\nB,1,1,Sam\n", encoding="utf-8"
+    )
+    cohort = load_returns(path)
+    assert cohort.attributes["assessor"].tolist() == ["Jo", "Sam"]
+    assert cohort.source.notes == ()

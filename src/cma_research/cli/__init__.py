@@ -23,6 +23,7 @@ from cma_research.cli.data import (
 )
 from cma_research.cli.parser import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_OK, build_parser
 from cma_research.cli.reports import build_command, business_report_command, claims_command
+from cma_research.cli.study import init_command
 from cma_research.core.errors import CMAError
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
 
 #: Each subcommand and the function that runs it (it returns the exit status).
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "init": init_command,
     "validate": validate_command,
     "process": process_command,
     "build": build_command,

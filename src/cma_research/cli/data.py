@@ -6,9 +6,9 @@ import argparse
 from typing import cast
 
 from cma_research.cli.parser import EXIT_OK, load_options
+from cma_research.cli.study import study_cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.instrument import Instrument, get_instrument, list_instruments
-from cma_research.io.returns import load_returns
 from cma_research.missing.missingness import missingness
 from cma_research.missing.strategies import STRATEGIES, Strategy
 from cma_research.pipeline.process import process
@@ -22,12 +22,21 @@ __all__ = [
 
 
 def validate_command(args: argparse.Namespace) -> int:
-    """``cma-research validate FILE``: check a returns file and summarise it."""
-    cohort = load_returns(args.file, args.instrument, **load_options(args))
+    """``cma-research validate FILE`` (or ``--study FILE``): check returns, summarise them.
+
+    With a study, its covariates are loaded too, and its title and each covariate
+    (with a derived one's formula) are shown. What the loader notes (a wave column with
+    nearly as many values as returns, free text kept by stage) is printed as ``note:``.
+    """
+    found = study_cohort(args)
+    cohort = found.cohort
     miss = missingness(cohort)
     noun = cohort.instrument.stage_noun
+    if found.study is not None:
+        print(f"{found.name}: study {found.study.title or found.study.path.stem!r}")
     print(
-        f"{args.file}: valid {cohort.instrument.name} returns "
+        f"{found.study.returns if found.study else found.name}: valid "
+        f"{cohort.instrument.name} returns "
         f"(sha256 {cohort.source.sha256[:12]}…, {cohort.source.form} form)"
     )
     if cohort.source.sheet is not None:
@@ -36,11 +45,18 @@ def validate_command(args: argparse.Namespace) -> int:
         f"  businesses:       {cohort.n_businesses} in {len(cohort.waves)} wave(s), "
         f"{len(cohort)} returns"
     )
+    if len(cohort.waves) > 1:
+        shown = ", ".join(cohort.waves[:8]) + (" ..." if len(cohort.waves) > 8 else "")
+        print(f"  waves:            {shown}")
     print(f"  {noun}s assessed:  {miss.n_cells - miss.n_missing_cells} of {miss.n_cells} cells")
     print(f"  missing cells:    {miss.n_missing_cells} (not assessed; never counted as 0)")
     print(f"  complete cases:   {miss.n_complete_cases} of {len(cohort)}")
     per_stage = ", ".join(f"{s} {n}" for s, n in miss.missing_per_stage().items() if n)
     print(f"  not assessed per {noun}: {per_stage or 'none'}")
+    for src in cohort.covariate_sources:
+        print(f"  {src.summary()}")
+    for note in cohort.source.notes:
+        print(f"note: {note}")
     return EXIT_OK
 
 
@@ -54,7 +70,7 @@ def process_command(args: argparse.Namespace) -> int:
         raise ParameterError("--strategy multiple needs --seed N (results must be reproducible)")
     result = process(
         args.file,
-        args.instrument,
+        args.instrument or "customer_wise_2007",
         strategies=strategies,
         min_stages=args.min_stages,
         m=args.m,

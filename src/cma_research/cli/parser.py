@@ -13,6 +13,8 @@ __all__ = [
     "EXIT_BROKEN_PIPE",
     "EXIT_ERROR",
     "EXIT_OK",
+    "LOADER_FLAGS",
+    "alias_options",
     "build_parser",
     "load_options",
 ]
@@ -29,18 +31,40 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"error: {message} (see {self.prog} --help)\n")
 
 
-def _add_load_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", help="returns file (.csv, .tsv or .xlsx)")
+#: The loader options of the command line (refused together with --study: the study file
+#: holds them).
+LOADER_FLAGS = {
+    "instrument": "--instrument",
+    "form": "--form",
+    "encoding": "--encoding",
+    "sep": "--sep",
+    "sheet": "--sheet",
+    "header_row": "--header-row",
+    "alias": "--alias",
+    "na_value": "--na-value",
+}
+
+
+def _add_load_options(p: argparse.ArgumentParser, study: bool = True) -> None:
+    if study:
+        p.add_argument(
+            "file", nargs="?", help="returns file (.csv, .tsv or .xlsx), or give --study"
+        )
+        p.add_argument(
+            "--study",
+            metavar="FILE",
+            help="study file (cma-research init writes one): the returns and how to read them",
+        )
+    else:
+        p.add_argument("file", help="returns file (.csv, .tsv or .xlsx)")
     p.add_argument(
         "--instrument",
-        default="customer_wise_2007",
-        help="bundled instrument name or instrument file (default: %(default)s)",
+        help="bundled instrument name or instrument file (default: customer_wise_2007)",
     )
     p.add_argument(
         "--form",
         choices=["auto", "wide", "long"],
-        default="auto",
-        help="wide (a column per stage) or long (stage and level columns)",
+        help="wide (a column per stage) or long (stage and level columns); default: auto",
     )
     p.add_argument("--encoding", help="text encoding, e.g. cp1252 (default: UTF-8)")
     p.add_argument("--sep", help="delimiter (default: from suffix or header line)")
@@ -48,7 +72,6 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--header-row",
         type=int,
-        default=1,
         metavar="N",
         help="spreadsheet row holding the column names (default: 1)",
     )
@@ -67,15 +90,24 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def load_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The loader options of a command's arguments, as keywords of ``load_returns``."""
+def alias_options(items: list[str]) -> dict[str, str]:
+    """``--alias HEADER=TARGET`` arguments as a mapping."""
     aliases = {}
-    for item in args.alias:
+    for item in items:
         header, sep, target = item.partition("=")
         if not sep or not header.strip() or not target.strip():
             raise ParameterError(f"--alias {item!r} must look like HEADER=TARGET")
         aliases[header.strip()] = target.strip()
-    options: dict[str, Any] = {"form": args.form, "header_row": args.header_row}
+    return aliases
+
+
+def load_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The loader options of a command's arguments, as keywords of ``load_returns``."""
+    aliases = alias_options(args.alias)
+    options: dict[str, Any] = {
+        "form": args.form or "auto",
+        "header_row": args.header_row if args.header_row is not None else 1,
+    }
     for key in ("encoding", "sep", "sheet"):
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
@@ -94,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_init(sub)
     _add_validate(sub)
     _add_process(sub)
     _add_build(sub)
@@ -109,10 +142,66 @@ def _add_validate(sub: Any) -> None:
     _add_load_options(v)
 
 
+def _add_init(sub: Any) -> None:
+    """``init FILE``: inspect a returns file, write a study file (and set up a folder)."""
+    i = sub.add_parser(
+        "init",
+        help="inspect a returns file as a person would and write a study file (study.yaml)",
+    )
+    i.add_argument("file", nargs="?", help="returns file (.csv, .tsv or .xlsx)")
+    i.add_argument(
+        "--example",
+        action="store_true",
+        help="set up the bundled 2007 study (its study file and data) instead of a file",
+    )
+    i.add_argument(
+        "--instrument",
+        default="customer_wise_2007",
+        help="bundled instrument name or instrument file (default: %(default)s)",
+    )
+    i.add_argument(
+        "--output", default="study.yaml", metavar="FILE", help="study file (default: %(default)s)"
+    )
+    i.add_argument(
+        "--with-notebooks",
+        action="store_true",
+        help="copy the notebooks into notebooks/ beside the study file, to edit in JupyterLab",
+    )
+    i.add_argument("--title", help="the study's title (default: the file's name)")
+    i.add_argument("--sheet", help="the sheet of returns, when several could be")
+    i.add_argument("--header-row", type=int, metavar="N", help="the header row, when unclear")
+    i.add_argument("--encoding", help="text encoding of a CSV, e.g. cp1252 (default: UTF-8)")
+    i.add_argument(
+        "--alias",
+        action="append",
+        default=[],
+        metavar="HEADER=TARGET",
+        help='a column named otherwise, e.g. --alias "Ref=business_id" (repeatable)',
+    )
+    i.add_argument(
+        "--na-value",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a cell text meaning not assessed, besides the usual ones (repeatable)",
+    )
+    i.add_argument("--wave-column", metavar="NAME", help="the column telling the rounds apart")
+    i.add_argument(
+        "--rounds",
+        metavar="RULE",
+        help="group audit dates into rounds: year, 'gap N' or 'Label=first..last; ...'",
+    )
+    i.add_argument(
+        "--dates",
+        choices=["iso", "day-first", "month-first"],
+        help="how text dates are written (default: found, else day first)",
+    )
+
+
 def _add_process(sub: Any) -> None:
     """``process FILE``: strategies, imputations and the output folder."""
     pr = sub.add_parser("process", help="validate, clean and write data/processed/")
-    _add_load_options(pr)
+    _add_load_options(pr, study=False)
     pr.add_argument(
         "--strategy",
         action="append",
@@ -130,11 +219,19 @@ def _add_process(sub: Any) -> None:
 def _add_build(sub: Any) -> None:
     """``build``: parameters, notebooks, caches, sweeps and clusters."""
     b = sub.add_parser("build", help="run the notebooks and rebuild every report")
+    b.add_argument(
+        "--study",
+        metavar="FILE",
+        help="study file (default: study.yaml here, unless --params names a returns file)",
+    )
     b.add_argument("--params", metavar="FILE.yaml", help="parameter values (YAML mapping)")
     b.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks")
     b.add_argument("--jobs", type=int, help="notebooks run at once (default: CPU cores)")
-    b.add_argument("--output-dir", help="reports folder (default: reports/)")
-    b.add_argument("--notebooks-dir", default="notebooks", help="default: %(default)s")
+    b.add_argument("--output-dir", help="reports folder (default: the study's output folder)")
+    b.add_argument(
+        "--notebooks-dir",
+        help="notebooks folder (default: the study's notebooks/, else the package's)",
+    )
     b.add_argument(
         "--force",
         action="store_true",
@@ -179,9 +276,9 @@ def _add_business_report(sub: Any) -> None:
         "--disclosure-k",
         "--k",
         dest="k",
-        default="5",
         metavar="K",
-        help="fewest other businesses behind any peer statistic (default: 5; 1 = none)",
+        help="fewest other businesses behind any peer statistic (default: the study's, else 5;"
+        " 1 = none)",
     )
     br.add_argument(
         "--pseudonymise",
@@ -195,15 +292,24 @@ def _add_business_report(sub: Any) -> None:
     br.add_argument(
         "--scheduler", metavar="ADDRESS", help="render on a Dask cluster (tcp://host:8786)"
     )
-    br.add_argument("--output-dir", default="reports/businesses", help="default: %(default)s")
+    br.add_argument(
+        "--output-dir",
+        help="default: businesses/ in the study's output folder, else reports/businesses",
+    )
 
 
 def _add_claims(sub: Any) -> None:
     """``claims FILE --claims CLAIMS.yaml``: the gate and the resampling counts."""
     cl = sub.add_parser("claims", help="audit a paper's claims against the returns")
     _add_load_options(cl)
-    cl.add_argument("--claims", required=True, metavar="CLAIMS.yaml", help="claims file")
-    cl.add_argument("--recruitment", metavar="FILE", help="recruitment funnel file (optional)")
+    cl.add_argument(
+        "--claims", metavar="CLAIMS.yaml", help="claims file (default: the study's claims)"
+    )
+    cl.add_argument(
+        "--recruitment",
+        metavar="FILE",
+        help="recruitment funnel file (optional; default: the study's)",
+    )
     cl.add_argument("--check", action="store_true", help="exit 1 if a must_hold claim fails")
     cl.add_argument("--seed", type=int, default=0, help="for correlations (default: 0)")
     cl.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default: 2000)")

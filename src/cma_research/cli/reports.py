@@ -10,11 +10,11 @@ import argparse
 import hashlib
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from cma_research.cli.parser import EXIT_OK, load_options
+from cma_research.cli.parser import EXIT_OK
+from cma_research.cli.study import study_cohort
 from cma_research.core.errors import ParameterError
-from cma_research.io.returns import load_returns
 
 if TYPE_CHECKING:
     from cma_research.core.cohort import Cohort
@@ -23,16 +23,30 @@ __all__ = ["build_command", "business_report_command", "claims_command"]
 
 
 def claims_command(args: argparse.Namespace) -> int:
-    """``cma-research claims FILE --claims CLAIMS.yaml``: audit a paper's claims."""
+    """``cma-research claims FILE --claims CLAIMS.yaml``: audit a paper's claims.
+
+    With ``--study`` the claims file and the recruitment funnel default to the study's.
+    """
     from cma_research.analysis.claims import audit_claims, audit_lines, claims_gate
     from cma_research.io.claims import load_claims
 
-    claims = load_claims(args.claims)  # a bad claims file stops here, before any output
-    cohort = load_returns(args.file, args.instrument, **load_options(args))
+    claims = None
+    if args.claims is not None:
+        claims = load_claims(args.claims)  # a bad claims file stops here, before any output
+    found = study_cohort(args)
+    study = found.study
+    claims_path = args.claims or (study.claims if study is not None else None)
+    if claims_path is None:
+        raise ParameterError(
+            "--claims CLAIMS.yaml: give a claims file (the study has none: claims: null)"
+        )
+    if claims is None:
+        claims = load_claims(claims_path)
+    recruitment = args.recruitment or (study.recruitment if study is not None else None)
     audit = audit_claims(
-        cohort,
+        found.cohort,
         claims,
-        recruitment=args.recruitment,
+        recruitment=recruitment,
         seed=args.seed,
         n_boot=args.n_boot,
         n_perm=args.n_perm,
@@ -45,7 +59,7 @@ def claims_command(args: argparse.Namespace) -> int:
         print(f"check failed: {line}", file=sys.stderr)
     if failing:
         return 1
-    print(f"check passed: every must_hold claim of {args.claims} is supported")
+    print(f"check passed: every must_hold claim of {claims_path} is supported")
     return EXIT_OK
 
 
@@ -53,16 +67,25 @@ def business_report_command(args: argparse.Namespace) -> int:
     """``cma-research business-report FILE``: one HTML audit report per business.
 
     Checks the options first (``--disclosure-k``, ``--jobs``, the output folder, the key
-    file), then loads the returns and the target level, then writes the pages.
+    file), then loads the returns and the target level, then writes the pages. With
+    ``--study`` the disclosure k, the key and the output folder (``businesses/`` in the
+    study's output folder) default to the study's.
     """
     from cma_research.core.files import guard_not_raw
     from cma_research.reporting.business import write_business_reports
 
-    k = _whole_number("--disclosure-k", args.k, 1)
+    found = study_cohort(args)
+    study = found.study
+    k_text = args.k
+    if k_text is None:
+        k_text = str(study.disclosure_k) if study and study.disclosure_k else "5"
+    k = _whole_number("--disclosure-k", k_text, 1)
     jobs = _whole_number("--jobs", args.jobs, 1)
-    out = guard_not_raw(args.output_dir)
-    key = _pseudonym_key(args, out)
-    cohort = load_returns(args.file, args.instrument, **load_options(args))
+    default_out = study.output / "businesses" if study is not None else "reports/businesses"
+    out = guard_not_raw(args.output_dir or default_out)
+    key_file = args.pseudonymise or (study.pseudonymise if study is not None else None)
+    key = _pseudonym_key(key_file, out)
+    cohort = found.cohort
     result = write_business_reports(
         cohort,
         out,
@@ -78,7 +101,7 @@ def business_report_command(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
     )
     if args.all:
-        print(f"{len(result.pages)} reports in {args.output_dir}; start at {result.index}")
+        print(f"{len(result.pages)} reports in {args.output_dir or out}; start at {result.index}")
     else:
         for path in result.pages.values():
             print(path)
@@ -97,17 +120,17 @@ def _whole_number(option: str, text: str, low: int) -> int:
     return value
 
 
-def _pseudonym_key(args: argparse.Namespace, out: Path) -> bytes | None:
-    """The ``--pseudonymise`` key, refused when it lies inside the output folder."""
+def _pseudonym_key(key_file: str | Path | None, out: Path) -> bytes | None:
+    """The pseudonymisation key, refused when it lies inside the output folder."""
     from cma_research.reporting.pseudonym import read_key
 
-    if args.pseudonymise is None:
+    if key_file is None:
         return None
-    key_path = Path(args.pseudonymise).resolve()
+    key_path = Path(key_file).resolve()
     if out == key_path.parent or out in key_path.parents:
         raise ParameterError(
-            f"--pseudonymise {args.pseudonymise}: the key file is inside the output folder "
-            f"{args.output_dir}, so it would be shared with the reports; keep it elsewhere"
+            f"--pseudonymise {key_file}: the key file is inside the output folder "
+            f"{out.name}, so it would be shared with the reports; keep it elsewhere"
         )
     return read_key(key_path)
 
@@ -145,6 +168,7 @@ def build_command(args: argparse.Namespace) -> int:
     if args.sweep:
         sets = build_sweep(
             args.sweep,
+            study=args.study,
             output_dir=args.output_dir,
             params_file=args.params,
             only=args.only,
@@ -161,6 +185,7 @@ def build_command(args: argparse.Namespace) -> int:
         return EXIT_OK if all(r.ok for _, r in sets) else 1
 
     result = build(
+        study=args.study,
         params_file=args.params,
         only=args.only,
         jobs=args.jobs,
@@ -178,20 +203,24 @@ def build_command(args: argparse.Namespace) -> int:
     if not result.ok:
         return 1
     if args.check_claims:
-        return _check_claims(result.inputs)
+        return _check_claims(result.parameters)
     return EXIT_OK
 
 
-def _check_claims(inputs: dict[str, str]) -> int:
+def _check_claims(parameters: dict[str, Any]) -> int:
     """The build's claims gate: every must_hold claim must still be supported."""
     from cma_research.analysis.claims import audit_claims, claims_gate
     from cma_research.io.claims import load_claims
+    from cma_research.io.study import cohort_from_parameters
 
-    if not inputs.get("claims_path"):
-        raise ParameterError("--check-claims: the build has no claims_path (set it in --params)")
-    claims = load_claims(inputs["claims_path"])
-    cohort = load_returns(inputs["returns_path"], inputs.get("instrument", "customer_wise_2007"))
-    audit = audit_claims(cohort, claims, recruitment=inputs.get("recruitment_path"))
+    if not parameters.get("claims_path"):
+        raise ParameterError(
+            "--check-claims: the build has no claims file (claims: in the study file, or "
+            "claims_path in --params)"
+        )
+    claims = load_claims(parameters["claims_path"])
+    cohort = cohort_from_parameters(parameters)
+    audit = audit_claims(cohort, claims, recruitment=parameters.get("recruitment_path"))
     failing = claims_gate(audit, claims)
     for line in failing:
         print(f"claim check failed: {line}", file=sys.stderr)

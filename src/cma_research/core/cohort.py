@@ -81,14 +81,18 @@ class CovariateSource:
     missing: dict[str, tuple[str, ...]]  # column -> business ids without a value
     synthetic: bool
     extra_ids: tuple[str, ...] = ()  # ids in the file but not in the cohort (ignored)
+    derived: tuple[tuple[str, str], ...] = ()  # (column, formula) computed from the others
 
     def summary(self) -> str:
-        """One line per column: how many businesses have it; then the ignored ids."""
+        """One line per column: how many businesses have it (and a derived column's
+        formula); then the ignored ids."""
         parts = []
+        formulas = dict(self.derived)
         for col in self.columns:
             lacking = self.missing.get(col, ())
             note = f"; no value for {', '.join(lacking)}" if lacking else ""
-            parts.append(f"{col}{note}")
+            how = f" = {formulas[col]}" if col in formulas else ""
+            parts.append(f"{col}{how}{note}")
         label = " (SYNTHETIC)" if self.synthetic else ""
         text = f"covariates from {self.path}{label}: " + " | ".join(parts)
         if self.extra_ids:
@@ -100,7 +104,11 @@ class CovariateSource:
 
 @dataclass(frozen=True)
 class Source:
-    """Where a cohort came from: the file, its SHA-256 and how it was read."""
+    """Where a cohort came from: the file, its SHA-256 and how it was read.
+
+    ``notes`` are what a reader of the file should know that is not an error (a wave
+    column with nearly as many values as returns, free text kept by stage), in words.
+    """
 
     path: str
     sha256: str
@@ -108,10 +116,11 @@ class Source:
     encoding: str | None = None
     sheet: str | None = None
     header_row: int = 1
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """The source as plain JSON-ready values."""
-        return {
+        """The source as plain JSON-ready values (``notes`` only when there are some)."""
+        out: dict[str, Any] = {
             "path": self.path,
             "sha256": self.sha256,
             "form": self.form,
@@ -119,6 +128,9 @@ class Source:
             "sheet": self.sheet,
             "header_row": self.header_row,
         }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,6 +7,7 @@ from cma_research.datasets.bundled import (
     bundled_path,
     customer_wise_2007,
     customer_wise_2007_recruitment,
+    example_study,
 )
 
-__all__ = ["bundled_path", "customer_wise_2007", "customer_wise_2007_recruitment"]
+__all__ = ["bundled_path", "customer_wise_2007", "customer_wise_2007_recruitment", "example_study"]

@@ -43,7 +43,7 @@ from cma_research.core.errors import (
 from cma_research.core.instrument import Instrument, get_instrument, normalise_label
 from cma_research.core.text import snake_case
 from cma_research.io.tables import RawTable, column_letter, read_raw_table
-from cma_research.io.waves import parse_waves
+from cma_research.io.waves import Rounds, parse_date, parse_rounds, parse_waves, wave_notes
 
 __all__ = [
     "DEFAULT_ALIASES",
@@ -115,7 +115,16 @@ _SIGNED_DIGIT = re.compile(r"[-+]\s*[0-9]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 #: Parameters passed on to :func:`cma_research.load_returns`.
-LOADER_OPTIONS = ("header_row", "sheet", "encoding", "na_values", "aliases", "wave_order")
+LOADER_OPTIONS = (
+    "header_row",
+    "sheet",
+    "encoding",
+    "na_values",
+    "aliases",
+    "wave_order",
+    "wave_rounds",
+    "date_format",
+)
 
 Form = Literal["auto", "wide", "long"]
 
@@ -133,6 +142,8 @@ def load_returns(
     header_row: int = 1,
     max_problems: int = 50,
     wave_order: Sequence[str] | None = None,
+    wave_rounds: str | Mapping[str, Any] | Rounds | None = None,
+    date_format: str | None = None,
 ) -> Cohort:
     """Read audit returns and validate them against an instrument.
 
@@ -184,6 +195,14 @@ def load_returns(
         numbers or audit dates (``2007-03-01`` or day-first ``01/03/2007``) and by first
         appearance in the file when they are labels; one file uses one kind. Every
         label given must be in the file, and every wave of the file in the list.
+    wave_rounds : str, mapping or Rounds, optional
+        Group audit dates into rounds: ``"year"``, ``"gap 90"`` (a new round after 90
+        days without an audit) or labelled ranges (``"Round 1=2008-01-01..2008-06-30;
+        Round 2=2009-01-01..2009-06-30"``); see :func:`cma_research.io.waves.parse_rounds`.
+        Default: each audit date is a wave.
+    date_format : {"iso", "day-first", "month-first"}, optional
+        How text dates in the wave column are written (Excel date cells are dates
+        whatever this says). Default: ISO, or with slashes day first (``15/03/2019``).
 
     Returns
     -------
@@ -193,7 +212,9 @@ def load_returns(
         ``wave``. Without a business id column, ids ``B01``, ``B02`` ... are given in
         file order; without a wave column every row is wave 1. The ``wave`` level holds
         the wave number, or for labels and dates the rank 1..k, with the labels in
-        ``Cohort.wave_labels``.
+        ``Cohort.wave_labels``. ``cohort.source.notes`` holds what the reader should
+        know but is not an error: a wave column with nearly as many values as returns
+        (and the fix), free text kept with its stage.
 
     Raises
     ------
@@ -215,6 +236,7 @@ def load_returns(
     if max_problems < 1:
         raise ParameterError(f"max_problems={max_problems!r} must be at least 1")
     inst = get_instrument(instrument)
+    rounds = parse_rounds(wave_rounds)
     raw = read_raw_table(path, encoding=encoding, sep=sep, sheet=sheet, header_row=header_row)
     if isinstance(na_values, str):
         raise ParameterError(
@@ -240,21 +262,49 @@ def load_returns(
         col.raise_if_any()
     columns = _map_columns(raw, inst, aliases or {}, col)
     is_long = "stage" in columns.values() and "level" in columns.values()
+    waves = _WaveOptions(wave_order, rounds, date_format)
     if form == "long" or (form == "auto" and is_long):
-        cohort = _parse_long(raw, inst, columns, na, col, wave_order)
+        cohort = _parse_long(raw, inst, columns, na, col, waves)
     else:
-        cohort = _parse_wide(raw, inst, columns, na, col, wave_order)
+        cohort = _parse_wide(raw, inst, columns, na, col, waves)
     col.raise_if_any()
     if cohort is None:  # every path that returns None has recorded a problem
         raise DataValidationError([Problem(raw.path, "could not be read as audit returns")])
     return cohort
 
 
+@dataclass(frozen=True)
+class _WaveOptions:
+    """How the wave column is read: its order, rounds of dates and the date format."""
+
+    order: Sequence[str] | None = None
+    rounds: Rounds | None = None
+    date_format: str | None = None
+
+    def parse(
+        self, raw: RawTable, idx: int | None, header: str, col: ProblemCollector
+    ) -> tuple[list[int | None], tuple[str, ...]]:
+        """The rows' wave codes and labels (:func:`~cma_research.io.waves.parse_waves`)."""
+        return parse_waves(
+            raw, idx, header, col, self.order, dates=self.date_format, rounds=self.rounds
+        )
+
+    def notes(self, raw: RawTable, idx: int | None, header: str, index: list[Any]) -> list[str]:
+        """A warning when the wave column has nearly as many values as there are returns."""
+        if idx is None or self.order is not None:
+            return []
+        n_waves = len({w for _, w in index})
+        first = next((c[idx].strip() for _, c in raw.rows if idx < len(c) and c[idx].strip()), "")
+        kind = "date" if first and parse_date(first) is not None else "label"
+        return wave_notes(n_waves, len(index), header, kind, self.rounds)
+
+
 def loader_options(values: Mapping[str, Any]) -> dict[str, Any]:
     """The :func:`load_returns` keyword arguments among parameters given as text.
 
     ``na_values`` and ``wave_order`` are comma-separated lists; ``aliases`` is
-    ``"Header=role; Other header=role"``. ``None`` means the loader's default.
+    ``"Header=role; Other header=role"``; ``wave_rounds`` and ``date_format`` are
+    passed as written (see :func:`load_returns`). ``None`` means the loader's default.
 
     >>> loader_options({"header_row": 3, "na_values": "NA, -", "aliases": "Headcount=staff"})
     {'header_row': 3, 'na_values': ['NA', '-'], 'aliases': {'Headcount': 'staff'}}
@@ -460,6 +510,7 @@ def _build_cohort(
     btype: list[str | None],
     extras: dict[str, list[str | None]],
     wave_labels: tuple[str, ...] = (),
+    notes: Sequence[str] = (),
 ) -> Cohort:
     idx = pd.MultiIndex.from_tuples(index, names=INDEX_NAMES)
     score_df = pd.DataFrame(
@@ -480,6 +531,7 @@ def _build_cohort(
         encoding=raw.encoding,
         sheet=raw.sheet,
         header_row=raw.header_row,
+        notes=tuple(notes),
     )
     return Cohort(
         scores=score_df,
@@ -496,7 +548,7 @@ def _parse_wide(
     columns: dict[int, str],
     na: set[str],
     col: ProblemCollector,
-    wave_order: Sequence[str] | None = None,
+    waves_read: _WaveOptions,
 ) -> Cohort | None:
     """A wide-form file (one row per business and wave) as a Cohort, or None."""
     by_name = {n: i for i, n in columns.items()}
@@ -509,7 +561,7 @@ def _parse_wide(
     id_header = _header_of(raw, columns, "business_id")
     wave_header = _header_of(raw, columns, "wave")
     ids = _ids(raw, by_name.get("business_id"), col, id_header)
-    waves, wave_labels = parse_waves(raw, by_name.get("wave"), wave_header, col, wave_order)
+    waves, wave_labels = waves_read.parse(raw, by_name.get("wave"), wave_header, col)
     if "business_id" not in by_name and len({w for w in waves if w is not None}) > 1:
         col.add(
             "the file has several waves but no business id column",
@@ -518,7 +570,7 @@ def _parse_wide(
         )
     numbers = [n for n, _ in raw.rows]
     _check_duplicates(
-        list(zip(ids, waves, strict=True)), numbers, "business id within a wave", id_header, col
+        list(zip(ids, waves, strict=True)), numbers, _within_wave(waves_read), id_header, col
     )
     scores: dict[str, list[int | None]] = {sid: [] for sid in inst.stage_ids}
     for number, cells in raw.rows:
@@ -542,7 +594,18 @@ def _parse_wide(
     if col.problems:
         return None
     index = [(str(b), int(w)) for b, w in zip(ids, waves, strict=True)]  # type: ignore[arg-type]
-    return _build_cohort(raw, inst, "wide", index, scores, staff, btype, extras, wave_labels)
+    notes = waves_read.notes(raw, by_name.get("wave"), wave_header, index)
+    return _build_cohort(raw, inst, "wide", index, scores, staff, btype, extras, wave_labels, notes)
+
+
+def _within_wave(waves_read: _WaveOptions) -> str:
+    """What a duplicate (business, wave) is called; with rounds, how to fix it."""
+    if waves_read.rounds is None:
+        return "business id within a wave"
+    return (
+        f"business id within a wave (two audits fall in one round: {waves_read.rounds.describe()};"
+        " choose other rounds)"
+    )
 
 
 def _parse_long(
@@ -551,9 +614,14 @@ def _parse_long(
     columns: dict[int, str],
     na: set[str],
     col: ProblemCollector,
-    wave_order: Sequence[str] | None = None,
+    waves_read: _WaveOptions,
 ) -> Cohort | None:
-    """A long-form file (one row per business, wave and stage) as a Cohort, or None."""
+    """A long-form file (one row per business, wave and stage) as a Cohort, or None.
+
+    A free-text column (not staff or business type) whose text differs between the rows
+    of one business and wave, such as a comment per stage, is kept with its stage: one
+    column per stage, ``<name>_<stage id>``, and a note says so.
+    """
     by_name = {n: i for i, n in columns.items()}
     _check_long_header(raw, inst, columns, col)
     if col.problems:
@@ -564,7 +632,7 @@ def _parse_long(
     id_header = _header_of(raw, columns, "business_id")
     ids = _ids(raw, by_name["business_id"], col, id_header)
     wave_header = _header_of(raw, columns, "wave")
-    waves, wave_labels = parse_waves(raw, by_name.get("wave"), wave_header, col, wave_order)
+    waves, wave_labels = waves_read.parse(raw, by_name.get("wave"), wave_header, col)
     stage_header = _header_of(raw, columns, "stage")
     stages = _long_stages(raw, inst, by_name["stage"], stage_header, col)
     _check_duplicates(
@@ -594,14 +662,29 @@ def _parse_long(
         for a in groups.column("staff")
     ]
     btype = groups.texts("business_type")
-    extras = {
-        name: groups.texts(name)
-        for _, name in attribute_columns
-        if name not in ("staff", "business_type")
-    }
+    extras: dict[str, list[str | None]] = {}
+    notes = waves_read.notes(raw, by_name.get("wave"), wave_header, groups.order)
+    for _, name in attribute_columns:
+        if name in ("staff", "business_type"):
+            continue
+        if name not in groups.by_stage:
+            extras[name] = groups.texts(name)
+            continue
+        kept = [sid for sid in inst.stage_ids if any(sid in v for v in groups.by_stage[name])]
+        for sid in kept:
+            extras[f"{name}_{sid}"] = [v.get(sid) for v in groups.by_stage[name]]
+        notes.append(
+            f"{name} differs between the rows of a business and wave, so it is kept with "
+            f"its {inst.stage_noun}: {len(kept)} columns {name}_{kept[0]} ... {name}_{kept[-1]}"
+            if len(kept) > 1
+            else f"{name} differs between the rows of a business and wave, so it is kept "
+            f"with its {inst.stage_noun}: column {name}_{kept[0]}"
+        )
     if col.problems:
         return None
-    return _build_cohort(raw, inst, "long", groups.order, scores, staff, btype, extras, wave_labels)
+    return _build_cohort(
+        raw, inst, "long", groups.order, scores, staff, btype, extras, wave_labels, notes
+    )
 
 
 def _check_long_header(
@@ -647,12 +730,25 @@ class _Groups:
     """The rows of a long-form file gathered by (business id, wave), in file order.
 
     ``levels[key]`` maps each stage to its level; ``attributes[key]`` maps each other
-    column to ``(row, text)``, the first non-blank cell of that business and wave.
+    column to ``(row, text)``, the first non-blank cell of that business and wave;
+    ``stage_texts[key][name]`` maps each stage to its row's text of column ``name``.
+    Free-text columns whose text differs within a business and wave are listed, per
+    business and wave in order, in :attr:`by_stage` once grouping is done.
     """
 
     order: list[tuple[str, int]] = field(default_factory=list)
     levels: dict[tuple[str, int], dict[str, int | None]] = field(default_factory=dict)
     attributes: dict[tuple[str, int], dict[str, tuple[int, str]]] = field(default_factory=dict)
+    stage_texts: dict[tuple[str, int], dict[str, dict[str, str]]] = field(default_factory=dict)
+    varying: set[str] = field(default_factory=set)
+
+    @property
+    def by_stage(self) -> dict[str, list[dict[str, str]]]:
+        """Each varying column: for each business and wave, its text by stage."""
+        return {
+            name: [self.stage_texts[k].get(name, {}) for k in self.order]
+            for name in sorted(self.varying)
+        }
 
     def column(self, name: str) -> list[tuple[int, str] | None]:
         """``(row, text)`` of attribute ``name`` for each business and wave, or None."""
@@ -672,7 +768,11 @@ def _group_long_rows(
     attribute_columns: list[tuple[int, str]],
     col: ProblemCollector,
 ) -> _Groups:
-    """Gather rows by business and wave; an attribute that differs between them is a problem."""
+    """Gather rows by business and wave.
+
+    Staff or business type that differs between the rows of one business and wave is a
+    problem; other text that differs is kept by stage (:attr:`_Groups.by_stage`).
+    """
     groups = _Groups()
     for k, (number, cells) in enumerate(raw.rows):
         b, w, s = ids[k], waves[k], stages[k]
@@ -683,15 +783,20 @@ def _group_long_rows(
             groups.order.append(key)
             groups.levels[key] = {}
             groups.attributes[key] = {}
+            groups.stage_texts[key] = {}
         if s is not None:
             groups.levels[key][s] = levels[k]
         for i, name in attribute_columns:
             value = _cell(cells, i)
             if not value:
                 continue
+            if s is not None and name not in ("staff", "business_type"):
+                groups.stage_texts[key].setdefault(name, {})[s] = value
             prev = groups.attributes[key].get(name)
             if prev is None:
                 groups.attributes[key][name] = (number, value)
+            elif prev[1] != value and name not in ("staff", "business_type"):
+                groups.varying.add(name)
             elif prev[1] != value:
                 col.add(
                     f"{name} differs between rows of the same business and wave "

@@ -33,8 +33,10 @@ __all__ = [
     "MAX_ROWS",
     "TEXT_SUFFIXES",
     "RawTable",
+    "Sheet",
     "column_letter",
     "read_raw_table",
+    "read_sheets",
 ]
 
 # Bounded work: a returns file holds at most a few thousand rows of a few dozen cells.
@@ -136,6 +138,98 @@ def read_raw_table(
     header = [c.replace("\ufeff", "").strip() for c in records[header_row - 1]]
     rows = [(header_row + 1 + i, r) for i, r in enumerate(records[header_row:]) if _nonblank(r)]
     return RawTable(name, sha, header, rows, header_row, used_encoding, sheet_name)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a file read whole, as text: every row up to the last non-empty one.
+
+    ``records[i]`` is spreadsheet row ``i + 1`` (blank rows are empty lists). A text
+    file is one sheet named ``None``.
+    """
+
+    name: str | None
+    visible: bool
+    records: list[list[str]]
+
+
+def read_sheets(
+    path: str | Path, *, encoding: str | None = None, sep: str | None = None
+) -> list[Sheet]:
+    """Every sheet of a workbook (hidden ones too), or a text file as one sheet, as text.
+
+    Read within the same bounds as :func:`read_raw_table`; for looking at a file before
+    its header row is known (``cma-research init``). A text file's delimiter is taken
+    from the line with most delimiters among the first 30.
+    """
+    p = Path(path)
+    name = str(path)
+    if not p.is_file():
+        raise _fail(name, "file not found", expected="an existing CSV, TSV or XLSX file")
+    data = _read_bounded(name, p)
+    suffix = p.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return _read_all_sheets(name, data)
+    if suffix not in TEXT_SUFFIXES and suffix != "":
+        raise _fail(
+            name, f"unsupported file type {suffix!r}", expected="a .csv, .tsv or .xlsx file"
+        )
+    chosen = sep or TEXT_SUFFIXES.get(suffix)
+    if chosen is None:
+        lines = io.StringIO(_decode(name, data, encoding), newline="").readlines()[:30]
+        best = max(lines, key=lambda ln: max(ln.count(d) for d in (",", ";", "\t")), default="")
+        counts = {d: best.count(d) for d in (",", ";", "\t")}
+        chosen = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    return [Sheet(None, True, _read_text(name, data, encoding, chosen))]
+
+
+def _check_unpacked(name: str, data: bytes) -> None:
+    """Refuse a workbook that is no zip file, or unpacks beyond :data:`MAX_FILE_BYTES`."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _fail(
+            name,
+            "cannot be opened as an Excel workbook",
+            expected="an .xlsx file saved by Excel or LibreOffice",
+        ) from None
+    if unpacked > MAX_FILE_BYTES:  # the sizes a member may decompress to are enforced
+        raise _fail(
+            name,
+            f"the workbook unpacks to {unpacked:,} bytes (more than "
+            f"{MAX_FILE_BYTES // 2**20} MiB are not read)",
+            expected="a workbook of returns; delete stray content or export the sheet to CSV",
+        )
+
+
+def _read_all_sheets(name: str, data: bytes) -> list[Sheet]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    _check_unpacked(name, data)
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise _fail(
+            name,
+            f"cannot be opened as an Excel workbook ({type(exc).__name__})",
+            expected="an .xlsx file saved by Excel or LibreOffice",
+        ) from None
+    try:
+        sheets = []
+        for ws in wb.worksheets:
+            ws.reset_dimensions()
+            extent = _Extent(name)
+            for values in ws.iter_rows():
+                extent.add([_excel_cell(getattr(c, "value", None)) for c in values], True)
+            sheets.append(Sheet(ws.title, ws.sheet_state == "visible", extent.records(pad=True)))
+        return sheets
+    finally:
+        wb.close()
 
 
 def _read_bounded(name: str, p: Path) -> bytes:
@@ -242,8 +336,10 @@ def _excel_cell(value: object) -> str:
         if math.isfinite(value) and value == int(value):
             return str(int(value))
         return repr(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date().isoformat()  # an Excel date cell: a date, as ISO text
     if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
     return str(value)
 
 
@@ -252,23 +348,7 @@ def _read_excel(name: str, data: bytes, sheet: str | int | None) -> tuple[list[l
 
     from openpyxl import load_workbook
 
-    failed = _fail(
-        name,
-        "cannot be opened as an Excel workbook",
-        expected="an .xlsx file saved by Excel or LibreOffice",
-    )
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            unpacked = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise failed from None
-    if unpacked > MAX_FILE_BYTES:  # the sizes a member may decompress to are enforced
-        raise _fail(
-            name,
-            f"the workbook unpacks to {unpacked:,} bytes (more than "
-            f"{MAX_FILE_BYTES // 2**20} MiB are not read)",
-            expected="a workbook of returns; delete stray content or export the sheet to CSV",
-        )
+    _check_unpacked(name, data)
     try:
         # Two read-only passes: the values Excel saved, and which cells are formulas.
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

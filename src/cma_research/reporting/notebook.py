@@ -11,10 +11,17 @@ In a notebook::
     out.value("n_businesses", cohort.n_businesses, unit="count")  # values.json, for the paper
 
 Relative paths mean the same file wherever the notebook runs: they are taken from the
-project root (the nearest folder above the working directory that holds
+project root (the nearest folder above the working directory that holds a study file,
 ``pyproject.toml`` or both ``notebooks/`` and ``data/``), so ``data/raw/x.csv`` works in
 JupyterLab (working directory ``notebooks/``), in plain papermill run from the project
 root, and in the build.
+
+**Its own study.** The build always gives a notebook its returns file. A notebook run by
+hand (*Run All* in JupyterLab) keeps ``returns_path = None`` and then reads everything
+it was not given from its study: the ``study.yaml`` of its folder or the nearest one
+above (:func:`cma_research.io.study.find_study`), the returns with their loader options,
+covariates, recruitment funnel, claims, key, and the study's output folder, so that its
+figures and tables land in that study's reports and never in another's.
 """
 
 from __future__ import annotations
@@ -32,10 +39,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from cma_research.core.cohort import Cohort
+from cma_research.core.errors import ParameterError
 from cma_research.core.files import write_atomic
-from cma_research.io.covariates import load_covariates
-from cma_research.io.returns import load_returns, loader_options
+from cma_research.io.study import STUDY_FILE, cohort_from_parameters, find_study, load_study
+from cma_research.reporting.confidential import pseudonymise_cohort, write_pseudonym_map
 from cma_research.reporting.files import save_figure, save_table
+from cma_research.reporting.pseudonym import read_key
 from cma_research.reporting.tables import (
     Formatter,
     PresentationTable,
@@ -53,17 +62,22 @@ __all__ = ["Outputs", "Study", "TableView", "md", "project_root", "setup"]
 
 def project_root(start: str | Path | None = None) -> Path:
     """The project folder: the nearest one at or above ``start`` (default: the working
-    directory) holding ``pyproject.toml``, or ``notebooks/`` and ``data/``; else ``start``."""
+    directory) holding a study file (``study.yaml``), ``pyproject.toml``, or
+    ``notebooks/`` and ``data/``; else ``start``."""
     here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / "pyproject.toml").is_file() or (
-            (folder / "notebooks").is_dir() and (folder / "data").is_dir()
+        if (
+            (folder / STUDY_FILE).is_file()
+            or (folder / "pyproject.toml").is_file()
+            or ((folder / "notebooks").is_dir() and (folder / "data").is_dir())
         ):
             return folder
     return here
 
 
-def _resolve(path: str | Path, root: Path) -> Path:
+def _resolve(path: str | Path | None, root: Path) -> Path:
+    if path is None:
+        raise ParameterError("returns_path is None; give the returns file")
     p = Path(path)
     return p if p.is_absolute() else root / p
 
@@ -78,13 +92,21 @@ def _shown(path: Path, root: Path) -> str:
 
 @dataclass
 class Study:
-    """What a notebook works on: the cohort (one wave) and where outputs go."""
+    """What a notebook works on: the cohort (one wave) and where outputs go.
+
+    ``recruitment_path`` and ``claims_path`` are the study's recruitment funnel and
+    claims files (absolute), or None when it has none; ``study_file`` the study file
+    read when the notebook ran by hand (else None).
+    """
 
     cohort: Cohort
     all_waves: Cohort
     wave: str
     out: Outputs
     root: Path
+    recruitment_path: Path | None = None
+    claims_path: Path | None = None
+    study_file: Path | None = None
 
     def __repr__(self) -> str:
         waves = self.all_waves.waves
@@ -94,17 +116,52 @@ class Study:
             f"{self.cohort.instrument.name} ({Path(self.cohort.source.path).name})"
         )
 
+    def notes(self) -> list[str]:
+        """What a reader should know about how the returns were read, in words."""
+        lines = list(self.all_waves.source.notes)
+        for src in self.all_waves.covariate_sources:
+            lines.append(src.summary())
+        return lines
+
     def _repr_markdown_(self) -> str:
-        return escape_markdown(repr(self))
+        text = escape_markdown(repr(self))
+        notes = self.notes()
+        if notes:
+            text += "\n\n" + "\n".join(f"- {escape_markdown(n)}" for n in notes)
+        return text
+
+
+#: The inputs a notebook may take from its study when run by hand (``setup``'s keywords).
+_FROM_STUDY = (
+    "returns_path",
+    "instrument",
+    "covariates_path",
+    "output_dir",
+    "header_row",
+    "sheet",
+    "encoding",
+    "na_values",
+    "aliases",
+    "wave_order",
+    "wave_rounds",
+    "date_format",
+    "covariates_sheet",
+    "covariates_id",
+    "covariates_header_row",
+    "covariates_derived",
+    "recruitment_path",
+    "claims_path",
+    "key_path",
+)
 
 
 def setup(
     prefix: str,
     *,
-    returns_path: str | Path,
-    instrument: str = "customer_wise_2007",
+    returns_path: str | Path | None = None,
+    instrument: str | None = None,
     covariates_path: str | Path | None = None,
-    output_dir: str | Path = "reports",
+    output_dir: str | Path | None = None,
     wave: str | None = None,
     header_row: int | None = None,
     sheet: str | None = None,
@@ -112,6 +169,15 @@ def setup(
     na_values: str | None = None,
     aliases: str | None = None,
     wave_order: str | None = None,
+    wave_rounds: str | None = None,
+    date_format: str | None = None,
+    covariates_sheet: str | None = None,
+    covariates_id: str | None = None,
+    covariates_header_row: int | None = None,
+    covariates_derived: str | None = None,
+    recruitment_path: str | Path | None = None,
+    claims_path: str | Path | None = None,
+    key_path: str | Path | None = None,
 ) -> Study:
     """Load the returns (and covariates) and prepare the outputs of one notebook.
 
@@ -119,42 +185,118 @@ def setup(
     ----------
     prefix : str
         The notebook's number (``"03"``): every output file starts with ``03_``.
-    returns_path, covariates_path, output_dir : path
-        Relative paths are taken from :func:`project_root`.
-    instrument : str
-        Instrument name or ``.yaml`` path (relative: from the project root).
+    returns_path : path, optional
+        The returns. ``None`` (a notebook run by hand): the notebook's study file
+        (:func:`~cma_research.io.study.find_study`) gives every input left ``None``
+        here, its output folder included.
+    covariates_path, output_dir, recruitment_path, claims_path, key_path : path
+        Relative paths are taken from :func:`project_root`. ``output_dir`` defaults to
+        the study's output folder, else ``reports``; a ``key_path`` (pseudonymisation
+        key) makes every business id a keyed pseudonym before anything is shown
+        (:func:`~cma_research.reporting.confidential.pseudonymise_cohort`).
+    instrument : str, optional
+        Instrument name or ``.yaml`` path (relative: from the project root); default
+        the study's, else ``customer_wise_2007``.
     wave : str, optional
         The wave to analyse (a label of ``cohort.waves``); default the latest.
-    header_row, sheet, encoding, na_values, aliases, wave_order
+    header_row, sheet, encoding, na_values, aliases, wave_order, wave_rounds, date_format
         Loader options as text (see :func:`cma_research.io.returns.loader_options`).
+    covariates_sheet, covariates_id, covariates_header_row, covariates_derived
+        How to read the covariates: the sheet, the id column, the header row and
+        derived covariates as ``"name = formula; ..."`` (see
+        :func:`cma_research.io.covariates.load_covariates`).
 
     Returns
     -------
     Study
+
+    Raises
+    ------
+    ParameterError
+        No returns file and no study file; or an output folder that holds another
+        study's reports.
     """
+    given: dict[str, Any] = {
+        "returns_path": returns_path,
+        "instrument": instrument,
+        "covariates_path": covariates_path,
+        "output_dir": output_dir,
+        "header_row": header_row,
+        "sheet": sheet,
+        "encoding": encoding,
+        "na_values": na_values,
+        "aliases": aliases,
+        "wave_order": wave_order,
+        "wave_rounds": wave_rounds,
+        "date_format": date_format,
+        "covariates_sheet": covariates_sheet,
+        "covariates_id": covariates_id,
+        "covariates_header_row": covariates_header_row,
+        "covariates_derived": covariates_derived,
+        "recruitment_path": recruitment_path,
+        "claims_path": claims_path,
+        "key_path": key_path,
+    }
     root = project_root()
-    inst_path = Path(instrument)
-    if instrument.endswith((".yaml", ".yml")) and not inst_path.is_absolute():
-        instrument = str(root / inst_path)
-    options = loader_options(
-        {
-            "header_row": header_row,
-            "sheet": sheet,
-            "encoding": encoding,
-            "na_values": na_values,
-            "aliases": aliases,
-            "wave_order": wave_order,
-        }
-    )
-    returns = _resolve(returns_path, root)
-    cohort = load_returns(returns, instrument, **options)
+    study_file = None
+    if returns_path is None:
+        study_file = find_study()
+        if study_file is None:
+            raise ParameterError(
+                "returns_path is None and no study file (study.yaml) was found in this "
+                "folder or above; give returns_path, or set up a study with "
+                "`cma-research init FILE`"
+            )
+        study = load_study(study_file)
+        root = study.folder
+        from_study = study.parameters()
+        given = {k: (v if v is not None else from_study.get(k)) for k, v in given.items()}
+    values = {k: given[k] for k in _FROM_STUDY}
+    returns = _resolve(values["returns_path"], root)
+    cohort = cohort_from_parameters(values, root)
     cohort = replace(cohort, source=replace(cohort.source, path=_shown(returns, root)))
-    if covariates_path is not None:
-        cohort = load_covariates(_resolve(covariates_path, root), cohort)
+    if values["key_path"] is not None:
+        key_file = _resolve(values["key_path"], root)
+        key = read_key(key_file)
+        write_pseudonym_map(cohort, key, key_file)
+        cohort = pseudonymise_cohort(cohort, key)
     chosen = wave if wave is not None else cohort.waves[-1]
     one = cohort.select_wave(chosen) if len(cohort.waves) > 1 else cohort
-    out = Outputs(_resolve(output_dir, root), prefix=f"{prefix}_", instrument=cohort.instrument)
-    return Study(one, cohort, str(chosen), out, root)
+    out_dir = _output_folder(values["output_dir"], root, returns, study_file)
+    out = Outputs(out_dir, prefix=f"{prefix}_", instrument=cohort.instrument)
+    optional = {
+        k: _resolve(values[k], root) if values[k] is not None else None
+        for k in ("recruitment_path", "claims_path")
+    }
+    return Study(
+        one,
+        cohort,
+        str(chosen),
+        out,
+        root,
+        recruitment_path=optional["recruitment_path"],
+        claims_path=optional["claims_path"],
+        study_file=study_file,
+    )
+
+
+def _output_folder(
+    output_dir: str | Path | None, root: Path, returns: Path, study_file: Path | None
+) -> Path:
+    """The notebook's output folder; never the folder of another study's reports."""
+    if output_dir is not None:
+        return _resolve(output_dir, root)
+    out = root / "reports"
+    if study_file is None:
+        other = find_study(root)
+        if other is not None:
+            theirs = load_study(other)
+            if theirs.output == out and theirs.returns != returns.resolve():
+                raise ParameterError(
+                    f"output_dir is None and {out.name}/ holds the reports of "
+                    f"{other.name} (another study, {theirs.returns.name}); give output_dir"
+                )
+    return out
 
 
 class TableView:

@@ -24,6 +24,12 @@ of named stages:
    :mod:`~.manifest` write ``index.html`` and ``manifest.json`` (input and output
    SHA-256s, parameters, cache keys, versions, kernel, git commit, timings).
 
+**The study.** A build builds one study: the study file given (``study=``, ``--study``),
+else, when no returns file is given by parameters, the ``study.yaml`` of the current
+folder (:func:`~cma_research.io.study.find_study`). Its folder is the project root; its
+notebooks are its own ``notebooks/`` folder when it has one (a user's edited copies),
+else the ones shipped in the package; the manifest says which, with their hashes.
+
 A failing notebook does not stop the others; its outputs are removed, the summary
 names the notebook, the cell, the line and the error, and the build reports failure.
 One build at a time writes to an output folder (a lock); a build that was killed is
@@ -35,10 +41,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cma_research.core.files import guard_not_raw
+from cma_research.io.study import STUDY_FILE, Study, load_study
 from cma_research.pipeline.build import plan as plan_mod
 from cma_research.pipeline.build import warm
 from cma_research.pipeline.build.cache import BuildCache
@@ -46,6 +54,7 @@ from cma_research.pipeline.build.parameters import (
     ParamSpec,
     load_params_file,
     notebook_parameters,
+    packaged_notebooks,
     validate_parameters,
 )
 from cma_research.pipeline.build.plan import BuildPlan, Request
@@ -60,18 +69,74 @@ __all__ = [
     "build",
     "build_sweep",
     "notebook_parameters",
+    "resolve_sources",
     "validate_parameters",
 ]
 
 
+@dataclass(frozen=True)
+class Sources:
+    """Where a build's study, notebooks and project root are (see :func:`resolve_sources`)."""
+
+    study: Study | None
+    notebooks_dir: Path
+    root: Path
+    notebooks_from: str  # "study", "package" or "folder"
+
+
+def _has_notebooks(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def resolve_sources(
+    study: str | Path | None = None,
+    params_file: str | Path | None = None,
+    params: Mapping[str, Any] | None = None,
+    notebooks_dir: str | Path | None = None,
+) -> Sources:
+    """The study, the notebooks and the project root of a build.
+
+    The study is the file given; else, when neither the parameters file nor ``params``
+    names a ``returns_path``, the ``study.yaml`` of the project folder (the parent of a
+    given notebooks folder, else the current folder), if it has one. The notebooks are
+    ``notebooks_dir`` when given; else the study folder's ``notebooks/`` (without a
+    study, the current folder's) when it holds notebooks; else the ones shipped in the
+    package. The root is the study's folder, else the parent of a given notebooks
+    folder, else the current folder.
+
+    Raises
+    ------
+    ParameterError
+        A study file that does not read.
+    """
+    given = {**load_params_file(params_file), **dict(params or {})}
+    folder = Path(notebooks_dir).resolve() if notebooks_dir is not None else None
+    base = folder.parent if folder is not None else Path.cwd().resolve()
+    found: Study | None = None
+    if study is not None:
+        found = load_study(study)
+    elif not given.get("returns_path") and (base / STUDY_FILE).is_file():
+        found = load_study(base / STUDY_FILE)
+    if folder is not None:
+        if found is not None and folder == (found.folder / "notebooks").resolve():
+            return Sources(found, folder, found.folder, "study")
+        return Sources(found, folder, found.folder if found else folder.parent, "folder")
+    base = found.folder if found is not None else base
+    own = base / "notebooks"
+    if _has_notebooks(own):
+        return Sources(found, own, base, "study" if found is not None else "folder")
+    return Sources(found, packaged_notebooks(), base, "package")
+
+
 def build(
     *,
+    study: str | Path | None = None,
     params_file: str | Path | None = None,
     params: Mapping[str, Any] | None = None,
     only: Sequence[str] | None = None,
     jobs: int | None = None,
     output_dir: str | Path | None = None,
-    notebooks_dir: str | Path = "notebooks",
+    notebooks_dir: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
     force: bool = False,
     dry_run: bool = False,
@@ -82,6 +147,10 @@ def build(
 
     Parameters
     ----------
+    study : path, optional
+        The study file (default: see :func:`resolve_sources`). Its parameters
+        (:meth:`~cma_research.io.study.Study.parameters`) come first; ``params_file`` and
+        ``params`` override them.
     params_file : path, optional
         YAML mapping of parameter names to values (validated before any kernel starts).
     params : mapping, optional
@@ -92,16 +161,19 @@ def build(
     jobs : int, optional
         Notebooks run at once (default: number of CPU cores).
     output_dir : path, optional
-        Where reports go (default: the notebooks' ``output_dir`` default, ``reports/``).
-    notebooks_dir : path
-        Folder with the ``NN_name.ipynb`` notebooks; its parent is the project root.
+        Where reports go (default: the study's output folder, else ``reports/`` in the
+        project root).
+    notebooks_dir : path, optional
+        Folder with the ``NN_name.ipynb`` notebooks (default: see
+        :func:`resolve_sources`).
     progress : callable, optional
         Called with one line per event (default: print to standard error).
     force : bool
         Re-run every notebook even when the cache holds its result, and render every
         figure (the figure cache is not read).
     dry_run : bool
-        Validate and print the plan (``cached`` / ``re-run: why``); run and write nothing.
+        Validate and return the plan (``cached`` / ``re-run: why``, in
+        :attr:`BuildResult.plan`); run and write nothing.
     cache_dir : path, optional
         Where results are cached (default ``$CMA_CACHE_DIR`` or ``.cma-cache/build`` in
         the project root; never inside the output folder).
@@ -124,23 +196,28 @@ def build(
         Another build holds the output folder.
     """
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
-    nb_dir = Path(notebooks_dir).resolve()
+    sources = resolve_sources(study, params_file, params, notebooks_dir)
     if not dry_run:
-        warm.preloader(nb_dir.parent)  # kernels' imports start now, while parameters are checked
+        warm.preloader(sources.root)  # kernels' imports start now, while parameters are checked
     try:
+        notes: list[str] = []
         request = plan_mod.validate_request(
-            nb_dir,
+            sources.notebooks_dir,
             params_file=params_file,
             params=params,
             only=only,
             output_dir=output_dir,
             jobs=jobs,
+            root=sources.root,
+            study=sources.study,
+            notebooks_from=sources.notebooks_from,
+            notes=notes,
         )
+        for note in notes:
+            say(f"note: {note}")
         cache = BuildCache(plan_mod.cache_folder(cache_dir, request.root), say)
         plan = plan_mod.make_plan(request, cache, force=force)
-        if dry_run:
-            for line in plan.lines:
-                say(line)
+        if dry_run:  # the plan is returned (the command line prints it once)
             return BuildResult([], request.output_dir, {}, plan.lines)
         return plan_mod.execute_plan(plan, say, scheduler)
     finally:
@@ -163,9 +240,9 @@ def build_sweep(
     from cma_research.pipeline.build.sweep import run_sweep
 
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
-    nb_dir = Path(kwargs.get("notebooks_dir", "notebooks")).resolve()
-    out = guard_not_raw(Path(output_dir) if output_dir else nb_dir.parent / "reports" / "sweep")
     base_params = {**load_params_file(kwargs.pop("params_file", None)), **kwargs.pop("params", {})}
+    sources = resolve_sources(kwargs.get("study"), None, base_params, kwargs.get("notebooks_dir"))
+    out = guard_not_raw(Path(output_dir) if output_dir else sources.root / "reports" / "sweep")
 
     def build_one(**args: Any) -> BuildResult:
         return build(progress=say, **kwargs, **args)

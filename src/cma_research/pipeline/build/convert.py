@@ -1,8 +1,9 @@
 """Self-contained HTML renderings of an executed notebook (with code and code-free).
 
 The code-free report opens with the findings: the parameters of the run come last, as a
-collapsed table, and papermill's injected cell is left out of it. No file is fetched from
-the network when the page is opened (external scripts and stylesheets are stripped).
+collapsed table, and papermill's injected cell is left out of it; a footer names the
+package version that made it. No file is fetched from the network when the page is
+opened (external scripts and stylesheets are stripped).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cma_research.core.version import __version__
 from cma_research.pipeline.build.parameters import ParamSpec
 from cma_research.reporting.text import escape_html, parameter_value
 
-__all__ = ["html_variants", "parameter_table", "shown"]
+__all__ = ["footer", "html_variants", "parameter_table", "shown"]
 
 
 def shown(value: Any, root: Path | None) -> Any:
@@ -55,6 +57,18 @@ def _value(value: Any, spec: ParamSpec | None) -> str:
     if spec is None:
         return parameter_value(value)
     return parameter_value(value, spec.default, has_default=True)
+
+
+def footer() -> str:
+    """The footer of every report page: the package version that made it.
+
+    >>> footer().startswith('<footer class="cma-footer">')
+    True
+    """
+    return (
+        '<footer class="cma-footer" style="margin:2em 0 1em;color:#666;font-size:.85em">'
+        f"Made with cma_research {escape_html(__version__)}</footer>\n"
+    )
 
 
 _EXTERNAL = re.compile(
@@ -117,5 +131,7 @@ def html_variants(
         # tables, figures and text need none of them
         body = _EXTERNAL.sub("", body)
         # the reports' layout (a readable text column) after JupyterLab's stylesheets
-        out[variant] = body.replace("</head>", f"<style>{_report_css()}</style>\n</head>", 1)
+        body = body.replace("</head>", f"<style>{_report_css()}</style>\n</head>", 1)
+        head, tag, tail = body.rpartition("</body>")
+        out[variant] = head + footer() + tag + tail if tag else body + footer()
     return out

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cma_research.core.files import sha256_file
+from cma_research.pipeline.build.convert import footer
 from cma_research.pipeline.build.records import NotebookRun
 from cma_research.reporting.text import escape_html, parameter_value
 
@@ -87,8 +88,13 @@ def index_html(
     params: Mapping[str, Any],
     facts: Mapping[str, str],
     descriptions: Mapping[str, str],
+    title: str | None = None,
 ) -> str:
-    """The landing page: key facts in words, reports, figure thumbnails, tables."""
+    """The landing page: key facts in words, reports, figure thumbnails, tables.
+
+    ``title`` is the study's (its study file's ``title``); the footer names the
+    package version that made the reports.
+    """
     items = [_report_item(out_dir, r, descriptions.get(r.name, "")) for r in runs]
     earlier_items = []
     for name, record in earlier.items():
@@ -159,11 +165,12 @@ def index_html(
         "figcaption{font-size:.85em}li{margin-bottom:.4em}"
         "h1{font-size:1.6em}h2{font-size:1.2em;border-bottom:2px solid #0072B2}"
     )
+    heading = escape_html(title) if title else "Customer Management Audit"
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>cma_research reports</title>
+<html lang="en"><head><meta charset="utf-8"><title>{heading}: reports</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>{style}</style></head>
-<body><h1>Customer Management Audit: reports</h1>
+<body><h1>{heading}: reports</h1>
 <h2>Key findings</h2><table id="key-findings">{fact_rows}</table>
 <h2>Reports</h2><ul>{"".join(items)}</ul>
 {paper_html}
@@ -174,8 +181,9 @@ def index_html(
 <h2>This run</h2><p>{run_line}</p>
 <details><summary>Parameters of this run</summary><table>{param_rows}</table></details>
 <p>Provenance (input and output SHA-256, versions, git commit, cache keys):
-<a href="manifest.json">manifest.json</a></p>
-</body></html>
+<a href="manifest.json">manifest.json</a>; the study's shape and headline as data:
+<a href="study_summary.json">study_summary.json</a></p>
+{footer()}</body></html>
 """
 
 

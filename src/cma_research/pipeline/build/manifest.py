@@ -7,12 +7,55 @@ from pathlib import Path
 from typing import Any
 
 from cma_research.core.files import sha256_file
+from cma_research.core.version import __version__
+from cma_research.io.study import Study
 from cma_research.pipeline.build import execute
 from cma_research.pipeline.build.convert import shown
 from cma_research.pipeline.build.records import NotebookRun
 from cma_research.pipeline.provenance import git_commit, package_versions
 
-__all__ = ["earlier_records", "manifest"]
+__all__ = ["earlier_records", "input_record", "manifest", "notebooks_source", "study_record"]
+
+# Inputs that are secrets: recorded by their key check value, never by a hash of the key.
+_SECRET_INPUTS = ("key_path",)
+
+
+def input_record(key: str, value: str, root: Path) -> dict[str, str]:
+    """One input file as the manifest records it: where, and its SHA-256.
+
+    A pseudonymisation key is recorded by its check value
+    (:func:`cma_research.reporting.pseudonym.key_check`), not by a hash of its bytes.
+    """
+    if key in _SECRET_INPUTS:
+        from cma_research.reporting.pseudonym import key_check, read_key
+
+        return {"path": shown(value, root), "key_check": key_check(read_key(value))}
+    return {"path": shown(value, root), "sha256": sha256_file(value)}
+
+
+def notebooks_source(kind: str, folder: Path, root: Path) -> dict[str, Any]:
+    """Where the notebooks came from (the study's own, the package's, a folder) and their
+    hashes."""
+    where = {
+        "study": "the study folder's own notebooks",
+        "package": f"the notebooks shipped with cma_research {__version__}",
+        "folder": "a notebooks folder given to the build",
+    }[kind]
+    return {
+        "source": kind,
+        "description": where,
+        "folder": shown(str(folder), root) if kind != "package" else "cma_research/notebooks",
+        "sha256": {p.name: sha256_file(p) for p in sorted(folder.glob("[0-9][0-9]_*.ipynb"))},
+    }
+
+
+def study_record(study: Study, root: Path) -> dict[str, Any]:
+    """The study file the build read: its path (as shown), hash and title."""
+    return {
+        "path": shown(str(study.path), root),
+        "sha256": sha256_file(study.path),
+        "title": study.title,
+    }
 
 
 def earlier_records(
@@ -46,7 +89,7 @@ def manifest(
     notebooks: dict[str, Any] = dict(earlier)
     for p, run in zip(paths, runs, strict=True):
         inputs = {
-            key: {"path": shown(value, root), "sha256": sha256_file(value)}
+            key: input_record(key, value, root)
             for key, value in sorted(params_for(p.stem).items())
             if key.endswith("_path") and value
         }
@@ -73,6 +116,7 @@ def manifest(
         "instrument": {"name": inst.name, "sha256": inst.sha256} if inst else None,
         "total_seconds": round(total, 3),
         "versions": package_versions(),
+        "package": {"name": "cma_research", "version": __version__},
         "kernel": execute.kernel_description(),
         "git_commit": git_commit(root),
     }

@@ -36,6 +36,7 @@ __all__ = [
     "discover",
     "load_params_file",
     "notebook_parameters",
+    "packaged_notebooks",
     "validate_parameters",
 ]
 
@@ -156,6 +157,17 @@ def load_params_file(path: str | Path | None) -> dict[str, Any]:
     return data
 
 
+def packaged_notebooks() -> Path:
+    """The notebooks shipped inside the package (``cma_research.notebooks``).
+
+    They are built from the project's ``notebooks/`` folder (one source: the wheel
+    packs that folder as ``cma_research/notebooks``; an editable install maps it).
+    """
+    from importlib import resources
+
+    return Path(str(resources.files("cma_research.notebooks")))
+
+
 def discover(notebooks_dir: Path, only: Sequence[str] | None) -> list[Path]:
     """The ``NN_name.ipynb`` notebooks of a folder (or the ones named in ``only``)."""
     if not notebooks_dir.is_dir():
@@ -179,7 +191,9 @@ def validate_parameters(
     specs: Mapping[str, Mapping[str, ParamSpec]],
     *,
     base_dir: Path,
-    notebooks_dir: Path,
+    notebooks_dir: Path | None = None,
+    root: Path | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, Any]:
     """Check requested parameters against the notebooks' parameter cells.
 
@@ -187,9 +201,15 @@ def validate_parameters(
     absolute. Raises :class:`ParameterError` listing every problem: unknown names, wrong
     types, values outside :data:`cma_research.core.params.PARAMETERS` (with the
     instrument's levels and stages), missing dependencies, missing input files, and a
-    returns file that does not load with the given loader options.
+    returns file that does not load with the given loader options (nor its covariates
+    or key with theirs). Notebook defaults are taken from ``root`` (default: the parent
+    of ``notebooks_dir``); what the loader notes about the returns (``source.notes``) is
+    appended to ``notes``.
     """
-    root = notebooks_dir.parent
+    if root is None:
+        if notebooks_dir is None:
+            raise ParameterError("validate_parameters needs root or notebooks_dir")
+        root = notebooks_dir.parent
     known: dict[str, ParamSpec] = {}
     for nb_specs in specs.values():
         for name, spec in nb_specs.items():
@@ -205,7 +225,9 @@ def validate_parameters(
     _input_files(params, known, resolved, base_dir, root, problems)  # defaults too
     if problems:
         raise ParameterError("\n".join(problems))
-    _check_returns_load(merged | resolved, instrument, root)
+    found = _check_returns_load(merged | resolved, instrument, root)
+    if notes is not None:
+        notes.extend(found)
     return resolved
 
 
@@ -241,7 +263,9 @@ def _instrument(
     """The instrument the notebooks use (a relative file path made absolute), or None."""
     from cma_research.core.instrument import get_instrument
 
-    inst_name = merged.get("instrument")
+    if "instrument" not in merged:
+        return None  # no notebook takes an instrument: nothing is checked against one
+    inst_name = merged["instrument"] or "customer_wise_2007"
     if not isinstance(inst_name, str):
         return None
     try:
@@ -288,18 +312,32 @@ def _input_files(
         resolved[name] = str(path.resolve())
 
 
-def _check_returns_load(values: Mapping[str, Any], instrument: Any, root: Path) -> None:
-    """Load the returns once with the loader options, before any kernel starts."""
+def _check_returns_load(values: Mapping[str, Any], instrument: Any, root: Path) -> list[str]:
+    """Load the returns (covariates, key) once with their options, before any kernel
+    starts; the loader's notes about them."""
     from cma_research.io.returns import load_returns
+    from cma_research.io.study import cohort_from_parameters
 
     path = values.get("returns_path")
     if not path or instrument is None:
-        return
+        return []
     full = Path(path) if Path(path).is_absolute() else root / path
     try:
         cohort = load_returns(full, instrument, **loader_options(values))
     except CMAError as exc:
         raise ParameterError(f"parameter 'returns_path': {exc}") from None
+    if values.get("covariates_path"):
+        try:
+            cohort = cohort_from_parameters({**values, "instrument": instrument}, root)
+        except CMAError as exc:
+            raise ParameterError(f"parameter 'covariates_path': {exc}") from None
+    if values.get("key_path"):
+        from cma_research.reporting.pseudonym import read_key
+
+        try:
+            read_key(values["key_path"])
+        except CMAError as exc:
+            raise ParameterError(f"parameter 'key_path': {exc}") from None
     wave = values.get("wave")
     if wave is not None and str(wave) not in cohort.waves:
         raise ParameterError(
@@ -319,3 +357,4 @@ def _check_returns_load(values: Mapping[str, Any], instrument: Any, root: Path) 
             f"parameters 'baseline_wave' and 'follow_up_wave' are both {base!r}; "
             "choose two different waves"
         )
+    return list(cohort.source.notes)

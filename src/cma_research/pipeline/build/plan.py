@@ -36,6 +36,8 @@ from typing import Any
 from cma_research.analysis.executor import SCHEDULER_ENV
 from cma_research.core.errors import ParameterError
 from cma_research.core.files import write_atomic
+from cma_research.io.study import Study
+from cma_research.pipeline import summary
 from cma_research.pipeline.build import execute, index, state, warm
 from cma_research.pipeline.build import manifest as manifest_mod
 from cma_research.pipeline.build import manuscript as manuscript_mod
@@ -68,19 +70,23 @@ Say = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Request:
-    """A validated build request: which notebooks run with which values, into which folder."""
+    """A validated build request: which notebooks run with which values, into which folder.
 
-    notebooks_dir: Path  # absolute; its parent is the project root
+    ``root`` is the study's folder (relative notebook defaults are taken from it, and the
+    notebooks run there); ``notebooks_from`` says where the notebooks come from:
+    ``"study"`` (the study folder's own ``notebooks/``), ``"package"`` (the ones shipped
+    in the package) or ``"folder"`` (a ``--notebooks-dir`` given).
+    """
+
+    notebooks_dir: Path  # absolute
     notebooks: list[Path]  # the NN_name.ipynb notebooks to build, in order
     specs: dict[str, dict[str, ParamSpec]]  # each notebook's parameters cell
     resolved: dict[str, Any]  # the requested values, input paths absolute, and output_dir
     output_dir: Path
     workers: int  # notebooks run at once
-
-    @property
-    def root(self) -> Path:
-        """The project root (relative notebook defaults are taken from it)."""
-        return self.notebooks_dir.parent
+    root: Path
+    notebooks_from: str = "folder"
+    study: Study | None = None
 
     def params_for(self, name: str) -> dict[str, Any]:
         """The values notebook ``name`` receives: requested, else its own defaults."""
@@ -109,7 +115,7 @@ class Request:
             if k.endswith("_path") and v
         }
         first = self.params_for(self.notebooks[0].stem)
-        used["instrument"] = str(first.get("instrument", "customer_wise_2007"))
+        used["instrument"] = str(first.get("instrument") or "customer_wise_2007")
         return used
 
 
@@ -121,26 +127,85 @@ def validate_request(
     only: Sequence[str] | None = None,
     output_dir: str | Path | None = None,
     jobs: int | None = None,
+    root: Path | None = None,
+    study: Study | None = None,
+    notebooks_from: str = "folder",
+    notes: list[str] | None = None,
 ) -> Request:
     """Step 1: find the notebooks and check every requested value before any kernel starts.
+
+    With a ``study`` its parameters (:meth:`~cma_research.io.study.Study.parameters`)
+    come first, those the chosen notebooks declare; the parameters file and ``params``
+    override them. ``root`` defaults to the parent of ``notebooks_dir``.
 
     Raises :class:`~cma_research.ParameterError` (one line per problem) or
     :class:`~cma_research.ReportBuildError` (a notebook's parameters cell breaks the rules).
     """
+    root = root or notebooks_dir.parent
     paths = discover(notebooks_dir, only)
     specs = {p.stem: notebook_parameters(p) for p in paths}
-    requested = {**load_params_file(params_file), **dict(params or {})}
+    requested = {**_study_parameters(study, specs, notebooks_dir, only)}
+    requested |= {**load_params_file(params_file), **dict(params or {})}
     if output_dir is not None:
         requested["output_dir"] = str(output_dir)
-    resolved = validate_parameters(
-        requested, specs, base_dir=Path.cwd(), notebooks_dir=notebooks_dir
-    )
-    out = state.output_folder(requested, specs, notebooks_dir.parent)
+    resolved = validate_parameters(requested, specs, base_dir=Path.cwd(), root=root, notes=notes)
+    out = state.output_folder(requested, specs, root)
     resolved["output_dir"] = str(out)
+    _check_key(resolved, out)
+    request = Request(notebooks_dir, paths, specs, resolved, out, 1, root, notebooks_from, study)
+    declares = [p.stem for p in paths if "returns_path" in specs[p.stem]]
+    if declares and not request.params_for(declares[0]).get("returns_path"):
+        raise ParameterError(
+            "no returns file: give --study FILE (a study file; `cma-research init FILE` "
+            "writes one) or returns_path in --params; there is no study.yaml in "
+            f"{shown(str(root), None)}"
+        )
     if jobs is not None and jobs < 1:
         raise ParameterError(f"--jobs {jobs}: must be 1 or more")
     workers = jobs or os.cpu_count() or 1
-    return Request(notebooks_dir, paths, specs, resolved, out, workers)
+    return Request(notebooks_dir, paths, specs, resolved, out, workers, root, notebooks_from, study)
+
+
+def _study_parameters(
+    study: Study | None,
+    specs: Mapping[str, Mapping[str, ParamSpec]],
+    notebooks_dir: Path,
+    only: Sequence[str] | None,
+) -> dict[str, Any]:
+    """The study's parameters that the chosen notebooks declare.
+
+    A name of the study's ``parameters`` section that no notebook of the folder declares
+    is refused (a typo); the study's own entries are passed where declared.
+    """
+    if study is None:
+        return {}
+    declared = {name for nb in specs.values() for name in nb}
+    every = declared
+    if only and study.extra:
+        every = {name for p in discover(notebooks_dir, None) for name in notebook_parameters(p)}
+    unknown = sorted(k for k in study.extra if k not in every)
+    if unknown:
+        raise ParameterError(
+            "\n".join(
+                f"{study.path.name}: parameters.{k}: no notebook has this parameter "
+                f"(known: {', '.join(sorted(every))})"
+                for k in unknown
+            )
+        )
+    return {k: v for k, v in study.parameters().items() if k in declared or k == "output_dir"}
+
+
+def _check_key(resolved: Mapping[str, Any], out: Path) -> None:
+    """A pseudonymisation key never lies inside the output folder (it would be shared)."""
+    key = resolved.get("key_path")
+    if not key:
+        return
+    key_path = Path(key).resolve()
+    if out == key_path.parent or out in key_path.parents:
+        raise ParameterError(
+            f"the pseudonymisation key {key_path.name} is inside the output folder "
+            f"{out.name}/, so it would be shared with the reports; keep it elsewhere"
+        )
 
 
 def cache_folder(cache_dir: str | Path | None, root: Path) -> Path:
@@ -260,17 +325,25 @@ def write_index_and_manifest(
     manifest = manifest_mod.manifest(
         runs, earlier, out, request.resolved, paths, root, seconds, request.params_for
     )
+    manifest["notebooks_from"] = manifest_mod.notebooks_source(
+        request.notebooks_from, request.notebooks_dir, root
+    )
+    if request.study is not None:
+        manifest["study"] = manifest_mod.study_record(request.study, root)
     succeeded = [r.name for r in runs if r.ok]
+    summary.write_study_summary(out, request.params_for(paths[0].stem), succeeded)
     facts = {
         "notebooks": f"{len(succeeded)} of {len(runs)} succeeded in this run",
         "returns": str(shown(request.params_for(paths[0].stem).get("returns_path"), root)),
     }
     facts.update(index.key_facts(out, succeeded))
     descriptions = {
-        p.stem: index.describe_notebook(p)[1] for p in request.notebooks_dir.glob("[0-9]*.ipynb")
+        p.stem: index.describe_notebook(p)[1]
+        for p in request.notebooks_dir.glob("[0-9][0-9]_*.ipynb")
     }
+    title = request.study.title if request.study is not None else None
     page = index.index_html(
-        runs, earlier, out, request.shown_params(paths[0].stem), facts, descriptions
+        runs, earlier, out, request.shown_params(paths[0].stem), facts, descriptions, title
     )
     write_atomic(out / "index.html", page.encode())
     manifest["outputs"] = index.hash_outputs(out)
@@ -304,6 +377,7 @@ def execute_plan(plan: BuildPlan, say: Say, scheduler: str | None = None) -> Bui
     try:
         with state.locked(out):
             previous = _prepare_output(out, say)
+            summary.write_pseudonym_map_of(request.params_for(paths[0].stem))
             n_run = len(plan.to_run)
             say(
                 f"building {len(paths)} notebooks ({len(paths) - n_run} cached, {n_run} to run "
@@ -333,6 +407,14 @@ def execute_plan(plan: BuildPlan, say: Say, scheduler: str | None = None) -> Bui
     finally:
         if client is not None:
             client.close()
-    result = BuildResult(ordered, out, manifest, plan.lines, request.inputs())
-    result.paper, result.paper_error = paper.line, paper.error
+    result = BuildResult(
+        ordered,
+        out,
+        manifest,
+        plan.lines,
+        request.inputs(),
+        paper=paper.line,
+        paper_error=paper.error,
+        parameters=request.params_for(paths[0].stem),
+    )
     return result

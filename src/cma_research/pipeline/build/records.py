@@ -38,6 +38,8 @@ class BuildResult:
     inputs: dict[str, str] = field(default_factory=dict)  # input files used (absolute)
     paper: str = ""  # the paper step's line: "paper: 3 numbers changed, ..." (see .manuscript)
     paper_error: str = ""  # why the study's manuscript could not be rendered
+    # the parameters the first notebook received (input paths absolute)
+    parameters: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,107 @@
+"""A confidential cohort as its reports show it: keyed pseudonyms instead of business ids.
+
+A study with a pseudonymisation key (``pseudonymise: KEYFILE`` in its study file) is
+reported under pseudonyms everywhere: :func:`pseudonymise_cohort` replaces every
+business id of the cohort by its keyed pseudonym
+(:func:`cma_research.reporting.pseudonym.pseudonymise`: the same id gets the same
+pseudonym in every wave and run made with the same key) before any table, figure or
+sentence is made, and leaves out the free-text columns of the returns (names,
+assessors, comments), which could identify a business. Numbers (staff, covariates) and
+the business type stay. The mapping pseudonym -> business is written beside the key by
+:func:`write_pseudonym_map`, never into the reports.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from cma_research.core.cohort import INDEX_NAMES, Cohort, Source
+from cma_research.core.errors import ParameterError
+from cma_research.core.files import write_atomic
+from cma_research.reporting.pseudonym import key_check, pseudonymise
+
+__all__ = ["pseudonym_map_path", "pseudonymise_cohort", "write_pseudonym_map"]
+
+# Attributes kept under pseudonyms besides numeric ones: categories, not names.
+_KEPT_TEXT = ("business_type",)
+
+
+def pseudonymise_cohort(cohort: Cohort, key: bytes) -> Cohort:
+    """The cohort with keyed pseudonyms for business ids and no free-text columns.
+
+    Rows keep their order; ``cohort.source.notes`` says what was done (with the key's
+    check value, :func:`~cma_research.reporting.pseudonym.key_check`, never the key).
+
+    Raises
+    ------
+    ParameterError
+        When two ids of the cohort share a pseudonym (then the key is far too short).
+
+    Examples
+    --------
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> hidden = pseudonymise_cohort(customer_wise_2007(), b"0123456789abcdef0123456789abcdef")
+    >>> hidden.scores.index.get_level_values("business_id")[0][:2], hidden.n_businesses
+    ('P-', 16)
+    """
+    ids = cohort.scores.index.get_level_values("business_id")
+    mapping = {b: pseudonymise(str(b), key) for b in dict.fromkeys(ids)}
+    if len(set(mapping.values())) != len(mapping):
+        raise ParameterError("two business ids share a pseudonym; use a longer key")
+    index = pd.MultiIndex.from_arrays(
+        [[mapping[b] for b in ids], cohort.scores.index.get_level_values("wave")],
+        names=INDEX_NAMES,
+    )
+    attrs = cohort.attributes.copy()
+    dropped = [
+        c
+        for c in attrs.columns
+        if c not in _KEPT_TEXT and not pd.api.types.is_numeric_dtype(attrs[c].dtype)
+    ]
+    attrs = attrs.drop(columns=dropped)
+    attrs.index = index
+    scores = cohort.scores.copy()
+    scores.index = index
+    note = (
+        f"business ids are shown as keyed pseudonyms (key check {key_check(key)}); the "
+        "mapping is kept beside the key, not in the reports"
+    )
+    if dropped:
+        note += "; free-text columns left out: " + ", ".join(dropped)
+    source: Source = replace(cohort.source, notes=(*cohort.source.notes, note))
+    return replace(cohort, scores=scores, attributes=attrs, source=source)
+
+
+def pseudonym_map_path(key_path: str | Path) -> Path:
+    """Where the mapping of a key's pseudonyms is kept: beside the key.
+
+    >>> pseudonym_map_path("/keys/cma.key").as_posix()
+    '/keys/cma.key.pseudonyms.csv'
+    """
+    p = Path(key_path)
+    return p.with_name(p.name + ".pseudonyms.csv")
+
+
+def write_pseudonym_map(cohort: Cohort, key: bytes, key_path: str | Path) -> Path:
+    """Write ``pseudonym,business_id`` for every business of ``cohort`` beside the key.
+
+    The file is readable by its owner only, as the key is; it is rewritten only when its
+    content changes. ``cohort`` holds the real ids (before :func:`pseudonymise_cohort`).
+    """
+    ids = sorted(set(cohort.scores.index.get_level_values("business_id")), key=str)
+    lines = ["pseudonym,business_id"]
+    for b in ids:
+        text = str(b)
+        if any(ch in text for ch in ',"\r\n') or text[:1] in ("=", "+", "-", "@"):
+            text = '"' + ("'" + text if text[:1] in "=+-@" else text).replace('"', '""') + '"'
+        lines.append(f"{pseudonymise(str(b), key)},{text}")
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    target = pseudonym_map_path(key_path)
+    if not (target.is_file() and target.read_bytes() == data):
+        write_atomic(target, data)
+    os.chmod(target, 0o600)
+    return target

@@ -1,0 +1,221 @@
+"""The build of a study: which study and notebooks, study_summary.json, the version, the
+plan printed once, and a study unlike the bundled one built under pseudonyms with nothing
+of the 2007 paper in its reports."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cma_research import ParameterError
+from cma_research.cli import main
+from cma_research.core.files import sha256_file
+from cma_research.core.version import __version__
+from cma_research.pipeline.build import BuildResult, build, resolve_sources
+from cma_research.pipeline.build.parameters import packaged_notebooks
+from cma_research.pipeline.summary import headline, wave_counts
+from cma_research.reporting.confidential import pseudonym_map_path
+from tests.paths import ROOT
+from tests.pipeline.conftest import FAST
+from tests.studies import programme_workbook
+
+# Text only the 2007 paper's study can put in a report: its funnel and its claims.
+PAPER_ONLY = ("54000", "54,000", "Eligible businesses", "15 or 16", "completed the Audit")
+
+
+# -- the bundled study's build (the session's build, read only) ------------------------------
+
+
+def test_the_bundled_build_reads_its_study_and_records_it(bundled_build: BuildResult) -> None:
+    manifest = json.loads((bundled_build.output_dir / "manifest.json").read_text())
+    assert manifest["package"] == {"name": "cma_research", "version": __version__}
+    assert manifest["study"]["path"] == "study.yaml"
+    assert manifest["study"]["sha256"] == sha256_file(ROOT / "study.yaml")
+    source = manifest["notebooks_from"]
+    assert source["source"] == "study" and source["folder"] == "notebooks"
+    assert source["sha256"] == {
+        p.name: sha256_file(p) for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    }
+    index = (bundled_build.output_dir / "index.html").read_text(encoding="utf-8")
+    assert "<h1>Customer Wise 2007 (Table 4 of the ISBE paper): reports</h1>" in index
+
+
+def test_every_report_names_the_package_version(bundled_build: BuildResult) -> None:
+    out = bundled_build.output_dir
+    pages = [out / "index.html", *sorted((out / "html").glob("*.html"))]
+    assert len(pages) == 19
+    for page in pages:
+        assert f"Made with cma_research {__version__}</footer>" in page.read_text(
+            encoding="utf-8"
+        ), page.name
+
+
+def test_study_summary_of_the_bundled_study(bundled_build: BuildResult) -> None:
+    summary = json.loads((bundled_build.output_dir / "study_summary.json").read_text())
+    assert set(summary) == {
+        "businesses",
+        "returns",
+        "waves",
+        "businesses_per_wave",
+        "pairs",
+        "dropouts",
+        "joiners",
+        "headline",
+    }
+    # Table 4: 16 businesses audited once; 12 complete cases (cma-research validate)
+    assert (summary["businesses"], summary["returns"], summary["waves"]) == (16, 16, ["1"])
+    assert summary["businesses_per_wave"] == [16]
+    assert summary["pairs"] == summary["dropouts"] == summary["joiners"] == []
+    head = summary["headline"]
+    assert head["strategy"] == "complete_case" and head["n"] == 12 and head["from_this_run"]
+    (result,) = head["results"]
+    table = (bundled_build.output_dir / "tables" / "00_size_correlation.csv").read_text()
+    row = dict(zip(*[line.split(",") for line in table.splitlines()[:2]], strict=True))
+    assert result["r"] == float(row["r"]) and result["n"] == 12
+    assert result["method"] == "spearman" and isinstance(result["p_val"], float)
+
+
+def test_wave_counts_by_hand() -> None:
+    from cma_research import load_returns
+
+    path = ROOT / "data" / "raw" / "customer_wise_2007_two_waves_SYNTHETIC.csv"
+    cohort = load_returns(path)
+    counts = wave_counts(cohort)
+    ids = cohort.scores.index.get_level_values("business_id")
+    waves = cohort.scores.index.get_level_values("wave")
+    first, second = set(ids[waves == 1]), set(ids[waves == 2])
+    assert counts["pairs"] == [len(first & second)]
+    assert counts["dropouts"] == [len(first - second)] and counts["joiners"] == [
+        len(second - first)
+    ]
+    assert counts["returns"] == len(first) + len(second)
+
+
+def test_headline_without_the_findings_tables(tmp_path: Path) -> None:
+    (tmp_path / "tables").mkdir()
+    assert headline(tmp_path, "available_case", ["01_data_quality"]) == {
+        "strategy": "available_case",
+        "n": None,
+        "results": [],
+        "from_this_run": False,
+    }
+
+
+# -- which study, which notebooks ----------------------------------------------------------
+
+
+def test_sources_of_a_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    here = resolve_sources()
+    assert here.study is not None and here.study.path == ROOT / "study.yaml"
+    assert (here.notebooks_dir, here.root, here.notebooks_from) == (
+        ROOT / "notebooks",
+        ROOT,
+        "study",
+    )
+    # a returns file given by parameters is another study: no study file is read
+    assert resolve_sources(params={"returns_path": "x.csv"}).study is None
+    # a study folder without notebooks/ builds with the package's
+    (tmp_path / "r.csv").write_bytes(
+        (ROOT / "data" / "raw" / "customer_wise_2007.csv").read_bytes()
+    )
+    (tmp_path / "study.yaml").write_text("returns: {file: r.csv}\n", encoding="utf-8")
+    other = resolve_sources(tmp_path / "study.yaml")
+    assert other.notebooks_from == "package" and other.root == tmp_path.resolve()
+    assert other.notebooks_dir == packaged_notebooks()
+    assert packaged_notebooks().resolve() == (ROOT / "notebooks").resolve()  # one source
+
+
+def test_a_study_parameter_no_notebook_has_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "r.csv").write_bytes(
+        (ROOT / "data" / "raw" / "customer_wise_2007.csv").read_bytes()
+    )
+    (tmp_path / "study.yaml").write_text(
+        "returns: {file: r.csv}\nparameters: {n_bot: 10}\n", encoding="utf-8"
+    )
+    with pytest.raises(ParameterError, match=r"parameters.n_bot: no notebook has this parameter"):
+        build(study=tmp_path / "study.yaml", only=["01_data_quality"], dry_run=True)
+
+
+def test_a_key_inside_the_output_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "r.csv").write_bytes(
+        (ROOT / "data" / "raw" / "customer_wise_2007.csv").read_bytes()
+    )
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "k.key").write_text("0123456789abcdef" * 4, encoding="utf-8")
+    (tmp_path / "study.yaml").write_text(
+        "returns: {file: r.csv}\npseudonymise: reports/k.key\n", encoding="utf-8"
+    )
+    with pytest.raises(ParameterError, match="inside the output folder reports/"):
+        build(study=tmp_path / "study.yaml", dry_run=True)
+
+
+def test_the_plan_prints_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["build", "--dry-run", "--cache-dir", str(tmp_path / "cache")]) == 0
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    for name in ("00_findings", "08_claims"):
+        assert text.count(f"{name}: re-run: no previous result") == 1, text
+
+
+# -- a study unlike the bundled one ---------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_a_new_study_builds_from_its_own_notebooks_under_pseudonyms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    book = programme_workbook(data)
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "cma.key").write_text("9f2c" * 16 + "\n", encoding="utf-8")
+    folder = tmp_path / "study"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    assert main(["init", str(book), "--with-notebooks"]) == 0
+    study_file = folder / "study.yaml"
+    text = study_file.read_text(encoding="utf-8")
+    text = text.replace("pseudonymise: null", f"pseudonymise: {keys / 'cma.key'}")
+    study_file.write_text(text + yaml.safe_dump({"parameters": FAST}), encoding="utf-8")
+    result = build(
+        only=["00_findings", "02_distributions", "08_claims"],
+        jobs=2,
+        progress=lambda line: None,
+        cache_dir=tmp_path / "cache",
+    )
+    assert result.ok, result.summary()
+    out = folder / "reports"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["notebooks_from"]["source"] == "study"
+    assert manifest["notebooks"]["00_findings"]["inputs"]["key_path"]["path"] == "cma.key"
+    assert "sha256" not in manifest["notebooks"]["00_findings"]["inputs"]["key_path"]
+    # nothing of the 2007 paper: no funnel, no claims
+    assert not list(out.glob("*/00_recruitment_funnel*"))
+    assert not list(out.glob("tables/08_claims_*"))
+    claims_page = (out / "html" / "08_claims.nocode.html").read_text(encoding="utf-8")
+    assert "No claims file was given" in claims_page
+    # the business refs never appear: tables, pages (images aside), figures' text
+    mapping = pseudonym_map_path(keys / "cma.key").read_text(encoding="utf-8").splitlines()
+    assert len(mapping) == 41 and mapping[1].endswith(",CW-001")
+    shared = [
+        p
+        for p in out.rglob("*")
+        if p.is_file() and p.suffix in (".csv", ".md", ".tex", ".html", ".svg", ".ipynb", ".json")
+    ]
+    for path in shared:
+        text = re.sub(r"data:[^\"')]+", "", path.read_text(encoding="utf-8"))
+        assert "CW-0" not in text, path.name
+        for needle in PAPER_ONLY:
+            assert needle not in text, (path.name, needle)
+    summary = json.loads((out / "study_summary.json").read_text())
+    assert (summary["businesses"], summary["waves"]) == (40, ["2008", "2009"])
+    assert summary["pairs"][0] + summary["dropouts"][0] == summary["businesses_per_wave"][0]
