@@ -150,7 +150,9 @@ def test_strategies_with_a_note_are_left_out() -> None:
         "there is nothing to compare it with."
     )
     none = table([("min_stages", NAN, NAN, NAN, NAN, NAN, "needs min_stages")])
-    assert sensitivity_paragraph(none) == "No strategy could be applied to these data."
+    assert sensitivity_paragraph(none) == (
+        "The size correlation could not be computed under any strategy: needs min_stages."
+    )
 
 
 def test_the_reliability_paragraph_states_alpha_once(cohort: cma.Cohort) -> None:
@@ -171,7 +173,7 @@ def test_bundled_data(cohort: Cohort) -> None:
     assert "Larger businesses tended to score higher" not in text
     assert "is wide and includes 0, so the direction is not established" in text
     assert "The estimate itself is strong and leans towards higher scores in larger" in text
-    assert apa(row) in text and "n = 12 businesses" in text and "strategy complete_case" in text
+    assert apa(row) in text and "strategy complete_case, n = 12 of 16 businesses" in text
     # alpha .85 (good) but its lower bound .69 is below .70
     assert "The 10 stages hang together as a scale" in text
     assert "the interval's lower bound, .69, is below .70" in text

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from cma_research.analysis.groups import size_band
+from cma_research.analysis.headline import HeadlineStrategy
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.text import format_number
@@ -36,6 +37,7 @@ from cma_research.reporting.rules import (
     Row,
     attrition_difference,
     change_direction,
+    count_phrase,
     count_words,
     covariate_groups,
     difference_direction,
@@ -51,20 +53,24 @@ from cma_research.reporting.rules import (
     row_number,
     share_phrase,
     strength_word,
+    too_many_left_out,
 )
 from cma_research.reporting.text import apa, format_p, join_words
 
 __all__ = [
+    "association_paragraph",
     "attrition_sentence",
     "attrition_tests_sentence",
     "change_summary",
     "key_facts",
     "maturity_paragraph",
+    "not_computed_reason",
     "nothing_to_compare",
     "reliability_paragraph",
     "sample_paragraph",
     "sensitivity_paragraph",
     "size_paragraph",
+    "strategy_disclosure",
     "wave_effect_sentence",
 ]
 
@@ -79,8 +85,17 @@ _VARIABLE_NAMES = {"mean_score": "mean score", "staff": "staff", "business_type"
 # -- one wave -------------------------------------------------------------------------------
 
 
-def sample_paragraph(cohort: Cohort) -> str:
+def sample_paragraph(
+    cohort: Cohort,
+    headline: HeadlineStrategy | None = None,
+    associations: pd.DataFrame | None = None,
+) -> str:
     """Who was audited: businesses, staff, EU size bands, assessments made and blank.
+
+    With ``headline`` and ``associations`` (the headline associations under the
+    headline strategy and its alternatives), the paragraph ends with
+    :func:`strategy_disclosure`: what the headline strategy leaves out when that is more
+    than a quarter of the businesses, and where the alternatives disagree.
 
     >>> from cma_research.datasets import customer_wise_2007
     >>> sample_paragraph(customer_wise_2007()).split(":")[0]
@@ -91,20 +106,30 @@ def sample_paragraph(cohort: Cohort) -> str:
     staff = cohort.attributes["staff"].dropna().astype(float)
     bands = size_band(cohort.attributes["staff"]).value_counts()
     parts = [f"{int(bands.get(b, 0))} {b} ({rule})" for b, rule in _BANDS]
-    staff_text = (
-        f" (staff from {int(staff.min())} to {int(staff.max())}, median "
-        f"{format_number(float(staff.median()), 1).removesuffix('.0')})"
-        if len(staff)
-        else " (no staff numbers given)"
-    )
-    return (
-        f"The cohort has **{cohort.n_businesses}** audited businesses{staff_text}: "
-        + ", ".join(parts)
-        + f". Of the {miss.n_cells} {inst.stage_noun} assessments expected "
+    unknown = cohort.n_businesses - len(staff)
+    if len(staff):
+        without = f"; {unknown} without staff numbers" if unknown else ""
+        staff_text = (
+            f" (staff from {int(staff.min())} to {int(staff.max())}, median "
+            f"{format_number(float(staff.median()), 1).removesuffix('.0')}{without}): "
+            + ", ".join(parts)
+        )
+    else:
+        staff_text = " (no staff numbers given)"
+    text = (
+        f"The cohort has **{cohort.n_businesses}** audited "
+        f"{_noun(cohort.n_businesses, 'business', 'businesses')}{staff_text}. "
+        f"Of the {miss.n_cells} {inst.stage_noun} assessments expected "
         f"({count_words(len(inst.stages), inst.stage_noun)} per business), "
         f"{miss.n_missing_cells} were left blank (not assessed); "
-        f"{miss.n_complete_cases} businesses were assessed on every {inst.stage_noun}."
+        f"{count_phrase(miss.n_complete_cases, 'business', 'businesses')} "
+        f"{'was' if miss.n_complete_cases == 1 else 'were'} assessed on every {inst.stage_noun}."
     )
+    if headline is not None and associations is not None:
+        disclosure = strategy_disclosure(headline, associations, stage_noun=inst.stage_noun)
+        if disclosure:
+            text += " " + disclosure
+    return text
 
 
 def maturity_paragraph(
@@ -166,9 +191,135 @@ def maturity_paragraph(
     return (
         f"Across all assessed {noun}s, **{pct}** of assessments were {lowest} "
         f"{rest}. {most} The median business reached a mean level of "
-        f"{format_number(float(means.median()), 1)}, and {below} of {len(scores)} businesses "
-        f"were below the target level, {target_text}, on average."
+        f"{format_number(float(means.median()), 1)}, and {below} of "
+        f"{count_phrase(len(scores), 'business', 'businesses')} "
+        f"{'was' if below == 1 else 'were'} "
+        f"below the target level, {target_text}, on average."
     )
+
+
+def _noun(n: int, singular: str, plural: str) -> str:
+    return singular if n == 1 else plural
+
+
+def _covariate_words(covariate: str) -> tuple[str, str]:
+    """(what is correlated, the topic): ``("staff numbers", "size")`` for staff, else the
+    column's name in words twice."""
+    if covariate in ("staff", "log_staff", ""):
+        return "staff numbers", "size"
+    label = covariate.replace("_", " ")
+    return label, label
+
+
+def _reason(note: str) -> str:
+    """A note of a row that was not computed, without its ``not computed:`` prefix."""
+    for prefix in ("not computed: ", "not applicable: "):
+        note = note.removeprefix(prefix)
+    return note.strip().rstrip(".")
+
+
+def not_computed_reason(table: pd.DataFrame) -> str:
+    """Why a result was not computed, from the ``note`` of its first row, in words.
+
+    For the one-row tables of :func:`~cma_research.analysis.headline.result_or_note`.
+
+    >>> import pandas as pd
+    >>> not_computed_reason(pd.DataFrame({"note": ["not computed: too few businesses"]}))
+    'too few businesses'
+    """
+    if "note" not in table or table.empty:
+        raise ParameterError("the table has no note; pass the output of result_or_note()")
+    return _reason(str(table["note"].iloc[0]))
+
+
+def association_paragraph(
+    row: Row, cohort: Cohort, strategy: str, *, n_total: int | None = None
+) -> str:
+    """One covariate's association with maturity in Markdown, every word by the rules.
+
+    The same wording for size (staff) and for any numeric covariate such as growth:
+    direction (rule 2, bold), strength (rule 1), the APA string with its p-value method,
+    strategy and ``n`` (of ``n_total`` businesses when some are left out), and the
+    interval sentence (rule 3). A row that could not be computed (its ``note``) or an
+    undefined correlation (a constant variable) is said in words.
+
+    Parameters
+    ----------
+    row : Series or mapping
+        One row of :func:`~cma_research.correlate` (or of
+        :func:`~cma_research.analysis.headline.associations`, possibly a note row).
+    cohort : Cohort
+        For the instrument's words.
+    strategy : str
+        The headline strategy; a row computed under another one is named as such.
+    n_total : int, optional
+        Businesses audited, to state "n = 12 of 16 businesses" (default: the cohort's).
+
+    Examples
+    --------
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> row = {"strategy": "complete_case", "covariate": "turnover_growth", "score": "mean",
+    ...        "method": "spearman", "n": 31, "r": 0.53, "ci95_low": 0.15,
+    ...        "ci95_high": 0.75, "p_val": 0.002, "p_method": "asymptotic"}
+    >>> print(association_paragraph(row, customer_wise_2007(), "complete_case", n_total=35))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    **Businesses with higher turnover growth tended to score higher** (a strong positive
+    association): Spearman correlation of turnover growth with the mean stage level,
+    ρ(29) = .53, 95% CI [.15, .75], p = .002 (asymptotic; strategy complete_case, n = 31
+    of 35 businesses). The 95% interval, .15 to .75, excludes 0 but is wide: the
+    association is positive, its strength anywhere from weak to strong.
+    """
+    inst = cohort.instrument
+    total = cohort.n_businesses if n_total is None else n_total
+    covariate = str(row.get("covariate", "staff"))
+    what, topic = _covariate_words(covariate)
+    note = str(row.get("note", "") or "")
+    r = row_number(row, "r")
+    if note and math.isnan(r):
+        return f"{topic[0].upper()}{topic[1:]} could not be related to maturity: {_reason(note)}."
+    sign = direction(row)
+    method = str(row.get("method", "")).capitalize()
+    score = str(row.get("score", "mean"))
+    score_text = (
+        f"the {score} {inst.stage_noun} level"
+        if score in ("mean", "median", "min", "max")
+        else f"the {score.replace('_', ' ')} score"
+    )
+    row_strategy = str(row.get("strategy", strategy))
+    strategy_text = (
+        f"strategy {row_strategy}"
+        if row_strategy == strategy
+        else f"strategy {row_strategy}, not the notebook's {strategy}"
+    )
+    n = int(row_number(row, "n"))
+    of = f" of {total}" if total > n else ""
+    # "Monte Carlo permutation (2000 draws)" -> "Monte Carlo permutation, 2000 draws"
+    p_method = re.sub(r" \((.*)\)$", r", \1", str(row.get("p_method", "")))
+    units = _noun(total, "business", "businesses")
+    stats_text = f"({p_method}; {strategy_text}, n = {n}{of} {units})"
+    if math.isnan(r):
+        return (
+            f"**No association can be estimated** between {topic} and maturity: {what} or "
+            f"{score_text} is the same for every business, so the {method} correlation is "
+            f"undefined ({strategy_text}, n = {n}{of} {units})."
+        )
+    lean = ""
+    if sign == 0:
+        head = f"**No clear association** between {topic} and maturity"
+        if strength_word(r) != "negligible":
+            higher, lower = covariate_groups(row)
+            lean = (
+                f"The estimate itself is {strength_word(r)} and leans towards higher scores "
+                f"in {higher if r > 0 else lower}, which these data do not establish. "
+            )
+    else:
+        phrase = direction_phrase(row)
+        head = f"**{phrase[0].upper()}{phrase[1:]}**"
+        head += f" (a {strength_word(r)} {'positive' if sign > 0 else 'negative'} association)"
+    return (
+        f"{head}: {method} correlation of {what} with {score_text}, {apa(row)} "
+        f"{stats_text}. {interval_phrase(row)} {lean}"
+    ).rstrip()
 
 
 def size_paragraph(size_row: Row, alpha_row: Row, cohort: Cohort, strategy: str) -> str:
@@ -177,11 +328,12 @@ def size_paragraph(size_row: Row, alpha_row: Row, cohort: Cohort, strategy: str)
     Parameters
     ----------
     size_row : Series or mapping
-        One row of :func:`~cma_research.correlate` (a covariate against a score).
+        One row of :func:`~cma_research.correlate` (a covariate against a score), or a
+        row saying why it was not computed.
     alpha_row : Series or mapping
-        The row of :func:`~cma_research.cronbach_alpha`.
+        The row of :func:`~cma_research.cronbach_alpha` (or one saying why not).
     cohort : Cohort
-        For the instrument's words (stage noun and count).
+        For the instrument's words (stage noun and count) and the number of businesses.
     strategy : str
         The notebook's missing-data strategy; a row computed under another one is
         named as such.
@@ -189,8 +341,7 @@ def size_paragraph(size_row: Row, alpha_row: Row, cohort: Cohort, strategy: str)
     Returns
     -------
     str
-        Markdown: direction (bold), strength, the APA string with its p-value method,
-        strategy and n, the interval sentence, and the reliability sentence.
+        Markdown: :func:`association_paragraph`, then the reliability sentence.
 
     Examples
     --------
@@ -201,62 +352,127 @@ def size_paragraph(size_row: Row, alpha_row: Row, cohort: Cohort, strategy: str)
     >>> text = size_paragraph(row, cronbach_alpha(cohort).iloc[0], cohort, "complete_case")
     >>> text.split(":")[0]
     '**No clear association** between size and maturity'
+    >>> "n = 12 of 16 businesses" in text
+    True
     """
     inst = cohort.instrument
-    sign = direction(size_row)
-    r = row_number(size_row, "r")
-    method = str(size_row.get("method", "")).capitalize()
-    covariate = str(size_row.get("covariate", "staff"))
-    what = "staff numbers" if covariate in ("staff", "log_staff") else covariate.replace("_", " ")
-    score = str(size_row.get("score", "mean"))
-    score_text = (
-        f"the {score} {inst.stage_noun} level"
-        if score in ("mean", "median", "min", "max")
-        else f"the {score.replace('_', ' ')} score"
-    )
-    row_strategy = str(size_row.get("strategy", strategy))
-    strategy_text = (
-        f"strategy {row_strategy}"
-        if row_strategy == strategy
-        else f"strategy {row_strategy}, not the notebook's {strategy}"
-    )
-    n = int(row_number(size_row, "n"))
-    # "Monte Carlo permutation (2000 draws)" -> "Monte Carlo permutation, 2000 draws"
-    p_method = re.sub(r" \((.*)\)$", r", \1", str(size_row.get("p_method", "")))
-    lean = ""
-    if sign == 0:
-        head = "**No clear association** between size and maturity"
-        if not math.isnan(r) and strength_word(r) != "negligible":
-            higher, lower = covariate_groups(size_row)
-            lean = (
-                f"The estimate itself is {strength_word(r)} and leans towards higher scores "
-                f"in {higher if r > 0 else lower}, which these data do not establish. "
-            )
-    else:
-        phrase = direction_phrase(size_row)
-        head = f"**{phrase[0].upper()}{phrase[1:]}**"
-        head += f" (a {strength_word(r)} {'positive' if sign > 0 else 'negative'} association)"
-    text = (
-        f"{head}: {method} correlation of {what} with {score_text}, {apa(size_row)} "
-        f"({p_method}; {strategy_text}, n = {n} businesses). {interval_phrase(size_row)} "
-        f"{lean}"
-    )
+    text = association_paragraph(size_row, cohort, strategy)
     alpha_strategy = str(alpha_row.get("strategy", strategy))
     reliability = reliability_phrase(alpha_row, inst)
-    if alpha_strategy != strategy:
+    not_computed = math.isnan(row_number(alpha_row, "n"))
+    if alpha_strategy != strategy and not_computed:
+        reliability = reliability[:-1] + (
+            f" (tried under strategy {alpha_strategy}: alpha needs every {inst.stage_noun} of "
+            f"every business, which strategy {strategy} does not give)."
+        )
+    elif alpha_strategy != strategy:
         reliability = reliability[:-1] + (
             f" (computed under strategy {alpha_strategy}: alpha needs every "
             f"{inst.stage_noun} of every business, which strategy {strategy} does not give)."
         )
-    return text + reliability
+    return f"{text} {reliability}"
+
+
+def strategy_disclosure(
+    headline: HeadlineStrategy, table: pd.DataFrame, *, stage_noun: str = "stage"
+) -> str:
+    """What the headline strategy leaves out, and the alternatives where they disagree.
+
+    Empty unless the strategy leaves out more than a quarter of the businesses (rule 13
+    of :mod:`~cma_research.reporting.rules`); then: how many it leaves out, and for each
+    covariate of ``table`` either the result under every strategy whose direction
+    verdict (rule 2) differs from the headline's, or that every strategy compared gives
+    the same verdict (rule 12).
+
+    Parameters
+    ----------
+    headline : HeadlineStrategy
+        From :func:`~cma_research.analysis.headline.headline_strategy`.
+    table : DataFrame
+        :func:`~cma_research.analysis.headline.associations` under the headline strategy
+        and its alternatives.
+    stage_noun : str
+        The instrument's word for a stage (``cohort.instrument.stage_noun``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cma_research.analysis.headline import HeadlineStrategy
+    >>> h = HeadlineStrategy("complete_case", "complete_case", None, 35, 9, 9, "as requested")
+    >>> t = pd.DataFrame({"strategy": ["complete_case", "available_case"],
+    ...     "covariate": "growth", "method": "spearman", "n": [9, 33], "r": [0.13, 0.53],
+    ...     "ci95_low": [-0.6, 0.15], "ci95_high": [0.75, 0.75], "p_val": [0.75, 0.002],
+    ...     "note": ""})
+    >>> print(strategy_disclosure(h, t))  # doctest: +NORMALIZE_WHITESPACE
+    **The headline results leave out 26 of the 35 businesses (74%)**, more than a
+    quarter: strategy complete_case (as requested) uses the 9 assessed on every stage.
+    The conclusion on growth depends on it: no clear association under complete_case
+    (ρ(7) = .13, 95% CI [−.60, .75], p = .750; n = 9), but positive under
+    available_case (ρ(31) = .53, 95% CI [.15, .75], p = .002; n = 33).
+    """
+    if not too_many_left_out(headline.n_left_out, headline.n_businesses):
+        if headline.requested == "auto" and headline.strategy != "complete_case":
+            return (
+                f"Headline results use strategy {headline.strategy}: complete cases would "
+                f"leave out {headline.n_businesses - headline.n_complete} of the "
+                f"{headline.n_businesses} businesses "
+                f"({percent(1 - headline.n_complete / headline.n_businesses)}), more than a "
+                f"quarter; {headline.strategy} uses {headline.n_used}."
+            )
+        return ""
+    which = {
+        "complete_case": f"the {{n}} assessed on every {stage_noun}",
+        "min_stages": f"the {{n}} assessed on at least {headline.min_stages} {stage_noun}s",
+    }.get(headline.strategy, f"the {{n}} with an assessed {stage_noun}")
+    rule = "as requested" if headline.requested != "auto" else headline.rule
+    pct = percent(headline.share_left_out)
+    text = (
+        f"**The headline results leave out {headline.n_left_out} of the "
+        f"{headline.n_businesses} businesses ({pct})**, more than a quarter: strategy "
+        f"{headline.strategy} ({rule}) uses {which.format(n=headline.n_used)}."
+    )
+    valid = table[table["note"].fillna("").astype(str) == ""] if "note" in table else table
+    for covariate in dict.fromkeys(str(c) for c in table["covariate"]):
+        rows = valid[valid["covariate"].astype(str) == covariate]
+        head = rows[rows["strategy"].astype(str) == headline.strategy]
+        if head.empty:
+            continue
+        _, topic = _covariate_words(covariate)
+        verdicts = {str(r["strategy"]): direction(r) for _, r in rows.iterrows()}
+        if len(verdicts) < 2:
+            continue
+        if not hinges_on_strategy(verdicts.values()):
+            word = ASSOCIATION_WORDS[verdicts[headline.strategy]]
+            text += (
+                f" The conclusion on {topic} does not depend on it: {word} under "
+                f"{join_words(list(verdicts))}."
+            )
+            continue
+
+        def result(r: pd.Series) -> str:
+            return (
+                f"{ASSOCIATION_WORDS[direction(r)]} under {r['strategy']} "
+                f"({apa(r)}; n = {int(row_number(r, 'n'))})"
+            )
+
+        first = head.iloc[0]
+        others = [
+            result(r)
+            for _, r in rows.iterrows()
+            if str(r["strategy"]) != headline.strategy and direction(r) != direction(first)
+        ]
+        text += (
+            f" The conclusion on {topic} depends on it: {result(first)}, but {join_words(others)}."
+        )
+    return text
 
 
 def reliability_paragraph(alpha_row: Row, cohort: Cohort) -> str:
     """Cronbach's alpha in words (rule 4 of :mod:`~cma_research.reporting.rules`), with
     its APA string."""
     note = str(alpha_row.get("note", "") or "")
-    if note:
-        return f"Cronbach's alpha is not reported under this strategy: {note}."
+    if note and math.isnan(row_number(alpha_row, "alpha")):
+        return f"Cronbach's alpha could not be computed: {_reason(note)}."
     phrase = reliability_phrase(alpha_row, cohort.instrument)
     if apa(alpha_row) in phrase:  # the phrase already states the numbers
         return f"{phrase.rstrip('.')}."
@@ -264,16 +480,42 @@ def reliability_paragraph(alpha_row: Row, cohort: Cohort) -> str:
 
 
 def sensitivity_paragraph(table: pd.DataFrame) -> str:
-    """Whether the size correlation depends on the missing-data strategy.
+    """Whether a correlation with maturity depends on the missing-data strategy.
 
     By rule 12 of :mod:`~cma_research.reporting.rules`: the conclusion "does not hinge
     on" the strategy when every strategy that could be applied gives the same direction
     verdict (rule 2: positive, negative or no clear association); otherwise it "depends
-    on" it, and the strategies are named by verdict.
-    """
-    valid = table[table["note"].fillna("") == ""]
+    on" it, and the strategies are named by verdict. The correlation is named by the
+    table's ``covariate`` (size for staff; the column's name otherwise); a table where no
+    strategy could be applied says why (the first row's note).
+
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"strategy": ["complete_case", "available_case"],
+    ...                   "covariate": "staff", "r": [float("nan")] * 2,
+    ...                   "note": ["not applicable: the returns give no staff numbers"] * 2})
+    >>> sensitivity_paragraph(t)
+    'The size correlation could not be computed under any strategy: the returns give no staff numbers.'
+    """  # noqa: E501
+    covariate = str(table["covariate"].dropna().iloc[0]) if "covariate" in table else "staff"
+    if "covariate" in table and table["covariate"].isna().all():
+        covariate = "staff"
+    _, topic = _covariate_words(covariate)
+    notes = table["note"].fillna("").astype(str)
+    valid = table[notes == ""]
     if valid.empty:
-        return "No strategy could be applied to these data."
+        if notes.empty:
+            return "No strategy could be applied to these data."
+        return (
+            f"The {topic} correlation could not be computed under any strategy: "
+            f"{_reason(notes.iloc[0])}."
+        )
+    defined = valid[valid["r"].notna()]
+    if defined.empty:
+        return (
+            f"The {topic} correlation is undefined under every strategy that could be "
+            "applied: a variable is the same for every business."
+        )
+    valid = defined
     if len(valid) == 1:
         only = valid.iloc[0]
         return (
@@ -284,7 +526,7 @@ def sensitivity_paragraph(table: pd.DataFrame) -> str:
     verdicts = {str(row["strategy"]): direction(row) for _, row in valid.iterrows()}
     lo, hi = float(valid["r"].min()), float(valid["r"].max())
     head = (
-        f"Across {count_words(len(valid), 'strategy', 'strategies')} the size correlation "
+        f"Across {count_words(len(valid), 'strategy', 'strategies')} the {topic} correlation "
         f"ranged from {format_number(lo, bounded=True)} to {format_number(hi, bounded=True)}"
     )
     if not hinges_on_strategy(verdicts.values()):
@@ -306,8 +548,15 @@ def key_facts(
     overall: Mapping[str, Any] | pd.Series,
     size_row: Mapping[str, Any] | pd.Series,
     alpha_row: Mapping[str, Any] | pd.Series,
+    *,
+    headline: HeadlineStrategy | None = None,
+    covariate_rows: Sequence[Mapping[str, Any] | pd.Series] = (),
 ) -> dict[str, str]:
-    """The landing page's facts, in words: ``{"Businesses audited": "16", ...}``."""
+    """The landing page's facts, in words: ``{"Businesses audited": "16", ...}``.
+
+    With ``headline``, the strategy behind the headline results and how many businesses
+    it uses; with ``covariate_rows``, each covariate's correlation with the mean level.
+    """
     inst = cohort.instrument
     lowest = lowest_level_phrase(inst)
     low, high = float(overall["ci95_low"]), float(overall["ci95_high"])
@@ -320,6 +569,15 @@ def key_facts(
         facts["Size and mean level"] = apa(size_row)
     if not str(alpha_row.get("note", "") or ""):
         facts["Cronbach's alpha"] = apa(alpha_row)
+    for row in covariate_rows:
+        if not str(row.get("note", "") or ""):
+            what, _ = _covariate_words(str(row.get("covariate", "")))
+            facts[f"{what[0].upper()}{what[1:]} and mean level"] = apa(row)
+    if headline is not None:
+        facts["Headline strategy"] = (
+            f"{headline.strategy} ({headline.n_used} of {headline.n_businesses} businesses; "
+            f"{headline.rule})"
+        )
     return facts
 
 
