@@ -10,8 +10,8 @@ with its source. Counts are stated as counted.
 - One wave: :func:`sample_paragraph`, :func:`maturity_paragraph`,
   :func:`size_paragraph`, :func:`reliability_paragraph`,
   :func:`sensitivity_paragraph`, and the landing page's :func:`key_facts`.
-- Between two waves: :func:`nothing_to_compare`, :func:`attrition_sentence`,
-  :func:`attrition_tests_sentence`, :func:`change_summary`,
+- Between waves: :func:`nothing_to_compare`, :func:`attrition_sentence`,
+  :func:`attrition_tests_sentence`, :func:`wave_pairs_sentence`, :func:`change_summary`,
   :func:`wave_effect_sentence`.
 """
 
@@ -35,6 +35,7 @@ from cma_research.reporting.rules import (
     ATTRITION_WORDS,
     DIRECTION_WORDS,
     Row,
+    adjusted_change_direction,
     attrition_difference,
     change_direction,
     count_phrase,
@@ -72,6 +73,7 @@ __all__ = [
     "size_paragraph",
     "strategy_disclosure",
     "wave_effect_sentence",
+    "wave_pairs_sentence",
 ]
 
 #: EU size bands and their staff rule, as the sample paragraph lists them.
@@ -715,6 +717,9 @@ def attrition_tests_sentence(
             verb += f" from the {n_completers} audited again"
         effect = row_number(row, "effect_size")
         kind = str(row.get("effect_size_name", ""))
+        if verdict == "not_comparable":
+            parts.append(f"{verb} in {var} (no test possible)")
+            continue
         if kind == "cramers_v":
             detail = f"Cramér's V = {format_number(effect, bounded=True)}, {format_p(p)}"
         else:
@@ -729,6 +734,51 @@ def attrition_tests_sentence(
         f"{prefix}At {baseline}, the {n_dropped} business{'es' if n_dropped != 1 else ''} "
         f"not audited at {follow_up} {join_words(parts)}."
     )
+
+
+#: How the change sentences name a multiplicity adjustment of :func:`~cma_research.paired_change`.
+_ADJUSTMENTS = {"holm": "Holm", "fdr_bh": "Benjamini-Hochberg"}
+
+
+def _pairs_phrase(row: Row, stage_noun: str) -> str:
+    """``the 13 businesses audited at both waves``, or, when the strategy keeps fewer,
+    ``4 of the 31 businesses audited at both waves (those assessed on every stage at
+    both, strategy complete_case)``."""
+    n = int(row_number(row, "n_pairs"))
+    audited = row_number(row, "n_audited_both")
+    if math.isnan(audited) or int(audited) == n:
+        return f"the {n} business{'es' if n != 1 else ''} audited at both waves"
+    strategy = str(row.get("strategy", ""))
+    kept = {
+        "complete_case": f"assessed on every {stage_noun} at both",
+        "min_stages": f"assessed on enough {stage_noun}s at both",
+    }.get(strategy, f"with an assessed {stage_noun} at both")
+    total = int(audited)
+    return (
+        f"{n} of the {total} business{'es' if total != 1 else ''} audited at both waves "
+        f"(those {kept}, strategy {strategy})"
+    )
+
+
+def _change_stats(row: Row, verdict: str, n: int) -> str:
+    """The numbers of a change row in brackets (or why there are none)."""
+    if verdict != "not_estimable":
+        med = row_number(row, "median_change")
+        r = row_number(row, "rank_biserial")
+        low, high = row_number(row, "ci95_low"), row_number(row, "ci95_high")
+        interval = (
+            f", 95% CI [{format_number(low, bounded=True)}, {format_number(high, bounded=True)}]"
+            if not (math.isnan(low) or math.isnan(high))
+            else ""
+        )
+        return (
+            f" (median change {format_number(med)} levels; matched-pairs rank-biserial "
+            f"r = {format_number(r, bounded=True)}{interval}, "
+            f"{format_p(row_number(row, 'p_val'))})"
+        )
+    if n > 0:
+        return " (the rank-biserial correlation or its interval is undefined)"
+    return ""
 
 
 def change_summary(
@@ -752,21 +802,28 @@ def change_summary(
     Returns
     -------
     str
-        Plain text; every number comes from ``table`` and every direction word from
-        :func:`~cma_research.reporting.rules.change_direction` (rule 9). The stage
-        intervals are not adjusted for the number of stages, and the sentence says so.
+        Plain text; every number comes from ``table``. The mean score's direction word
+        comes from :func:`~cma_research.reporting.rules.change_direction` (rule 9, its
+        95% interval); each stage's from
+        :func:`~cma_research.reporting.rules.adjusted_change_direction` (rule 14, its
+        multiplicity-adjusted p), so "k of 10 stages improved" counts only what survives
+        the adjustment (a table without ``p_adj`` falls back to rule 9 and says the
+        intervals are not adjusted). With ``n_audited_both``, the businesses audited at
+        both waves are told apart from those the strategy keeps.
 
     Examples
     --------
     >>> import pandas as pd
     >>> t = pd.DataFrame({
     ...     "stage": ["stage_1", "stage_2", "mean"], "name": ["Contact", "ICT", "Mean score"],
-    ...     "baseline": "Baseline", "follow_up": "Follow-up", "n_pairs": [12, 11, 13],
-    ...     "median_change": [1.0, 0.0, 0.4], "rank_biserial": [0.9, 0.1, 0.8],
-    ...     "ci95_low": [0.5, -0.5, 0.2], "ci95_high": [1.0, 0.6, 0.95],
-    ...     "p_val": [0.002, 0.8, 0.01], "p_adj": [0.004, 0.8, 0.01]})
+    ...     "baseline": "Baseline", "follow_up": "Follow-up", "n_audited_both": 31,
+    ...     "n_pairs": [12, 11, 4], "median_change": [1.0, 0.5, 0.4],
+    ...     "rank_biserial": [0.9, 0.6, 0.8], "ci95_low": [0.5, 0.05, 0.2],
+    ...     "ci95_high": [1.0, 0.9, 0.95], "p_val": [0.002, 0.04, 0.01],
+    ...     "p_adj": [0.004, 0.08, 0.01], "p_adj_method": "holm across the 2 tested stages",
+    ...     "strategy": "complete_case"})
     >>> print(change_summary(t))
-    Between Baseline and Follow-up, the mean score of the 13 businesses audited at both waves improved (median change 0.40 levels; matched-pairs rank-biserial r = .80, 95% CI [.20, .95], p = .010). By stage (95% intervals not adjusted for the 2 stages; Holm/BH-adjusted p in the table): 1 of 2 stages improved (Contact) and 1 showed no clear change (ICT).
+    Between Baseline and Follow-up, the mean score of 4 of the 31 businesses audited at both waves (those assessed on every stage at both, strategy complete_case) improved (median change 0.40 levels; matched-pairs rank-biserial r = .80, 95% CI [.20, .95], p = .010). By stage (each judged on its Holm-adjusted p across the 2 stages; the 95% intervals in the table are not adjusted): 1 of 2 stages improved (Contact) and 1 showed no clear change (ICT).
     """  # noqa: E501
     needed = ["stage", "name", "baseline", "follow_up", "n_pairs", "rank_biserial"]
     missing = [c for c in (*needed, "ci95_low", "ci95_high") if c not in table.columns]
@@ -783,28 +840,17 @@ def change_summary(
         row = mean_rows.iloc[0]
         verdict = change_direction(row)
         n = int(row["n_pairs"])
-        stats = ""
-        if verdict != "not_estimable":
-            med = row_number(row, "median_change")
-            r = row_number(row, "rank_biserial")
-            low, high = row_number(row, "ci95_low"), row_number(row, "ci95_high")
-            stats = (
-                f" (median change {format_number(med)} levels; matched-pairs rank-biserial "
-                f"r = {format_number(r, bounded=True)}, 95% CI "
-                f"[{format_number(low, bounded=True)}, {format_number(high, bounded=True)}], "
-                f"{format_p(row_number(row, 'p_val'))})"
-            )
-        elif n > 0:
-            stats = " (the rank-biserial correlation or its interval is undefined)"
         sentences.append(
-            f"{prefix}Between {baseline} and {follow_up}, the mean score of the {n} "
-            f"business{'es' if n != 1 else ''} audited at both waves "
-            f"{DIRECTION_WORDS[verdict]}{stats}."
+            f"{prefix}Between {baseline} and {follow_up}, the mean score of "
+            f"{_pairs_phrase(row, stage_noun)} {DIRECTION_WORDS[verdict]}"
+            f"{_change_stats(row, verdict, n)}."
         )
     if len(stages):
+        adjusted = "p_adj" in stages.columns
+        judge = adjusted_change_direction if adjusted else change_direction
         groups: dict[str, list[str]] = {k: [] for k in DIRECTION_WORDS}
         for _, row in stages.iterrows():
-            groups[change_direction(row)].append(str(row["name"]))
+            groups[judge(row)].append(str(row["name"]))
         k = len(stages)
         nouns = f"{stage_noun}s" if k != 1 else stage_noun
         parts = []
@@ -816,13 +862,95 @@ def change_summary(
             count = f"{len(members)} of {k} {nouns}" if first else f"{len(members)}"
             parts.append(f"{count} {DIRECTION_WORDS[key]} ({join_words(members)})")
             first = False
-        sentences.append(
-            f"By {stage_noun} (95% intervals not adjusted for the {k} {nouns}; "
-            f"Holm/BH-adjusted p in the table): {join_words(parts)}."
-        )
+        if adjusted:
+            method = str(stages["p_adj_method"].iloc[0]) if "p_adj_method" in stages else ""
+            name = _ADJUSTMENTS.get(method.split(" ")[0])
+            adjusted_p = f"{name}-adjusted p" if name else "adjusted p"
+            how = (
+                f"each judged on its {adjusted_p} across the {k} {nouns}; the 95% "
+                "intervals in the table are not adjusted"
+            )
+        else:
+            how = f"95% intervals not adjusted for the {k} {nouns}"
+        sentences.append(f"By {stage_noun} ({how}): {join_words(parts)}.")
     if not sentences:
         raise ParameterError("the table has no rows; pass the output of paired_change()")
     return " ".join(sentences)
+
+
+def wave_pairs_sentence(
+    table: pd.DataFrame,
+    *,
+    stage_noun: str = "stage",
+    with_change: bool = True,
+    synthetic: bool = False,
+) -> str:
+    """Each pair of waves in words: businesses audited at both, complete at both, change.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`~cma_research.analysis.change.wave_pairs`.
+    stage_noun : str
+        The instrument's word for a stage.
+    with_change : bool
+        Also the change in the mean score of each pair (rule 9); without it, the counts.
+    synthetic : bool
+        Start with "SYNTHETIC example data:".
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"baseline": ["R1", "R2", "R1"], "follow_up": ["R2", "R3", "R3"],
+    ...     "pair": ["consecutive", "consecutive", "baseline_to_last"],
+    ...     "n_audited_both": [31, 25, 24], "n_complete_both": [4, 6, 3],
+    ...     "n_pairs": [31, 25, 24], "median_change": [0.5, 0.0, 0.5],
+    ...     "rank_biserial": [0.7, 0.1, 0.8], "ci95_low": [0.4, -0.3, 0.5],
+    ...     "ci95_high": [0.9, 0.5, 0.95], "p_val": [0.001, 0.6, 0.001],
+    ...     "strategy": "available_case"})
+    >>> print(wave_pairs_sentence(t))  # doctest: +NORMALIZE_WHITESPACE
+    From R1 to R2, 31 businesses were audited at both waves, 4 of them assessed on every
+    stage at both; the mean score of the 31 businesses audited at both waves improved
+    (median change 0.50 levels; matched-pairs rank-biserial r = .70, 95% CI [.40, .90],
+    p = .001). From R2 to R3, 25 businesses were audited at both waves, 6 of them assessed
+    on every stage at both; the mean score of the 25 businesses audited at both waves
+    showed no clear change (median change 0.00 levels; matched-pairs rank-biserial
+    r = .10, 95% CI [−.30, .50], p = .600). From the first wave to the last, R1 to R3, 24
+    businesses were audited at both waves, 3 of them assessed on every stage at both; the
+    mean score of the 24 businesses audited at both waves improved (median change 0.50
+    levels; matched-pairs rank-biserial r = .80, 95% CI [.50, .95], p = .001).
+    """
+    needed = ["baseline", "follow_up", "pair", "n_audited_both", "n_complete_both"]
+    missing = [c for c in needed if c not in table.columns]
+    if missing or table.empty:
+        raise ParameterError(
+            f"the table lacks column(s) {', '.join(missing) or 'rows'}; pass the output of "
+            "wave_pairs()"
+        )
+    prefix = "SYNTHETIC example data: " if synthetic else ""
+    sentences = []
+    for _, row in table.iterrows():
+        b, f = str(row["baseline"]), str(row["follow_up"])
+        which = (
+            f"From the first wave to the last, {b} to {f}"
+            if str(row["pair"]) == "baseline_to_last"
+            else f"From {b} to {f}"
+        )
+        audited, complete = int(row["n_audited_both"]), int(row["n_complete_both"])
+        text = (
+            f"{which}, {count_phrase(audited, 'business', 'businesses')} "
+            f"{'was' if audited == 1 else 'were'} audited at both waves, {complete} of them "
+            f"assessed on every {stage_noun} at both"
+        )
+        if with_change:
+            verdict = change_direction(row)
+            n = int(row_number(row, "n_pairs"))
+            text += (
+                f"; the mean score of {_pairs_phrase(row, stage_noun)} "
+                f"{DIRECTION_WORDS[verdict]}{_change_stats(row, verdict, n)}"
+            )
+        sentences.append(text + ".")
+    return prefix + " ".join(sentences)
 
 
 def wave_effect_sentence(model: pd.DataFrame, baseline: str, *, synthetic: bool = False) -> str:
@@ -862,9 +990,6 @@ def wave_effect_sentence(model: pd.DataFrame, baseline: str, *, synthetic: bool 
     if terms.empty:
         raise ParameterError("the model has no wave term; pass the output of fit_wave_model()")
     row = terms.iloc[0]
-    label = str(row["term"])[len("wave[") : -1]
-    est, low, high = (row_number(row, k) for k in ("estimate", "ci95_low", "ci95_high"))
-    p = row_number(row, "p_val")
     prefix = "SYNTHETIC example data: " if synthetic else ""
     design = ""
     if {"n_obs", "n_groups", "n_both"} <= set(model.columns):
@@ -873,20 +998,28 @@ def wave_effect_sentence(model: pd.DataFrame, baseline: str, *, synthetic: bool 
             f"{int(row['n_both'])} of them audited at two or more waves"
         )
     lead = f"{prefix}A linear mixed model of the mean score (random intercept per business{design})"
-    numbers = (
-        f"difference {format_number(est)} levels, 95% CI [{format_number(low)}, "
-        f"{format_number(high)}], {format_p(p)}"
-    )
-    side = difference_direction(est, low, high)
-    if side == "not_estimable":
-        text = f"{lead} could not estimate the change from {baseline} to {label}."
-    elif side in ("higher", "lower"):
-        text = f"{lead} puts the mean score {side} at {label} than at {baseline}: {numbers}."
-    else:
-        text = (
-            f"{lead} finds the mean score at {label} not clearly different from {baseline}: "
-            f"{numbers}."
+    clauses = []
+    for i, (_, term) in enumerate(terms.iterrows()):
+        label = str(term["term"])[len("wave[") : -1]
+        est, low, high = (row_number(term, k) for k in ("estimate", "ci95_low", "ci95_high"))
+        numbers = (
+            f"difference {format_number(est)} levels, 95% CI [{format_number(low)}, "
+            f"{format_number(high)}], {format_p(row_number(term, 'p_val'))}"
         )
+        side = difference_direction(est, low, high)
+        if side == "not_estimable":
+            clauses.append(f"could not estimate the change from {baseline} to {label}")
+        elif side in ("higher", "lower"):
+            clauses.append(f"puts the mean score {side} at {label} than at {baseline}: {numbers}")
+        elif i == 0:
+            clauses.append(
+                f"finds the mean score at {label} not clearly different from {baseline}: {numbers}"
+            )
+        else:
+            clauses.append(f"finds it at {label} not clearly different from {baseline}: {numbers}")
+    text = f"{lead} {clauses[0]}."
+    if len(clauses) > 1:
+        text += " It " + "; it ".join(clauses[1:]) + "."
     if "converged" in model.columns and not bool(row["converged"]):
         text += " The fit did not converge cleanly (see the model's method column)."
     return text
