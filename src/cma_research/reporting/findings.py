@@ -63,6 +63,7 @@ __all__ = [
     "attrition_sentence",
     "attrition_tests_sentence",
     "change_summary",
+    "claims_summary",
     "key_facts",
     "maturity_paragraph",
     "not_computed_reason",
@@ -72,6 +73,7 @@ __all__ = [
     "sensitivity_paragraph",
     "size_paragraph",
     "strategy_disclosure",
+    "verdict_changes_sentence",
     "wave_effect_sentence",
     "wave_pairs_sentence",
 ]
@@ -584,6 +586,110 @@ def key_facts(
 
 
 # -- between two waves --------------------------------------------------------------------
+
+
+def claims_summary(
+    verdicts: pd.DataFrame,
+    n_failing: int,
+    business_scores_table: pd.DataFrame,
+    target_level: int,
+) -> str:
+    """The claims audit in one paragraph: claims per verdict, the data, the must-hold gate.
+
+    Counts are numerals with their noun and verb in agreement (rule 15 of
+    :mod:`~cma_research.reporting.rules`); a verdict no claim received is left out,
+    except *supported*, which is always stated.
+
+    Parameters
+    ----------
+    verdicts : DataFrame
+        :func:`~cma_research.analysis.claims.claim_verdicts` (``verdict``,
+        ``must_hold``).
+    n_failing : int
+        Must-hold claims failing (``len(claims_gate(...))``).
+    business_scores_table : DataFrame
+        :func:`~cma_research.business_scores` of the wave audited (``gap_to_target``).
+    target_level : int
+        The target level named in the text.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> v = pd.DataFrame({"verdict": ["supported", "holds in the sample only",
+    ...                               "not supported", "cannot be tested"],
+    ...                   "must_hold": [True, False, False, False]})
+    >>> scores = pd.DataFrame({"gap_to_target": [1.5]})
+    >>> print(claims_summary(v, 0, scores, 4))  # doctest: +NORMALIZE_WHITESPACE
+    Of the **3** testable claims, **1** is supported by the study's own data, 1 holds in
+    these businesses but is not established beyond them and 1 is not supported; 1 further
+    claim cannot be tested with these data. The data: 1 business, of which 1 has a mean
+    level below the target level 4. Of the 1 claim marked must-hold, 0 fail.
+    """
+    counts = verdicts["verdict"].astype(str).value_counts()
+
+    def c(v: str) -> int:
+        return int(counts.get(v, 0))
+
+    def verb(n: int, one: str, many: str) -> str:
+        return one if n == 1 else many
+
+    untestable = c("cannot be tested")
+    testable = len(verdicts) - untestable
+    if testable == 0:
+        text = f"None of the {count_phrase(untestable, 'claim')} can be tested with these data."
+    else:
+        k = c("supported")
+        parts = [f"**{k}** {verb(k, 'is', 'are')} supported by the study's own data"]
+        if h := c("holds in the sample only"):
+            parts.append(
+                f"{h} {verb(h, 'holds', 'hold')} in these businesses but "
+                f"{verb(h, 'is', 'are')} not established beyond them"
+            )
+        if p := c("partly supported"):
+            parts.append(f"{p} {verb(p, 'is', 'are')} partly supported (their readings disagree)")
+        if q := c("not supported"):
+            parts.append(f"{q} {verb(q, 'is', 'are')} not supported")
+        text = (
+            f"Of the **{testable}** testable {verb(testable, 'claim', 'claims')}, "
+            f"{join_words(parts)}"
+        )
+        if untestable:
+            text += (
+                f"; {untestable} further {verb(untestable, 'claim', 'claims')} "
+                "cannot be tested with these data."
+            )
+        else:
+            text += "."
+    n = len(business_scores_table)
+    below = int((business_scores_table["gap_to_target"] > 0).sum())
+    text += (
+        f" The data: {count_phrase(n, 'business', 'businesses')}, of which {below} "
+        f"{verb(below, 'has', 'have')} a mean level below the target level {target_level}."
+    )
+    m = int(verdicts["must_hold"].sum()) if "must_hold" in verdicts else 0
+    if m:
+        text += (
+            f" Of the {count_phrase(m, 'claim')} marked must-hold, {n_failing} "
+            f"{verb(n_failing, 'fails', 'fail')}."
+        )
+    else:
+        text += " No claim is marked must-hold."
+    return text
+
+
+def verdict_changes_sentence(strategy: str, n_changed: int, n_claims: int) -> str:
+    """How many claims change verdict when every reading uses ``strategy``.
+
+    >>> verdict_changes_sentence("complete_case", 2, 29)
+    'Under the strategy complete_case for every reading, 2 of 29 claims change verdict.'
+    >>> verdict_changes_sentence("available_case", 0, 1)
+    'Under the strategy available_case for every reading, the one claim keeps its verdict.'
+    """
+    lead = f"Under the strategy {strategy} for every reading, "
+    if n_claims == 1:
+        return lead + ("the one claim changes verdict." if n_changed else
+                       "the one claim keeps its verdict.")  # fmt: skip
+    return lead + f"{n_changed} of {n_claims} claims change verdict."
 
 
 def nothing_to_compare(waves: Sequence[str]) -> str:
