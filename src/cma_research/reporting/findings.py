@@ -197,7 +197,7 @@ def maturity_paragraph(
         f"{rest}. {most} The median business reached a mean level of "
         f"{format_number(float(means.median()), 1)}, and {below} of "
         f"{count_phrase(len(scores), 'business', 'businesses')} "
-        f"{'was' if below == 1 else 'were'} "
+        f"{'was' if below == 1 or len(scores) == 1 else 'were'} "
         f"below the target level, {target_text}, on average."
     )
 
