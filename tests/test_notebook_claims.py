@@ -33,9 +33,12 @@ def test_parameters_are_the_standard_ones_plus_claims_path() -> None:
     ref_cell = next(c for c in reference.cells if "parameters" in c.metadata.get("tags", []))
     ours = params[0].source.splitlines()
     claims_line = next(line for line in ours if line.startswith("claims_path"))
-    assert [line for line in ours if line != claims_line] == ref_cell.source.splitlines()
+    baseline_line = next(line for line in ours if line.startswith("baseline_wave"))
+    own = (claims_line, baseline_line)
+    assert [line for line in ours if line not in own] == ref_cell.source.splitlines()
     # no default claims: a study has claims only when it gives them (the bundled study does)
     assert claims_line.startswith('claims_path: "Optional[str]" = None  # help: ')
+    assert baseline_line.startswith('baseline_wave: "Optional[str]" = None  # help: ')
     # every declared parameter is used outside the parameters cell
     names = parameter_names(params[0].source)
     used = {
@@ -79,9 +82,11 @@ def test_notebook_summary_comes_from_the_counts(tmp_path: Path) -> None:
     testable = sum(n for v, n in verdicts.items() if v != "cannot be tested")
     assert summary.startswith(
         f"Of the **{testable}** testable claims, **{verdicts['supported']}** are supported "
-        f"by the study's own data, {verdicts['partly supported']} partly supported "
-        f"(their readings disagree) and {verdicts['not supported']} not supported; "
-        f"{verdicts['cannot be tested']} further claims cannot be tested with these data."
+        f"by the study's own data, {verdicts['holds in the sample only']} holds in these "
+        "businesses but is not established beyond them, "
+        f"{verdicts['partly supported']} are partly supported (their readings disagree) and "
+        f"{verdicts['not supported']} are not supported; {verdicts['cannot be tested']} "
+        "further claims cannot be tested with these data."
     )
     assert "Of the 4 claims marked must-hold, 0 fail." in summary
     assert (tmp_path / "reports" / "tables" / "08_claims_audit.csv").exists()

@@ -13,6 +13,7 @@ from .analysis.correlation import correlate, stage_correlations
 from .analysis.describe import business_scores, level_distribution
 from .analysis.disclosure import suppress_small_cells
 from .analysis.groups import compare_groups, size_band
+from .analysis.headline import headline_strategy
 from .analysis.models import fit_ordinal_model, fit_size_model
 from .analysis.peers import peer_groups, peer_statistics
 from .analysis.power import sample_size, simulate_power

@@ -458,3 +458,48 @@ def test_synthetic_example_file_end_to_end() -> None:
     att = cma.attrition(two)
     assert len(att.dropped_ids) + len(att.completer_ids) == two.select_wave(base).n_businesses
     assert set(att.dropped_ids).isdisjoint(paired.scores.index.get_level_values("business_id"))
+
+
+def test_wave_pairs_count_the_returns_and_the_complete_ones() -> None:
+    from cma_research.analysis.change import wave_pairs
+    from tests.paths import ROOT
+
+    two = cma.load_returns(ROOT / "data" / "raw" / "customer_wise_2007_two_waves_SYNTHETIC.csv")
+    # a third wave: the follow-up of B01-B10 one level up (clipped), and a new business
+    follow = two.select_wave(2)
+    keep = follow.scores.index.get_level_values("business_id").isin(
+        [f"B{i:02d}" for i in range(1, 11)]
+    )
+    third = follow.scores[keep].astype(float).add(1).clip(upper=5)
+    third.loc[("B99", 2), :] = 3.0
+    third.loc[("B99", 2), "stage_5"] = np.nan
+    third = third.rename(index={2: 3}, level="wave").astype("Int64")
+    attrs = follow.attributes[keep]
+    attrs = pd.concat([attrs, attrs.iloc[[0]].rename(index={"B01": "B99"}, level="business_id")])
+    attrs = attrs.rename(index={2: 3}, level="wave")
+    three = replace(
+        two,
+        scores=pd.concat([two.scores, third]),
+        attributes=pd.concat([two.attributes, attrs]),
+        wave_labels=(*two.wave_labels, "Round 3 (SYNTHETIC)"),
+    )
+    pairs = wave_pairs(three, n_boot=200, seed=5)
+    assert pairs["pair"].tolist() == ["consecutive", "consecutive", "baseline_to_last"]
+
+    def ids(code: int, complete: bool = False) -> set[str]:
+        s = three.scores[three.scores.index.get_level_values("wave") == code]
+        if complete:
+            s = s[s.notna().all(axis=1)]
+        return set(s.index.get_level_values("business_id"))
+
+    for row, (b, f) in zip(pairs.itertuples(), [(1, 2), (2, 3), (1, 3)], strict=True):
+        assert (row.baseline, row.follow_up) == (three.wave_label(b), three.wave_label(f))
+        assert row.n_audited_both == len(ids(b) & ids(f))
+        assert row.n_complete_both == len(ids(b, True) & ids(f, True))
+        assert (row.n_baseline, row.n_follow_up) == (len(ids(b)), len(ids(f)))
+        # the same numbers as paired_change's mean row (its own generator from the seed)
+        mean = cma.paired_change(three, b, f, n_boot=200, seed=5).set_index("stage").loc["mean"]
+        for col in ("n_pairs", "median_change", "rank_biserial", "p_val", "ci95_low"):
+            assert_allclose(getattr(row, col), mean[col], rtol=1e-12, equal_nan=True)
+    # B04 and B06 left after the baseline, B99 is new at the third wave
+    assert pairs["n_audited_both"].tolist() == [13, 8, 8]

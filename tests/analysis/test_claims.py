@@ -21,6 +21,7 @@ import cma_research as cma
 from cma_research.analysis.claims import (
     AUDIT_COLUMNS,
     COMPUTE,
+    VERDICTS,
     audit_lines,
     check_registry,
     claim_verdicts,
@@ -28,6 +29,9 @@ from cma_research.analysis.claims import (
 )
 from cma_research.io.claims import STATISTICS, Claims
 from tests.paths import BUNDLED, ROOT
+
+#: The statistics of change (two waves), not in the bundled claims file.
+CHANGE = {"share_improved", "median_change", "paired_test"}
 
 CLAIMS = ROOT / "data" / "raw" / "customer_wise_2007_claims.yaml"
 FUNNEL = ROOT / "data" / "raw" / "customer_wise_2007_recruitment.csv"
@@ -146,7 +150,7 @@ def test_audit_table_shape(audit: pd.DataFrame, claims: Any) -> None:
     # one row per reading, one per cannot_test claim, in file order
     assert len(audit) == sum(max(len(c.readings), 1) for c in claims) == 51
     assert list(dict.fromkeys(audit["claim_id"])) == claims.ids
-    assert set(audit["verdict"]) <= {"supported", "not supported", "cannot be tested"}
+    assert set(audit["verdict"]) <= set(VERDICTS) - {"partly supported"}
     assert audit["n"].dtype == "Int64" and audit["reading_no"].dtype == "int64"
     untestable = audit[audit["reading_no"] == 0]
     assert (untestable["verdict"] == "cannot be tested").all()
@@ -170,9 +174,16 @@ def test_every_reading_matches_a_hand_computation(audit: pd.DataFrame, claims: A
             else:
                 assert np.isnan(got["ci95_low"]) or reading.statistic == "correlation"
             holds = reading.comparison.holds(float(want["value"]), None)
-            assert got["verdict"] == ("supported" if holds else "not supported"), (claim.id, i)
+            expected = "supported" if holds else "not supported"
+            if holds and "ci" in want:  # the interval reaches across the threshold (by hand)
+                c, (lo, hi) = reading.comparison, want["ci"]
+                across = {">": lo <= c.threshold, "<": hi >= c.threshold}[c.op]
+                expected = "holds in the sample only" if across else "supported"
+            assert got["verdict"] == expected, (claim.id, i)
             checked[reading.statistic] += 1
-    assert set(checked) == set(STATISTICS)  # every statistic of the registry is exercised
+    # every statistic of the registry is exercised: the bundled claims use every one of
+    # one wave; those of change are checked on two waves in test_claims_about_change
+    assert set(checked) | CHANGE == set(STATISTICS)
 
 
 def test_issue_example_and_verdict_text(audit: pd.DataFrame) -> None:
@@ -203,22 +214,37 @@ def test_claim_verdicts_follow_the_readings(audit: pd.DataFrame) -> None:
             if verdicts == {"cannot be tested"}
             else verdicts.pop()
             if len(verdicts) == 1
+            else "holds in the sample only"
+            if verdicts == {"supported", "holds in the sample only"}
             else "partly supported"
         )
         assert table.loc[cid, "verdict"] == expected == g["claim_verdict"].iloc[0], cid
+    # 75% (12 of 16) below level 3 by the median, 95% CI 47.6-92.7%: "most" holds in these
+    # sixteen businesses but the interval reaches one half; by the mean 81% (54.4-96.0%)
+    good = audit[audit["claim_id"] == "abstract_no_processes_for_good_service"]
+    assert good["verdict"].tolist() == ["holds in the sample only", "supported"]
+    assert good["verdict_text"].iloc[0] == (
+        "holds in the sample only: holds in these 16 businesses; not established beyond them "
+        "(the 95% CI reaches 0.5): 75.0% of businesses, 95% CI 47.6–92.7% (12 of 16)"
+    )
+    assert table.loc["abstract_no_processes_for_good_service", "verdict"] == (
+        "holds in the sample only"
+    )
     assert table.loc["empowerment_only_two", "verdict"] == "partly supported"  # 2 at 5, 4 at 4-5
     assert table.loc["findings_16_radar_charts", "verdict"] == "supported"
     assert table.loc["summary_highest_growing", "verdict"] == "cannot be tested"
     assert Counter(table["verdict"]) == {
         "not supported": 12,
-        "supported": 6,
+        "supported": 5,
+        "holds in the sample only": 1,
         "cannot be tested": 6,
         "partly supported": 5,
     }
     lines = audit_lines(audit)
     assert len(lines) == len(table) + (audit["reading_no"] > 0).sum() + 6 + 1
     assert lines[-1] == (
-        "29 claims: 6 supported, 5 partly supported, 12 not supported, 6 cannot be tested"
+        "23 testable claims: 5 supported, 1 holds in the sample only, 5 partly supported, "
+        "12 not supported; 6 claims cannot be tested"
     )
 
 
@@ -282,7 +308,12 @@ def test_shares_and_counts_follow_altered_levels(tmp_path: Path, claims: Any) ->
         "cannot be tested: no businesses for the share (n = 0): "
         "micro among the businesses at level 1 on New Product Development"
     )
-    assert row(audit, "new_products_level_1_micro", 2)["verdict"] == "supported"
+    # 8 of the 13 at level 0 or 1 are micro (62%, exact 95% CI 31.6-86.1%): holds here,
+    # but the interval reaches one half
+    micro = row(audit, "new_products_level_1_micro", 2)
+    assert (micro["value"], int(micro["n"])) == (8 / 13, 13)
+    assert_allclose([micro["ci95_low"], micro["ci95_high"]], clopper_pearson(8, 13))
+    assert micro["verdict"] == "holds in the sample only"
 
 
 def test_a_supported_claim_fails_when_everyone_reaches_level_5(tmp_path: Path, claims: Any) -> None:
@@ -480,3 +511,122 @@ def test_size_correlation_matches_r() -> None:
     assert res["n"] == R.n_complete
     assert_allclose(res["r"], R.mean_staff_complete_case_r, rtol=1e-12)
     assert_allclose(res["p_val"], R.mean_staff_complete_case_p, rtol=1e-10)
+
+
+# -- the sample and the population ------------------------------------------------------------
+
+
+def test_the_same_share_on_four_times_the_businesses_is_established(
+    tmp_path: Path, claims: Any
+) -> None:
+    # Table 4 four times over (64 businesses, the same shares): 75% below level 3 by the
+    # median now has the exact interval 62.6-85.0%, wholly above one half
+    rows = read_table() * 4
+    audit = audit_of(tmp_path, rows, claims)
+    good = row(audit, "abstract_no_processes_for_good_service")
+    assert good["value"] == 0.75 and int(good["n"]) == 64
+    lo, hi = clopper_pearson(48, 64)
+    assert lo > 0.5
+    assert_allclose([good["ci95_low"], good["ci95_high"]], [lo, hi], rtol=1e-6)
+    assert good["verdict"] == "supported" and good["claim_verdict"] == "supported"
+    # and the opposite side: 4 of 16 (25%) "few" (< 0.25) is not supported, with 4 of 17
+    # it holds but the interval reaches 0.25 (checked on the comparison itself)
+    from cma_research.io.claims import parse_comparison
+
+    few = parse_comparison("< 0.25")
+    assert few.holds(4 / 17, None) and not few.established(*clopper_pearson(4, 17))
+    assert few.established(*clopper_pearson(40, 400))
+
+
+# -- claims about change (two waves) ----------------------------------------------------------
+
+
+CHANGE_CLAIMS = """\
+instrument: customer_wise_2007
+claims:
+  - id: feedback_most_improved
+    quote: "Most businesses improved on Feedback between rounds"
+    source: {section: Own, line: 1}
+    readings:
+      - reading: "most = more than half of those assessed on Feedback at both waves moved up"
+        statistic: share_improved
+        args: {score: feedback}
+        comparison: "> 0.5"
+        strategy: available_case
+      - reading: "improved = the median business's mean level rose"
+        statistic: median_change
+        comparison: "> 0"
+        strategy: available_case
+      - reading: "improved = a positive paired change in the mean level"
+        statistic: paired_test
+        args: {n_boot: 500}
+        comparison: "direction positive"
+        strategy: available_case
+"""
+TWO_WAVES = ROOT / "data" / "raw" / "customer_wise_2007_two_waves_SYNTHETIC.csv"
+
+
+def read_two_waves() -> dict[tuple[str, str], dict[int, int | None]]:
+    """(business, wave) -> levels by stage number, from the SYNTHETIC two-wave CSV."""
+    with TWO_WAVES.open(encoding="utf-8", newline="") as fh:
+        return {
+            (r["business_id"], r["wave"]): {
+                i: (int(r[f"stage_{i}"]) if r[f"stage_{i}"].strip() else None) for i in range(1, 11)
+            }
+            for r in csv.DictReader(fh)
+        }
+
+
+def test_claims_about_change(tmp_path: Path) -> None:
+    path = tmp_path / "change_claims.yaml"
+    path.write_text(CHANGE_CLAIMS, encoding="utf-8")
+    claims = cma.load_claims(path)
+    two = cma.load_returns(TWO_WAVES)
+    audit = cma.audit_claims(two, claims, **FAST)
+    table = read_two_waves()
+    base, follow = "Baseline", "Follow-up (SYNTHETIC)"
+    ids = [b for (b, w) in table if w == base and (b, follow) in table]
+    # share improved on Feedback (stage 4), by hand
+    pairs = [(table[(b, base)][4], table[(b, follow)][4]) for b in ids]
+    pairs = [(x, y) for x, y in pairs if x is not None and y is not None]
+    up = sum(y > x for x, y in pairs)
+    share = row(audit, "feedback_most_improved", 1)
+    assert int(share["n"]) == len(pairs) and share["value"] == up / len(pairs)
+    assert_allclose([share["ci95_low"], share["ci95_high"]], clopper_pearson(up, len(pairs)))
+    assert share["verdict"] == ("supported" if up / len(pairs) > 0.5 else "not supported")
+
+    def mean(levels: dict[int, int | None]) -> float:
+        return statistics.mean(v for v in levels.values() if v is not None)
+
+    d = np.array([mean(table[(b, follow)]) - mean(table[(b, base)]) for b in ids])
+    median = row(audit, "feedback_most_improved", 2)
+    assert_allclose(median["value"], np.median(d), rtol=1e-12)
+    assert median["verdict"] == "supported" and np.median(d) > 0
+    test = row(audit, "feedback_most_improved", 3)
+    nz = d[np.abs(d) > 1e-12]
+    ranks = stats.rankdata(np.abs(nz))
+    r_rb = (ranks[nz > 0].sum() - ranks[nz < 0].sum()) / ranks.sum()
+    assert_allclose(test["value"], r_rb, rtol=1e-9)
+    # exact sign-flip p over all 2^12 sign patterns of the non-zero changes (scipy)
+    res = stats.wilcoxon(
+        nz, zero_method="wilcox", method=stats.PermutationMethod(n_resamples=np.inf)
+    )
+    assert_allclose(test["p_val"], res.pvalue, rtol=1e-9)
+    # r > 0 but its interval includes 0: it holds in these businesses only
+    assert test["ci95_low"] < 0 < test["value"]
+    assert test["verdict"] == "holds in the sample only"
+    assert test["verdict_text"].startswith(
+        f"holds in the sample only: holds in these {int(test['n'])} businesses; not "
+        "established beyond them (the 95% CI reaches 0): matched-pairs rank-biserial r = "
+    )
+    # baseline = follow-up, or one wave: cannot be tested, and why
+    same = cma.audit_claims(two, claims, baseline_wave=follow, **FAST)
+    assert set(same["verdict"]) == {"cannot be tested"}
+    assert "the same wave ('Follow-up (SYNTHETIC)')" in same["verdict_text"].iloc[0]
+    one = cma.audit_claims(cma.load_returns(BUNDLED), claims, **FAST)
+    assert one["verdict_text"].iloc[0] == (
+        "cannot be tested: needs returns from two waves (the returns have one)"
+    )
+    with pytest.raises(cma.ParameterError, match="wave='Nope' is not in this cohort"):
+        cma.audit_claims(two, claims, wave="Nope", **FAST)
+    assert audit_lines(audit)[-1] == "1 testable claim: 1 partly supported"

@@ -3,11 +3,13 @@ seeds independent of jobs, and the refusals."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
-from scipy import optimize, special
+from scipy import optimize, special, stats
 
 import cma_research as cma
 from cma_research.analysis.power import calibrate, sample_size, simulate_power
@@ -107,8 +109,9 @@ def test_size_correlation_null_and_columns(cohort: cma.Cohort) -> None:
     res = simulate_power("size_correlation", 40, effect=0.0, calibrate=cohort, n_sims=2000, seed=9)
     assert list(res.columns) == [
         "design", "n", "effect", "power", "mc_se", "median_ci_width", "n_sims", "n_unusable",
-        "unusable_reasons", "alpha", "strategy",
+        "unusable_reasons", "alpha", "strategy", "calibrated_on",
     ]  # fmt: skip
+    assert set(res["calibrated_on"]) == {"wave '1' (16 businesses)"}
     row = res.iloc[0]
     assert abs(row["power"] - 0.05) < 4 * np.sqrt(0.05 * 0.95 / 2000) + 0.01  # t approximation
     assert_allclose(row["mc_se"], np.sqrt(row["power"] * (1 - row["power"]) / 2000), rtol=1e-12)
@@ -194,3 +197,60 @@ def test_refusals(cohort: cma.Cohort) -> None:
     )
     with pytest.raises(ParameterError, match=r"cannot calibrate.*stage_2"):
         calibrate(flat)
+
+
+# -- a covariate such as growth, and cohorts of several waves -------------------------------
+
+
+def _with_growth(cohort: cma.Cohort) -> cma.Cohort:
+    """Table 4 with a SYNTHETIC growth column (two businesses without a value)."""
+    growth = np.round(np.random.default_rng(7).normal(5, 4, 16), 1)
+    growth[[3, 9]] = np.nan
+    return replace(cohort, attributes=cohort.attributes.assign(growth_synthetic=growth))
+
+
+def test_covariate_design_matches_a_direct_simulation(cohort: cma.Cohort) -> None:
+    c = _with_growth(cohort)
+    res = simulate_power(
+        "covariate_correlation", 30, effect=[0.0, 0.6], calibrate=c,
+        covariate="growth_synthetic", n_sims=2000, seed=3,
+    )  # fmt: skip
+    assert set(res["calibrated_on"]) == {"wave '1' (16 businesses)"}
+    # the design written out directly: latent stages, the cohort's blanks, complete-case
+    # mean; the covariate's own 14 values in the order of a latent variable correlated
+    # 0.6 with general maturity, 2 of 16 missing; scipy's Spearman test
+    model = calibrate(c)
+    values = np.sort(c.attributes["growth_synthetic"].dropna().to_numpy())
+    rng = np.random.default_rng(11)
+    for effect, power in zip(res["effect"], res["power"], strict=True):
+        hits = 0
+        for _ in range(2000):
+            z = model.latent(rng, (1, 30))
+            mean = model.observe(z, rng).mean(axis=-1)[0]
+            w = effect * model.general(z)[0] + np.sqrt(1 - effect**2) * rng.standard_normal(30)
+            cov = values[np.minimum((stats.norm.cdf(w) * 14).astype(int), 13)]
+            cov[rng.random(30) < 2 / 16] = np.nan
+            ok = ~np.isnan(mean) & ~np.isnan(cov)
+            if ok.sum() >= 3 and np.ptp(mean[ok]) > 0 and np.ptp(cov[ok]) > 0:
+                hits += stats.spearmanr(mean[ok], cov[ok]).pvalue < 0.05
+        direct = hits / 2000
+        se = np.sqrt(2 * max(direct, 0.05) * (1 - direct) / 2000)
+        assert abs(power - direct) < 4 * se, (effect, power, direct)
+    assert res.loc[0, "power"] < 0.05 + 4 * np.sqrt(0.05 * 0.95 / 2000) + 0.01
+    assert res.loc[1, "power"] > res.loc[0, "power"] + 0.2
+    with pytest.raises(ParameterError, match="needs covariate="):
+        simulate_power("covariate_correlation", 30, effect=0.5, calibrate=c)
+    with pytest.raises(ParameterError, match="not a numeric attribute"):
+        simulate_power("covariate_correlation", 30, effect=0.5, calibrate=c, covariate="nope")
+    with pytest.raises(ParameterError, match="applies to design 'covariate_correlation'"):
+        simulate_power("size_correlation", 30, effect=0.5, calibrate=c, covariate="growth")
+
+
+def test_a_cohort_of_several_waves_needs_the_wave_to_calibrate_on(cohort: cma.Cohort) -> None:
+    two = _two_waves(cohort)
+    with pytest.raises(ParameterError, match=r"the cohort has 2 waves \('1', '2'\).*wave="):
+        sample_size("size_correlation", 0.8, effect=0.5, calibrate=two, n_sims=100)
+    res = sample_size("size_correlation", 0.8, effect=0.5, calibrate=two, wave="2", n_sims=100)
+    assert res.loc[0, "calibrated_on"] == "wave '2' (12 businesses)"
+    change = simulate_power("paired_change", 20, effect=0.5, calibrate=two, n_sims=100, seed=1)
+    assert change.loc[0, "calibrated_on"] == "wave '1' (16 businesses); change: '1' to '2'"

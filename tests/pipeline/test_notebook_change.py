@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pandas as pd
 import pytest
 
 from cma_research.pipeline.build import notebook_parameters
@@ -135,7 +136,7 @@ def test_synthetic_two_waves_every_output_says_synthetic(tmp_path: Path) -> None
     tables = sorted(p.stem for p in (out / "tables").glob("06_*.csv"))
     assert tables == sorted(
         ["06_attrition", "06_marginal_homogeneity", "06_paired_change", "06_scores_by_wave",
-         "06_wave_model"]
+         "06_wave_model", "06_wave_pairs"]
     )  # fmt: skip
     for name in tables:
         latex = (out / "tables" / f"{name}.tex").read_text(encoding="utf-8")
@@ -143,11 +144,16 @@ def test_synthetic_two_waves_every_output_says_synthetic(tmp_path: Path) -> None
     texts = _markdown(nb)
     assert texts[0].startswith("**SYNTHETIC example data.**")
     prose = [t for t in texts if t.startswith("SYNTHETIC example data: ")]
-    assert len(prose) == 4  # attrition counts, attrition tests, change, model
+    assert len(prose) == 5  # attrition counts, pairs, attrition tests, change, model
+    # the pairs are counted from the returns, apart from the businesses complete at both
+    pairs = pd.read_csv(out / "tables" / "06_wave_pairs.csv")
+    assert pairs[["n_audited_both", "n_complete_both"]].to_numpy().tolist() == [[13, 9]]
+    assert (
+        "From Baseline to Follow-up (SYNTHETIC), 13 businesses were audited at both waves, "
+        "9 of them assessed on every stage at both." in prose[1]
+    )
     change = next(t for t in prose if "the mean score of the 13 businesses" in t)
     # the direction word follows the computed interval (module rule), never typed in
-    import pandas as pd
-
     from cma_research.reporting.rules import DIRECTION_WORDS, change_direction
 
     table = pd.read_csv(out / "tables" / "06_paired_change.csv")

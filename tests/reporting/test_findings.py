@@ -150,7 +150,9 @@ def test_strategies_with_a_note_are_left_out() -> None:
         "there is nothing to compare it with."
     )
     none = table([("min_stages", NAN, NAN, NAN, NAN, NAN, "needs min_stages")])
-    assert sensitivity_paragraph(none) == "No strategy could be applied to these data."
+    assert sensitivity_paragraph(none) == (
+        "The size correlation could not be computed under any strategy: needs min_stages."
+    )
 
 
 def test_the_reliability_paragraph_states_alpha_once(cohort: cma.Cohort) -> None:
@@ -171,7 +173,7 @@ def test_bundled_data(cohort: Cohort) -> None:
     assert "Larger businesses tended to score higher" not in text
     assert "is wide and includes 0, so the direction is not established" in text
     assert "The estimate itself is strong and leans towards higher scores in larger" in text
-    assert apa(row) in text and "n = 12 businesses" in text and "strategy complete_case" in text
+    assert apa(row) in text and "strategy complete_case, n = 12 of 16 businesses" in text
     # alpha .85 (good) but its lower bound .69 is below .70
     assert "The 10 stages hang together as a scale" in text
     assert "the interval's lower bound, .69, is below .70" in text
@@ -439,3 +441,117 @@ def test_attrition_tests_rule_and_real_tests() -> None:
     assert attrition_tests_sentence(low).count("differed") == 1
     none = tests.assign(n_dropped=0)
     assert "no drop-outs" in attrition_tests_sentence(none)
+
+
+# -- the headline strategy, covariates and pairs, on altered data ------------------------------
+
+
+def test_the_first_paragraph_discloses_what_the_headline_leaves_out(cohort: Cohort) -> None:
+    from cma_research.analysis.headline import (
+        ALTERNATIVE_STRATEGIES,
+        associations,
+        headline_strategy,
+    )
+    from cma_research.reporting.findings import strategy_disclosure
+    from cma_research.reporting.rules import ASSOCIATION_WORDS, direction
+
+    fast = {"n_boot": 300, "n_perm": 300, "seed": 2, "m": 3}
+    # the bundled study: 4 of 16 left out, not more than a quarter: nothing added
+    h = headline_strategy(cohort, "complete_case")
+    table = associations(cohort, ["staff"], ["complete_case"], **fast)
+    assert sample_paragraph(cohort, h, table) == sample_paragraph(cohort)
+    # SYNTHETIC: 7 of 40 complete; complete cases asked for: disclosed, alternatives given
+    c = cma.synthetic_cohort(40, seed=3, missing_rate=0.12)
+    h = headline_strategy(c, "complete_case")
+    table = associations(c, ["staff"], ALTERNATIVE_STRATEGIES, **fast)
+    text = strategy_disclosure(h, table)
+    assert text.startswith(
+        "**The headline results leave out 33 of the 40 businesses (82%)**, more than a "
+        "quarter: strategy complete_case (as requested) uses the 7 assessed on every stage."
+    )
+    verdicts = {str(r["strategy"]): direction(r) for _, r in table.iterrows()}
+    if len(set(verdicts.values())) > 1:  # the rule restated: the differing ones are named
+        assert "The conclusion on size depends on it: " in text
+        for s, v in verdicts.items():
+            if v != verdicts["complete_case"]:
+                assert f"{ASSOCIATION_WORDS[v]} under {s} (" in text
+    else:
+        assert f"does not depend on it: {ASSOCIATION_WORDS[verdicts['complete_case']]}" in text
+    assert sample_paragraph(c, h, table).endswith(text)
+    # auto chooses available cases there, and the first paragraph says why
+    auto = headline_strategy(c)
+    said = strategy_disclosure(auto, table)
+    assert said == (
+        "Headline results use strategy available_case: complete cases would leave out 33 of "
+        "the 40 businesses (82%), more than a quarter; available_case uses 40."
+    )
+
+
+def test_growth_is_worded_by_the_same_rules_as_size(cohort: Cohort) -> None:
+    from cma_research.reporting.findings import association_paragraph
+
+    for reverse, word in ((False, "higher"), (True, "lower")):
+        growth = ordered_staff(cohort, reverse).astype(float)  # growth in the order of maturity
+        c = replace(cohort, attributes=cohort.attributes.assign(turnover_growth=growth))
+        row = cma.correlate(c, "turnover_growth", "mean", **KW).iloc[0]
+        text = association_paragraph(row, c, "complete_case")
+        assert text.startswith(
+            f"**Businesses with {word} turnover growth tended to score higher** (a strong "
+        )
+        assert apa(row) in text and "n = 12 of 16 businesses" in text
+        assert "correlation of turnover growth with the mean stage level" in text
+
+
+def test_stages_that_improved_are_counted_on_holm_adjusted_p() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    # four stages whose unadjusted intervals exclude 0, six that do not (values made up)
+    p = np.array([0.001, 0.004, 0.02, 0.03] + [0.5] * 6)
+    stages = pd.DataFrame(
+        {
+            "stage": [f"stage_{i}" for i in range(1, 11)],
+            "name": [f"S{i}" for i in range(1, 11)],
+            "n_pairs": 20,
+            "median_change": 1.0,
+            "rank_biserial": [0.8, 0.7, 0.6, 0.5] + [0.1] * 6,
+            "ci95_low": [0.4, 0.3, 0.1, 0.05] + [-0.3] * 6,
+            "ci95_high": 0.95,
+            "p_val": p,
+            "p_adj": multipletests(p, method="holm")[1],
+            "p_adj_method": "holm across the 10 tested stages",
+        }
+    )
+    table = stages.assign(baseline="R1", follow_up="R2")
+    assert sum(change_direction(r) == "improved" for _, r in table.iterrows()) == 4
+    text = change_summary(table)
+    # Holm: .01, .036, .16, .21: two survive
+    assert text == (
+        "By stage (each judged on its Holm-adjusted p across the 10 stages; the 95% intervals "
+        "in the table are not adjusted): 2 of 10 stages improved (S1 and S2) and 8 showed no "
+        "clear change (S3, S4, S5, S6, S7, S8, S9 and S10)."
+    )
+
+
+def test_pairs_from_the_returns_apart_from_the_complete_ones() -> None:
+    from cma_research.analysis.change import wave_pairs
+
+    two = cma.load_returns(EXAMPLE)
+    table = cma.paired_change(two, strategy="complete_case", n_boot=0, n_perm=200)
+    pairs = wave_pairs(two, n_boot=0)
+    mean = table[table["stage"] == "mean"].iloc[0]
+    # 13 audited at both waves, the 9 complete at both are those complete cases keep
+    assert (int(mean["n_audited_both"]), int(mean["n_pairs"])) == (13, 9)
+    assert int(pairs.loc[0, "n_complete_both"]) == 9
+    assert change_summary(table).startswith(
+        "Between Baseline and Follow-up (SYNTHETIC), the mean score of 9 of the 13 businesses "
+        "audited at both waves (those assessed on every stage at both, strategy complete_case) "
+    )
+
+
+def test_one_business_is_counted_in_the_singular(cohort: Cohort) -> None:
+    one = cohort.subset(cohort.attributes["staff"] >= 50)
+    text = sample_paragraph(one)
+    assert text.startswith("The cohort has **1** audited business (staff from 100 to 100")
+    assert "1 business was assessed on every stage" in text
+    maturity = maturity_paragraph(cma.level_distribution(one), cma.business_scores(one), 4, one)
+    assert "mean level of 4.0, and 0 of 1 business was below the target level" in maturity

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cma_research as cma
 from cma_research.core.cohort import Cohort
 from cma_research.reporting.text import apa, join_words
+from tests.paths import ROOT
 
 
 def test_apa_reads_the_interval_at_its_own_level(cohort: Cohort) -> None:
@@ -39,3 +40,34 @@ def test_join_words() -> None:
     assert join_words(["B04"]) == "B04"
     assert join_words(["B04", "B06"]) == "B04 and B06"
     assert join_words(["B04", "B06", "B13"]) == "B04, B06 and B13"
+
+
+def test_apa_on_a_whole_table_formats_every_row(cohort: Cohort) -> None:
+    import pandas as pd
+    import pytest
+
+    from cma_research.core.errors import ParameterError
+
+    corr = cma.correlate(cohort, ["staff", "log_staff"], "mean", n_boot=0, n_perm=0)
+    texts = apa(corr)
+    assert texts.index.equals(corr.index) and texts.name == "apa"
+    assert texts.tolist() == [apa(r) for _, r in corr.iterrows()]
+    groups = cma.compare_groups(cohort, "size_band")
+    got = apa(groups)
+    assert len(got) == len(groups) and got.notna().all()
+    assert got.tolist()[3] == "groups with fewer than 3 businesses: medium (n=1)"  # warning row
+    assert got.tolist()[5].startswith("U = 11.0, p = .177, r_rb = −.50")
+    alpha = cma.sensitivity(cohort, "cronbach_alpha", ["complete_case", "available_case"])
+    notes = apa(alpha).tolist()
+    assert notes[0].startswith("α = .85") and notes[1].startswith("not applicable: ")
+    two = cma.load_returns(ROOT / "data" / "raw" / "customer_wise_2007_two_waves_SYNTHETIC.csv")
+    change = cma.paired_change(two, n_boot=0, n_perm=200)
+    mean = change[change["stage"] == "mean"].iloc[0]
+    assert apa(change).iloc[-1] == (
+        f"T = {mean['statistic']:.1f}, p = .104, r_rb = .60, n = {int(mean['n_pairs'])} pairs"
+    )
+    assert apa(cma.attrition(two, n_perm=200).tests).tolist()[0].startswith("U = ")
+    assert apa(cma.fit_wave_model(two)).iloc[1].startswith("b = 0.28, 95% CI [")
+    # a table apa() does not know: the rows named and what it expects
+    with pytest.raises(ParameterError, match=r"row\(s\) 0, 1 of this table.*expected rows of"):
+        apa(pd.DataFrame({"x": [1, 2]}))

@@ -6,8 +6,11 @@ row reports its own ``n_pairs``. Differences are ``follow_up - baseline``: posit
 means the business moved up.
 
 * **Pairing two waves**: which waves (:func:`resolve_waves`, :func:`chosen_waves`), the
-  missing-stage strategy within each (:func:`apply_strategy`), the paired stage levels
-  (:func:`wave_scores`).
+  missing-stage strategy within each (:func:`apply_strategy`, :func:`change_strategy`),
+  the paired stage levels (:func:`wave_scores`), and for every pair a report compares
+  (consecutive waves, and baseline to last with three or more) how many businesses were
+  audited at both, how many were assessed on every stage at both, and the change in
+  their mean score (:func:`wave_pairs`).
 * **Change**: each business's mean score at both waves (:func:`change_scores`) and the
   Wilcoxon signed-rank test per stage and for the mean (:func:`paired_change`).
 * **Each wave side by side**, for the figures of :mod:`cma_research.plotting.change`:
@@ -25,6 +28,7 @@ Level transitions and marginal homogeneity are in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -47,11 +51,13 @@ __all__ = [
     "apply_strategy",
     "attrition",
     "change_scores",
+    "change_strategy",
     "chosen_waves",
     "level_distribution_by_wave",
     "paired_change",
     "resolve_waves",
     "scores_by_wave",
+    "wave_pairs",
     "wave_profiles",
     "wave_scores",
 ]
@@ -108,6 +114,121 @@ def apply_strategy(cohort: Cohort, strategy: str, min_stages: int | None) -> Coh
             "by running the analysis on each of clean(cohort, 'multiple', ...).cohorts"
         )
     return clean(cohort, strategy, min_stages=min_stages).cohort  # type: ignore[arg-type]
+
+
+def change_strategy(requested: str) -> str:
+    """The strategy a change report uses for ``requested`` (the notebooks' parameter).
+
+    Change is paired stage by stage: ``auto`` and ``multiple`` (whose m cohorts the
+    paired tests do not pool) mean ``available_case``, where a stage blank at either
+    wave drops that business's pair for that stage only; any other strategy is used as
+    given.
+
+    >>> change_strategy("auto"), change_strategy("multiple"), change_strategy("complete_case")
+    ('available_case', 'available_case', 'complete_case')
+    """
+    check_choice("missing_strategy", requested, ("auto", *STRATEGIES))
+    return "available_case" if requested in ("auto", "multiple") else requested
+
+
+def _audited(cohort: Cohort, code: int) -> set[str]:
+    waves = cohort.scores.index.get_level_values("wave")
+    return {str(i) for i in cohort.scores.index.get_level_values("business_id")[waves == code]}
+
+
+def _complete(cohort: Cohort, code: int) -> set[str]:
+    waves = cohort.scores.index.get_level_values("wave")
+    rows = cohort.scores.loc[waves == code]
+    full = rows.notna().all(axis=1).to_numpy()
+    return {str(i) for i in rows.index.get_level_values("business_id")[full]}
+
+
+def wave_pairs(
+    cohort: Cohort,
+    *,
+    strategy: Strategy = "available_case",
+    min_stages: int | None = None,
+    seed: int | None = None,
+    n_boot: int = 2000,
+    n_perm: int = 100_000,
+) -> pd.DataFrame:
+    """Every pair of waves a change report compares, its businesses and its change.
+
+    The pairs are the consecutive waves (first to second, second to third, ...) and,
+    with three or more waves, the first to the last. For each pair the businesses are
+    counted from the returns (audited at both waves) and, separately, those assessed on
+    every stage at both; the change in the mean score is the ``stage == "mean"`` row
+    of :func:`paired_change` under ``strategy`` (no stage rows: see that function).
+
+    Parameters
+    ----------
+    cohort : Cohort
+        Two or more waves.
+    strategy, min_stages, seed, n_boot, n_perm
+        As :func:`paired_change`.
+
+    Returns
+    -------
+    DataFrame
+        One row per pair, consecutive pairs first: ``baseline``, ``follow_up`` (wave
+        labels), ``pair`` (``consecutive`` or ``baseline_to_last``), ``n_baseline``,
+        ``n_follow_up`` (businesses audited at each wave), ``n_audited_both`` (audited at
+        both: the returns' pairs), ``n_complete_both`` (assessed on every stage at
+        both), then the columns of :func:`paired_change`'s mean-score row from
+        ``n_pairs`` (businesses with a mean score at both waves after ``strategy``) to
+        ``ci_method``, and ``strategy`` (the same numbers as that row: each row of
+        ``paired_change`` has its own generator spawned from ``seed``).
+
+    Raises
+    ------
+    ParameterError
+        With fewer than two waves.
+
+    Examples
+    --------
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> from cma_research.datasets.synthetic import synthetic_follow_up
+    >>> two = synthetic_follow_up(customer_wise_2007(), seed=2008)  # the SYNTHETIC example
+    >>> t = wave_pairs(two, n_boot=0)
+    >>> t[["pair", "n_audited_both", "n_complete_both", "n_pairs"]].values.tolist()
+    [['consecutive', 13, 9, 13]]
+    """
+    codes = [cohort.wave_rank(w) for w in cohort.waves]
+    if len(codes) < 2:
+        resolve_waves(cohort, None, None)  # raises: nothing to compare
+    pairs = [(a, b, "consecutive") for a, b in pairwise(codes)]
+    if len(codes) >= 3:
+        pairs.append((codes[0], codes[-1], "baseline_to_last"))
+    n_boot = check_int("n_boot", n_boot, minimum=0)
+    n_perm = check_int("n_perm", n_perm, minimum=0)
+    rows = []
+    for b, f, kind in pairs:
+        base, follow, _, _ = wave_scores(cohort, b, f, strategy=strategy, min_stages=min_stages)
+        # the generator of paired_change's mean row (its last): the same numbers there
+        rng = _row_generators(seed, len(cohort.stage_ids) + 1)[-1]
+        mean = _pair_row(
+            base.mean(axis=1).to_numpy(), follow.mean(axis=1).to_numpy(),
+            n_boot=n_boot, n_perm=n_perm, rng=rng, confidence=0.95,
+        )  # fmt: skip
+        audited_b, audited_f = _audited(cohort, b), _audited(cohort, f)
+        rows.append(
+            {
+                "baseline": cohort.wave_label(b),
+                "follow_up": cohort.wave_label(f),
+                "pair": kind,
+                "n_baseline": len(audited_b),
+                "n_follow_up": len(audited_f),
+                "n_audited_both": len(audited_b & audited_f),
+                "n_complete_both": len(_complete(cohort, b) & _complete(cohort, f)),
+                "n_pairs": mean.pop("n_pairs"),
+                **mean,
+                "strategy": strategy,
+            }
+        )
+    out = pd.DataFrame(rows).rename(columns={"ci_low": "ci95_low", "ci_high": "ci95_high"})
+    for col in ("baseline", "follow_up", "pair", "p_method", "ci_method", "strategy"):
+        out[col] = out[col].astype("string")
+    return out
 
 
 def wave_scores(
@@ -279,6 +400,29 @@ def _change_row(
     }
 
 
+def _row_generators(seed: int | None, n_rows: int) -> list[np.random.Generator]:
+    """One generator per row of :func:`paired_change`, spawned from ``seed``: a row's
+    bootstrap and sign flips do not depend on how many rows come before it."""
+    children = np.random.SeedSequence(0 if seed is None else seed).spawn(n_rows)
+    return [np.random.default_rng(c) for c in children]
+
+
+def _pair_row(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    n_boot: int,
+    n_perm: int,
+    rng: np.random.Generator,
+    confidence: float,
+) -> dict[str, object]:
+    """The change row of values ``x`` (baseline) and ``y`` (follow-up), NaN unpaired."""
+    ok = ~np.isnan(x) & ~np.isnan(y)
+    d = y[ok] - x[ok]
+    row = _change_row(d, n_boot=n_boot, n_perm=n_perm, rng=rng, confidence=confidence)
+    return {"n_not_paired": int((~ok).sum()), **row}
+
+
 def paired_change(
     cohort: Cohort,
     baseline: WaveKey = None,
@@ -308,7 +452,9 @@ def paired_change(
         For ``strategy="min_stages"``.
     seed : int, optional
         Seeds the bootstrap and the Monte Carlo sign flips (``None`` means 0, so
-        results are reproducible by default).
+        results are reproducible by default); each row draws from its own generator
+        spawned from it, so the mean-score row is the same here and in
+        :func:`wave_pairs`.
     n_boot : int
         Bootstrap resamples for the BCa interval of the rank-biserial correlation (0
         to skip).
@@ -325,8 +471,10 @@ def paired_change(
     DataFrame
         One row per stage in instrument order, then ``stage == "mean"`` (the
         business's mean level over its assessed stages). Columns: ``stage``, ``name``,
-        ``baseline``, ``follow_up`` (wave labels), ``n_pairs`` (businesses assessed on
-        the stage at both waves), ``n_not_paired`` (businesses audited at both waves
+        ``baseline``, ``follow_up`` (wave labels), ``n_audited_both`` (businesses
+        audited at both waves: the returns' pairs, before the strategy), ``n_pairs``
+        (businesses assessed on the stage at both waves, after the strategy; for the mean
+        row, with a mean score at both), ``n_not_paired`` (businesses kept at both waves
         but not assessed on it at one of them), ``n_improved``, ``n_same``,
         ``n_worse``, ``median_change``, ``mean_change``, ``statistic`` (T+, the sum of
         the ranks of the improvements, R's V), ``p_val`` (two-sided), ``p_method``
@@ -354,7 +502,6 @@ def paired_change(
     base, follow, b, f = wave_scores(
         cohort, baseline, follow_up, strategy=strategy, min_stages=min_stages
     )
-    rng = np.random.default_rng(0 if seed is None else seed)
     names = {s.id: s.name for s in cohort.instrument.stages}
     targets = [
         (sid, names[sid], base[sid].to_numpy(), follow[sid].to_numpy()) for sid in cohort.stage_ids
@@ -362,12 +509,11 @@ def paired_change(
     targets.append(
         ("mean", "Mean score", base.mean(axis=1).to_numpy(), follow.mean(axis=1).to_numpy())
     )
+    rngs = _row_generators(seed, len(targets))
     rows = []
-    for sid, name, x, y in targets:
-        ok = ~np.isnan(x) & ~np.isnan(y)
-        d = y[ok] - x[ok]
-        row = _change_row(d, n_boot=n_boot, n_perm=n_perm, rng=rng, confidence=confidence)
-        rows.append({"stage": sid, "name": name, "n_not_paired": int((~ok).sum()), **row})
+    for (sid, name, x, y), rng in zip(targets, rngs, strict=True):
+        row = _pair_row(x, y, n_boot=n_boot, n_perm=n_perm, rng=rng, confidence=confidence)
+        rows.append({"stage": sid, "name": name, **row})
     out = pd.DataFrame(rows)
     out = out.rename(columns={"ci_low": low_col, "ci_high": high_col})
     stage_rows = out["stage"] != "mean"
@@ -384,9 +530,11 @@ def paired_change(
     ]
     out.insert(2, "baseline", cohort.wave_label(b))
     out.insert(3, "follow_up", cohort.wave_label(f))
+    out["n_audited_both"] = len(_audited(cohort, b) & _audited(cohort, f))
     out["strategy"] = strategy
     order = [
-        "stage", "name", "baseline", "follow_up", "n_pairs", "n_not_paired", "n_improved",
+        "stage", "name", "baseline", "follow_up", "n_audited_both", "n_pairs", "n_not_paired",
+        "n_improved",
         "n_same", "n_worse", "median_change", "mean_change", "statistic", "p_val", "p_method",
         "rank_biserial", low_col, high_col, "ci_method", "p_adj", "p_adj_method", "strategy",
     ]  # fmt: skip

@@ -112,7 +112,7 @@ def fit_wave_model(
     Raises
     ------
     ParameterError
-        With fewer than two waves holding scores.
+        With fewer than two waves holding scores, or no business scored at two waves.
 
     Examples
     --------
@@ -140,6 +140,12 @@ def fit_wave_model(
     x = np.column_stack([np.ones(len(y))] + [(w == c).astype(float) for c in codes[1:]])
     names = ["Intercept"] + [f"wave[{cohort.wave_label(c)}]" for c in codes[1:]]
     n_per = data.groupby("business_id")["wave"].nunique()
+    if int((n_per >= 2).sum()) == 0:
+        raise ParameterError(
+            "fit_wave_model needs a business with scores at two or more waves: without one "
+            "the variance between businesses cannot be told from the variance within them "
+            f"(the {len(n_per)} businesses were each scored at one wave only)"
+        )
     conv_msgs: list[str] = []
     if len(n_per) <= MIXEDLM_MAX_GROUPS:
         model = MixedLM(y, x, groups=groups, missing="raise")

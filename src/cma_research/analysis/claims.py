@@ -30,26 +30,39 @@ fail to reach / not up to level k      below level k
 little or no / scant attention         at most level 1 (Initial): below level 2
 =====================================  ==============================================
 
-Verdicts. Each reading is ``supported`` (its comparison holds), ``not supported`` or
+Verdicts. Each reading is ``supported`` (its comparison holds, and when the value has
+a 95% interval the whole interval lies on the side where it holds), ``holds in the
+sample only`` (the value satisfies the comparison but its interval reaches across the
+threshold: a share of 57.6% with 95% CI 39.2-74.5% for "most", a correlation whose
+interval includes 0 for "direction positive"; its text reads "holds in these N
+businesses; not established beyond them (the 95% CI ...)"), ``not supported`` or
 ``cannot be tested`` (the data it needs are absent: no recruitment funnel, no business
-left under the strategy, a covariate the cohort lacks). A claim (``claim_verdict``, on
-every row of the claim, and :func:`claim_verdicts`) is ``supported`` when every reading
-is supported, ``not supported`` when none is, ``cannot be tested`` when no reading
-could be tested (or the file marks it ``cannot_test``), and ``partly supported`` when
-its readings disagree (including supported readings beside untestable ones).
+left under the strategy, a covariate the cohort lacks, one wave for a statistic of
+change). A claim (``claim_verdict``, on every row of the claim, and
+:func:`claim_verdicts`) is ``supported`` when every reading is supported, ``holds in
+the sample only`` when every reading holds and at least one only in the sample, ``not
+supported`` when none holds, ``cannot be tested`` when no reading could be tested (or
+the file marks it ``cannot_test``), and ``partly supported`` when its readings disagree
+(including readings that hold beside untestable ones).
+
+Waves. On a cohort of several waves, the one-wave statistics use the wave ``wave``
+(default the latest) and the statistics of change (``share_improved``,
+``median_change``, ``paired_test``) compare ``baseline_wave`` (default the first) with
+that wave, over the businesses audited at both.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cma_research.analysis.change import paired_change
 from cma_research.analysis.correlation import correlate
 from cma_research.analysis.describe import business_scores, level_distribution, proportion_ci
 from cma_research.analysis.groups import size_band
@@ -64,6 +77,7 @@ from cma_research.io.recruitment import load_recruitment
 __all__ = [
     "AUDIT_COLUMNS",
     "COMPUTE",
+    "HOLDS",
     "VERDICTS",
     "Context",
     "Result",
@@ -73,10 +87,19 @@ __all__ = [
     "claim_verdicts",
     "claims_gate",
     "compute_reading",
+    "summary_line",
 ]
 
-#: The four verdicts, in the order a summary reports them.
-VERDICTS: tuple[str, ...] = ("supported", "partly supported", "not supported", "cannot be tested")
+#: The verdicts, in the order a summary reports them.
+VERDICTS: tuple[str, ...] = (
+    "supported",
+    "holds in the sample only",
+    "partly supported",
+    "not supported",
+    "cannot be tested",
+)
+#: The verdicts of a reading (or claim) that holds in the study's own data.
+HOLDS: tuple[str, ...] = ("supported", "holds in the sample only")
 #: Columns of :func:`audit_claims`, in order.
 AUDIT_COLUMNS: tuple[str, ...] = (
     "claim_id",
@@ -106,6 +129,8 @@ def _claim_verdict(verdicts: list[str]) -> str:
         return "cannot be tested"
     if all(v == "supported" for v in verdicts):
         return "supported"
+    if all(v in HOLDS for v in verdicts):
+        return "holds in the sample only"
     if all(v == "not supported" for v in verdicts):
         return "not supported"
     return "partly supported"
@@ -121,13 +146,16 @@ def audit_claims(
     seed: int = 0,
     n_boot: int = 2000,
     n_perm: int = 100_000,
+    wave: str | int | None = None,
+    baseline_wave: str | int | None = None,
 ) -> pd.DataFrame:
     """Compute every reading of every claim on the cohort and judge it.
 
     Parameters
     ----------
     cohort : Cohort
-        One wave of returns, on the instrument the claims were written for.
+        The returns, on the instrument the claims were written for: one wave, or
+        several (see ``wave`` and ``baseline_wave``).
     claims : Claims
         From :func:`~cma_research.load_claims`.
     recruitment : DataFrame, str or Path, optional
@@ -139,8 +167,15 @@ def audit_claims(
     min_stages : int, optional
         For ``strategy="min_stages"``.
     seed, n_boot, n_perm : int
-        For correlation readings that do not set their own (bootstrap CI and
-        permutation p, see :func:`~cma_research.correlate`).
+        For correlation and paired-test readings that do not set their own (bootstrap
+        CI and permutation p, see :func:`~cma_research.correlate` and
+        :func:`~cma_research.paired_change`).
+    wave : str or int, optional
+        The wave the one-wave statistics describe and the follow-up of the statistics of
+        change (a label or code); default the latest.
+    baseline_wave : str or int, optional
+        The baseline of the statistics of change; default the first wave. With one wave
+        (or the same wave twice) those readings cannot be tested, and say why.
 
     Returns
     -------
@@ -154,17 +189,18 @@ def audit_claims(
         BCa for correlations; NaN for counts and complete funnel counts), ``p_val``
         (correlations: permutation p when available, else asymptotic), ``n``
         (businesses, assessments or funnel count the value is computed on),
-        ``comparison``, ``verdict`` (this reading: ``supported``, ``not supported``,
-        ``cannot be tested``), ``claim_verdict`` (the claim: also ``partly
-        supported`` when its readings disagree; the same on each of its rows) and
+        ``comparison``, ``verdict`` (this reading: ``supported``, ``holds in the sample
+        only``, ``not supported``, ``cannot be tested``), ``claim_verdict`` (the claim:
+        also ``partly supported`` when its readings disagree; the same on each of its
+        rows) and
         ``verdict_text`` (e.g. ``not supported: 12.5% of businesses, 95% CI
         1.6–38.3% (2 of 16)``). Nothing is rounded except in ``verdict_text``.
 
     Raises
     ------
     ParameterError
-        The claims were written for another instrument, an unknown strategy, or a
-        funnel step the recruitment table does not have.
+        The claims were written for another instrument, an unknown strategy or wave, or
+        a funnel step the recruitment table does not have.
 
     Examples
     --------
@@ -191,12 +227,31 @@ def audit_claims(
         raise ParameterError(
             "recruitment must be a load_recruitment table (columns step, count) or its file"
         )
-    ctx = Context(cohort, funnel, seed, n_boot, n_perm)
+    one, pair = _waves(cohort, wave, baseline_wave)
+    ctx = Context(one, funnel, seed, n_boot, n_perm, all_waves=cohort, pair=pair)
     rows: list[dict[str, Any]] = []
     for claim in claims:
         ctx.claim = claim
         rows.extend(_claim_rows(ctx, claim, strategy, min_stages))
     return _audit_table(rows)
+
+
+def _waves(
+    cohort: Cohort, wave: str | int | None, baseline_wave: str | int | None
+) -> tuple[Cohort, tuple[int, int] | str]:
+    """The one wave the one-wave statistics describe, and the (baseline, follow-up) codes
+    of the statistics of change, or why there are none."""
+    follow = cohort.wave_rank(wave if wave is not None else cohort.waves[-1])
+    base = cohort.wave_rank(baseline_wave if baseline_wave is not None else cohort.waves[0])
+    one = cohort.select_wave(follow) if len(cohort.waves) > 1 else cohort
+    if len(cohort.waves) < 2:
+        return one, "needs returns from two waves (the returns have one)"
+    if base == follow:
+        return one, (
+            f"the baseline and the follow-up are the same wave ({cohort.wave_label(base)!r}); "
+            "choose another baseline_wave or wave"
+        )
+    return one, (base, follow)
 
 
 def _claim_rows(
@@ -252,20 +307,32 @@ def _claim_rows(
 
 
 def _judge(reading: Reading, res: Result) -> tuple[str, str]:
-    """The reading's verdict and the text that explains it."""
+    """The reading's verdict and the text that explains it (see the module docstring)."""
     if res.untestable is not None:
         return "cannot be tested", res.untestable
     c = reading.comparison
     missing = math.isnan(res.p_val) if c.on_p else math.isnan(res.value)
     holds = not missing and c.holds(res.value, res.p_val)
-    return ("supported" if holds else "not supported"), res.text
+    if not holds:
+        return "not supported", res.text
+    low, high = res.ci95_low, res.ci95_high
+    if math.isnan(low) or math.isnan(high) or c.established(low, high):
+        return "supported", res.text
+    n = res.n_businesses if res.n_businesses is not None else res.n
+    threshold = "0" if c.threshold is None else f"{c.threshold:g}"
+    if c.op == "between":
+        threshold = f"beyond {c.threshold:g} to {c.upper:g}"
+    return "holds in the sample only", (
+        f"holds in these {n} business{'es' if n != 1 else ''}; not established beyond them "
+        f"(the 95% CI reaches {threshold}): {res.text}"
+    )
 
 
 def _audit_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The audit rows as a table of :data:`AUDIT_COLUMNS` with their dtypes."""
     out = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
     for col in ("value", "ci95_low", "ci95_high", "p_val"):
-        out[col] = out[col].astype(float)
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
     out["n"] = pd.array(out["n"].tolist(), dtype="Int64")
     out["reading_no"] = out["reading_no"].astype("int64")
     out["must_hold"] = out["must_hold"].astype(bool)
@@ -303,8 +370,9 @@ def claim_verdicts(audit: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         ``claim_id``, ``quote``, ``source``, ``must_hold``, ``n_readings``,
-        ``n_supported``, ``n_not_supported``, ``n_cannot_test`` (readings; 0 readings
-        for a ``cannot_test`` claim), ``verdict`` (the claim's verdict), in file order.
+        ``n_supported``, ``n_sample_only`` (holding in the sample only),
+        ``n_not_supported``, ``n_cannot_test`` (readings; 0 readings for a
+        ``cannot_test`` claim), ``verdict`` (the claim's verdict), in file order.
 
     Examples
     --------
@@ -327,6 +395,7 @@ def claim_verdicts(audit: pd.DataFrame) -> pd.DataFrame:
                 "must_hold": bool(g["must_hold"].iloc[0]),
                 "n_readings": len(readings),
                 "n_supported": int((readings["verdict"] == "supported").sum()),
+                "n_sample_only": int((readings["verdict"] == "holds in the sample only").sum()),
                 "n_not_supported": int((readings["verdict"] == "not supported").sum()),
                 "n_cannot_test": int((readings["verdict"] == "cannot be tested").sum()),
                 "verdict": g["claim_verdict"].iloc[0],
@@ -339,10 +408,12 @@ def claim_verdicts(audit: pd.DataFrame) -> pd.DataFrame:
 
 
 def claims_gate(audit_table: pd.DataFrame, claims: Claims) -> list[str]:
-    """The ``must_hold: true`` claims that are not supported, one line each.
+    """The ``must_hold: true`` claims that do not hold in the study's data, one line each.
 
-    A must-hold claim passes only when every one of its readings is supported
-    (``claim_verdict == "supported"``); a claim missing from the table fails too. An
+    A must-hold claim passes only when every one of its readings holds in the returns
+    (``claim_verdict`` is ``supported``, or ``holds in the sample only``: the gate asks
+    whether the paper's own data still bear the claim out, not whether they establish
+    it beyond the businesses audited); a claim missing from the table fails too. An
     empty list means the gate passes (``build --check-claims`` and ``cma-research
     claims --check`` exit non-zero otherwise).
 
@@ -371,8 +442,8 @@ def claims_gate(audit_table: pd.DataFrame, claims: Claims) -> list[str]:
             lines.append(f"claim {claim.id!r} must hold but is not in the audit table")
             continue
         verdict = str(rows["claim_verdict"].iloc[0])
-        if verdict != "supported":
-            failing = rows[rows["verdict"] != "supported"]["verdict_text"]
+        if verdict not in HOLDS:
+            failing = rows[~rows["verdict"].isin(HOLDS)]["verdict_text"]
             lines.append(
                 f"claim {claim.id!r} must hold but is {verdict}: " + "; ".join(map(str, failing))
             )
@@ -396,16 +467,19 @@ def audit_lines(audit: pd.DataFrame) -> list[str]:
     abstract_funnel: partly supported (3 of 5 readings supported) [Abstract, line 5]
     >>> print(lines[1].split(" | ")[0])
       [1] supported: 320 (Attended presentations, recruitment funnel)
-    >>> print(lines[-1])
-    29 claims: 6 supported, 5 partly supported, 12 not supported, 6 cannot be tested
+    >>> print(lines[-1])  # doctest: +NORMALIZE_WHITESPACE
+    23 testable claims: 5 supported, 1 holds in the sample only, 5 partly supported,
+    12 not supported; 6 claims cannot be tested
     """
     lines: list[str] = []
     table = claim_verdicts(audit)
     for claim in table.to_dict("records"):
         gate = ", must hold" if claim["must_hold"] else ""
         n_readings, n_supported = int(claim["n_readings"]), int(claim["n_supported"])
+        n_sample = int(claim["n_sample_only"])
+        sample = f", {n_sample} holding in the sample only" if n_sample else ""
         if n_readings:
-            count = f" ({n_supported} of {n_readings} readings supported{gate})"
+            count = f" ({n_supported} of {n_readings} readings supported{sample}{gate})"
         else:
             count = f" ({gate[2:]})" if gate else ""
         lines.append(f"{claim['claim_id']}: {claim['verdict']}{count} [{claim['source']}]")
@@ -418,11 +492,41 @@ def audit_lines(audit: pd.DataFrame) -> list[str]:
                 f"  [{r['reading_no']}] {r['verdict_text']} | "
                 f"{r['statistic']}({r['arguments']}) {r['comparison']}{blanks}"
             )
-    counts = table["verdict"].value_counts()
-    lines.append(
-        f"{len(table)} claims: " + ", ".join(f"{int(counts.get(v, 0))} {v}" for v in VERDICTS)
-    )
+    lines.append(summary_line(table))
     return lines
+
+
+def summary_line(verdicts: pd.DataFrame) -> str:
+    """The count of claims per verdict in one grammatical line (rule 15 of
+    :mod:`cma_research.reporting.rules`: numerals, singular for 1; verdicts with no
+    claim are left out).
+
+    Parameters
+    ----------
+    verdicts : DataFrame
+        :func:`claim_verdicts` of an audit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> summary_line(pd.DataFrame({"verdict": ["supported"]}))
+    '1 testable claim: 1 supported'
+    >>> summary_line(pd.DataFrame({"verdict": ["supported", "not supported",
+    ...                                         "cannot be tested"]}))
+    '2 testable claims: 1 supported, 1 not supported; 1 claim cannot be tested'
+    >>> summary_line(pd.DataFrame({"verdict": ["cannot be tested"] * 2}))
+    '0 testable claims; 2 claims cannot be tested'
+    """
+    counts = verdicts["verdict"].astype(str).value_counts()
+    untestable = int(counts.get("cannot be tested", 0))
+    testable = len(verdicts) - untestable
+    parts = [f"{int(counts[v])} {v}" for v in VERDICTS[:-1] if int(counts.get(v, 0))]
+    line = f"{testable} testable claim{'' if testable == 1 else 's'}"
+    if parts:
+        line += ": " + ", ".join(parts)
+    if untestable:
+        line += f"; {untestable} claim{'' if untestable == 1 else 's'} cannot be tested"
+    return line
 
 
 # -- the statistics, one function each ---------------------------------------------
@@ -442,6 +546,8 @@ class Result:
     n: int | None = None
     text: str = ""
     untestable: str | None = None
+    #: The businesses the value describes, when ``n`` counts something else (assessments).
+    n_businesses: int | None = None
 
 
 @dataclass
@@ -454,7 +560,23 @@ class Context:
     n_boot: int
     n_perm: int
     claim: Claim | None = None
-    cache: dict[tuple[str, str | None, int | None], pd.DataFrame] = field(default_factory=dict)
+    cache: dict[tuple[Any, ...], pd.DataFrame] = field(default_factory=dict)
+    #: Every wave of the returns, and the (baseline, follow-up) codes of the statistics
+    #: of change, or why there are none.
+    all_waves: Cohort | None = None
+    pair: tuple[int, int] | str = "needs returns from two waves (the returns have one)"
+
+    def change(self, r: Reading, seed: int, n_boot: int, n_perm: int) -> pd.DataFrame:
+        """paired_change between the pair of waves under the reading's strategy, once."""
+        if isinstance(self.pair, str) or self.all_waves is None:
+            raise ParameterError(str(self.pair))
+        key = ("paired_change", r.strategy, r.min_stages, seed, n_boot, n_perm)
+        if key not in self.cache:
+            b, f = self.pair
+            self.cache[key] = paired_change(
+                self.all_waves, b, f, **_strategy_kw(r), seed=seed, n_boot=n_boot, n_perm=n_perm
+            ).set_index("stage")
+        return self.cache[key]
 
     def table(self, what: str, r: Reading) -> pd.DataFrame:
         """level_distribution or business_scores under the reading's strategy, once each."""
@@ -528,6 +650,8 @@ def compute_reading(ctx: Context, r: Reading) -> Result:
         raise ParameterError(f"statistic {r.statistic!r} has no implementation in audit_claims")
     if STATISTICS[r.statistic].data == "recruitment" and ctx.recruitment is None:
         return Result(untestable="needs the recruitment funnel (recruitment=...)")
+    if STATISTICS[r.statistic].data == "change" and isinstance(ctx.pair, str):
+        return Result(untestable=ctx.pair)
     return COMPUTE[r.statistic](ctx, r)
 
 
@@ -592,7 +716,12 @@ def _share_at_levels(ctx: Context, r: Reading) -> Result:
         if stage == "all"
         else f"of the businesses assessed on {_stage_text(ctx, stage)}"
     )
-    return _share(k, int(row["n_assessed"]), f"{noun} at {_levels_text(r.args['levels'])}")
+    share = _share(k, int(row["n_assessed"]), f"{noun} at {_levels_text(r.args['levels'])}")
+    if stage == "all":  # a share of assessments: the businesses they come from
+        assessed = prepared(ctx.cohort, str(r.strategy), min_stages=r.min_stages)
+        kept = int(assessed.scores.notna().any(axis=1).sum())
+        share = replace(share, n_businesses=kept)
+    return share
 
 
 @_computes("count_at_levels")
@@ -688,6 +817,70 @@ def _correlation(ctx: Context, r: Reading) -> Result:
         f"{_score_text(ctx, a['score'])} with {a['covariate']})"
     )
     return Result(value=r_value, ci95_low=lo, ci95_high=hi, p_val=p, n=n, text=text)
+
+
+def _change_row(ctx: Context, r: Reading) -> tuple[pd.Series, str]:
+    """The reading's row of paired_change and the pair of waves in words."""
+    a = r.args
+    table = ctx.change(
+        r,
+        seed=ctx.seed if a.get("seed") is None else a["seed"],
+        n_boot=ctx.n_boot if a.get("n_boot") is None else a["n_boot"],
+        n_perm=ctx.n_perm if a.get("n_perm") is None else a["n_perm"],
+    )
+    row = table.loc[a["score"]]
+    what = "mean level" if a["score"] == "mean" else _stage_text(ctx, a["score"])
+    return row, f"{what}, {row['baseline']} to {row['follow_up']}"
+
+
+@_computes("share_improved")
+def _share_improved(ctx: Context, r: Reading) -> Result:
+    row, where = _change_row(ctx, r)
+    n = int(row["n_pairs"])
+    if n == 0:
+        return Result(n=0, untestable=f"no business has the score at both waves ({where})")
+    return _share(int(row["n_improved"]), n, f"of businesses improved ({where})")
+
+
+@_computes("median_change")
+def _median_change(ctx: Context, r: Reading) -> Result:
+    row, where = _change_row(ctx, r)
+    n = int(row["n_pairs"])
+    if n == 0:
+        return Result(n=0, untestable=f"no business has the score at both waves ({where})")
+    value = float(row["median_change"])
+    return Result(
+        value=value,
+        n=n,
+        text=f"median change {format_number(value)} levels ({where}; n = {n})",
+    )
+
+
+@_computes("paired_test")
+def _paired_test(ctx: Context, r: Reading) -> Result:
+    row, where = _change_row(ctx, r)
+    n = int(row["n_pairs"])
+    r_value = float(row["rank_biserial"])
+    if n == 0 or math.isnan(r_value):
+        return Result(n=n, untestable=f"no change to test ({where}; n = {n})")
+    lo, hi = float(row["ci95_low"]), float(row["ci95_high"])
+    p = float(row["p_val"])
+    ci = (
+        f", 95% CI [{format_number(lo, bounded=True)}, {format_number(hi, bounded=True)}]"
+        if not (math.isnan(lo) or math.isnan(hi))
+        else ""
+    )
+    return Result(
+        value=r_value,
+        ci95_low=lo,
+        ci95_high=hi,
+        p_val=p,
+        n=n,
+        text=(
+            f"matched-pairs rank-biserial r = {format_number(r_value, bounded=True)}{ci}, "
+            f"{_format_p(p)} (Wilcoxon signed-rank; {where}; n = {n})"
+        ),
+    )
 
 
 @_computes("n_businesses")

@@ -17,6 +17,14 @@ Designs (``effect`` in brackets):
 ``"group_difference"``
     Kruskal-Wallis of the mean level across EU size bands (as
     :func:`~cma_research.compare_groups`). [the same latent correlation]
+``"covariate_correlation"``
+    Spearman correlation of the mean level with a numeric covariate such as growth
+    (``covariate=``: a column of the calibrating cohort, or its values), complete cases,
+    t-based p. The covariate keeps the calibrating cohort's own distribution (its
+    values, ties included, and its share of businesses without a value, missing
+    completely at random); its rank order follows a latent variable correlated with
+    general maturity (a Gaussian copula). [latent correlation between the covariate and
+    general maturity, -1..1]
 ``"paired_change"``
     Wilcoxon signed-rank of the change in mean level between two waves, zeros dropped,
     tie-corrected normal approximation. [latent shift of every stage in SD units]
@@ -24,7 +32,10 @@ Designs (``effect`` in brackets):
     Reference design without calibration: Pearson test on bivariate normal data
     (checks the machinery against ``pwr::pwr.r.test``). [correlation]
 
-:func:`calibrate` fits the model to a cohort; the simulations run in chunks of 250
+:func:`calibrate` fits the model to a cohort of one wave (a cohort of several waves:
+the wave named by ``wave=``, as :func:`~cma_research.correlate` asks for one; the change
+design uses the first two waves), and every result names what it was calibrated on
+(``calibrated_on``). The simulations run in chunks of 250
 datasets (one task each, for :func:`cma_research.analysis.executor.run_tasks`), each
 returning p-values, confidence-interval widths and unusable-reason codes.
 
@@ -38,7 +49,7 @@ null-power rows, whose power should be close to alpha).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -62,13 +73,20 @@ from cma_research.stats.power_kernels import (
     spearman_test,
 )
 
-__all__ = ["DESIGNS", "calibrate", "sample_size", "simulate_power"]
+__all__ = ["DESIGNS", "calibrate", "calibrate_or_reason", "sample_size", "simulate_power"]
 
-Design = Literal["size_correlation", "group_difference", "paired_change", "bivariate_normal"]
+Design = Literal[
+    "size_correlation",
+    "group_difference",
+    "covariate_correlation",
+    "paired_change",
+    "bivariate_normal",
+]
 #: Designs of :func:`simulate_power`.
 DESIGNS: tuple[str, ...] = (
     "size_correlation",
     "group_difference",
+    "covariate_correlation",
     "paired_change",
     "bivariate_normal",
 )
@@ -105,11 +123,31 @@ def _check_effect(design: str, effect: float) -> None:
         )
 
 
+def _calibrating_cohort(design: str, cohort: Cohort, wave: str | int | None) -> Cohort:
+    """The cohort a design calibrates on: one wave (``wave``), or every wave for change."""
+    if wave is not None:
+        if design == "paired_change":
+            raise ParameterError(
+                "design 'paired_change' calibrates on the cohort's first two waves; wave= "
+                "applies to the one-wave designs (select the waves with cohort.paired(...))"
+            )
+        return cohort.select_wave(wave)
+    if len(cohort.waves) > 1 and design != "paired_change":
+        waves = ", ".join(repr(w) for w in cohort.waves)
+        raise ParameterError(
+            f"the cohort has {len(cohort.waves)} waves ({waves}); design {design!r} "
+            f"calibrates on one: pass wave=, e.g. wave={cohort.waves[-1]!r} (the latest), or "
+            "calibrate on cohort.select_wave(...)"
+        )
+    return cohort
+
+
 def _model_for(
     design: str,
     calibrate_on: Cohort | OrdinalModel | None,
     wave_correlation: float | None,
     attrition: float | None,
+    wave: str | int | None = None,
 ) -> OrdinalModel | None:
     if design == "bivariate_normal":
         return None
@@ -118,11 +156,17 @@ def _model_for(
             f"design {design!r} needs calibrate=<a cohort> (or a calibrated model)"
         )
     if isinstance(calibrate_on, OrdinalModel):
+        if wave is not None:
+            raise ParameterError("wave= needs calibrate=<a cohort>, not a calibrated model")
         model = calibrate_on
         if wave_correlation is not None:
             model = model.with_waves(wave_correlation, 0.0 if attrition is None else attrition)
     else:
-        model = calibrate(calibrate_on, wave_correlation=wave_correlation, attrition=attrition)
+        model = calibrate(
+            _calibrating_cohort(design, calibrate_on, wave),
+            wave_correlation=wave_correlation,
+            attrition=attrition,
+        )
     if design == "paired_change" and model.wave_correlation is None:
         raise ParameterError(
             "design 'paired_change' cannot be calibrated on a cohort with one wave: pass "
@@ -130,6 +174,55 @@ def _model_for(
             "and optionally attrition="
         )
     return model
+
+
+def _covariate_for(
+    design: str,
+    covariate: str | Sequence[float] | None,
+    calibrate_on: Cohort | OrdinalModel | None,
+    wave: str | int | None,
+) -> tuple[np.ndarray | None, float]:
+    """The covariate's observed values (sorted) and its share of missing values."""
+    if design != "covariate_correlation":
+        if covariate is not None:
+            raise ParameterError(
+                f"covariate= applies to design 'covariate_correlation', not {design!r}"
+            )
+        return None, 0.0
+    if covariate is None:
+        raise ParameterError(
+            "design 'covariate_correlation' needs covariate=: a numeric column of the "
+            "calibrating cohort (e.g. a growth column from load_covariates) or its values"
+        )
+    if isinstance(covariate, str):
+        if not isinstance(calibrate_on, Cohort):
+            raise ParameterError(
+                f"covariate={covariate!r} names a column: pass calibrate=<the cohort> "
+                "(a calibrated model holds no covariates), or pass the values themselves"
+            )
+        one = _calibrating_cohort(design, calibrate_on, wave)
+        attrs = one.attributes
+        if (
+            covariate not in attrs.columns
+            or covariate == "business_type"
+            or not pd.api.types.is_numeric_dtype(attrs[covariate])
+        ):
+            numeric = [c for c in attrs.columns if pd.api.types.is_numeric_dtype(attrs[c])]
+            raise ParameterError(
+                f"covariate={covariate!r} is not a numeric attribute of the cohort; expected "
+                f"one of: {', '.join(repr(c) for c in numeric)} (add more with load_covariates)"
+            )
+        values = attrs[covariate].to_numpy(dtype=float, na_value=np.nan)
+    else:
+        values = np.asarray(list(covariate), dtype=float)
+    observed = np.sort(values[np.isfinite(values)])
+    if observed.size < 2 or observed[0] == observed[-1]:
+        raise ParameterError(
+            f"covariate {covariate if isinstance(covariate, str) else 'values'!r} has "
+            f"{observed.size} value(s) and {len(set(observed.tolist()))} distinct: the "
+            "design needs at least two different values to calibrate on"
+        )
+    return observed, float(1 - observed.size / values.size)
 
 
 def simulate_power(
@@ -146,12 +239,15 @@ def simulate_power(
     strategy: Literal["complete_case", "available_case"] = "complete_case",
     wave_correlation: float | None = None,
     attrition: float | None = None,
+    covariate: str | Sequence[float] | None = None,
+    wave: str | int | None = None,
 ) -> pd.DataFrame:
     """Power of a design at each sample size and effect, by simulation.
 
     Parameters
     ----------
-    design : {"size_correlation", "group_difference", "paired_change", "bivariate_normal"}
+    design : {"size_correlation", "group_difference", "covariate_correlation", \
+"paired_change", "bivariate_normal"}
         See the module docstring for each design's test and effect.
     n : int or list of int
         Businesses recruited (at wave 1 for ``paired_change``); blanks and attrition
@@ -175,6 +271,12 @@ def simulate_power(
         ``correlate``), or over the stages assessed.
     wave_correlation, attrition : float, optional
         For ``paired_change`` (see :func:`calibrate`).
+    covariate : str or sequence of float, optional
+        For ``covariate_correlation``: a numeric column of ``calibrate`` (e.g. a growth
+        column) or the covariate's values (NaN for businesses without one).
+    wave : str or int, optional
+        The wave to calibrate on when ``calibrate`` is a cohort of several waves (the
+        one-wave designs refuse such a cohort without it, naming its waves).
 
     Returns
     -------
@@ -186,14 +288,17 @@ def simulate_power(
         correlations, t interval of the mean change for ``paired_change``, NaN for
         Kruskal-Wallis, which has no interval), ``median_n_used`` (businesses the test
         used), ``n_sims``, ``n_unusable``, ``unusable_reasons`` (``"reason: count"``
-        joined by ``"; "``, empty when none), ``alpha``, ``strategy``.
+        joined by ``"; "``, empty when none), ``alpha``, ``strategy``,
+        ``calibrated_on`` (what the model was calibrated on, in words: the wave and its
+        businesses; empty for ``bivariate_normal``).
 
     Raises
     ------
     ParameterError
-        Unknown design, n < 3, n_sims < 100, an effect outside the possible range, or a
+        Unknown design, n < 3, n_sims < 100, an effect outside the possible range, a
         design the cohort cannot calibrate (``paired_change`` on one wave without
-        ``wave_correlation``).
+        ``wave_correlation``), a cohort of several waves without ``wave=`` for a one-wave
+        design, or ``covariate_correlation`` without a usable covariate.
 
     Examples
     --------
@@ -210,7 +315,8 @@ def simulate_power(
     check_choice("strategy", strategy, ("complete_case", "available_case"))
     for e in effects:
         _check_effect(design, float(e))
-    model = _model_for(design, calibrate, wave_correlation, attrition)
+    model = _model_for(design, calibrate, wave_correlation, attrition, wave)
+    cov_values, cov_missing = _covariate_for(design, covariate, calibrate, wave)
     combos = [(int(a), float(e)) for a in sorted(ns) for e in sorted(effects)]
     combo_seeds = np.random.SeedSequence(seed).spawn(len(combos))
     tasks: list[_Task] = []
@@ -219,7 +325,17 @@ def simulate_power(
         sizes = [CHUNK] * (n_sims // CHUNK) + ([n_sims % CHUNK] if n_sims % CHUNK else [])
         for size, chunk_seed in zip(sizes, ss.spawn(len(sizes)), strict=True):
             tasks.append(
-                _Task(design, model, nn, ee, size, chunk_seed, strategy == "complete_case")
+                _Task(
+                    design,
+                    model,
+                    nn,
+                    ee,
+                    size,
+                    chunk_seed,
+                    strategy == "complete_case",
+                    cov_values,
+                    cov_missing,
+                )
             )
             owners.append(idx)
     results = run_tasks(_simulate_chunk, tasks, jobs=jobs, scheduler=scheduler)
@@ -230,8 +346,15 @@ def simulate_power(
         width = np.concatenate([m[1] for m in mine])
         reason = np.concatenate([m[2] for m in mine])
         rows.append(_summary(design, nn, ee, p, width, reason, alpha, strategy, n_sims))
-    return pd.DataFrame(rows).astype(
-        {"design": "string", "unusable_reasons": "string", "strategy": "string"}
+    out = pd.DataFrame(rows)
+    out["calibrated_on"] = model.calibrated_on if model is not None else ""
+    return out.astype(
+        {
+            "design": "string",
+            "unusable_reasons": "string",
+            "strategy": "string",
+            "calibrated_on": "string",
+        }
     )
 
 
@@ -282,9 +405,15 @@ def sample_size(
     strategy: Literal["complete_case", "available_case"] = "complete_case",
     wave_correlation: float | None = None,
     attrition: float | None = None,
+    covariate: str | Sequence[float] | None = None,
+    wave: str | int | None = None,
 ) -> pd.DataFrame:
     """Smallest n reaching ``target_power`` for ``effect``, or the minimum detectable
     effect at ``n`` (give exactly one of ``effect`` and ``n``).
+
+    The design, calibration, ``covariate`` and ``wave`` are as :func:`simulate_power`'s:
+    on a cohort of several waves a one-wave design needs ``wave=`` (the error names the
+    waves), and the result says what it was calibrated on.
 
     The search is a bisection on simulated power with common random numbers (the same
     ``seed`` for every candidate), so power is evaluated on one set of random draws
@@ -296,9 +425,9 @@ def sample_size(
     DataFrame
         One row: ``design``, ``solved_for`` (``"n"`` or ``"effect"``), ``n``,
         ``effect``, ``target_power``, ``power`` (simulated at the answer), ``mc_se``,
-        ``n_sims``, ``n_evaluations``, ``alpha``, ``strategy``. ``n`` is NaN-free; when
-        even ``n_max`` (or the largest effect) falls short, the row holds that bound and
-        ``power`` below target.
+        ``n_sims``, ``n_evaluations``, ``alpha``, ``strategy``, ``calibrated_on``.
+        ``n`` is NaN-free; when even ``n_max`` (or the largest effect) falls short, the
+        row holds that bound and ``power`` below target.
 
     Raises
     ------
@@ -316,7 +445,11 @@ def sample_size(
         raise ParameterError("give exactly one of effect= (to find n) and n= (to find the effect)")
     if not 0 < target_power < 1:
         raise ParameterError(f"target_power={target_power!r} must be between 0 and 1")
-    model = _model_for(design, calibrate, wave_correlation, attrition)
+    model = _model_for(design, calibrate, wave_correlation, attrition, wave)
+    cov_values, _ = _covariate_for(design, covariate, calibrate, wave)
+    cov_arg: Sequence[float] | None = None
+    if cov_values is not None:  # the observed values with the calibrating cohort's blanks
+        cov_arg = _with_blanks(covariate, calibrate, wave)
     evaluations = 0
 
     def power_at(nn: int, ee: float) -> tuple[float, float]:
@@ -333,6 +466,7 @@ def sample_size(
             jobs=jobs,
             scheduler=scheduler,
             strategy=strategy,
+            covariate=cov_arg,
         ).iloc[0]
         return float(row["power"]), float(row["mc_se"])
 
@@ -380,8 +514,23 @@ def sample_size(
             "n_evaluations": [evaluations],
             "alpha": [alpha],
             "strategy": pd.array([strategy], dtype="string"),
+            "calibrated_on": pd.array(
+                [model.calibrated_on if model is not None else ""], dtype="string"
+            ),
         }
     )
+
+
+def _with_blanks(
+    covariate: str | Sequence[float] | None,
+    calibrate_on: Cohort | OrdinalModel | None,
+    wave: str | int | None,
+) -> list[float]:
+    """The covariate's values, blanks included, for repeated simulate_power calls."""
+    if isinstance(covariate, str) and isinstance(calibrate_on, Cohort):
+        one = _calibrating_cohort("covariate_correlation", calibrate_on, wave)
+        return list(one.attributes[covariate].to_numpy(dtype=float, na_value=np.nan))
+    return [float(v) for v in (covariate or [])]
 
 
 # -- the simulation model: calibration and one chunk of simulations ------------------------
@@ -465,12 +614,17 @@ def calibrate(
         blank_patterns=np.isnan(values),
         log_staff_mean=float(log_staff.mean()),
         log_staff_sd=float(log_staff.std(ddof=1)),
+        calibrated_on=f"wave {cohort.wave_label(codes[0])!r} ({len(scores)} businesses)",
     )
     wc, att = wave_correlation, attrition
     if len(codes) >= 2 and (wc is None or att is None):
         est_wc, est_att = _two_waves(cohort, codes[0], codes[1])
         wc = est_wc if wc is None else wc
         att = est_att if att is None else att
+        first, second = cohort.wave_label(codes[0]), cohort.wave_label(codes[1])
+        model = replace(
+            model, calibrated_on=f"{model.calibrated_on}; change: {first!r} to {second!r}"
+        )
     if wc is not None:
         if not -1 < wc < 1:
             raise ParameterError(f"wave_correlation={wc!r} must be between -1 and 1 (exclusive)")
@@ -479,6 +633,36 @@ def calibrate(
             raise ParameterError(f"attrition={att!r} must be in [0, 1)")
         model = model.with_waves(float(wc), float(att))
     return model
+
+
+def calibrate_or_reason(
+    cohort: Cohort,
+    *,
+    wave_correlation: float | None = None,
+    attrition: float | None = None,
+) -> tuple[OrdinalModel | None, str]:
+    """:func:`calibrate`, or ``None`` and why the cohort cannot calibrate the model.
+
+    For reports that must not stop on a valid file: a stage with fewer than two observed
+    levels (every business at one level, a stage never assessed), or two waves without
+    three businesses to estimate the between-wave correlation from, gives
+    ``(None, reason)``; otherwise ``(model, "")``.
+
+    Examples
+    --------
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> cohort = customer_wise_2007()
+    >>> model, why = calibrate_or_reason(cohort)
+    >>> model.k, why
+    (10, '')
+    >>> _, why = calibrate_or_reason(cohort.subset(cohort.attributes["staff"] >= 50))
+    >>> print(why)
+    stage_1 has 1 observed level(s); the model needs two or more per stage
+    """
+    try:
+        return calibrate(cohort, wave_correlation=wave_correlation, attrition=attrition), ""
+    except ParameterError as exc:
+        return None, str(exc).removeprefix("cannot calibrate on this cohort: ")
 
 
 def _two_waves(cohort: Cohort, first: int, second: int) -> tuple[float, float]:
@@ -510,6 +694,8 @@ class _Task:
     n_sims: int
     seed: np.random.SeedSequence
     complete_case: bool
+    covariate: np.ndarray | None = None  # observed values, sorted
+    covariate_missing: float = 0.0
 
 
 def _band_codes(staff: np.ndarray) -> np.ndarray:
@@ -535,6 +721,19 @@ def _simulate_chunk(task: _Task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     z = model.latent(rng, (s, n))
     observed = model.observe(z, rng)
     score = mean_score(observed, task.complete_case)
+    if task.design == "covariate_correlation":
+        values = task.covariate
+        if values is None:  # pragma: no cover - guarded by simulate_power
+            raise ParameterError("covariate_correlation needs the covariate's values")
+        g = model.general(z)
+        w = task.effect * g + np.sqrt(1 - task.effect**2) * rng.standard_normal(g.shape)
+        # inverse empirical distribution function: the calibrating values, in w's order
+        u = stats.norm.cdf(w)
+        cov = values[np.minimum((u * values.size).astype(np.int64), values.size - 1)]
+        cov = np.where(rng.random(cov.shape) < task.covariate_missing, np.nan, cov)
+        res = spearman_test(score, cov)
+        width = _fisher_width(res.statistic, res.n, spearman=True)
+        return res.p, width, res.reason
     if task.design in ("size_correlation", "group_difference"):
         staff = model.staff(model.general(z), task.effect, rng)
         if task.design == "size_correlation":

@@ -314,3 +314,12 @@ def _add_claims(sub: Any) -> None:
     cl.add_argument("--seed", type=int, default=0, help="for correlations (default: 0)")
     cl.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default: 2000)")
     cl.add_argument("--n-perm", type=int, default=100_000, help="permutations (default: 100000)")
+    cl.add_argument(
+        "--wave",
+        help="wave the one-wave claims describe and the follow-up of claims about change "
+        "(label or number; default: the latest)",
+    )
+    cl.add_argument(
+        "--baseline-wave",
+        help="baseline of claims about change (label or number; default: the first wave)",
+    )

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # same layer: Instrument is a core type
 
 __all__ = [
     "DEPENDENCIES",
+    "HEADLINE_STRATEGIES",
     "PARAMETERS",
     "STRATEGIES",
     "Constraint",
@@ -45,6 +46,9 @@ Strategy = Literal[
 ]
 #: The missing-data strategy names, in documentation order (see cma_research.missing).
 STRATEGIES: tuple[str, ...] = get_args(Strategy)
+#: What the notebooks' ``missing_strategy`` accepts: ``auto`` (the headline strategy
+#: rule of :mod:`cma_research.analysis.headline` decides) or a strategy.
+HEADLINE_STRATEGIES: tuple[str, ...] = ("auto", *STRATEGIES)
 
 T = TypeVar("T")
 
@@ -150,7 +154,7 @@ class Constraint:
 
 #: Every shared parameter of the notebooks, the CLI and the API, declared once.
 PARAMETERS: dict[str, Constraint] = {
-    "missing_strategy": Constraint("choice", choices=STRATEGIES),
+    "missing_strategy": Constraint("choice", choices=HEADLINE_STRATEGIES),
     "min_stages": Constraint("int", minimum=1, maximum="stages", optional=True),
     "seed": Constraint("int", minimum=0),
     "n_boot": Constraint("int", minimum=0),

@@ -126,6 +126,7 @@ CORRELATION_METHODS: tuple[str, ...] = ("spearman", "kendall", "pearson")
 ArgKind = Literal[
     "score",
     "score_or_stage",
+    "change_score",
     "method",
     "level",
     "levels",
@@ -142,16 +143,17 @@ class StatisticSpec:
     """One statistic a reading may name: its arguments and what it needs.
 
     ``args`` maps each argument to ``(kind, required, default)``; ``data`` is
-    ``"cohort"`` (computed on the returns; a ``strategy`` is required) or
-    ``"recruitment"`` (read from the recruitment funnel; no strategy); ``has_p``: a
-    comparison on a p-value (``p < .05``) is allowed; ``has_ci``: the value comes with
-    an exact 95% interval.
+    ``"cohort"`` (computed on the returns of one wave; a ``strategy`` is required),
+    ``"change"`` (computed on the businesses audited at a baseline and a follow-up wave;
+    a ``strategy`` is required) or ``"recruitment"`` (read from the recruitment funnel;
+    no strategy); ``has_p``: a comparison on a p-value (``p < .05``) is allowed;
+    ``has_ci``: the value comes with a 95% interval.
     """
 
     name: str
     description: str
     args: Mapping[str, tuple[ArgKind, bool, Any]]
-    data: Literal["cohort", "recruitment"] = "cohort"
+    data: Literal["cohort", "change", "recruitment"] = "cohort"
     has_p: bool = False
     has_ci: bool = False
 
@@ -217,6 +219,37 @@ STATISTICS: dict[str, StatisticSpec] = dict(
                 "n_boot": ("int", False, None),
                 "n_perm": ("int", False, None),
             },
+            has_p=True,
+            has_ci=True,
+        ),
+        _spec(
+            "share_improved",
+            "share of the businesses with `score` (the mean level, or a stage) at both the "
+            "baseline and the follow-up wave whose score is higher at the follow-up "
+            "(paired_change's n_improved of n_pairs); exact Clopper-Pearson CI",
+            {"score": ("change_score", False, "mean")},
+            data="change",
+            has_ci=True,
+        ),
+        _spec(
+            "median_change",
+            "median of follow-up minus baseline `score` (the mean level, or a stage) over "
+            "the businesses with the score at both waves (paired_change), in levels",
+            {"score": ("change_score", False, "mean")},
+            data="change",
+        ),
+        _spec(
+            "paired_test",
+            "Wilcoxon signed-rank test of the change in `score` (the mean level, or a stage) "
+            "between the baseline and the follow-up wave (paired_change): value the "
+            "matched-pairs rank-biserial r with its BCa 95% CI, p two-sided",
+            {
+                "score": ("change_score", False, "mean"),
+                "seed": ("int", False, None),
+                "n_boot": ("int", False, None),
+                "n_perm": ("int", False, None),
+            },
+            data="change",
             has_p=True,
             has_ci=True,
         ),
@@ -308,6 +341,44 @@ class Comparison:
             "==": x == t,
             "!=": x != t,
         }[self.op]
+
+    def established(self, low: float, high: float) -> bool:
+        """Whether a 95% interval ``[low, high]`` lies wholly where the comparison holds.
+
+        A claim about the businesses in general needs its interval, not only its value,
+        on the holding side of the threshold (a share "> 0.5" needs its lower bound
+        above one half). Comparisons on p, ``==`` and ``!=`` have no interval to judge:
+        always True.
+
+        >>> parse_comparison("> 0.5").established(0.392, 0.745)
+        False
+        >>> parse_comparison("> 0.5").established(0.54, 0.96)
+        True
+        >>> parse_comparison("direction positive").established(-0.13, 0.90)
+        False
+        """
+        if self.on_p or self.op in ("==", "!="):
+            return True
+        return not _straddles(self, low, high)
+
+
+def _straddles(c: Comparison, low: float, high: float) -> bool:
+    """Whether an interval [low, high] reaches the other side of ``c``'s threshold."""
+    t, u = c.threshold, c.upper
+    if c.op == "positive":
+        return low <= 0
+    if c.op == "negative":
+        return high >= 0
+    if t is None:
+        return False
+    if c.op == "between":
+        return u is not None and (low < t or high > u)
+    return {
+        ">": low <= t,
+        ">=": low < t,
+        "<": high >= t,
+        "<=": high > t,
+    }.get(c.op, False)
 
 
 def parse_comparison(text: str) -> Comparison:
@@ -588,6 +659,20 @@ def _arg(chk: _Checker, cid: str, fld: str, kind: ArgKind, value: Any, inst: Ins
                 "one of " + ", ".join([*CLAIM_SCORES, *inst.stage_ids]),
             )
             return None
+    if kind == "change_score":
+        if value == "mean":
+            return value
+        try:
+            return inst.stage(str(value)).id
+        except InstrumentError:
+            chk.fail(
+                cid,
+                fld,
+                f"unknown score or {inst.stage_noun} for a change",
+                value,
+                "one of " + ", ".join(["mean", *inst.stage_ids]),
+            )
+            return None
     if kind == "level":
         if not _is_int(value) or value not in levels:
             chk.fail(cid, fld, "not a level of the instrument", value, f"one of {levels}")
@@ -742,7 +827,7 @@ def _check_strategy(
     chk: _Checker, cid: str, at: str, spec: StatisticSpec, strategy: Any, min_stages: Any
 ) -> None:
     """A statistic of the returns needs a strategy for blanks; one of the funnel takes none."""
-    if spec.data == "cohort":
+    if spec.data in ("cohort", "change"):
         if strategy not in CLAIM_STRATEGIES:
             chk.fail(
                 cid,

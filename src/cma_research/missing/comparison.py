@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from cma_research.core.cohort import Cohort
+from cma_research.core.errors import ParameterError
 from cma_research.core.params import STRATEGIES, check_choice
-from cma_research.missing.strategies import clean
+from cma_research.missing.strategies import ASSUMPTIONS, clean
 
 __all__ = ["compare_strategies"]
 
@@ -35,7 +36,9 @@ def compare_strategies(
     -------
     DataFrame
         ``strategy``, ``chosen`` (bool), ``kept`` and ``dropped`` (returns),
-        ``cells_filled``, ``blanks_left``, ``assumption``.
+        ``cells_filled``, ``blanks_left`` (``<NA>`` for a strategy that cannot be
+        applied to these data), ``assumption``, ``note`` (empty, or why the strategy
+        cannot be applied: e.g. a stage no business was assessed on cannot be imputed).
 
     Examples
     --------
@@ -55,19 +58,25 @@ def compare_strategies(
         ):
             continue
         k = min_stages if strategy == "min_stages" else None
-        report = clean(cohort, strategy, min_stages=k, m=m, seed=seed).report  # type: ignore[arg-type]
-        rows.append(
-            {
-                "strategy": strategy,
-                "chosen": strategy == chosen,
-                "kept": report.n_rows_after,
-                "dropped": report.n_dropped,
-                "cells_filled": report.cells_filled,
-                "blanks_left": report.cells_missing_after,
-                "assumption": report.assumption,
-            }
-        )
+        row: dict[str, object] = {"strategy": strategy, "chosen": strategy == chosen}
+        try:
+            report = clean(cohort, strategy, min_stages=k, m=m, seed=seed).report  # type: ignore[arg-type]
+        except ParameterError as exc:  # e.g. a stage never assessed cannot be imputed
+            row.update(kept=None, dropped=None, cells_filled=None, blanks_left=None)
+            row.update(assumption=ASSUMPTIONS[strategy], note=f"not applicable: {exc}")
+        else:
+            row.update(
+                kept=report.n_rows_after,
+                dropped=report.n_dropped,
+                cells_filled=report.cells_filled,
+                blanks_left=report.cells_missing_after,
+                assumption=report.assumption,
+                note="",
+            )
+        rows.append(row)
     out = pd.DataFrame(rows)
-    for col in ("strategy", "assumption"):
+    for col in ("kept", "dropped", "cells_filled", "blanks_left"):
+        out[col] = pd.array(out[col].tolist(), dtype="Int64")
+    for col in ("strategy", "assumption", "note"):
         out[col] = out[col].astype("string")
     return out

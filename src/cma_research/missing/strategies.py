@@ -58,6 +58,7 @@ from cma_research.core.params import STRATEGIES, Strategy, check_choice, check_i
 from cma_research.missing.mice import mice_pmm
 
 __all__ = [
+    "ASSUMPTIONS",
     "STRATEGIES",
     "Cleaned",
     "CleaningReport",
@@ -67,7 +68,8 @@ __all__ = [
 
 _IMPUTING = ("stage_median", "business_mean", "multiple")
 
-_ASSUMPTIONS = {
+#: Each strategy's assumption in one line (the reports and `compare_strategies` show it).
+ASSUMPTIONS = {
     "complete_case": "a stage's being assessed is unrelated to levels (MCAR)",
     "available_case": "assessed stages represent the business; each summary has its own n",
     "min_stages": "businesses with fewer than k assessed stages are dropped; MCAR among them",
@@ -200,7 +202,7 @@ def clean(
     blanks_kept = int(kept.scores.isna().to_numpy().sum())
     report = CleaningReport(
         strategy=strategy,
-        assumption=_ASSUMPTIONS[strategy],
+        assumption=ASSUMPTIONS[strategy],
         params=params,
         n_rows_before=len(scores),
         n_rows_after=len(kept),

@@ -10,8 +10,8 @@ with its source. Counts are stated as counted.
 - One wave: :func:`sample_paragraph`, :func:`maturity_paragraph`,
   :func:`size_paragraph`, :func:`reliability_paragraph`,
   :func:`sensitivity_paragraph`, and the landing page's :func:`key_facts`.
-- Between two waves: :func:`nothing_to_compare`, :func:`attrition_sentence`,
-  :func:`attrition_tests_sentence`, :func:`change_summary`,
+- Between waves: :func:`nothing_to_compare`, :func:`attrition_sentence`,
+  :func:`attrition_tests_sentence`, :func:`wave_pairs_sentence`, :func:`change_summary`,
   :func:`wave_effect_sentence`.
 """
 
@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from cma_research.analysis.groups import size_band
+from cma_research.analysis.headline import HeadlineStrategy
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.text import format_number
@@ -34,8 +35,10 @@ from cma_research.reporting.rules import (
     ATTRITION_WORDS,
     DIRECTION_WORDS,
     Row,
+    adjusted_change_direction,
     attrition_difference,
     change_direction,
+    count_phrase,
     count_words,
     covariate_groups,
     difference_direction,
@@ -51,21 +54,28 @@ from cma_research.reporting.rules import (
     row_number,
     share_phrase,
     strength_word,
+    too_many_left_out,
 )
 from cma_research.reporting.text import apa, format_p, join_words
 
 __all__ = [
+    "association_paragraph",
     "attrition_sentence",
     "attrition_tests_sentence",
     "change_summary",
+    "claims_summary",
     "key_facts",
     "maturity_paragraph",
+    "not_computed_reason",
     "nothing_to_compare",
     "reliability_paragraph",
     "sample_paragraph",
     "sensitivity_paragraph",
     "size_paragraph",
+    "strategy_disclosure",
+    "verdict_changes_sentence",
     "wave_effect_sentence",
+    "wave_pairs_sentence",
 ]
 
 #: EU size bands and their staff rule, as the sample paragraph lists them.
@@ -79,8 +89,17 @@ _VARIABLE_NAMES = {"mean_score": "mean score", "staff": "staff", "business_type"
 # -- one wave -------------------------------------------------------------------------------
 
 
-def sample_paragraph(cohort: Cohort) -> str:
+def sample_paragraph(
+    cohort: Cohort,
+    headline: HeadlineStrategy | None = None,
+    associations: pd.DataFrame | None = None,
+) -> str:
     """Who was audited: businesses, staff, EU size bands, assessments made and blank.
+
+    With ``headline`` and ``associations`` (the headline associations under the
+    headline strategy and its alternatives), the paragraph ends with
+    :func:`strategy_disclosure`: what the headline strategy leaves out when that is more
+    than a quarter of the businesses, and where the alternatives disagree.
 
     >>> from cma_research.datasets import customer_wise_2007
     >>> sample_paragraph(customer_wise_2007()).split(":")[0]
@@ -91,20 +110,30 @@ def sample_paragraph(cohort: Cohort) -> str:
     staff = cohort.attributes["staff"].dropna().astype(float)
     bands = size_band(cohort.attributes["staff"]).value_counts()
     parts = [f"{int(bands.get(b, 0))} {b} ({rule})" for b, rule in _BANDS]
-    staff_text = (
-        f" (staff from {int(staff.min())} to {int(staff.max())}, median "
-        f"{format_number(float(staff.median()), 1).removesuffix('.0')})"
-        if len(staff)
-        else " (no staff numbers given)"
-    )
-    return (
-        f"The cohort has **{cohort.n_businesses}** audited businesses{staff_text}: "
-        + ", ".join(parts)
-        + f". Of the {miss.n_cells} {inst.stage_noun} assessments expected "
+    unknown = cohort.n_businesses - len(staff)
+    if len(staff):
+        without = f"; {unknown} without staff numbers" if unknown else ""
+        staff_text = (
+            f" (staff from {int(staff.min())} to {int(staff.max())}, median "
+            f"{format_number(float(staff.median()), 1).removesuffix('.0')}{without}): "
+            + ", ".join(parts)
+        )
+    else:
+        staff_text = " (no staff numbers given)"
+    text = (
+        f"The cohort has **{cohort.n_businesses}** audited "
+        f"{_noun(cohort.n_businesses, 'business', 'businesses')}{staff_text}. "
+        f"Of the {miss.n_cells} {inst.stage_noun} assessments expected "
         f"({count_words(len(inst.stages), inst.stage_noun)} per business), "
         f"{miss.n_missing_cells} were left blank (not assessed); "
-        f"{miss.n_complete_cases} businesses were assessed on every {inst.stage_noun}."
+        f"{count_phrase(miss.n_complete_cases, 'business', 'businesses')} "
+        f"{'was' if miss.n_complete_cases == 1 else 'were'} assessed on every {inst.stage_noun}."
     )
+    if headline is not None and associations is not None:
+        disclosure = strategy_disclosure(headline, associations, stage_noun=inst.stage_noun)
+        if disclosure:
+            text += " " + disclosure
+    return text
 
 
 def maturity_paragraph(
@@ -166,9 +195,135 @@ def maturity_paragraph(
     return (
         f"Across all assessed {noun}s, **{pct}** of assessments were {lowest} "
         f"{rest}. {most} The median business reached a mean level of "
-        f"{format_number(float(means.median()), 1)}, and {below} of {len(scores)} businesses "
-        f"were below the target level, {target_text}, on average."
+        f"{format_number(float(means.median()), 1)}, and {below} of "
+        f"{count_phrase(len(scores), 'business', 'businesses')} "
+        f"{'was' if below == 1 or len(scores) == 1 else 'were'} "
+        f"below the target level, {target_text}, on average."
     )
+
+
+def _noun(n: int, singular: str, plural: str) -> str:
+    return singular if n == 1 else plural
+
+
+def _covariate_words(covariate: str) -> tuple[str, str]:
+    """(what is correlated, the topic): ``("staff numbers", "size")`` for staff, else the
+    column's name in words twice."""
+    if covariate in ("staff", "log_staff", ""):
+        return "staff numbers", "size"
+    label = covariate.replace("_", " ")
+    return label, label
+
+
+def _reason(note: str) -> str:
+    """A note of a row that was not computed, without its ``not computed:`` prefix."""
+    for prefix in ("not computed: ", "not applicable: "):
+        note = note.removeprefix(prefix)
+    return note.strip().rstrip(".")
+
+
+def not_computed_reason(table: pd.DataFrame) -> str:
+    """Why a result was not computed, from the ``note`` of its first row, in words.
+
+    For the one-row tables of :func:`~cma_research.analysis.headline.result_or_note`.
+
+    >>> import pandas as pd
+    >>> not_computed_reason(pd.DataFrame({"note": ["not computed: too few businesses"]}))
+    'too few businesses'
+    """
+    if "note" not in table or table.empty:
+        raise ParameterError("the table has no note; pass the output of result_or_note()")
+    return _reason(str(table["note"].iloc[0]))
+
+
+def association_paragraph(
+    row: Row, cohort: Cohort, strategy: str, *, n_total: int | None = None
+) -> str:
+    """One covariate's association with maturity in Markdown, every word by the rules.
+
+    The same wording for size (staff) and for any numeric covariate such as growth:
+    direction (rule 2, bold), strength (rule 1), the APA string with its p-value method,
+    strategy and ``n`` (of ``n_total`` businesses when some are left out), and the
+    interval sentence (rule 3). A row that could not be computed (its ``note``) or an
+    undefined correlation (a constant variable) is said in words.
+
+    Parameters
+    ----------
+    row : Series or mapping
+        One row of :func:`~cma_research.correlate` (or of
+        :func:`~cma_research.analysis.headline.associations`, possibly a note row).
+    cohort : Cohort
+        For the instrument's words.
+    strategy : str
+        The headline strategy; a row computed under another one is named as such.
+    n_total : int, optional
+        Businesses audited, to state "n = 12 of 16 businesses" (default: the cohort's).
+
+    Examples
+    --------
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> row = {"strategy": "complete_case", "covariate": "turnover_growth", "score": "mean",
+    ...        "method": "spearman", "n": 31, "r": 0.53, "ci95_low": 0.15,
+    ...        "ci95_high": 0.75, "p_val": 0.002, "p_method": "asymptotic"}
+    >>> print(association_paragraph(row, customer_wise_2007(), "complete_case", n_total=35))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    **Businesses with higher turnover growth tended to score higher** (a strong positive
+    association): Spearman correlation of turnover growth with the mean stage level,
+    ρ(29) = .53, 95% CI [.15, .75], p = .002 (asymptotic; strategy complete_case, n = 31
+    of 35 businesses). The 95% interval, .15 to .75, excludes 0 but is wide: the
+    association is positive, its strength anywhere from weak to strong.
+    """
+    inst = cohort.instrument
+    total = cohort.n_businesses if n_total is None else n_total
+    covariate = str(row.get("covariate", "staff"))
+    what, topic = _covariate_words(covariate)
+    note = str(row.get("note", "") or "")
+    r = row_number(row, "r")
+    if note and math.isnan(r):
+        return f"{topic[0].upper()}{topic[1:]} could not be related to maturity: {_reason(note)}."
+    sign = direction(row)
+    method = str(row.get("method", "")).capitalize()
+    score = str(row.get("score", "mean"))
+    score_text = (
+        f"the {score} {inst.stage_noun} level"
+        if score in ("mean", "median", "min", "max")
+        else f"the {score.replace('_', ' ')} score"
+    )
+    row_strategy = str(row.get("strategy", strategy))
+    strategy_text = (
+        f"strategy {row_strategy}"
+        if row_strategy == strategy
+        else f"strategy {row_strategy}, not the notebook's {strategy}"
+    )
+    n = int(row_number(row, "n"))
+    of = f" of {total}" if total > n else ""
+    # "Monte Carlo permutation (2000 draws)" -> "Monte Carlo permutation, 2000 draws"
+    p_method = re.sub(r" \((.*)\)$", r", \1", str(row.get("p_method", "")))
+    units = _noun(total, "business", "businesses")
+    stats_text = f"({p_method}; {strategy_text}, n = {n}{of} {units})"
+    if math.isnan(r):
+        return (
+            f"**No association can be estimated** between {topic} and maturity: {what} or "
+            f"{score_text} is the same for every business, so the {method} correlation is "
+            f"undefined ({strategy_text}, n = {n}{of} {units})."
+        )
+    lean = ""
+    if sign == 0:
+        head = f"**No clear association** between {topic} and maturity"
+        if strength_word(r) != "negligible":
+            higher, lower = covariate_groups(row)
+            lean = (
+                f"The estimate itself is {strength_word(r)} and leans towards higher scores "
+                f"in {higher if r > 0 else lower}, which these data do not establish. "
+            )
+    else:
+        phrase = direction_phrase(row)
+        head = f"**{phrase[0].upper()}{phrase[1:]}**"
+        head += f" (a {strength_word(r)} {'positive' if sign > 0 else 'negative'} association)"
+    return (
+        f"{head}: {method} correlation of {what} with {score_text}, {apa(row)} "
+        f"{stats_text}. {interval_phrase(row)} {lean}"
+    ).rstrip()
 
 
 def size_paragraph(size_row: Row, alpha_row: Row, cohort: Cohort, strategy: str) -> str:
@@ -177,11 +332,12 @@ def size_paragraph(size_row: Row, alpha_row: Row, cohort: Cohort, strategy: str)
     Parameters
     ----------
     size_row : Series or mapping
-        One row of :func:`~cma_research.correlate` (a covariate against a score).
+        One row of :func:`~cma_research.correlate` (a covariate against a score), or a
+        row saying why it was not computed.
     alpha_row : Series or mapping
-        The row of :func:`~cma_research.cronbach_alpha`.
+        The row of :func:`~cma_research.cronbach_alpha` (or one saying why not).
     cohort : Cohort
-        For the instrument's words (stage noun and count).
+        For the instrument's words (stage noun and count) and the number of businesses.
     strategy : str
         The notebook's missing-data strategy; a row computed under another one is
         named as such.
@@ -189,8 +345,7 @@ def size_paragraph(size_row: Row, alpha_row: Row, cohort: Cohort, strategy: str)
     Returns
     -------
     str
-        Markdown: direction (bold), strength, the APA string with its p-value method,
-        strategy and n, the interval sentence, and the reliability sentence.
+        Markdown: :func:`association_paragraph`, then the reliability sentence.
 
     Examples
     --------
@@ -201,62 +356,127 @@ def size_paragraph(size_row: Row, alpha_row: Row, cohort: Cohort, strategy: str)
     >>> text = size_paragraph(row, cronbach_alpha(cohort).iloc[0], cohort, "complete_case")
     >>> text.split(":")[0]
     '**No clear association** between size and maturity'
+    >>> "n = 12 of 16 businesses" in text
+    True
     """
     inst = cohort.instrument
-    sign = direction(size_row)
-    r = row_number(size_row, "r")
-    method = str(size_row.get("method", "")).capitalize()
-    covariate = str(size_row.get("covariate", "staff"))
-    what = "staff numbers" if covariate in ("staff", "log_staff") else covariate.replace("_", " ")
-    score = str(size_row.get("score", "mean"))
-    score_text = (
-        f"the {score} {inst.stage_noun} level"
-        if score in ("mean", "median", "min", "max")
-        else f"the {score.replace('_', ' ')} score"
-    )
-    row_strategy = str(size_row.get("strategy", strategy))
-    strategy_text = (
-        f"strategy {row_strategy}"
-        if row_strategy == strategy
-        else f"strategy {row_strategy}, not the notebook's {strategy}"
-    )
-    n = int(row_number(size_row, "n"))
-    # "Monte Carlo permutation (2000 draws)" -> "Monte Carlo permutation, 2000 draws"
-    p_method = re.sub(r" \((.*)\)$", r", \1", str(size_row.get("p_method", "")))
-    lean = ""
-    if sign == 0:
-        head = "**No clear association** between size and maturity"
-        if not math.isnan(r) and strength_word(r) != "negligible":
-            higher, lower = covariate_groups(size_row)
-            lean = (
-                f"The estimate itself is {strength_word(r)} and leans towards higher scores "
-                f"in {higher if r > 0 else lower}, which these data do not establish. "
-            )
-    else:
-        phrase = direction_phrase(size_row)
-        head = f"**{phrase[0].upper()}{phrase[1:]}**"
-        head += f" (a {strength_word(r)} {'positive' if sign > 0 else 'negative'} association)"
-    text = (
-        f"{head}: {method} correlation of {what} with {score_text}, {apa(size_row)} "
-        f"({p_method}; {strategy_text}, n = {n} businesses). {interval_phrase(size_row)} "
-        f"{lean}"
-    )
+    text = association_paragraph(size_row, cohort, strategy)
     alpha_strategy = str(alpha_row.get("strategy", strategy))
     reliability = reliability_phrase(alpha_row, inst)
-    if alpha_strategy != strategy:
+    not_computed = math.isnan(row_number(alpha_row, "n"))
+    if alpha_strategy != strategy and not_computed:
+        reliability = reliability[:-1] + (
+            f" (tried under strategy {alpha_strategy}: alpha needs every {inst.stage_noun} of "
+            f"every business, which strategy {strategy} does not give)."
+        )
+    elif alpha_strategy != strategy:
         reliability = reliability[:-1] + (
             f" (computed under strategy {alpha_strategy}: alpha needs every "
             f"{inst.stage_noun} of every business, which strategy {strategy} does not give)."
         )
-    return text + reliability
+    return f"{text} {reliability}"
+
+
+def strategy_disclosure(
+    headline: HeadlineStrategy, table: pd.DataFrame, *, stage_noun: str = "stage"
+) -> str:
+    """What the headline strategy leaves out, and the alternatives where they disagree.
+
+    Empty unless the strategy leaves out more than a quarter of the businesses (rule 13
+    of :mod:`~cma_research.reporting.rules`); then: how many it leaves out, and for each
+    covariate of ``table`` either the result under every strategy whose direction
+    verdict (rule 2) differs from the headline's, or that every strategy compared gives
+    the same verdict (rule 12).
+
+    Parameters
+    ----------
+    headline : HeadlineStrategy
+        From :func:`~cma_research.analysis.headline.headline_strategy`.
+    table : DataFrame
+        :func:`~cma_research.analysis.headline.associations` under the headline strategy
+        and its alternatives.
+    stage_noun : str
+        The instrument's word for a stage (``cohort.instrument.stage_noun``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cma_research.analysis.headline import HeadlineStrategy
+    >>> h = HeadlineStrategy("complete_case", "complete_case", None, 35, 9, 9, "as requested")
+    >>> t = pd.DataFrame({"strategy": ["complete_case", "available_case"],
+    ...     "covariate": "growth", "method": "spearman", "n": [9, 33], "r": [0.13, 0.53],
+    ...     "ci95_low": [-0.6, 0.15], "ci95_high": [0.75, 0.75], "p_val": [0.75, 0.002],
+    ...     "note": ""})
+    >>> print(strategy_disclosure(h, t))  # doctest: +NORMALIZE_WHITESPACE
+    **The headline results leave out 26 of the 35 businesses (74%)**, more than a
+    quarter: strategy complete_case (as requested) uses the 9 assessed on every stage.
+    The conclusion on growth depends on it: no clear association under complete_case
+    (ρ(7) = .13, 95% CI [−.60, .75], p = .750; n = 9), but positive under
+    available_case (ρ(31) = .53, 95% CI [.15, .75], p = .002; n = 33).
+    """
+    if not too_many_left_out(headline.n_left_out, headline.n_businesses):
+        if headline.requested == "auto" and headline.strategy != "complete_case":
+            return (
+                f"Headline results use strategy {headline.strategy}: complete cases would "
+                f"leave out {headline.n_businesses - headline.n_complete} of the "
+                f"{headline.n_businesses} businesses "
+                f"({percent(1 - headline.n_complete / headline.n_businesses)}), more than a "
+                f"quarter; {headline.strategy} uses {headline.n_used}."
+            )
+        return ""
+    which = {
+        "complete_case": f"the {{n}} assessed on every {stage_noun}",
+        "min_stages": f"the {{n}} assessed on at least {headline.min_stages} {stage_noun}s",
+    }.get(headline.strategy, f"the {{n}} with an assessed {stage_noun}")
+    rule = "as requested" if headline.requested != "auto" else headline.rule
+    pct = percent(headline.share_left_out)
+    text = (
+        f"**The headline results leave out {headline.n_left_out} of the "
+        f"{headline.n_businesses} businesses ({pct})**, more than a quarter: strategy "
+        f"{headline.strategy} ({rule}) uses {which.format(n=headline.n_used)}."
+    )
+    valid = table[table["note"].fillna("").astype(str) == ""] if "note" in table else table
+    for covariate in dict.fromkeys(str(c) for c in table["covariate"]):
+        rows = valid[valid["covariate"].astype(str) == covariate]
+        head = rows[rows["strategy"].astype(str) == headline.strategy]
+        if head.empty:
+            continue
+        _, topic = _covariate_words(covariate)
+        verdicts = {str(r["strategy"]): direction(r) for _, r in rows.iterrows()}
+        if len(verdicts) < 2:
+            continue
+        if not hinges_on_strategy(verdicts.values()):
+            word = ASSOCIATION_WORDS[verdicts[headline.strategy]]
+            text += (
+                f" The conclusion on {topic} does not depend on it: {word} under "
+                f"{join_words(list(verdicts))}."
+            )
+            continue
+
+        def result(r: pd.Series) -> str:
+            return (
+                f"{ASSOCIATION_WORDS[direction(r)]} under {r['strategy']} "
+                f"({apa(r)}; n = {int(row_number(r, 'n'))})"
+            )
+
+        first = head.iloc[0]
+        others = [
+            result(r)
+            for _, r in rows.iterrows()
+            if str(r["strategy"]) != headline.strategy and direction(r) != direction(first)
+        ]
+        text += (
+            f" The conclusion on {topic} depends on it: {result(first)}, but {join_words(others)}."
+        )
+    return text
 
 
 def reliability_paragraph(alpha_row: Row, cohort: Cohort) -> str:
     """Cronbach's alpha in words (rule 4 of :mod:`~cma_research.reporting.rules`), with
     its APA string."""
     note = str(alpha_row.get("note", "") or "")
-    if note:
-        return f"Cronbach's alpha is not reported under this strategy: {note}."
+    if note and math.isnan(row_number(alpha_row, "alpha")):
+        return f"Cronbach's alpha could not be computed: {_reason(note)}."
     phrase = reliability_phrase(alpha_row, cohort.instrument)
     if apa(alpha_row) in phrase:  # the phrase already states the numbers
         return f"{phrase.rstrip('.')}."
@@ -264,16 +484,42 @@ def reliability_paragraph(alpha_row: Row, cohort: Cohort) -> str:
 
 
 def sensitivity_paragraph(table: pd.DataFrame) -> str:
-    """Whether the size correlation depends on the missing-data strategy.
+    """Whether a correlation with maturity depends on the missing-data strategy.
 
     By rule 12 of :mod:`~cma_research.reporting.rules`: the conclusion "does not hinge
     on" the strategy when every strategy that could be applied gives the same direction
     verdict (rule 2: positive, negative or no clear association); otherwise it "depends
-    on" it, and the strategies are named by verdict.
-    """
-    valid = table[table["note"].fillna("") == ""]
+    on" it, and the strategies are named by verdict. The correlation is named by the
+    table's ``covariate`` (size for staff; the column's name otherwise); a table where no
+    strategy could be applied says why (the first row's note).
+
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"strategy": ["complete_case", "available_case"],
+    ...                   "covariate": "staff", "r": [float("nan")] * 2,
+    ...                   "note": ["not applicable: the returns give no staff numbers"] * 2})
+    >>> sensitivity_paragraph(t)
+    'The size correlation could not be computed under any strategy: the returns give no staff numbers.'
+    """  # noqa: E501
+    covariate = str(table["covariate"].dropna().iloc[0]) if "covariate" in table else "staff"
+    if "covariate" in table and table["covariate"].isna().all():
+        covariate = "staff"
+    _, topic = _covariate_words(covariate)
+    notes = table["note"].fillna("").astype(str)
+    valid = table[notes == ""]
     if valid.empty:
-        return "No strategy could be applied to these data."
+        if notes.empty:
+            return "No strategy could be applied to these data."
+        return (
+            f"The {topic} correlation could not be computed under any strategy: "
+            f"{_reason(notes.iloc[0])}."
+        )
+    defined = valid[valid["r"].notna()]
+    if defined.empty:
+        return (
+            f"The {topic} correlation is undefined under every strategy that could be "
+            "applied: a variable is the same for every business."
+        )
+    valid = defined
     if len(valid) == 1:
         only = valid.iloc[0]
         return (
@@ -284,7 +530,7 @@ def sensitivity_paragraph(table: pd.DataFrame) -> str:
     verdicts = {str(row["strategy"]): direction(row) for _, row in valid.iterrows()}
     lo, hi = float(valid["r"].min()), float(valid["r"].max())
     head = (
-        f"Across {count_words(len(valid), 'strategy', 'strategies')} the size correlation "
+        f"Across {count_words(len(valid), 'strategy', 'strategies')} the {topic} correlation "
         f"ranged from {format_number(lo, bounded=True)} to {format_number(hi, bounded=True)}"
     )
     if not hinges_on_strategy(verdicts.values()):
@@ -306,8 +552,15 @@ def key_facts(
     overall: Mapping[str, Any] | pd.Series,
     size_row: Mapping[str, Any] | pd.Series,
     alpha_row: Mapping[str, Any] | pd.Series,
+    *,
+    headline: HeadlineStrategy | None = None,
+    covariate_rows: Sequence[Mapping[str, Any] | pd.Series] = (),
 ) -> dict[str, str]:
-    """The landing page's facts, in words: ``{"Businesses audited": "16", ...}``."""
+    """The landing page's facts, in words: ``{"Businesses audited": "16", ...}``.
+
+    With ``headline``, the strategy behind the headline results and how many businesses
+    it uses; with ``covariate_rows``, each covariate's correlation with the mean level.
+    """
     inst = cohort.instrument
     lowest = lowest_level_phrase(inst)
     low, high = float(overall["ci95_low"]), float(overall["ci95_high"])
@@ -320,10 +573,123 @@ def key_facts(
         facts["Size and mean level"] = apa(size_row)
     if not str(alpha_row.get("note", "") or ""):
         facts["Cronbach's alpha"] = apa(alpha_row)
+    for row in covariate_rows:
+        if not str(row.get("note", "") or ""):
+            what, _ = _covariate_words(str(row.get("covariate", "")))
+            facts[f"{what[0].upper()}{what[1:]} and mean level"] = apa(row)
+    if headline is not None:
+        facts["Headline strategy"] = (
+            f"{headline.strategy} ({headline.n_used} of {headline.n_businesses} businesses; "
+            f"{headline.rule})"
+        )
     return facts
 
 
 # -- between two waves --------------------------------------------------------------------
+
+
+def claims_summary(
+    verdicts: pd.DataFrame,
+    n_failing: int,
+    business_scores_table: pd.DataFrame,
+    target_level: int,
+) -> str:
+    """The claims audit in one paragraph: claims per verdict, the data, the must-hold gate.
+
+    Counts are numerals with their noun and verb in agreement (rule 15 of
+    :mod:`~cma_research.reporting.rules`); a verdict no claim received is left out,
+    except *supported*, which is always stated.
+
+    Parameters
+    ----------
+    verdicts : DataFrame
+        :func:`~cma_research.analysis.claims.claim_verdicts` (``verdict``,
+        ``must_hold``).
+    n_failing : int
+        Must-hold claims failing (``len(claims_gate(...))``).
+    business_scores_table : DataFrame
+        :func:`~cma_research.business_scores` of the wave audited (``gap_to_target``).
+    target_level : int
+        The target level named in the text.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> v = pd.DataFrame({"verdict": ["supported", "holds in the sample only",
+    ...                               "not supported", "cannot be tested"],
+    ...                   "must_hold": [True, False, False, False]})
+    >>> scores = pd.DataFrame({"gap_to_target": [1.5]})
+    >>> print(claims_summary(v, 0, scores, 4))  # doctest: +NORMALIZE_WHITESPACE
+    Of the **3** testable claims, **1** is supported by the study's own data, 1 holds in
+    these businesses but is not established beyond them and 1 is not supported; 1 further
+    claim cannot be tested with these data. The data: 1 business, of which 1 has a mean
+    level below the target level 4. Of the 1 claim marked must-hold, 0 fail.
+    """
+    counts = verdicts["verdict"].astype(str).value_counts()
+
+    def c(v: str) -> int:
+        return int(counts.get(v, 0))
+
+    def verb(n: int, one: str, many: str) -> str:
+        return one if n == 1 else many
+
+    untestable = c("cannot be tested")
+    testable = len(verdicts) - untestable
+    if testable == 0:
+        text = f"None of the {count_phrase(untestable, 'claim')} can be tested with these data."
+    else:
+        k = c("supported")
+        parts = [f"**{k}** {verb(k, 'is', 'are')} supported by the study's own data"]
+        if h := c("holds in the sample only"):
+            parts.append(
+                f"{h} {verb(h, 'holds', 'hold')} in these businesses but "
+                f"{verb(h, 'is', 'are')} not established beyond them"
+            )
+        if p := c("partly supported"):
+            parts.append(f"{p} {verb(p, 'is', 'are')} partly supported (their readings disagree)")
+        if q := c("not supported"):
+            parts.append(f"{q} {verb(q, 'is', 'are')} not supported")
+        text = (
+            f"Of the **{testable}** testable {verb(testable, 'claim', 'claims')}, "
+            f"{join_words(parts)}"
+        )
+        if untestable:
+            text += (
+                f"; {untestable} further {verb(untestable, 'claim', 'claims')} "
+                "cannot be tested with these data."
+            )
+        else:
+            text += "."
+    n = len(business_scores_table)
+    below = int((business_scores_table["gap_to_target"] > 0).sum())
+    text += (
+        f" The data: {count_phrase(n, 'business', 'businesses')}, of which {below} "
+        f"{verb(below, 'has', 'have')} a mean level below the target level {target_level}."
+    )
+    m = int(verdicts["must_hold"].sum()) if "must_hold" in verdicts else 0
+    if m:
+        text += (
+            f" Of the {count_phrase(m, 'claim')} marked must-hold, {n_failing} "
+            f"{verb(n_failing, 'fails', 'fail')}."
+        )
+    else:
+        text += " No claim is marked must-hold."
+    return text
+
+
+def verdict_changes_sentence(strategy: str, n_changed: int, n_claims: int) -> str:
+    """How many claims change verdict when every reading uses ``strategy``.
+
+    >>> verdict_changes_sentence("complete_case", 2, 29)
+    'Under the strategy complete_case for every reading, 2 of 29 claims change verdict.'
+    >>> verdict_changes_sentence("available_case", 0, 1)
+    'Under the strategy available_case for every reading, the one claim keeps its verdict.'
+    """
+    lead = f"Under the strategy {strategy} for every reading, "
+    if n_claims == 1:
+        return lead + ("the one claim changes verdict." if n_changed else
+                       "the one claim keeps its verdict.")  # fmt: skip
+    return lead + f"{n_changed} of {n_claims} claims change verdict."
 
 
 def nothing_to_compare(waves: Sequence[str]) -> str:
@@ -457,6 +823,9 @@ def attrition_tests_sentence(
             verb += f" from the {n_completers} audited again"
         effect = row_number(row, "effect_size")
         kind = str(row.get("effect_size_name", ""))
+        if verdict == "not_comparable":
+            parts.append(f"{verb} in {var} (no test possible)")
+            continue
         if kind == "cramers_v":
             detail = f"Cramér's V = {format_number(effect, bounded=True)}, {format_p(p)}"
         else:
@@ -471,6 +840,51 @@ def attrition_tests_sentence(
         f"{prefix}At {baseline}, the {n_dropped} business{'es' if n_dropped != 1 else ''} "
         f"not audited at {follow_up} {join_words(parts)}."
     )
+
+
+#: How the change sentences name a multiplicity adjustment of :func:`~cma_research.paired_change`.
+_ADJUSTMENTS = {"holm": "Holm", "fdr_bh": "Benjamini-Hochberg"}
+
+
+def _pairs_phrase(row: Row, stage_noun: str) -> str:
+    """``the 13 businesses audited at both waves``, or, when the strategy keeps fewer,
+    ``4 of the 31 businesses audited at both waves (those assessed on every stage at
+    both, strategy complete_case)``."""
+    n = int(row_number(row, "n_pairs"))
+    audited = row_number(row, "n_audited_both")
+    if math.isnan(audited) or int(audited) == n:
+        return f"the {n} business{'es' if n != 1 else ''} audited at both waves"
+    strategy = str(row.get("strategy", ""))
+    kept = {
+        "complete_case": f"assessed on every {stage_noun} at both",
+        "min_stages": f"assessed on enough {stage_noun}s at both",
+    }.get(strategy, f"with an assessed {stage_noun} at both")
+    total = int(audited)
+    return (
+        f"{n} of the {total} business{'es' if total != 1 else ''} audited at both waves "
+        f"(those {kept}, strategy {strategy})"
+    )
+
+
+def _change_stats(row: Row, verdict: str, n: int) -> str:
+    """The numbers of a change row in brackets (or why there are none)."""
+    if verdict != "not_estimable":
+        med = row_number(row, "median_change")
+        r = row_number(row, "rank_biserial")
+        low, high = row_number(row, "ci95_low"), row_number(row, "ci95_high")
+        interval = (
+            f", 95% CI [{format_number(low, bounded=True)}, {format_number(high, bounded=True)}]"
+            if not (math.isnan(low) or math.isnan(high))
+            else ""
+        )
+        return (
+            f" (median change {format_number(med)} levels; matched-pairs rank-biserial "
+            f"r = {format_number(r, bounded=True)}{interval}, "
+            f"{format_p(row_number(row, 'p_val'))})"
+        )
+    if n > 0:
+        return " (the rank-biserial correlation or its interval is undefined)"
+    return ""
 
 
 def change_summary(
@@ -494,21 +908,28 @@ def change_summary(
     Returns
     -------
     str
-        Plain text; every number comes from ``table`` and every direction word from
-        :func:`~cma_research.reporting.rules.change_direction` (rule 9). The stage
-        intervals are not adjusted for the number of stages, and the sentence says so.
+        Plain text; every number comes from ``table``. The mean score's direction word
+        comes from :func:`~cma_research.reporting.rules.change_direction` (rule 9, its
+        95% interval); each stage's from
+        :func:`~cma_research.reporting.rules.adjusted_change_direction` (rule 14, its
+        multiplicity-adjusted p), so "k of 10 stages improved" counts only what survives
+        the adjustment (a table without ``p_adj`` falls back to rule 9 and says the
+        intervals are not adjusted). With ``n_audited_both``, the businesses audited at
+        both waves are told apart from those the strategy keeps.
 
     Examples
     --------
     >>> import pandas as pd
     >>> t = pd.DataFrame({
     ...     "stage": ["stage_1", "stage_2", "mean"], "name": ["Contact", "ICT", "Mean score"],
-    ...     "baseline": "Baseline", "follow_up": "Follow-up", "n_pairs": [12, 11, 13],
-    ...     "median_change": [1.0, 0.0, 0.4], "rank_biserial": [0.9, 0.1, 0.8],
-    ...     "ci95_low": [0.5, -0.5, 0.2], "ci95_high": [1.0, 0.6, 0.95],
-    ...     "p_val": [0.002, 0.8, 0.01], "p_adj": [0.004, 0.8, 0.01]})
+    ...     "baseline": "Baseline", "follow_up": "Follow-up", "n_audited_both": 31,
+    ...     "n_pairs": [12, 11, 4], "median_change": [1.0, 0.5, 0.4],
+    ...     "rank_biserial": [0.9, 0.6, 0.8], "ci95_low": [0.5, 0.05, 0.2],
+    ...     "ci95_high": [1.0, 0.9, 0.95], "p_val": [0.002, 0.04, 0.01],
+    ...     "p_adj": [0.004, 0.08, 0.01], "p_adj_method": "holm across the 2 tested stages",
+    ...     "strategy": "complete_case"})
     >>> print(change_summary(t))
-    Between Baseline and Follow-up, the mean score of the 13 businesses audited at both waves improved (median change 0.40 levels; matched-pairs rank-biserial r = .80, 95% CI [.20, .95], p = .010). By stage (95% intervals not adjusted for the 2 stages; Holm/BH-adjusted p in the table): 1 of 2 stages improved (Contact) and 1 showed no clear change (ICT).
+    Between Baseline and Follow-up, the mean score of 4 of the 31 businesses audited at both waves (those assessed on every stage at both, strategy complete_case) improved (median change 0.40 levels; matched-pairs rank-biserial r = .80, 95% CI [.20, .95], p = .010). By stage (each judged on its Holm-adjusted p across the 2 stages; the 95% intervals in the table are not adjusted): 1 of 2 stages improved (Contact) and 1 showed no clear change (ICT).
     """  # noqa: E501
     needed = ["stage", "name", "baseline", "follow_up", "n_pairs", "rank_biserial"]
     missing = [c for c in (*needed, "ci95_low", "ci95_high") if c not in table.columns]
@@ -525,28 +946,17 @@ def change_summary(
         row = mean_rows.iloc[0]
         verdict = change_direction(row)
         n = int(row["n_pairs"])
-        stats = ""
-        if verdict != "not_estimable":
-            med = row_number(row, "median_change")
-            r = row_number(row, "rank_biserial")
-            low, high = row_number(row, "ci95_low"), row_number(row, "ci95_high")
-            stats = (
-                f" (median change {format_number(med)} levels; matched-pairs rank-biserial "
-                f"r = {format_number(r, bounded=True)}, 95% CI "
-                f"[{format_number(low, bounded=True)}, {format_number(high, bounded=True)}], "
-                f"{format_p(row_number(row, 'p_val'))})"
-            )
-        elif n > 0:
-            stats = " (the rank-biserial correlation or its interval is undefined)"
         sentences.append(
-            f"{prefix}Between {baseline} and {follow_up}, the mean score of the {n} "
-            f"business{'es' if n != 1 else ''} audited at both waves "
-            f"{DIRECTION_WORDS[verdict]}{stats}."
+            f"{prefix}Between {baseline} and {follow_up}, the mean score of "
+            f"{_pairs_phrase(row, stage_noun)} {DIRECTION_WORDS[verdict]}"
+            f"{_change_stats(row, verdict, n)}."
         )
     if len(stages):
+        adjusted = "p_adj" in stages.columns
+        judge = adjusted_change_direction if adjusted else change_direction
         groups: dict[str, list[str]] = {k: [] for k in DIRECTION_WORDS}
         for _, row in stages.iterrows():
-            groups[change_direction(row)].append(str(row["name"]))
+            groups[judge(row)].append(str(row["name"]))
         k = len(stages)
         nouns = f"{stage_noun}s" if k != 1 else stage_noun
         parts = []
@@ -558,13 +968,95 @@ def change_summary(
             count = f"{len(members)} of {k} {nouns}" if first else f"{len(members)}"
             parts.append(f"{count} {DIRECTION_WORDS[key]} ({join_words(members)})")
             first = False
-        sentences.append(
-            f"By {stage_noun} (95% intervals not adjusted for the {k} {nouns}; "
-            f"Holm/BH-adjusted p in the table): {join_words(parts)}."
-        )
+        if adjusted:
+            method = str(stages["p_adj_method"].iloc[0]) if "p_adj_method" in stages else ""
+            name = _ADJUSTMENTS.get(method.split(" ")[0])
+            adjusted_p = f"{name}-adjusted p" if name else "adjusted p"
+            how = (
+                f"each judged on its {adjusted_p} across the {k} {nouns}; the 95% "
+                "intervals in the table are not adjusted"
+            )
+        else:
+            how = f"95% intervals not adjusted for the {k} {nouns}"
+        sentences.append(f"By {stage_noun} ({how}): {join_words(parts)}.")
     if not sentences:
         raise ParameterError("the table has no rows; pass the output of paired_change()")
     return " ".join(sentences)
+
+
+def wave_pairs_sentence(
+    table: pd.DataFrame,
+    *,
+    stage_noun: str = "stage",
+    with_change: bool = True,
+    synthetic: bool = False,
+) -> str:
+    """Each pair of waves in words: businesses audited at both, complete at both, change.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`~cma_research.analysis.change.wave_pairs`.
+    stage_noun : str
+        The instrument's word for a stage.
+    with_change : bool
+        Also the change in the mean score of each pair (rule 9); without it, the counts.
+    synthetic : bool
+        Start with "SYNTHETIC example data:".
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"baseline": ["R1", "R2", "R1"], "follow_up": ["R2", "R3", "R3"],
+    ...     "pair": ["consecutive", "consecutive", "baseline_to_last"],
+    ...     "n_audited_both": [31, 25, 24], "n_complete_both": [4, 6, 3],
+    ...     "n_pairs": [31, 25, 24], "median_change": [0.5, 0.0, 0.5],
+    ...     "rank_biserial": [0.7, 0.1, 0.8], "ci95_low": [0.4, -0.3, 0.5],
+    ...     "ci95_high": [0.9, 0.5, 0.95], "p_val": [0.001, 0.6, 0.001],
+    ...     "strategy": "available_case"})
+    >>> print(wave_pairs_sentence(t))  # doctest: +NORMALIZE_WHITESPACE
+    From R1 to R2, 31 businesses were audited at both waves, 4 of them assessed on every
+    stage at both; the mean score of the 31 businesses audited at both waves improved
+    (median change 0.50 levels; matched-pairs rank-biserial r = .70, 95% CI [.40, .90],
+    p = .001). From R2 to R3, 25 businesses were audited at both waves, 6 of them assessed
+    on every stage at both; the mean score of the 25 businesses audited at both waves
+    showed no clear change (median change 0.00 levels; matched-pairs rank-biserial
+    r = .10, 95% CI [−.30, .50], p = .600). From the first wave to the last, R1 to R3, 24
+    businesses were audited at both waves, 3 of them assessed on every stage at both; the
+    mean score of the 24 businesses audited at both waves improved (median change 0.50
+    levels; matched-pairs rank-biserial r = .80, 95% CI [.50, .95], p = .001).
+    """
+    needed = ["baseline", "follow_up", "pair", "n_audited_both", "n_complete_both"]
+    missing = [c for c in needed if c not in table.columns]
+    if missing or table.empty:
+        raise ParameterError(
+            f"the table lacks column(s) {', '.join(missing) or 'rows'}; pass the output of "
+            "wave_pairs()"
+        )
+    prefix = "SYNTHETIC example data: " if synthetic else ""
+    sentences = []
+    for _, row in table.iterrows():
+        b, f = str(row["baseline"]), str(row["follow_up"])
+        which = (
+            f"From the first wave to the last, {b} to {f}"
+            if str(row["pair"]) == "baseline_to_last"
+            else f"From {b} to {f}"
+        )
+        audited, complete = int(row["n_audited_both"]), int(row["n_complete_both"])
+        text = (
+            f"{which}, {count_phrase(audited, 'business', 'businesses')} "
+            f"{'was' if audited == 1 else 'were'} audited at both waves, {complete} of them "
+            f"assessed on every {stage_noun} at both"
+        )
+        if with_change:
+            verdict = change_direction(row)
+            n = int(row_number(row, "n_pairs"))
+            text += (
+                f"; the mean score of {_pairs_phrase(row, stage_noun)} "
+                f"{DIRECTION_WORDS[verdict]}{_change_stats(row, verdict, n)}"
+            )
+        sentences.append(text + ".")
+    return prefix + " ".join(sentences)
 
 
 def wave_effect_sentence(model: pd.DataFrame, baseline: str, *, synthetic: bool = False) -> str:
@@ -604,9 +1096,6 @@ def wave_effect_sentence(model: pd.DataFrame, baseline: str, *, synthetic: bool 
     if terms.empty:
         raise ParameterError("the model has no wave term; pass the output of fit_wave_model()")
     row = terms.iloc[0]
-    label = str(row["term"])[len("wave[") : -1]
-    est, low, high = (row_number(row, k) for k in ("estimate", "ci95_low", "ci95_high"))
-    p = row_number(row, "p_val")
     prefix = "SYNTHETIC example data: " if synthetic else ""
     design = ""
     if {"n_obs", "n_groups", "n_both"} <= set(model.columns):
@@ -615,20 +1104,28 @@ def wave_effect_sentence(model: pd.DataFrame, baseline: str, *, synthetic: bool 
             f"{int(row['n_both'])} of them audited at two or more waves"
         )
     lead = f"{prefix}A linear mixed model of the mean score (random intercept per business{design})"
-    numbers = (
-        f"difference {format_number(est)} levels, 95% CI [{format_number(low)}, "
-        f"{format_number(high)}], {format_p(p)}"
-    )
-    side = difference_direction(est, low, high)
-    if side == "not_estimable":
-        text = f"{lead} could not estimate the change from {baseline} to {label}."
-    elif side in ("higher", "lower"):
-        text = f"{lead} puts the mean score {side} at {label} than at {baseline}: {numbers}."
-    else:
-        text = (
-            f"{lead} finds the mean score at {label} not clearly different from {baseline}: "
-            f"{numbers}."
+    clauses = []
+    for i, (_, term) in enumerate(terms.iterrows()):
+        label = str(term["term"])[len("wave[") : -1]
+        est, low, high = (row_number(term, k) for k in ("estimate", "ci95_low", "ci95_high"))
+        numbers = (
+            f"difference {format_number(est)} levels, 95% CI [{format_number(low)}, "
+            f"{format_number(high)}], {format_p(row_number(term, 'p_val'))}"
         )
+        side = difference_direction(est, low, high)
+        if side == "not_estimable":
+            clauses.append(f"could not estimate the change from {baseline} to {label}")
+        elif side in ("higher", "lower"):
+            clauses.append(f"puts the mean score {side} at {label} than at {baseline}: {numbers}")
+        elif i == 0:
+            clauses.append(
+                f"finds the mean score at {label} not clearly different from {baseline}: {numbers}"
+            )
+        else:
+            clauses.append(f"finds it at {label} not clearly different from {baseline}: {numbers}")
+    text = f"{lead} {clauses[0]}."
+    if len(clauses) > 1:
+        text += " It " + "; it ".join(clauses[1:]) + "."
     if "converged" in model.columns and not bool(row["converged"]):
         text += " The fit did not converge cleanly (see the model's method column)."
     return text

@@ -70,6 +70,22 @@ word for a stage or dimension, how many it has, its stage and level names).
     it "does not hinge on" the strategy when every strategy that could be applied gives
     the same direction verdict (rule 2, words in :data:`ASSOCIATION_WORDS`); otherwise
     it "depends on" it.
+13. *Too many businesses left out of a headline* (:func:`too_many_left_out`): when the
+    strategy behind the headline results leaves out more than
+    :data:`~cma_research.analysis.headline.HEADLINE_MAX_LEFT_OUT` (a quarter) of the
+    businesses audited, the first paragraph says so and compares the strategies (the
+    threshold and why a quarter: :mod:`cma_research.analysis.headline`, which also
+    chooses the headline strategy by it).
+14. *Change per stage, adjusted* (:func:`adjusted_change_direction`): with several
+    stages tested at once, a stage ``improved`` (``declined``) only when its
+    multiplicity-adjusted p (``p_adj`` of :func:`~cma_research.paired_change`, Holm by
+    default) is below :data:`ALPHA` and its rank-biserial r is positive (negative);
+    otherwise it ``showed no clear change``; ``not_estimable`` without pairs or an
+    adjusted p. Counts of stages that improved ("4 of 10 stages improved") use this
+    rule; the mean-score row is one overall test and keeps rule 9.
+15. *Counts with their noun* (:func:`count_phrase`): numerals with the singular noun
+    for 1 and the plural otherwise ("1 testable claim", "0 claims", "2 claims"), for
+    summary lines where APA words (rule 7) would hide the numbers.
 
 Numbers are formatted by :mod:`cma_research.reporting.text` (APA strings) and rounded
 only when written.
@@ -83,6 +99,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from cma_research.analysis.headline import HEADLINE_MAX_LEFT_OUT
 from cma_research.core.errors import ParameterError
 from cma_research.core.instrument import Instrument
 from cma_research.core.text import format_number
@@ -99,8 +116,10 @@ __all__ = [
     "WIDE",
     "Direction",
     "Row",
+    "adjusted_change_direction",
     "attrition_difference",
     "change_direction",
+    "count_phrase",
     "count_words",
     "covariate_groups",
     "difference_direction",
@@ -117,6 +136,7 @@ __all__ = [
     "row_number",
     "share_phrase",
     "strength_word",
+    "too_many_left_out",
 ]
 
 #: A result row as the rules read it: a row of a statistics table, or a plain mapping.
@@ -343,6 +363,8 @@ def reliability_phrase(alpha_row: Row, instrument: Instrument) -> str:
     alpha = row_number(alpha_row, "alpha")
     if math.isnan(alpha):
         note = alpha_row.get("note") if hasattr(alpha_row, "get") else None
+        if isinstance(note, str):
+            note = note.removeprefix("not computed: ").removeprefix("not applicable: ")
         reason = f": {note}" if note else ""
         return f"Cronbach's α could not be computed for the {what[4:]}{reason}."
     word = reliability_word(alpha)
@@ -469,6 +491,17 @@ def lowest_level_phrase(instrument: Instrument) -> str:
     return f"at level {lowest.value} ({label})"
 
 
+def count_phrase(n: int, noun: str, plural: str | None = None) -> str:
+    """A count in numerals with its noun, singular only for 1 (rule 15).
+
+    >>> count_phrase(1, "testable claim"), count_phrase(0, "claim")
+    ('1 testable claim', '0 claims')
+    >>> count_phrase(3, "business", "businesses")
+    '3 businesses'
+    """
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def count_words(n: int, noun: str, plural: str | None = None) -> str:
     """A count with its noun, APA style: words below 10, numerals from 10 (rule 7).
 
@@ -556,6 +589,42 @@ def change_direction(row: Row) -> Direction:
     return "improved" if sign > 0 else "declined" if sign < 0 else "no_clear_change"
 
 
+def adjusted_change_direction(row: Row, alpha: float = ALPHA) -> Direction:
+    """The direction of one stage's change judged on its adjusted p (rule 14).
+
+    Parameters
+    ----------
+    row : Series or mapping
+        A stage row of :func:`~cma_research.paired_change` (``rank_biserial``,
+        ``p_adj``; ``n_pairs`` if present).
+    alpha : float
+        Level for the adjusted p (default :data:`ALPHA`).
+
+    Examples
+    --------
+    >>> adjusted_change_direction({"n_pairs": 13, "rank_biserial": 0.8, "p_adj": 0.01})
+    'improved'
+    >>> adjusted_change_direction({"n_pairs": 13, "rank_biserial": 0.6, "p_adj": 0.2})
+    'no_clear_change'
+    >>> adjusted_change_direction({"n_pairs": 13, "rank_biserial": -0.7, "p_adj": 0.03})
+    'declined'
+    >>> adjusted_change_direction({"n_pairs": 0, "rank_biserial": float("nan"),
+    ...                            "p_adj": float("nan")})
+    'not_estimable'
+    """
+    for key in ("rank_biserial", "p_adj"):
+        if not hasattr(row, "get") or key not in row:
+            raise ParameterError(f"the row lacks {key!r}; pass a row of paired_change()")
+    n = row_number(row, "n_pairs")
+    r = row_number(row, "rank_biserial")
+    p = row_number(row, "p_adj")
+    if n == 0 or math.isnan(r) or math.isnan(p):
+        return "not_estimable"
+    if p < alpha and r != 0:
+        return "improved" if r > 0 else "declined"
+    return "no_clear_change"
+
+
 def difference_direction(
     estimate: float, low: float, high: float
 ) -> Literal["higher", "lower", "not_clearly_different", "not_estimable"]:
@@ -589,6 +658,15 @@ def attrition_difference(
 
 
 # -- sensitivity to the missing-data strategy (rule 12) ------------------------------------
+
+
+def too_many_left_out(n_left_out: int, n_total: int) -> bool:
+    """Whether a headline leaves out more than a quarter of the businesses (rule 13).
+
+    >>> too_many_left_out(4, 16), too_many_left_out(5, 16), too_many_left_out(0, 0)
+    (False, True, False)
+    """
+    return n_total > 0 and n_left_out / n_total > HEADLINE_MAX_LEFT_OUT
 
 
 def hinges_on_strategy(verdicts: Iterable[int]) -> bool:

@@ -15,7 +15,7 @@ import html
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import pandas as pd
 
@@ -174,19 +174,152 @@ def _interval(row: Mapping[str, Any] | pd.Series) -> tuple[str, float, float] | 
     return None
 
 
-def apa(row: Mapping[str, Any] | pd.Series, *, p: str = "auto") -> str:
-    """An APA-style string for one result row of the package's statistics.
+#: What :func:`apa` recognises, for its error messages.
+_APA_EXPECTS = (
+    "rows of correlate or stage_correlations (r), cronbach_alpha (alpha), compare_groups "
+    "(test: group, warning, kruskal_wallis, mann_whitney), a model fit (estimate), "
+    "paired_change or wave_pairs (rank_biserial), attrition(...).tests (effect_size_name), "
+    "marginal_homogeneity (test: bowker, stuart_maxwell), or a row with a note saying why it "
+    "was not computed"
+)
+
+_STATISTIC_KEYS = ("r", "alpha", "statistic", "estimate", "rank_biserial")
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _pick_p(row: Mapping[str, Any] | pd.Series, p: str) -> float | None:
+    if p != "auto":
+        value = _get(row, p)
+        return None if _missing(value) else float(value)
+    perm = _get(row, "p_perm")
+    if not _missing(perm):
+        return float(perm)
+    value = _get(row, "p_val")
+    return None if _missing(value) else float(value)
+
+
+def _ci_text(row: Mapping[str, Any] | pd.Series, *, bounded: bool) -> str:
+    if (interval := _interval(row)) is None:
+        return ""
+    label, low, high = interval
+    return f", {label} [{_num(low, bounded=bounded)}, {_num(high, bounded=bounded)}]"
+
+
+def _apa_row(row: Mapping[str, Any] | pd.Series, p: str) -> str | None:
+    """The APA string of one row, or None when the row is of no kind apa() knows."""
+    pv = _pick_p(row, p)
+    p_text = format_p(pv) if pv is not None else "p = n/a"
+    test = _get(row, "test")
+    note = _get(row, "note")
+    if note and all(_missing(_get(row, k)) for k in _STATISTIC_KEYS):
+        return str(note)
+    if _get(row, "r") is not None:
+        symbol = correlation_symbol(str(_get(row, "method")))
+        n = _get(row, "n")
+        if _missing(n):
+            return None
+        df = int(n) - 2
+        if math.isnan(float(row["r"])):
+            return f"{symbol}({df}) undefined (a variable is constant)"
+        ci = _ci_text(row, bounded=True)
+        return f"{symbol}({df}) = {_num(float(row['r']), bounded=True)}{ci}, {p_text}"
+    if _get(row, "alpha") is not None:
+        if math.isnan(float(row["alpha"])):
+            return f"\u03b1 undefined (see the note), n = {int(row['n'])}"
+        ci = _ci_text(row, bounded=True)
+        return f"\u03b1 = {_num(float(row['alpha']), bounded=True)}{ci}, n = {int(row['n'])}"
+    if test == "kruskal_wallis":
+        return (
+            f"H({int(row['df'])}) = {_num(float(row['statistic']))}, {p_text}, "
+            f"\u03b5\u00b2 = {_num(float(row['effect_size']), bounded=True)}"
+        )
+    if test == "mann_whitney":
+        return (
+            f"U = {_num(float(row['statistic']), 1)}, {p_text}, "
+            f"r_rb = {_num(float(row['effect_size']), bounded=True)}"
+        )
+    if test == "group":
+        median = _get(row, "median_a")
+        mdn = "n/a" if _missing(median) else _num(float(median))
+        return f"{_get(row, 'group_a')}: Mdn = {mdn}, n = {int(row['n_a'])}"
+    if test == "warning":
+        return str(_get(row, "warning") or "")
+    if test in ("bowker", "stuart_maxwell"):
+        return f"\u03c7\u00b2({int(row['df'])}) = {_num(float(row['statistic']))}, {p_text}"
+    if _get(row, "rank_biserial") is not None:
+        n = _get(row, "n_pairs")
+        r = float(row["rank_biserial"])
+        r_text = "undefined" if math.isnan(r) else _num(r, bounded=True)
+        stat = _get(row, "statistic")
+        t_text = "" if _missing(stat) else f"T = {_num(float(stat), 1)}, "
+        n_text = "" if _missing(n) else f", n = {int(n)} pairs"
+        return f"{t_text}{p_text}, r_rb = {r_text}{_ci_text(row, bounded=True)}{n_text}"
+    if _get(row, "effect_size_name") is not None and _get(row, "statistic") is not None:
+        kind = str(_get(row, "effect_size_name"))
+        effect = _get(row, "effect_size")
+        e_text = "n/a" if _missing(effect) else _num(float(effect), bounded=True)
+        stat = float(row["statistic"])
+        if kind == "cramers_v":
+            return f"\u03c7\u00b2 = {_num(stat)}, {p_text}, V = {e_text}"
+        return f"U = {_num(stat, 1)}, {p_text}, r_rb = {e_text}"
+    if _get(row, "estimate") is not None:
+        df_text = ""
+        if _get(row, "df_resid") is not None:
+            df_text = f"t({_num(float(row['df_resid']), 0)}) = {_num(float(row['t']))}, "
+        elif _get(row, "z") is not None:
+            df_text = f"z = {_num(float(row['z']))}, "
+        elif _get(row, "statistic") is not None and _get(row, "df") is not None:
+            stat, ref_df = _num(float(row["statistic"])), float(row["df"])
+            df_text = (
+                f"t({_num(ref_df, 0)}) = {stat}, " if math.isfinite(ref_df) else f"z = {stat}, "
+            )
+        elif _get(row, "statistic") is not None:
+            df_text = f"z = {_num(float(row['statistic']))}, "
+        ci = _ci_text(row, bounded=False)
+        return f"b = {_num(float(row['estimate']))}{ci}, {df_text}{p_text}"
+    return None
+
+
+@overload
+def apa(row: pd.DataFrame, *, p: str = "auto") -> pd.Series: ...
+
+
+@overload
+def apa(row: Mapping[str, Any] | pd.Series, *, p: str = "auto") -> str: ...
+
+
+def apa(row: Mapping[str, Any] | pd.Series | pd.DataFrame, *, p: str = "auto") -> str | pd.Series:
+    """An APA-style string for a result row of the package's statistics, or for every row
+    of a result table.
 
     Recognises rows of :func:`~cma_research.correlate` and
     :func:`~cma_research.stage_correlations` (``r``), :func:`~cma_research.cronbach_alpha`
-    (``alpha``), :func:`~cma_research.compare_groups` (Kruskal-Wallis and Mann-Whitney
-    rows) and model terms (``estimate``).
+    (``alpha``), :func:`~cma_research.compare_groups` (group, warning, Kruskal-Wallis and
+    Mann-Whitney rows), model terms (``estimate``), :func:`~cma_research.paired_change`
+    and :func:`~cma_research.analysis.change.wave_pairs` (``rank_biserial``),
+    ``attrition(...).tests`` and :func:`~cma_research.marginal_homogeneity`; a row that
+    was not computed (its statistic missing, its ``note`` saying why) gives its note.
 
     Parameters
     ----------
-    row : Series or mapping
+    row : Series, mapping or DataFrame
+        One result row, or a whole table (every row is formatted).
     p : {"auto", "p_val", "p_perm", "p_adj"}
         Which p-value to report; ``auto`` uses ``p_perm`` when present, else ``p_val``.
+
+    Returns
+    -------
+    str or Series
+        For a row, its string; for a table, a Series of strings with the table's index
+        (name ``apa``), one per row.
+
+    Raises
+    ------
+    ParameterError
+        A row of no kind listed above (for a table: naming the rows), or an unknown ``p``.
 
     Examples
     --------
@@ -201,68 +334,33 @@ def apa(row: Mapping[str, Any] | pd.Series, *, p: str = "auto") -> str:
 
     >>> apa({"alpha": 0.83, "ci80_low": 0.71, "ci80_high": 0.89, "n": 12})
     'α = .83, 80% CI [.71, .89], n = 12'
+
+    A whole table, every row formatted:
+
+    >>> import cma_research as cma
+    >>> groups = cma.compare_groups(cma.datasets.customer_wise_2007(), "size_band")
+    >>> apa(groups).tolist()[:2]
+    ['micro: Mdn = 1.60, n = 11', 'small: Mdn = 2.60, n = 4']
+    >>> apa(groups).tolist()[4]
+    'H(2) = 4.47, p = .107, ε² = .30'
     """
     if p not in ("auto", "p_val", "p_perm", "p_adj"):
         raise ParameterError(f"p={p!r} is not one of 'auto', 'p_val', 'p_perm', 'p_adj'")
-
-    def pick() -> float | None:
-        if p != "auto":
-            return _get(row, p)
-        perm = _get(row, "p_perm")
-        if perm is not None and not (isinstance(perm, float) and math.isnan(perm)):
-            return float(perm)
-        value = _get(row, "p_val")
-        return None if value is None else float(value)
-
-    pv = pick()
-    p_text = format_p(float(pv)) if pv is not None else "p = n/a"
-    test = _get(row, "test")
-    if _get(row, "r") is not None:
-        symbol = correlation_symbol(str(_get(row, "method")))
-        n = int(_get(row, "n"))
-        df = n - 2
-        if math.isnan(float(row["r"])):
-            return f"{symbol}({df}) undefined (a variable is constant)"
-        ci = ""
-        if (interval := _interval(row)) is not None:
-            label, low, high = interval
-            ci = f", {label} [{_num(low, bounded=True)}, {_num(high, bounded=True)}]"
-        return f"{symbol}({df}) = {_num(float(row['r']), bounded=True)}{ci}, {p_text}"
-    if _get(row, "alpha") is not None:
-        if math.isnan(float(row["alpha"])):
-            return f"\u03b1 undefined (see the note), n = {int(row['n'])}"
-        ci = ""
-        if (interval := _interval(row)) is not None:
-            label, low, high = interval
-            ci = f", {label} [{_num(low, bounded=True)}, {_num(high, bounded=True)}]"
-        return f"\u03b1 = {_num(float(row['alpha']), bounded=True)}{ci}, n = {int(row['n'])}"
-    if test == "kruskal_wallis":
-        return (
-            f"H({int(row['df'])}) = {_num(float(row['statistic']))}, {p_text}, "
-            f"\u03b5\u00b2 = {_num(float(row['effect_size']), bounded=True)}"
-        )
-    if test == "mann_whitney":
-        return (
-            f"U = {_num(float(row['statistic']), 1)}, {p_text}, "
-            f"r_rb = {_num(float(row['effect_size']), bounded=True)}"
-        )
-    if _get(row, "estimate") is not None:
-        df_text = ""
-        if _get(row, "df_resid") is not None:
-            df_text = f"t({_num(float(row['df_resid']), 0)}) = {_num(float(row['t']))}, "
-        elif _get(row, "z") is not None:
-            df_text = f"z = {_num(float(row['z']))}, "
-        elif _get(row, "statistic") is not None and _get(row, "df") is not None:
-            stat, ref_df = _num(float(row["statistic"])), float(row["df"])
-            df_text = (
-                f"t({_num(ref_df, 0)}) = {stat}, " if math.isfinite(ref_df) else f"z = {stat}, "
+    if isinstance(row, pd.DataFrame):
+        texts, unknown = [], []
+        for label, one in row.iterrows():
+            text = _apa_row(one, p)
+            if text is None:
+                unknown.append(str(label))
+            texts.append(text)
+        if unknown:
+            shown = ", ".join(unknown[:10]) + (" ..." if len(unknown) > 10 else "")
+            raise ParameterError(
+                f"apa() does not recognise row(s) {shown} of this table (columns: "
+                f"{', '.join(map(str, row.columns))}); expected {_APA_EXPECTS}"
             )
-        ci = ""
-        if (interval := _interval(row)) is not None:
-            label, low, high = interval
-            ci = f", {label} [{_num(low)}, {_num(high)}]"
-        return f"b = {_num(float(row['estimate']))}{ci}, {df_text}{p_text}"
-    raise ParameterError(
-        "apa() does not recognise this row; expected a row of correlate, stage_correlations, "
-        "cronbach_alpha, compare_groups or a model fit"
-    )
+        return pd.Series(texts, index=row.index, name="apa", dtype="string")
+    text = _apa_row(row, p)
+    if text is None:
+        raise ParameterError(f"apa() does not recognise this row; expected {_APA_EXPECTS}")
+    return text

@@ -222,6 +222,8 @@ class OrdinalModel:
     log_staff_sd: float
     attrition: float = 0.0
     wave_correlation: float | None = None
+    #: What the model was calibrated on, in words (``calibrate`` fills it in).
+    calibrated_on: str = ""
 
     @property
     def blank(self) -> np.ndarray:
