@@ -8,12 +8,11 @@ has no outputs left (see :func:`cma_research.pipeline.build.execute.run_one`).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cma_research.core.files import sha256_file
+from cma_research.core.files import read_json, sha256_file
 from cma_research.pipeline.build.records import NotebookRun
 from cma_research.reporting.text import escape_html
 
@@ -43,24 +42,36 @@ def describe_notebook(nb_path: Path) -> tuple[str, str]:
     return nb_path.stem, ""
 
 
-def key_facts(out: Path, names: Sequence[str]) -> dict[str, str]:
-    """Headline facts left by the named notebooks (``tables/NN_key_facts.json``)."""
+def _mapping(path: Path, warn: Callable[[str], None] | None) -> dict[str, str]:
+    """A JSON mapping file as text keys and values; one warning and nothing if unusable."""
+    try:
+        data = read_json(path, expect=dict)
+    except (OSError, ValueError) as exc:
+        if warn is not None:
+            warn(f"{path.parent.name}/{path.name} is unusable ({exc}); ignored")
+        return {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def key_facts(
+    out: Path, names: Sequence[str], warn: Callable[[str], None] | None = None
+) -> dict[str, str]:
+    """Headline facts left by the named notebooks (``tables/NN_key_facts.json``).
+
+    A file of the wrong shape (not a JSON mapping) is ignored, with one line to ``warn``.
+    """
     facts: dict[str, str] = {}
     for name in names:
         path = out / "tables" / f"{name[:3]}key_facts.json"
         if path.is_file():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            facts.update({str(k): str(v) for k, v in data.items()})
+            facts.update(_mapping(path, warn))
     return facts
 
 
-def _captions(out: Path) -> dict[str, str]:
+def _captions(out: Path, warn: Callable[[str], None] | None = None) -> dict[str, str]:
     found: dict[str, str] = {}
     for path in sorted((out / "figures").glob("*captions.json")):
-        try:
-            found.update(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            continue
+        found.update(_mapping(path, warn))
     return found
 
 
@@ -87,8 +98,12 @@ def index_html(
     params: Mapping[str, Any],
     facts: Mapping[str, str],
     descriptions: Mapping[str, str],
+    warn: Callable[[str], None] | None = None,
 ) -> str:
-    """The landing page: key facts in words, reports, figure thumbnails, tables."""
+    """The landing page: key facts in words, reports, figure thumbnails, tables.
+
+    A captions file of the wrong shape is ignored with one line to ``warn``.
+    """
     items = [_report_item(out_dir, r, descriptions.get(r.name, "")) for r in runs]
     earlier_items = []
     for name, record in earlier.items():
@@ -100,7 +115,7 @@ def index_html(
         earlier_items.append(
             _report_item(out_dir, run, descriptions.get(name, ""), note + "</span>")
         )
-    captions = _captions(out_dir)
+    captions = _captions(out_dir, warn)
     figures = []
     for png in sorted((out_dir / "figures").glob("*.png")):
         caption = captions.get(png.stem, png.stem.replace("_", " "))

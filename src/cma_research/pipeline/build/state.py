@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
+import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from cma_research.core.errors import ParameterError, ReportBuildError
-from cma_research.core.files import guard_not_raw, sha256_file
+from cma_research.core.files import guard_not_raw, read_json, sha256_file
 
 __all__ = [
     "IN_PROGRESS",
+    "LOCK",
     "SUBFOLDERS",
     "clean_interrupted",
     "locked",
+    "mark_in_progress",
     "output_folder",
     "read_manifest",
 ]
@@ -25,30 +27,47 @@ __all__ = [
 
 SUBFOLDERS = ("notebooks", "html", "figures", "tables")
 IN_PROGRESS = ".build-in-progress"
+LOCK = ".build.lock"
+
+
+def _open_own_file(path: Path, flags: int) -> int:
+    """Open ``path`` for writing; a symbolic link there is removed first, never followed."""
+    if path.is_symlink():
+        path.unlink()
+    return os.open(path, flags | os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
 
 
 @contextlib.contextmanager
-def locked(out: Path) -> Iterator[None]:
-    """Hold the output folder's lock; a second build refuses with one line."""
-    lock_path = out / ".build.lock"
-    handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole build
+def locked(out: Path, what: str = "build") -> Iterator[None]:
+    """Hold the output folder's lock; a second writer refuses with one line.
+
+    ``what`` names the writer in the message (``build``, ``batch of business reports``).
+    """
+    fd = _open_own_file(out / LOCK, os.O_APPEND)
     try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ReportBuildError(
-                f"another build is writing to {out.name}/ right now; wait for it to finish "
+                f"another {what} is writing to {out.name}/ right now; wait for it to finish "
                 "or choose another --output-dir"
             ) from None
         yield
     finally:
-        handle.close()
+        os.close(fd)
+
+
+def mark_in_progress(out: Path) -> None:
+    """Mark ``out`` as being written (:data:`IN_PROGRESS`, holding this process's id)."""
+    fd = _open_own_file(out / IN_PROGRESS, os.O_TRUNC)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(str(os.getpid()))
 
 
 def clean_interrupted(out: Path, say: Callable[[str], None]) -> None:
     """Remove what a killed build left: temporary files, and outputs its manifest lacks."""
     marker = out / IN_PROGRESS
-    leftovers = [p for p in out.rglob(".*") if p.is_file() and p.name not in (".build.lock",)]
+    leftovers = [p for p in out.rglob(".*") if p.is_file() and p.name not in (LOCK,)]
     if not marker.exists() and not any(".running" in p.name for p in leftovers):
         return
     old = read_manifest(out)
@@ -70,12 +89,20 @@ def clean_interrupted(out: Path, say: Callable[[str], None]) -> None:
     )
 
 
-def read_manifest(out: Path) -> dict[str, Any]:
+def read_manifest(out: Path, warn: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The output folder's ``manifest.json`` (empty when missing or unusable).
+
+    A manifest of the wrong shape (not JSON, nested too deeply, a list where a mapping
+    belongs) is ignored, with one line to ``warn``.
+    """
     try:
-        data = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return dict(read_json(out / "manifest.json", expect=dict))
+    except FileNotFoundError:
         return {}
-    return data if isinstance(data, dict) else {}
+    except (OSError, ValueError) as exc:
+        if warn is not None:
+            warn(f"{out.name}/manifest.json is unusable ({exc}); ignored")
+        return {}
 
 
 def output_folder(requested: Mapping[str, Any], specs: Mapping[str, Any], root: Path) -> Path:

@@ -18,6 +18,7 @@ whether each succeeded.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 from collections.abc import Callable, Mapping
@@ -25,7 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from cma_research.core.errors import ParameterError
-from cma_research.core.files import ensure_inside, safe_filename, safe_load_yaml, write_atomic
+from cma_research.core.files import (
+    ensure_inside,
+    read_json,
+    safe_filename,
+    safe_load_yaml,
+    write_atomic,
+)
 from cma_research.pipeline.build.records import BuildResult
 from cma_research.reporting.text import escape_html
 
@@ -116,7 +123,8 @@ def _facts(result: BuildResult) -> dict[str, str]:
     for run in result.runs:
         f = path / f"{run.name[:3]}key_facts.json"
         if run.ok and f.is_file():
-            facts.update(json.loads(f.read_text(encoding="utf-8")))
+            with contextlib.suppress(OSError, ValueError):  # a stray file of the wrong shape
+                facts.update({str(k): str(v) for k, v in read_json(f, expect=dict).items()})
     return facts
 
 
