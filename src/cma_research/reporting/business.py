@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from cma_research.analysis.executor import run_tasks
+from cma_research.analysis.executor import probe_scheduler, run_tasks
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.files import ensure_inside, guard_not_raw, write_atomic
@@ -154,19 +154,6 @@ def _index_html(pages: list[dict[str, Any]]) -> str:
     return str(_environment().get_template("index.html.j2").render(index=index_context(pages)))
 
 
-def _check_scheduler(address: str) -> None:
-    """Refuse a scheduler address that cannot work, before anything is written."""
-    if not isinstance(address, str) or not address.strip():
-        raise ParameterError(f"scheduler={address!r} must be an address such as 'tcp://host:8786'")
-    try:
-        import dask.distributed  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
-    except ImportError:
-        raise ParameterError(
-            f"scheduler={address!r} needs dask.distributed, which is not installed; "
-            "install it with: pip install 'dask[distributed]'"
-        ) from None
-
-
 def write_business_reports(
     cohort: Cohort,
     output_dir: str | Path,
@@ -220,7 +207,7 @@ def write_business_reports(
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ParameterError(f"jobs={jobs!r} must be a whole number >= 1")
     if scheduler is not None:  # fail before anything is written, not after the pages
-        _check_scheduler(scheduler)
+        probe_scheduler(scheduler, label="--scheduler")
     root = guard_not_raw(output_dir)
     pages, manifest = business_pages(
         cohort,
