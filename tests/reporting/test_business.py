@@ -26,7 +26,7 @@ from cma_research.reporting.business_pages import business_pages
 from cma_research.reporting.pseudonym import key_check, pseudonymise
 from tests.paths import BUNDLED
 
-KEY = b"0123456789abcdef0123456789abcdef"
+KEY = b"8f3a5c0e1b7d9264f0a1c3e5d7b98642"  # a fixed test key (random hex digits)
 
 
 def text_of(html: str) -> str:
