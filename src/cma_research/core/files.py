@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import hashlib
 import json
 import os
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -289,6 +290,58 @@ def _backup(target: Path) -> str | None:
     except OSError:
         return None
     return name
+
+
+# -- one writer at a time ------------------------------------------------------------
+# The build and a batch of business reports write whole folders. One writer at a time
+# holds the folder's lock; while it writes, the folder is marked, so a writer that was
+# killed is detected (and its leftovers removed) by the next.
+
+#: The lock file of an output folder (builds and batches of business reports take turns).
+LOCK_NAME = ".build.lock"
+#: The marker of an output folder being written; a killed writer leaves it behind.
+IN_PROGRESS_NAME = ".build-in-progress"
+
+
+def _open_own(path: Path, flags: int) -> int:
+    """Open ``path`` for writing; a symbolic link there is removed first, never followed."""
+    if path.is_symlink():
+        path.unlink()
+    return os.open(path, flags | os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path, what: str = "build") -> Iterator[None]:
+    """Hold ``folder``'s lock (:data:`LOCK_NAME`); a second writer refuses with one line.
+
+    ``what`` names the writer in the message (``build``, ``batch of business reports``).
+
+    Raises
+    ------
+    ReportBuildError
+        Another writer holds the lock.
+    """
+    from cma_research.core.errors import ReportBuildError
+
+    fd = _open_own(folder / LOCK_NAME, os.O_APPEND)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ReportBuildError(
+                f"another {what} is writing to {folder.name}/ right now; wait for it to "
+                "finish or choose another --output-dir"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def mark_in_progress(folder: Path) -> None:
+    """Mark ``folder`` as being written (:data:`IN_PROGRESS_NAME`, holding the process id)."""
+    fd = _open_own(folder / IN_PROGRESS_NAME, os.O_TRUNC)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(str(os.getpid()))
 
 
 # -- file names derived from data ----------------------------------------------------

@@ -4,14 +4,20 @@ symbolic links refused, the previous manifest read."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from cma_research.core.errors import ParameterError, ReportBuildError
-from cma_research.core.files import guard_not_raw, read_json, sha256_file
+from cma_research.core.errors import ParameterError
+from cma_research.core.files import (
+    IN_PROGRESS_NAME,
+    LOCK_NAME,
+    folder_lock,
+    guard_not_raw,
+    read_json,
+    sha256_file,
+)
+from cma_research.core.files import mark_in_progress as _mark
 
 __all__ = [
     "IN_PROGRESS",
@@ -26,42 +32,21 @@ __all__ = [
 
 
 SUBFOLDERS = ("notebooks", "html", "figures", "tables")
-IN_PROGRESS = ".build-in-progress"
-LOCK = ".build.lock"
-
-
-def _open_own_file(path: Path, flags: int) -> int:
-    """Open ``path`` for writing; a symbolic link there is removed first, never followed."""
-    if path.is_symlink():
-        path.unlink()
-    return os.open(path, flags | os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+IN_PROGRESS = IN_PROGRESS_NAME
+LOCK = LOCK_NAME
 
 
 @contextlib.contextmanager
-def locked(out: Path, what: str = "build") -> Iterator[None]:
-    """Hold the output folder's lock; a second writer refuses with one line.
-
-    ``what`` names the writer in the message (``build``, ``batch of business reports``).
-    """
-    fd = _open_own_file(out / LOCK, os.O_APPEND)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ReportBuildError(
-                f"another {what} is writing to {out.name}/ right now; wait for it to finish "
-                "or choose another --output-dir"
-            ) from None
+def locked(out: Path) -> Iterator[None]:
+    """Hold the output folder's lock; a second build (or batch of business reports)
+    refuses with one line."""
+    with folder_lock(out, "build"):
         yield
-    finally:
-        os.close(fd)
 
 
 def mark_in_progress(out: Path) -> None:
-    """Mark ``out`` as being written (:data:`IN_PROGRESS`, holding this process's id)."""
-    fd = _open_own_file(out / IN_PROGRESS, os.O_TRUNC)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(str(os.getpid()))
+    """Mark ``out`` as being built (:data:`IN_PROGRESS`): a killed build leaves it."""
+    _mark(out)
 
 
 def clean_interrupted(out: Path, say: Callable[[str], None]) -> None:
