@@ -48,7 +48,9 @@ def no_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
             "target_level=7 is not a level of managing_customers_framework; expected one of "
             "0 (Proto)",
         ),
-        ({"n_boot": -1}, "n_boot=-1 must be a whole number >= 0"),
+        ({"n_boot": -1}, "n_boot=-1 must be a whole number from 0 to 1000000"),
+        ({"n_boot": 2_000_000_000}, "n_boot=2000000000 must be a whole number from 0 to"),
+        ({"seed": -1}, "seed=-1 must be a whole number from 0 to 4294967295"),
         ({"wave": "Follow-up"}, "parameter 'wave': 'Follow-up' is not a wave of"),
         ({"header_row": 0}, "header_row=0 must be a whole number >= 1"),
         ({"aliases": "Headcount"}, "'Headcount' is not 'Header=role'"),
