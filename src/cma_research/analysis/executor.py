@@ -130,13 +130,14 @@ async def _identity(address: str, seconds: float) -> Any:
 
 
 def probe_scheduler(
-    address: object, *, timeout: float = CONNECT_SECONDS, label: str = "scheduler"
+    address: object, *, timeout: float | None = None, label: str = "scheduler"
 ) -> str:
     """Check ``address`` and that a Dask scheduler answers there within ``timeout`` seconds.
 
     The address is checked (:func:`check_scheduler_address`), then asked who it is
     (Dask's ``identity`` message) in a thread of its own, so a notebook's event loop is
-    never touched and the answer is awaited at most ``timeout`` seconds: a closed port,
+    never touched and the answer is awaited at most ``timeout`` seconds (default
+    :data:`CONNECT_SECONDS`): a closed port,
     a listener that never answers and a listener that is not a Dask scheduler (a web
     server, an SSH daemon) are each one :class:`ParameterError` line, nothing written.
 
@@ -147,6 +148,7 @@ def probe_scheduler(
     """
     address = check_scheduler_address(address, label)
     _dask_distributed(label, address)
+    timeout = CONNECT_SECONDS if timeout is None else float(timeout)
     shown = f"{label} {shorten(address)!r}"
     box: dict[str, Any] = {}
 
@@ -178,12 +180,13 @@ def probe_scheduler(
     return address
 
 
-def connect(address: object, *, timeout: float = CONNECT_SECONDS, label: str = "scheduler") -> Any:
+def connect(address: object, *, timeout: float | None = None, label: str = "scheduler") -> Any:
     """A :class:`dask.distributed.Client` of the scheduler at ``address``, or one error line.
 
     The address is probed first (:func:`probe_scheduler`: bounded by ``timeout``); the
     client is made only when a Dask scheduler answered.
     """
+    timeout = CONNECT_SECONDS if timeout is None else float(timeout)
     address = probe_scheduler(address, timeout=timeout, label=label)
     distributed = _dask_distributed(label, address)
     try:
