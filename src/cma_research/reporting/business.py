@@ -358,10 +358,11 @@ def write_business_reports(
     real_ids = sorted({str(b) for b in cohort.scores.index.get_level_values("business_id")})
     real_names = page_file_names(real_ids) if key else []
     root.mkdir(parents=True, exist_ok=True)
-    with folder_lock(root, "batch of business reports"):
+    with folder_lock(root, "batch of business reports (or a build)"):
         removed = _clean_interrupted(root)
         mark_in_progress(root)
         staging = Path(tempfile.mkdtemp(prefix=_STAGING, dir=root))
+        touched = False  # whether this batch changed the folder yet
         try:
             run_tasks(
                 _render_and_write,
@@ -369,12 +370,16 @@ def write_business_reports(
                 jobs=jobs,
                 scheduler=scheduler,
             )
-            new = set(targets) | {manifest_path}
+            # the index first, then every page and manifest of the batches replaced (those
+            # of the same name too): a kill from here on leaves fewer pages, never a mix
             stale = _stale(root, manifest, manifest_path, index, real_names)
-            for path in sorted(set(stale) - new, key=lambda p: (p.name != "index.html", p.name)):
+            for path in sorted(set(stale), key=lambda p: (p.name != "index.html", p.name)):
                 if path.is_file() or path.is_symlink():
+                    touched = True
                     path.unlink()
-                    removed.append(path)
+                    if path not in targets and path != manifest_path:
+                        removed.append(path)
+            touched = True
             for name, target in zip(names, targets, strict=True):
                 os.replace(staging / name, target)
             text = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
@@ -382,7 +387,7 @@ def write_business_reports(
             if index:
                 write_atomic(index_path, _index_html(pages).encode("utf-8"))
         except BaseException:
-            if not any(t.is_file() for t in targets) and not removed:  # folder untouched
+            if not touched:  # the folder is as it was: no marker left behind
                 (root / IN_PROGRESS_NAME).unlink(missing_ok=True)
             raise
         finally:
