@@ -39,7 +39,7 @@ def no_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"m_imputations": -5}, "m_imputations=-5 must be a whole number >= 2"),
+        ({"m_imputations": -5}, "m_imputations=-5 must be a whole number from 2 to 1000"),
         ({"min_stages": 99}, "min_stages=99 must be a whole number from 1 to 10"),
         ({"missing_strategy": "min_stages"}, "missing_strategy='min_stages' needs min_stages"),
         ({"target_level": 9}, "target_level=9 is not a level of customer_wise_2007"),

@@ -502,7 +502,9 @@ def safe_load_yaml(
             f"{path}: is not UTF-8 text (byte 0x{raw[exc.start]:02X} on line {line}); "
             "save it as UTF-8"
         ) from None
-    loader = yaml.SafeLoader(text)
+    # libyaml's loader when present (several times faster, and it bounds nesting itself);
+    # the same safe constructors either way
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -519,6 +521,8 @@ def safe_load_yaml(
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        if "maximum nesting depth" in detail:
+            raise error(f"{path}: nested too deeply to be a parameters file") from None
         raise error(f"{path}: cannot be parsed as YAML ({detail})") from None
     except RecursionError:
         raise error(f"{path}: nested too deeply to be a parameters file") from None
@@ -549,7 +553,7 @@ def _odd_number(root: Any) -> str | None:
         if isinstance(node, yaml.ScalarNode):
             text = node.value
             ordinary = text.lower().lstrip("+-") in (".inf", ".nan") or plain.fullmatch(text)
-            if node.tag in numeric and node.style is None and not ordinary:
+            if node.tag in numeric and not node.style and not ordinary:  # plain: None or ""
                 why = (
                     "YAML drops '_' in numbers"
                     if "_" in text
