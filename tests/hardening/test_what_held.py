@@ -31,7 +31,8 @@ from cma_research.pipeline.build.parameters import load_params_file
 from cma_research.pipeline.build.sweep import load_sweep, run_sweep
 from cma_research.reporting.business import render_business_page
 from cma_research.reporting.business_pages import business_pages
-from tests.paths import BUNDLED, ROOT
+from tests.hardening.conftest import tiny_notebook
+from tests.paths import BUNDLED
 
 PYTHON_TAGS = [
     "!!python/object/apply:os.system ['touch {marker}']",
@@ -41,12 +42,14 @@ PYTHON_TAGS = [
 
 
 def test_mtimes_alone_change_no_key(tmp_path: Path) -> None:
-    nb = ROOT / "notebooks" / "02_distributions.ipynb"
+    nb = tmp_path / "01_x.ipynb"
+    tiny_notebook(nb, "seed: int = 1  # help: a seed", "print(seed)")
     returns = tmp_path / "r.csv"
     returns.write_bytes(BUNDLED.read_bytes())
     params = {"returns_path": str(returns), "seed": 1}
     before = notebook_key(nb, params)
     os.utime(returns, (1, 1))
+    os.utime(nb, (1, 1))
     assert notebook_key(nb, params) == before
     returns.write_bytes(BUNDLED.read_bytes().replace(b"Florists", b"Florist"))
     assert notebook_key(nb, params).key != before.key
