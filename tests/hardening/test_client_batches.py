@@ -25,8 +25,9 @@ from pathlib import Path
 import pytest
 
 from cma_research.cli import main
-from cma_research.core.files import IN_PROGRESS_NAME, folder_lock
+from cma_research.core.files import folder_lock
 from cma_research.reporting import business
+from cma_research.reporting.business import BATCH_IN_PROGRESS
 from cma_research.reporting.business_pages import percent_text
 from cma_research.reporting.pseudonym import pseudonymise
 from tests.paths import BUNDLED, ROOT
@@ -201,7 +202,7 @@ def _consistent(out: Path) -> set[int]:
     for page in pages_in(out):
         k_on_page = re.search(r"groups of at least (\d+) other", (out / page).read_text())
         assert k_on_page is not None
-        assert page in listed or (out / IN_PROGRESS_NAME).exists()
+        assert page in listed or (out / BATCH_IN_PROGRESS).exists()
     return {int(m["k"]) for m in manifests}
 
 
@@ -218,7 +219,7 @@ def test_a_batch_killed_while_rendering_leaves_the_earlier_batch(
     assert _consistent(out) == {3}
     assert report(small_returns, out, "--all", "--disclosure-k", "2") == 0
     assert _consistent(out) == {2}
-    assert not list(out.glob(".batch-*")) and not (out / IN_PROGRESS_NAME).exists()
+    assert not list(out.glob(".batch-run-*")) and not (out / BATCH_IN_PROGRESS).exists()
 
 
 @pytest.mark.integration
@@ -229,7 +230,7 @@ def test_a_batch_killed_while_moving_pages_in_never_shows_a_mixed_batch(
     assert report(small_returns, out, "--all", "--disclosure-k", "3") == 0
     # 6 pages rendered (6 renames), then killed on the 3rd page moved into place
     _killed(small_returns, out, "os.replace", "os.replace", 6 + 3, 2)
-    assert (out / IN_PROGRESS_NAME).exists()
+    assert (out / BATCH_IN_PROGRESS).exists()
     assert not (out / "index.html").exists()  # removed before any page moved
     ks = set()
     for page in pages_in(out):
@@ -239,7 +240,7 @@ def test_a_batch_killed_while_moving_pages_in_never_shows_a_mixed_batch(
     assert ks <= {2}, "pages of two batches side by side"
     # the next batch (any) removes what the killed one left
     assert report(small_returns, out, "--business", "B04", "--disclosure-k", "2") == 0
-    assert pages_in(out) == ["B04.html"] and not (out / IN_PROGRESS_NAME).exists()
+    assert pages_in(out) == ["B04.html"] and not (out / BATCH_IN_PROGRESS).exists()
     assert _consistent(out) == {2}
 
 

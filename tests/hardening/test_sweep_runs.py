@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 import cma_research as cma
-from cma_research.core.files import IN_PROGRESS_NAME, folder_lock
+from cma_research.core.files import folder_lock
 from cma_research.pipeline.build import build_sweep
 from cma_research.pipeline.build import sweep as sweep_mod
 from cma_research.pipeline.build.records import BuildResult
-from cma_research.pipeline.build.sweep import run_sweep, set_name
+from cma_research.pipeline.build.sweep import SWEEP_IN_PROGRESS, run_sweep, set_name
 
 
 class Killed(BaseException):
@@ -75,7 +75,7 @@ def test_a_killed_sweep_leaves_no_index_of_another_sweep(tmp_path: Path, spec: P
         sweep(out, spec, {"n_boot": 20}, die_at=2)
     # the earlier sweep's index and record are gone, the folder says it is in progress
     assert not (out / "index.html").exists() and not (out / "sweep.json").exists()
-    assert (out / IN_PROGRESS_NAME).exists()
+    assert (out / SWEEP_IN_PROGRESS).exists()
     # the set the killed sweep built is in a folder of its own values
     built = [p for p in out.iterdir() if p.is_dir() and p.name not in first]
     assert len(built) == 1
@@ -85,7 +85,7 @@ def test_a_killed_sweep_leaves_no_index_of_another_sweep(tmp_path: Path, spec: P
     assert links(out) == {folder.name for _, folder in log}
     for name in links(out):
         assert json.loads((out / name / "index.html").read_text())["n_boot"] == 20
-    assert not (out / IN_PROGRESS_NAME).exists()
+    assert not (out / SWEEP_IN_PROGRESS).exists()
 
 
 def test_same_grid_other_base_values_get_other_folders() -> None:

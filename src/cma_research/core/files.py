@@ -337,9 +337,10 @@ def folder_lock(folder: Path, what: str = "build") -> Iterator[None]:
         os.close(fd)
 
 
-def mark_in_progress(folder: Path) -> None:
-    """Mark ``folder`` as being written (:data:`IN_PROGRESS_NAME`, holding the process id)."""
-    fd = _open_own(folder / IN_PROGRESS_NAME, os.O_TRUNC)
+def mark_in_progress(folder: Path, name: str = IN_PROGRESS_NAME) -> None:
+    """Mark ``folder`` as being written: the file ``name`` (default :data:`IN_PROGRESS_NAME`,
+    the build's), holding the process id. Each kind of writer has its own marker."""
+    fd = _open_own(folder / name, os.O_TRUNC)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(str(os.getpid()))
 

@@ -49,7 +49,6 @@ from cma_research.analysis.executor import probe_scheduler, run_tasks
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.files import (
-    IN_PROGRESS_NAME,
     ensure_inside,
     folder_lock,
     guard_not_raw,
@@ -60,6 +59,7 @@ from cma_research.core.files import (
 from cma_research.reporting.business_pages import business_pages, index_context, page_file_names
 
 __all__ = [
+    "BATCH_IN_PROGRESS",
     "BatchResult",
     "page_figures",
     "render_business_page",
@@ -181,8 +181,10 @@ def _index_html(pages: list[dict[str, Any]]) -> str:
     return str(_environment().get_template("index.html.j2").render(index=index_context(pages)))
 
 
+#: The marker of a folder a batch is writing (a killed batch leaves it; the next cleans up).
+BATCH_IN_PROGRESS = ".batch-in-progress"
 #: Prefix of a batch's own folder inside the output folder, where its pages are rendered.
-_STAGING = ".batch-"
+_STAGING = ".batch-run-"
 _PAGE = re.compile(r"[A-Za-z0-9_-]{1,120}\.html")
 _SETTINGS = (
     "pseudonymised",
@@ -223,7 +225,7 @@ def _clean_interrupted(root: Path) -> list[Path]:
     for staging in root.glob(f"{_STAGING}*"):
         if staging.is_dir() and not staging.is_symlink():
             shutil.rmtree(staging, ignore_errors=True)
-    marker = root / IN_PROGRESS_NAME
+    marker = root / BATCH_IN_PROGRESS
     if not marker.exists():
         return removed
     manifests = _earlier_manifests(root)
@@ -360,7 +362,7 @@ def write_business_reports(
     root.mkdir(parents=True, exist_ok=True)
     with folder_lock(root, "batch of business reports (or a build)"):
         removed = _clean_interrupted(root)
-        mark_in_progress(root)
+        mark_in_progress(root, BATCH_IN_PROGRESS)
         staging = Path(tempfile.mkdtemp(prefix=_STAGING, dir=root))
         touched = False  # whether this batch changed the folder yet
         try:
@@ -388,11 +390,11 @@ def write_business_reports(
                 write_atomic(index_path, _index_html(pages).encode("utf-8"))
         except BaseException:
             if not touched:  # the folder is as it was: no marker left behind
-                (root / IN_PROGRESS_NAME).unlink(missing_ok=True)
+                (root / BATCH_IN_PROGRESS).unlink(missing_ok=True)
             raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        (root / IN_PROGRESS_NAME).unlink(missing_ok=True)
+        (root / BATCH_IN_PROGRESS).unlink(missing_ok=True)
     return BatchResult(
         pages={p["business_id"]: t for p, t in zip(pages, targets, strict=True)},
         index=index_path if index else None,

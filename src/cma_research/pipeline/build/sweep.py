@@ -36,7 +36,6 @@ from typing import Any
 
 from cma_research.core.errors import ParameterError
 from cma_research.core.files import (
-    IN_PROGRESS_NAME,
     ensure_inside,
     folder_lock,
     mark_in_progress,
@@ -48,10 +47,12 @@ from cma_research.core.files import (
 from cma_research.pipeline.build.records import BuildResult
 from cma_research.reporting.text import escape_html
 
-__all__ = ["MAX_SETS", "load_sweep", "run_sweep"]
+__all__ = ["MAX_SETS", "SWEEP_IN_PROGRESS", "load_sweep", "run_sweep", "set_name"]
 
 #: The largest grid one sweep may expand to.
 MAX_SETS = 200
+#: The marker of a sweep folder being written (a killed sweep leaves it).
+SWEEP_IN_PROGRESS = ".sweep-in-progress"
 
 
 def load_sweep(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -153,7 +154,7 @@ def run_sweep(
         previous = _previous_folders(output_dir)
         for stale in ("index.html", "sweep.json"):  # nothing links results while it runs
             (output_dir / stale).unlink(missing_ok=True)
-        mark_in_progress(output_dir)
+        mark_in_progress(output_dir, SWEEP_IN_PROGRESS)
         for i, (combo, value, folder) in enumerate(
             zip(combos, values, folders, strict=True), start=1
         ):
@@ -167,7 +168,7 @@ def run_sweep(
                 with contextlib.suppress(OSError):
                     ensure_inside(output_dir, old)
                     shutil.rmtree(old)
-        (output_dir / IN_PROGRESS_NAME).unlink(missing_ok=True)
+        (output_dir / SWEEP_IN_PROGRESS).unlink(missing_ok=True)
     return results
 
 
