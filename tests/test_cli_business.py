@@ -9,7 +9,7 @@ import pytest
 from cma_research.cli import main
 from tests.paths import BUNDLED
 
-KEY = "0123456789abcdef0123456789abcdef\n"
+KEY = "8f3a5c0e1b7d9264f0a1c3e5d7b98642\n"  # a fixed test key (random hex digits)
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

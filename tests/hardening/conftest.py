@@ -47,3 +47,60 @@ def table4_text() -> str:
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8", newline="")
     return path
+
+
+def tiny_notebook(path: Path, params: str, body: str) -> None:
+    """A notebook with a ``parameters`` cell and one code cell (a real papermill run)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    cell = nbformat.v4.new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Tiny\n\nA test notebook."), cell]
+    nb.cells.append(nbformat.v4.new_code_cell(body))
+    for i, c in enumerate(nb.cells):
+        c["id"] = f"c{i}"
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def tiny_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project of one tiny notebook that writes a table (fresh kernels: no preload)."""
+    from cma_research.pipeline.build import warm
+
+    monkeypatch.setenv(warm.WARM_ENV, "0")
+    monkeypatch.delenv("CMA_CACHE_DIR", raising=False)
+    monkeypatch.delenv("CMA_CACHE_KEY", raising=False)
+    monkeypatch.delenv("CMA_DASK_SCHEDULER", raising=False)
+    root = tmp_path / "project"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "data").mkdir()
+    (root / "data" / "returns.csv").write_text("a\n1\n2\n")
+    tiny_notebook(
+        root / "notebooks" / "01_rows.ipynb",
+        'returns_path: str = "data/returns.csv"  # help: the returns\n'
+        "seed: int = 1  # help: a seed\n"
+        'output_dir: str = "reports"  # help: outputs',
+        "from pathlib import Path\n"
+        "rows = Path(returns_path).read_text().splitlines()\n"
+        "out = Path(output_dir) / 'tables'\n"
+        "out.mkdir(parents=True, exist_ok=True)\n"
+        "(out / '01_rows.csv').write_text(f'rows,seed\\n{len(rows)},{seed}\\n')\n",
+    )
+    return root
+
+
+@pytest.fixture
+def no_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any notebook run fails the test: a refusal must come before any kernel starts."""
+    import papermill as pm
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(pm, "execute_notebook", refuse)

@@ -39,7 +39,7 @@ def no_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"m_imputations": -5}, "m_imputations=-5 must be a whole number >= 2"),
+        ({"m_imputations": -5}, "m_imputations=-5 must be a whole number from 2 to 1000"),
         ({"min_stages": 99}, "min_stages=99 must be a whole number from 1 to 10"),
         ({"missing_strategy": "min_stages"}, "missing_strategy='min_stages' needs min_stages"),
         ({"target_level": 9}, "target_level=9 is not a level of customer_wise_2007"),
@@ -48,7 +48,9 @@ def no_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
             "target_level=7 is not a level of managing_customers_framework; expected one of "
             "0 (Proto)",
         ),
-        ({"n_boot": -1}, "n_boot=-1 must be a whole number >= 0"),
+        ({"n_boot": -1}, "n_boot=-1 must be a whole number from 0 to 1000000"),
+        ({"n_boot": 2_000_000_000}, "n_boot=2000000000 must be a whole number from 0 to"),
+        ({"seed": -1}, "seed=-1 must be a whole number from 0 to 4294967295"),
         ({"wave": "Follow-up"}, "parameter 'wave': 'Follow-up' is not a wave of"),
         ({"header_row": 0}, "header_row=0 must be a whole number >= 1"),
         ({"aliases": "Headcount"}, "'Headcount' is not 'Header=role'"),

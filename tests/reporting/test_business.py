@@ -26,7 +26,7 @@ from cma_research.reporting.business_pages import business_pages
 from cma_research.reporting.pseudonym import key_check, pseudonymise
 from tests.paths import BUNDLED
 
-KEY = b"0123456789abcdef0123456789abcdef"
+KEY = b"8f3a5c0e1b7d9264f0a1c3e5d7b98642"  # a fixed test key (random hex digits)
 
 
 def text_of(html: str) -> str:
@@ -133,7 +133,8 @@ def test_page_is_escaped_self_contained_and_reproducible(tmp_path: Path) -> None
     b = write_business_report(cohort, "B16", tmp_path / "b" / "B16.html", show_names=True)
     assert a.read_bytes() == b.read_bytes()
     html = a.read_text(encoding="utf-8")
-    assert "Flowers &lt;b&gt;&amp;&lt;/b&gt; Co · 100 staff" in html
+    assert "Flowers &lt;b&gt;&amp;&lt;/b&gt; Co · medium business (50–249 staff)" in html
+    assert "100 staff" not in html
     assert "<b>&</b>" not in html
     assert html.count('src="data:image/png;base64,') == 2
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # no network requests
@@ -141,7 +142,7 @@ def test_page_is_escaped_self_contained_and_reproducible(tmp_path: Path) -> None
     assert len(a.read_bytes()) <= 250_000
     # free text is left out unless asked for
     plain = write_business_report(cohort, "B16", tmp_path / "c.html").read_text(encoding="utf-8")
-    assert "Flowers" not in plain and "100 staff" in plain
+    assert "Flowers" not in plain and "medium business (50–249 staff)" in plain
 
 
 def test_header_without_type_has_no_leading_comma(tmp_path: Path) -> None:
@@ -152,8 +153,8 @@ def test_header_without_type_has_no_leading_comma(tmp_path: Path) -> None:
             encoding="utf-8"
         )
     )
-    assert "Customer Management Audit: B07 18 staff Instrument" in page
-    assert ", 18 staff" not in page
+    assert "Customer Management Audit: B07 small business (10–49 staff) Instrument" in page
+    assert ", small business" not in page
 
 
 def test_audit_date_and_assessor_columns(tmp_path: Path) -> None:
@@ -166,11 +167,17 @@ def test_audit_date_and_assessor_columns(tmp_path: Path) -> None:
             encoding="utf-8"
         )
     )
-    assert "audited 2007-04-15" in shown and "assessor: Jo Smith" in shown
-    assert "B04 Firm 3 · Cottage letting agency · 3 staff" in shown
+    assert "audited in April 2007" in shown and "assessor: Jo Smith" in shown
+    assert "B04 Firm 3 · Cottage letting agency · micro business (fewer than 10 staff)" in shown
+    assert "2007-04-15" not in shown and "3 staff" not in shown
     hidden = text_of(write_business_report(cohort, "B04", tmp_path / "b.html").read_text("utf-8"))
-    assert "audited 2007-04-15" in hidden and "Jo Smith" not in hidden
+    assert "audited in April 2007" in hidden and "Jo Smith" not in hidden
     assert "Firm 3" not in hidden and "Cottage" not in hidden
+    # the exact date and staff only when asked for
+    exact = write_business_report(cohort, "B04", tmp_path / "c.html", show_identifying=True)
+    exact_text = text_of(exact.read_text("utf-8"))
+    assert "audited 2007-04-15" in exact_text and "3 staff" in exact_text
+    assert "exact staff number and audit date" in exact_text
 
 
 def test_stage_rows_levels_labels_and_not_assessed(cohort: Cohort) -> None:
@@ -193,8 +200,8 @@ def test_stage_rows_levels_labels_and_not_assessed(cohort: Cohort) -> None:
 
 
 def test_peer_position_on_the_page(cohort: Cohort) -> None:
-    # B04 is micro; k = 5: its peers are the 10 other micro businesses
-    pages, _ = business_pages(cohort, ["B04"], k=5)
+    # B04 is micro; k = 4: its peers are the 10 other micro businesses
+    pages, _ = business_pages(cohort, ["B04"], k=4)
     page = pages[0]
     assert page["peers"]["text"] == "micro businesses (size band), 10 other businesses"
     stats = cma.stage_profile(
@@ -207,9 +214,9 @@ def test_peer_position_on_the_page(cohort: Cohort) -> None:
     assert s1["peer_median"] == f"{stats.loc[0, 'median']:g}"
     assert s1["position"].endswith(f"of {int(stats.loc[0, 'n_assessed'])} peers")
     # B16 (medium band alone) falls back to the whole cohort, and the page says so
-    pages, _ = business_pages(cohort, ["B16"], k=5)
+    pages, _ = business_pages(cohort, ["B16"], k=4)
     assert pages[0]["peers"]["text"] == "all audited businesses, 15 other businesses"
-    assert "fewer than 5 other businesses" in pages[0]["peers"]["fallback"]
+    assert "fewer than 4 other businesses" in pages[0]["peers"]["fallback"]
 
 
 def test_box_scores_only_when_the_instrument_defines_them(tmp_path: Path, cohort: Cohort) -> None:
@@ -287,7 +294,12 @@ def test_batch_index_and_manifest(tmp_path: Path, cohort: Cohort) -> None:
     manifest = json.loads(result.manifest.read_text(encoding="utf-8"))  # type: ignore[union-attr]
     assert manifest["k"] == 5 and manifest["pseudonymised"] is False
     hidden = [g for g in manifest["peer_groups"] if not g["shown"]]
-    assert {g["group"] for g in hidden} == {"size band: small", "size band: medium"}
+    # k = 5: small and medium too small, and micro hidden across pages (5 outside it < 6)
+    assert {g["group"] for g in hidden} == {
+        "size band: small",
+        "size band: medium",
+        "size band: micro",
+    }
     assert all("n_businesses" not in g for g in hidden)
     assert any(c["cell"] == "peer group: size band small" for c in manifest["suppressed"])
     # reruns are byte-identical
@@ -326,7 +338,7 @@ def test_pseudonymised_batch_discloses_no_id_or_free_text(tmp_path: Path) -> Non
     cohort = cma.load_returns(path)
     out = tmp_path / "out"
     result = write_business_reports(cohort, out, key=KEY)
-    texts = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()}
+    texts = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir() if p.name[0] != "."}
     assert len(texts) == 16 + 2
     for name, html in texts.items():
         html = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)
@@ -364,7 +376,7 @@ def test_hostile_ids_stay_inside_the_output_folder(
     )
     out = tmp_path / "out" / "deep"
     result = write_business_reports(cohort, out, [bad_id, "B02"])
-    written = sorted(p.name for p in out.iterdir())
+    written = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     assert len(written) == 2 + 2 and "index.html" in written and "B02.html" in written
     assert all(p.parent == out.resolve() for p in result.pages.values())
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["deep"]
@@ -433,10 +445,12 @@ def test_differencing_group_sizes_recovers_nothing(tmp_path: Path) -> None:
         pages, _ = business_pages(cohort, [bid], k=4)
         assert pages[0]["peers"]["kind"] == "cohort"
         prof = cma.stage_profile(cohort, bid)
-        assert [s["peer_median"] for s in pages[0]["stages"]] == [
-            f"{m:g}" if n >= 4 else ""
-            for m, n in zip(prof["median"], prof["n_assessed"], strict=True)
-        ]
+        rows = zip(pages[0]["stages"], prof["median"], prof["n_assessed"], strict=True)
+        for row, m, n in rows:  # shown: the cohort's; hidden: too few, or across pages
+            if row["peer_suppressed"]:
+                assert n < 4 or "outside the size bands shown" in row["peer_reason"]
+            else:
+                assert row["peer_median"] == f"{m:g}"
 
 
 def test_two_reports_of_one_group_hide_the_same_cells(tmp_path: Path) -> None:

@@ -11,6 +11,17 @@ shown only when at least ``k + 1`` businesses of the group (the business itself
 included) were assessed on it: then the pages of all members show or hide it alike,
 each over at least ``k`` peers, and two members comparing their pages cannot obtain a
 statistic of fewer than ``k`` businesses by difference.
+
+**Across the pages of a batch.** A page compared with all audited businesses and a
+page compared with a size band describe nested groups: set side by side, they describe
+the businesses outside the size bands shown. So that this difference never rests on
+fewer than ``k + 1`` businesses, a band is also hidden when the businesses outside the
+bands shown would be fewer than ``k + 1`` (the smallest band first, until they are
+not), and per stage, the statistic of all audited businesses is hidden on every page
+that shows it when fewer than ``k + 1`` businesses outside the bands shown on that stage
+were assessed on it (:data:`ACROSS_PAGES`). What remains inferable is stated in
+:mod:`cma_research.reporting.business_pages`: pages of two waves, or of returns that
+differ by one business, are not protected against each other.
 """
 
 from __future__ import annotations
@@ -25,10 +36,16 @@ from cma_research.analysis.groups import SIZE_BANDS, size_band
 from cma_research.analysis.prepare import single_wave
 from cma_research.core.cohort import Cohort
 
-__all__ = ["NO_STAFF", "peer_groups", "peer_statistics", "quantile_from_counts"]
+__all__ = ["ACROSS_PAGES", "NO_STAFF", "peer_groups", "peer_statistics", "quantile_from_counts"]
 
 #: Size-band label of businesses without a staff number (never a peer group of its own).
 NO_STAFF = "no staff number"
+#: ``reason`` of a statistic of all audited businesses hidden on one stage so that a size
+#: band's page set against it cannot describe fewer than k + 1 businesses.
+ACROSS_PAGES = (
+    "secondary: fewer than k + 1 businesses outside the size bands shown were assessed, "
+    "so a size band's page set against this one would describe them"
+)
 
 
 def peer_groups(cohort: Cohort, k: int = 5) -> pd.DataFrame:
@@ -56,9 +73,12 @@ def peer_groups(cohort: Cohort, k: int = 5) -> pd.DataFrame:
     --------
     >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> g = peer_groups(load_returns(bundled_path("customer_wise_2007.csv")), k=5)
+    >>> table4 = load_returns(bundled_path("customer_wise_2007.csv"))
+    >>> g = peer_groups(table4, k=4)
     >>> g.groupby("peer_kind")["business_id"].count().to_dict()
     {'cohort': 5, 'size_band': 11}
+    >>> peer_groups(table4, k=5)["peer_kind"].unique().tolist()  # 5 outside micro: < k + 1
+    ['cohort']
     """
     k = check_k(k)
     one = single_wave(cohort)
@@ -72,17 +92,29 @@ def peer_groups(cohort: Cohort, k: int = 5) -> pd.DataFrame:
     # k = 1 means no disclosure control, so no secondary suppression either
     table = suppress_small_cells(counts, k + 1, margins=k > 1)
     inner = table[~table["is_margin"]]
-    hidden = dict(zip(inner["row"], inner["suppressed"], strict=True))
-    reasons = dict(zip(inner["row"], inner["reason"], strict=True))
+    hidden = {str(b): bool(h) for b, h in zip(inner["row"], inner["suppressed"], strict=True)}
+    reasons = {str(b): str(r) for b, r in zip(inner["row"], inner["reason"], strict=True)}
+    if k > 1:  # across pages: the businesses outside the bands shown are >= k + 1 or none
+        shown_bands = [b for b in counts.index if b != NO_STAFF and not hidden[b]]
+        outside = int(counts.sum() - sum(counts[b] for b in shown_bands))
+        while shown_bands and 0 < outside < k + 1:
+            smallest = min(shown_bands, key=lambda b: (counts[b], labels.index(b)))
+            hidden[smallest], reasons[smallest] = True, ACROSS_PAGES
+            shown_bands.remove(smallest)
+            outside += int(counts[smallest])
     n_total = len(ids)
     rows = []
     for bid, band in zip(ids, band_list, strict=True):
         if band == NO_STAFF:
             why = "no staff number, so no size band"
-        elif bool(hidden[band]):
+        elif hidden[band]:
             why = (
                 f"the {band} size band has fewer than {k} other businesses"
                 if reasons[band] == PRIMARY
+                else f"the {band} size band is not shown on its own, so that the businesses "
+                f"outside the size bands shown are at least {k + 1}: a page compared with "
+                "all audited businesses set against a size band's page describes them"
+                if reasons[band] == ACROSS_PAGES
                 else f"the {band} size band is not shown on its own, so that a smaller band "
                 "cannot be worked out from the totals"
             )
@@ -168,7 +200,7 @@ def peer_statistics(cohort: Cohort, k: int = 5, groups: pd.DataFrame | None = No
     --------
     >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> s = peer_statistics(load_returns(bundled_path("customer_wise_2007.csv")), k=5)
+    >>> s = peer_statistics(load_returns(bundled_path("customer_wise_2007.csv")), k=4)
     >>> row = s.iloc[0]
     >>> str(row["business_id"]), str(row["stage"]), int(row["n_assessed"]), float(row["median"])
     ('B01', 'stage_1', 9, 2.0)
@@ -200,6 +232,20 @@ def peer_statistics(cohort: Cohort, k: int = 5, groups: pd.DataFrame | None = No
     # member can difference another member's page against its own to get a statistic
     # of fewer than k businesses
     shown = (n + assessed) >= k + 1
+    across = np.zeros_like(shown)
+    if k > 1 and (key == "\0all").any():
+        # a stage's statistic of all audited businesses, set against the size bands'
+        # statistics shown on it, describes the businesses outside those bands: hidden on
+        # every such page unless they number 0 or at least k + 1 on that stage
+        in_shown_band = np.zeros_like(shown)
+        for g in np.unique(key):
+            if not str(g).startswith("\0"):
+                members = key == g
+                in_shown_band[members] = shown[members].any(axis=0)
+        outside = (assessed & ~in_shown_band).sum(axis=0)
+        thin = (outside > 0) & (outside < k + 1) & in_shown_band.any(axis=0)
+        across = (key == "\0all")[:, None] & thin[None, :] & shown
+        shown = shown & ~across
     med = quantile_from_counts(peer_counts, values, 0.5)
     q1 = quantile_from_counts(peer_counts, values, 0.25)
     q3 = quantile_from_counts(peer_counts, values, 0.75)
@@ -215,7 +261,12 @@ def peer_statistics(cohort: Cohort, k: int = 5, groups: pd.DataFrame | None = No
         np.where(
             none,
             f"no peer group of at least {k} other businesses",
-            f"fewer than {k + 1} businesses of the peer group assessed",
+            np.where(
+                across,
+                f"fewer than {k + 1} businesses outside the size bands shown were assessed, "
+                "so a size band's page set against this one would describe them",
+                f"fewer than {k + 1} businesses of the peer group assessed",
+            ),
         ),
     )
     data: dict[str, Any] = {

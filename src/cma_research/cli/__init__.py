@@ -3,8 +3,10 @@
 Every package error is printed as one line per problem on standard error, without a
 traceback, and the command exits with status 2. So are operating-system failures (a
 read-only or full disk, a folder where a file should be: ``error: PATH: reason``) and
-mistyped arguments. When standard output is closed early (``cma-research validate f.csv
-| head -1``) the command stops quietly with status 141, as a shell reports a program
+mistyped arguments. Control characters in what is echoed (a value from a file, an
+argument) are shown as escapes (``\\x1b``), never sent to the terminal raw. When
+standard output is closed early (``cma-research validate f.csv | head -1``) the command
+stops quietly with status 141, as a shell reports a program
 ended by SIGPIPE (128 + 13).
 """
 
@@ -21,8 +23,19 @@ from cma_research.cli.data import (
     process_command,
     validate_command,
 )
-from cma_research.cli.parser import EXIT_BROKEN_PIPE, EXIT_ERROR, EXIT_OK, build_parser
-from cma_research.cli.reports import build_command, business_report_command, claims_command
+from cma_research.cli.parser import (
+    EXIT_BROKEN_PIPE,
+    EXIT_ERROR,
+    EXIT_OK,
+    build_parser,
+    terminal_safe,
+)
+from cma_research.cli.reports import (
+    build_command,
+    business_report_command,
+    claims_command,
+    key_command,
+)
 from cma_research.cli.study import init_command
 from cma_research.core.errors import CMAError
 
@@ -45,6 +58,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "build": build_command,
     "business-report": business_report_command,
     "claims": claims_command,
+    "key": key_command,
     "instruments": instruments_command,
 }
 
@@ -62,10 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except CMAError as exc:
         for line in str(exc).splitlines():
-            print(f"error: {line}", file=sys.stderr)
+            print(f"error: {terminal_safe(line)}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:
-        print(f"error: {_os_error(exc)}", file=sys.stderr)
+        print(f"error: {terminal_safe(_os_error(exc))}", file=sys.stderr)
         return EXIT_ERROR
 
 

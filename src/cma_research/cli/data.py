@@ -9,6 +9,7 @@ from cma_research.cli.parser import EXIT_OK, load_options
 from cma_research.cli.study import study_cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.instrument import Instrument, get_instrument, list_instruments
+from cma_research.core.params import check_parameter
 from cma_research.missing.missingness import missingness
 from cma_research.missing.strategies import STRATEGIES, Strategy
 from cma_research.pipeline.process import process
@@ -68,6 +69,11 @@ def process_command(args: argparse.Namespace) -> int:
         raise ParameterError("--strategy min_stages needs --min-stages K")
     if "multiple" in strategies and args.seed is None:
         raise ParameterError("--strategy multiple needs --seed N (results must be reproducible)")
+    if args.seed is not None:  # the parameter table's bounds, before any work
+        check_parameter("seed", args.seed)
+    check_parameter("m_imputations", args.m)
+    if args.min_stages is not None:
+        check_parameter("min_stages", args.min_stages)
     result = process(
         args.file,
         args.instrument or "customer_wise_2007",

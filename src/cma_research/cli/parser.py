@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 from cma_research.core.errors import ParameterError
@@ -17,6 +18,7 @@ __all__ = [
     "alias_options",
     "build_parser",
     "load_options",
+    "terminal_safe",
 ]
 
 EXIT_OK = 0
@@ -24,11 +26,29 @@ EXIT_ERROR = 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `yes | head`
 
 
+# C0 and C1 control characters (but tab) and the bidirectional overrides, which can
+# rewrite what a terminal shows (an escape sequence from a claims file clearing the
+# screen, a right-to-left override reversing a verdict)
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(line: str) -> str:
+    """``line`` with every control character shown as an escape (``\\x1b``), never sent
+    to the terminal raw.
+
+    Everything the command line echoes from a file or an argument goes through this.
+
+    >>> terminal_safe("quote \x1b[2J\u202eevil")
+    'quote \\x1b[2J\\u202eevil'
+    """
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1].replace("'", ""), line)
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one ``error:`` line, exit status 2."""
 
     def error(self, message: str) -> Any:  # argparse's signature is NoReturn
-        self.exit(EXIT_ERROR, f"error: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_ERROR, f"error: {terminal_safe(message)} (see {self.prog} --help)\n")
 
 
 #: The loader options of the command line (refused together with --study: the study file
@@ -132,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_build(sub)
     _add_business_report(sub)
     _add_claims(sub)
+    _add_key(sub)
     sub.add_parser("instruments", help="list the bundled instruments")
     return parser
 
@@ -288,6 +309,11 @@ def _add_business_report(sub: Any) -> None:
     br.add_argument(
         "--show-names", action="store_true", help="show free text (business type, assessor)"
     )
+    br.add_argument(
+        "--show-identifying",
+        action="store_true",
+        help="show exact staff numbers and audit dates (default: size band and month)",
+    )
     br.add_argument("--jobs", default="1", metavar="N", help="pages rendered at once")
     br.add_argument(
         "--scheduler", metavar="ADDRESS", help="render on a Dask cluster (tcp://host:8786)"
@@ -323,3 +349,19 @@ def _add_claims(sub: Any) -> None:
         "--baseline-wave",
         help="baseline of claims about change (label or number; default: the first wave)",
     )
+
+
+def _add_key(sub: Any) -> None:
+    """``key new FILE``: a pseudonymisation key."""
+    key = sub.add_parser(
+        "key",
+        help="make a pseudonymisation key (cma-research key new FILE)",
+        description="A key is a secret that turns business ids into pseudonyms "
+        "(--pseudonymise KEYFILE); whoever holds it can map pseudonyms back to businesses. "
+        "Keep it away from the returns and the reports.",
+    )
+    actions = key.add_subparsers(dest="key_action", required=True)
+    new = actions.add_parser(
+        "new", help="write 64 random hex digits to FILE, readable by you only (never overwrites)"
+    )
+    new.add_argument("key_file", metavar="FILE", help="the key file to make")

@@ -1,4 +1,4 @@
-"""The report commands: ``build``, ``business-report`` and ``claims``.
+"""The report commands: ``build``, ``business-report``, ``claims`` and ``key``.
 
 Their heavy imports (notebooks, HTML reports, matplotlib) happen inside each command,
 so that ``import cma_research.cli`` stays light.
@@ -7,19 +7,19 @@ so that ``import cma_research.cli`` stays light.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cma_research.cli.parser import EXIT_OK
+from cma_research.cli.parser import EXIT_OK, terminal_safe
 from cma_research.cli.study import study_cohort
 from cma_research.core.errors import ParameterError
+from cma_research.core.params import check_parameter
 
 if TYPE_CHECKING:
     from cma_research.core.cohort import Cohort
 
-__all__ = ["build_command", "business_report_command", "claims_command"]
+__all__ = ["build_command", "business_report_command", "claims_command", "key_command"]
 
 
 def claims_command(args: argparse.Namespace) -> int:
@@ -30,6 +30,8 @@ def claims_command(args: argparse.Namespace) -> int:
     from cma_research.analysis.claims import audit_claims, audit_lines, claims_gate
     from cma_research.io.claims import load_claims
 
+    for name in ("seed", "n_boot", "n_perm"):  # the parameter table's bounds, before any work
+        check_parameter(name, getattr(args, name))
     claims = None
     if args.claims is not None:
         claims = load_claims(args.claims)  # a bad claims file stops here, before any output
@@ -53,15 +55,15 @@ def claims_command(args: argparse.Namespace) -> int:
         wave=args.wave,
         baseline_wave=args.baseline_wave,
     )
-    print("\n".join(audit_lines(audit)))
+    print("\n".join(terminal_safe(line) for line in audit_lines(audit)))
     if not args.check:
         return EXIT_OK
     failing = claims_gate(audit, claims)
     for line in failing:
-        print(f"check failed: {line}", file=sys.stderr)
+        print(f"check failed: {terminal_safe(line)}", file=sys.stderr)
     if failing:
         return 1
-    print(f"check passed: every must_hold claim of {claims_path} is supported")
+    print(terminal_safe(f"check passed: every must_hold claim of {claims_path} is supported"))
     return EXIT_OK
 
 
@@ -97,17 +99,27 @@ def business_report_command(args: argparse.Namespace) -> int:
         wave=args.wave,
         key=key,
         show_names=args.show_names,
+        show_identifying=args.show_identifying,
         jobs=jobs,
         index=args.all,
-        manifest_name=_disclosure_manifest_name(args),
         scheduler=args.scheduler,
     )
+    if result.removed:
+        print(
+            f"removed {len(result.removed)} file(s) of earlier batches in {args.output_dir} "
+            "(other settings, real ids beside pseudonyms, or an interrupted batch)",
+            file=sys.stderr,
+        )
     if args.all:
-        print(f"{len(result.pages)} reports in {args.output_dir or out}; start at {result.index}")
+        print(
+            terminal_safe(
+                f"{len(result.pages)} reports in {args.output_dir or out}; start at {result.index}"
+            )
+        )
     else:
         for path in result.pages.values():
-            print(path)
-    print(f"disclosure manifest: {result.manifest}")
+            print(terminal_safe(str(path)))
+    print(terminal_safe(f"disclosure manifest: {result.manifest}"))
     return EXIT_OK
 
 
@@ -134,7 +146,7 @@ def _pseudonym_key(key_file: str | Path | None, out: Path) -> bytes | None:
             f"--pseudonymise {key_file}: the key file is inside the output folder "
             f"{out.name}, so it would be shared with the reports; keep it elsewhere"
         )
-    return read_key(key_path)
+    return read_key(key_path, warn=lambda line: print(f"warning: {line}", file=sys.stderr))
 
 
 def _target_level(args: argparse.Namespace, cohort: Cohort) -> int | None:
@@ -155,12 +167,18 @@ def _target_level(args: argparse.Namespace, cohort: Cohort) -> int | None:
     return target
 
 
-def _disclosure_manifest_name(args: argparse.Namespace) -> str:
-    """``disclosure.json`` for ``--all``; else one name per set of businesses."""
-    if args.all:
-        return "disclosure.json"
-    tag = hashlib.sha256("\0".join(args.business).encode("utf-8", "surrogatepass"))
-    return f"disclosure-{tag.hexdigest()[:10]}.json"
+def key_command(args: argparse.Namespace) -> int:
+    """``cma-research key new FILE``: a new pseudonymisation key, readable by its owner only."""
+    from cma_research.reporting.pseudonym import new_key
+
+    path = new_key(args.key_file)
+    print(
+        f"wrote a new key to {path} (64 random hex digits, readable by you only). Use it "
+        "with --pseudonymise; keep it away from the returns and the reports, and keep a "
+        "copy: whoever holds it can map pseudonyms back to businesses, and without it the "
+        "same businesses get new pseudonyms."
+    )
+    return EXIT_OK
 
 
 def build_command(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cma_research.core.errors import ParameterError
+from cma_research.core.errors import ParameterError, shorten, shorten_list
 from cma_research.core.instrument import Instrument
 
 __all__ = ["CleaningReport", "Cohort", "CovariateSource", "Source"]
@@ -247,10 +247,11 @@ class Cohort:
             folded = {k.casefold(): v for k, v in by_label.items()}
             if wave.strip().casefold() in folded:
                 return folded[wave.strip().casefold()]
-        allowed = ", ".join(repr(self.wave_label(c)) for c in codes)
+        allowed = shorten_list([self.wave_label(c) for c in codes])
+        shown = repr(shorten(wave)) if isinstance(wave, str) else repr(wave)
         raise ParameterError(
-            f"wave={wave!r} is not in this cohort; expected one of {allowed} "
-            f"(or the wave code {', '.join(str(c) for c in codes)})"
+            f"wave={shown} is not in this cohort; expected one of {allowed} "
+            f"(or the wave code {shorten_list(codes).replace(chr(39), '')})"
         )
 
     @property

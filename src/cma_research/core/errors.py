@@ -18,6 +18,7 @@ __all__ = [
     "ProblemCollector",
     "ReportBuildError",
     "shorten",
+    "shorten_list",
 ]
 
 
@@ -39,6 +40,26 @@ def shorten(text: str, limit: int = MAX_QUOTED) -> str:
     if len(text) <= limit:
         return text
     return f"{text[: limit - 1]}… ({len(text):,} characters)"
+
+
+#: Most values a message lists before it says how many there are.
+MAX_LISTED = 10
+
+
+def shorten_list(values: Sequence[object], limit: int = MAX_LISTED) -> str:
+    """Values for a message, each quoted and shortened, at most ``limit`` of them.
+
+    A cohort of 10,000 waves must not become a 10,000-item error line.
+
+    >>> shorten_list(["Baseline", "Follow-up"])
+    "'Baseline', 'Follow-up'"
+    >>> shorten_list([str(i) for i in range(1, 10_001)], 3)
+    "'1', '2', '3', … (10,000 in all)"
+    """
+    items = [repr(shorten(str(v))) for v in list(values)[:limit]]
+    if len(values) > limit:
+        items.append(f"… ({len(values):,} in all)")
+    return ", ".join(items)
 
 
 class CMAError(Exception):

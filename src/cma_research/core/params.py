@@ -31,6 +31,9 @@ if TYPE_CHECKING:  # same layer: Instrument is a core type
 __all__ = [
     "DEPENDENCIES",
     "HEADLINE_STRATEGIES",
+    "MAX_IMPUTATIONS",
+    "MAX_RESAMPLES",
+    "MAX_SEED",
     "PARAMETERS",
     "STRATEGIES",
     "Constraint",
@@ -38,6 +41,7 @@ __all__ = [
     "check_choice",
     "check_int",
     "check_level",
+    "check_parameter",
     "parameter_problems",
 ]
 
@@ -152,19 +156,47 @@ class Constraint:
         return None
 
 
+#: Most resamples (bootstrap, permutations) one statistic may ask for: work is bounded.
+MAX_RESAMPLES = 1_000_000
+#: Largest seed (numpy's legacy seeds and most other generators take 32 bits).
+MAX_SEED = 2**32 - 1
+#: Most imputations of multiple imputation.
+MAX_IMPUTATIONS = 1_000
+
 #: Every shared parameter of the notebooks, the CLI and the API, declared once.
 PARAMETERS: dict[str, Constraint] = {
     "missing_strategy": Constraint("choice", choices=HEADLINE_STRATEGIES),
     "min_stages": Constraint("int", minimum=1, maximum="stages", optional=True),
-    "seed": Constraint("int", minimum=0),
-    "n_boot": Constraint("int", minimum=0),
-    "n_perm": Constraint("int", minimum=0),
-    "omega_boot": Constraint("int", minimum=0),
-    "m_imputations": Constraint("int", minimum=2),
+    "seed": Constraint("int", minimum=0, maximum=MAX_SEED),
+    "n_boot": Constraint("int", minimum=0, maximum=MAX_RESAMPLES),
+    "n_perm": Constraint("int", minimum=0, maximum=MAX_RESAMPLES),
+    "omega_boot": Constraint("int", minimum=0, maximum=MAX_RESAMPLES),
+    "m_imputations": Constraint("int", minimum=2, maximum=MAX_IMPUTATIONS),
     "target_level": Constraint("level"),
     "disclosure_k": Constraint("int", minimum=1),
     "header_row": Constraint("int", minimum=1, optional=True),
 }
+
+
+def check_parameter(name: str, value: Any, instrument: Instrument | None = None) -> Any:
+    """``value`` if :data:`PARAMETERS` accepts it for ``name``; else its ParameterError.
+
+    The command line and the claims files check their options with this, so that
+    ``--seed -1`` or ``--n-boot 2000000000`` get the same one line as a notebook
+    parameter.
+
+    >>> check_parameter("n_boot", 2000)
+    2000
+    >>> check_parameter("n_boot", 2_000_000_000)
+    Traceback (most recent call last):
+    ...
+    cma_research.core.errors.ParameterError: n_boot=2000000000 must be a whole number from 0 to ...
+    """
+    message = PARAMETERS[name].problem(name, value, instrument)
+    if message is not None:
+        raise ParameterError(message)
+    return value
+
 
 #: (parameter, value, needs): when ``parameter`` has ``value``, ``needs`` must be set.
 DEPENDENCIES: tuple[tuple[str, Any, str], ...] = (("missing_strategy", "min_stages", "min_stages"),)

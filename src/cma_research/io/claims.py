@@ -48,10 +48,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-from cma_research.core.errors import DataValidationError, InstrumentError, Problem
+from cma_research.core.errors import DataValidationError, InstrumentError, ParameterError, Problem
+from cma_research.core.files import read_small_file, safe_load_yaml
 from cma_research.core.instrument import Instrument, get_instrument
+from cma_research.core.params import PARAMETERS, check_parameter
 
 __all__ = [
     "CLAIM_SCORES",
@@ -60,8 +60,10 @@ __all__ = [
     "CORRELATION_METHODS",
     "MAX_CLAIMS",
     "MAX_CLAIMS_BYTES",
+    "MAX_CLAIMS_NODES",
     "MAX_PROBLEMS",
     "MAX_READINGS",
+    "MAX_TOTAL_READINGS",
     "SIZE_BAND_LABELS",
     "STATISTICS",
     "VAGUE_WORD_READINGS",
@@ -83,6 +85,11 @@ MAX_CLAIMS = 10_000
 #: At most this many readings per claim (YAML aliases could otherwise make a small file
 #: describe millions).
 MAX_READINGS = 100
+#: At most this many readings in a whole file (each may resample: work is bounded).
+MAX_TOTAL_READINGS = 10_000
+#: Most values a claims file may expand to, aliases counted as full copies (a claim with
+#: one reading is about 30; see :func:`cma_research.core.files.safe_load_yaml`).
+MAX_CLAIMS_NODES = 1_000_000
 #: Problems reported at most; the rest are counted.
 MAX_PROBLEMS = 50
 
@@ -491,7 +498,11 @@ def load_claims(path: str | Path, *, instrument: str | Path | Instrument | None 
     Parameters
     ----------
     path : str or Path
-        The claims file (at most 1 MB; read with ``yaml.safe_load``).
+        The claims file (at most 1 MB, read with the bounded YAML reader
+        :func:`cma_research.core.files.safe_load_yaml`: aliases expand to at most
+        :data:`MAX_CLAIMS_NODES` values; at most :data:`MAX_CLAIMS` claims and
+        :data:`MAX_TOTAL_READINGS` readings, and resampling counts within the parameter
+        table's bounds).
     instrument : str, Path or Instrument, optional
         Instrument whose stages and levels the readings may name; default the file's
         ``instrument:`` field, else ``customer_wise_2007``.
@@ -528,25 +539,33 @@ def load_claims(path: str | Path, *, instrument: str | Path | Instrument | None 
     def fail(message: str, expected: str | None = None) -> DataValidationError:
         return DataValidationError([Problem(name, message, expected=expected)])
 
-    if not p.is_file():
+    if not p.exists():
         raise fail("claims file not found", "an existing YAML file")
+    if not p.is_file():
+        raise fail("not a regular file (a folder, FIFO or device)", "a YAML file")
     size = p.stat().st_size
     if size > MAX_CLAIMS_BYTES:
         raise fail(
             f"claims file is {size:,} bytes, larger than the {MAX_CLAIMS_BYTES:,}-byte limit",
             "a claims file under 1 MB",
         )
-    data_bytes = p.read_bytes()
     try:
-        text = data_bytes.decode("utf-8-sig")
-        data = yaml.safe_load(text)
+        data_bytes = read_small_file(p, MAX_CLAIMS_BYTES)
+    except (OSError, ValueError) as exc:
+        raise fail(f"cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    try:
+        data_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise fail(f"not UTF-8 text ({exc.reason})", "a UTF-8 YAML file") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise fail(f"{where}{problem}", "a YAML mapping with a 'claims' list") from None
+    try:
+        # bounded like every other YAML input: aliases expanded at most MAX_CLAIMS_NODES
+        data = safe_load_yaml(p, max_bytes=MAX_CLAIMS_BYTES, max_nodes=MAX_CLAIMS_NODES)
+    except ParameterError as exc:
+        detail = str(exc).removeprefix(f"{path}: ")
+        mark = re.search(r"line (\d+)", detail)
+        if "cannot be parsed as YAML" in detail and mark:
+            detail = f"line {mark.group(1)}: {detail}"
+        raise fail(detail, "a YAML mapping with a 'claims' list") from None
     if not isinstance(data, dict):
         raise fail("not a YAML mapping", "a mapping with a 'claims' list")
     chk = _Checker(name)
@@ -569,6 +588,16 @@ def load_claims(path: str | Path, *, instrument: str | Path | Instrument | None 
         raw_claims = []
     if len(raw_claims) > MAX_CLAIMS:
         raise fail(f"field 'claims': {len(raw_claims):,} claims", f"at most {MAX_CLAIMS:,}")
+    n_readings = sum(
+        len(c["readings"])
+        for c in raw_claims
+        if isinstance(c, dict) and isinstance(c.get("readings"), list)
+    )
+    if n_readings > MAX_TOTAL_READINGS:
+        raise fail(
+            f"field 'claims': {n_readings:,} readings in all",
+            f"at most {MAX_TOTAL_READINGS:,} (each may resample; split the file)",
+        )
     claims: list[Claim] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(raw_claims, start=1):
@@ -708,6 +737,13 @@ def _arg(chk: _Checker, cid: str, fld: str, kind: ArgKind, value: Any, inst: Ins
         if not _is_int(value) or value < 0:
             chk.fail(cid, fld, "not a whole number >= 0", value, "a whole number")
             return None
+        name = fld.rsplit(".", 1)[-1]
+        if name in PARAMETERS:
+            try:
+                check_parameter(name, value)
+            except ParameterError as exc:
+                chk.fail(cid, fld, str(exc), value, "a value the parameter table allows")
+                return None
         return value
     if not isinstance(value, str) or not value.strip():
         chk.fail(cid, fld, "not a text", value, "a non-empty text")

@@ -11,13 +11,23 @@ parts (:func:`_header_details`, :func:`_stage_rows`, :func:`_road_map_rows`,
 :func:`_overall`, :func:`_peer_group`) and finally the manifest. :func:`index_context`
 is the batch's index as data. Drawing and writing the pages is
 :mod:`cma_research.reporting.business`.
+
+**What a page identifies.** Staff numbers and audit dates together pick out a business
+(in the trial of issue 21, every one of 16 pseudonymised pages matched exactly one row
+of the returns by the two), so a page shows the EU size band and the month of the
+audit unless ``show_identifying`` is given, and every page says what a reader could
+still infer (:func:`inference_note`): the levels themselves, nearly unique, find the
+business in the returns or in any published table of them; pages of two waves, or of
+returns that differ by one business, can be set against each other.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from cma_research.analysis.disclosure import check_k
+from cma_research.analysis.groups import SIZE_BANDS
 from cma_research.analysis.peers import peer_groups, peer_statistics
 from cma_research.analysis.road_map import (
     PRIORITY_RULE,
@@ -47,8 +58,13 @@ __all__ = [
     "DATE_HEADERS",
     "NAME_HEADERS",
     "RESERVED_NAMES",
+    "audit_month",
     "business_pages",
     "index_context",
+    "inference_note",
+    "page_file_names",
+    "percent_text",
+    "size_text",
 ]
 
 #: Attribute headers read as the audit date and the assessor (normalised spellings).
@@ -60,11 +76,104 @@ RESERVED_NAMES = ("index", "disclosure")
 
 
 def _fmt(v: float, digits: int = 2) -> str:
-    """A number for a page: whole numbers without decimals, a true minus sign."""
+    """A number for a page: at most ``digits`` decimals, trailing zeros after the decimal
+    point dropped (never the zeros of a whole number), a true minus sign.
+
+    >>> [_fmt(v) for v in (10, 2.5, 2.1666, 9.999, -0.001, 0.04)]
+    ['10', '2.5', '2.17', '10', '0', '0.04']
+    >>> [_fmt(v, 0) for v in (10.4, 99.96, 0.04, 20.0)]
+    ['10', '100', '0', '20']
+    """
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
-    text = f"{v:.0f}" if float(v).is_integer() else f"{v:.{digits}f}".rstrip("0")
+    text = f"{float(v):.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
     return text.replace("-", MINUS)
+
+
+def percent_text(share: float) -> str:
+    """A share (0 to 1) as a whole percentage for a page: ``0.1`` -> ``'10'``.
+
+    Rounded half to even, as Python rounds (``0.125`` -> ``'12'``).
+
+    >>> [percent_text(x) for x in (0, 0.1, 0.2, 0.9, 0.995, 1)]
+    ['0', '10', '20', '90', '100', '100']
+    """
+    return _fmt(100 * float(share), 0)
+
+
+def size_text(staff: int) -> str:
+    """The EU size band of a headcount as a page shows it (not the headcount).
+
+    >>> [size_text(n) for n in (1, 9, 10, 49, 100, 250)]  # doctest: +NORMALIZE_WHITESPACE
+    ['micro business (fewer than 10 staff)', 'micro business (fewer than 10 staff)',
+     'small business (10–49 staff)', 'small business (10–49 staff)',
+     'medium business (50–249 staff)', 'large business (250 staff or more)']
+    """
+    for label, low, high in SIZE_BANDS:
+        if staff >= low and (high is None or staff <= high):
+            if high is None:
+                return f"{label} business ({low} staff or more)"
+            if low == 0:
+                return f"{label} business (fewer than {high + 1} staff)"
+            return f"{label} business ({low}–{high} staff)"
+    return "size band unknown"
+
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def audit_month(value: object) -> str | None:
+    """The month of an audit date as a page shows it (``March 2008``), or None.
+
+    Reads dates (``datetime``, ``pandas.Timestamp``), ISO text (``2008-03-15``, with or
+    without a time; ``2008-03``), day-first text as written in the UK (``15/03/2008``)
+    and a month with its year (``Mar 2008``, ``March 2008``). Anything else gives None:
+    the page then shows no date rather than a text that may identify the business.
+
+    >>> [audit_month(v) for v in ("2008-03-15", "15/03/2008", "2008-03-15 00:00:00", "Mar 2008")]
+    ['March 2008', 'March 2008', 'March 2008', 'March 2008']
+    >>> audit_month("15/13/2008") is None and audit_month("last spring") is None
+    True
+    """
+    if isinstance(value, dt.date):
+        year, month = value.year, value.month
+    else:
+        text = str(value).strip()
+        iso = re.fullmatch(r"(\d{4})-(\d{1,2})(?:-(\d{1,2})(?:[ T][\d:.]+)?)?", text)
+        uk = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", text)
+        named = re.fullmatch(r"([A-Za-z]{3,9})\.?,?\s+(\d{4})", text)
+        if iso:
+            year, month = int(iso.group(1)), int(iso.group(2))
+        elif uk:
+            year, month = int(uk.group(3)), int(uk.group(2))
+        elif named:
+            word = named.group(1).lower()
+            found = [i for i, m in enumerate(_MONTHS, 1) if m.lower().startswith(word[:3])]
+            if not found or not _MONTHS[found[0] - 1].lower().startswith(word):
+                return None
+            year, month = int(named.group(2)), found[0]
+        else:
+            return None
+    if not (1 <= month <= 12 and 1900 <= year <= 2200):
+        return None
+    return f"{_MONTHS[month - 1]} {year}"
 
 
 def _missing(value: object) -> bool:
@@ -126,8 +235,15 @@ def _chosen_ids(
     return chosen
 
 
-def _file_names(shown_ids: Sequence[str]) -> list[str]:
-    """Safe, distinct file names (also on case-insensitive file systems), none reserved."""
+def page_file_names(shown_ids: Sequence[str]) -> list[str]:
+    """The page file names (without ``.html``) of the ids a batch shows, in order.
+
+    Safe, distinct names (also on case-insensitive file systems), none reserved
+    (:data:`RESERVED_NAMES`).
+
+    >>> page_file_names(["B04", "index", "../x"])
+    ['B04', 'index-1bc04b5291c2', 'x-d6b96a97d1']
+    """
     names = [safe_filename(b) for b in shown_ids]
     folded: dict[str, int] = {}
     for n in names:
@@ -198,6 +314,7 @@ class _Batch:
     labels: Mapping[int, str]  # level value -> label
     note: str
     source: str
+    inference: str = ""
 
     @property
     def n_stages(self) -> int:
@@ -216,9 +333,19 @@ def _attribute(attrs: Mapping[Any, Any], headers: Sequence[str]) -> str | None:
     return None
 
 
-def _header_details(attrs: Mapping[Any, Any], show_names: bool) -> list[str]:
+def _date_value(attrs: Mapping[Any, Any]) -> object | None:
+    for name, value in attrs.items():
+        present = not _missing(value) and (not isinstance(value, str) or value.strip())
+        if normalise_label(str(name)) in DATE_HEADERS and present:
+            return value
+    return None
+
+
+def _header_details(
+    attrs: Mapping[Any, Any], show_names: bool, show_identifying: bool = False
+) -> list[str]:
     """The header line: name, type and assessor (free text, only with ``show_names``),
-    staff and audit date."""
+    size and audit date (the size band and month unless ``show_identifying``)."""
     details = []
     name = _attribute(attrs, NAME_HEADERS) if show_names else None
     if name:
@@ -228,14 +355,61 @@ def _header_details(attrs: Mapping[Any, Any], show_names: bool) -> list[str]:
         details.append(str(btype))
     staff = attrs.get("staff")
     if not _missing(staff):
-        details.append(f"{int(cast(int, staff))} staff")
-    date = _attribute(attrs, DATE_HEADERS)
-    if date:
-        details.append(f"audited {date}")
+        n = int(cast(int, staff))
+        details.append(f"{n} staff" if show_identifying else size_text(n))
+    date = _date_value(attrs)
+    if date is not None:
+        if show_identifying:
+            details.append(f"audited {str(date).strip()}")
+        elif (month := audit_month(date)) is not None:
+            details.append(f"audited in {month}")
     assessor = _attribute(attrs, ASSESSOR_HEADERS) if show_names else None
     if assessor:
         details.append(f"assessor: {assessor}")
     return details
+
+
+def inference_note(
+    instrument: Instrument, k: int, *, pseudonymised: bool, show_identifying: bool
+) -> str:
+    """What a reader of a page could still infer about the business, in words.
+
+    >>> from cma_research.core.instrument import get_instrument
+    >>> note = inference_note(get_instrument("customer_wise_2007"), 5, pseudonymised=True,
+    ...                       show_identifying=False)
+    >>> note[:87]
+    'What a reader could still infer: this page shows a size band and the month of the audit'
+    >>> "Its 10 stage levels together are nearly unique" in note
+    True
+    """
+    n, noun = len(instrument.stages), instrument.stage_noun
+    if show_identifying:
+        shown = (
+            "this page shows the exact staff number and audit date, which together pick out "
+            "the business among the programme's businesses"
+        )
+    else:
+        shown = "this page shows a size band and the month of the audit, not the staff number "
+        shown += "or the audit date"
+    if pseudonymised:
+        shown += ", and a pseudonym, not the business's id"
+    levels = (
+        f"Its {n} {noun} levels together are nearly unique, so whoever holds the returns, or "
+        "a published table of them, can still find this business's row"
+        + ("; the size band and month narrow the search." if not show_identifying else ".")
+    )
+    peers = (
+        f" Peer statistics rest on at least {k} other businesses and are hidden where two "
+        "pages of one batch could be set against each other; pages made from two waves, or "
+        "from returns that differ by one business, can still reveal a business's levels by "
+        "difference."
+        if k > 1
+        else ""
+    )
+    return (
+        f"What a reader could still infer: {shown}. {levels}{peers} Share this page only "
+        "with the business it describes."
+    )
 
 
 def _change_text(before: float, now: float) -> str:
@@ -280,7 +454,7 @@ def _stage_rows(
         if not sup and assessed:
             position = (
                 f"{_fmt(s['rank'][r])} of {int(s['n_ranked'][r])}; "
-                f"above {_fmt(100 * s['peer_share_below'][r], 0)}% of "
+                f"above {percent_text(s['peer_share_below'][r])}% of "
                 f"{int(s['n_assessed'][r])} peers"
             )
         elif not sup:
@@ -412,6 +586,7 @@ def _page(
         "road_map": _road_map_rows(batch, levels, plan),
         "priority_rule": PRIORITY_RULE.format(noun=inst.stage_noun),
         "disclosure_note": batch.note,
+        "inference_note": batch.inference,
         "source": batch.source,
         "version": __version__,
     }
@@ -430,6 +605,7 @@ def _manifest(
     wave_label: str | None,
     pages: list[dict[str, Any]],
     suppressed_cells: list[dict[str, str]],
+    show_identifying: bool = False,
 ) -> dict[str, Any]:
     """``disclosure.json``: k, the peer groups shown or hidden and why, every suppressed
     cell, whether ids were pseudonymised (with the key's check value) and the rules."""
@@ -452,10 +628,12 @@ def _manifest(
         "pseudonymised": key is not None,
         "key_check": key_check(key) if key else None,
         "free_text_shown": show_names,
+        "identifying_shown": show_identifying,
         "instrument": one.instrument.name,
         "wave": wave_label,
         "returns_sha256": one.source.sha256,
         "n_pages": len(pages),
+        "pages": sorted(str(p["file"]) for p in pages),
         "n_businesses_in_wave": len(groups),
         "peer_groups": bands,
         "suppressed": suppressed_cells,
@@ -468,6 +646,16 @@ def _manifest(
             "per_stage": (
                 "a peer statistic is shown only when at least k + 1 businesses of the peer "
                 "group (the business itself included) were assessed on the stage"
+            ),
+            "across_pages": (
+                "a size band is not used when the businesses outside the bands shown would "
+                "be fewer than k + 1, and a statistic of all audited businesses is hidden on "
+                "a stage where fewer than k + 1 of them were assessed, so that no two pages "
+                "of the batch describe fewer than k + 1 businesses by difference"
+            ),
+            "identifying": (
+                "staff numbers and audit dates appear as a size band and a month unless "
+                "identifying_shown"
             ),
         },
     }
@@ -485,6 +673,7 @@ def business_pages(
     wave: str | int | None = None,
     key: bytes | None = None,
     show_names: bool = False,
+    show_identifying: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Everything the pages of a batch show, as plain data (no figures yet).
 
@@ -507,8 +696,11 @@ def business_pages(
         then show ``P-…`` pseudonyms instead of ids.
     show_names : bool
         Show free-text fields (business name, type and assessor, from columns such as
-        ``Name``, ``Type``, ``Assessor``); left out by default. The audit date (a column
-        such as ``Audit date``) and staff are always shown.
+        ``Name``, ``Type``, ``Assessor``); left out by default.
+    show_identifying : bool
+        Show the exact staff number and audit date (a column such as ``Audit date``);
+        by default a page shows the EU size band and the month of the audit, which
+        identify a business far less (see the module's *What a page identifies*).
 
     Returns
     -------
@@ -521,13 +713,15 @@ def business_pages(
     >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
     >>> cohort = load_returns(bundled_path("customer_wise_2007.csv"))
-    >>> pages, manifest = business_pages(cohort, ["B04"])
+    >>> pages, manifest = business_pages(cohort, ["B04"], k=4)
     >>> pages[0]["overall"]["staged_level"], pages[0]["peers"]["text"]
     ('2', 'micro businesses (size band), 10 other businesses')
+    >>> pages[0]["details"]
+    ['micro business (fewer than 10 staff)']
     >>> pages[0]["road_map"][0]["action"][:45]
     'Raise to level 3 (Performance targets): Targe'
     >>> manifest["k"], manifest["pseudonymised"]
-    (5, False)
+    (4, False)
     """
     k = check_k(k, "k")
     inst = cohort.instrument
@@ -546,6 +740,9 @@ def business_pages(
         labels={lv.value: lv.label for lv in inst.levels},
         note=_disclosure_note(k, key is not None),
         source=_source_text(one, key is not None),
+        inference=inference_note(
+            inst, k, pseudonymised=key is not None, show_identifying=show_identifying
+        ),
     )
     previous = _previous_levels(cohort, code, chosen)
     title_ids = [pseudonymise(b, key) if key else b for b in chosen]
@@ -554,7 +751,7 @@ def business_pages(
     group_records = groups.to_dict("records")
     pages: list[dict[str, Any]] = []
     suppressed_cells: list[dict[str, str]] = []
-    for bid, title_id, name in zip(chosen, title_ids, _file_names(title_ids), strict=True):
+    for bid, title_id, name in zip(chosen, title_ids, page_file_names(title_ids), strict=True):
         i = position[bid]
         page, suppressed = _page(
             batch,
@@ -562,13 +759,15 @@ def business_pages(
             bid,
             title_id,
             name,
-            _header_details(attrs[i], show_names),
+            _header_details(attrs[i], show_names, show_identifying),
             group_records[i],
             previous.get(bid),
         )
         pages.append(page)
         suppressed_cells += suppressed
-    manifest = _manifest(one, groups, k, key, show_names, wave_label, pages, suppressed_cells)
+    manifest = _manifest(
+        one, groups, k, key, show_names, wave_label, pages, suppressed_cells, show_identifying
+    )
     return pages, manifest
 
 
@@ -611,5 +810,6 @@ def index_context(pages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "noun": first["noun"],
         "n_stages": first["n_stages"],
         "disclosure_note": first["disclosure_note"],
+        "inference_note": first.get("inference_note", ""),
         "rows": rows,
     }

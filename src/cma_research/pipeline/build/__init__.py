@@ -48,8 +48,9 @@ from typing import Any
 from cma_research.core.files import guard_not_raw
 from cma_research.io.study import STUDY_FILE, Study, load_study
 from cma_research.pipeline.build import plan as plan_mod
+from cma_research.pipeline.build import run as runner
 from cma_research.pipeline.build import warm
-from cma_research.pipeline.build.cache import BuildCache
+from cma_research.pipeline.build.cache import BuildCache, signing_key
 from cma_research.pipeline.build.parameters import (
     ParamSpec,
     load_params_file,
@@ -176,7 +177,9 @@ def build(
         :attr:`BuildResult.plan`); run and write nothing.
     cache_dir : path, optional
         Where results are cached (default ``$CMA_CACHE_DIR`` or ``.cma-cache/build`` in
-        the project root; never inside the output folder).
+        the project root): a folder, never inside the output folder or ``data/raw/``,
+        checked before anything runs. Entries are signed with the project's cache key
+        (:func:`~cma_research.pipeline.build.cache.signing_key`).
     scheduler : str, optional
         Address of a Dask distributed scheduler (``tcp://host:8786``; default
         ``$CMA_DASK_SCHEDULER``): the notebooks run as tasks on that cluster's workers,
@@ -197,6 +200,10 @@ def build(
     """
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
     sources = resolve_sources(study, params_file, params, notebooks_dir)
+    cache_path = plan_mod.cache_folder(cache_dir, sources.root)  # refused before any kernel
+    address = runner.scheduler_address(scheduler)  # malformed: one line, before anything
+    if address is not None and not dry_run:  # silent, closed or not Dask: one line, now
+        runner.probe(address, runner.source(scheduler))
     if not dry_run:
         warm.preloader(sources.root)  # kernels' imports start now, while parameters are checked
     try:
@@ -215,7 +222,7 @@ def build(
         )
         for note in notes:
             say(f"note: {note}")
-        cache = BuildCache(plan_mod.cache_folder(cache_dir, request.root), say)
+        cache = BuildCache(cache_path, say, signing_key(request.root, create=not dry_run)[0])
         plan = plan_mod.make_plan(request, cache, force=force)
         if dry_run:  # the plan is returned (the command line prints it once)
             return BuildResult([], request.output_dir, {}, plan.lines)

@@ -8,12 +8,11 @@ has no outputs left (see :func:`cma_research.pipeline.build.execute.run_one`).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cma_research.core.files import sha256_file
+from cma_research.core.files import read_json, sha256_file
 from cma_research.pipeline.build.convert import footer
 from cma_research.pipeline.build.records import NotebookRun
 from cma_research.reporting.text import escape_html, parameter_value
@@ -44,24 +43,38 @@ def describe_notebook(nb_path: Path) -> tuple[str, str]:
     return nb_path.stem, ""
 
 
-def key_facts(out: Path, names: Sequence[str]) -> dict[str, str]:
-    """Headline facts left by the named notebooks (``tables/NN_key_facts.json``)."""
+def _mapping(path: Path, warn: Callable[[str], None] | None) -> dict[str, str]:
+    """A JSON mapping file as text keys and values; one warning and nothing if unusable."""
+    try:
+        data = read_json(path, expect=dict)
+    except (OSError, ValueError) as exc:
+        if warn is not None:
+            warn(f"{path.parent.name}/{path.name} is unusable ({exc}); ignored")
+        return {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def key_facts(
+    out: Path, names: Sequence[str], warn: Callable[[str], None] | None = None
+) -> dict[str, str]:
+    """Headline facts left by the named notebooks (``tables/NN_key_facts.json``).
+
+    A file of the wrong shape (not a JSON mapping) is ignored, with one line to ``warn``.
+    """
     facts: dict[str, str] = {}
     for name in names:
         path = out / "tables" / f"{name[:3]}key_facts.json"
         if path.is_file():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            facts.update({str(k): str(v) for k, v in data.items()})
+            facts.update(_mapping(path, warn))
     return facts
 
 
-def _captions(out: Path, folder: str = "figures") -> dict[str, str]:
+def _captions(
+    out: Path, folder: str = "figures", warn: Callable[[str], None] | None = None
+) -> dict[str, str]:
     found: dict[str, str] = {}
     for path in sorted((out / folder).glob("*captions.json")):
-        try:
-            found.update(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            continue
+        found.update(_mapping(path, warn))
     return found
 
 
@@ -89,11 +102,13 @@ def index_html(
     facts: Mapping[str, str],
     descriptions: Mapping[str, str],
     title: str | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> str:
     """The landing page: key facts in words, reports, figure thumbnails, tables.
 
     ``title`` is the study's (its study file's ``title``); the footer names the
-    package version that made the reports.
+    package version that made the reports. A captions file of the wrong shape is
+    ignored with one line to ``warn``.
     """
     items = [_report_item(out_dir, r, descriptions.get(r.name, "")) for r in runs]
     earlier_items = []
@@ -106,7 +121,7 @@ def index_html(
         earlier_items.append(
             _report_item(out_dir, run, descriptions.get(name, ""), note + "</span>")
         )
-    captions = _captions(out_dir)
+    captions = _captions(out_dir, warn=warn)
     figures = []
     for png in sorted((out_dir / "figures").glob("*.png")):
         caption = captions.get(png.stem, png.stem.replace("_", " "))
@@ -118,7 +133,7 @@ def index_html(
             f"{_link(out_dir, png.with_suffix('.svg'), 'SVG')} · "
             f"{_link(out_dir, png, 'PNG')}</figcaption></figure>"
         )
-    table_captions = _captions(out_dir, "tables")
+    table_captions = _captions(out_dir, "tables", warn=warn)
     tables = "".join(
         f"<li>{escape_html(table_captions.get(t.stem, t.stem[3:].replace('_', ' ')))} "
         f'<span class="earlier">({escape_html(t.stem[:2])})</span> — '

@@ -70,7 +70,13 @@ def earlier_records(
         if name in this_run or not isinstance(record, dict) or not record.get("ok"):
             continue
         if (out / "html" / f"{name}.nocode.html").is_file():
-            earlier[name] = {**record, "this_run": False}
+            inputs = record.get("inputs")
+            inputs = {
+                str(k): v
+                for k, v in (inputs.items() if isinstance(inputs, dict) else [])
+                if isinstance(v, dict)
+            }
+            earlier[name] = {**record, "inputs": inputs, "this_run": False}
     return earlier
 
 

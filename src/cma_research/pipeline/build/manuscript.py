@@ -331,8 +331,8 @@ def _render(
     paper = resolve(source, values, out)  # checks every citation, also when cached
     key = paper_key(source_path, source, values_data, out)
     found = None if force else cache.lookup(CACHE_NAME, key.key)
-    if found is not None:
-        restored = cache.restore(CACHE_NAME, key.key, found, out)
+    restored = None if found is None else cache.restore(CACHE_NAME, key.key, found, out)
+    if found is not None and restored is not None:
         _remove_paper(out, keep=list(found))
         return paper, PaperRun(True, 0.0, "", "cached", outputs=restored)
     why = ["--force"] if force else reasons(key, cache.last_parts(CACHE_NAME))

@@ -23,7 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cma_research.core.errors import CMAError, ParameterError, ReportBuildError
+from cma_research.core.errors import (
+    CMAError,
+    ParameterError,
+    ReportBuildError,
+    shorten,
+    shorten_list,
+)
 from cma_research.core.files import safe_load_yaml
 from cma_research.core.params import parameter_problems
 from cma_research.io.returns import loader_options
@@ -348,8 +354,8 @@ def _check_returns_load(values: Mapping[str, Any], instrument: Any, root: Path) 
         label = values.get(key)
         if label is not None and str(label) not in cohort.waves:
             raise ParameterError(
-                f"parameter {key!r}: {label!r} is not a wave of {full.name}; "
-                f"expected one of: {', '.join(cohort.waves)}"
+                f"parameter {key!r}: {shorten(str(label))!r} is not a wave of {full.name}; "
+                f"expected one of: {shorten_list(cohort.waves)}"
             )
     base, follow = values.get("baseline_wave"), values.get("follow_up_wave")
     if base is not None and base == follow:

@@ -33,16 +33,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cma_research.analysis.executor import SCHEDULER_ENV
 from cma_research.core.errors import ParameterError
-from cma_research.core.files import write_atomic
+from cma_research.core.files import guard_not_raw, write_atomic
 from cma_research.io.study import Study
 from cma_research.pipeline import summary
 from cma_research.pipeline.build import execute, index, state, warm
 from cma_research.pipeline.build import manifest as manifest_mod
 from cma_research.pipeline.build import manuscript as manuscript_mod
 from cma_research.pipeline.build import run as runner
-from cma_research.pipeline.build.cache import BuildCache, NotebookKey, notebook_key, reasons
+from cma_research.pipeline.build.cache import (
+    CACHE_KEY_ENV,
+    BuildCache,
+    NotebookKey,
+    notebook_key,
+    reasons,
+)
 from cma_research.pipeline.build.convert import shown
 from cma_research.pipeline.build.parameters import (
     ParamSpec,
@@ -57,6 +62,7 @@ __all__ = [
     "BuildPlan",
     "Request",
     "cache_folder",
+    "check_cache_outside",
     "execute_plan",
     "make_plan",
     "restore_cached",
@@ -209,9 +215,63 @@ def _check_key(resolved: Mapping[str, Any], out: Path) -> None:
 
 
 def cache_folder(cache_dir: str | Path | None, root: Path) -> Path:
-    """The build cache: ``cache_dir``, else ``$CMA_CACHE_DIR``, else ``.cma-cache/build``."""
+    """The build cache: ``cache_dir``, else ``$CMA_CACHE_DIR``, else ``.cma-cache/build``.
+
+    Checked before anything runs or is written: refused inside ``data/raw/``, when it is
+    (or lies under) a regular file, when its nearest existing folder cannot be written,
+    and when it would hold the project's cache key (:func:`~.cache.signing_key`).
+
+    Raises
+    ------
+    ParameterError
+        One line naming the folder and the problem.
+    """
     chosen = cache_dir or os.environ.get("CMA_CACHE_DIR") or root / ".cma-cache" / "build"
-    return Path(chosen).resolve()
+    option = (
+        "--cache-dir"
+        if cache_dir
+        else "$CMA_CACHE_DIR"
+        if os.environ.get("CMA_CACHE_DIR")
+        else "the build cache"
+    )
+    folder = Path(chosen).resolve()
+    try:
+        guard_not_raw(folder)
+    except ParameterError:
+        raise ParameterError(
+            f"{option} {chosen}: inside data/raw/, which holds the raw inputs and is never "
+            "written; choose another folder"
+        ) from None
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "is a file" if existing == folder else f"lies under the file {existing}"
+        raise ParameterError(f"{option} {chosen}: {what}, not a folder; choose a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ParameterError(f"{option} {chosen}: {existing} cannot be written; choose a folder")
+    key_file = root / ".cma-cache" / "cache.key"
+    if not os.environ.get(CACHE_KEY_ENV) and folder in key_file.resolve().parents:
+        raise ParameterError(
+            f"{option} {chosen}: would hold the project's cache key ({key_file.name}), which "
+            "must stay outside the cache; choose a folder inside or beside it"
+        )
+    return folder
+
+
+def check_cache_outside(cache: Path, out: Path) -> None:
+    """Refuse a cache folder inside the output folder, or an output folder inside the cache."""
+    cache, out = cache.resolve(), out.resolve()
+    if cache == out or out in cache.parents:
+        raise ParameterError(
+            f"the build cache {cache} is inside the output folder {out.name}/, which is "
+            "shared; choose a --cache-dir outside it"
+        )
+    if cache in out.parents:
+        raise ParameterError(
+            f"the output folder {out} is inside the build cache {cache}; choose another "
+            "--output-dir or --cache-dir"
+        )
 
 
 @dataclass(frozen=True)
@@ -242,6 +302,7 @@ def make_plan(request: Request, cache: BuildCache, *, force: bool = False) -> Bu
     With ``force`` every notebook runs (``re-run: --force``). A corrupt cache entry is
     discarded (``cache.warn`` says so) and its notebook runs again.
     """
+    check_cache_outside(cache.folder, request.output_dir)
     keys = {p.stem: notebook_key(p, request.params_for(p.stem)) for p in request.notebooks}
     decisions: dict[str, str] = {}
     entries: dict[str, dict[str, str]] = {}
@@ -257,7 +318,12 @@ def make_plan(request: Request, cache: BuildCache, *, force: bool = False) -> Bu
 
 
 def restore_cached(plan: BuildPlan, say: Say) -> dict[str, NotebookRun]:
-    """Step 3: copy the cached notebooks' outputs into the output folder."""
+    """Step 3: copy the cached notebooks' outputs into the output folder.
+
+    An entry that changed or vanished since the plan checked it (a cache deleted or
+    edited during the build) is discarded with a warning; its notebook is left out of
+    the result, and :func:`run_notebooks` runs it.
+    """
     out = plan.request.output_dir
     runs: dict[str, NotebookRun] = {}
     for p in plan.request.notebooks:
@@ -266,20 +332,29 @@ def restore_cached(plan: BuildPlan, say: Say) -> dict[str, NotebookRun]:
             continue
         key = plan.keys[p.stem].key
         restored = plan.cache.restore(p.stem, key, files, out)
+        if restored is None:
+            continue
         runs[p.stem] = NotebookRun(p.stem, True, 0.0, "", restored, True, key, "cached")
         say(f"{p.stem}: cached")
     return runs
 
 
-def run_notebooks(plan: BuildPlan, say: Say, client: Any = None) -> dict[str, NotebookRun]:
+def run_notebooks(
+    plan: BuildPlan,
+    say: Say,
+    client: Any = None,
+    notebooks: Sequence[Path] | None = None,
+) -> dict[str, NotebookRun]:
     """Step 4: run the notebooks that are not cached; store each success in the cache.
 
     Longest first (as they took last time; unknown ones first of all), so the last
     notebook to finish is a short one and no worker idles at the end. ``client`` is a
-    Dask client (run there) or None (threads of this process).
+    Dask client (run there) or None (threads of this process). ``notebooks``: the ones
+    to run (default :attr:`BuildPlan.to_run`; more when a restore failed).
     """
     request, cache = plan.request, plan.cache
-    to_run = sorted(plan.to_run, key=lambda p: -(cache.last_seconds(p.stem) or float("inf")))
+    chosen = plan.to_run if notebooks is None else list(notebooks)
+    to_run = sorted(chosen, key=lambda p: -(cache.last_seconds(p.stem) or float("inf")))
 
     def task(p: Path) -> tuple[Any, ...]:
         figures = None if plan.force else str(cache.figure_folder(p.stem, plan.keys[p.stem]))
@@ -296,14 +371,17 @@ def run_notebooks(plan: BuildPlan, say: Say, client: Any = None) -> dict[str, No
     runs: dict[str, NotebookRun] = {}
     tasks = [(p, task(p)) for p in to_run]
     for p, run in runner.execute_all(tasks, request.workers, client):
-        run.key, run.reason = plan.keys[p.stem].key, plan.decisions[p.stem]
+        reason = plan.decisions[p.stem]
+        if p.stem in plan.entries:  # planned as cached, but its entry could not be restored
+            reason = "re-run: the cached result could not be restored"
+        run.key, run.reason = plan.keys[p.stem].key, reason
         if run.ok:
             run.outputs = execute.owned_outputs(request.output_dir, run.name)
             cache.store(run.name, plan.keys[p.stem], run.outputs, request.output_dir, run.seconds)
         cache.prune_figures(run.name)
         runs[run.name] = run
         status = "ok" if run.ok else f"FAILED: {run.error}"
-        say(f"{run.name}: {plan.decisions[p.stem]} -> {status} ({run.seconds:.1f} s)")
+        say(f"{run.name}: {reason} -> {status} ({run.seconds:.1f} s)")
     return runs
 
 
@@ -336,14 +414,21 @@ def write_index_and_manifest(
         "notebooks": f"{len(succeeded)} of {len(runs)} succeeded in this run",
         "returns": str(shown(request.params_for(paths[0].stem).get("returns_path"), root)),
     }
-    facts.update(index.key_facts(out, succeeded))
+    facts.update(index.key_facts(out, succeeded, plan.cache.warn))
     descriptions = {
         p.stem: index.describe_notebook(p)[1]
         for p in request.notebooks_dir.glob("[0-9][0-9]_*.ipynb")
     }
     title = request.study.title if request.study is not None else None
     page = index.index_html(
-        runs, earlier, out, request.shown_params(paths[0].stem), facts, descriptions, title
+        runs,
+        earlier,
+        out,
+        request.shown_params(paths[0].stem),
+        facts,
+        descriptions,
+        title,
+        plan.cache.warn,
     )
     write_atomic(out / "index.html", page.encode())
     manifest["outputs"] = index.hash_outputs(out)
@@ -355,10 +440,10 @@ def write_index_and_manifest(
 def _prepare_output(out: Path, say: Say) -> dict[str, Any]:
     """Clean up after a killed build, mark this one in progress; the previous manifest."""
     state.clean_interrupted(out, say)
-    (out / state.IN_PROGRESS).write_text(str(os.getpid()))
+    state.mark_in_progress(out)
     for sub in state.SUBFOLDERS:
         (out / sub).mkdir(parents=True, exist_ok=True)
-    return state.read_manifest(out)
+    return state.read_manifest(out, say)
 
 
 def execute_plan(plan: BuildPlan, say: Say, scheduler: str | None = None) -> BuildResult:
@@ -369,8 +454,8 @@ def execute_plan(plan: BuildPlan, say: Say, scheduler: str | None = None) -> Bui
     """
     request = plan.request
     out, paths = request.output_dir, request.notebooks
-    address = scheduler or os.environ.get(SCHEDULER_ENV) or None
-    client = runner.connect(address) if address else None
+    address = runner.scheduler_address(scheduler)
+    client = runner.connect(address, runner.source(scheduler)) if address else None
     if client is not None or not plan.to_run:
         warm.shutdown()  # no kernel starts here
     out.mkdir(parents=True, exist_ok=True)
@@ -386,7 +471,8 @@ def execute_plan(plan: BuildPlan, say: Say, scheduler: str | None = None) -> Bui
             )
             start = time.perf_counter()
             runs = restore_cached(plan, say)
-            runs.update(run_notebooks(plan, say, client))
+            missing = [p for p in paths if p.stem not in runs]
+            runs.update(run_notebooks(plan, say, client, missing))
             ordered = [runs[p.stem] for p in paths]
             names = sorted(p.stem for p in request.notebooks_dir.glob("[0-9]*.ipynb"))
             paper = manuscript_mod.render_paper(

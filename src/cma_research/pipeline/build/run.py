@@ -7,32 +7,63 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from cma_research.core.errors import ParameterError
+from cma_research.analysis.executor import (
+    SCHEDULER_ENV,
+    check_scheduler_address,
+    probe_scheduler,
+)
+from cma_research.analysis.executor import connect as connect_client
 from cma_research.pipeline.build import execute
 from cma_research.pipeline.build.records import NotebookRun
 
-__all__ = ["CONNECT_TIMEOUT", "connect", "execute_all"]
+__all__ = ["CONNECT_TIMEOUT", "connect", "execute_all", "probe", "scheduler_address", "source"]
 
-#: How long :func:`connect` tries to reach a Dask scheduler before giving up.
+#: How long :func:`connect` waits for a Dask scheduler to answer before giving up.
 CONNECT_TIMEOUT = "10s"
 
 
-def connect(address: str) -> Any:
-    """A Dask client for ``address``, or one clear error line (before anything runs)."""
-    try:
-        from dask.distributed import Client  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise ParameterError(
-            f"--scheduler {address}: dask.distributed is not installed; "
-            "pip install cma_research[dask]"
-        ) from None
-    try:
-        return Client(address, timeout=CONNECT_TIMEOUT)
-    except (OSError, TimeoutError) as exc:
-        raise ParameterError(
-            f"--scheduler {address}: cannot reach the Dask scheduler ({type(exc).__name__}); "
-            "start it (dask scheduler) or check the address"
-        ) from None
+def source(scheduler: str | None) -> str:
+    """Where the scheduler address came from, as messages name it."""
+    return "--scheduler" if scheduler is not None else f"${SCHEDULER_ENV}"
+
+
+def scheduler_address(scheduler: str | None) -> str | None:
+    """The scheduler to use (``scheduler``, else ``$CMA_DASK_SCHEDULER``), its form checked.
+
+    None for a local build. A malformed address is one
+    :class:`~cma_research.ParameterError` line (see
+    :func:`cma_research.analysis.executor.check_scheduler_address`), before anything runs.
+    """
+    import os
+
+    address = scheduler if scheduler is not None else os.environ.get(SCHEDULER_ENV) or None
+    if address is None:
+        return None
+    return check_scheduler_address(address, source(scheduler))
+
+
+def _seconds() -> float:
+    text = str(CONNECT_TIMEOUT).strip().removesuffix("s")
+    return float(text)
+
+
+def probe(address: str, label: str = "--scheduler") -> None:
+    """Check that a Dask scheduler answers at ``address`` within :data:`CONNECT_TIMEOUT`.
+
+    A closed port, a listener that never answers or is not a Dask scheduler: one
+    :class:`~cma_research.ParameterError` (see
+    :func:`cma_research.analysis.executor.probe_scheduler`), nothing started or written.
+    """
+    probe_scheduler(address, timeout=_seconds(), label=label)
+
+
+def connect(address: str, label: str = "--scheduler") -> Any:
+    """A Dask client for ``address``, or one clear error line (before anything runs).
+
+    A closed port, a listener that never answers or is not a Dask scheduler: one
+    :class:`~cma_research.ParameterError` within :data:`CONNECT_TIMEOUT`.
+    """
+    return connect_client(address, timeout=_seconds(), label=label)
 
 
 def execute_all(

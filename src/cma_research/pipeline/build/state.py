@@ -4,51 +4,58 @@ symbolic links refused, the previous manifest read."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from cma_research.core.errors import ParameterError, ReportBuildError
-from cma_research.core.files import guard_not_raw, sha256_file
+from cma_research.core.errors import ParameterError
+from cma_research.core.files import (
+    IN_PROGRESS_NAME,
+    LOCK_NAME,
+    folder_lock,
+    guard_not_raw,
+    read_json,
+    sha256_file,
+)
+from cma_research.core.files import mark_in_progress as _mark
 
 __all__ = [
     "IN_PROGRESS",
+    "LOCK",
+    "NESTED_SUBFOLDERS",
     "SUBFOLDERS",
     "clean_interrupted",
     "locked",
+    "mark_in_progress",
     "output_folder",
     "read_manifest",
 ]
 
 
 SUBFOLDERS = ("notebooks", "html", "figures", "tables", "manuscript")
-IN_PROGRESS = ".build-in-progress"
+#: Output folders one level down (the manuscript's LaTeX tables); no other nesting.
+NESTED_SUBFOLDERS = ("manuscript/tables",)
+IN_PROGRESS = IN_PROGRESS_NAME
+LOCK = LOCK_NAME
 
 
 @contextlib.contextmanager
 def locked(out: Path) -> Iterator[None]:
-    """Hold the output folder's lock; a second build refuses with one line."""
-    lock_path = out / ".build.lock"
-    handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole build
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ReportBuildError(
-                f"another build is writing to {out.name}/ right now; wait for it to finish "
-                "or choose another --output-dir"
-            ) from None
+    """Hold the output folder's lock; a second build (or batch of business reports)
+    refuses with one line."""
+    with folder_lock(out, "build"):
         yield
-    finally:
-        handle.close()
+
+
+def mark_in_progress(out: Path) -> None:
+    """Mark ``out`` as being built (:data:`IN_PROGRESS`): a killed build leaves it."""
+    _mark(out)
 
 
 def clean_interrupted(out: Path, say: Callable[[str], None]) -> None:
     """Remove what a killed build left: temporary files, and outputs its manifest lacks."""
     marker = out / IN_PROGRESS
-    leftovers = [p for p in out.rglob(".*") if p.is_file() and p.name not in (".build.lock",)]
+    leftovers = [p for p in out.rglob(".*") if p.is_file() and p.name not in (LOCK,)]
     if not marker.exists() and not any(".running" in p.name for p in leftovers):
         return
     old = read_manifest(out)
@@ -57,7 +64,7 @@ def clean_interrupted(out: Path, say: Callable[[str], None]) -> None:
     for p in leftovers:
         p.unlink(missing_ok=True)
         removed += 1
-    for sub in SUBFOLDERS:
+    for sub in (*SUBFOLDERS, *NESTED_SUBFOLDERS):
         for p in sorted((out / sub).glob("*")) if (out / sub).is_dir() else []:
             rel = p.relative_to(out).as_posix()
             if p.is_file() and vouched.get(rel) != sha256_file(p):
@@ -70,12 +77,20 @@ def clean_interrupted(out: Path, say: Callable[[str], None]) -> None:
     )
 
 
-def read_manifest(out: Path) -> dict[str, Any]:
+def read_manifest(out: Path, warn: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The output folder's ``manifest.json`` (empty when missing or unusable).
+
+    A manifest of the wrong shape (not JSON, nested too deeply, a list where a mapping
+    belongs) is ignored, with one line to ``warn``.
+    """
     try:
-        data = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return dict(read_json(out / "manifest.json", expect=dict))
+    except FileNotFoundError:
         return {}
-    return data if isinstance(data, dict) else {}
+    except (OSError, ValueError) as exc:
+        if warn is not None:
+            warn(f"{out.name}/manifest.json is unusable ({exc}); ignored")
+        return {}
 
 
 def output_folder(requested: Mapping[str, Any], specs: Mapping[str, Any], root: Path) -> Path:
@@ -85,7 +100,7 @@ def output_folder(requested: Mapping[str, Any], specs: Mapping[str, Any], root: 
         defaults = [s["output_dir"].default for s in specs.values() if "output_dir" in s]
         out = root / Path(defaults[0] if defaults else "reports")
     out = guard_not_raw(out)
-    for sub in SUBFOLDERS:
+    for sub in (*SUBFOLDERS, *NESTED_SUBFOLDERS):
         if (out / sub).is_symlink():
             raise ParameterError(
                 f"{out.name}/{sub} is a symbolic link; refusing to write through it "

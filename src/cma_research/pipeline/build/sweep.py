@@ -8,31 +8,51 @@ A sweep file is YAML::
       missing_strategy: [complete_case, available_case, multiple]
       seed: [1, 2]
 
-Each set is built into its own folder (``<output>/missing_strategy=complete_case,seed=1/``,
-made safe as a file name) with the same cache as any build, so a set or a notebook that
-did not change is restored, not re-run. Every combination is validated before anything
-runs. ``<output>/index.html`` compares the sets' key facts side by side and links each
-set's own landing page; ``<output>/sweep.json`` records the sets, their folders and
-whether each succeeded.
+Each set is built into its own folder (``<output>/missing_strategy=complete_case,seed=1-<hash>/``,
+made safe as a file name; the hash is of every parameter the set was built with, base
+included, so a folder only ever holds the results of exactly those values) with the same
+cache as any build, so a set or a notebook that did not change is restored, not re-run.
+Every combination is validated before anything runs. ``<output>/index.html`` compares
+the sets' key facts side by side and links each set's own landing page;
+``<output>/sweep.json`` records the sets, their folders and whether each succeeded.
+
+One sweep at a time writes to an output folder (the build's lock), and while it runs
+the folder is marked in progress and holds no index: the previous sweep's index and
+``sweep.json`` are removed before the first set is built, so a sweep that is killed
+never leaves an index linking results of another sweep. A sweep that completes removes
+the set folders of the previous one that it did not rebuild.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import itertools
 import json
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from cma_research.core.errors import ParameterError
-from cma_research.core.files import ensure_inside, safe_filename, safe_load_yaml, write_atomic
+from cma_research.core.files import (
+    ensure_inside,
+    folder_lock,
+    mark_in_progress,
+    read_json,
+    safe_filename,
+    safe_load_yaml,
+    write_atomic,
+)
 from cma_research.pipeline.build.records import BuildResult
 from cma_research.reporting.text import escape_html
 
-__all__ = ["MAX_SETS", "load_sweep", "run_sweep"]
+__all__ = ["MAX_SETS", "SWEEP_IN_PROGRESS", "load_sweep", "run_sweep", "set_name"]
 
 #: The largest grid one sweep may expand to.
 MAX_SETS = 200
+#: The marker of a sweep folder being written (a killed sweep leaves it).
+SWEEP_IN_PROGRESS = ".sweep-in-progress"
 
 
 def load_sweep(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -83,9 +103,33 @@ def load_sweep(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return base, combos
 
 
-def set_name(combo: Mapping[str, Any]) -> str:
-    """The folder of one set: ``missing_strategy=complete_case,seed=1`` made file-safe."""
-    return safe_filename(",".join(f"{k}={v}" for k, v in combo.items()))
+def set_name(combo: Mapping[str, Any], params: Mapping[str, Any] | None = None) -> str:
+    """The folder of one set: ``missing_strategy=complete_case,seed=1`` made file-safe,
+    and with ``params`` (every value the set is built with) a short hash of them.
+
+    >>> set_name({"seed": 1})
+    'seed_1-bb8c554401'
+    >>> set_name({"seed": 1}, {"seed": 1, "n_boot": 10})
+    'seed_1-bb8c554401-47968089'
+    """
+    name = safe_filename(",".join(f"{k}={v}" for k, v in combo.items()))
+    if params is None:
+        return name
+    text = json.dumps(dict(params), sort_keys=True, default=str)
+    return f"{name}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+def _previous_folders(output_dir: Path) -> list[str]:
+    """The set folders the previous complete sweep recorded in ``sweep.json``."""
+    try:
+        records = read_json(output_dir / "sweep.json", expect=list)
+    except (OSError, ValueError):
+        return []
+    return [
+        str(r["folder"])
+        for r in records
+        if isinstance(r, dict) and isinstance(r.get("folder"), str) and r["folder"]
+    ]
 
 
 def run_sweep(
@@ -98,15 +142,33 @@ def run_sweep(
 ) -> list[tuple[dict[str, Any], BuildResult]]:
     """Validate every set (dry run), build each into its folder, write the comparison."""
     base, combos = load_sweep(sweep_file)
-    folders = [ensure_inside(output_dir, output_dir / set_name(c)) for c in combos]
-    for combo, folder in zip(combos, folders, strict=True):  # every set checked first
-        build_one(params={**params, **base, **combo}, output_dir=folder, dry_run=True)
+    values = [{**params, **base, **c} for c in combos]
+    folders = [
+        ensure_inside(output_dir, output_dir / set_name(c, v))
+        for c, v in zip(combos, values, strict=True)
+    ]
+    for value, folder in zip(values, folders, strict=True):  # every set checked first
+        build_one(params=value, output_dir=folder, dry_run=True)
     results = []
-    for i, (combo, folder) in enumerate(zip(combos, folders, strict=True), start=1):
-        say(f"sweep set {i}/{len(combos)}: {', '.join(f'{k}={v}' for k, v in combo.items())}")
-        result = build_one(params={**params, **base, **combo}, output_dir=folder)
-        results.append((combo, result))
-    _write_index(output_dir, results)
+    with folder_lock(output_dir, "sweep"):
+        previous = _previous_folders(output_dir)
+        for stale in ("index.html", "sweep.json"):  # nothing links results while it runs
+            (output_dir / stale).unlink(missing_ok=True)
+        mark_in_progress(output_dir, SWEEP_IN_PROGRESS)
+        for i, (combo, value, folder) in enumerate(
+            zip(combos, values, folders, strict=True), start=1
+        ):
+            say(f"sweep set {i}/{len(combos)}: {', '.join(f'{k}={v}' for k, v in combo.items())}")
+            results.append((combo, build_one(params=value, output_dir=folder)))
+        _write_index(output_dir, results)
+        mine = {f.name for f in folders}
+        for name in previous:  # the previous sweep's sets that this one did not rebuild
+            old = output_dir / name
+            if name not in mine and "/" not in name and old.is_dir() and not old.is_symlink():
+                with contextlib.suppress(OSError):
+                    ensure_inside(output_dir, old)
+                    shutil.rmtree(old)
+        (output_dir / SWEEP_IN_PROGRESS).unlink(missing_ok=True)
     return results
 
 
@@ -116,7 +178,8 @@ def _facts(result: BuildResult) -> dict[str, str]:
     for run in result.runs:
         f = path / f"{run.name[:3]}key_facts.json"
         if run.ok and f.is_file():
-            facts.update(json.loads(f.read_text(encoding="utf-8")))
+            with contextlib.suppress(OSError, ValueError):  # a stray file of the wrong shape
+                facts.update({str(k): str(v) for k, v in read_json(f, expect=dict).items()})
     return facts
 
 
