@@ -8,10 +8,7 @@ from typing import cast
 from cma_research.cli.parser import EXIT_OK, load_options
 from cma_research.core.errors import ParameterError
 from cma_research.core.instrument import Instrument, get_instrument, list_instruments
-from cma_research.io.returns import load_returns
-from cma_research.missing.missingness import missingness
-from cma_research.missing.strategies import STRATEGIES, Strategy
-from cma_research.pipeline.process import process
+from cma_research.core.params import STRATEGIES, Strategy
 
 __all__ = [
     "describe_instrument",
@@ -23,6 +20,9 @@ __all__ = [
 
 def validate_command(args: argparse.Namespace) -> int:
     """``cma-research validate FILE``: check a returns file and summarise it."""
+    from cma_research.io.returns import load_returns  # pandas: only where it is needed
+    from cma_research.missing.missingness import missingness
+
     cohort = load_returns(args.file, args.instrument, **load_options(args))
     miss = missingness(cohort)
     noun = cohort.instrument.stage_noun
@@ -46,6 +46,8 @@ def validate_command(args: argparse.Namespace) -> int:
 
 def process_command(args: argparse.Namespace) -> int:
     """``cma-research process FILE``: validate, clean and write ``data/processed/``."""
+    from cma_research.pipeline.process import process
+
     chosen = args.strategy or ["available_case"]
     strategies = cast(list[Strategy], list(STRATEGIES) if "all" in chosen else chosen)
     if "min_stages" in strategies and args.min_stages is None:

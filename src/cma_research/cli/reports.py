@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from cma_research.cli.parser import EXIT_OK, load_options
 from cma_research.core.errors import ParameterError
-from cma_research.io.returns import load_returns
 
 if TYPE_CHECKING:
     from cma_research.core.cohort import Cohort
@@ -26,6 +25,7 @@ def claims_command(args: argparse.Namespace) -> int:
     """``cma-research claims FILE --claims CLAIMS.yaml``: audit a paper's claims."""
     from cma_research.analysis.claims import audit_claims, audit_lines, claims_gate
     from cma_research.io.claims import load_claims
+    from cma_research.io.returns import load_returns
 
     claims = load_claims(args.claims)  # a bad claims file stops here, before any output
     cohort = load_returns(args.file, args.instrument, **load_options(args))
@@ -56,6 +56,7 @@ def business_report_command(args: argparse.Namespace) -> int:
     file), then loads the returns and the target level, then writes the pages.
     """
     from cma_research.core.files import guard_not_raw
+    from cma_research.io.returns import load_returns
     from cma_research.reporting.business import write_business_reports
 
     k = _whole_number("--disclosure-k", args.k, 1)
@@ -186,6 +187,7 @@ def _check_claims(inputs: dict[str, str]) -> int:
     """The build's claims gate: every must_hold claim must still be supported."""
     from cma_research.analysis.claims import audit_claims, claims_gate
     from cma_research.io.claims import load_claims
+    from cma_research.io.returns import load_returns
 
     if not inputs.get("claims_path"):
         raise ParameterError("--check-claims: the build has no claims_path (set it in --params)")

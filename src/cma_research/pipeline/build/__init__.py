@@ -5,11 +5,14 @@ plan of named steps (:mod:`~.plan`), as papermill's ``execute_notebook`` is a pi
 of named stages:
 
 1. **validate** (:func:`~.plan.validate_request`): :mod:`~.parameters` reads each
-   notebook's ``parameters`` cell (with papermill's ``inspect_notebook``) and checks
-   the requested values **before any kernel starts**: an unknown key, a wrong type, a
-   value out of range (bounds from the instrument), a missing dependency, a missing
-   input file or a returns file that does not load is a
-   :class:`~cma_research.ParameterError`, one line each;
+   notebook's ``parameters`` cell (as papermill's ``inspect_notebook`` reads it) and
+   checks the requested values **before any kernel starts**: an unknown key, a wrong
+   type, a value out of range (bounds from the instrument), a missing dependency, a
+   missing input file or a returns file that does not load is a
+   :class:`~cma_research.ParameterError`, one line each (the returns file is loaded
+   once the plan is known, while the kernels' imports start, and not again while it,
+   the parameters and the package are unchanged:
+   :func:`~.parameters.check_returns_load`);
 2. **plan** (:func:`~.plan.make_plan`): :mod:`~.cache` keys each notebook by its code,
    parameters, input files, the package's source and the stack's versions; an
    unchanged notebook is restored from the cache (``cached``), the others re-run and
@@ -33,6 +36,7 @@ temporary name and renamed.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -44,6 +48,7 @@ from cma_research.pipeline.build import warm
 from cma_research.pipeline.build.cache import BuildCache
 from cma_research.pipeline.build.parameters import (
     ParamSpec,
+    check_returns_load,
     load_params_file,
     notebook_parameters,
     validate_parameters,
@@ -125,8 +130,6 @@ def build(
     """
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
     nb_dir = Path(notebooks_dir).resolve()
-    if not dry_run:
-        warm.preloader(nb_dir.parent)  # kernels' imports start now, while parameters are checked
     try:
         request = plan_mod.validate_request(
             nb_dir,
@@ -135,9 +138,20 @@ def build(
             only=only,
             output_dir=output_dir,
             jobs=jobs,
+            check_returns=False,
         )
         cache = BuildCache(plan_mod.cache_folder(cache_dir, request.root), say)
         plan = plan_mod.make_plan(request, cache, force=force)
+        if plan.to_run and not dry_run:
+            warm.preloader(nb_dir.parent)  # kernels' imports start now, while returns load
+        keys = "\n".join(sorted(k.key for k in plan.keys.values()))
+        check_returns_load(
+            request.specs,
+            request.resolved,
+            nb_dir,
+            stamp=cache.folder / "checked" / hashlib.sha256(keys.encode()).hexdigest(),
+            remember=not dry_run,
+        )
         if dry_run:
             for line in plan.lines:
                 say(line)

@@ -21,19 +21,23 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
-
-from jupyter_client.kernelspec import KernelSpec
-from jupyter_client.manager import AsyncKernelManager
 
 from cma_research.core.files import ensure_inside, write_all_atomic
 from cma_research.pipeline.build import convert, warm
 from cma_research.pipeline.build.parameters import ParamSpec
 from cma_research.pipeline.build.records import NotebookRun
-from cma_research.reporting.figure_cache import FIGURE_CACHE_ENV
 
-__all__ = ["KERNEL_ARGV", "BuildKernelManager", "error_of", "run_one", "scrub_paths"]
+__all__ = [
+    "KERNEL_ARGV",
+    "error_of",
+    "kernel_manager_class",
+    "owned_outputs",
+    "run_one",
+    "scrub_paths",
+]
 
 #: How every notebook kernel is started: this interpreter, quiet.
 KERNEL_ARGV = [
@@ -48,54 +52,72 @@ KERNEL_ARGV = [
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-class BuildKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel is always this interpreter, its stderr to a log."""
+@cache
+def kernel_manager_class() -> type[Any]:
+    """The build's kernel manager: its kernel is always this interpreter, stderr to a log.
 
-    log_path: str | None = None
-    started: str = ""  # "warm" or "fresh", once the kernel is up
-    extra_env: Mapping[str, str] = {}  # added to the kernel's environment
+    A subclass of jupyter_client's ``AsyncKernelManager``, made on first use (a build
+    that runs no notebook does not import jupyter_client). Also ``BuildKernelManager``.
+    """
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import AsyncKernelManager
 
-    @property
-    def kernel_spec(self) -> KernelSpec:
-        return KernelSpec(
-            argv=list(KERNEL_ARGV),
-            display_name=f"cma_research build (Python {sys.version.split()[0]})",
-            language="python",
-            interrupt_mode="signal",
-        )
+    class BuildKernelManager(AsyncKernelManager):
+        """A kernel manager whose kernel is always this interpreter, its stderr to a log."""
 
-    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
-        log = self.log_path or os.devnull
-        cwd = kw.get("cwd") or os.getcwd()
-        zygote = warm.preloader(Path(cwd))
-        kw["env"] = {**(kw.get("env") or os.environ), **self.extra_env}
-        # as jupyter_client's launcher: the kernel's environment names this process
-        env = {**kw["env"], "JPY_PARENT_PID": str(os.getpid())}
-        forked = zygote.spawn(kernel_cmd, cwd=cwd, env=env, log=log) if zygote else None
-        if forked is not None:
-            provisioner: Any = self.provisioner
-            provisioner.process = forked
-            provisioner.pid = provisioner.pgid = forked.pid
-            provisioner.cwd = cwd
-            self._reconcile_connection_info(provisioner.connection_info)
-            type(self).started = "warm"
-            return
-        type(self).started = "fresh"
-        kw["stderr"] = open(log, "ab")  # noqa: SIM115 - the kernel process owns it
-        try:
-            await super()._async_launch_kernel(kernel_cmd, **kw)
-        finally:
-            kw["stderr"].close()
+        log_path: str | None = None
+        started: str = ""  # "warm" or "fresh", once the kernel is up
+        extra_env: Mapping[str, str] = {}  # added to the kernel's environment
+
+        @property
+        def kernel_spec(self) -> KernelSpec:
+            return KernelSpec(
+                argv=list(KERNEL_ARGV),
+                display_name=f"cma_research build (Python {sys.version.split()[0]})",
+                language="python",
+                interrupt_mode="signal",
+            )
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            log = self.log_path or os.devnull
+            cwd = kw.get("cwd") or os.getcwd()
+            zygote = warm.preloader(Path(cwd))
+            kw["env"] = {**(kw.get("env") or os.environ), **self.extra_env}
+            # as jupyter_client's launcher: the kernel's environment names this process
+            env = {**kw["env"], "JPY_PARENT_PID": str(os.getpid())}
+            forked = zygote.spawn(kernel_cmd, cwd=cwd, env=env, log=log) if zygote else None
+            if forked is not None:
+                provisioner: Any = self.provisioner
+                provisioner.process = forked
+                provisioner.pid = provisioner.pgid = forked.pid
+                provisioner.cwd = cwd
+                self._reconcile_connection_info(provisioner.connection_info)
+                type(self).started = "warm"
+                return
+            type(self).started = "fresh"
+            kw["stderr"] = open(log, "ab")  # noqa: SIM115 - the kernel process owns it
+            try:
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            finally:
+                kw["stderr"].close()
+
+    return BuildKernelManager
+
+
+def __getattr__(name: str) -> Any:
+    if name == "BuildKernelManager":
+        return kernel_manager_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def kernel_description() -> dict[str, str]:
     """What the manifest records about the notebook kernels."""
-    import ipykernel
+    from importlib import metadata  # not ``import ipykernel``: that imports jupyter_client
 
     return {
         "argv": " ".join(Path(a).name if i == 0 else a for i, a in enumerate(KERNEL_ARGV)),
         "python": sys.version.split()[0],
-        "ipykernel": ipykernel.__version__,
+        "ipykernel": metadata.version("ipykernel"),
         "executable_in_build_environment": "yes",
         "start": (
             "warm: forked from a process that imported the stack (cma_research.pipeline.build.warm)"
@@ -284,9 +306,13 @@ def run_one(
     tmp = Path(tmp_name)
     log_fd, log_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".kernel.log")
     os.close(log_fd)
+    from cma_research.reporting.figure_cache import FIGURE_CACHE_ENV
+
     extra_env = {FIGURE_CACHE_ENV: figure_cache} if figure_cache else {}
-    manager: type[BuildKernelManager] = type(
-        "RunKernelManager", (BuildKernelManager,), {"log_path": log_name, "extra_env": extra_env}
+    manager: type[Any] = type(
+        "RunKernelManager",
+        (kernel_manager_class(),),
+        {"log_path": log_name, "extra_env": extra_env},
     )
     inputs = {k: str(v) for k, v in params.items() if k.endswith("_path") and v}
     inputs["output_dir"] = str(out_dir)

@@ -118,11 +118,14 @@ def validate_request(
     only: Sequence[str] | None = None,
     output_dir: str | Path | None = None,
     jobs: int | None = None,
+    check_returns: bool = True,
 ) -> Request:
     """Step 1: find the notebooks and check every requested value before any kernel starts.
 
     Raises :class:`~cma_research.ParameterError` (one line per problem) or
     :class:`~cma_research.ReportBuildError` (a notebook's parameters cell breaks the rules).
+    With ``check_returns=False`` loading the returns file is left to
+    :func:`~.parameters.check_returns_load` (the build does it once the plan is known).
     """
     paths = discover(notebooks_dir, only)
     specs = {p.stem: notebook_parameters(p) for p in paths}
@@ -130,7 +133,11 @@ def validate_request(
     if output_dir is not None:
         requested["output_dir"] = str(output_dir)
     resolved = validate_parameters(
-        requested, specs, base_dir=Path.cwd(), notebooks_dir=notebooks_dir
+        requested,
+        specs,
+        base_dir=Path.cwd(),
+        notebooks_dir=notebooks_dir,
+        check_returns=check_returns,
     )
     out = state.output_folder(requested, specs, notebooks_dir.parent)
     resolved["output_dir"] = str(out)
