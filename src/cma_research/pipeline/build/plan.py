@@ -219,6 +219,10 @@ def run_notebooks(plan: BuildPlan, say: Say, client: Any = None) -> dict[str, No
     """
     request, cache = plan.request, plan.cache
     to_run = sorted(plan.to_run, key=lambda p: -(cache.last_seconds(p.stem) or float("inf")))
+    results = None  # one result cache for the build's kernels (cma_research.core.memo)
+    if to_run:
+        parts = plan.keys[to_run[0].stem].parts
+        results = str(execute.result_cache_folder(cache.folder, parts, fresh=plan.force))
 
     def task(p: Path) -> tuple[Any, ...]:
         figures = None if plan.force else str(cache.figure_folder(p.stem, plan.keys[p.stem]))
@@ -230,6 +234,7 @@ def run_notebooks(plan: BuildPlan, say: Say, client: Any = None) -> dict[str, No
             request.root,
             request.shown_params(p.stem),
             figures,
+            results,
         )
 
     runs: dict[str, NotebookRun] = {}
