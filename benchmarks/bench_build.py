@@ -83,7 +83,7 @@ def floor_main(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
     from IPython.core.formatters import DisplayFormatter
 
-    import cma_research.plotting  # noqa: F401 - the notebooks' imports, paid once
+    import cma_research.plotting
     import cma_research.reporting.notebook  # noqa: F401
     from cma_research.pipeline.build import plan as plan_mod
     from cma_research.pipeline.build.parameters import read_notebook

@@ -3,7 +3,6 @@ the returns file loaded once per set of inputs; a rebuild that runs nothing stay
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
