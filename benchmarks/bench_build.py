@@ -86,7 +86,6 @@ def floor_main(args: argparse.Namespace) -> int:
     import cma_research.plotting
     import cma_research.reporting.notebook  # noqa: F401
     from cma_research.pipeline.build import plan as plan_mod
-    from cma_research.pipeline.build.parameters import read_notebook
 
     formatter = DisplayFormatter()
 
@@ -105,7 +104,7 @@ def floor_main(args: argparse.Namespace) -> int:
         )
         cells: dict[str, float] = {}
         for path in request.notebooks:
-            nb = read_notebook(path)
+            nb = json.loads(path.read_text(encoding="utf-8"))  # version 4: sources as lists
             namespace: dict[str, Any] = {"display": display, "__name__": "__main__"}
             namespace.update(request.params_for(path.stem))
             t0 = time.perf_counter()
@@ -113,7 +112,8 @@ def floor_main(args: argparse.Namespace) -> int:
                 for cell in nb["cells"]:
                     tags = cell.get("metadata", {}).get("tags", [])
                     if cell["cell_type"] == "code" and "parameters" not in tags:
-                        exec(compile(cell["source"], path.stem, "exec"), namespace)
+                        source = "".join(cell["source"])
+                        exec(compile(source, path.stem, "exec"), namespace)
             cells[path.stem] = time.perf_counter() - t0
             plt.close("all")
     summary = {
@@ -137,9 +137,7 @@ def floor(
     env = {}
     with tempfile.TemporaryDirectory() as tmp:
         if cached:
-            from cma_research.core.memo import RESULT_CACHE_ENV
-
-            env[RESULT_CACHE_ENV] = str(Path(tmp) / "results")
+            env["CMA_RESULT_CACHE"] = str(Path(tmp) / "results")  # cma_research.core.memo
         wall, cpu, out = timed(cmd, env)
     return wall, cpu, json.loads(out.strip().splitlines()[-1])
 
