@@ -9,12 +9,14 @@ from scipy.special import ndtr, ndtri
 
 from cma_research.stats.resampling import (
     Cells,
+    bca_bounds,
     bca_interval,
     bca_interval_mc,
     bootstrap_distribution,
     jackknife,
     kendall_w,
     pearson_w,
+    resampled_bca_bounds,
     spearman_w,
 )
 
@@ -224,3 +226,41 @@ def bca_interval_from(boot: np.ndarray, r: float, cells: Cells) -> tuple[float, 
     levels = [ndtr(z0 + (z0 + zz) / (1 - a * (z0 + zz))) for zz in (z, -z)]
     low, high = np.quantile(boot, levels)
     return float(low), float(high)
+
+
+REPLICATES = {
+    "smooth": lambda g: g.normal(0.3, 0.2, 4000),
+    "tied": lambda g: np.round(g.normal(0.3, 0.2, 4000), 2),
+    "two values": lambda g: g.integers(0, 2, 4000).astype(float),
+    "nearly constant": lambda g: np.where(g.random(4000) < 0.998, 0.5, 0.7),
+}
+
+
+@pytest.mark.parametrize("kind", list(REPLICATES))
+@pytest.mark.parametrize("estimate", [0.3, 0.5, -1.0])
+def test_resampled_bounds_are_bca_bounds_of_each_resample_bit_for_bit(
+    kind: str, estimate: float
+) -> None:
+    """Resamples of the replicates are never built as arrays (cumulative counts of the
+    sorted replicates instead, 2-3x faster): the bounds are bca_bounds' exactly."""
+    boot = REPLICATES[kind](np.random.default_rng(11))
+    with np.errstate(all="ignore"):
+        fast = resampled_bca_bounds(boot, estimate, 0.02, 0.9, np.random.default_rng(4), 50)
+        draw = np.random.default_rng(4)
+        slow = [
+            bca_bounds(boot[draw.integers(0, 4000, 4000)], estimate, 0.02, 0.9) for _ in range(50)
+        ]
+    np.testing.assert_array_equal(fast, np.array(slow))
+
+
+def test_spearman_bootstrap_on_integer_counts_is_the_float_one_bit_for_bit(
+    rng: np.random.Generator,
+) -> None:
+    x = rng.integers(1, 300, 5000).astype(float)
+    y = np.round(rng.normal(2, 1, 5000), 1)
+    cells = Cells.from_pairs(x, y)
+    got = bootstrap_distribution("spearman", cells, 500, np.random.default_rng(3))
+    draw = np.random.default_rng(3)
+    p = cells.count / cells.n
+    expected = spearman_w(cells, draw.multinomial(cells.n, p, size=500).astype(float))
+    np.testing.assert_array_equal(got, expected)

@@ -26,6 +26,7 @@ from cma_research.analysis.describe import SCORES, business_scores, check_compar
 from cma_research.analysis.prepare import covariate_values, imputed, prepared, strategy_layout
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
+from cma_research.core.memo import memoize
 from cma_research.core.params import Strategy, check_choice
 from cma_research.missing.pooling import pool_rubin
 from cma_research.stats.correlation import MIN_N, correlation_test, estimate, fisher_ci
@@ -168,6 +169,7 @@ def _scores_for(score: str | Sequence[str], cohort: Cohort) -> list[str]:
     return out
 
 
+@memoize  # the build shares a result between its kernels (CMA_RESULT_CACHE)
 def correlate(
     cohort: Cohort,
     covariate: str | Sequence[str] = "staff",

@@ -9,10 +9,7 @@ from cma_research.cli.parser import EXIT_OK, load_options
 from cma_research.cli.study import study_cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.instrument import Instrument, get_instrument, list_instruments
-from cma_research.core.params import check_parameter
-from cma_research.missing.missingness import missingness
-from cma_research.missing.strategies import STRATEGIES, Strategy
-from cma_research.pipeline.process import process
+from cma_research.core.params import STRATEGIES, Strategy, check_parameter
 
 __all__ = [
     "describe_instrument",
@@ -29,6 +26,8 @@ def validate_command(args: argparse.Namespace) -> int:
     (with a derived one's formula) are shown. What the loader notes (a wave column with
     nearly as many values as returns, free text kept by stage) is printed as ``note:``.
     """
+    from cma_research.missing.missingness import missingness  # pandas: only where needed
+
     found = study_cohort(args)
     cohort = found.cohort
     miss = missingness(cohort)
@@ -63,6 +62,8 @@ def validate_command(args: argparse.Namespace) -> int:
 
 def process_command(args: argparse.Namespace) -> int:
     """``cma-research process FILE``: validate, clean and write ``data/processed/``."""
+    from cma_research.pipeline.process import process
+
     chosen = args.strategy or ["available_case"]
     strategies = cast(list[Strategy], list(STRATEGIES) if "all" in chosen else chosen)
     if "min_stages" in strategies and args.min_stages is None:

@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 from cma_research.core.errors import ParameterError
+from cma_research.core.params import STRATEGIES
 from cma_research.core.version import __version__
-from cma_research.missing.strategies import STRATEGIES
 
 __all__ = [
     "EXIT_BROKEN_PIPE",

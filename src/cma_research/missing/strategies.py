@@ -54,6 +54,7 @@ import pandas as pd
 
 from cma_research.core.cohort import CleaningReport, Cohort
 from cma_research.core.errors import ParameterError
+from cma_research.core.memo import memoize
 from cma_research.core.params import STRATEGIES, Strategy, check_choice, check_int
 from cma_research.missing.mice import mice_pmm
 
@@ -282,6 +283,7 @@ def _mice(scores: pd.DataFrame, m: int, seed: int) -> list[pd.DataFrame]:
     return [d.copy() for d in _MICE_MEMO[key]]
 
 
+@memoize  # and the build shares them between its kernels (CMA_RESULT_CACHE)
 def _mice_pmm(scores: pd.DataFrame, m: int, seed: int) -> list[pd.DataFrame]:
     if scores.empty:
         return [scores] * m

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -25,7 +26,16 @@ _PACKAGES = (
 
 
 def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages whose behaviour can change a result."""
+    """Versions of Python and the packages whose behaviour can change a result.
+
+    Read once per process (each reading parses the packages' metadata files; a build
+    asks once per notebook), as the package's own source hash is.
+    """
+    return dict(_versions())
+
+
+@cache
+def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in _PACKAGES:
         try:

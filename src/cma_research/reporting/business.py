@@ -30,16 +30,17 @@ the next batch, which removes every page no manifest lists.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,7 @@ __all__ = [
     "BATCH_IN_PROGRESS",
     "BatchResult",
     "page_figures",
+    "page_svgs",
     "render_business_page",
     "write_business_report",
     "write_business_reports",
@@ -99,8 +101,24 @@ class BatchResult:
 # -- figures and HTML ----------------------------------------------------------------
 
 
+def _figure_table(page: dict[str, Any]) -> dict[str, list[Any]]:
+    """The numbers a page's figures draw: column name -> one value per stage."""
+    stages = page["stages"]
+    return {
+        "stage": [str(s["number"]) for s in stages],
+        "short_name": [s["short_name"] for s in stages],
+        "level": [s["fig_level"] for s in stages],
+        "median": [s["fig_median"] for s in stages],
+        "q1": [s["fig_q1"] for s in stages],
+        "q3": [s["fig_q3"] for s in stages],
+    }
+
+
 def page_figures(page: dict[str, Any]) -> tuple[bytes, bytes]:
-    """The radar and strip PNGs of one page context (the work a page cannot do without).
+    """The radar and strip of one page context as PNG files, drawn by matplotlib.
+
+    For print or slides; the pages themselves draw the same figures as SVG
+    (:func:`page_svgs`).
 
     Returns
     -------
@@ -111,16 +129,7 @@ def page_figures(page: dict[str, Any]) -> tuple[bytes, bytes]:
     from cma_research.plotting.style import cma_style
     from cma_research.reporting.files import FIGURE_METADATA
 
-    table = pd.DataFrame(
-        {
-            "stage": [str(s["number"]) for s in page["stages"]],
-            "short_name": [s["short_name"] for s in page["stages"]],
-            "level": [s["fig_level"] for s in page["stages"]],
-            "median": [s["fig_median"] for s in page["stages"]],
-            "q1": [s["fig_q1"] for s in page["stages"]],
-            "q3": [s["fig_q3"] for s in page["stages"]],
-        }
-    )
+    table = pd.DataFrame(_figure_table(page))
     with cma_style():
         radar = radar_figure(table, target_level=page["target_level"], max_level=page["max_level"])
         strip = strip_figure(
@@ -132,13 +141,64 @@ def page_figures(page: dict[str, Any]) -> tuple[bytes, bytes]:
         return _png(radar, FIGURE_METADATA["png"]), _png(strip, FIGURE_METADATA["png"])
 
 
+def page_svgs(page: dict[str, Any]) -> tuple[str, str]:
+    """The radar and strip of one page context as SVG text (what a page embeds).
+
+    The marks, colours and layout of :func:`page_figures`' matplotlib figures, drawn
+    from the numbers without matplotlib (:func:`~cma_research.plotting.business.radar_svg`,
+    :func:`~cma_research.plotting.business.strip_svg`): a few kilobytes and a few
+    milliseconds a page, sharp in print. Their legends are part of the page.
+    """
+    from cma_research.plotting.business import radar_svg, strip_svg
+
+    table = _figure_table(page)
+    noun = page["noun"]
+    radar = radar_svg(
+        table,
+        target_level=page["target_level"],
+        max_level=page["max_level"],
+        label=f"radar chart: this business's level on each {noun} against its peers' "
+        "median and interquartile range",
+    )
+    strip = strip_svg(
+        table,
+        min_level=page["min_level"],
+        max_level=page["max_level"],
+        target_level=page["target_level"],
+        label=f"strip chart: this business's level on each {noun} with its peers' "
+        "median and interquartile range",
+    )
+    return radar, strip
+
+
+def _legends(page: dict[str, Any]) -> dict[str, list[tuple[Any, str]]]:
+    from markupsafe import Markup
+
+    from cma_research.plotting.business import svg_legend
+
+    stages = page["stages"]
+    peers = any(not math.isnan(s["fig_median"]) for s in stages)
+    business = any(not math.isnan(s["fig_level"]) for s in stages)
+    return {
+        kind: [
+            (Markup(swatch), text)  # fixed marks, no data
+            for swatch, text in svg_legend(
+                kind, peers=peers, business=business, target_level=page["target_level"]
+            )
+        ]
+        for kind in ("radar", "strip")
+    }
+
+
 def _png(fig: Any, metadata: dict[str, Any]) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=_DPI, metadata=metadata)
     return buf.getvalue()
 
 
+@cache
 def _environment() -> Any:
+    """The pages' template environment (made once per process; templates compiled once)."""
     import jinja2
 
     return jinja2.Environment(
@@ -151,21 +211,25 @@ def _environment() -> Any:
     )
 
 
-def render_business_page(page: dict[str, Any], figures: tuple[bytes, bytes] | None = None) -> str:
+def render_business_page(page: dict[str, Any], figures: tuple[str, str] | None = None) -> str:
     """The HTML of one page context of
-    :func:`~cma_research.reporting.business_pages.business_pages` (figures drawn if not
-    given)."""
-    radar, strip = page_figures(page) if figures is None else figures
-    ctx = dict(page)
-    ctx["radar_width"] = int(5.4 * 96)  # plotting.business.RADAR_SIZE (no matplotlib here)
-    ctx["strip_width"] = int(4.4 * 96)  # plotting.business.STRIP_WIDTH
+    :func:`~cma_research.reporting.business_pages.business_pages`.
+
+    ``figures`` are its radar and strip as SVG (:func:`page_svgs`), drawn if not given.
+    """
+    from markupsafe import Markup
+
+    radar, strip = page_svgs(page) if figures is None else figures
+    legends = _legends(page)
     return str(
         _environment()
         .get_template("business.html.j2")
         .render(
-            page=ctx,
-            radar_png=base64.b64encode(radar).decode("ascii"),
-            strip_png=base64.b64encode(strip).decode("ascii"),
+            page=page,
+            radar_svg=Markup(radar),  # every text in it is escaped (plotting.business)
+            strip_svg=Markup(strip),
+            radar_legend=legends["radar"],
+            strip_legend=legends["strip"],
         )
     )
 

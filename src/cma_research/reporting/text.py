@@ -15,13 +15,14 @@ import html
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, overload
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, overload
 
 from cma_research.core.errors import ParameterError
 from cma_research.core.text import correlation_symbol
 from cma_research.core.text import format_number as _num
+
+if TYPE_CHECKING:  # pandas loads where a row is read: escaping and the build need none
+    import pandas as pd
 
 __all__ = [
     "apa",
@@ -153,6 +154,8 @@ def format_p(p: float) -> str:
 
 
 def _get(row: Mapping[str, Any] | pd.Series, key: str) -> Any:
+    import pandas as pd
+
     value = row.get(key) if hasattr(row, "get") else None
     return None if value is None or value is pd.NA else value
 
@@ -163,6 +166,8 @@ _CI_COLUMN = re.compile(r"^ci(\d+(?:_\d+)?)_low$")
 def _interval(row: Mapping[str, Any] | pd.Series) -> tuple[str, float, float] | None:
     """The row's interval, whatever its level: (``"95% CI"``, low, high), or None when it
     has none or it is NaN. ``ci95_*`` is preferred when several levels are present."""
+    import pandas as pd
+
     keys = [str(k) for k in (row.index if isinstance(row, pd.Series) else row.keys())]
     found = [(m.group(1), k) for k in keys if (m := _CI_COLUMN.match(k))]
     found.sort(key=lambda item: item[0] != "95")
@@ -346,6 +351,8 @@ def apa(row: Mapping[str, Any] | pd.Series | pd.DataFrame, *, p: str = "auto") -
     """
     if p not in ("auto", "p_val", "p_perm", "p_adj"):
         raise ParameterError(f"p={p!r} is not one of 'auto', 'p_val', 'p_perm', 'p_adj'")
+    import pandas as pd
+
     if isinstance(row, pd.DataFrame):
         texts, unknown = [], []
         for label, one in row.iterrows():

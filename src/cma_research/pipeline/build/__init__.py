@@ -5,11 +5,14 @@ plan of named steps (:mod:`~.plan`), as papermill's ``execute_notebook`` is a pi
 of named stages:
 
 1. **validate** (:func:`~.plan.validate_request`): :mod:`~.parameters` reads each
-   notebook's ``parameters`` cell (with papermill's ``inspect_notebook``) and checks
-   the requested values **before any kernel starts**: an unknown key, a wrong type, a
-   value out of range (bounds from the instrument), a missing dependency, a missing
-   input file or a returns file that does not load is a
-   :class:`~cma_research.ParameterError`, one line each;
+   notebook's ``parameters`` cell (as papermill's ``inspect_notebook`` reads it) and
+   checks the requested values **before any kernel starts**: an unknown key, a wrong
+   type, a value out of range (bounds from the instrument), a missing dependency, a
+   missing input file or a returns file that does not load is a
+   :class:`~cma_research.ParameterError`, one line each (the returns file is loaded
+   once the plan is known, while the kernels' imports start, and not again while it,
+   the parameters and the package are unchanged:
+   :func:`~.parameters.check_returns_load`);
 2. **plan** (:func:`~.plan.make_plan`): :mod:`~.cache` keys each notebook by its code,
    parameters, input files, the package's source and the stack's versions; an
    unchanged notebook is restored from the cache (``cached``), the others re-run and
@@ -39,6 +42,7 @@ temporary name and renamed.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,6 +57,7 @@ from cma_research.pipeline.build import warm
 from cma_research.pipeline.build.cache import BuildCache, signing_key
 from cma_research.pipeline.build.parameters import (
     ParamSpec,
+    check_returns_load,
     load_params_file,
     notebook_parameters,
     packaged_notebooks,
@@ -204,8 +209,6 @@ def build(
     address = runner.scheduler_address(scheduler)  # malformed: one line, before anything
     if address is not None and not dry_run:  # silent, closed or not Dask: one line, now
         runner.probe(address, runner.source(scheduler))
-    if not dry_run:
-        warm.preloader(sources.root)  # kernels' imports start now, while parameters are checked
     try:
         notes: list[str] = []
         request = plan_mod.validate_request(
@@ -219,11 +222,24 @@ def build(
             study=sources.study,
             notebooks_from=sources.notebooks_from,
             notes=notes,
+            check_returns=False,
+        )
+        cache = BuildCache(cache_path, say, signing_key(request.root, create=not dry_run)[0])
+        plan = plan_mod.make_plan(request, cache, force=force)
+        if plan.to_run and not dry_run:
+            warm.preloader(sources.root)  # kernels' imports start now, while returns load
+        keys = "\n".join(sorted(k.key for k in plan.keys.values()))
+        check_returns_load(
+            request.specs,
+            request.resolved,
+            sources.notebooks_dir,
+            stamp=cache.folder / "checked" / hashlib.sha256(keys.encode()).hexdigest(),
+            remember=not dry_run,
+            root=sources.root,
+            notes=notes,
         )
         for note in notes:
             say(f"note: {note}")
-        cache = BuildCache(cache_path, say, signing_key(request.root, create=not dry_run)[0])
-        plan = plan_mod.make_plan(request, cache, force=force)
         if dry_run:  # the plan is returned (the command line prints it once)
             return BuildResult([], request.output_dir, {}, plan.lines)
         return plan_mod.execute_plan(plan, say, scheduler)

@@ -104,13 +104,12 @@ def _digest(value: Any) -> str:
 
 def notebook_code_hash(nb_path: Path) -> str:
     """Hash of a notebook's cell types and sources only."""
-    import nbformat
+    from cma_research.pipeline.build.parameters import read_notebook
 
-    nb = nbformat.read(nb_path, as_version=4)
     cells = [
-        [c.cell_type, c.source.replace("\r\n", "\n").rstrip()]
-        for c in nb.cells
-        if c.cell_type in ("code", "markdown")
+        [c["cell_type"], str(c.get("source", "")).replace("\r\n", "\n").rstrip()]
+        for c in read_notebook(nb_path)["cells"]
+        if c.get("cell_type") in ("code", "markdown")
     ]
     return _digest(cells)
 

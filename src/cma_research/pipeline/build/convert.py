@@ -20,7 +20,7 @@ from cma_research.core.version import __version__
 from cma_research.pipeline.build.parameters import ParamSpec
 from cma_research.reporting.text import escape_html, parameter_value
 
-__all__ = ["footer", "html_variants", "parameter_table", "shown"]
+__all__ = ["footer", "html_variants", "parameter_table", "shown", "warm_up"]
 
 
 def shown(value: Any, root: Path | None) -> Any:
@@ -105,6 +105,27 @@ def _exporter(exclude: bool) -> Any:
         exporter.exclude_output_prompt = exclude
         cache[exclude] = exporter
     return cache[exclude]
+
+
+def warm_up() -> None:
+    """Make this thread's HTML exporters ready: templates loaded and compiled.
+
+    Rendering a one-cell notebook compiles what every later rendering in this thread
+    reuses (about 0.5 s); the build does it while its first kernels start. A failure
+    here is left for the real conversion to report.
+    """
+    import contextlib
+
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("1", id="warm-up")
+    code.outputs = [
+        nbformat.v4.new_output("execute_result", {"text/plain": "1"}, execution_count=1)
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("# warm-up", id="warm-up-md"), code]
+    with contextlib.suppress(Exception):
+        html_variants(nb, {}, {})
 
 
 def html_variants(

@@ -21,19 +21,28 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
-
-from jupyter_client.kernelspec import KernelSpec
-from jupyter_client.manager import AsyncKernelManager
 
 from cma_research.core.files import ensure_inside, write_all_atomic
 from cma_research.pipeline.build import convert, warm
 from cma_research.pipeline.build.parameters import ParamSpec
 from cma_research.pipeline.build.records import NotebookRun
-from cma_research.reporting.figure_cache import FIGURE_CACHE_ENV
 
-__all__ = ["KERNEL_ARGV", "BuildKernelManager", "error_of", "run_one", "scrub_paths"]
+__all__ = [
+    "KEEP_RESULT_CACHES",
+    "KERNEL_ARGV",
+    "Executed",
+    "error_of",
+    "execute_one",
+    "kernel_manager_class",
+    "owned_outputs",
+    "publish_one",
+    "result_cache_folder",
+    "run_one",
+    "scrub_paths",
+]
 
 #: How every notebook kernel is started: this interpreter, quiet.
 KERNEL_ARGV = [
@@ -48,54 +57,103 @@ KERNEL_ARGV = [
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-class BuildKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel is always this interpreter, its stderr to a log."""
+@cache
+def kernel_manager_class() -> type[Any]:
+    """The build's kernel manager: its kernel is always this interpreter, stderr to a log.
 
-    log_path: str | None = None
-    started: str = ""  # "warm" or "fresh", once the kernel is up
-    extra_env: Mapping[str, str] = {}  # added to the kernel's environment
+    A subclass of jupyter_client's ``AsyncKernelManager``, made on first use (a build
+    that runs no notebook does not import jupyter_client). Also ``BuildKernelManager``.
+    """
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import AsyncKernelManager
 
-    @property
-    def kernel_spec(self) -> KernelSpec:
-        return KernelSpec(
-            argv=list(KERNEL_ARGV),
-            display_name=f"cma_research build (Python {sys.version.split()[0]})",
-            language="python",
-            interrupt_mode="signal",
-        )
+    class BuildKernelManager(AsyncKernelManager):
+        """A kernel manager whose kernel is always this interpreter, its stderr to a log."""
 
-    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
-        log = self.log_path or os.devnull
-        cwd = kw.get("cwd") or os.getcwd()
-        zygote = warm.preloader(Path(cwd))
-        kw["env"] = {**(kw.get("env") or os.environ), **self.extra_env}
-        # as jupyter_client's launcher: the kernel's environment names this process
-        env = {**kw["env"], "JPY_PARENT_PID": str(os.getpid())}
-        forked = zygote.spawn(kernel_cmd, cwd=cwd, env=env, log=log) if zygote else None
-        if forked is not None:
-            provisioner: Any = self.provisioner
-            provisioner.process = forked
-            provisioner.pid = provisioner.pgid = forked.pid
-            provisioner.cwd = cwd
-            self._reconcile_connection_info(provisioner.connection_info)
-            type(self).started = "warm"
-            return
-        type(self).started = "fresh"
-        kw["stderr"] = open(log, "ab")  # noqa: SIM115 - the kernel process owns it
-        try:
-            await super()._async_launch_kernel(kernel_cmd, **kw)
-        finally:
-            kw["stderr"].close()
+        log_path: str | None = None
+        started: str = ""  # "warm" or "fresh", once the kernel is up
+        extra_env: Mapping[str, str] = {}  # added to the kernel's environment
+
+        @property
+        def kernel_spec(self) -> KernelSpec:
+            return KernelSpec(
+                argv=list(KERNEL_ARGV),
+                display_name=f"cma_research build (Python {sys.version.split()[0]})",
+                language="python",
+                interrupt_mode="signal",
+            )
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            log = self.log_path or os.devnull
+            cwd = kw.get("cwd") or os.getcwd()
+            zygote = warm.preloader(Path(cwd))
+            kw["env"] = {**(kw.get("env") or os.environ), **self.extra_env}
+            # as jupyter_client's launcher: the kernel's environment names this process
+            env = {**kw["env"], "JPY_PARENT_PID": str(os.getpid())}
+            forked = zygote.spawn(kernel_cmd, cwd=cwd, env=env, log=log) if zygote else None
+            if forked is not None:
+                provisioner: Any = self.provisioner
+                provisioner.process = forked
+                provisioner.pid = provisioner.pgid = forked.pid
+                provisioner.cwd = cwd
+                self._reconcile_connection_info(provisioner.connection_info)
+                type(self).started = "warm"
+                return
+            type(self).started = "fresh"
+            kw["stderr"] = open(log, "ab")  # noqa: SIM115 - the kernel process owns it
+            try:
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            finally:
+                kw["stderr"].close()
+
+    return BuildKernelManager
+
+
+def __getattr__(name: str) -> Any:
+    if name == "BuildKernelManager":
+        return kernel_manager_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+#: Result caches kept in the build cache (one per version of the package and the stack).
+KEEP_RESULT_CACHES = 4
+
+
+def result_cache_folder(cache_folder: Path, parts: Mapping[str, str], *, fresh: bool) -> Path:
+    """The result cache the build's kernels share (:mod:`cma_research.core.memo`).
+
+    One folder per version of the ``cma_research`` source and of the stack (``parts``:
+    a notebook's cache key parts), under ``results/`` of the build cache, so a result
+    is reused only by the code that computed it; the :data:`KEEP_RESULT_CACHES` most
+    recently used are kept. ``fresh`` (``--force``) empties it first: the build's
+    kernels then share only what they compute themselves.
+    """
+    import hashlib
+    import json
+    import shutil
+
+    version = {k: parts.get(k, "") for k in ("cma_research source", "stack versions")}
+    digest = hashlib.sha256(json.dumps(version, sort_keys=True).encode()).hexdigest()
+    root = cache_folder / "results"
+    folder = root / digest[:32]
+    if fresh:
+        shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.utime(folder)  # in use: kept
+    others = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in others[: max(len(others) - KEEP_RESULT_CACHES, 0)]:
+        shutil.rmtree(old, ignore_errors=True)
+    return folder
 
 
 def kernel_description() -> dict[str, str]:
     """What the manifest records about the notebook kernels."""
-    import ipykernel
+    from importlib import metadata  # not ``import ipykernel``: that imports jupyter_client
 
     return {
         "argv": " ".join(Path(a).name if i == 0 else a for i, a in enumerate(KERNEL_ARGV)),
         "python": sys.version.split()[0],
-        "ipykernel": ipykernel.__version__,
+        "ipykernel": metadata.version("ipykernel"),
         "executable_in_build_environment": "yes",
         "start": (
             "warm: forked from a process that imported the stack (cma_research.pipeline.build.warm)"
@@ -260,7 +318,24 @@ def _publish(
     return cells
 
 
-def run_one(
+@dataclass
+class Executed:
+    """A notebook papermill has executed, waiting to be published (:func:`publish_one`)."""
+
+    name: str
+    paths: _Paths
+    tmp: Path  # the executed notebook as papermill wrote it (removed when published)
+    root: Path
+    out_dir: Path
+    inputs: dict[str, str]
+    shown_params: Mapping[str, Any]
+    specs: Mapping[str, ParamSpec]
+    kernel_start: str
+    seconds: float  # from clearing the old outputs to the end of execution
+    kernel_and_papermill: float  # of which not in the cells (cells: from the notebook)
+
+
+def execute_one(
     nb_path: Path,
     params: dict[str, Any],
     out_dir: Path,
@@ -268,13 +343,12 @@ def run_one(
     root: Path,
     shown_params: Mapping[str, Any],
     figure_cache: str | None = None,
-) -> NotebookRun:
-    """Execute one notebook into ``out_dir`` and write its two HTML renderings.
+    result_cache: str | None = None,
+) -> Executed | NotebookRun:
+    """Execute one notebook with papermill: :class:`Executed`, or the failure's record.
 
-    ``params`` are injected as given (absolute input paths, so the kernel finds them);
-    the executed notebook and HTML show ``shown_params`` and scrubbed paths. The
-    notebook's previous outputs are removed first, so a failure leaves none behind.
-    ``figure_cache`` is the kernel's figure cache folder (``CMA_FIGURE_CACHE``).
+    The first half of :func:`run_one`; the build publishes the executed notebook in
+    another thread, so a kernel slot never waits for HTML.
     """
     name = nb_path.stem
     start = time.perf_counter()
@@ -284,45 +358,105 @@ def run_one(
     tmp = Path(tmp_name)
     log_fd, log_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".kernel.log")
     os.close(log_fd)
+    from cma_research.core.memo import RESULT_CACHE_ENV
+    from cma_research.reporting.figure_cache import FIGURE_CACHE_ENV
+
     extra_env = {FIGURE_CACHE_ENV: figure_cache} if figure_cache else {}
-    manager: type[BuildKernelManager] = type(
-        "RunKernelManager", (BuildKernelManager,), {"log_path": log_name, "extra_env": extra_env}
+    if result_cache:
+        extra_env[RESULT_CACHE_ENV] = result_cache
+    manager: type[Any] = type(
+        "RunKernelManager",
+        (kernel_manager_class(),),
+        {"log_path": log_name, "extra_env": extra_env},
     )
     inputs = {k: str(v) for k, v in params.items() if k.endswith("_path") and v}
     inputs["output_dir"] = str(out_dir)
+    executed = False
+    try:
+        started_at = time.perf_counter()
+        _papermill(nb_path, tmp, params, root, manager)
+        executed = True
+    except Exception as exc:  # any failure of one notebook is reported, not raised
+        _finish_scrubbed(tmp, paths.failed, root, out_dir, inputs)
+        error = error_of(exc, paths.failed)
+        if "Kernel died" in error or "kernel" in type(exc).__name__.lower():
+            error += _log_tail(log_name)
+        return NotebookRun(name, False, time.perf_counter() - start, error, [paths.failed])
+    finally:
+        _close_thread_loop()
+        Path(log_name).unlink(missing_ok=True)
+        if not executed:
+            tmp.unlink(missing_ok=True)
+    done = time.perf_counter()
+    return Executed(
+        name,
+        paths,
+        tmp,
+        root,
+        out_dir,
+        inputs,
+        shown_params,
+        specs,
+        manager.started,
+        done - start,
+        done - started_at,
+    )
+
+
+def publish_one(executed: Executed) -> NotebookRun:
+    """Write an executed notebook, shareable, and its two HTML files: the run's record.
+
+    The second half of :func:`run_one`. A conversion failure fails this notebook (its
+    outputs removed, the executed notebook kept as ``NN_name.FAILED.ipynb``), not the build.
+    """
+    e, paths = executed, executed.paths
+    start = time.perf_counter()
     try:
         try:
-            started_at = time.perf_counter()
-            _papermill(nb_path, tmp, params, root, manager)
-        except Exception as exc:  # any failure of one notebook is reported, not raised
-            _finish_scrubbed(tmp, paths.failed, root, out_dir, inputs)
-            error = error_of(exc, paths.failed)
-            if "Kernel died" in error or "kernel" in type(exc).__name__.lower():
-                error += _log_tail(log_name)
-            return NotebookRun(name, False, time.perf_counter() - start, error, [paths.failed])
-        finally:
-            _close_thread_loop()
-        executed_at = time.perf_counter()
-        try:
-            cells = _publish(tmp, paths, root, out_dir, inputs, shown_params, specs)
+            cells = _publish(e.tmp, paths, e.root, e.out_dir, e.inputs, e.shown_params, e.specs)
         except Exception as exc:  # a conversion failure fails this notebook, not the build
             for stale in [*paths.html, paths.executed]:
                 stale.unlink(missing_ok=True)
-            _finish_scrubbed(tmp, paths.failed, root, out_dir, inputs)
+            _finish_scrubbed(e.tmp, paths.failed, e.root, e.out_dir, e.inputs)
             error = f"HTML conversion failed: {type(exc).__name__}: {str(exc)[:300]}"
-            return NotebookRun(name, False, time.perf_counter() - start, error, [paths.failed])
+            seconds = e.seconds + time.perf_counter() - start
+            return NotebookRun(e.name, False, seconds, error, [paths.failed])
     finally:
-        tmp.unlink(missing_ok=True)
-        Path(log_name).unlink(missing_ok=True)
-    done = time.perf_counter()
-    run = NotebookRun(name, True, done - start, "", [paths.executed, *paths.html])
-    run.kernel_start = manager.started
+        e.tmp.unlink(missing_ok=True)
+    html = time.perf_counter() - start
+    run = NotebookRun(e.name, True, e.seconds + html, "", [paths.executed, *paths.html])
+    run.kernel_start = e.kernel_start
     run.phases = {
         "cells": cells,
-        "kernel_and_papermill": max(executed_at - started_at - cells, 0.0),
-        "html_and_writing": done - executed_at,
+        "kernel_and_papermill": max(e.kernel_and_papermill - cells, 0.0),
+        "html_and_writing": html,
     }
     return run
+
+
+def run_one(
+    nb_path: Path,
+    params: dict[str, Any],
+    out_dir: Path,
+    specs: Mapping[str, ParamSpec],
+    root: Path,
+    shown_params: Mapping[str, Any],
+    figure_cache: str | None = None,
+    result_cache: str | None = None,
+) -> NotebookRun:
+    """Execute one notebook into ``out_dir`` and write its two HTML renderings.
+
+    ``params`` are injected as given (absolute input paths, so the kernel finds them);
+    the executed notebook and HTML show ``shown_params`` and scrubbed paths. The
+    notebook's previous outputs are removed first, so a failure leaves none behind.
+    ``figure_cache`` is the kernel's figure cache folder (``CMA_FIGURE_CACHE``),
+    ``result_cache`` its result cache (``CMA_RESULT_CACHE``, :mod:`cma_research.core.memo`).
+    :func:`execute_one` then :func:`publish_one`.
+    """
+    executed = execute_one(
+        nb_path, params, out_dir, specs, root, shown_params, figure_cache, result_cache
+    )
+    return publish_one(executed) if isinstance(executed, Executed) else executed
 
 
 _TIMINGS = ("start_time", "end_time", "duration", "output_path")  # and the temp file name

@@ -27,13 +27,12 @@ def _link(out_dir: Path, path: Path, text: str) -> str:
 
 def describe_notebook(nb_path: Path) -> tuple[str, str]:
     """(title, one-line description) from a notebook's first markdown cell."""
-    import nbformat
+    from cma_research.pipeline.build.parameters import read_notebook
 
-    nb = nbformat.read(nb_path, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
+    for cell in read_notebook(nb_path)["cells"]:
+        if cell.get("cell_type") != "markdown":
             continue
-        lines = [ln.strip() for ln in cell.source.splitlines() if ln.strip()]
+        lines = [ln.strip() for ln in str(cell.get("source", "")).splitlines() if ln.strip()]
         if not lines:
             continue
         title = lines[0].lstrip("#").strip()

@@ -1,9 +1,13 @@
 """Notebook parameters: read each ``parameters`` cell, validate requested values.
 
-The cells are read with papermill's own ``inspect_notebook`` (so the build and plain
-``papermill`` agree on names, types, defaults and help), then held to the project's
-rules: one tagged cell, literals only, a type from ``str``, ``int``, ``float``,
-``bool`` (``"Optional[...]"`` for ones that may be ``None``) and a ``# help:`` comment.
+The cells are read as papermill's own reader (``PythonTranslator.inspect``, what
+``inspect_notebook`` uses) reads them, so the build and plain ``papermill`` agree on
+names, types, defaults and help (tested on every notebook and on odd cells); the
+notebook file itself is read as JSON, without importing nbformat or papermill, whose
+schema validator alone costs over a second, so a rebuild that runs nothing stays quick.
+The cells are then held to the project's rules: one tagged cell, literals only, a type
+from ``str``, ``int``, ``float``, ``bool`` (``"Optional[...]"`` for ones that may be
+``None``) and a ``# help:`` comment.
 Ranges, choices and dependencies come from :mod:`cma_research.core.params`, with bounds
 from the instrument (levels, number of stages).
 
@@ -16,7 +20,10 @@ in plain papermill run from the project root, and in the build.
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
+import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,19 +37,22 @@ from cma_research.core.errors import (
     shorten,
     shorten_list,
 )
-from cma_research.core.files import safe_load_yaml
+from cma_research.core.files import safe_load_yaml, write_atomic
 from cma_research.core.params import parameter_problems
-from cma_research.io.returns import loader_options
 
 if TYPE_CHECKING:
     from cma_research.core.instrument import Instrument
 
 __all__ = [
+    "KEEP_STAMPS",
     "ParamSpec",
+    "check_returns_load",
     "discover",
     "load_params_file",
     "notebook_parameters",
     "packaged_notebooks",
+    "parameter_cell_entries",
+    "read_notebook",
     "validate_parameters",
 ]
 
@@ -85,6 +95,99 @@ def _type_text(inferred: str | None) -> str:
     return f"{match.group(1)} | None" if match else text
 
 
+def read_notebook(path: str | Path) -> dict[str, Any]:
+    """A notebook file as nbformat reads it: its JSON, each cell's ``source`` one string.
+
+    The file is parsed as JSON and multi-line sources are joined, as
+    ``nbformat.read(path, as_version=4)`` does for a version-4 notebook, without
+    importing nbformat (its schema validator costs over a second to import). A notebook
+    in an older format is converted by nbformat itself.
+
+    Raises
+    ------
+    ReportBuildError
+        When the file cannot be read or is not a notebook (naming the file).
+    """
+    nb_path = Path(path)
+    try:
+        data = json.loads(nb_path.read_bytes())
+    except (OSError, ValueError, RecursionError) as exc:
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ReportBuildError(f"{nb_path.name}: cannot be read as a notebook ({detail})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells", []), list):
+        raise ReportBuildError(f"{nb_path.name}: not a Jupyter notebook (no list of cells)")
+    if data.get("nbformat") != 4:
+        import nbformat  # older formats: nbformat's own conversion
+
+        data = json.loads(nbformat.writes(nbformat.read(nb_path, as_version=4)))
+    for cell in data.get("cells", []):
+        if not isinstance(cell, dict):
+            raise ReportBuildError(
+                f"{nb_path.name}: not a Jupyter notebook (a cell is not a mapping)"
+            )
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])
+    return data
+
+
+#: papermill's pattern for one parameter line (``papermill.translators.PythonTranslator``).
+_PARAMETER_PATTERN = re.compile(
+    r"^(?P<target>\w[\w_]*)\s*(:\s*[\"']?(?P<annotation>\w[\w_\[\],\s]*)[\"']?\s*)?=\s*"
+    r"(?P<value>.*?)(\s*#\s*(type:\s*(?P<type_comment>[^\s]*)\s*)?(?P<help>.*))?$"
+)
+
+
+def _flatten(accumulator: list[str]) -> str:
+    """One multi-line definition as one line; comments kept only on its last line."""
+    flat = ""
+    for line in accumulator[:-1]:
+        flat += line[: line.index("#")].strip() if "#" in line else line.strip()
+    if accumulator:
+        flat += accumulator[-1].strip()
+    return flat
+
+
+def parameter_cell_entries(source: str) -> list[dict[str, str]]:
+    """The parameters of a cell's source, read as papermill's ``PythonTranslator.inspect``.
+
+    Each entry has papermill's fields ``name``, ``inferred_type_name``, ``default`` (the
+    value's text) and ``help`` (the comment's text). Lines are grouped between lines
+    holding an ``=``; a line with two ``=`` is skipped; blank and comment lines are
+    ignored, as papermill does (2.x).
+
+    >>> parameter_cell_entries("seed: int = 2007  # help: random seed")
+    [{'name': 'seed', 'inferred_type_name': 'int', 'default': '2007', 'help': 'help: random seed'}]
+    """
+    grouped: list[str] = []
+    accumulator: list[str] = []
+    for line in source.splitlines():
+        if not line.strip() or line.strip().startswith("#"):
+            continue
+        n_equal = line.count("=")
+        if n_equal > 0:
+            grouped.append(_flatten(accumulator))
+            accumulator = []
+            if n_equal > 1:
+                continue
+        accumulator.append(line)
+    grouped.append(_flatten(accumulator))
+    entries = []
+    for definition in grouped:
+        match = _PARAMETER_PATTERN.match(definition) if definition else None
+        if match is None or match["target"] is None:
+            continue
+        type_name = str(match["annotation"] or match["type_comment"] or None)
+        entries.append(
+            {
+                "name": match["target"].strip(),
+                "inferred_type_name": type_name.strip(),
+                "default": str(match["value"]).strip(),
+                "help": str(match["help"] or "").strip(),
+            }
+        )
+    return entries
+
+
 def notebook_parameters(path: str | Path) -> dict[str, ParamSpec]:
     """The parameters of a notebook's single ``parameters`` cell, as papermill reads them.
 
@@ -97,23 +200,19 @@ def notebook_parameters(path: str | Path) -> dict[str, ParamSpec]:
         When the notebook has no or several ``parameters`` cells, or the cell breaks
         these rules (naming the notebook and parameter).
     """
-    import nbformat
-    from papermill.translators import PythonTranslator
-
     nb_path = Path(path)
-    nb = nbformat.read(nb_path, as_version=4)
-    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    nb = read_notebook(nb_path)
+    cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(cells) != 1:
         raise ReportBuildError(
             f"{nb_path.name}: expected exactly one cell tagged 'parameters', found {len(cells)}"
         )
+    source = str(cells[0].get("source", ""))
     statements = [
-        line
-        for line in cells[0].source.splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
+        line for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#")
     ]
-    # papermill's own reader of a parameters cell (what inspect_notebook uses)
-    found = {p.name: p._asdict() for p in PythonTranslator.inspect(cells[0])}
+    # read as papermill's own reader of a parameters cell reads it
+    found = {e["name"]: e for e in parameter_cell_entries(source)}
     if len(found) != len(statements):
         raise ReportBuildError(
             f"{nb_path.name}: parameters cell: only 'name: type = literal  # help: ...' lines "
@@ -200,6 +299,7 @@ def validate_parameters(
     notebooks_dir: Path | None = None,
     root: Path | None = None,
     notes: list[str] | None = None,
+    check_returns: bool = True,
 ) -> dict[str, Any]:
     """Check requested parameters against the notebooks' parameter cells.
 
@@ -208,9 +308,10 @@ def validate_parameters(
     types, values outside :data:`cma_research.core.params.PARAMETERS` (with the
     instrument's levels and stages), missing dependencies, missing input files, and a
     returns file that does not load with the given loader options (nor its covariates
-    or key with theirs). Notebook defaults are taken from ``root`` (default: the parent
-    of ``notebooks_dir``); what the loader notes about the returns (``source.notes``) is
-    appended to ``notes``.
+    or key with theirs; with ``check_returns=False`` that last check is left to
+    :func:`check_returns_load`). Notebook defaults are taken from ``root`` (default: the
+    parent of ``notebooks_dir``); what the loader notes about the returns
+    (``source.notes``) is appended to ``notes``.
     """
     if root is None:
         if notebooks_dir is None:
@@ -231,10 +332,76 @@ def validate_parameters(
     _input_files(params, known, resolved, base_dir, root, problems)  # defaults too
     if problems:
         raise ParameterError("\n".join(problems))
-    found = _check_returns_load(merged | resolved, instrument, root)
+    if check_returns:
+        found = _check_returns_load(merged | resolved, instrument, root)
+        if notes is not None:
+            notes.extend(found)
+    return resolved
+
+
+#: Stamps kept in a :func:`check_returns_load` folder (the least recently used go first).
+KEEP_STAMPS = 64
+
+
+def check_returns_load(
+    specs: Mapping[str, Mapping[str, ParamSpec]],
+    resolved: Mapping[str, Any],
+    notebooks_dir: Path,
+    *,
+    stamp: Path | None = None,
+    remember: bool = True,
+    root: Path | None = None,
+    notes: list[str] | None = None,
+) -> None:
+    """The last check of :func:`validate_parameters`: the returns file loads, its waves exist.
+
+    ``resolved`` is what :func:`validate_parameters` returned for ``specs``. ``stamp`` is
+    a file that exists when this check passed before for the same inputs: its name must
+    be a digest of everything the check reads (the build uses its notebooks' cache keys,
+    which cover every parameter value, the input files' SHA-256, the ``cma_research``
+    source and the stack's versions). A rebuild that runs nothing then needs neither
+    pandas nor the file's rows. The stamp is written when the check passes, unless
+    ``remember=False`` (a dry run); the :data:`KEEP_STAMPS` most recent are kept. What
+    the loader notes about the returns is appended to ``notes``, also when the check is
+    skipped (the stamp keeps the notes). ``root`` is the project or study folder
+    (default: the parent of ``notebooks_dir``).
+
+    Raises
+    ------
+    ParameterError
+        The returns file does not load with the loader options, or a wave named in
+        ``wave``, ``baseline_wave`` or ``follow_up_wave`` is not in it.
+    """
+    if stamp is not None and stamp.is_file():
+        if remember:
+            with contextlib.suppress(OSError):
+                os.utime(stamp)  # recently used: kept longest
+        if notes is not None:
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                notes.extend(stamp.read_text(encoding="utf-8").splitlines()[1:])
+        return
+    root = root if root is not None else notebooks_dir.parent
+    known: dict[str, ParamSpec] = {}
+    for nb_specs in specs.values():
+        for name, spec in nb_specs.items():
+            known.setdefault(name, spec)
+    values = {k: s.default for k, s in known.items()} | dict(resolved)
+    problems: list[str] = []
+    instrument = _instrument(values, dict(resolved), root, root, problems)
+    if problems:
+        raise ParameterError("\n".join(problems))
+    found = _check_returns_load(values, instrument, root)
     if notes is not None:
         notes.extend(found)
-    return resolved
+    if stamp is None or not remember:
+        return
+    with contextlib.suppress(OSError):  # a cache that cannot be written is no cache
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        lines = ["loaded", *(" ".join(n.split()) for n in found)]
+        write_atomic(stamp, ("\n".join(lines) + "\n").encode("utf-8"))
+        old = sorted(stamp.parent.iterdir(), key=lambda p: p.stat().st_mtime)
+        for path in old[: max(len(old) - KEEP_STAMPS, 0)]:
+            path.unlink(missing_ok=True)
 
 
 def _known_and_typed(
@@ -321,7 +488,7 @@ def _input_files(
 def _check_returns_load(values: Mapping[str, Any], instrument: Any, root: Path) -> list[str]:
     """Load the returns (covariates, key) once with their options, before any kernel
     starts; the loader's notes about them."""
-    from cma_research.io.returns import load_returns
+    from cma_research.io.returns import load_returns, loader_options
     from cma_research.io.study import cohort_from_parameters
 
     path = values.get("returns_path")

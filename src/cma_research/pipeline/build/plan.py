@@ -137,6 +137,7 @@ def validate_request(
     study: Study | None = None,
     notebooks_from: str = "folder",
     notes: list[str] | None = None,
+    check_returns: bool = True,
 ) -> Request:
     """Step 1: find the notebooks and check every requested value before any kernel starts.
 
@@ -146,6 +147,8 @@ def validate_request(
 
     Raises :class:`~cma_research.ParameterError` (one line per problem) or
     :class:`~cma_research.ReportBuildError` (a notebook's parameters cell breaks the rules).
+    With ``check_returns=False`` loading the returns file is left to
+    :func:`~.parameters.check_returns_load` (the build does it once the plan is known).
     """
     root = root or notebooks_dir.parent
     paths = discover(notebooks_dir, only)
@@ -154,7 +157,14 @@ def validate_request(
     requested |= {**load_params_file(params_file), **dict(params or {})}
     if output_dir is not None:
         requested["output_dir"] = str(output_dir)
-    resolved = validate_parameters(requested, specs, base_dir=Path.cwd(), root=root, notes=notes)
+    resolved = validate_parameters(
+        requested,
+        specs,
+        base_dir=Path.cwd(),
+        root=root,
+        notes=notes,
+        check_returns=check_returns,
+    )
     out = state.output_folder(requested, specs, root)
     resolved["output_dir"] = str(out)
     _check_key(resolved, out)
@@ -355,6 +365,10 @@ def run_notebooks(
     request, cache = plan.request, plan.cache
     chosen = plan.to_run if notebooks is None else list(notebooks)
     to_run = sorted(chosen, key=lambda p: -(cache.last_seconds(p.stem) or float("inf")))
+    results = None  # one result cache for the build's kernels (cma_research.core.memo)
+    if to_run:
+        parts = plan.keys[to_run[0].stem].parts
+        results = str(execute.result_cache_folder(cache.folder, parts, fresh=plan.force))
 
     def task(p: Path) -> tuple[Any, ...]:
         figures = None if plan.force else str(cache.figure_folder(p.stem, plan.keys[p.stem]))
@@ -366,6 +380,7 @@ def run_notebooks(
             request.root,
             request.shown_params(p.stem),
             figures,
+            results,
         )
 
     runs: dict[str, NotebookRun] = {}

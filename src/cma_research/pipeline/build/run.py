@@ -1,9 +1,18 @@
-"""Where the notebooks run: threads of this process, or tasks on a Dask cluster."""
+"""Where the notebooks run: threads of this process, or tasks on a Dask cluster.
+
+Locally, ``workers`` threads each drive one kernel at a time (:func:`~.execute.execute_one`:
+the kernel computes, the thread waits for it), and one more thread publishes each
+executed notebook (:func:`~.execute.publish_one`: the shareable notebook and its two
+HTML files). A kernel slot goes to the next notebook as soon as its kernel is done, so
+the kernels keep the cores busy while this process converts HTML beside them; the
+HTML exporters are made ready (templates compiled) while the first kernels start.
+On a Dask cluster each task runs and publishes one notebook (:func:`~.execute.run_one`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +22,7 @@ from cma_research.analysis.executor import (
     probe_scheduler,
 )
 from cma_research.analysis.executor import connect as connect_client
-from cma_research.pipeline.build import execute
+from cma_research.pipeline.build import convert, execute
 from cma_research.pipeline.build.records import NotebookRun
 
 __all__ = ["CONNECT_TIMEOUT", "connect", "execute_all", "probe", "scheduler_address", "source"]
@@ -78,10 +87,7 @@ def execute_all(
     if not tasks:
         return
     if client is None:
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(tasks)))) as pool:
-            futures = {pool.submit(execute.run_one, *args): p for p, args in tasks}
-            for fut in as_completed(futures):
-                yield futures[fut], fut.result()
+        yield from _in_threads(tasks, workers)
         return
     from dask.distributed import as_completed as dask_completed
 
@@ -96,3 +102,29 @@ def execute_all(
         except Exception as exc:  # a worker that died on every try, or a lost task
             error = f"failed on the Dask cluster: {type(exc).__name__}: {str(exc)[:200]}"
             yield p, NotebookRun(p.stem, False, 0.0, error)
+
+
+def _in_threads(
+    tasks: Sequence[tuple[Path, tuple[Any, ...]]], workers: int
+) -> Iterator[tuple[Path, NotebookRun]]:
+    """Kernels in ``workers`` threads, publishing in one more, as each notebook is done."""
+    slots = max(1, min(workers, len(tasks)))
+    with (
+        ThreadPoolExecutor(slots, thread_name_prefix="cma-kernel") as kernels,
+        ThreadPoolExecutor(1, thread_name_prefix="cma-publish") as publisher,
+    ):
+        publisher.submit(convert.warm_up)  # templates compiled while the kernels start
+        owner: dict[Future[Any], Path] = {
+            kernels.submit(execute.execute_one, *a): p for p, a in tasks
+        }
+        pending = set(owner)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                p, result = owner.pop(fut), fut.result()
+                if isinstance(result, execute.Executed):
+                    published = publisher.submit(execute.publish_one, result)
+                    owner[published] = p
+                    pending.add(published)
+                else:
+                    yield p, result

@@ -46,7 +46,7 @@ __all__ = ["WARM_ENV", "ForkedKernel", "Preloader", "enabled", "preloader", "shu
 #: ``CMA_BUILD_WARM_KERNELS=0`` starts every kernel fresh (``python -m ipykernel_launcher``).
 WARM_ENV = "CMA_BUILD_WARM_KERNELS"
 
-#: Imported once by the preload process (besides every ``cma_research`` module).
+#: Imported once by the preload process (besides the ``cma_research`` modules notebooks use).
 PRELOAD = (
     "IPython",
     "ipykernel.kernelapp",
@@ -76,6 +76,11 @@ PRELOAD = (
 
 #: Never imported by the preload process: they bind to the kernel's IPython shell.
 _NOT_PRELOADED = ("matplotlib_inline.backend_inline",)
+
+#: The build's and the command line's own modules: no notebook needs them, and they
+#: import papermill, nbconvert and nbformat (whose schema validator alone costs about a
+#: second), which would delay every kernel of the build.
+_BUILD_SIDE = ("cma_research.pipeline.build", "cma_research.cli")
 
 _INLINE = "module://matplotlib_inline.backend_inline"
 
@@ -241,11 +246,24 @@ def shutdown() -> None:
 # ---- the preload process ------------------------------------------------------------------
 
 
+def _modules(package: Any) -> list[str]:
+    """Every module of ``package`` except the build's and the command line's own."""
+    names = []
+    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        if info.name.startswith(_BUILD_SIDE) or info.name.endswith("__main__"):
+            continue
+        names.append(info.name)
+        if info.ispkg:
+            with contextlib.suppress(Exception):
+                names += _modules(importlib.import_module(info.name))
+    return names
+
+
 def _preload() -> None:
     names = list(PRELOAD)
     import cma_research
 
-    names += sorted(m.name for m in pkgutil.walk_packages(cma_research.__path__, "cma_research."))
+    names += sorted(_modules(cma_research))
     for name in names:
         if name.startswith(_NOT_PRELOADED) or name.endswith("__main__"):
             continue
