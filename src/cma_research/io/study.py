@@ -52,8 +52,6 @@ from typing import TYPE_CHECKING, Any
 from cma_research.core.errors import ParameterError
 from cma_research.core.files import safe_load_yaml
 from cma_research.core.instrument import get_instrument
-from cma_research.io.covariates import derived_option, load_covariates
-from cma_research.io.returns import load_returns, loader_options
 from cma_research.io.waves import DATE_FORMATS, Rounds, parse_rounds
 
 if TYPE_CHECKING:
@@ -250,6 +248,9 @@ def cohort_from_parameters(values: Mapping[str, Any], root: str | Path | None = 
     instrument = values.get("instrument") or "customer_wise_2007"
     if isinstance(instrument, str) and instrument.endswith((".yaml", ".yml")):
         instrument = str(base / instrument)  # an absolute path stays as it is
+    from cma_research.io.covariates import derived_option, load_covariates  # pandas: here
+    from cma_research.io.returns import load_returns, loader_options
+
     cohort = load_returns(base / str(returns), instrument, **loader_options(values))
     if values.get("covariates_path"):
         cohort = load_covariates(

@@ -17,17 +17,19 @@ key, the mapping pseudonym -> business beside the key (never into the reports).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cma_research.core.cohort import Cohort
 from cma_research.core.files import write_atomic
-from cma_research.io.study import cohort_from_parameters
+
+if TYPE_CHECKING:  # pandas loads only when a summary is computed, not when it is reused
+    from cma_research.core.cohort import Cohort
 
 __all__ = [
     "SUMMARY_FILE",
@@ -40,6 +42,8 @@ __all__ = [
 
 #: The summary's file name in the output folder.
 SUMMARY_FILE = "study_summary.json"
+#: Summaries kept in the build cache (the most recent).
+KEEP_SUMMARIES = 16
 # The notebook whose results are the headline, and its tables' prefix.
 _HEADLINE_NOTEBOOK = "00_findings"
 
@@ -129,18 +133,42 @@ def _cohort_of(params: Mapping[str, Any]) -> Cohort | None:
     instrument); else None (a folder of other notebooks has no study to summarise)."""
     if not params.get("returns_path") or "instrument" not in params:
         return None
+    from cma_research.io.study import cohort_from_parameters
+
     return cohort_from_parameters(params)
 
 
-def write_study_summary(out_dir: Path, params: Mapping[str, Any], ran: Sequence[str]) -> None:
+def write_study_summary(
+    out_dir: Path,
+    params: Mapping[str, Any],
+    ran: Sequence[str],
+    stamp: Path | None = None,
+) -> None:
     """Write ``study_summary.json`` for the build whose first notebook got ``params``
-    (nothing when its notebooks are not a study's: no returns and instrument)."""
+    (nothing when its notebooks are not a study's: no returns and instrument).
+
+    ``stamp`` is a file named by a digest of everything the summary reads (the build
+    uses its notebooks' cache keys and the notebooks that succeeded): when it exists its
+    bytes are the summary, so a rebuild that runs nothing reads no returns; else it is
+    written beside the summary.
+    """
+    if stamp is not None and stamp.is_file():
+        with contextlib.suppress(OSError):
+            write_atomic(out_dir / SUMMARY_FILE, stamp.read_bytes())
+            return
     cohort = _cohort_of(params)
     if cohort is None:
         return
     data = study_summary(cohort, out_dir, params.get("missing_strategy"), ran)
     text = json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
     write_atomic(out_dir / SUMMARY_FILE, text.encode("utf-8"))
+    if stamp is not None:
+        with contextlib.suppress(OSError):  # a cache that cannot be written is no cache
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(stamp, text.encode("utf-8"))
+            old = sorted(stamp.parent.iterdir(), key=lambda p: p.stat().st_mtime)
+            for path in old[:-KEEP_SUMMARIES]:
+                path.unlink(missing_ok=True)
 
 
 def write_pseudonym_map_of(params: Mapping[str, Any]) -> Path | None:

@@ -49,14 +49,16 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
 from cma_research.core.errors import ReportBuildError
 from cma_research.core.files import write_atomic
-from cma_research.reporting.paper_tables import PaperTable, paper_table, read_tidy_csv
 from cma_research.reporting.values import NamedValue, unknown_value_error
+
+if TYPE_CHECKING:  # pandas and matplotlib load where a table is read, not for the build
+    from cma_research.reporting.paper_tables import PaperTable
 
 __all__ = [
     "SYNTHETIC_NOTE",
@@ -482,6 +484,8 @@ def claims_from_tables(tables_dir: str | Path) -> dict[str, ClaimInfo]:
     """The claims audit of a build: every ``*_claims_verdicts.csv`` in ``tables_dir``."""
     claims: dict[str, ClaimInfo] = {}
     for path in sorted(Path(tables_dir).glob("*_claims_verdicts.csv")):
+        from cma_research.reporting.paper_tables import read_tidy_csv
+
         frame = read_tidy_csv(path)
         for row in frame.to_dict("records"):
             cid = str(row["claim_id"])
@@ -656,8 +660,12 @@ class _Resolver:
                 near = difflib.get_close_matches(b.id, known, n=3, cutoff=0.5)
                 hint = f"; closest: {', '.join(near)}" if near else ""
                 raise ReportBuildError(f"{where}: no notebook wrote a table {b.id!r}{hint}")
+            from cma_research.reporting.paper_tables import read_tidy_csv
+
             frame = read_tidy_csv(csv)
             default_caption = _table_caption(csv.with_suffix(".md")) or b.id.replace("_", " ")
+        from cma_research.reporting.paper_tables import paper_table
+
         try:
             table = paper_table(frame, columns=columns, formats=formats, labels=labels)
         except ReportBuildError as exc:

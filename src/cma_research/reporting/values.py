@@ -40,7 +40,6 @@ import numpy as np
 from cma_research.core.errors import ParameterError, ReportBuildError
 from cma_research.core.files import write_atomic
 from cma_research.core.text import format_number
-from cma_research.reporting.rules import percent
 from cma_research.reporting.text import format_p
 
 __all__ = [
@@ -59,10 +58,19 @@ __all__ = [
 #: A value's name: snake_case, a valid identifier (``share_below_1``, ``alpha``).
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 
+
+def _percent(share: float) -> str:
+    """Rule 8 of :mod:`cma_research.reporting.rules` (loaded here: the rules need pandas,
+    a build that only reads values does not)."""
+    from cma_research.reporting.rules import percent
+
+    return percent(share)
+
+
 #: How a number of each unit is printed when no ``text`` is given.
 UNITS: dict[str, Callable[[float], str]] = {
     "count": lambda v: f"{round(v):,}",  # businesses, assessments: 1,200
-    "share": percent,  # a proportion as a whole percentage: 15%
+    "share": _percent,  # a proportion as a whole percentage: 15%
     "percent": lambda v: f"{v:.0f}%",  # already in percent: 15%
     "coefficient": lambda v: format_number(v, bounded=True),  # r, alpha: .85, −.52
     "p": format_p,  # p = .087, p < .001

@@ -25,6 +25,7 @@ its own:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -424,7 +425,13 @@ def write_index_and_manifest(
     if request.study is not None:
         manifest["study"] = manifest_mod.study_record(request.study, root)
     succeeded = [r.name for r in runs if r.ok]
-    summary.write_study_summary(out, request.params_for(paths[0].stem), succeeded)
+    summary_key = "\n".join([*sorted(k.key for k in plan.keys.values()), *succeeded])
+    summary.write_study_summary(
+        out,
+        request.params_for(paths[0].stem),
+        succeeded,
+        stamp=plan.cache.folder / "summaries" / hashlib.sha256(summary_key.encode()).hexdigest(),
+    )
     facts = {
         "notebooks": f"{len(succeeded)} of {len(runs)} succeeded in this run",
         "returns": str(shown(request.params_for(paths[0].stem).get("returns_path"), root)),
