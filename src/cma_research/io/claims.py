@@ -178,7 +178,8 @@ STATISTICS: dict[str, StatisticSpec] = dict(
         _spec(
             "share_at_levels",
             "share of assessments on `stage` (default 'all': every assessed cell) at one of "
-            "`levels` (level_distribution); exact Clopper-Pearson CI",
+            "`levels` (level_distribution); exact Clopper-Pearson CI for one stage, "
+            "cluster bootstrap over businesses for 'all' (assessments nest in businesses)",
             {"levels": ("levels", True, None), "stage": ("stage_or_all", False, "all")},
             has_ci=True,
         ),

@@ -71,7 +71,11 @@ __all__ = [
 #: EU size bands and their staff rule, as the sample paragraph lists them.
 _BANDS = (("micro", "< 10 staff"), ("small", "10-49"), ("medium", "50-249"), ("large", "250+"))
 #: How the maturity paragraph names the interval method of a share.
-_CI_METHODS = {"clopper-pearson": "exact Clopper-Pearson", "wilson": "Wilson score"}
+_CI_METHODS = {
+    "clopper-pearson": "exact Clopper-Pearson",
+    "wilson": "Wilson score",
+    "cluster-bootstrap-bca": "cluster bootstrap over the {g} businesses",
+}
 #: How the attrition sentence names the baseline variables it compares.
 _VARIABLE_NAMES = {"mean_score": "mean score", "staff": "staff", "business_type": "business type"}
 
@@ -146,7 +150,11 @@ def maturity_paragraph(
         float(overall["ci95_low"]),
         float(overall["ci95_high"]),
         int(overall["n_assessed"]),
-        method=_CI_METHODS.get(ci_method, ci_method),
+        method=_CI_METHODS.get(ci_method, ci_method).format(
+            g=int(row_number(overall, "n_businesses"))
+            if not math.isnan(row_number(overall, "n_businesses"))
+            else "audited"
+        ),
     )
     pct, rest = share.split(" ", 1)
     noun = inst.stage_noun

@@ -12,15 +12,18 @@
 #                            omega from the ML one-factor model
 #   results_schmid.py        psych::fa, rotations, schmid, omega internals
 #   results_ordinal.py       MASS::polr on MASS::housing
+#   results_clustered.py     shares pooled over businesses: boot (business
+#                            resamples, seeded) and geepack's sandwich SE
 # Debian packages: r-base-core r-cran-psych r-cran-gparotation r-cran-polycor
-#                  r-cran-mass
+#                  r-cran-mass r-cran-geepack (boot ships with R)
 # Run from the repository root (R >= 4.2; the packages below, from Debian):
 #     R --vanilla -q -f tests/stats/results/make_results.R \
 #         > tests/stats/results/make_results.Rout 2>&1
 # It writes every results_*.py of this folder (see README.md); tests/stats/results/make_results.Rout
 # is the console output: the script echoed, every recorded value, sessionInfo().
 # Each section is a local({ ... }) block, so no section sees another's variables;
-# values shared between sections are passed in `shared`. Nothing here is random.
+# values shared between sections are passed in `shared`. Nothing here is random
+# except the business bootstrap of results_clustered.py (seeded: same output every run).
 # =============================================================================
 source(file.path("tests", "results_writer.R"))
 SCRIPT <- "tests/stats/results/make_results.R"
@@ -673,6 +676,61 @@ local({
   emit("housing_zeta_tight", "fit_tight$zeta", unname(fit_t$zeta))
   emit("housing_se_tight", "sqrt(diag(vcov(fit_tight)))", unname(sqrt(diag(vcov(fit_t)))))
   emit("housing_loglik_tight", "as.numeric(logLik(fit_tight))", as.numeric(logLik(fit_t)))
+  py_blank()
+  py_close()
+})
+
+# ==== results_clustered.py: shares pooled over businesses (cluster bootstrap, GEE) ====
+local({
+  library(boot)
+  library(geepack)
+  t4 <- read_table4()
+  stages <- as.matrix(t4[, paste0("stage_", 1:10)])
+  storage.mode(stages) <- "double"
+  py_open_topic("clustered",
+    c("Shares pooled over the assessments of businesses: cluster bootstrap and GEE.",
+      "",
+      "Per business of Table 4: ``n`` assessed stages, ``k0`` of them at level 0, ``k01`` at",
+      "level 0 or 1. The pooled share is sum(k) / sum(n). ``boot::boot`` resamples",
+      "businesses (R = 200000 resamples, seeded: Monte-Carlo values, compare within their",
+      "error); ``geepack::geeglm`` gives the deterministic cluster-robust standard error."),
+    c("boot", "geepack"))
+  n <- rowSums(!is.na(stages))
+  k0 <- rowSums(stages == 0, na.rm = TRUE)
+  k01 <- rowSums(stages <= 1, na.rm = TRUE)
+  emit("n", "n <- rowSums(!is.na(stages))", as_pylist(unname(as.integer(n))))
+  emit("k0", "k0 <- rowSums(stages == 0, na.rm = TRUE)", as_pylist(unname(as.integer(k0))))
+  emit("k01", "k01 <- rowSums(stages <= 1, na.rm = TRUE)", as_pylist(unname(as.integer(k01))))
+  long <- data.frame(business = rep(t4$business_id, 10), level = as.vector(stages))
+  long <- long[!is.na(long$level), ]
+  long <- long[order(long$business), ]
+  for (what in c("k0", "k01")) {
+    k <- get(what)
+    cut <- if (what == "k0") 0 else 1
+    y <- as.numeric(long$level <= cut)
+    fit <- geeglm(y ~ 1, family = gaussian, id = factor(long$business), data = long,
+                  corstr = "independence")
+    emit(paste0(what, "_gee_estimate"),
+         sprintf("coef(geeglm(y ~ 1, family = gaussian, id = business, corstr = \"independence\")) # y = level <= %d", cut),
+         unname(coef(fit)))
+    emit(paste0(what, "_gee_robust_se"), "summary(fit)$coefficients[, \"Std.err\"]  # sandwich",
+         unname(summary(fit)$coefficients[, "Std.err"]))
+    d <- data.frame(k = k, n = n)
+    set.seed(2007)
+    b <- boot(d, function(d, i) sum(d$k[i]) / sum(d$n[i]), R = 200000)
+    L <- empinf(b, type = "jack")
+    ci <- boot.ci(b, type = c("bca", "perc"), L = L)
+    emit(paste0(what, "_boot_se"),
+         "set.seed(2007); b <- boot(d, function(d, i) sum(d$k[i]) / sum(d$n[i]), R = 200000); sd(b$t)",
+         sd(b$t[, 1]))
+    emit(paste0(what, "_boot_bca"),
+         "boot.ci(b, type = \"bca\", L = empinf(b, type = \"jack\"))$bca[4:5]",
+         unname(ci$bca[4:5]))
+    emit(paste0(what, "_boot_perc"), "boot.ci(b, type = \"perc\")$percent[4:5]",
+         unname(ci$percent[4:5]))
+    emit(paste0(what, "_jack_acceleration"), "sum(L^3) / (6 * sum(L^2)^1.5)",
+         sum(L^3) / (6 * sum(L^2)^1.5))
+  }
   py_blank()
   py_close()
 })
