@@ -311,9 +311,9 @@ def test_pooled_row_is_clustered_by_business(cohort: Cohort) -> None:
     np.testing.assert_allclose(
         row["design_effect"], C.k0_gee_robust_se**2 / (p * (1 - p) / 137), rtol=1e-9
     )
-    assert row["n_businesses"] == 16
+    assert row["n_assessed_businesses"] == 16
     assert np.isnan(dist.loc["stage_1", "design_effect"])
-    assert dist.loc["stage_1", "n_businesses"] == dist.loc["stage_1", "n_assessed"]
+    assert dist.loc["stage_1", "n_assessed_businesses"] == dist.loc["stage_1", "n_assessed"]
     # the same seed gives the same interval; no resamples, no interval
     again = level_distribution(cohort, n_boot=20_000, seed=3).set_index("stage")
     assert again.loc["all", "ci95_low"] == row["ci95_low"]

@@ -94,10 +94,10 @@ def level_distribution(
         ``n_not_assessed``, ``n_level_<v>`` and ``share_level_<v>`` for each level ``v``,
         ``share_below_1`` (share at the instrument's lowest level, 0 = below level 1),
         ``ci95_low``, ``ci95_high`` (its 95% interval), ``ci_method``, ``median_level``,
-        ``n_businesses`` (businesses behind the row), ``design_effect`` (pooled row
+        ``n_assessed_businesses`` (businesses behind the row), ``design_effect`` (pooled row
         only: the cluster-robust variance of the share over the binomial one).
 
-        The pooled row's assessments come from ``n_businesses`` businesses, several
+        The pooled row's assessments come from ``n_assessed_businesses`` businesses, several
         each, and the stages of one business are correlated: its interval is the
         **cluster bootstrap** over businesses (BCa; ``ci_method ==
         "cluster-bootstrap-bca"``, :func:`~cma_research.stats.clustered.cluster_share`),
@@ -154,7 +154,7 @@ def level_distribution(
             ci95_high=high,
             ci_method=method,
             median_level=float(observed.median()) if n else np.nan,
-            n_businesses=n_businesses,
+            n_assessed_businesses=n_businesses,
             design_effect=deff,
         )
         rows.append(row)

@@ -27,7 +27,7 @@ import pandas as pd
 from cma_research.analysis.groups import size_band
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
-from cma_research.core.text import format_number
+from cma_research.core.text import correlation_symbol, format_number
 from cma_research.missing.missingness import missingness
 from cma_research.reporting.rules import (
     ASSOCIATION_WORDS,
@@ -59,6 +59,7 @@ __all__ = [
     "attrition_tests_sentence",
     "change_summary",
     "key_facts",
+    "leave_one_out_sentence",
     "maturity_paragraph",
     "nothing_to_compare",
     "reliability_paragraph",
@@ -151,8 +152,8 @@ def maturity_paragraph(
         float(overall["ci95_high"]),
         int(overall["n_assessed"]),
         method=_CI_METHODS.get(ci_method, ci_method).format(
-            g=int(row_number(overall, "n_businesses"))
-            if not math.isnan(row_number(overall, "n_businesses"))
+            g=int(row_number(overall, "n_assessed_businesses"))
+            if not math.isnan(row_number(overall, "n_assessed_businesses"))
             else "audited"
         ),
     )
@@ -307,6 +308,57 @@ def sensitivity_paragraph(table: pd.DataFrame) -> str:
     }
     listing = "; ".join(f"{w}: {', '.join(s)}" for w, s in groups.items())
     return f"{head}, and the verdict depends on the strategy ({listing})."
+
+
+def leave_one_out_sentence(table: pd.DataFrame) -> str:
+    """How far leaving out one business moves a correlation, in one sentence.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~cma_research.analysis.correlation.leave_one_out` (sorted by how far each
+        business moves the estimate).
+
+    Returns
+    -------
+    str
+        The range of the leave-one-out estimates and the business that moves it most,
+        with its covariate value; numbers only, every one from ``table``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"business_id": ["B16", "B09"], "left_out_value": [100.0, 3.0],
+    ...     "r_without": [0.37, 0.66], "change": [-0.15, 0.14], "r_all": 0.52, "n": 12,
+    ...     "covariate": "staff", "method": "spearman"})
+    >>> print(leave_one_out_sentence(t))
+    Leaving out one of the 12 businesses at a time, ρ = .52 ranges from .37 (without B16, staff 100) to .66 (without B09, staff 3); B16 moves it most (by −.15).
+    """  # noqa: E501
+    if table.empty:
+        raise ParameterError("the table has no rows; pass the output of leave_one_out()")
+    first = table.iloc[0]
+    sym = correlation_symbol(str(first.get("method", "spearman")))
+    covariate = str(first.get("covariate", "")).replace("_", " ")
+    valid = table[table["r_without"].notna()]
+    if valid.empty:
+        return "Leaving out any one business leaves a constant variable: no estimate."
+    lo = valid.loc[valid["r_without"].idxmin()]
+    hi = valid.loc[valid["r_without"].idxmax()]
+
+    def who(row: pd.Series) -> str:
+        return (
+            f"without {row['business_id']}, {covariate} "
+            f"{format_number(float(row['left_out_value']), 2).rstrip('0').rstrip('.')}"
+        )
+
+    return (
+        f"Leaving out one of the {int(first['n'])} businesses at a time, {sym} = "
+        f"{format_number(float(first['r_all']), bounded=True)} ranges from "
+        f"{format_number(float(lo['r_without']), bounded=True)} ({who(lo)}) to "
+        f"{format_number(float(hi['r_without']), bounded=True)} ({who(hi)}); "
+        f"{first['business_id']} moves it most (by "
+        f"{format_number(float(first['change']), bounded=True)})."
+    )
 
 
 def key_facts(
