@@ -17,16 +17,19 @@
 #                              coin::mh_test, lme4::lmer random intercept
 #   results_change_ordinal.py  polr(level ~ followup) on two waves, clustered
 #   results_power.py           pwr::pwr.r.test, Hmisc::popower / posamsize
+#   results_imputation.py      mice::quickpred on the stages and log_staff; mice (pmm)
+#                              with the package's predictor matrix (seeded, m = 400)
 # Debian packages: r-base-core r-cran-psych r-cran-mass r-cran-sandwich
 #                  r-cran-lmtest r-cran-clubsandwich r-cran-coin r-cran-lme4
-#                  r-cran-pwr r-cran-hmisc
+#                  r-cran-pwr r-cran-hmisc r-cran-mice
 # Run from the repository root (R >= 4.2; the packages below, from Debian):
 #     R --vanilla -q -f tests/analysis/results/make_results.R \
 #         > tests/analysis/results/make_results.Rout 2>&1
 # It writes every results_*.py of this folder (see README.md); tests/analysis/results/make_results.Rout
 # is the console output: the script echoed, every recorded value, sessionInfo().
 # Each section is a local({ ... }) block, so no section sees another's variables;
-# values shared between sections are passed in `shared`. Nothing here is random.
+# values shared between sections are passed in `shared`. Nothing here is random but
+# the seeded mice run of results_imputation.py (the same output every run).
 # =============================================================================
 source(file.path("tests", "results_writer.R"))
 SCRIPT <- "tests/analysis/results/make_results.R"
@@ -1288,6 +1291,48 @@ local({
   emit("posamsize_a", "Hmisc::posamsize(p = c(.2, .3, .3, .2), odds.ratio = 2, power = 0.8)  # $n, $eff",
        list(n = ps$value$n, eff = ps$value$eff))
 
+  py_close()
+})
+
+# ==== results_imputation.py: the congenial imputation model (mice) ====================
+local({
+  list2env(wave1, environment())
+  library(mice)
+  py_open_topic("imputation",
+    c("The imputation model of strategy ``multiple``: mice's quickpred and pmm.",
+      "",
+      "``d`` is Table 4's stages with ``log_staff`` (the analysis variable: size). mice's",
+      "imputations are random: ``mice_*`` values are means over many imputations, to be",
+      "compared within their Monte-Carlo error."),
+    c("mice"))
+  d <- data.frame(stages, log_staff = log_staff, check.names = FALSE)
+  pm <- quickpred(d, mincor = 0.1, include = "log_staff")
+  emit("quickpred", "quickpred(d, mincor = 0.1, include = \"log_staff\")  # rows: targets",
+       as_rows(unname(pm)))
+  emit("quickpred_mincor_03", "quickpred(d, mincor = 0.3, minpuc = 0.5)",
+       as_rows(unname(quickpred(d, mincor = 0.3, minpuc = 0.5))))
+  # the package's matrix (quickpred, then at most n_obs - 1 - 5 predictors per stage,
+  # the most correlated; recorded from cma_research.missing.mice.quickpred)
+  pkg <- list(c(0, 1, 0, 1, 1, 1, 1, 1, 1, 0, 1), c(0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1), c(1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1), c(1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 1), c(1, 1, 1, 1, 0, 1, 1, 0, 1, 0, 1), c(1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1), c(1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 1), c(1, 0, 1, 0, 1, 1, 1, 0, 1, 0, 1), c(1, 0, 1, 0, 1, 1, 1, 1, 0, 1, 1), c(0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1), c(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+  pkg <- matrix(unlist(pkg), nrow = 11, byrow = TRUE)
+  dimnames(pkg) <- list(names(d), names(d))
+  emit("package_predictors", "pkg <- (the package's predictor matrix, quickpred + the df cap)",
+       as_rows(unname(pkg)))
+  imp <- mice(d, m = 400, maxit = 10, method = "pmm", predictorMatrix = pkg, seed = 2007,
+              printFlag = FALSE)
+  means <- sapply(seq_len(400), function(i) rowMeans(complete(imp, i)[, 1:10]))
+  rho <- apply(means, 2, function(mm) cor(mm, exp(log_staff), method = "spearman"))
+  emit("mice_rho_mean_staff", c(
+    "imp <- mice(d, m = 400, maxit = 10, method = \"pmm\", predictorMatrix = pkg, seed = 2007)",
+    "tanh(mean(atanh(rho))) # rho_i = cor(rowMeans(complete(imp, i)[, 1:10]), staff, method = \"spearman\")"),
+    tanh(mean(atanh(rho))))
+  emit("mice_rho_mean_staff_sd", "sd(atanh(rho))  # between-imputation SD on Fisher's z",
+       sd(atanh(rho)))
+  s7 <- sapply(seq_len(400), function(i) mean(complete(imp, i)$stage_7))
+  emit("mice_stage_7_mean", "mean(sapply(1:400, function(i) mean(complete(imp, i)$stage_7)))",
+       mean(s7))
+  emit("mice_stage_7_mean_sd", "sd(s7)", sd(s7))
+  py_blank()
   py_close()
 })
 
