@@ -47,6 +47,7 @@ __all__ = [
     "adjust",
     "correlate",
     "leave_one_out",
+    "pool_correlations",
     "rank_equivalent",
     "stage_correlations",
 ]
@@ -323,7 +324,7 @@ def correlate(
             c, covariate, score, method, "available_case", None, seed, 0, 0, p_adjust
         )
         frames.append(out)
-    return strategy_layout(_pool_correlations(frames, p_adjust, duplicate_of), strategy, m)
+    return strategy_layout(pool_correlations(frames, p_adjust, duplicate_of), strategy, m)
 
 
 def _correlate_cohort(
@@ -439,10 +440,15 @@ def _correlate_change(
     return out
 
 
-def _pool_correlations(
+def pool_correlations(
     frames: list[pd.DataFrame], p_adjust: str, duplicate_of: Sequence[tuple[int, str] | None]
 ) -> pd.DataFrame:
-    """The imputed cohorts' correlations pooled with Rubin's rules on Fisher's z."""
+    """The imputed cohorts' correlations pooled with Rubin's rules on Fisher's z.
+
+    ``frames``: one :func:`correlate` table per imputed cohort (same rows, no
+    bootstrap), as ``correlate(..., strategy="multiple")`` makes them; ``duplicate_of``
+    as :func:`adjust` takes it (empty: every row its own test).
+    """
     base = frames[0].copy()
     r_all = np.vstack([f["r"].to_numpy(dtype=float) for f in frames])  # (m, rows)
     ns = base["n"].to_numpy(dtype=int)

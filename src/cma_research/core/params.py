@@ -41,7 +41,13 @@ __all__ = [
 ]
 
 Strategy = Literal[
-    "complete_case", "available_case", "min_stages", "stage_median", "business_mean", "multiple"
+    "complete_case",
+    "available_case",
+    "min_stages",
+    "stage_median",
+    "business_mean",
+    "multiple",
+    "blank_as_zero",
 ]
 #: The missing-data strategy names, in documentation order (see cma_research.missing).
 STRATEGIES: tuple[str, ...] = get_args(Strategy)

@@ -114,6 +114,7 @@ CLAIM_STRATEGIES: tuple[str, ...] = (
     "min_stages",
     "stage_median",
     "business_mean",
+    "blank_as_zero",
 )
 #: Business scores a claim may use (``business_scores`` columns that stay comparable
 #: between businesses with blanks; sums are refused while blanks remain).

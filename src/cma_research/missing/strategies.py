@@ -49,9 +49,19 @@ Strategies and their assumptions
     businesses the imputation model is weak, which the between-imputation variance
     shows. :func:`imputation_model` describes the model of a cohort.
 
-The imputing strategies (``stage_median``, ``business_mean``, ``multiple``) drop
-businesses with no assessed stage at all (there is nothing to impute from) and report
-them.
+``blank_as_zero``
+    A scenario, not an estimate: fill every blank with the instrument's lowest level
+    (0, "below level 1"), as if a stage nobody assessed were a stage without any of its
+    processes. The paper never says what a blank means, and a run of blanks (stages 7
+    to 10 of one business) may be an audit abandoned, not a stage skipped; this worst
+    case shows how far the findings move if blanks were absences. Compare it with the
+    other strategies in :func:`cma_research.sensitivity`; the delta-adjusted imputations
+    of :func:`cma_research.analysis.sensitivity.tipping_point` lie between
+    ``multiple`` and this.
+
+The imputing strategies (``stage_median``, ``business_mean``, ``multiple``,
+``blank_as_zero``) drop businesses with no assessed stage at all (there is nothing to
+impute from) and report them.
 """
 
 from __future__ import annotations
@@ -80,7 +90,7 @@ __all__ = [
     "imputation_model",
 ]
 
-_IMPUTING = ("stage_median", "business_mean", "multiple")
+_IMPUTING = ("stage_median", "business_mean", "multiple", "blank_as_zero")
 
 _ASSUMPTIONS = {
     "complete_case": "a stage's being assessed is unrelated to levels (MCAR)",
@@ -90,6 +100,7 @@ _ASSUMPTIONS = {
     "business_mean": "a blank sits at the business's own mean level, rounded half down",
     "multiple": "missing at random given the other stages, size and covariates (MICE with "
     "predictive mean matching)",
+    "blank_as_zero": "a blank is an absence: the lowest level (a worst-case scenario)",
 }
 
 
@@ -206,6 +217,9 @@ def clean(
         filled = [_fill(kept, _stage_median_fill(kept.scores))]
     elif strategy == "business_mean":
         filled = [_fill(kept, _business_mean_fill(kept.scores))]
+    elif strategy == "blank_as_zero":
+        lowest = int(cohort.instrument.level_values[0])
+        filled = [_fill(kept, kept.scores.fillna(lowest))]
     elif strategy == "multiple":
         aux = auxiliary_columns(kept)
         filled = [_fill(kept, s) for s in _mice(kept.scores, aux, params["m"], params["seed"])]

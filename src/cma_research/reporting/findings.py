@@ -57,6 +57,7 @@ from cma_research.reporting.text import apa, format_p, join_words
 __all__ = [
     "attrition_sentence",
     "attrition_tests_sentence",
+    "blank_as_zero_sentence",
     "change_summary",
     "key_facts",
     "leave_one_out_sentence",
@@ -66,6 +67,7 @@ __all__ = [
     "sample_paragraph",
     "sensitivity_paragraph",
     "size_paragraph",
+    "tipping_point_sentence",
     "wave_effect_sentence",
 ]
 
@@ -292,9 +294,22 @@ def sensitivity_paragraph(table: pd.DataFrame) -> str:
         )
     verdicts = {str(row["strategy"]): direction(row) for _, row in valid.iterrows()}
     lo, hi = float(valid["r"].min()), float(valid["r"].max())
+    same = []
+    if "identical_strategies" in valid.columns:
+        for _, row in valid.iterrows():
+            others = str(row["identical_strategies"] or "")
+            if others:
+                verb = "gives" if "," not in others else "give"
+                same.append(f"{others} {verb} exactly the result of {row['strategy']}")
+    counted = (
+        f" (counted once: {'; '.join(same)}, the same arithmetic for this statistic)"
+        if same
+        else ""
+    )
     head = (
-        f"Across {count_words(len(valid), 'strategy', 'strategies')} the size correlation "
-        f"ranged from {format_number(lo, bounded=True)} to {format_number(hi, bounded=True)}"
+        f"Across {count_words(len(valid), 'distinct strategy', 'distinct strategies')}"
+        f"{counted} the size correlation ranged from {format_number(lo, bounded=True)} to "
+        f"{format_number(hi, bounded=True)}"
     )
     if not hinges_on_strategy(verdicts.values()):
         verdict = ASSOCIATION_WORDS[next(iter(verdicts.values()))]
@@ -358,6 +373,97 @@ def leave_one_out_sentence(table: pd.DataFrame) -> str:
         f"{format_number(float(hi['r_without']), bounded=True)} ({who(hi)}); "
         f"{first['business_id']} moves it most (by "
         f"{format_number(float(first['change']), bounded=True)})."
+    )
+
+
+def blank_as_zero_sentence(base: Row, zero: Row, cohort: Cohort) -> str:
+    """What coding every blank as the lowest level does to the pooled share there.
+
+    Parameters
+    ----------
+    base, zero : Series or mapping
+        The ``stage == "all"`` rows of :func:`~cma_research.level_distribution` under the
+        notebook's strategy and under ``blank_as_zero``.
+    cohort : Cohort
+        For the instrument's words.
+
+    Examples
+    --------
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> from cma_research import level_distribution
+    >>> cw = customer_wise_2007()
+    >>> a = level_distribution(cw).iloc[-1]
+    >>> z = level_distribution(cw, strategy="blank_as_zero").iloc[-1]
+    >>> print(blank_as_zero_sentence(a, z, cw))  # doctest: +NORMALIZE_WHITESPACE
+    If every blank meant the lowest level (a worst case: the paper never says what a
+    blank means), the share of assessments below level 1 would be 28% (95% CI 14% to
+    45%, n = 160) instead of 15% (n = 137).
+    """
+    lowest = lowest_level_phrase(cohort.instrument)
+    a, z = row_number(base, "share_below_1"), row_number(zero, "share_below_1")
+    low, high = row_number(zero, "ci95_low"), row_number(zero, "ci95_high")
+    interval = "" if math.isnan(low) else f"95% CI {percent(low)} to {percent(high)}, "
+    return (
+        f"If every blank meant the lowest level (a worst case: the paper never says what "
+        f"a blank means), the share of assessments {lowest} would be {percent(z)} "
+        f"({interval}n = {int(row_number(zero, 'n_assessed'))}) instead of {percent(a)} "
+        f"(n = {int(row_number(base, 'n_assessed'))})."
+    )
+
+
+def tipping_point_sentence(table: pd.DataFrame) -> str:
+    """Whether not-at-random blanks could flip the correlation's verdict, in one sentence.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~cma_research.analysis.sensitivity.tipping_point`.
+
+    Returns
+    -------
+    str
+        The verdict at delta = 0 (rule 2's words) and the smallest delta that changes it,
+        with the average number of blanks then at the lowest level; or that no delta up
+        to the largest tried (every blank at the lowest level) changes it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"delta": [0, 1, 2], "verdict": [0, 0, 1],
+    ...     "flipped": [False, False, True], "n_blanks": 23,
+    ...     "blanks_at_lowest": [3.9, 9.5, 15.2], "r": [.40, .45, .55],
+    ...     "tipping_delta": 2.0})
+    >>> print(tipping_point_sentence(t))  # doctest: +NORMALIZE_WHITESPACE
+    Under multiple imputation the verdict is no clear association; it becomes positive
+    if the blanks lie 2 levels below their imputed values (r = .55; on average 15.2 of
+    the 23 blanks then at the lowest level).
+    """
+    if table.empty:
+        raise ParameterError("the table has no rows; pass the output of tipping_point()")
+    first = table.iloc[0]
+    start = ASSOCIATION_WORDS[int(first["verdict"])]
+    n_blanks = int(first["n_blanks"])
+    if n_blanks == 0:
+        return "There are no blanks, so nothing to tip."
+    flipped = table[table["flipped"].astype(bool)]
+    if flipped.empty:
+        top = int(table["delta"].max())
+        return (
+            f"Under multiple imputation the verdict is {start}, and it stays so even with "
+            f"the blanks {top} level{'s' if top != 1 else ''} below their imputed values "
+            f"(at most {format_number(float(table['blanks_at_lowest'].max()), 1)} of the "
+            f"{n_blanks} blanks at the lowest level): blanks missing not at random do not "
+            "change it."
+        )
+    row = flipped.iloc[0]
+    d = int(row["delta"])
+    return (
+        f"Under multiple imputation the verdict is {start}; it becomes "
+        f"{ASSOCIATION_WORDS[int(row['verdict'])]} if the blanks lie {d} "
+        f"level{'s' if d != 1 else ''} below their imputed values "
+        f"(r = {format_number(float(row['r']), bounded=True)}; on average "
+        f"{format_number(float(row['blanks_at_lowest']), 1)} of the {n_blanks} blanks then "
+        "at the lowest level)."
     )
 
 
