@@ -306,8 +306,9 @@ def sensitivity_paragraph(table: pd.DataFrame) -> str:
         if same
         else ""
     )
+    noun = ("distinct strategy", "distinct strategies") if same else ("strategy", "strategies")
     head = (
-        f"Across {count_words(len(valid), 'distinct strategy', 'distinct strategies')}"
+        f"Across {count_words(len(valid), *noun)}"
         f"{counted} the size correlation ranged from {format_number(lo, bounded=True)} to "
         f"{format_number(hi, bounded=True)}"
     )

@@ -29,10 +29,13 @@ word for a stage or dimension, how many it has, its stage and level names).
 4. *Reliability* (:func:`reliability_word`, :func:`reliability_phrase`): George &
    Mallery's (2003, *SPSS for Windows step by step*, 4th ed., p. 231) bands for
    Cronbach's alpha: >= .90 ``excellent``, >= .80 ``good``, >= .70 ``acceptable``,
-   >= .60 ``questionable``, >= .50 ``poor``, below .50 ``unacceptable``. The stages
-   "hang together as a scale" only when alpha >= :data:`ALPHA_ACCEPTABLE` = .70;
-   when alpha is acceptable but the interval's lower bound is below .70 the sentence
-   says so.
+   >= .60 ``questionable``, >= .50 ``poor``, below .50 ``unacceptable``. The
+   sentence names the *internal consistency* with that word; when alpha is at least
+   :data:`ALPHA_ACCEPTABLE` = .70 but the interval's lower bound is below .70 it says
+   so. Alpha does not show that the stages measure one thing (Sijtsma 2009), so the
+   sentence never says they form a scale: it adds that dimensionality is not shown by
+   alpha and, below :data:`~cma_research.analysis.reliability.MIN_N_DIMENSIONALITY`
+   businesses, that it cannot be assessed with this many businesses.
 5. *Most often at the lowest level* (:func:`most_often_lowest`,
    :func:`most_often_below`): the stage(s) with the largest share of assessments at the
    instrument's lowest level; shares are compared exactly (as fractions of counts), and
@@ -325,29 +328,45 @@ def reliability_word(alpha: float) -> str:
 
 
 def reliability_phrase(alpha_row: Row, instrument: Instrument) -> str:
-    """Whether the instrument's stages hang together as a scale, by rule 4.
+    """The internal consistency of the instrument's stages in words, by rule 4.
 
-    Uses the instrument's own word for a stage and the number of stages in the alpha
-    computation (``k``).
+    Uses the instrument's own word for a stage, the number of stages in the alpha
+    computation (``k``) and the number of businesses (``n``).
 
     >>> from cma_research.core.instrument import get_instrument
     >>> mcf = get_instrument("managing_customers_framework")
     >>> print(reliability_phrase({"alpha": 0.84, "ci95_low": 0.74, "ci95_high": 0.91,
     ...                           "n": 30, "k": 6}, mcf))  # doctest: +NORMALIZE_WHITESPACE
-    The six dimensions hang together as a scale: Cronbach's α = .84, 95% CI [.74, .91],
-    n = 30 (good by George & Mallery's bands).
+    The internal consistency of the six dimensions is good: Cronbach's α = .84, 95% CI
+    [.74, .91], n = 30 (good by George & Mallery's bands). Alpha does not show that
+    they measure one thing, and dimensionality cannot be assessed with 30 businesses
+    (at least 100 are needed).
     """
+    from cma_research.analysis.reliability import MIN_N_DIMENSIONALITY
+
     k = int(row_number(alpha_row, "k")) if not math.isnan(row_number(alpha_row, "k")) else 0
     k = k or len(instrument.stages)
-    what = f"The {count_words(k, instrument.stage_noun)}"
+    what = f"the {count_words(k, instrument.stage_noun)}"
     alpha = row_number(alpha_row, "alpha")
     if math.isnan(alpha):
         note = alpha_row.get("note") if hasattr(alpha_row, "get") else None
         reason = f": {note}" if note else ""
-        return f"Cronbach's α could not be computed for the {what[4:]}{reason}."
+        return f"Cronbach's α could not be computed for {what}{reason}."
     word = reliability_word(alpha)
     stats_text = f"Cronbach's {apa(alpha_row)} ({word} by George & Mallery's bands)"
     minimum = format_number(ALPHA_ACCEPTABLE, bounded=True)
+    n = row_number(alpha_row, "n")
+    if not math.isnan(n) and n < MIN_N_DIMENSIONALITY:
+        dimensions = (
+            " Alpha does not show that they measure one thing, and dimensionality cannot "
+            f"be assessed with {int(n)} businesses (at least {MIN_N_DIMENSIONALITY} are "
+            "needed)."
+        )
+    else:
+        dimensions = (
+            " Alpha does not show that they measure one thing (hierarchical omega and a "
+            "scaling analysis speak to that)."
+        )
     if alpha >= ALPHA_ACCEPTABLE:
         low = row_number(alpha_row, "ci95_low")
         caveat = ""
@@ -356,9 +375,9 @@ def reliability_phrase(alpha_row: Row, instrument: Instrument) -> str:
                 f"; the interval's lower bound, {format_number(low, bounded=True)}, is below "
                 f"{minimum}, so this is not settled"
             )
-        return f"{what} hang together as a scale: {stats_text}{caveat}."
+        return f"The internal consistency of {what} is {word}: {stats_text}{caveat}.{dimensions}"
     return (
-        f"{what} do not hang together well enough to be read as one scale: "
+        f"The internal consistency of {what} is too low for them to be read as one scale: "
         f"{stats_text}; {minimum} is the usual minimum."
     )
 
