@@ -17,11 +17,12 @@
 #                              coin::mh_test, lme4::lmer random intercept
 #   results_change_ordinal.py  polr(level ~ followup) on two waves, clustered
 #   results_power.py           pwr::pwr.r.test, Hmisc::popower / posamsize
+#   results_groups_effect.py   effectsize::rank_biserial with its 95% interval
 #   results_imputation.py      mice::quickpred on the stages and log_staff; mice (pmm)
 #                              with the package's predictor matrix (seeded, m = 400)
 # Debian packages: r-base-core r-cran-psych r-cran-mass r-cran-sandwich
 #                  r-cran-lmtest r-cran-clubsandwich r-cran-coin r-cran-lme4
-#                  r-cran-pwr r-cran-hmisc r-cran-mice
+#                  r-cran-pwr r-cran-hmisc r-cran-mice r-cran-effectsize
 # Run from the repository root (R >= 4.2; the packages below, from Debian):
 #     R --vanilla -q -f tests/analysis/results/make_results.R \
 #         > tests/analysis/results/make_results.Rout 2>&1
@@ -1332,6 +1333,40 @@ local({
   emit("mice_stage_7_mean", "mean(sapply(1:400, function(i) mean(complete(imp, i)$stage_7)))",
        mean(s7))
   emit("mice_stage_7_mean_sd", "sd(s7)", sd(s7))
+  py_blank()
+  py_close()
+})
+
+# ==== results_groups_effect.py: rank-biserial r with its interval (effectsize) ======
+local({
+  list2env(wave1, environment())
+  library(effectsize)
+  py_open_topic("groups_effect",
+                c("R reference values: the rank-biserial correlation of each pair of EU size bands",
+                  "with its 95% interval, ``effectsize::rank_biserial`` (Fisher z, SE",
+                  "sqrt((n1 + n2 + 1) / (3 n1 n2))); data as ``results_groups.py``."),
+                c("effectsize"))
+  band <- cut(staff, breaks = c(-Inf, 9, 49, 249, Inf),
+              labels = c("micro", "small", "medium", "large"), right = TRUE)
+  present <- levels(droplevels(band))
+  out <- list(); keys <- list()
+  for (a_i in seq_along(present)) for (b_i in seq_along(present)) if (a_i < b_i) {
+    ga <- present[a_i]; gb <- present[b_i]
+    xa <- mean_ac[band == ga]; xb <- mean_ac[band == gb]
+    es <- rank_biserial(xa, xb, ci = 0.95)
+    keys[[length(keys) + 1]] <- c(ga, gb)
+    out[[paste(ga, gb)]] <- list(r = es$r_rank_biserial, ci_low = es$CI_low, ci_high = es$CI_high)
+  }
+  emit("rank_biserial",
+       c("xa <- mean_ac[band == group_1]; xb <- mean_ac[band == group_2]  # each pair of bands",
+         "es <- effectsize::rank_biserial(xa, xb, ci = 0.95)",
+         "(group_1, group_2): list(r = es$r_rank_biserial, ci_low = es$CI_low, ci_high = es$CI_high)"),
+       tuple_keys(out, keys))
+  x <- c(1, 2, 3); y <- c(4, 5, 6, 7)
+  es <- rank_biserial(x, y, ci = 0.95)
+  emit("separated", c("es <- effectsize::rank_biserial(c(1, 2, 3), c(4, 5, 6, 7), ci = 0.95)",
+                      "c(es$r_rank_biserial, es$CI_low, es$CI_high)"),
+       c(es$r_rank_biserial, es$CI_low, es$CI_high))
   py_blank()
   py_close()
 })
