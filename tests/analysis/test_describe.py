@@ -319,3 +319,19 @@ def test_pooled_row_is_clustered_by_business(cohort: Cohort) -> None:
     assert again.loc["all", "ci95_low"] == row["ci95_low"]
     none = level_distribution(cohort, n_boot=0).set_index("stage")
     assert np.isnan(none.loc["all", "ci95_low"])
+
+
+def test_staged_level_is_a_bound_when_stages_are_blank(cohort: Cohort) -> None:
+    table = business_scores(cohort).set_index("business_id")
+    # B01: stages 5 and 10 assessed, both at 1 -> the weakest of the assessed is 1, but
+    # any of its 8 blank stages could be 0: "≤ 1"
+    assert table.loc["B01", "staged_level"] == "\u2264 1" and table.loc["B01", "min"] == 1
+    assert table.loc["B01", "staged_level_is_bound"]
+    # B05 has blanks but a stage at 0, the lowest level: nothing can be weaker
+    assert table.loc["B05", "staged_level"] == "0" and not table.loc["B05", "staged_level_is_bound"]
+    # complete businesses: exact
+    complete = table[table["n_assessed"] == 10]
+    assert not complete["staged_level_is_bound"].any()
+    assert (complete["staged_level"] == complete["min"].astype(str)).all()
+    # complete_case has no blanks: never a bound
+    assert not business_scores(cohort, strategy="complete_case")["staged_level_is_bound"].any()

@@ -194,13 +194,22 @@ def business_scores(
     -------
     DataFrame
         One row per business: ``business_id``, ``wave``, ``staff``, ``business_type``,
-        ``n_assessed``, ``mean``, ``median``, ``min`` (the CMM-style staged level: the
-        weakest stage), ``max``, ``sum``, ``processes_in_place`` (Table 2's processes in
-        place: reaching level k on a stage means its k processes; equals ``sum``),
+        ``n_assessed``, ``mean`` (the *mean level*: a descriptive index, the average of
+        ordinal level codes over the stages the business was assessed on, so two
+        businesses' means can rest on different stages; not a measurement on an
+        interval scale), ``median``, ``min`` (the CMM-style staged level: the
+        weakest stage; it assumes a cumulative, Guttman-like order of the stages, which
+        :func:`~cma_research.analysis.scaling.mokken_scale` checks), ``max``, ``sum``,
+        ``processes_in_place`` (Table 2's processes in place: reaching level k on a stage
+        means its k processes; equals ``sum``),
         ``processes_possible`` (levels x stages of the instrument, 50 for the CMA),
         ``weakest_stage`` and ``strongest_stage`` (first in journey order on ties),
         ``target_level``, ``gap_to_target`` (target minus mean; positive = below),
-        ``n_below_target`` (assessed stages below the target), ``strategy``.
+        ``n_below_target`` (assessed stages below the target), ``staged_level``
+        (``min`` as text: ``"2"``, or ``"≤ 2"`` when stages are blank and the weakest
+        assessed stage is above the lowest level, since an unassessed stage could be
+        weaker: then ``min`` is only an upper bound), ``staged_level_is_bound`` (True
+        when it is), ``strategy``.
 
     Examples
     --------
@@ -265,6 +274,17 @@ def business_scores(
     out["target_level"] = target
     out["gap_to_target"] = target - mean
     out["n_below_target"] = (assessed & (safe < target)).sum(axis=1).astype("int64")
+    lowest = float(inst.level_values[0])
+    # a blank stage could be weaker, unless the weakest assessed is the lowest level
+    bound = any_assessed & (n_assessed < len(inst.stages)) & (filled_low.min(axis=1) > lowest)
+    out["staged_level"] = pd.array(
+        [
+            None if not ok else (f"\u2264 {int(v)}" if b else str(int(v)))
+            for v, ok, b in zip(filled_low.min(axis=1), any_assessed, bound, strict=True)
+        ],
+        dtype="string",
+    )
+    out["staged_level_is_bound"] = bound
     out["strategy"] = pd.array([strategy] * len(out), dtype="string")
     if covariates:
         for col in (name for src in c.covariate_sources for name in src.columns):
