@@ -33,6 +33,7 @@ from cma_research.reporting.rules import (
     ASSOCIATION_WORDS,
     ATTRITION_WORDS,
     DIRECTION_WORDS,
+    SCALABILITY_BANDS,
     Row,
     attrition_difference,
     change_direction,
@@ -49,6 +50,7 @@ from cma_research.reporting.rules import (
     percent,
     reliability_phrase,
     row_number,
+    scalability_word,
     share_phrase,
     strength_word,
 )
@@ -65,6 +67,7 @@ __all__ = [
     "nothing_to_compare",
     "reliability_paragraph",
     "sample_paragraph",
+    "scaling_paragraph",
     "sensitivity_paragraph",
     "size_paragraph",
     "tipping_point_sentence",
@@ -466,6 +469,76 @@ def tipping_point_sentence(table: pd.DataFrame) -> str:
         f"{format_number(float(row['blanks_at_lowest']), 1)} of the {n_blanks} blanks then "
         "at the lowest level)."
     )
+
+
+def scaling_paragraph(table: pd.DataFrame, cohort: Cohort) -> str:
+    """Whether the stages form a cumulative (Mokken) scale, by rule 13.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~cma_research.analysis.scaling.mokken_scale`.
+    cohort : Cohort
+        For the instrument's words.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> t = pd.DataFrame({"item": ["scale", "stage_1", "stage_3"], "name": ["All",
+    ...     "Customer Contact", "ICT"], "H": [0.40, 0.51, 0.10], "ci95_low": [0.19, 0.27,
+    ...     -0.4], "ci95_high": [0.63, 0.74, 0.55], "n": 12, "k": 10,
+    ...     "n_violations": [15, 2, 3], "n_active": [112, 10, 12]})
+    >>> print(scaling_paragraph(t, customer_wise_2007()))  # doctest: +NORMALIZE_WHITESPACE
+    Mokken scale analysis of the 10 stages (12 businesses): Loevinger's H = .40, 95% CI
+    [.19, .63], medium by Mokken's bands, but the interval reaches below .30, so these
+    data do not establish a cumulative order of the stages, which the staged level
+    assumes. 1 stage has H_j below .30 (ICT: .10). Manifest monotonicity: 15 of 112
+    item-step comparisons fall by more than .03.
+    """
+    inst = cohort.instrument
+    scale = table[table["item"] == "scale"].iloc[0]
+    h, low, high = (row_number(scale, c) for c in ("H", "ci95_low", "ci95_high"))
+    k, n = int(row_number(scale, "k")), int(row_number(scale, "n"))
+    what = f"Mokken scale analysis of the {count_words(k, inst.stage_noun)} ({n} businesses)"
+    if math.isnan(h):
+        return f"{what}: Loevinger's H is undefined ({scale.get('note', '')})."
+    word = scalability_word(h)
+    interval = (
+        ""
+        if math.isnan(low)
+        else f", 95% CI [{format_number(low, bounded=True)}, {format_number(high, bounded=True)}]"
+    )
+    bound = SCALABILITY_BANDS[-2][0]
+    bound_text = format_number(bound, bounded=True)
+    if h >= bound and not math.isnan(low) and low >= bound:
+        verdict = f"{word} by Mokken's bands: the stages form a cumulative (Mokken) scale."
+    elif h >= bound:
+        why = f"the interval reaches below {bound_text}" if not math.isnan(low) else "no interval"
+        verdict = (
+            f"{word} by Mokken's bands, but {why}, so these data do not establish a "
+            f"cumulative order of the {inst.stage_noun}s, which the staged level assumes."
+        )
+    else:
+        verdict = (
+            f"{word} by Mokken's bands (below {bound_text}): the {inst.stage_noun}s do not "
+            "form a cumulative scale, which the staged level assumes."
+        )
+    text = f"{what}: Loevinger's H = {format_number(h, bounded=True)}{interval}, {verdict}"
+    items = table[table["item"] != "scale"]
+    weak = items[items["H"].astype(float) < bound]
+    if len(weak):
+        listing = ", ".join(
+            f"{r['name']}: {format_number(float(r['H']), bounded=True)}" for _, r in weak.iterrows()
+        )
+        noun = inst.stage_noun if len(weak) == 1 else f"{inst.stage_noun}s"
+        verb = "has" if len(weak) == 1 else "have"
+        text += f" {len(weak)} {noun} {verb} H_j below {bound_text} ({listing})."
+    viol, active = int(row_number(scale, "n_violations")), int(row_number(scale, "n_active"))
+    text += (
+        f" Manifest monotonicity: {viol} of {active} item-step comparisons fall by more than .03."
+    )
+    return text
 
 
 def key_facts(

@@ -74,6 +74,14 @@ word for a stage or dimension, how many it has, its stage and level names).
     the same direction verdict (rule 2, words in :data:`ASSOCIATION_WORDS`); otherwise
     it "depends on" it.
 
+13. *A cumulative scale* (:func:`scalability_word`, words in :data:`SCALABILITY_BANDS`):
+    Mokken's (1971, *A theory and procedure of scale analysis*, p. 185; Sijtsma &
+    Molenaar 2002, p. 60) bands for Loevinger's H of a set of items: below .3 ``not
+    scalable``, .3 to < .4 ``weak``, .4 to < .5 ``medium``, .5 and above ``strong``. The
+    stages form a cumulative (Mokken) scale only when H >= .3 *and* the 95% interval's
+    lower bound is at least .3; otherwise the sentence says the data do not establish
+    one.
+
 Numbers are formatted by :mod:`cma_research.reporting.text` (APA strings) and rounded
 only when written.
 """
@@ -98,6 +106,7 @@ __all__ = [
     "ATTRITION_WORDS",
     "DIRECTION_WORDS",
     "RELIABILITY_BANDS",
+    "SCALABILITY_BANDS",
     "STRENGTH_BANDS",
     "WIDE",
     "Direction",
@@ -118,6 +127,7 @@ __all__ = [
     "reliability_phrase",
     "reliability_word",
     "row_number",
+    "scalability_word",
     "share_phrase",
     "strength_word",
 ]
@@ -146,8 +156,15 @@ RELIABILITY_BANDS: tuple[tuple[float, str], ...] = (
     (0.5, "poor"),
     (-math.inf, "unacceptable"),
 )
-#: Alpha from which the stages "hang together as a scale" (rule 4).
+#: Alpha from which internal consistency is acceptable (rule 4).
 ALPHA_ACCEPTABLE = 0.7
+#: Mokken (1971): lower bounds of Loevinger's H for each word, largest first (rule 13).
+SCALABILITY_BANDS: tuple[tuple[float, str], ...] = (
+    (0.5, "strong"),
+    (0.4, "medium"),
+    (0.3, "weak"),
+    (-math.inf, "not scalable"),
+)
 #: The direction verdict of rule 2 in words (+1, -1, 0), as rule 12 names them.
 ASSOCIATION_WORDS: dict[int, str] = {1: "positive", -1: "negative", 0: "no clear association"}
 
@@ -380,6 +397,17 @@ def reliability_phrase(alpha_row: Row, instrument: Instrument) -> str:
         f"The internal consistency of {what} is too low for them to be read as one scale: "
         f"{stats_text}; {minimum} is the usual minimum."
     )
+
+
+def scalability_word(h: float) -> str:
+    """Mokken's (1971) word for Loevinger's H (rule 13).
+
+    >>> [scalability_word(v) for v in (0.62, 0.45, 0.3, 0.29, -0.1)]
+    ['strong', 'medium', 'weak', 'not scalable', 'not scalable']
+    """
+    if math.isnan(h):
+        return "undefined"
+    return next(word for bound, word in SCALABILITY_BANDS if h >= bound)
 
 
 # -- levels, counts and shares (rules 5-8) -----------------------------------------------

@@ -14,6 +14,8 @@
 #   results_ordinal.py       MASS::polr on MASS::housing
 #   results_clustered.py     shares pooled over businesses: boot (business
 #                            resamples, seeded) and geepack's sandwich SE
+#   results_mokken.py        Loevinger's H from its definitions (covariances of
+#                            sorted items; Guttman errors on dichotomous items)
 # Debian packages: r-base-core r-cran-psych r-cran-gparotation r-cran-polycor
 #                  r-cran-mass r-cran-geepack (boot ships with R)
 # Run from the repository root (R >= 4.2; the packages below, from Debian):
@@ -731,6 +733,57 @@ local({
     emit(paste0(what, "_jack_acceleration"), "sum(L^3) / (6 * sum(L^2)^1.5)",
          sum(L^3) / (6 * sum(L^2)^1.5))
   }
+  py_blank()
+  py_close()
+})
+
+# ==== results_mokken.py: Loevinger's H by its definitions (mokken is not in Debian) ====
+local({
+  t4 <- read_table4()
+  stages <- as.matrix(t4[, paste0("stage_", 1:10)])
+  storage.mode(stages) <- "double"
+  x <- stages[complete.cases(stages), ]
+  py_open_topic("mokken",
+    c("Loevinger's H of Mokken scale analysis, computed in R from its definitions.",
+      "",
+      "The R package mokken is not in Debian (and CRAN is not reachable here), so H is",
+      "computed by hand: for polytomous items H = sum over pairs of cov(X_i, X_j) divided",
+      "by the sum of the covariances of the items each sorted (the largest covariance the",
+      "marginals allow; Sijtsma & Molenaar 2002, sect. 4.2; mokken::coefH); for",
+      "dichotomous items also from Guttman errors, 1 - sum F_ij / sum E_ij. ``x``: the 12",
+      "complete cases of Table 4 (as results_reliability.x)."),
+    c("stats"))
+  k <- ncol(x)
+  cv <- cov(x)
+  cvmax <- matrix(NA_real_, k, k)
+  for (i in 1:k) for (j in 1:k) cvmax[i, j] <- cov(sort(x[, i]), sort(x[, j]))
+  up <- upper.tri(cv)
+  emit("table4_H", "sum(cov(x)[upper.tri]) / sum(cvmax[upper.tri])  # cvmax[i, j] = cov(sort(x[, i]), sort(x[, j]))",
+       sum(cv[up]) / sum(cvmax[up]))
+  off <- !diag(k)
+  emit("table4_H_items", "sapply(1:k, function(j) sum(cv[j, -j]) / sum(cvmax[j, -j]))",
+       sapply(1:k, function(j) sum(cv[j, -j]) / sum(cvmax[j, -j])))
+  hp <- cv / cvmax
+  diag(hp) <- NA
+  emit("table4_H_pairs", "cov(x) / cvmax  (diagonal NA)", unname(hp))
+  # dichotomous example (rows: persons), Guttman errors
+  d <- rbind(c(1, 1, 1, 0), c(1, 1, 0, 0), c(1, 0, 1, 0), c(1, 1, 0, 1), c(0, 1, 0, 0),
+             c(1, 0, 0, 0), c(0, 0, 0, 0), c(1, 1, 1, 1), c(1, 0, 0, 0), c(0, 0, 1, 0))
+  emit("dich", "d  # 10 persons x 4 items", as_rows(d))
+  p <- colMeans(d)
+  n <- nrow(d)
+  Fsum <- 0; Esum <- 0
+  for (i in 1:4) for (j in 1:4) if (i < j) {
+    easy <- if (p[i] >= p[j]) i else j; hard <- if (easy == i) j else i
+    Fsum <- Fsum + sum(d[, easy] == 0 & d[, hard] == 1)
+    Esum <- Esum + n * (1 - p[easy]) * p[hard]
+  }
+  emit("dich_H_guttman", "1 - sum(F) / sum(E)  # F: easy item 0 and hard item 1; E = n (1 - p_easy) p_hard",
+       unname(1 - Fsum / Esum))
+  cvd <- cov(d); cvdm <- matrix(NA_real_, 4, 4)
+  for (i in 1:4) for (j in 1:4) cvdm[i, j] <- cov(sort(d[, i]), sort(d[, j]))
+  emit("dich_H_cov", "sum(cov(d)[upper.tri]) / sum(cvmax(d)[upper.tri])",
+       sum(cvd[upper.tri(cvd)]) / sum(cvdm[upper.tri(cvdm)]))
   py_blank()
   py_close()
 })

@@ -1,0 +1,71 @@
+"""Mokken scale analysis of a cohort: the table, its seeded intervals, the paragraph."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import cma_research as cma
+from cma_research import ParameterError
+from cma_research.analysis.scaling import mokken_scale
+from cma_research.reporting.findings import scaling_paragraph
+from cma_research.stats.mokken import loevinger_h
+from tests.stats.results import results_mokken as R
+
+
+def test_table_matches_the_array_level_h() -> None:
+    cohort = cma.datasets.customer_wise_2007()
+    res = mokken_scale(cohort, n_boot=200, seed=1)
+    assert res["item"].tolist() == ["scale", *cohort.stage_ids]
+    np.testing.assert_allclose(res.loc[0, "H"], R.table4_H, rtol=1e-12)  # R, by definition
+    np.testing.assert_allclose(res["H"].iloc[1:], R.table4_H_items, rtol=1e-12)
+    assert (res["n"] == 12).all() and (res["n_boot_used"] == 200).all()
+    assert (res["ci95_low"] <= res["H"]).all() and (res["H"] <= res["ci95_high"]).all()
+    # the same seed, the same intervals; the scale's violations are the items' sum
+    again = mokken_scale(cohort, n_boot=200, seed=1)
+    assert again["ci95_low"].tolist() == res["ci95_low"].tolist()
+    assert res.loc[0, "n_violations"] == res["n_violations"].iloc[1:].sum()
+    # the bootstrap interval is the percentile interval of H over business resamples
+    x = cma.clean(cohort, "complete_case").cohort.scores.to_numpy(float)
+    rng = np.random.default_rng(1)
+    draws = [loevinger_h(x[rng.integers(0, 12, 12)])["H"] for _ in range(200)]
+    np.testing.assert_allclose(res.loc[0, "ci95_low"], np.quantile(draws, 0.025), rtol=1e-12)
+
+
+def test_words_follow_the_data() -> None:
+    cohort = cma.datasets.customer_wise_2007()
+    text = scaling_paragraph(mokken_scale(cohort, n_boot=500, seed=2), cohort)
+    # H = .3996: weak (below .4), and the interval reaches well below .3
+    assert "weak by Mokken's bands, but the interval reaches below .30" in text
+    assert "do not establish a cumulative order of the stages" in text
+    # altered data: a perfect cumulative pattern over 30 businesses -> a strong scale
+    rng = np.random.default_rng(0)
+    theta = np.sort(rng.normal(size=30))
+    steps = np.linspace(-1.5, 1.5, 10)
+    levels = np.clip(np.round(2.5 + 2 * (theta[:, None] - steps[None, :] / 3)), 0, 5)
+    base = cma.clean(cohort, "complete_case").cohort
+    ids = [f"S{i:02d}" for i in range(30)]
+    import pandas as pd
+
+    index = pd.MultiIndex.from_arrays([ids, [1] * 30], names=["business_id", "wave"])
+    scores = pd.DataFrame(levels.astype(int), index=index, columns=base.scores.columns)
+    attrs = pd.DataFrame(
+        {"staff": pd.array([5] * 30, dtype="Int64"), "business_type": "x"}, index=index
+    )
+    strong = replace(base, scores=scores.astype("Int64"), attributes=attrs)
+    table = mokken_scale(strong, n_boot=200, seed=1)
+    assert table.loc[0, "H"] > 0.5
+    assert "strong by Mokken's bands: the stages form a cumulative (Mokken) scale" in (
+        scaling_paragraph(table, strong)
+    )
+
+
+def test_refuses_blanks_and_tiny_cohorts() -> None:
+    cohort = cma.datasets.customer_wise_2007()
+    with pytest.raises(ParameterError, match="needs complete data"):
+        mokken_scale(cohort, strategy="available_case")
+    first = cohort.subset(cohort.scores.index.isin(cohort.scores.index[:3]))
+    with pytest.raises(ParameterError, match="at least 3 complete businesses"):
+        mokken_scale(first)
