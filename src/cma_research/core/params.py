@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # same layer: Instrument is a core type
 
 __all__ = [
     "DEPENDENCIES",
+    "ESTIMANDS",
     "PARAMETERS",
     "STRATEGIES",
     "Constraint",
@@ -51,6 +52,10 @@ Strategy = Literal[
 ]
 #: The missing-data strategy names, in documentation order (see cma_research.missing).
 STRATEGIES: tuple[str, ...] = get_args(Strategy)
+
+#: The estimands of the size question a study can declare primary (parameter
+#: ``primary_estimand``; see :func:`cma_research.analysis.models.estimands`).
+ESTIMANDS: tuple[str, ...] = ("size_correlation", "ols_slope", "ordinal_slope")
 
 T = TypeVar("T")
 
@@ -166,6 +171,7 @@ PARAMETERS: dict[str, Constraint] = {
     "target_level": Constraint("level"),
     "disclosure_k": Constraint("int", minimum=1),
     "header_row": Constraint("int", minimum=1, optional=True),
+    "primary_estimand": Constraint("choice", choices=ESTIMANDS),
 }
 
 #: (parameter, value, needs): when ``parameter`` has ``value``, ``needs`` must be set.

@@ -61,6 +61,7 @@ __all__ = [
     "attrition_tests_sentence",
     "blank_as_zero_sentence",
     "change_summary",
+    "estimands_paragraph",
     "key_facts",
     "leave_one_out_sentence",
     "maturity_paragraph",
@@ -538,6 +539,100 @@ def scaling_paragraph(table: pd.DataFrame, cohort: Cohort) -> str:
     text += (
         f" Manifest monotonicity: {viol} of {active} item-step comparisons fall by more than .03."
     )
+    return text
+
+
+#: How the estimands paragraph names each estimand of the size question.
+_ESTIMAND_NAMES = {
+    "size_correlation": "the Spearman correlation of the mean level with staff",
+    "ols_slope": "the OLS slope of the mean level on log(staff)",
+    "ordinal_slope": "the proportional-odds log odds ratio per log(staff)",
+}
+
+
+def estimands_paragraph(table: pd.DataFrame) -> str:
+    """The declared primary estimand's answer, the others as exploratory, reconciled.
+
+    Direction words follow rule 2 of :mod:`~cma_research.reporting.rules` (an interval
+    that includes 0 establishes no direction). When an exploratory model's verdict
+    differs from the primary one's, the sentence says so and names what differs
+    between them (their units and n), and that the primary estimand is the result.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~cma_research.analysis.models.estimands`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"estimand": ["size_correlation", "ols_slope", "ordinal_slope"],
+    ...     "role": ["primary", "exploratory", "exploratory"], "estimate": [0.52, 0.44, 0.53],
+    ...     "ci95_low": [-0.12, -0.04, 0.12], "ci95_high": [0.85, 0.92, 0.94],
+    ...     "p_val": [0.085, 0.061, 0.016], "n": [12, 12, 120],
+    ...     "unit": ["businesses", "businesses", "assessments"], "verdict": [0, 0, 1]})
+    >>> print(estimands_paragraph(t))  # doctest: +NORMALIZE_WHITESPACE
+    Primary estimand (declared in the parameters): the Spearman correlation of the
+    mean level with staff, .52, 95% CI [−.12, .85], p = .085, n = 12 businesses: no
+    clear association. Exploratory: the OLS slope of the mean level on log(staff), 0.44,
+    95% CI [−0.04, 0.92], p = .061 (no clear association); the proportional-odds log
+    odds ratio per log(staff), 0.53, 95% CI [0.12, 0.94], p = .016 (positive). The
+    exploratory proportional-odds log odds ratio per log(staff) disagrees with the
+    primary estimand: it counts 120 assessments, not 12 businesses, and a
+    cluster-robust test with few businesses tends to be optimistic; being exploratory
+    it does not change the answer.
+    """
+    need = ["estimand", "role", "estimate", "ci95_low", "ci95_high", "p_val", "n", "unit"]
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise ParameterError(
+            f"the table lacks column(s) {', '.join(missing)}; pass the output of estimands()"
+        )
+
+    def numbers(row: pd.Series) -> str:
+        bounded = str(row["estimand"]) == "size_correlation"
+        est, lo, hi = (float(row[c]) for c in ("estimate", "ci95_low", "ci95_high"))
+        return (
+            f"{format_number(est, bounded=bounded)}, 95% CI [{format_number(lo, bounded=bounded)}, "
+            f"{format_number(hi, bounded=bounded)}], {format_p(float(row['p_val']))}"
+        )
+
+    def verdict(row: pd.Series) -> int:
+        keys = {"r": "estimate", "ci95_low": "ci95_low", "ci95_high": "ci95_high", "p_val": "p_val"}
+        return direction({k: float(row[v]) for k, v in keys.items()})
+
+    primary = table[table["role"] == "primary"].iloc[0]
+    p_verdict = verdict(primary)
+    name = _ESTIMAND_NAMES.get(str(primary["estimand"]), str(primary["estimand"]))
+    text = (
+        f"Primary estimand (declared in the parameters): {name}, {numbers(primary)}, "
+        f"n = {int(primary['n'])} {primary['unit']}: {ASSOCIATION_WORDS[p_verdict]}."
+    )
+    others = table[table["role"] != "primary"]
+    if len(others):
+        parts = [
+            f"{_ESTIMAND_NAMES.get(str(r['estimand']), str(r['estimand']))}, {numbers(r)} "
+            f"({ASSOCIATION_WORDS[verdict(r)]})"
+            for _, r in others.iterrows()
+        ]
+        text += f" Exploratory: {'; '.join(parts)}."
+    for _, r in others.iterrows():
+        if verdict(r) == p_verdict:
+            continue
+        other = _ESTIMAND_NAMES.get(str(r["estimand"]), str(r["estimand"]))
+        if str(r["unit"]) != str(primary["unit"]):
+            why = (
+                f"it counts {int(r['n'])} {r['unit']}, not {int(primary['n'])} "
+                f"{primary['unit']}, and a cluster-robust test with few businesses tends "
+                "to be optimistic"
+            )
+        else:
+            why = "it rests on another scale and other assumptions"
+        text += (
+            f" The exploratory {other.removeprefix('the ')} disagrees with the primary "
+            f"estimand: {why}; being "
+            "exploratory it does not change the answer."
+        )
     return text
 
 

@@ -18,6 +18,8 @@
 #   results_change_ordinal.py  polr(level ~ followup) on two waves, clustered
 #   results_power.py           pwr::pwr.r.test, Hmisc::popower / posamsize
 #   results_groups_effect.py   effectsize::rank_biserial with its 95% interval
+#   results_model_checks.py    Brant's test coded from the paper (glm per split);
+#                              clubSandwich CR2 / Satterthwaite of the size OLS
 #   results_imputation.py      mice::quickpred on the stages and log_staff; mice (pmm)
 #                              with the package's predictor matrix (seeded, m = 400)
 # Debian packages: r-base-core r-cran-psych r-cran-mass r-cran-sandwich
@@ -1367,6 +1369,56 @@ local({
   emit("separated", c("es <- effectsize::rank_biserial(c(1, 2, 3), c(4, 5, 6, 7), ci = 0.95)",
                       "c(es$r_rank_biserial, es$CI_low, es$CI_high)"),
        c(es$r_rank_biserial, es$CI_low, es$CI_high))
+  py_blank()
+  py_close()
+})
+
+# ==== results_model_checks.py: Brant's test (by hand) and CR2 of the size OLS ==========
+local({
+  list2env(wave1, environment())
+  library(clubSandwich)
+  py_open_topic("model_checks",
+    c("R reference values: the proportional-odds assumption and CR2 errors for the size models.",
+      "",
+      "Brant's (1990) test is coded here from the paper (the brant package is not in",
+      "Debian): one glm(binomial) per split level > j, the covariance of the stacked slopes",
+      "V_jl = (X'W_jj X)^-1 X'W_jl X (X'W_ll X)^-1, W_jl = diag(pi_l - pi_j pi_l), and the",
+      "Wald test of beta_0 = beta_j. Data: the 137 assessed cells of Table 4 (as",
+      "results_models.py) and the 12 complete cases' mean level."),
+    c("clubSandwich"))
+  long <- data.frame(business_id = rep(ids, times = 10), level = as.vector(stages),
+                     staff = rep(staff, times = 10))
+  long <- long[!is.na(long$level), ]
+  X <- cbind(1, log(long$staff))
+  K <- 6
+  fits <- lapply(0:(K - 2), function(j) glm(as.numeric(long$level > j) ~ log(long$staff),
+                                            family = binomial))
+  pis <- sapply(fits, fitted)
+  b <- sapply(fits, coef)  # 2 x 5
+  emit("brant_split_slopes", "sapply(0:4, function(j) coef(glm(level > j ~ log(staff), binomial))[2])",
+       unname(b[2, ]))
+  inv <- lapply(1:5, function(j) solve(t(X) %*% (X * (pis[, j] * (1 - pis[, j])))))
+  V <- matrix(0, 10, 10)
+  for (j in 1:5) for (m in j:5) {
+    w <- pis[, m] - pis[, j] * pis[, m]
+    blk <- inv[[j]] %*% (t(X) %*% (X * w)) %*% inv[[m]]
+    V[(2 * j - 1):(2 * j), (2 * m - 1):(2 * m)] <- blk
+    V[(2 * m - 1):(2 * m), (2 * j - 1):(2 * j)] <- t(blk)
+  }
+  s <- seq(2, 10, by = 2)
+  bs <- b[2, ]; Vs <- V[s, s]
+  D <- cbind(1, -diag(4))
+  stat <- as.numeric(t(D %*% bs) %*% solve(D %*% Vs %*% t(D)) %*% (D %*% bs))
+  emit("brant_statistic", "t(D %*% beta) %*% solve(D %*% V %*% t(D)) %*% (D %*% beta)  # D = cbind(1, -diag(4))", stat)
+  emit("brant_df", "nrow(D)", 4L)
+  emit("brant_p", "pchisq(stat, 4, lower.tail = FALSE)", pchisq(stat, 4, lower.tail = FALSE))
+  d <- data.frame(y = mean_cc, staff = staff_cc, id = seq_along(mean_cc))
+  fit <- lm(y ~ log(staff), data = d)
+  ct <- as.data.frame(coef_test(fit, vcov = "CR2", cluster = d$id, test = "Satterthwaite"))
+  emit("ols_cr2", c("fit <- lm(mean_cc ~ log(staff_cc))",
+                    "as.data.frame(clubSandwich::coef_test(fit, vcov = \"CR2\", cluster = 1:12, test = \"Satterthwaite\"))"),
+       list(beta = unname(ct$beta), se = unname(ct$SE), t = unname(ct$tstat),
+            df = unname(ct$df_Satt), p_value = unname(ct$p_Satt)))
   py_blank()
   py_close()
 })
