@@ -60,12 +60,14 @@ __all__ = [
     "attrition_sentence",
     "attrition_tests_sentence",
     "blank_as_zero_sentence",
+    "calibration_check_sentence",
     "change_summary",
     "estimands_paragraph",
     "key_facts",
     "leave_one_out_sentence",
     "maturity_paragraph",
     "nothing_to_compare",
+    "recruitment_sentence",
     "reliability_paragraph",
     "sample_paragraph",
     "scaling_paragraph",
@@ -634,6 +636,103 @@ def estimands_paragraph(table: pd.DataFrame) -> str:
             "exploratory it does not change the answer."
         )
     return text
+
+
+#: How the calibration sentence names the statistics of calibration_check.
+_CHECK_NAMES = {
+    "cronbach_alpha": "Cronbach's α of the complete cases",
+    "sd_mean_level": "the SD of the mean levels",
+    "complete_cases": "the number of complete cases",
+}
+
+
+def calibration_check_sentence(table: pd.DataFrame) -> str:
+    """Whether the simulation model reproduces statistics it was not fitted to.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~cma_research.analysis.power.calibration_check`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"statistic": ["cronbach_alpha", "complete_cases"],
+    ...     "observed": [0.85, 12.0], "simulated_low": [0.62, 9.0],
+    ...     "simulated_high": [0.93, 15.0], "within": [True, True], "n_sims": 1000,
+    ...     "n_businesses": 16})
+    >>> print(calibration_check_sentence(t))  # doctest: +NORMALIZE_WHITESPACE
+    On statistics the model was not fitted to, 1000 simulated cohorts of 16 businesses
+    give Cronbach's α of the complete cases from 0.62 to 0.93 (observed 0.85) and the
+    number of complete cases from 9 to 15 (observed 12): every observed value lies
+    within the simulated 95% range.
+    """
+    parts = []
+    for _, r in table.iterrows():
+        digits = 0 if str(r["statistic"]) == "complete_cases" else 2
+        parts.append(
+            f"{_CHECK_NAMES.get(str(r['statistic']), str(r['statistic']))} from "
+            f"{format_number(float(r['simulated_low']), digits)} to "
+            f"{format_number(float(r['simulated_high']), digits)} (observed "
+            f"{format_number(float(r['observed']), digits)})"
+        )
+    outside = [
+        _CHECK_NAMES.get(str(r["statistic"]), str(r["statistic"]))
+        for _, r in table.iterrows()
+        if not bool(r["within"])
+    ]
+    verdict = (
+        "every observed value lies within the simulated 95% range"
+        if not outside
+        else f"outside the simulated 95% range: {join_words(outside)}, so the power below "
+        "rests on a model that does not reproduce these data in that respect"
+    )
+    first = table.iloc[0]
+    return (
+        f"On statistics the model was not fitted to, {int(first['n_sims'])} simulated cohorts "
+        f"of {int(first['n_businesses'])} businesses give {join_words(parts)}: {verdict}."
+    )
+
+
+def recruitment_sentence(plan: pd.DataFrame, n_needed: int) -> str:
+    """What the recruitment funnel's conversion rates imply, flagging an impossible plan.
+
+    Parameters
+    ----------
+    plan : DataFrame
+        :func:`~cma_research.analysis.power.recruitment_plan`.
+    n_needed : int
+        The audits needed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> plan = pd.DataFrame({"step": ["Frame", "Contacted", "Audited"],
+    ...     "count": [1000, 100, 10], "needed": [20000, 2000, 200],
+    ...     "needed_low": [15000, 1500, 200], "needed_high": [30000, 3000, 200],
+    ...     "frame_size": 1000, "exceeds_frame": [True, True, False]})
+    >>> print(recruitment_sentence(plan, 200))  # doctest: +NORMALIZE_WHITESPACE
+    At the recruitment file's conversion rates, 200 audits need about 2000 businesses at
+    the step 'Contacted' (1500 to 3000 within the exact 95% intervals of the
+    conversions) and 20000 in the sampling frame, which has 1000: **the plan exceeds the
+    sampling frame** at these conversion rates.
+    """
+    step = plan.iloc[1] if len(plan) > 1 else plan.iloc[0]
+    frame = plan.iloc[0]
+    low, high = row_number(step, "needed_low"), row_number(step, "needed_high")
+    spread = (
+        f" ({int(low)} to {int(high)} within the exact 95% intervals of the conversions)"
+        if not (math.isnan(low) or math.isnan(high))
+        else ""
+    )
+    text = (
+        f"At the recruitment file's conversion rates, {n_needed} audits need about "
+        f"{int(step['needed'])} businesses at the step '{step['step']}'{spread} and "
+        f"{int(frame['needed'])} in the sampling frame, which has {int(frame['frame_size'])}"
+    )
+    if bool(frame["exceeds_frame"]):
+        return text + ": **the plan exceeds the sampling frame** at these conversion rates."
+    return text + ": the frame is large enough."
 
 
 def key_facts(
