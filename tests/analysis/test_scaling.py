@@ -69,3 +69,45 @@ def test_refuses_blanks_and_tiny_cohorts() -> None:
     first = cohort.subset(cohort.scores.index.isin(cohort.scores.index[:3]))
     with pytest.raises(ParameterError, match="at least 3 complete businesses"):
         mokken_scale(first)
+
+
+def test_rasch_pcm_exploratory_on_a_pooled_cohort() -> None:
+    import pandas as pd
+
+    from cma_research.analysis.scaling import rasch_pcm
+
+    # SYNTHETIC pooled cohort: 60 businesses from the partial-credit model itself, stage
+    # difficulties rising along the journey; one stage with disordered thresholds
+    rng = np.random.default_rng(5)
+    theta = rng.normal(0, 1.5, 60)
+    base = cma.clean(cma.datasets.customer_wise_2007(), "complete_case").cohort
+    levels = np.empty((60, 10), dtype=int)
+    for j in range(10):
+        deltas = np.linspace(-2, 2, 5) + (j - 4.5) * 0.2
+        if j == 9:
+            deltas = np.array([-1.0, 1.5, 0.0, 2.0, 3.0])  # threshold 2 above threshold 3
+        logits = np.cumsum(theta[:, None] - deltas[None, :], axis=1)
+        logits = np.column_stack([np.zeros(60), logits])
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        levels[:, j] = [rng.choice(6, p=row) for row in p]
+    index = pd.MultiIndex.from_arrays([[f"P{i:02d}" for i in range(60)], [1] * 60],
+                                      names=["business_id", "wave"])  # fmt: skip
+    scores = pd.DataFrame(levels, index=index, columns=base.scores.columns).astype("Int64")
+    attrs = pd.DataFrame({"staff": pd.array([5] * 60, dtype="Int64"), "business_type": "x"},
+                         index=index)  # fmt: skip
+    pooled = replace(base, scores=scores, attributes=attrs)
+    res = rasch_pcm(pooled)
+    assert set(res["stage"]) == set(base.stage_ids)
+    loc = res.drop_duplicates("stage").set_index("stage")["location"]
+    assert loc["stage_10"] > loc["stage_1"]  # the generating difficulties rise
+    ordered = res.drop_duplicates("stage").set_index("stage")["ordered"]
+    assert not ordered["stage_10"]  # generated with threshold 2 above threshold 3
+    # the locations are the stats-level fit's (CML, as eRm)
+    from cma_research.stats.rasch import fit_pcm
+
+    fit = fit_pcm(levels.astype(float))
+    np.testing.assert_allclose(loc.loc[base.stage_ids].to_numpy(), fit.locations, rtol=1e-12)
+    # too few businesses: refused, with the reason
+    with pytest.raises(ParameterError, match="at least 30 complete businesses; 12 remain"):
+        rasch_pcm(cma.datasets.customer_wise_2007())

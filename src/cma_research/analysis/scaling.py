@@ -3,7 +3,10 @@
 The staged level (a business's weakest stage) and the reading of levels as "stages of
 maturity" assume a cumulative, Guttman-like structure. :func:`mokken_scale` checks it
 with Mokken scale analysis (Loevinger's H with bootstrap intervals and manifest
-monotonicity; :mod:`cma_research.stats.mokken`, cf. R's ``mokken``).
+monotonicity; :mod:`cma_research.stats.mokken`, cf. R's ``mokken``); :func:`rasch_pcm`
+fits the partial-credit Rasch model as an exploratory check for pooled cohorts of 30 or
+more businesses (stage difficulties and whether each stage's thresholds are ordered;
+:mod:`cma_research.stats.rasch`, cf. R's ``eRm::PCM``).
 """
 
 from __future__ import annotations
@@ -16,8 +19,15 @@ from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.params import Strategy, check_int
 from cma_research.stats.mokken import MINVI, loevinger_h, monotonicity
+from cma_research.stats.rasch import fit_pcm
 
-__all__ = ["mokken_scale"]
+__all__ = ["MIN_N_RASCH", "mokken_scale", "rasch_pcm"]
+
+#: Fewest businesses for :func:`rasch_pcm`: an exploratory model for pooled cohorts;
+#: with fewer, most stages have unobserved levels and the thresholds are not estimable
+#: with any precision (Linacre 1994: 30 or more persons for item calibrations stable to
+#: about +/-1 logit).
+MIN_N_RASCH = 30
 
 
 def mokken_scale(
@@ -132,5 +142,94 @@ def mokken_scale(
         )
     out = pd.DataFrame(rows)
     for col in ("item", "name", "strategy", "note"):
+        out[col] = out[col].astype("string")
+    return out
+
+
+def rasch_pcm(
+    cohort: Cohort,
+    *,
+    strategy: Strategy = "complete_case",
+    min_stages: int | None = None,
+    min_businesses: int = MIN_N_RASCH,
+) -> pd.DataFrame:
+    """The partial-credit Rasch model of the stages (exploratory; pooled cohorts only).
+
+    Fits Masters' partial-credit model by conditional maximum likelihood
+    (:func:`cma_research.stats.rasch.fit_pcm`, as ``eRm::PCM``) to the complete returns:
+    each stage's difficulty (the mean of its thresholds) and its thresholds, the points
+    on the maturity scale where the next level becomes more likely than the one below;
+    if they do not increase, the levels do not work as ordered steps on that stage.
+    Levels above a stage's highest observed level are not modelled (the stage has fewer
+    steps); a stage with an unobserved level in the middle cannot be fitted.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        One wave, or several pooled into one cohort of distinct businesses.
+    strategy : str
+        Needs complete data: ``complete_case`` (default) or an imputing strategy.
+    min_stages : int, optional
+        For ``strategy="min_stages"``.
+    min_businesses : int
+        Fewest complete businesses (default :data:`MIN_N_RASCH`, 30).
+
+    Returns
+    -------
+    DataFrame
+        One row per stage and threshold: ``stage``, ``name``, ``threshold`` (1, 2, ...:
+        between level ``threshold - 1`` and ``threshold``), ``delta``, ``location`` (the
+        stage's difficulty), ``ordered`` (the stage's thresholds increase), ``n_used``
+        (businesses with a total that is neither the lowest nor the highest possible),
+        ``loglik`` (conditional), ``strategy``.
+
+    Raises
+    ------
+    ParameterError
+        Fewer than ``min_businesses`` complete businesses, or a stage with an
+        unobserved middle level.
+
+    Examples
+    --------
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> rasch_pcm(customer_wise_2007())
+    Traceback (most recent call last):
+    ...
+    cma_research.core.errors.ParameterError: rasch_pcm is exploratory and needs a pooled
+    cohort of at least 30 complete businesses; 12 remain under strategy 'complete_case'
+    """
+    check_int("min_businesses", min_businesses, minimum=2)
+    c = prepared(cohort, strategy, min_stages=min_stages, allow_blanks=False, what="rasch_pcm")
+    x = c.scores.to_numpy(dtype=float)
+    if x.shape[0] < min_businesses:
+        raise ParameterError(
+            f"rasch_pcm is exploratory and needs a pooled cohort of at least {min_businesses} "
+            f"complete businesses; {x.shape[0]} remain under strategy {strategy!r}"
+        )
+    lowest = float(c.instrument.level_values[0])
+    try:
+        fit = fit_pcm(x - lowest)
+    except ParameterError as exc:
+        raise ParameterError(f"rasch_pcm: {exc} (stages in instrument order)") from exc
+    names = {s.id: s.name for s in c.instrument.stages}
+    rows = []
+    for sid, deltas, loc in zip(c.stage_ids, fit.thresholds, fit.locations, strict=True):
+        ordered = bool(np.all(np.diff(deltas) > 0))
+        for t, d in enumerate(deltas, start=1):
+            rows.append(
+                {
+                    "stage": sid,
+                    "name": names.get(sid, sid),
+                    "threshold": t,
+                    "delta": float(d),
+                    "location": float(loc),
+                    "ordered": ordered,
+                }
+            )
+    out = pd.DataFrame(rows)
+    out["n_used"] = fit.n_used
+    out["loglik"] = fit.loglik
+    out["strategy"] = strategy
+    for col in ("stage", "name", "strategy"):
         out[col] = out[col].astype("string")
     return out

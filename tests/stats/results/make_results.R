@@ -16,8 +16,9 @@
 #                            resamples, seeded) and geepack's sandwich SE
 #   results_mokken.py        Loevinger's H from its definitions (covariances of
 #                            sorted items; Guttman errors on dichotomous items)
+#   results_rasch.py         eRm::PCM (CML) on eRm's pcmdat2
 # Debian packages: r-base-core r-cran-psych r-cran-gparotation r-cran-polycor
-#                  r-cran-mass r-cran-geepack (boot ships with R)
+#                  r-cran-mass r-cran-geepack r-cran-erm (boot ships with R)
 # Run from the repository root (R >= 4.2; the packages below, from Debian):
 #     R --vanilla -q -f tests/stats/results/make_results.R \
 #         > tests/stats/results/make_results.Rout 2>&1
@@ -784,6 +785,30 @@ local({
   for (i in 1:4) for (j in 1:4) cvdm[i, j] <- cov(sort(d[, i]), sort(d[, j]))
   emit("dich_H_cov", "sum(cov(d)[upper.tri]) / sum(cvmax(d)[upper.tri])",
        sum(cvd[upper.tri(cvd)]) / sum(cvdm[upper.tri(cvdm)]))
+  py_blank()
+  py_close()
+})
+
+# ==== results_rasch.py: the partial-credit model by CML (eRm::PCM) ========================
+local({
+  library(eRm)
+  py_open_topic("rasch",
+    c("The partial-credit Rasch model by conditional maximum likelihood, eRm::PCM.",
+      "",
+      "eRm's own example data ``pcmdat2`` (300 persons, 4 items, categories 0-2):",
+      "conditional log-likelihood, item-category easiness parameters (``betapar``, sum0),",
+      "thresholds and locations (``thresholds(fit)$threshtable``)."),
+    c("eRm"))
+  data(pcmdat2)
+  emit("pcmdat2", "as.matrix(pcmdat2)  # eRm's example data", as_rows(unname(as.matrix(pcmdat2))))
+  fit <- PCM(pcmdat2)
+  emit("loglik", "fit <- PCM(pcmdat2); fit$loglik", fit$loglik)
+  emit("betapar", "fit$betapar  # I1.c1, I1.c2, ..., I4.c2", unname(fit$betapar))
+  tt <- thresholds(fit)$threshtable[[1]]
+  emit("thresholds", "thresholds(fit)$threshtable[[1]][, 2:3]", unname(tt[, 2:3]))
+  emit("locations", "thresholds(fit)$threshtable[[1]][, 1]", unname(tt[, 1]))
+  emit("n_persons_used", "sum(rowSums(pcmdat2) > 0 & rowSums(pcmdat2) < 8)",
+       sum(rowSums(pcmdat2) > 0 & rowSums(pcmdat2) < 8))
   py_blank()
   py_close()
 })
