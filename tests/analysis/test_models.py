@@ -368,3 +368,23 @@ def test_estimands_and_their_paragraph() -> None:
     assert "disagrees" not in agreed and ": positive." in agreed
     with pytest.raises(cma.ParameterError, match="primary"):
         estimands(cohort, "anova")
+
+
+def test_ordinal_mixed_model_matches_clmm() -> None:
+    from cma_research.analysis.models import fit_ordinal_mixed_model
+    from tests.analysis.results import results_clmm as C
+
+    fit = fit_ordinal_mixed_model(cma.datasets.customer_wise_2007())
+    slopes = fit[fit["kind"].isin(["slope", "stage"])]
+    assert slopes["term"].tolist() == ["log_staff", *[f"stage_{k}" for k in range(2, 11)]]
+    # clmm (adaptive GH, 10 nodes) vs 40 fixed Gauss-Hermite nodes: ~1e-4
+    np.testing.assert_allclose(slopes["estimate"], C.beta, atol=5e-4)
+    np.testing.assert_allclose(fit.loc[fit["kind"] == "threshold", "estimate"], C.zeta, atol=5e-4)
+    sd = fit[fit["kind"] == "random"].iloc[0]
+    np.testing.assert_allclose(sd["estimate"], C.sd_business, atol=1e-3)
+    np.testing.assert_allclose(fit["loglik"].iloc[0], C.loglik, atol=1e-3)
+    # clmm orders its SEs thresholds first
+    k = len(C.zeta)
+    np.testing.assert_allclose(slopes["std_error"], C.se[k:], rtol=2e-3)
+    np.testing.assert_allclose(slopes["p_val"], C.p_value[k:], atol=2e-3)
+    assert bool(fit["converged"].iloc[0]) and (fit["n_obs"] == 137).all()

@@ -30,7 +30,7 @@ from scipy.special import expit
 
 from cma_research.core.errors import ParameterError
 
-__all__ = ["OrdinalFit", "brant_test", "fit_polr"]
+__all__ = ["MixedOrdinalFit", "OrdinalFit", "brant_test", "fit_clmm", "fit_polr"]
 
 
 @dataclass(frozen=True)
@@ -301,3 +301,114 @@ def brant_test(y: np.ndarray, x: np.ndarray) -> list[dict[str, float]]:
             {"term": term, "statistic": stat, "df": df, "p_val": float(_stats.chi2.sf(stat, df))}
         )
     return out
+
+
+@dataclass(frozen=True)
+class MixedOrdinalFit:
+    """A cumulative logit model with a random intercept per cluster."""
+
+    beta: np.ndarray
+    zeta: np.ndarray
+    sd: float  # standard deviation of the random intercepts
+    vcov: np.ndarray  # of (beta, zeta, log sd), the inverse of the observed information
+    loglik: float
+    n_obs: int
+    n_groups: int
+    n_nodes: int
+    converged: bool
+
+
+def _clmm_negll(
+    theta: np.ndarray,
+    y: np.ndarray,
+    x: np.ndarray,
+    groups: np.ndarray,
+    n_groups: int,
+    nodes: np.ndarray,
+    log_w: np.ndarray,
+) -> float:
+    p = x.shape[1]
+    beta, zeta, sd = theta[:p], theta[p:-1], np.exp(theta[-1])
+    if np.any(np.diff(zeta) <= 0):
+        return np.inf
+    eta = (x @ beta)[:, None] + sd * nodes[None, :]  # obs x nodes
+    upper = np.concatenate([zeta, [np.inf]])[y][:, None] - eta
+    lower = np.concatenate([[-np.inf], zeta])[y][:, None] - eta
+    prob = expit(upper) - expit(lower)
+    logp = np.log(np.maximum(prob, 1e-300))
+    per_group = np.zeros((n_groups, len(nodes)))
+    np.add.at(per_group, groups, logp)
+    tot = per_group + log_w[None, :]
+    top = tot.max(axis=1, keepdims=True)
+    return -float((top[:, 0] + np.log(np.exp(tot - top).sum(axis=1))).sum())
+
+
+def fit_clmm(
+    y: np.ndarray, x: np.ndarray, groups: np.ndarray, *, n_nodes: int = 40
+) -> MixedOrdinalFit:
+    """Cumulative logit with a random intercept: ``logit P(Y_ij <= k) = zeta_k - x_ij'beta
+    - b_i``, ``b_i ~ N(0, sd^2)`` (R's ``ordinal::clmm(y ~ x + (1 | group))``).
+
+    The marginal likelihood integrates each cluster's random intercept by Gauss-Hermite
+    quadrature on ``n_nodes`` fixed nodes (the non-adaptive rule; with 40 nodes it
+    agrees with clmm's adaptive quadrature to about 1e-4 on the bundled data), maximised
+    from the proportional-odds fit (BFGS, then Nelder-Mead polish). Standard errors: the
+    inverse of the numerical (central-difference) Hessian of the log-likelihood in
+    ``(beta, zeta, log sd)``, as clmm's Wald tests.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> g = np.repeat(np.arange(40), 6)
+    >>> x = rng.normal(size=(240, 1))
+    >>> latent = 0.8 * x[:, 0] + rng.normal(size=40)[g] + rng.logistic(size=240)
+    >>> fit = fit_clmm(np.searchsorted([-1.0, 0.5, 2.0], latent), x, g)
+    >>> fit.converged, fit.n_groups, bool(0.3 < fit.beta[0] < 1.4)
+    (True, 40, True)
+    """
+    from scipy.optimize import minimize
+
+    y = np.asarray(y, dtype=int)
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    codes = np.unique(np.asarray(groups), return_inverse=True)[1]
+    n_groups = int(codes.max()) + 1
+    if n_groups < 2:
+        raise ParameterError("fit_clmm needs at least 2 clusters")
+    nodes, weights = np.polynomial.hermite_e.hermegauss(n_nodes)
+    log_w = np.log(weights / np.sqrt(2 * np.pi))
+    start = fit_polr(y, x)
+    theta0 = np.concatenate([start.beta, start.zeta, [np.log(0.5)]])
+
+    def f(t: np.ndarray) -> float:
+        return _clmm_negll(t, y, x, codes, n_groups, nodes, log_w)
+
+    res = minimize(f, theta0, method="BFGS", options={"gtol": 1e-7, "maxiter": 5000})
+    res = minimize(f, res.x, method="Nelder-Mead",
+                   options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 20000})  # fmt: skip
+    theta = res.x
+    q = len(theta)
+    h = 1e-4
+    hess = np.zeros((q, q))
+    f0 = f(theta)
+    for i in range(q):
+        for j in range(i, q):
+            ei, ej = np.eye(q)[i] * h, np.eye(q)[j] * h
+            val = (f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej)
+                   + f(theta - ei - ej)) / (4 * h * h)  # fmt: skip
+            hess[i, j] = hess[j, i] = val
+    grad = np.array([(f(theta + np.eye(q)[i] * h) - f(theta - np.eye(q)[i] * h)) / (2 * h)
+                     for i in range(q)])  # fmt: skip
+    p = x.shape[1]
+    return MixedOrdinalFit(
+        beta=theta[:p],
+        zeta=theta[p:-1],
+        sd=float(np.exp(theta[-1])),
+        vcov=np.asarray(np.linalg.inv(hess)),
+        loglik=-f0,
+        n_obs=len(y),
+        n_groups=n_groups,
+        n_nodes=n_nodes,
+        converged=bool(np.max(np.abs(grad)) < 1e-3),
+    )

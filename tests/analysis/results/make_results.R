@@ -20,11 +20,13 @@
 #   results_groups_effect.py   effectsize::rank_biserial with its 95% interval
 #   results_model_checks.py    Brant's test coded from the paper (glm per split);
 #                              clubSandwich CR2 / Satterthwaite of the size OLS
+#   results_clmm.py            ordinal::clmm, random intercept per business, stage effects
 #   results_imputation.py      mice::quickpred on the stages and log_staff; mice (pmm)
 #                              with the package's predictor matrix (seeded, m = 400)
 # Debian packages: r-base-core r-cran-psych r-cran-mass r-cran-sandwich
 #                  r-cran-lmtest r-cran-clubsandwich r-cran-coin r-cran-lme4
 #                  r-cran-pwr r-cran-hmisc r-cran-mice r-cran-effectsize
+#                  r-cran-ordinal
 # Run from the repository root (R >= 4.2; the packages below, from Debian):
 #     R --vanilla -q -f tests/analysis/results/make_results.R \
 #         > tests/analysis/results/make_results.Rout 2>&1
@@ -1419,6 +1421,36 @@ local({
                     "as.data.frame(clubSandwich::coef_test(fit, vcov = \"CR2\", cluster = 1:12, test = \"Satterthwaite\"))"),
        list(beta = unname(ct$beta), se = unname(ct$SE), t = unname(ct$tstat),
             df = unname(ct$df_Satt), p_value = unname(ct$p_Satt)))
+  py_blank()
+  py_close()
+})
+
+# ==== results_clmm.py: the ordinal mixed model (ordinal::clmm) ===========================
+local({
+  list2env(wave1, environment())
+  library(ordinal)
+  py_open_topic("clmm",
+    c("R reference values: cumulative logit with a random intercept per business, stage",
+      "effects, ordinal::clmm (adaptive Gauss-Hermite quadrature, 10 points), on the 137",
+      "assessed cells of Table 4 (stage_1 the reference stage)."),
+    c("ordinal"))
+  long <- data.frame(business = rep(ids, times = 10),
+                     stage = factor(rep(paste0("stage_", 1:10), each = length(ids)),
+                                    levels = paste0("stage_", 1:10)),
+                     level = as.vector(stages), staff = rep(staff, times = 10))
+  long <- long[!is.na(long$level), ]
+  long$level <- factor(long$level, ordered = TRUE)
+  fit <- clmm(level ~ log(staff) + stage + (1 | business), data = long, nAGQ = 10)
+  call <- "fit <- clmm(level ~ log(staff) + stage + (1 | business), data = long, nAGQ = 10)"
+  emit("beta", c(call, "fit$beta  # log(staff), stage_2 .. stage_10"), unname(fit$beta))
+  emit("zeta", "fit$alpha  # thresholds 0|1 .. 4|5", unname(fit$alpha))
+  emit("sd_business", "attr(VarCorr(fit)$business, \"stddev\")",
+       unname(attr(VarCorr(fit)$business, "stddev")))
+  emit("loglik", "as.numeric(logLik(fit))", as.numeric(logLik(fit)))
+  s <- coef(summary(fit))
+  emit("se", "coef(summary(fit))[, \"Std. Error\"]  # thresholds, then beta", unname(s[, 2]))
+  emit("p_value", "coef(summary(fit))[, \"Pr(>|z|)\"]  # thresholds (NA), then beta",
+       unname(s[, 4]))
   py_blank()
   py_close()
 })
