@@ -857,6 +857,8 @@ def recruitment_plan(funnel: pd.DataFrame, n_needed: int) -> pd.DataFrame:
             ci = binomtest(int(c), int(counts[i - 1])).proportion_ci(method="exact")
             lo, hi = ci.low, ci.high
         needed = int(np.ceil(n_needed * c / last))
+        need_lo: float
+        need_hi: float
         # conversion from this step to the audits, last / c, with its exact interval
         if i == len(counts) - 1:
             need_lo = need_hi = needed

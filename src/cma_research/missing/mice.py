@@ -107,7 +107,7 @@ def quickpred(
     pred[complete, :] = False
     if min_residual_df is not None:
         strength = np.nan_to_num(maxc, nan=0.0)
-        for j in np.flatnonzero(~complete):
+        for j in (int(v) for v in np.flatnonzero(~complete)):
             room = max(int((~np.isnan(y[:, j])).sum()) - 1 - min_residual_df, len(include))
             chosen = np.flatnonzero(pred[j])
             if len(chosen) <= room:

@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cma_research.analysis.groups import size_band
@@ -364,8 +365,9 @@ def leave_one_out_sentence(table: pd.DataFrame) -> str:
     valid = table[table["r_without"].notna()]
     if valid.empty:
         return "Leaving out any one business leaves a constant variable: no estimate."
-    lo = valid.loc[valid["r_without"].idxmin()]
-    hi = valid.loc[valid["r_without"].idxmax()]
+    r_without = valid["r_without"].to_numpy(dtype=float)
+    lo = valid.iloc[int(np.argmin(r_without))]
+    hi = valid.iloc[int(np.argmax(r_without))]
 
     def who(row: pd.Series) -> str:
         return (

@@ -220,7 +220,7 @@ def _logit_fit(z: np.ndarray, x1: np.ndarray) -> np.ndarray:
     return beta
 
 
-def brant_test(y: np.ndarray, x: np.ndarray) -> list[dict[str, float]]:
+def brant_test(y: np.ndarray, x: np.ndarray) -> list[dict[str, object]]:
     """Brant's (1990) Wald test of the proportional-odds assumption.
 
     The proportional-odds model has one slope vector for every split of the ordered
