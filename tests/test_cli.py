@@ -69,7 +69,7 @@ def test_process_all(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert "complete_case: kept 12 of 16 returns" in out
     assert "min_stages(min_stages=6): kept 13 of 16 returns" in out
-    assert len(list(tmp_path.glob("*.parquet"))) == 6
+    assert len(list(tmp_path.glob("*.parquet"))) == 7  # every strategy, blank_as_zero too
 
 
 def test_alias_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,7 +21,7 @@ from cma_research.stats.polychoric import polychoric
 from cma_research.stats.resampling import Cells, bca_interval
 from tests.stats.results import results_polychoric as rp
 
-FAST = {"n_boot": 0, "n_perm": 0}
+FAST = {"n_boot": 0, "n_perm": 0, "ci": "bca"}  # the BCa machinery, switched off
 SCIPY = {
     "spearman": lambda a, b: stats.spearmanr(a, b),
     "pearson": lambda a, b: stats.pearsonr(a, b),
@@ -118,7 +118,7 @@ def test_p_adj_equals_statsmodels(cohort: Cohort, p_adjust: str) -> None:
 
 def test_interval_and_permutation_p_are_seeded(cohort: Cohort, bundled_path: Path) -> None:
     staff, mean = complete_case(bundled_path)
-    kw = {"n_boot": 1000, "n_perm": 4000, "seed": 9}
+    kw = {"n_boot": 1000, "n_perm": 4000, "seed": 9, "ci": "bca"}
     a = correlate(cohort, "staff", "mean", **kw)
     b = correlate(cohort, "staff", "mean", **kw)
     pd.testing.assert_frame_equal(a, b)
@@ -143,7 +143,7 @@ def test_interval_and_permutation_p_are_seeded(cohort: Cohort, bundled_path: Pat
     ).pvalue
     se = np.sqrt(ref * (1 - ref) * (1 / 4000 + 1 / 50_000))
     assert abs(row["p_perm"] - ref) < 4 * se + 1 / 4001
-    c = correlate(cohort, "staff", "mean", n_boot=1000, n_perm=4000, seed=10).iloc[0]
+    c = correlate(cohort, "staff", "mean", n_boot=1000, n_perm=4000, seed=10, ci="bca").iloc[0]
     assert c["ci95_low"] != row["ci95_low"]
 
 
@@ -420,14 +420,15 @@ def test_monte_carlo_error_of_the_bounds(cohort: Cohort) -> None:
     # 40 seeds (brute force); both estimates are noisy (40 seeds: about +/-11% each, the
     # estimate's own 100 resamples: +/-7%), so they must agree within a factor of 1.5
     runs = pd.concat(
-        [correlate(cohort, n_boot=2000, n_perm=0, seed=s) for s in range(40)], ignore_index=True
+        [correlate(cohort, n_boot=2000, n_perm=0, seed=s, ci="bca") for s in range(40)],
+        ignore_index=True,
     )
     for bound in ("low", "high"):
         spread = runs[f"ci95_{bound}"].std(ddof=1)
         reported = runs[f"ci_{bound}_mc_se"].mean()
         assert spread / 1.5 < reported < spread * 1.5, (bound, spread, reported)
     # more resamples, smaller error; none without a bootstrap
-    big = correlate(cohort, n_boot=8000, n_perm=0, seed=1).iloc[0]
+    big = correlate(cohort, n_boot=8000, n_perm=0, seed=1, ci="bca").iloc[0]
     assert big["ci_low_mc_se"] < runs["ci_low_mc_se"].mean() / 1.5
     none = correlate(cohort, **FAST).iloc[0]
     assert np.isnan(none["ci_low_mc_se"]) and np.isnan(none["ci_high_mc_se"])
@@ -512,3 +513,61 @@ def test_r_results_files_agree_with_each_other() -> None:
         i, j = int(a.removeprefix("stage_")) - 1, int(b.removeprefix("stage_")) - 1
         assert R.interstage_rho_matrix[i][j] == R.interstage_rho_matrix[j][i] == ref["rho"]
         assert R.interstage_n_matrix[i][j] == ref["n"]
+
+
+def test_default_interval_is_fisher_bonett_wright(cohort: Cohort, bundled_path: Path) -> None:
+    # the default interval (chosen by coverage, benchmarks/bench_coverage.py): Fisher's z
+    # with the Bonett-Wright SE, by hand: tanh(atanh(r) -+ 1.96 sqrt((1 + r^2/2)/(n - 3)))
+    staff, mean = complete_case(bundled_path)
+    row = correlate(cohort, "staff", "mean", n_perm=0).iloc[0]
+    r = stats.spearmanr(staff, mean).statistic
+    se = np.sqrt((1 + r**2 / 2) / 9)
+    want = np.tanh(np.arctanh(r) + np.array([-1, 1]) * stats.norm.ppf(0.975) * se)
+    np.testing.assert_allclose([row["ci95_low"], row["ci95_high"]], want, rtol=1e-12)
+    assert row["ci_method"] == "Fisher z, Bonett-Wright SE"
+    assert np.isnan(row["ci_low_mc_se"])  # no resampling, no Monte-Carlo error
+    # one interval per estimate: n_boot and the seed do not change it
+    other = correlate(cohort, "staff", "mean", n_perm=0, n_boot=2000, seed=5).iloc[0]
+    assert other["ci95_low"] == row["ci95_low"] and other["ci95_high"] == row["ci95_high"]
+
+
+def test_permutation_interval_agrees_with_permutation_p(cohort: Cohort) -> None:
+    kw = {"n_perm": 4000, "seed": 3, "ci": "permutation"}
+    out = correlate(cohort, "staff", "stages", "spearman", "available_case", **kw)
+    assert out["ci_method"].str.startswith("inverted permutation test").all()
+    for _, row in out.iterrows():
+        excludes = row["ci95_low"] > 0 or row["ci95_high"] < 0
+        # the same test at rho0 = 0 as p_perm, on other permutations: they agree away
+        # from the boundary (p_perm within 0.01 of .05 could go either way)
+        if abs(row["p_perm"] - 0.05) > 0.01:
+            assert excludes == (row["p_perm"] < 0.05), row["score"]
+    with pytest.raises(ParameterError, match="ci='wald'"):
+        correlate(cohort, ci="wald")  # type: ignore[arg-type]
+
+
+def test_leave_one_out_by_hand(cohort: Cohort, bundled_path: Path) -> None:
+    from cma_research.analysis.correlation import leave_one_out
+
+    staff, mean = complete_case(bundled_path)
+    loo = leave_one_out(cohort)
+    assert len(loo) == 12 and (loo["n"] == 12).all()
+    r_all = stats.spearmanr(staff, mean).statistic
+    for _, row in loo.iterrows():
+        # the business is found by its (staff, mean) pair among the complete cases
+        i = int(
+            np.flatnonzero((staff == row["left_out_value"]) & (mean == row["left_out_score"]))[0]
+        )
+        keep = np.arange(12) != i
+        want = stats.spearmanr(staff[keep], mean[keep]).statistic
+        np.testing.assert_allclose(row["r_without"], want, rtol=1e-12)
+        np.testing.assert_allclose(row["change"], want - r_all, rtol=1e-12)
+    # sorted by how far the business moves rho: B16 (100 staff, the only medium-sized
+    # business) first, .52 -> .37
+    assert loo.loc[0, "business_id"] == "B16" and loo.loc[0, "left_out_value"] == 100
+    assert (loo["change"].abs().diff().dropna() <= 1e-15).all()
+    from cma_research.reporting.findings import leave_one_out_sentence
+
+    text = leave_one_out_sentence(loo)
+    assert "ρ = .52 ranges from .37 (without B16, staff 100)" in text
+    with pytest.raises(ParameterError, match="at least 4"):
+        leave_one_out(cohort.subset(cohort.scores.index.isin(cohort.scores.index[:5])))

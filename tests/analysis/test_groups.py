@@ -233,3 +233,22 @@ def test_group_comparisons_match_kruskal_and_wilcox(cohort: Cohort) -> None:
         # no ties within these pairs, so the p-value is exact as R's exact = TRUE
         assert row["p_method"] == "exact"
         np.testing.assert_allclose(row["p_val"], r["p_value"], **R_CLOSED_FORM)
+
+
+def test_rank_biserial_interval_matches_effectsize(cohort: Cohort) -> None:
+    from tests.analysis.results import results_groups_effect as E
+
+    res = compare_groups(cohort)
+    pairs = res[res["test"] == "mann_whitney"]
+    for (a, b), want in E.rank_biserial.items():
+        row = pairs[(pairs["group_a"] == a) & (pairs["group_b"] == b)].iloc[0]
+        np.testing.assert_allclose(row["effect_size"], want["r"], rtol=1e-12)
+        if abs(want["r"]) < 1:  # effectsize::rank_biserial(xa, xb, ci = 0.95)
+            np.testing.assert_allclose(
+                [row["ci95_low"], row["ci95_high"]], [want["ci_low"], want["ci_high"]], rtol=1e-10
+            )
+            assert row["ci_method"].startswith("Fisher z")
+        else:  # effectsize returns the point itself; an interval of one point is none
+            assert np.isnan(row["ci95_low"]) and "undefined at |r| = 1" in row["ci_method"]
+    # the group and Kruskal-Wallis rows have no interval
+    assert res.loc[res["test"] != "mann_whitney", "ci95_low"].isna().all()

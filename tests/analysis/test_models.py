@@ -311,3 +311,80 @@ def test_ordinal_model_matches_polr_wave1(cohort: Cohort) -> None:
     np.testing.assert_allclose(slope["std_error"], R.polr_newton_cluster_HC1_se[0], rtol=1e-4)
     naive = fit_ordinal_model(cohort, cluster=False).iloc[0]
     np.testing.assert_allclose(naive["std_error"], R.polr_newton_se_naive[0], rtol=1e-4)
+
+
+# -- primary estimand, Brant, CR2 (issue 25) ------------------------------------------------
+
+
+def test_brant_test_matches_r() -> None:
+    from cma_research.analysis.models import proportional_odds_test
+    from tests.analysis.results import results_model_checks as MC
+
+    res = proportional_odds_test(cma.datasets.customer_wise_2007())
+    row = res.iloc[0]
+    assert row["term"] == "omnibus" and row["df"] == MC.brant_df and row["n_obs"] == 137
+    # R: glm fits (IRLS to 1e-8) and Brant's covariance coded from the paper
+    np.testing.assert_allclose(row["statistic"], MC.brant_statistic, rtol=1e-6)
+    np.testing.assert_allclose(row["p_val"], MC.brant_p, rtol=1e-6)
+
+
+def test_cell_model_is_clubsandwich_cr2() -> None:
+    from cma_research.analysis.models import fit_cell_model
+    from tests.analysis.results import results_models as RM
+
+    fit = fit_cell_model(cma.datasets.customer_wise_2007())
+    ref = RM.t4_lm_cr2_satterthwaite
+    np.testing.assert_allclose(fit["estimate"], ref["beta"], rtol=1e-12)
+    np.testing.assert_allclose(fit["df_resid"], ref["df"], rtol=1e-8)
+    assert (fit["n"] == 137).all() and (fit["n_businesses"] == 16).all()
+
+
+def test_estimands_and_their_paragraph() -> None:
+    from cma_research.analysis.models import estimands
+    from cma_research.reporting.findings import estimands_paragraph
+
+    cohort = cma.datasets.customer_wise_2007()
+    res = estimands(cohort, "ols_slope")
+    assert res["estimand"].tolist()[0] == "ols_slope"
+    assert res["role"].tolist() == ["primary", "exploratory", "exploratory"]
+    # the OLS row is fit_size_model with CR2; the correlation row is correlate's
+    ols = cma.fit_size_model(cohort, cov_type="CR2").iloc[1]
+    assert res.loc[0, "estimate"] == ols["estimate"] and res.loc[0, "p_val"] == ols["p_val"]
+    cor = cma.correlate(cohort, n_perm=0).iloc[0]
+    row = res[res["estimand"] == "size_correlation"].iloc[0]
+    assert row["estimate"] == cor["r"] and row["ci95_low"] == cor["ci95_low"]
+    text = estimands_paragraph(res)
+    assert text.startswith("Primary estimand (declared in the parameters): the OLS slope")
+    # Table 4: the ordinal model (120 cells of the 12 complete cases) excludes 0, the
+    # primary does not: the paragraph reconciles them
+    assert "proportional-odds log odds ratio per log(staff) disagrees with the primary" in text
+    # altered data: staff ordered by the mean level -> every model agrees, no reconciling
+    staff = cohort.attributes["staff"].to_numpy(float)
+    means = cma.business_scores(cohort)["mean"].to_numpy(float)
+    attrs = cohort.attributes.copy()
+    attrs["staff"] = pd.array(np.sort(staff)[np.argsort(np.argsort(means))].astype(int),
+                              dtype="Int64")  # fmt: skip
+    agreed = estimands_paragraph(estimands(replace(cohort, attributes=attrs)))
+    assert "disagrees" not in agreed and ": positive." in agreed
+    with pytest.raises(cma.ParameterError, match="primary"):
+        estimands(cohort, "anova")
+
+
+def test_ordinal_mixed_model_matches_clmm() -> None:
+    from cma_research.analysis.models import fit_ordinal_mixed_model
+    from tests.analysis.results import results_clmm as C
+
+    fit = fit_ordinal_mixed_model(cma.datasets.customer_wise_2007())
+    slopes = fit[fit["kind"].isin(["slope", "stage"])]
+    assert slopes["term"].tolist() == ["log_staff", *[f"stage_{k}" for k in range(2, 11)]]
+    # clmm (adaptive GH, 10 nodes) vs 40 fixed Gauss-Hermite nodes: ~1e-4
+    np.testing.assert_allclose(slopes["estimate"], C.beta, atol=5e-4)
+    np.testing.assert_allclose(fit.loc[fit["kind"] == "threshold", "estimate"], C.zeta, atol=5e-4)
+    sd = fit[fit["kind"] == "random"].iloc[0]
+    np.testing.assert_allclose(sd["estimate"], C.sd_business, atol=1e-3)
+    np.testing.assert_allclose(fit["loglik"].iloc[0], C.loglik, atol=1e-3)
+    # clmm orders its SEs thresholds first
+    k = len(C.zeta)
+    np.testing.assert_allclose(slopes["std_error"], C.se[k:], rtol=2e-3)
+    np.testing.assert_allclose(slopes["p_val"], C.p_value[k:], atol=2e-3)
+    assert bool(fit["converged"].iloc[0]) and (fit["n_obs"] == 137).all()

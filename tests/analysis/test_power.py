@@ -16,6 +16,7 @@ from cma_research.analysis.power import calibrate, sample_size, simulate_power
 from cma_research.core.errors import ParameterError
 from cma_research.stats.power_kernels import kruskal_test
 from tests.analysis.results import results_power as rp
+from tests.paths import ROOT
 
 
 def test_pearson_power_matches_pwr_r_test() -> None:
@@ -108,11 +109,12 @@ def test_results_do_not_depend_on_jobs(cohort: cma.Cohort) -> None:
 def test_size_correlation_null_and_columns(cohort: cma.Cohort) -> None:
     res = simulate_power("size_correlation", 40, effect=0.0, calibrate=cohort, n_sims=2000, seed=9)
     assert list(res.columns) == [
-        "design", "n", "effect", "power", "mc_se", "median_ci_width", "n_sims", "n_unusable",
-        "unusable_reasons", "alpha", "strategy", "calibrated_on",
+        "design", "n", "effect", "observed_spearman", "power", "mc_se", "median_ci_width",
+        "n_sims", "n_unusable", "unusable_reasons", "alpha", "strategy", "calibrated_on",
     ]  # fmt: skip
     assert set(res["calibrated_on"]) == {"wave '1' (16 businesses)"}
     row = res.iloc[0]
+    assert abs(row["observed_spearman"]) < 0.02  # latent 0 is observed 0 (sampling SD .003)
     assert abs(row["power"] - 0.05) < 4 * np.sqrt(0.05 * 0.95 / 2000) + 0.01  # t approximation
     assert_allclose(row["mc_se"], np.sqrt(row["power"] * (1 - row["power"]) / 2000), rtol=1e-12)
 
@@ -254,3 +256,86 @@ def test_a_cohort_of_several_waves_needs_the_wave_to_calibrate_on(cohort: cma.Co
     assert res.loc[0, "calibrated_on"] == "wave '2' (12 businesses)"
     change = simulate_power("paired_change", 20, effect=0.5, calibrate=two, n_sims=100, seed=1)
     assert change.loc[0, "calibrated_on"] == "wave '1' (16 businesses); change: '1' to '2'"
+
+
+# -- checks on statistics not fitted to, calibration uncertainty, recruitment (issue 25) ---
+
+
+def test_observed_spearman_of_a_latent_effect() -> None:
+    from cma_research.analysis.power import calibrate, observed_spearman
+
+    model = calibrate(cma.datasets.customer_wise_2007())
+    res = observed_spearman(model, [0.0, 0.5, 0.9], n_businesses=50_000, seed=2)
+    rho = res["observed_spearman"].to_numpy()
+    # attenuated by the discrete levels and whole-number staff, in order, below latent
+    assert abs(rho[0]) < 0.03 and 0.35 < rho[1] < 0.5 and rho[1] < rho[2] < 0.9
+    # by hand: the same simulation, Spearman of the mean level with staff
+    from scipy import stats as st
+
+    from cma_research.stats.power_kernels import mean_score
+
+    complete = replace(model, blank_patterns=np.zeros((1, model.k), dtype=bool))
+    rng = np.random.default_rng([2, 1])
+    z = complete.latent(rng, (1, 50_000))
+    score = mean_score(complete.observe(z, rng), True)
+    staff = complete.staff(complete.general(z), 0.5, rng)
+    assert_allclose(rho[1], st.spearmanr(score[0], staff[0]).statistic, rtol=1e-12)
+
+
+def test_calibration_check_on_statistics_not_fitted() -> None:
+    from cma_research.analysis.power import calibration_check
+
+    cohort = cma.datasets.customer_wise_2007()
+    res = calibration_check(cohort, n_sims=300, seed=3).set_index("statistic")
+    # observed values by hand: alpha of the 12 complete cases (psych: .8531), the SD of
+    # the 16 available-case mean levels, 12 complete cases
+    assert_allclose(res.loc["cronbach_alpha", "observed"], 0.853150, atol=1e-6)
+    means = cma.business_scores(cohort)["mean"].to_numpy(float)
+    assert_allclose(res.loc["sd_mean_level", "observed"], means.std(ddof=1), rtol=1e-12)
+    assert res.loc["complete_cases", "observed"] == 12
+    assert res["within"].all()  # the model reproduces them
+    # altered data: a cohort whose stages are unrelated (shuffled): its alpha is far
+    # below what a model calibrated on Table 4 produces
+    from cma_research.analysis.power import calibrate
+
+    rng = np.random.default_rng(0)
+    complete = cohort.subset(cohort.scores.notna().all(axis=1))
+    scores = complete.scores.copy()
+    for col in scores.columns:
+        scores[col] = rng.permutation(scores[col].to_numpy())
+    shuffled = replace(complete, scores=scores.astype("Int64"))
+    off = calibration_check(shuffled, calibrate(complete), n_sims=300, seed=3)
+    assert not off.set_index("statistic").loc["cronbach_alpha", "within"]
+
+
+def test_power_uncertainty_spreads_around_the_point() -> None:
+    from cma_research.analysis.power import power_uncertainty
+
+    cohort = cma.datasets.customer_wise_2007()
+    res = power_uncertainty(cohort, "size_correlation", [30], effect=0.5, n_boot=6,
+                            n_sims=200, seed=4)  # fmt: skip
+    row = res.iloc[0]
+    assert row["n_boot_used"] == 6
+    assert 0 <= row["power_low"] <= row["power_mean"] <= row["power_high"] <= 1
+    point = simulate_power("size_correlation", 30, effect=0.5, calibrate=cohort, n_sims=200,
+                           seed=4, observed=False)  # fmt: skip
+    assert row["power"] == point.loc[0, "power"]
+
+
+def test_recruitment_plan_flags_the_frame() -> None:
+    from scipy import stats as st
+
+    from cma_research.analysis.power import recruitment_plan
+
+    funnel = cma.load_recruitment(ROOT / "data" / "raw" / "customer_wise_2007_recruitment.csv")
+    plan = recruitment_plan(funnel, 45)
+    # 45 audits at 16 of 54,000: 45 * 54000 / 16 = 151,875 > the 54,000 in the frame
+    assert plan.loc[0, "needed"] == 151_875 and plan.loc[0, "exceeds_frame"]
+    assert not plan["exceeds_frame"].iloc[1:].any()
+    # the last conversion, 16 of 46 audited, with its exact interval (binom.test(16, 46))
+    ci = st.binomtest(16, 46).proportion_ci(method="exact")
+    assert_allclose(plan.iloc[-1][["conversion_ci95_low", "conversion_ci95_high"]].to_numpy(float),
+                    [ci.low, ci.high], rtol=1e-12)  # fmt: skip
+    assert plan.iloc[-1]["needed"] == plan.iloc[-1]["needed_low"] == 45
+    assert (plan["needed_low"] <= plan["needed"]).all()
+    assert (plan["needed"] <= plan["needed_high"]).all()

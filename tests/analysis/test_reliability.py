@@ -195,6 +195,7 @@ def test_multiple_pools_alpha_with_rubins_rules(cohort: Cohort) -> None:
     assert row["ci_method"] == "Rubin's rules on ln(1 - alpha) (Bonett 2002)"
     # the same rows as the sensitivity table's block for 'multiple'
     block = cma.sensitivity(cohort, "cronbach_alpha", ["multiple"], m=m, seed=seed, confidence=0.9)
+    block = block.drop(columns="identical_strategies")
     pd.testing.assert_frame_equal(block, res)
 
 
@@ -490,7 +491,7 @@ def test_omega_nfactors_refusals(cohort: cma.Cohort) -> None:
 
 
 def test_each_statistic_matches_psych(cohort: cma.Cohort) -> None:
-    res = cma.reliability_summary(cohort, n_boot=0)
+    res = cma.reliability_summary(cohort, n_boot=0, min_n=0)  # every estimate, at n = 12
     bifactor = "Schmid-Leiman bifactor, 3 group factors"
     assert list(zip(res["statistic"], res["model"], strict=True)) == [
         ("cronbach_alpha", "no factor model"),
@@ -555,3 +556,25 @@ def test_an_undefined_statistic_is_nan_with_its_reason(cohort: cma.Cohort) -> No
         assert np.isnan(row["estimate"]) and row["note"] != ""
         assert row["model"] == "Schmid-Leiman bifactor, 8 group factors"
     assert isinstance(too_many["note"].dtype, pd.StringDtype)
+
+
+def test_dimensionality_statistics_not_estimable_with_few_businesses(cohort: Cohort) -> None:
+    from cma_research.analysis.reliability import MIN_N_DIMENSIONALITY
+
+    assert MIN_N_DIMENSIONALITY == 100
+    every = cma.reliability_summary(cohort, n_boot=0, min_n=0).set_index(["statistic", "model"])
+    res = cma.reliability_summary(cohort, n_boot=0).set_index(["statistic", "model"])
+    # alpha and the one-factor omega total stay; ordinal alpha and the bifactor omegas of
+    # 12 businesses are reported as not estimable, with the number computed anyway
+    kept = [("cronbach_alpha", "no factor model"), ("omega_total", "one factor")]
+    for key in kept:
+        assert res.loc[key, "estimate"] == every.loc[key, "estimate"]
+    for key in every.index.difference(kept):
+        assert np.isnan(res.loc[key, "estimate"])
+        note = str(res.loc[key, "note"])
+        assert note.startswith("not estimable with 12 businesses: needs at least 100")
+        assert f"{every.loc[key, 'estimate']:.3f}" in note
+    # with a threshold of 12 the same cohort is estimable
+    assert res.loc[("omega_total", "one factor"), "n"] == 12
+    at_12 = cma.reliability_summary(cohort, n_boot=0, min_n=12)
+    assert at_12["estimate"].notna().all()

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import cma_research as cma
 from cma_research import (
     ParameterError,
     clean,
@@ -16,25 +17,40 @@ from cma_research import (
     sensitivity,
 )
 from cma_research.core.cohort import Cohort
+from cma_research.reporting import findings
 
-DEFAULT_ORDER = ["complete_case", "available_case", "stage_median", "business_mean", "multiple"]
+DEFAULT_ORDER = [
+    "complete_case",
+    "available_case",
+    "stage_median",
+    "business_mean",
+    "multiple",
+    "blank_as_zero",
+]
 
 
 def test_one_block_per_strategy_in_order(cohort: Cohort) -> None:
     kw = {"n_boot": 100, "n_perm": 200}
     res = sensitivity(cohort, "correlate", m=3, seed=2, **kw)
-    assert res["strategy"].tolist() == DEFAULT_ORDER
-    assert res.columns[0] == "strategy" and list(res.columns[-2:]) == ["m", "note"]
-    assert res["m"].tolist() == [1, 1, 1, 1, 3]
+    # business_mean gives available_case's numbers for this statistic: shown once
+    shown = [s for s in DEFAULT_ORDER if s != "business_mean"]
+    assert res["strategy"].tolist() == shown
+    assert res.columns[0] == "strategy" and list(res.columns[-3:]) == [
+        "identical_strategies", "m", "note"
+    ]  # fmt: skip
+    assert res["m"].tolist() == [1, 1, 1, 3, 1]
     # each block is exactly the direct call with the same seed (and m for multiple)
-    for s in DEFAULT_ORDER:
+    for s in shown:
         direct = correlate(cohort, strategy=s, seed=2, m=3, **kw)
-        got = res[res["strategy"] == s].dropna(axis=1, how="all").reset_index(drop=True)
+        got = res[res["strategy"] == s].drop(columns="identical_strategies")
+        got = got.dropna(axis=1, how="all").reset_index(drop=True)
         pd.testing.assert_frame_equal(
             got, direct.dropna(axis=1, how="all"), check_dtype=False, check_index_type=False
         )
     with_k = sensitivity(cohort, "cronbach_alpha", m=2, seed=1, min_stages=10)
-    assert with_k["strategy"].tolist() == [*DEFAULT_ORDER[:2], "min_stages", *DEFAULT_ORDER[2:]]
+    # min_stages = 10 keeps exactly the complete cases: the same alpha, shown once
+    assert with_k["strategy"].tolist() == DEFAULT_ORDER
+    assert with_k["identical_strategies"].tolist()[0] == "min_stages"
     chosen = sensitivity(cohort, "fit_size_model", ["business_mean", "complete_case"])
     assert chosen["strategy"].tolist() == ["business_mean"] * 2 + ["complete_case"] * 2
 
@@ -149,3 +165,86 @@ def test_alpha_interval_at_the_level_asked_for(cohort: Cohort) -> None:
     np.testing.assert_allclose(
         [row["ci80_low"], row["ci80_high"]], [1 - np.exp(high), 1 - np.exp(low)], rtol=1e-12
     )
+
+
+# -- blank = lowest level, identical strategies, tipping points (issue 25) ---------------
+
+
+def test_blank_as_zero_fills_the_lowest_level() -> None:
+    cohort = cma.datasets.customer_wise_2007()
+    cleaned = cma.clean(cohort, "blank_as_zero")
+    filled = cleaned.cohort.scores.to_numpy(float)
+    raw = cohort.scores.to_numpy(float, na_value=np.nan)
+    blank = np.isnan(raw)
+    assert (filled[blank] == 0).all() and (filled[~blank] == raw[~blank]).all()
+    assert cleaned.report.cells_filled == 23 and "worst-case" in cleaned.report.assumption
+    # the pooled share below level 1: (21 + 23) / 160 by hand (the issue: 15.3% -> 27.5%)
+    row = cma.level_distribution(cohort, strategy="blank_as_zero").iloc[-1]
+    assert row["share_below_1"] == 44 / 160 and row["n_assessed"] == 160
+
+
+def test_identical_strategies_are_shown_once() -> None:
+    cohort = cma.datasets.customer_wise_2007()
+    res = cma.sensitivity(cohort, "correlate", m=2, seed=1, n_perm=0)
+    # business_mean fills a blank with the business's own (rounded) mean: two mean
+    # levels change order only where the businesses' staff numbers tie, so Spearman's
+    # rho, its interval and its asymptotic p are the same numbers
+    assert "business_mean" not in res["strategy"].tolist()
+    row = res[res["strategy"] == "available_case"].iloc[0]
+    assert row["identical_strategies"] == "business_mean"
+    alone = cma.correlate(cohort, "staff", "mean", strategy="business_mean", n_perm=0).iloc[0]
+    assert alone["r"] == row["r"] and alone["ci95_low"] == row["ci95_low"]
+    # not identical for OLS (the mean level itself changes): both rows stay
+    ols = cma.sensitivity(cohort, "fit_size_model", m=2, seed=1)
+    assert {"available_case", "business_mean"} <= set(ols["strategy"])
+    assert (ols["identical_strategies"] == "").all()
+    text = findings.sensitivity_paragraph(res)
+    assert "counted once: business_mean gives exactly the result of available_case" in text
+    assert text.startswith("Across five distinct strategies")
+
+
+def test_tipping_point_brackets_multiple_and_blank_as_zero() -> None:
+    from cma_research.analysis.sensitivity import tipping_point
+
+    cohort = cma.datasets.customer_wise_2007()
+    tips = tipping_point(cohort, m=5, seed=1)
+    assert tips["delta"].tolist() == [0, 1, 2, 3, 4, 5] and (tips["n_blanks"] == 23).all()
+    pooled = cma.correlate(cohort, "staff", "mean", strategy="multiple", m=5, seed=1).iloc[0]
+    # delta 0 is strategy multiple itself
+    np.testing.assert_allclose(tips.loc[0, "r"], pooled["r"], rtol=1e-12)
+    np.testing.assert_allclose(tips.loc[0, "ci95_low"], pooled["ci95_low"], rtol=1e-12)
+    # at delta 5 (the range of levels) every blank is at level 0: blank_as_zero's rho
+    zero = cma.correlate(cohort, "staff", "mean", strategy="blank_as_zero", n_perm=0).iloc[0]
+    np.testing.assert_allclose(tips.loc[5, "r"], zero["r"], rtol=1e-12)
+    assert tips.loc[5, "blanks_at_lowest"] == 23
+    assert tips["blanks_at_lowest"].is_monotonic_increasing
+    assert not tips["flipped"].any() and np.isnan(tips.loc[0, "tipping_delta"])
+    assert "stays so even with the blanks 5 levels below" in findings.tipping_point_sentence(tips)
+
+
+def test_tipping_point_flips_on_altered_data(tmp_path) -> None:
+    # SYNTHETIC: 60 businesses whose stage levels rise with staff; the large businesses
+    # have blanks. Imputed at random the correlation is positive; if their blanks were
+    # absences (lowest level) it would fall: the verdict flips at some delta.
+    import pandas as pd
+
+    from cma_research.analysis.sensitivity import tipping_point
+
+    rng = np.random.default_rng(3)
+    n = 60
+    staff = np.sort(rng.integers(1, 200, n))
+    base = np.clip(np.round(np.log(staff) * 0.9 + rng.normal(0, 0.3, n)), 0, 5).astype(int)
+    frame = pd.DataFrame({"Staff No": staff, "Type": "shop"})
+    for s in range(1, 11):
+        frame[str(s)] = pd.array(np.clip(base + rng.integers(-1, 2, n), 0, 5), dtype="Int64")
+    for s in range(4, 11):
+        frame.loc[n - 12 :, str(s)] = pd.NA
+    path = tmp_path / "synthetic_tipping.csv"
+    frame.to_csv(path, index=False)
+    tips = tipping_point(cma.load_returns(path), m=5, seed=2)
+    assert tips.loc[0, "verdict"] == 1 and tips["flipped"].any()
+    first = int(tips["tipping_delta"].iloc[0])
+    assert tips.loc[tips["delta"] < first, "verdict"].eq(1).all()
+    text = findings.tipping_point_sentence(tips)
+    assert text.startswith("Under multiple imputation the verdict is positive; it becomes")
+    assert f"{first} level" in text

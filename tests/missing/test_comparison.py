@@ -15,6 +15,7 @@ ALL = [
     "stage_median",
     "business_mean",
     "multiple",
+    "blank_as_zero",
 ]
 
 
@@ -56,6 +57,7 @@ def test_min_stages_and_multiple_left_out_without_k_or_seed(cohort: Cohort) -> N
         "available_case",
         "stage_median",
         "business_mean",
+        "blank_as_zero",
     ]
     assert "min_stages" in compare_strategies(cohort, min_stages=3)["strategy"].tolist()
     with_seed = compare_strategies(cohort, seed=3, m=2)["strategy"].tolist()

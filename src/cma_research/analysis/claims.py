@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ from cma_research.core.instrument import normalise_label
 from cma_research.core.text import correlation_symbol, format_number
 from cma_research.io.claims import CLAIM_STRATEGIES, STATISTICS, Claim, Claims, Reading
 from cma_research.io.recruitment import load_recruitment
+from cma_research.stats.clustered import DEFAULT_CLUSTER_BOOT, cluster_share
 
 __all__ = [
     "AUDIT_COLUMNS",
@@ -716,12 +717,35 @@ def _share_at_levels(ctx: Context, r: Reading) -> Result:
         if stage == "all"
         else f"of the businesses assessed on {_stage_text(ctx, stage)}"
     )
-    share = _share(k, int(row["n_assessed"]), f"{noun} at {_levels_text(r.args['levels'])}")
-    if stage == "all":  # a share of assessments: the businesses they come from
-        assessed = prepared(ctx.cohort, str(r.strategy), min_stages=r.min_stages)
-        kept = int(assessed.scores.notna().any(axis=1).sum())
-        share = replace(share, n_businesses=kept)
-    return share
+    if stage == "all":
+        return _pooled_share(ctx, r, noun)
+    return _share(k, int(row["n_assessed"]), f"{noun} at {_levels_text(r.args['levels'])}")
+
+
+def _pooled_share(ctx: Context, r: Reading, noun: str) -> Result:
+    """A share of all assessments, its interval from the cluster bootstrap over
+    businesses (:func:`~cma_research.stats.clustered.cluster_share`): the assessments of
+    one business are not independent."""
+    c = prepared(ctx.cohort, str(r.strategy), min_stages=r.min_stages, what="audit_claims")
+    values = c.scores.to_numpy(dtype=float, na_value=np.nan)
+    per_n = (~np.isnan(values)).sum(axis=1)
+    per_k = np.isin(values, list(r.args["levels"])).sum(axis=1)
+    n = int(per_n.sum())
+    if n == 0:
+        return Result(n=0, untestable=f"no assessments for the share (n = 0): {noun}")
+    res = cluster_share(
+        per_k, per_n, n_boot=DEFAULT_CLUSTER_BOOT, rng=np.random.default_rng(ctx.seed)
+    )
+    k, lo, hi, g = int(per_k.sum()), res["ci95_low"], res["ci95_high"], res["n_clusters"]
+    return Result(
+        value=k / n,
+        ci95_low=lo,
+        ci95_high=hi,
+        n=n,
+        n_businesses=int(g),
+        text=f"{_pct(k / n)} {noun} at {_levels_text(r.args['levels'])}, 95% CI "
+        f"{100 * lo:.1f}\u2013{_pct(hi)} ({k} of {n}; cluster bootstrap over {g} businesses)",
+    )
 
 
 @_computes("count_at_levels")

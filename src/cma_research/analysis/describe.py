@@ -12,6 +12,7 @@ from cma_research.analysis.prepare import check_choice, prepared
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.missing.strategies import Strategy
+from cma_research.stats.clustered import DEFAULT_CLUSTER_BOOT, cluster_share
 
 __all__ = ["SCORES", "business_scores", "check_comparable", "level_distribution", "proportion_ci"]
 
@@ -63,6 +64,8 @@ def level_distribution(
     strategy: Strategy = "available_case",
     min_stages: int | None = None,
     ci_method: CIMethod = "clopper-pearson",
+    n_boot: int = DEFAULT_CLUSTER_BOOT,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Count and share of each level per stage, among the businesses assessed on it.
 
@@ -76,7 +79,12 @@ def level_distribution(
     min_stages : int, optional
         For ``strategy="min_stages"``.
     ci_method : {"clopper-pearson", "wilson"}
-        Interval for the share below level 1.
+        Interval for the share below level 1 of each stage (one assessment per
+        business, so a binomial interval is right there).
+    n_boot : int
+        Business resamples for the interval of the pooled row (0: none).
+    seed : int
+        Seeds those resamples.
 
     Returns
     -------
@@ -85,7 +93,16 @@ def level_distribution(
         every assessed cell. Columns: ``stage``, ``name``, ``n_assessed``,
         ``n_not_assessed``, ``n_level_<v>`` and ``share_level_<v>`` for each level ``v``,
         ``share_below_1`` (share at the instrument's lowest level, 0 = below level 1),
-        ``ci95_low``, ``ci95_high`` (its 95% interval), ``ci_method``, ``median_level``.
+        ``ci95_low``, ``ci95_high`` (its 95% interval), ``ci_method``, ``median_level``,
+        ``n_assessed_businesses`` (businesses behind the row), ``design_effect`` (pooled row
+        only: the cluster-robust variance of the share over the binomial one).
+
+        The pooled row's assessments come from ``n_assessed_businesses`` businesses, several
+        each, and the stages of one business are correlated: its interval is the
+        **cluster bootstrap** over businesses (BCa; ``ci_method ==
+        "cluster-bootstrap-bca"``, :func:`~cma_research.stats.clustered.cluster_share`),
+        not a binomial interval over the assessments, which would treat them as
+        independent.
 
     Examples
     --------
@@ -104,6 +121,12 @@ def level_distribution(
     rows = []
     columns = [(s.id, s.name, c.scores[s.id].dropna()) for s in c.instrument.stages]
     pooled = pd.concat([col for _, _, col in columns], ignore_index=True)
+    values = c.scores.to_numpy(dtype=float, na_value=np.nan)
+    per_business_n = (~np.isnan(values)).sum(axis=1)
+    per_business_k = (values == lowest).sum(axis=1)
+    clustered = cluster_share(
+        per_business_k, per_business_n, n_boot=n_boot, rng=np.random.default_rng(seed)
+    )
     for sid, name, observed in [*columns, ("all", "All stages", pooled)]:
         n = len(observed)
         counts = observed.value_counts()
@@ -118,13 +141,21 @@ def level_distribution(
         for v in levels:
             row[f"share_level_{v}"] = counts.get(v, 0) / n if n else np.nan
         below = int(counts.get(lowest, 0))
-        low, high = proportion_ci(below, n, ci_method)
+        if sid == "all":
+            low, high = clustered["ci95_low"], clustered["ci95_high"]
+            method, deff = "cluster-bootstrap-bca", clustered["design_effect"]
+            n_businesses = int((per_business_n > 0).sum())
+        else:
+            low, high = proportion_ci(below, n, ci_method)
+            method, deff, n_businesses = ci_method, np.nan, n
         row.update(
             share_below_1=below / n if n else np.nan,
             ci95_low=low,
             ci95_high=high,
-            ci_method=ci_method,
+            ci_method=method,
             median_level=float(observed.median()) if n else np.nan,
+            n_assessed_businesses=n_businesses,
+            design_effect=deff,
         )
         rows.append(row)
     out = pd.DataFrame(rows)
@@ -163,13 +194,22 @@ def business_scores(
     -------
     DataFrame
         One row per business: ``business_id``, ``wave``, ``staff``, ``business_type``,
-        ``n_assessed``, ``mean``, ``median``, ``min`` (the CMM-style staged level: the
-        weakest stage), ``max``, ``sum``, ``processes_in_place`` (Table 2's processes in
-        place: reaching level k on a stage means its k processes; equals ``sum``),
+        ``n_assessed``, ``mean`` (the *mean level*: a descriptive index, the average of
+        ordinal level codes over the stages the business was assessed on, so two
+        businesses' means can rest on different stages; not a measurement on an
+        interval scale), ``median``, ``min`` (the CMM-style staged level: the
+        weakest stage; it assumes a cumulative, Guttman-like order of the stages, which
+        :func:`~cma_research.analysis.scaling.mokken_scale` checks), ``max``, ``sum``,
+        ``processes_in_place`` (Table 2's processes in place: reaching level k on a stage
+        means its k processes; equals ``sum``),
         ``processes_possible`` (levels x stages of the instrument, 50 for the CMA),
         ``weakest_stage`` and ``strongest_stage`` (first in journey order on ties),
         ``target_level``, ``gap_to_target`` (target minus mean; positive = below),
-        ``n_below_target`` (assessed stages below the target), ``strategy``.
+        ``n_below_target`` (assessed stages below the target), ``staged_level``
+        (``min`` as text: ``"2"``, or ``"≤ 2"`` when stages are blank and the weakest
+        assessed stage is above the lowest level, since an unassessed stage could be
+        weaker: then ``min`` is only an upper bound), ``staged_level_is_bound`` (True
+        when it is), ``strategy``.
 
     Examples
     --------
@@ -234,6 +274,17 @@ def business_scores(
     out["target_level"] = target
     out["gap_to_target"] = target - mean
     out["n_below_target"] = (assessed & (safe < target)).sum(axis=1).astype("int64")
+    lowest = float(inst.level_values[0])
+    # a blank stage could be weaker, unless the weakest assessed is the lowest level
+    bound = any_assessed & (n_assessed < len(inst.stages)) & (filled_low.min(axis=1) > lowest)
+    out["staged_level"] = pd.array(
+        [
+            None if not ok else (f"\u2264 {int(v)}" if b else str(int(v)))
+            for v, ok, b in zip(filled_low.min(axis=1), any_assessed, bound, strict=True)
+        ],
+        dtype="string",
+    )
+    out["staged_level_is_bound"] = bound
     out["strategy"] = pd.array([strategy] * len(out), dtype="string")
     if covariates:
         for col in (name for src in c.covariate_sources for name in src.columns):

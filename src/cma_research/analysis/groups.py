@@ -91,7 +91,9 @@ def compare_groups(
           groups share no tied value, otherwise the normal approximation without
           continuity correction), ``p_method``, ``effect_size``
           (rank-biserial, 2U/(n_a n_b) - 1: positive when group a ranks higher),
-          ``p_adj`` (Holm over the pairs).
+          ``ci95_low``, ``ci95_high`` (its 95% interval, Fisher's z with SE
+          ``sqrt((n_a + n_b + 1)/(3 n_a n_b))`` as ``effectsize::rank_biserial``; NaN
+          at ``|r| = 1``), ``ci_method``, ``p_adj`` (Holm over the pairs).
 
         ``warning`` names any group with fewer than 3 businesses (its tests are very
         weak); when there is one, a row with ``test == "warning"`` also says so.
@@ -172,6 +174,27 @@ def _kruskal_wallis(groups: dict[str, np.ndarray], n_total: int) -> dict[str, ob
     }
 
 
+def _rank_biserial_ci(r: float, n_a: int, n_b: int) -> dict[str, object]:
+    """95% interval of the rank-biserial r: Fisher's z with the standard error
+    ``sqrt((n_a + n_b + 1) / (3 n_a n_b))`` (R: ``effectsize::rank_biserial``); undefined
+    at ``|r| = 1``, where z is infinite (effectsize then returns the point itself)."""
+    if np.isnan(r):
+        return {"ci95_low": np.nan, "ci95_high": np.nan, "ci_method": "undefined (no U)"}
+    if abs(r) >= 1:
+        return {
+            "ci95_low": np.nan,
+            "ci95_high": np.nan,
+            "ci_method": "undefined at |r| = 1 (the groups do not overlap; Fisher z infinite)",
+        }
+    se = np.sqrt((n_a + n_b + 1) / (3 * n_a * n_b))
+    z, q = np.arctanh(r), stats.norm.ppf(0.975)
+    return {
+        "ci95_low": float(np.tanh(z - q * se)),
+        "ci95_high": float(np.tanh(z + q * se)),
+        "ci_method": "Fisher z, SE sqrt((n_a + n_b + 1) / (3 n_a n_b))",
+    }
+
+
 def _mann_whitney_pairs(groups: dict[str, np.ndarray]) -> list[dict[str, object]]:
     """One Mann-Whitney row per pair of groups, rank-biserial effect, Holm over the pairs."""
     pair_rows: list[dict[str, object]] = []
@@ -202,6 +225,7 @@ def _mann_whitney_pairs(groups: dict[str, np.ndarray]) -> list[dict[str, object]
                 else "normal approximation (ties or n > 200)",
                 "effect_size": 2 * u / (len(va) * len(vb)) - 1,
                 "effect_size_name": "rank_biserial",
+                **_rank_biserial_ci(2 * u / (len(va) * len(vb)) - 1, len(va), len(vb)),
             }
         )
     if pair_rows:
@@ -225,6 +249,9 @@ _COLUMNS = (
     "p_adj",
     "effect_size",
     "effect_size_name",
+    "ci95_low",
+    "ci95_high",
+    "ci_method",
 )
 
 
@@ -244,6 +271,7 @@ def _tidy(
         "group_b",
         "p_method",
         "effect_size_name",
+        "ci_method",
         "by",
         "score",
         "warning",

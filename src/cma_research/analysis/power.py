@@ -73,7 +73,17 @@ from cma_research.stats.power_kernels import (
     spearman_test,
 )
 
-__all__ = ["DESIGNS", "calibrate", "calibrate_or_reason", "sample_size", "simulate_power"]
+__all__ = [
+    "DESIGNS",
+    "calibrate",
+    "calibrate_or_reason",
+    "calibration_check",
+    "observed_spearman",
+    "power_uncertainty",
+    "recruitment_plan",
+    "sample_size",
+    "simulate_power",
+]
 
 Design = Literal[
     "size_correlation",
@@ -241,6 +251,7 @@ def simulate_power(
     attrition: float | None = None,
     covariate: str | Sequence[float] | None = None,
     wave: str | int | None = None,
+    observed: bool = True,
 ) -> pd.DataFrame:
     """Power of a design at each sample size and effect, by simulation.
 
@@ -277,11 +288,17 @@ def simulate_power(
     wave : str or int, optional
         The wave to calibrate on when ``calibrate`` is a cohort of several waves (the
         one-wave designs refuse such a cohort without it, naming its waves).
+    observed : bool
+        For the size designs, add ``observed_spearman``: the Spearman correlation of
+        staff with the mean level that each latent effect implies on the observed scale
+        (:func:`observed_spearman`, 100,000 businesses; about a second per effect).
 
     Returns
     -------
     DataFrame
-        One row per (n, effect), sorted: ``design``, ``n``, ``effect``, ``power``
+        One row per (n, effect), sorted: ``design``, ``n``, ``effect``,
+        ``observed_spearman`` (size designs with ``observed``; the latent effect on the
+        scale a study computes), ``power``
         (share of the ``n_sims`` datasets with p < alpha; an unusable dataset counts as
         no detection), ``mc_se`` (``sqrt(power (1 - power) / n_sims)``),
         ``median_ci_width`` (of the usable datasets: Fisher-z 95% CI of rho for the
@@ -348,7 +365,7 @@ def simulate_power(
         rows.append(_summary(design, nn, ee, p, width, reason, alpha, strategy, n_sims))
     out = pd.DataFrame(rows)
     out["calibrated_on"] = model.calibrated_on if model is not None else ""
-    return out.astype(
+    out = out.astype(
         {
             "design": "string",
             "unusable_reasons": "string",
@@ -356,6 +373,11 @@ def simulate_power(
             "calibrated_on": "string",
         }
     )
+    if observed and model is not None and design in ("size_correlation", "group_difference"):
+        implied = observed_spearman(model, sorted(effects), n_businesses=100_000, seed=seed)
+        lookup = dict(zip(implied["effect"], implied["observed_spearman"], strict=True))
+        out.insert(3, "observed_spearman", [lookup[float(e)] for e in out["effect"]])
+    return out
 
 
 def _summary(
@@ -467,6 +489,7 @@ def sample_size(
             scheduler=scheduler,
             strategy=strategy,
             covariate=cov_arg,
+            observed=False,
         ).iloc[0]
         return float(row["power"]), float(row["mc_se"])
 
@@ -531,6 +554,55 @@ def _with_blanks(
         one = _calibrating_cohort("covariate_correlation", calibrate_on, wave)
         return list(one.attributes[covariate].to_numpy(dtype=float, na_value=np.nan))
     return [float(v) for v in (covariate or [])]
+
+
+def observed_spearman(
+    model: OrdinalModel,
+    effect: float | Sequence[float],
+    *,
+    n_businesses: int = 200_000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The Spearman correlation on the observed scale implied by a latent effect.
+
+    The size designs' ``effect`` is the correlation of log staff with the *latent*
+    general maturity; what a study computes is Spearman's rho of whole-number staff
+    with the mean of the observed levels over every stage. This simulates
+    ``n_businesses`` complete businesses from ``model`` (no blanks: blanks are
+    missing completely at random in the model, so they do not change the population
+    value among complete cases) and returns their Spearman rho, close to the
+    population value (its sampling SD is about ``(1 - rho^2) / sqrt(n)``, 0.002 at the
+    default).
+
+    Returns
+    -------
+    DataFrame
+        One row per effect: ``effect`` (latent), ``observed_spearman``,
+        ``n_businesses``, ``seed``.
+
+    Examples
+    --------
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> model = calibrate(customer_wise_2007())
+    >>> res = observed_spearman(model, [0.0, 0.5], n_businesses=20_000, seed=1)
+    >>> bool(abs(res.loc[0, "observed_spearman"]) < 0.03), bool(
+    ...     0.3 < res.loc[1, "observed_spearman"] < 0.5)
+    (True, True)
+    """
+    effects = [effect] if isinstance(effect, int | float | np.number) else list(effect)
+    for e in effects:
+        _check_effect("size_correlation", float(e))
+    complete = replace(model, blank_patterns=np.zeros((1, model.k), dtype=bool))
+    rows = []
+    for i, e in enumerate(effects):
+        rng = np.random.default_rng([seed, i])
+        z = complete.latent(rng, (1, n_businesses))
+        score = mean_score(complete.observe(z, rng), True)
+        staff = complete.staff(complete.general(z), float(e), rng)
+        rho = float(stats.spearmanr(score[0], staff[0]).statistic)
+        rows.append({"effect": float(e), "observed_spearman": rho,
+                     "n_businesses": n_businesses, "seed": seed})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 # -- the simulation model: calibration and one chunk of simulations ------------------------
@@ -772,3 +844,244 @@ def _t_width(d: np.ndarray) -> np.ndarray:
         var = np.where(ok, (d - mean[:, None]) ** 2, 0.0).sum(axis=1) / (n - 1)
         w = 2 * stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.sqrt(var / n)
     return np.where(n >= 2, w, np.nan)
+
+
+# -- checks of the model, its uncertainty and the recruitment it implies ------------------
+
+
+def _cohort_statistics(levels: np.ndarray) -> dict[str, float]:
+    """Statistics of one (simulated or real) cohort that the model is not fitted to."""
+    complete = ~np.isnan(levels).any(axis=1)
+    out = {"complete_cases": float(complete.sum())}
+    x = levels[complete]
+    k = levels.shape[1]
+    if len(x) >= 3 and x.sum(axis=1).var(ddof=1) > 0:
+        out["cronbach_alpha"] = float(
+            k / (k - 1) * (1 - x.var(axis=0, ddof=1).sum() / x.sum(axis=1).var(ddof=1))
+        )
+    else:
+        out["cronbach_alpha"] = np.nan
+    count = (~np.isnan(levels)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(count > 0, np.nansum(levels, axis=1) / count, np.nan)
+    means = means[np.isfinite(means)]
+    out["sd_mean_level"] = float(means.std(ddof=1)) if len(means) >= 2 else np.nan
+    return out
+
+
+def calibration_check(
+    cohort: Cohort, model: OrdinalModel | None = None, *, n_sims: int = 1000, seed: int = 0
+) -> pd.DataFrame:
+    """Does the simulation model reproduce what it was *not* fitted to?
+
+    The model is fitted to each stage's level shares, the pairwise polychoric
+    correlations and the blank patterns, so reproducing those checks nothing. This
+    compares statistics of the whole returns that the fit does not target, in cohorts
+    of the calibrating cohort's size simulated from the model: Cronbach's alpha of the
+    complete cases (depends on all correlations at once, on the observed scale), the SD
+    of the businesses' mean levels, and the number of complete cases.
+
+    Returns
+    -------
+    DataFrame
+        One row per statistic: ``statistic``, ``observed``, ``simulated_median``,
+        ``simulated_low`` and ``simulated_high`` (2.5% and 97.5% of the simulated
+        cohorts), ``within`` (the observed value inside that range), ``n_sims``,
+        ``n_businesses``.
+
+    Examples
+    --------
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> res = calibration_check(customer_wise_2007(), n_sims=200, seed=1)
+    >>> res["statistic"].tolist()
+    ['cronbach_alpha', 'sd_mean_level', 'complete_cases']
+    """
+    first = cohort.select_wave(cohort.waves[0]) if len(cohort.waves) > 1 else cohort
+    model = calibrate(first) if model is None else model
+    values = first.scores.to_numpy(dtype=float, na_value=np.nan)
+    observed = _cohort_statistics(values)
+    rng = np.random.default_rng(seed)
+    n = values.shape[0]
+    sims = model.observe(model.latent(rng, (n_sims, n)), rng)
+    simulated = [_cohort_statistics(sims[i]) for i in range(n_sims)]
+    rows = []
+    for name in ("cronbach_alpha", "sd_mean_level", "complete_cases"):
+        draws = np.array([s[name] for s in simulated], dtype=float)
+        draws = draws[np.isfinite(draws)]
+        low, mid, high = np.quantile(draws, [0.025, 0.5, 0.975]) if len(draws) else (np.nan,) * 3
+        obs = observed[name]
+        rows.append(
+            {
+                "statistic": name,
+                "observed": obs,
+                "simulated_median": float(mid),
+                "simulated_low": float(low),
+                "simulated_high": float(high),
+                "within": bool(low <= obs <= high) if np.isfinite(obs) else False,
+                "n_sims": n_sims,
+                "n_businesses": n,
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["statistic"] = out["statistic"].astype("string")
+    return out
+
+
+def power_uncertainty(
+    cohort: Cohort,
+    design: Design,
+    n: int | Sequence[int],
+    *,
+    effect: float,
+    n_boot: int = 20,
+    n_sims: int = 200,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Power with the calibration's own uncertainty: recalibrated on business resamples.
+
+    The polychoric correlations and level shares that calibrate the model come from a
+    dozen businesses (pairwise n of 12 to 15), so the power curve itself is uncertain.
+    This resamples the calibrating cohort's businesses ``n_boot`` times, recalibrates
+    the model on each resample (skipping a resample where a stage shows one level
+    only) and simulates the power of each; the spread of those powers carries the
+    calibration's uncertainty, their mean is the power averaged over it.
+
+    Returns
+    -------
+    DataFrame
+        One row per n: ``design``, ``n``, ``effect``, ``power`` (with the full-cohort
+        calibration, ``n_sims`` simulations), ``power_mean`` (mean over the resampled
+        calibrations), ``power_low``, ``power_high`` (2.5% and 97.5% over them),
+        ``n_boot_used``, ``n_sims``, ``alpha``.
+
+    Examples
+    --------
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> res = power_uncertainty(customer_wise_2007(), "size_correlation", 30, effect=0.5,
+    ...                         n_boot=5, n_sims=100, seed=1)
+    >>> bool(res.loc[0, "power_low"] <= res.loc[0, "power_high"]), int(res.loc[0, "n"])
+    (True, 30)
+    """
+    ns = [n] if isinstance(n, int | np.integer) else list(n)
+    check_choice("design", design, ("size_correlation", "group_difference"))
+    base = simulate_power(
+        design, ns, effect=effect, calibrate=cohort, n_sims=n_sims, alpha=alpha, seed=seed,
+        observed=False,
+    )  # fmt: skip
+    first = cohort.select_wave(cohort.waves[0]) if len(cohort.waves) > 1 else cohort
+    rng = np.random.default_rng(seed)
+    per: list[np.ndarray] = []
+    size = first.n_businesses
+    ids = first.scores.index
+    for _ in range(n_boot):
+        pick = rng.integers(0, size, size)
+        scores = first.scores.iloc[pick].copy()
+        attrs = first.attributes.iloc[pick].copy()
+        new_ids = [f"R{i:04d}" for i in range(size)]
+        index = pd.MultiIndex.from_arrays(
+            [new_ids, ids.get_level_values("wave")[pick]], names=ids.names
+        )
+        scores.index = index
+        attrs.index = index
+        resampled = replace(first, scores=scores, attributes=attrs)
+        try:
+            model = calibrate(resampled)
+        except ParameterError:
+            continue
+        res = simulate_power(
+            design, ns, effect=effect, calibrate=model, n_sims=n_sims, alpha=alpha,
+            seed=int(rng.integers(0, 2**31 - 1)), observed=False,
+        )  # fmt: skip
+        per.append(res["power"].to_numpy(dtype=float))
+    draws = np.array(per) if per else np.full((0, len(ns)), np.nan)
+    out = base[["design", "n", "effect", "power"]].copy()
+    if len(draws):
+        out["power_mean"] = draws.mean(axis=0)
+        out["power_low"] = np.quantile(draws, 0.025, axis=0)
+        out["power_high"] = np.quantile(draws, 0.975, axis=0)
+    else:
+        out["power_mean"] = out["power_low"] = out["power_high"] = np.nan
+    out["n_boot_used"] = len(per)
+    out["n_sims"] = n_sims
+    out["alpha"] = alpha
+    return out
+
+
+def recruitment_plan(funnel: pd.DataFrame, n_needed: int) -> pd.DataFrame:
+    """Businesses needed at each step of a recruitment funnel to end with ``n_needed``.
+
+    The conversion of each step (its count over the previous step's) gets an exact
+    Clopper-Pearson interval, and the number needed at each step an interval from the
+    exact interval of the conversion from that step to the last; a step whose need
+    exceeds the size of the sampling frame (the first step's count) is flagged:
+    the plan cannot be met from that frame.
+
+    Parameters
+    ----------
+    funnel : DataFrame
+        :func:`~cma_research.load_recruitment` (``step``, ``count``, first step the
+        frame, last step the audits).
+    n_needed : int
+        Audits the study needs.
+
+    Returns
+    -------
+    DataFrame
+        One row per step: ``step``, ``count``, ``conversion`` (count over the previous
+        step's; NaN for the frame), ``conversion_ci95_low``, ``conversion_ci95_high``,
+        ``needed`` (``ceil(n_needed * count / last count)``), ``needed_low``,
+        ``needed_high`` (from the exact interval of the conversion to the audits),
+        ``frame_size``, ``exceeds_frame``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"step": ["frame", "contacted", "audited"],
+    ...                   "count": [1000, 100, 10]})
+    >>> plan = recruitment_plan(f, 200)
+    >>> plan["needed"].tolist(), plan["exceeds_frame"].tolist()
+    ([20000, 2000, 200], [True, True, False])
+    """
+    from scipy.stats import binomtest
+
+    counts = funnel["count"].to_numpy(dtype=int)
+    if len(counts) < 2 or counts[-1] <= 0:
+        raise ParameterError("recruitment_plan needs a funnel of 2 or more steps ending above 0")
+    last, frame = int(counts[-1]), int(counts[0])
+    rows = []
+    for i, (step, c) in enumerate(zip(funnel["step"], counts, strict=True)):
+        conv = lo = hi = np.nan
+        if i > 0 and counts[i - 1] > 0 and c <= counts[i - 1]:
+            conv = c / counts[i - 1]
+            ci = binomtest(int(c), int(counts[i - 1])).proportion_ci(method="exact")
+            lo, hi = ci.low, ci.high
+        needed = int(np.ceil(n_needed * c / last))
+        need_lo: float
+        need_hi: float
+        # conversion from this step to the audits, last / c, with its exact interval
+        if i == len(counts) - 1:
+            need_lo = need_hi = needed
+        elif c >= last and c > 0:
+            ci_all = binomtest(last, int(c)).proportion_ci(method="exact")
+            need_lo = int(np.ceil(n_needed / ci_all.high))
+            need_hi = int(np.ceil(n_needed / ci_all.low)) if ci_all.low > 0 else np.nan
+        else:
+            need_lo = need_hi = np.nan
+        rows.append(
+            {
+                "step": str(step),
+                "count": int(c),
+                "conversion": conv,
+                "conversion_ci95_low": lo,
+                "conversion_ci95_high": hi,
+                "needed": needed,
+                "needed_low": need_lo,
+                "needed_high": need_hi,
+                "frame_size": frame,
+                "exceeds_frame": needed > frame,
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["step"] = out["step"].astype("string")
+    return out

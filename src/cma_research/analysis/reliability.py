@@ -34,6 +34,7 @@ from cma_research.stats.factor import (
 from cma_research.stats.polychoric import polychoric_matrix, smooth_correlation
 
 __all__ = [
+    "MIN_N_DIMENSIONALITY",
     "cronbach_alpha",
     "item_statistics",
     "omega",
@@ -42,6 +43,18 @@ __all__ = [
 ]
 
 FactorMethod = Literal["minres", "ml"]
+
+#: Fewest businesses for which the statistics that rest on a factor model of the
+#: stages' polychoric or Pearson correlations, ordinal alpha and hierarchical omega,
+#: are reported as estimates. Polychoric correlations of ordinal items and factor
+#: solutions built on them are unstable below about 100 cases (Flora & Curran 2004,
+#: *Psychological Methods* 9, 466-491; MacCallum, Widaman, Zhang & Hong 1999,
+#: *Psychological Methods* 4, 84-99: with few items per factor and low communalities
+#: even 100 is too few), and a Schmid-Leiman solution of three group factors on a
+#: dozen businesses is an ultra-Heywood case on the bundled data. Below this number
+#: :func:`reliability_summary` reports them as not estimable (NaN, with the reason);
+#: the functions themselves still compute them on request.
+MIN_N_DIMENSIONALITY = 100
 
 
 def _complete(
@@ -628,6 +641,7 @@ def reliability_summary(
     nfactors: int = 3,
     n_boot: int = 1000,
     seed: int = 0,
+    min_n: int = MIN_N_DIMENSIONALITY,
 ) -> pd.DataFrame:
     """Cronbach's alpha, ordinal alpha, omega total and hierarchical omega of the stages.
 
@@ -647,6 +661,11 @@ def reliability_summary(
         Bootstrap resamples for the interval of the one-factor omega total (0: none).
     seed : int
         Seeds the bootstrap.
+    min_n : int
+        Fewest businesses for ordinal alpha and the bifactor omegas to be reported as
+        estimates (default :data:`MIN_N_DIMENSIONALITY`, 100); below it their rows say
+        "not estimable" in ``note`` (with the number computed anyway) and the estimate
+        is NaN.
 
     Returns
     -------
@@ -677,7 +696,8 @@ def reliability_summary(
     --------
     >>> from cma_research.datasets import bundled_path
     >>> from cma_research import load_returns
-    >>> res = reliability_summary(load_returns(bundled_path("customer_wise_2007.csv")), n_boot=0)
+    >>> cw = load_returns(bundled_path("customer_wise_2007.csv"))
+    >>> res = reliability_summary(cw, n_boot=0, min_n=0)  # every statistic, at any n
     >>> print(res[["statistic", "model", "estimate"]].round(4).to_string(index=False))
              statistic                                   model  estimate
         cronbach_alpha                         no factor model    0.8531
@@ -685,6 +705,10 @@ def reliability_summary(
            omega_total                              one factor    0.8608
            omega_total Schmid-Leiman bifactor, 3 group factors    0.9215
     omega_hierarchical Schmid-Leiman bifactor, 3 group factors    0.6635
+    >>> default = reliability_summary(cw, n_boot=0)  # 12 businesses: fewer than 100
+    >>> print(default.loc[4, "note"])  # doctest: +NORMALIZE_WHITESPACE
+    not estimable with 12 businesses: needs at least 100 (MIN_N_DIMENSIONALITY) (the
+    number computed anyway, 0.664, is not an estimate)
 
     R: ``psych::omega(x, nfactors = 1)$omega.tot`` (0.8608); ``psych::omega(x)`` gives
     ``omega.tot`` 0.9215 and ``omega_h`` 0.6635 (and warns of the ultra-Heywood case).
@@ -713,8 +737,27 @@ def reliability_summary(
 
     row, why = _attempt(lambda: cronbach_alpha(cohort, **options))
     add("cronbach_alpha", _NO_MODEL, row, why, "alpha", "Pearson correlations; Feldt interval")
+    n_used = int(rows[0]["n"]) if rows[0]["n"] else 0
+    too_few = n_used < min_n
+
+    def hide(row: pd.Series | None, why: str, value: str) -> tuple[pd.Series | None, str]:
+        """Below ``min_n`` businesses: no estimate, the reason in words."""
+        if row is None or not too_few:
+            return row, why
+        computed = float(row[value])
+        shown = (
+            f" (the number computed anyway, {computed:.3f}, is not an estimate)"
+            if (np.isfinite(computed))
+            else ""
+        )
+        return None, (
+            f"not estimable with {n_used} businesses: needs at least {min_n} "
+            f"(MIN_N_DIMENSIONALITY){shown}"
+        )
+
     row, why = _attempt(lambda: ordinal_alpha(cohort, **options))
     method = f"alpha of the {row['correlation']} correlations" if row is not None else ""
+    row, why = hide(row, why, "alpha")
     add("ordinal_alpha", _NO_MODEL, row, why, "alpha", method)
     row, why = _attempt(lambda: omega(cohort, **options, n_boot=n_boot, seed=seed))
     add("omega_total", _ONE_FACTOR, row, why, "omega_total", f"one factor, minres; {_ci(row)}")
@@ -725,7 +768,9 @@ def reliability_summary(
     method = str(row["omega_hierarchical_method"]) if row is not None else ""
     model = _ONE_FACTOR if nfactors == 1 else f"Schmid-Leiman bifactor, {nfactors} group factors"
     if nfactors != 1:  # with one factor this would repeat the row above
-        add("omega_total", model, row, why, "omega_total", method)
+        shown_row, shown_why = hide(row, why, "omega_total")
+        add("omega_total", model, shown_row, shown_why, "omega_total", method)
+    row, why = hide(row, why, "omega_hierarchical")
     add("omega_hierarchical", model, row, why, "omega_hierarchical", method)
     table = pd.DataFrame(rows)
     for col in ("statistic", "model", "method", "note"):

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # same layer: Instrument is a core type
 
 __all__ = [
     "DEPENDENCIES",
+    "ESTIMANDS",
     "HEADLINE_STRATEGIES",
     "MAX_IMPUTATIONS",
     "MAX_RESAMPLES",
@@ -46,13 +47,23 @@ __all__ = [
 ]
 
 Strategy = Literal[
-    "complete_case", "available_case", "min_stages", "stage_median", "business_mean", "multiple"
+    "complete_case",
+    "available_case",
+    "min_stages",
+    "stage_median",
+    "business_mean",
+    "multiple",
+    "blank_as_zero",
 ]
 #: The missing-data strategy names, in documentation order (see cma_research.missing).
 STRATEGIES: tuple[str, ...] = get_args(Strategy)
 #: What the notebooks' ``missing_strategy`` accepts: ``auto`` (the headline strategy
 #: rule of :mod:`cma_research.analysis.headline` decides) or a strategy.
 HEADLINE_STRATEGIES: tuple[str, ...] = ("auto", *STRATEGIES)
+
+#: The estimands of the size question a study can declare primary (parameter
+#: ``primary_estimand``; see :func:`cma_research.analysis.models.estimands`).
+ESTIMANDS: tuple[str, ...] = ("size_correlation", "ols_slope", "ordinal_slope")
 
 T = TypeVar("T")
 
@@ -175,6 +186,7 @@ PARAMETERS: dict[str, Constraint] = {
     "target_level": Constraint("level"),
     "disclosure_k": Constraint("int", minimum=1),
     "header_row": Constraint("int", minimum=1, optional=True),
+    "primary_estimand": Constraint("choice", choices=ESTIMANDS),
 }
 
 

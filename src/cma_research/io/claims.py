@@ -121,6 +121,7 @@ CLAIM_STRATEGIES: tuple[str, ...] = (
     "min_stages",
     "stage_median",
     "business_mean",
+    "blank_as_zero",
 )
 #: Business scores a claim may use (``business_scores`` columns that stay comparable
 #: between businesses with blanks; sums are refused while blanks remain).
@@ -187,7 +188,8 @@ STATISTICS: dict[str, StatisticSpec] = dict(
         _spec(
             "share_at_levels",
             "share of assessments on `stage` (default 'all': every assessed cell) at one of "
-            "`levels` (level_distribution); exact Clopper-Pearson CI",
+            "`levels` (level_distribution); exact Clopper-Pearson CI for one stage, "
+            "cluster bootstrap over businesses for 'all' (assessments nest in businesses)",
             {"levels": ("levels", True, None), "stage": ("stage_or_all", False, "all")},
             has_ci=True,
         ),

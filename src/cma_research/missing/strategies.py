@@ -30,15 +30,38 @@ Strategies and their assumptions
     agreement (e.g. Cronbach's alpha).
 ``multiple``
     Multiple imputation by chained equations with predictive mean matching, as R's
-    ``mice`` does by default (see :mod:`cma_research.missing.mice`), within each wave: ``m``
-    completed cohorts, each its own 10-sweep chain from one seeded generator, to be
-    analysed separately and pooled with Rubin's rules. Assumes blanks are missing at
-    random given the other stages; with a dozen businesses the imputation model is
-    weak, which the between-imputation variance shows.
+    ``mice`` does by default (see :mod:`cma_research.missing.mice`), within each wave
+    (the wave enters the model as a stratum): ``m`` completed cohorts, each its own
+    10-sweep chain from one seeded generator, to be analysed separately and pooled with
+    Rubin's rules. The imputation model is *congenial* with the analyses (van Buuren,
+    *Flexible Imputation of Missing Data*, 2nd ed., sect. 6.2; Moons et al. 2006): it
+    holds the analysis variables too, size (log staff; log(staff + 1) when a business
+    has 0 staff) and every numeric covariate merged in with
+    :func:`~cma_research.load_covariates`, so a correlation of a stage with size is not
+    pulled towards 0 by imputations that ignore size. With few businesses a regression
+    on every other column has almost no residual degrees of freedom, so each incomplete
+    stage is predicted only by the columns ``mice::quickpred`` would choose (a
+    correlation above 0.1 with the stage or with its being assessed;
+    :func:`cma_research.missing.mice.quickpred`), size always among them, and at most
+    as many as leave the regression 5 residual degrees of freedom (the most correlated
+    ones). Assumes blanks
+    are missing at random given the stages and those variables; with a dozen
+    businesses the imputation model is weak, which the between-imputation variance
+    shows. :func:`imputation_model` describes the model of a cohort.
 
-The imputing strategies (``stage_median``, ``business_mean``, ``multiple``) drop
-businesses with no assessed stage at all (there is nothing to impute from) and report
-them.
+``blank_as_zero``
+    A scenario, not an estimate: fill every blank with the instrument's lowest level
+    (0, "below level 1"), as if a stage nobody assessed were a stage without any of its
+    processes. The paper never says what a blank means, and a run of blanks (stages 7
+    to 10 of one business) may be an audit abandoned, not a stage skipped; this worst
+    case shows how far the findings move if blanks were absences. Compare it with the
+    other strategies in :func:`cma_research.sensitivity`; the delta-adjusted imputations
+    of :func:`cma_research.analysis.sensitivity.tipping_point` lie between
+    ``multiple`` and this.
+
+The imputing strategies (``stage_median``, ``business_mean``, ``multiple``,
+``blank_as_zero``) drop businesses with no assessed stage at all (there is nothing to
+impute from) and report them.
 """
 
 from __future__ import annotations
@@ -56,7 +79,7 @@ from cma_research.core.cohort import CleaningReport, Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.memo import memoize
 from cma_research.core.params import STRATEGIES, Strategy, check_choice, check_int
-from cma_research.missing.mice import mice_pmm
+from cma_research.missing.mice import MIN_RESIDUAL_DF, mice_pmm, quickpred
 
 __all__ = [
     "ASSUMPTIONS",
@@ -64,10 +87,12 @@ __all__ = [
     "Cleaned",
     "CleaningReport",
     "Strategy",
+    "auxiliary_columns",
     "clean",
+    "imputation_model",
 ]
 
-_IMPUTING = ("stage_median", "business_mean", "multiple")
+_IMPUTING = ("stage_median", "business_mean", "multiple", "blank_as_zero")
 
 #: Each strategy's assumption in one line (the reports and `compare_strategies` show it).
 ASSUMPTIONS = {
@@ -76,7 +101,9 @@ ASSUMPTIONS = {
     "min_stages": "businesses with fewer than k assessed stages are dropped; MCAR among them",
     "stage_median": "a blank sits at the stage's lower-median level (shrinks spread)",
     "business_mean": "a blank sits at the business's own mean level, rounded half down",
-    "multiple": "missing at random given the other stages (MICE with predictive mean matching)",
+    "multiple": "missing at random given the other stages, size and covariates (MICE with "
+    "predictive mean matching)",
+    "blank_as_zero": "a blank is an absence: the lowest level (a worst-case scenario)",
 }
 
 
@@ -193,8 +220,12 @@ def clean(
         filled = [_fill(kept, _stage_median_fill(kept.scores))]
     elif strategy == "business_mean":
         filled = [_fill(kept, _business_mean_fill(kept.scores))]
+    elif strategy == "blank_as_zero":
+        lowest = int(cohort.instrument.level_values[0])
+        filled = [_fill(kept, kept.scores.fillna(lowest))]
     elif strategy == "multiple":
-        filled = [_fill(kept, s) for s in _mice(kept.scores, params["m"], params["seed"])]
+        aux = auxiliary_columns(kept)
+        filled = [_fill(kept, s) for s in _mice(kept.scores, aux, params["m"], params["seed"])]
     else:
         filled = [kept]
 
@@ -259,24 +290,103 @@ _MICE_MEMO: OrderedDict[tuple[str, int, int], list[pd.DataFrame]] = OrderedDict(
 _MICE_MEMO_SIZE = 8
 
 
-def _content_key(scores: pd.DataFrame) -> str:
+def auxiliary_columns(cohort: Cohort) -> pd.DataFrame:
+    """The analysis variables the imputation model holds beside the stages.
+
+    ``log_staff`` (natural log of staff; ``log(staff + 1)`` when a business has 0 staff,
+    named ``log1p_staff``) and every numeric covariate column merged in by
+    :func:`~cma_research.load_covariates`, indexed as ``cohort.scores``; a column with
+    no observed value, or without variation, is left out (it cannot predict).
+    """
+    attrs = cohort.attributes
+    cols: dict[str, np.ndarray] = {}
+    staff = attrs["staff"].to_numpy(dtype=float, na_value=np.nan)
+    if (staff[~np.isnan(staff)] > 0).all():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cols["log_staff"] = np.log(staff)
+    else:
+        cols["log1p_staff"] = np.log1p(staff)
+    for src in cohort.covariate_sources:
+        for name in src.columns:
+            if name in attrs.columns and pd.api.types.is_numeric_dtype(attrs[name]):
+                cols[name] = attrs[name].to_numpy(dtype=float, na_value=np.nan)
+    keep = {k: v for k, v in cols.items() if np.isfinite(v).sum() >= 2 and np.nanstd(v) > 0}
+    return pd.DataFrame(keep, index=cohort.scores.index)
+
+
+def imputation_model(cohort: Cohort) -> pd.DataFrame:
+    """The predictor matrix of strategy ``multiple`` for a one-wave cohort, as a table.
+
+    One row per incomplete stage: ``stage``, ``n_observed``, ``predictors`` (the
+    columns that predict it, comma-separated: stages and analysis variables,
+    :func:`auxiliary_columns`), ``n_predictors``, ``residual_df`` (observed rows minus
+    predictors minus the intercept: the imputation regression's residual degrees of
+    freedom).
+
+    Examples
+    --------
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> model = imputation_model(customer_wise_2007())
+    >>> "log_staff" in model.loc[0, "predictors"]
+    True
+    """
+    kept = cohort.subset(cohort.scores.notna().sum(axis=1) > 0)
+    aux = auxiliary_columns(kept)
+    data = pd.concat([kept.scores.astype("Float64"), aux.astype("Float64")], axis=1)
+    values = data.to_numpy(dtype=float, na_value=np.nan)
+    pred = quickpred(
+        values,
+        include=tuple(range(kept.scores.shape[1], values.shape[1])),
+        min_residual_df=MIN_RESIDUAL_DF,
+    )
+    rows = []
+    for j, sid in enumerate(kept.scores.columns):
+        if not np.isnan(values[:, j]).any():
+            continue
+        names = [str(c) for c, use in zip(data.columns, pred[j], strict=True) if use]
+        n_obs = int((~np.isnan(values[:, j])).sum())
+        rows.append(
+            {
+                "stage": sid,
+                "n_observed": n_obs,
+                "predictors": ", ".join(names),
+                "n_predictors": len(names),
+                "residual_df": n_obs - len(names) - 1,
+            }
+        )
+    out = pd.DataFrame(
+        rows, columns=["stage", "n_observed", "predictors", "n_predictors", "residual_df"]
+    )
+    for col in ("stage", "predictors"):
+        out[col] = out[col].astype("string")
+    return out
+
+
+def _content_key(scores: pd.DataFrame, aux: pd.DataFrame) -> str:
     """A key of everything ``_mice`` reads: values (a blank as NaN), index, columns, dtypes."""
     digest = hashlib.sha256(scores.to_numpy(dtype=float, na_value=np.nan).tobytes())
-    layout = (list(scores.columns), scores.index.to_list(), [str(d) for d in scores.dtypes])
+    digest.update(aux.to_numpy(dtype=float, na_value=np.nan).tobytes())
+    layout = (
+        list(scores.columns),
+        scores.index.to_list(),
+        [str(d) for d in scores.dtypes],
+        list(aux.columns),
+    )
     digest.update(pickle.dumps(layout))
     return digest.hexdigest()
 
 
-def _mice(scores: pd.DataFrame, m: int, seed: int) -> list[pd.DataFrame]:
+def _mice(scores: pd.DataFrame, aux: pd.DataFrame, m: int, seed: int) -> list[pd.DataFrame]:
     """m completed copies of ``scores`` by MICE with predictive mean matching.
 
-    The same scores, ``m`` and ``seed`` give the same imputations, so they are computed
-    once per process (a notebook's strategy comparison, sensitivity analyses and
-    claims impute the same returns): later calls get copies of the first result.
+    The same scores, auxiliary columns, ``m`` and ``seed`` give the same imputations, so
+    they are computed once per process (a notebook's strategy comparison, sensitivity
+    analyses and claims impute the same returns): later calls get copies of the first
+    result.
     """
-    key = (_content_key(scores), m, seed)
+    key = (_content_key(scores, aux), m, seed)
     if key not in _MICE_MEMO:
-        _MICE_MEMO[key] = _mice_pmm(scores, m, seed)
+        _MICE_MEMO[key] = _mice_pmm(scores, aux, m, seed)
         while len(_MICE_MEMO) > _MICE_MEMO_SIZE:
             _MICE_MEMO.popitem(last=False)
     _MICE_MEMO.move_to_end(key)
@@ -284,12 +394,15 @@ def _mice(scores: pd.DataFrame, m: int, seed: int) -> list[pd.DataFrame]:
 
 
 @memoize  # and the build shares them between its kernels (CMA_RESULT_CACHE)
-def _mice_pmm(scores: pd.DataFrame, m: int, seed: int) -> list[pd.DataFrame]:
+def _mice_pmm(scores: pd.DataFrame, aux: pd.DataFrame, m: int, seed: int) -> list[pd.DataFrame]:
     if scores.empty:
         return [scores] * m
     rng = np.random.default_rng(seed)
     outs: list[list[pd.DataFrame]] = [[] for _ in range(m)]
-    for part in _per_wave(scores):
+    k = scores.shape[1]
+    waves = scores.index.get_level_values("wave")
+    for w in sorted(set(waves)):
+        part = scores.loc[waves == w]
         values = part.to_numpy(dtype=float, na_value=np.nan)
         empty = [
             sid for sid, col in zip(part.columns, values.T, strict=True) if np.isnan(col).all()
@@ -299,6 +412,13 @@ def _mice_pmm(scores: pd.DataFrame, m: int, seed: int) -> list[pd.DataFrame]:
                 f"multiple cannot impute {', '.join(empty)}: no business in this wave was "
                 "assessed on it; use 'available_case' or 'min_stages'"
             )
-        for j, done in enumerate(mice_pmm(values, m, rng)):
-            outs[j].append(pd.DataFrame(done, index=part.index, columns=part.columns))
+        extra = aux.loc[waves == w].to_numpy(dtype=float, na_value=np.nan)
+        usable = [i for i in range(extra.shape[1]) if np.isfinite(extra[:, i]).sum() >= 2]
+        extra = extra[:, usable]
+        data = np.hstack([values, extra])
+        pred = quickpred(
+            data, include=tuple(range(k, data.shape[1])), min_residual_df=MIN_RESIDUAL_DF
+        )
+        for j, done in enumerate(mice_pmm(data, m, rng, predictors=pred)):
+            outs[j].append(pd.DataFrame(done[:, :k], index=part.index, columns=part.columns))
     return [pd.concat(o).loc[scores.index].round().astype("Int64") for o in outs]

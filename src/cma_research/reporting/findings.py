@@ -22,18 +22,20 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cma_research.analysis.groups import size_band
 from cma_research.analysis.headline import HeadlineStrategy
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
-from cma_research.core.text import format_number
+from cma_research.core.text import correlation_symbol, format_number
 from cma_research.missing.missingness import missingness
 from cma_research.reporting.rules import (
     ASSOCIATION_WORDS,
     ATTRITION_WORDS,
     DIRECTION_WORDS,
+    SCALABILITY_BANDS,
     Row,
     adjusted_change_direction,
     attrition_difference,
@@ -52,6 +54,7 @@ from cma_research.reporting.rules import (
     percent,
     reliability_phrase,
     row_number,
+    scalability_word,
     share_phrase,
     strength_word,
     too_many_left_out,
@@ -62,17 +65,24 @@ __all__ = [
     "association_paragraph",
     "attrition_sentence",
     "attrition_tests_sentence",
+    "blank_as_zero_sentence",
+    "calibration_check_sentence",
     "change_summary",
     "claims_summary",
+    "estimands_paragraph",
     "key_facts",
+    "leave_one_out_sentence",
     "maturity_paragraph",
     "not_computed_reason",
     "nothing_to_compare",
+    "recruitment_sentence",
     "reliability_paragraph",
     "sample_paragraph",
+    "scaling_paragraph",
     "sensitivity_paragraph",
     "size_paragraph",
     "strategy_disclosure",
+    "tipping_point_sentence",
     "verdict_changes_sentence",
     "wave_effect_sentence",
     "wave_pairs_sentence",
@@ -81,7 +91,11 @@ __all__ = [
 #: EU size bands and their staff rule, as the sample paragraph lists them.
 _BANDS = (("micro", "< 10 staff"), ("small", "10-49"), ("medium", "50-249"), ("large", "250+"))
 #: How the maturity paragraph names the interval method of a share.
-_CI_METHODS = {"clopper-pearson": "exact Clopper-Pearson", "wilson": "Wilson score"}
+_CI_METHODS = {
+    "clopper-pearson": "exact Clopper-Pearson",
+    "wilson": "Wilson score",
+    "cluster-bootstrap-bca": "cluster bootstrap over the {g} businesses",
+}
 #: How the attrition sentence names the baseline variables it compares.
 _VARIABLE_NAMES = {"mean_score": "mean score", "staff": "staff", "business_type": "business type"}
 
@@ -175,7 +189,11 @@ def maturity_paragraph(
         float(overall["ci95_low"]),
         float(overall["ci95_high"]),
         int(overall["n_assessed"]),
-        method=_CI_METHODS.get(ci_method, ci_method),
+        method=_CI_METHODS.get(ci_method, ci_method).format(
+            g=int(row_number(overall, "n_assessed_businesses"))
+            if not math.isnan(row_number(overall, "n_assessed_businesses"))
+            else "audited"
+        ),
     )
     pct, rest = share.split(" ", 1)
     noun = inst.stage_noun
@@ -529,9 +547,23 @@ def sensitivity_paragraph(table: pd.DataFrame) -> str:
         )
     verdicts = {str(row["strategy"]): direction(row) for _, row in valid.iterrows()}
     lo, hi = float(valid["r"].min()), float(valid["r"].max())
+    same = []
+    if "identical_strategies" in valid.columns:
+        for _, row in valid.iterrows():
+            others = str(row["identical_strategies"] or "")
+            if others:
+                verb = "gives" if "," not in others else "give"
+                same.append(f"{others} {verb} exactly the result of {row['strategy']}")
+    counted = (
+        f" (counted once: {'; '.join(same)}, the same arithmetic for this statistic)"
+        if same
+        else ""
+    )
+    noun = ("distinct strategy", "distinct strategies") if same else ("strategy", "strategies")
     head = (
-        f"Across {count_words(len(valid), 'strategy', 'strategies')} the {topic} correlation "
-        f"ranged from {format_number(lo, bounded=True)} to {format_number(hi, bounded=True)}"
+        f"Across {count_words(len(valid), *noun)}"
+        f"{counted} the {topic} correlation ranged from {format_number(lo, bounded=True)} to "
+        f"{format_number(hi, bounded=True)}"
     )
     if not hinges_on_strategy(verdicts.values()):
         verdict = ASSOCIATION_WORDS[next(iter(verdicts.values()))]
@@ -545,6 +577,410 @@ def sensitivity_paragraph(table: pd.DataFrame) -> str:
     }
     listing = "; ".join(f"{w}: {', '.join(s)}" for w, s in groups.items())
     return f"{head}, and the verdict depends on the strategy ({listing})."
+
+
+def leave_one_out_sentence(table: pd.DataFrame) -> str:
+    """How far leaving out one business moves a correlation, in one sentence.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~cma_research.analysis.correlation.leave_one_out` (sorted by how far each
+        business moves the estimate).
+
+    Returns
+    -------
+    str
+        The range of the leave-one-out estimates and the business that moves it most,
+        with its covariate value; numbers only, every one from ``table``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"business_id": ["B16", "B09"], "left_out_value": [100.0, 3.0],
+    ...     "r_without": [0.37, 0.66], "change": [-0.15, 0.14], "r_all": 0.52, "n": 12,
+    ...     "covariate": "staff", "method": "spearman"})
+    >>> print(leave_one_out_sentence(t))
+    Leaving out one of the 12 businesses at a time, ρ = .52 ranges from .37 (without B16, staff 100) to .66 (without B09, staff 3); B16 moves it most (by −.15).
+    """  # noqa: E501
+    if table.empty:
+        raise ParameterError("the table has no rows; pass the output of leave_one_out()")
+    first = table.iloc[0]
+    sym = correlation_symbol(str(first.get("method", "spearman")))
+    covariate = str(first.get("covariate", "")).replace("_", " ")
+    valid = table[table["r_without"].notna()]
+    if valid.empty:
+        return "Leaving out any one business leaves a constant variable: no estimate."
+    r_without = valid["r_without"].to_numpy(dtype=float)
+    lo = valid.iloc[int(np.argmin(r_without))]
+    hi = valid.iloc[int(np.argmax(r_without))]
+
+    def who(row: pd.Series) -> str:
+        return (
+            f"without {row['business_id']}, {covariate} "
+            f"{format_number(float(row['left_out_value']), 2).rstrip('0').rstrip('.')}"
+        )
+
+    return (
+        f"Leaving out one of the {int(first['n'])} businesses at a time, {sym} = "
+        f"{format_number(float(first['r_all']), bounded=True)} ranges from "
+        f"{format_number(float(lo['r_without']), bounded=True)} ({who(lo)}) to "
+        f"{format_number(float(hi['r_without']), bounded=True)} ({who(hi)}); "
+        f"{first['business_id']} moves it most (by "
+        f"{format_number(float(first['change']), bounded=True)})."
+    )
+
+
+def blank_as_zero_sentence(base: Row, zero: Row, cohort: Cohort) -> str:
+    """What coding every blank as the lowest level does to the pooled share there.
+
+    Parameters
+    ----------
+    base, zero : Series or mapping
+        The ``stage == "all"`` rows of :func:`~cma_research.level_distribution` under the
+        notebook's strategy and under ``blank_as_zero``.
+    cohort : Cohort
+        For the instrument's words.
+
+    Examples
+    --------
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> from cma_research import level_distribution
+    >>> cw = customer_wise_2007()
+    >>> a = level_distribution(cw).iloc[-1]
+    >>> z = level_distribution(cw, strategy="blank_as_zero").iloc[-1]
+    >>> print(blank_as_zero_sentence(a, z, cw))  # doctest: +NORMALIZE_WHITESPACE
+    If every blank meant the lowest level (a worst case: the paper never says what a
+    blank means), the share of assessments below level 1 would be 28% (95% CI 14% to
+    45%, n = 160) instead of 15% (n = 137).
+    """
+    lowest = lowest_level_phrase(cohort.instrument)
+    a, z = row_number(base, "share_below_1"), row_number(zero, "share_below_1")
+    low, high = row_number(zero, "ci95_low"), row_number(zero, "ci95_high")
+    interval = "" if math.isnan(low) else f"95% CI {percent(low)} to {percent(high)}, "
+    return (
+        f"If every blank meant the lowest level (a worst case: the paper never says what "
+        f"a blank means), the share of assessments {lowest} would be {percent(z)} "
+        f"({interval}n = {int(row_number(zero, 'n_assessed'))}) instead of {percent(a)} "
+        f"(n = {int(row_number(base, 'n_assessed'))})."
+    )
+
+
+def tipping_point_sentence(table: pd.DataFrame) -> str:
+    """Whether not-at-random blanks could flip the correlation's verdict, in one sentence.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~cma_research.analysis.sensitivity.tipping_point`.
+
+    Returns
+    -------
+    str
+        The verdict at delta = 0 (rule 2's words) and the smallest delta that changes it,
+        with the average number of blanks then at the lowest level; or that no delta up
+        to the largest tried (every blank at the lowest level) changes it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"delta": [0, 1, 2], "verdict": [0, 0, 1],
+    ...     "flipped": [False, False, True], "n_blanks": 23,
+    ...     "blanks_at_lowest": [3.9, 9.5, 15.2], "r": [.40, .45, .55],
+    ...     "tipping_delta": 2.0})
+    >>> print(tipping_point_sentence(t))  # doctest: +NORMALIZE_WHITESPACE
+    Under multiple imputation the verdict is no clear association; it becomes positive
+    if the blanks lie 2 levels below their imputed values (r = .55; on average 15.2 of
+    the 23 blanks then at the lowest level).
+    """
+    if table.empty:
+        raise ParameterError("the table has no rows; pass the output of tipping_point()")
+    first = table.iloc[0]
+    start = ASSOCIATION_WORDS[int(first["verdict"])]
+    n_blanks = int(first["n_blanks"])
+    if n_blanks == 0:
+        return "There are no blanks, so nothing to tip."
+    flipped = table[table["flipped"].astype(bool)]
+    if flipped.empty:
+        top = int(table["delta"].max())
+        return (
+            f"Under multiple imputation the verdict is {start}, and it stays so even with "
+            f"the blanks {top} level{'s' if top != 1 else ''} below their imputed values "
+            f"(at most {format_number(float(table['blanks_at_lowest'].max()), 1)} of the "
+            f"{n_blanks} blanks at the lowest level): blanks missing not at random do not "
+            "change it."
+        )
+    row = flipped.iloc[0]
+    d = int(row["delta"])
+    return (
+        f"Under multiple imputation the verdict is {start}; it becomes "
+        f"{ASSOCIATION_WORDS[int(row['verdict'])]} if the blanks lie {d} "
+        f"level{'s' if d != 1 else ''} below their imputed values "
+        f"(r = {format_number(float(row['r']), bounded=True)}; on average "
+        f"{format_number(float(row['blanks_at_lowest']), 1)} of the {n_blanks} blanks then "
+        "at the lowest level)."
+    )
+
+
+def scaling_paragraph(table: pd.DataFrame, cohort: Cohort) -> str:
+    """Whether the stages form a cumulative (Mokken) scale, by rule 13.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~cma_research.analysis.scaling.mokken_scale`.
+    cohort : Cohort
+        For the instrument's words.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> t = pd.DataFrame({"item": ["scale", "stage_1", "stage_3"], "name": ["All",
+    ...     "Customer Contact", "ICT"], "H": [0.40, 0.51, 0.10], "ci95_low": [0.19, 0.27,
+    ...     -0.4], "ci95_high": [0.63, 0.74, 0.55], "n": 12, "k": 10,
+    ...     "n_violations": [15, 2, 3], "n_active": [112, 10, 12]})
+    >>> print(scaling_paragraph(t, customer_wise_2007()))  # doctest: +NORMALIZE_WHITESPACE
+    Mokken scale analysis of the 10 stages (12 businesses): Loevinger's H = .40, 95% CI
+    [.19, .63], medium by Mokken's bands, but the interval reaches below .30, so these
+    data do not establish a cumulative order of the stages, which the staged level
+    assumes. 1 stage has H_j below .30 (ICT: .10). Manifest monotonicity: 15 of 112
+    item-step comparisons fall by more than .03.
+    """
+    inst = cohort.instrument
+    scale = table[table["item"] == "scale"].iloc[0]
+    h, low, high = (row_number(scale, c) for c in ("H", "ci95_low", "ci95_high"))
+    k, n = int(row_number(scale, "k")), int(row_number(scale, "n"))
+    what = f"Mokken scale analysis of the {count_words(k, inst.stage_noun)} ({n} businesses)"
+    if math.isnan(h):
+        return f"{what}: Loevinger's H is undefined ({scale.get('note', '')})."
+    word = scalability_word(h)
+    interval = (
+        ""
+        if math.isnan(low)
+        else f", 95% CI [{format_number(low, bounded=True)}, {format_number(high, bounded=True)}]"
+    )
+    bound = SCALABILITY_BANDS[-2][0]
+    bound_text = format_number(bound, bounded=True)
+    if h >= bound and not math.isnan(low) and low >= bound:
+        verdict = f"{word} by Mokken's bands: the stages form a cumulative (Mokken) scale."
+    elif h >= bound:
+        why = f"the interval reaches below {bound_text}" if not math.isnan(low) else "no interval"
+        verdict = (
+            f"{word} by Mokken's bands, but {why}, so these data do not establish a "
+            f"cumulative order of the {inst.stage_noun}s, which the staged level assumes."
+        )
+    else:
+        verdict = (
+            f"{word} by Mokken's bands (below {bound_text}): the {inst.stage_noun}s do not "
+            "form a cumulative scale, which the staged level assumes."
+        )
+    text = f"{what}: Loevinger's H = {format_number(h, bounded=True)}{interval}, {verdict}"
+    items = table[table["item"] != "scale"]
+    weak = items[items["H"].astype(float) < bound]
+    if len(weak):
+        listing = ", ".join(
+            f"{r['name']}: {format_number(float(r['H']), bounded=True)}" for _, r in weak.iterrows()
+        )
+        noun = inst.stage_noun if len(weak) == 1 else f"{inst.stage_noun}s"
+        verb = "has" if len(weak) == 1 else "have"
+        text += f" {len(weak)} {noun} {verb} H_j below {bound_text} ({listing})."
+    viol, active = int(row_number(scale, "n_violations")), int(row_number(scale, "n_active"))
+    text += (
+        f" Manifest monotonicity: {viol} of {active} item-step comparisons fall by more than .03."
+    )
+    return text
+
+
+#: How the estimands paragraph names each estimand of the size question.
+_ESTIMAND_NAMES = {
+    "size_correlation": "the Spearman correlation of the mean level with staff",
+    "ols_slope": "the OLS slope of the mean level on log(staff)",
+    "ordinal_slope": "the proportional-odds log odds ratio per log(staff)",
+}
+
+
+def estimands_paragraph(table: pd.DataFrame) -> str:
+    """The declared primary estimand's answer, the others as exploratory, reconciled.
+
+    Direction words follow rule 2 of :mod:`~cma_research.reporting.rules` (an interval
+    that includes 0 establishes no direction). When an exploratory model's verdict
+    differs from the primary one's, the sentence says so and names what differs
+    between them (their units and n), and that the primary estimand is the result.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~cma_research.analysis.models.estimands`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"estimand": ["size_correlation", "ols_slope", "ordinal_slope"],
+    ...     "role": ["primary", "exploratory", "exploratory"], "estimate": [0.52, 0.44, 0.53],
+    ...     "ci95_low": [-0.12, -0.04, 0.12], "ci95_high": [0.85, 0.92, 0.94],
+    ...     "p_val": [0.085, 0.061, 0.016], "n": [12, 12, 120],
+    ...     "unit": ["businesses", "businesses", "assessments"], "verdict": [0, 0, 1]})
+    >>> print(estimands_paragraph(t))  # doctest: +NORMALIZE_WHITESPACE
+    Primary estimand (declared in the parameters): the Spearman correlation of the
+    mean level with staff, .52, 95% CI [−.12, .85], p = .085, n = 12 businesses: no
+    clear association. Exploratory: the OLS slope of the mean level on log(staff), 0.44,
+    95% CI [−0.04, 0.92], p = .061 (no clear association); the proportional-odds log
+    odds ratio per log(staff), 0.53, 95% CI [0.12, 0.94], p = .016 (positive). The
+    exploratory proportional-odds log odds ratio per log(staff) disagrees with the
+    primary estimand: it counts 120 assessments, not 12 businesses, and a
+    cluster-robust test with few businesses tends to be optimistic; being exploratory
+    it does not change the answer.
+    """
+    need = ["estimand", "role", "estimate", "ci95_low", "ci95_high", "p_val", "n", "unit"]
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise ParameterError(
+            f"the table lacks column(s) {', '.join(missing)}; pass the output of estimands()"
+        )
+
+    def numbers(row: pd.Series) -> str:
+        bounded = str(row["estimand"]) == "size_correlation"
+        est, lo, hi = (float(row[c]) for c in ("estimate", "ci95_low", "ci95_high"))
+        return (
+            f"{format_number(est, bounded=bounded)}, 95% CI [{format_number(lo, bounded=bounded)}, "
+            f"{format_number(hi, bounded=bounded)}], {format_p(float(row['p_val']))}"
+        )
+
+    def verdict(row: pd.Series) -> int:
+        keys = {"r": "estimate", "ci95_low": "ci95_low", "ci95_high": "ci95_high", "p_val": "p_val"}
+        return direction({k: float(row[v]) for k, v in keys.items()})
+
+    primary = table[table["role"] == "primary"].iloc[0]
+    p_verdict = verdict(primary)
+    name = _ESTIMAND_NAMES.get(str(primary["estimand"]), str(primary["estimand"]))
+    text = (
+        f"Primary estimand (declared in the parameters): {name}, {numbers(primary)}, "
+        f"n = {int(primary['n'])} {primary['unit']}: {ASSOCIATION_WORDS[p_verdict]}."
+    )
+    others = table[table["role"] != "primary"]
+    if len(others):
+        parts = [
+            f"{_ESTIMAND_NAMES.get(str(r['estimand']), str(r['estimand']))}, {numbers(r)} "
+            f"({ASSOCIATION_WORDS[verdict(r)]})"
+            for _, r in others.iterrows()
+        ]
+        text += f" Exploratory: {'; '.join(parts)}."
+    for _, r in others.iterrows():
+        if verdict(r) == p_verdict:
+            continue
+        other = _ESTIMAND_NAMES.get(str(r["estimand"]), str(r["estimand"]))
+        if str(r["unit"]) != str(primary["unit"]):
+            why = (
+                f"it counts {int(r['n'])} {r['unit']}, not {int(primary['n'])} "
+                f"{primary['unit']}, and a cluster-robust test with few businesses tends "
+                "to be optimistic"
+            )
+        else:
+            why = "it rests on another scale and other assumptions"
+        text += (
+            f" The exploratory {other.removeprefix('the ')} disagrees with the primary "
+            f"estimand: {why}; being "
+            "exploratory it does not change the answer."
+        )
+    return text
+
+
+#: How the calibration sentence names the statistics of calibration_check.
+_CHECK_NAMES = {
+    "cronbach_alpha": "Cronbach's α of the complete cases",
+    "sd_mean_level": "the SD of the mean levels",
+    "complete_cases": "the number of complete cases",
+}
+
+
+def calibration_check_sentence(table: pd.DataFrame) -> str:
+    """Whether the simulation model reproduces statistics it was not fitted to.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~cma_research.analysis.power.calibration_check`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"statistic": ["cronbach_alpha", "complete_cases"],
+    ...     "observed": [0.85, 12.0], "simulated_low": [0.62, 9.0],
+    ...     "simulated_high": [0.93, 15.0], "within": [True, True], "n_sims": 1000,
+    ...     "n_businesses": 16})
+    >>> print(calibration_check_sentence(t))  # doctest: +NORMALIZE_WHITESPACE
+    On statistics the model was not fitted to, 1000 simulated cohorts of 16 businesses
+    give Cronbach's α of the complete cases from 0.62 to 0.93 (observed 0.85) and the
+    number of complete cases from 9 to 15 (observed 12): every observed value lies
+    within the simulated 95% range.
+    """
+    parts = []
+    for _, r in table.iterrows():
+        digits = 0 if str(r["statistic"]) == "complete_cases" else 2
+        parts.append(
+            f"{_CHECK_NAMES.get(str(r['statistic']), str(r['statistic']))} from "
+            f"{format_number(float(r['simulated_low']), digits)} to "
+            f"{format_number(float(r['simulated_high']), digits)} (observed "
+            f"{format_number(float(r['observed']), digits)})"
+        )
+    outside = [
+        _CHECK_NAMES.get(str(r["statistic"]), str(r["statistic"]))
+        for _, r in table.iterrows()
+        if not bool(r["within"])
+    ]
+    verdict = (
+        "every observed value lies within the simulated 95% range"
+        if not outside
+        else f"outside the simulated 95% range: {join_words(outside)}, so the power below "
+        "rests on a model that does not reproduce these data in that respect"
+    )
+    first = table.iloc[0]
+    return (
+        f"On statistics the model was not fitted to, {int(first['n_sims'])} simulated cohorts "
+        f"of {int(first['n_businesses'])} businesses give {join_words(parts)}: {verdict}."
+    )
+
+
+def recruitment_sentence(plan: pd.DataFrame, n_needed: int) -> str:
+    """What the recruitment funnel's conversion rates imply, flagging an impossible plan.
+
+    Parameters
+    ----------
+    plan : DataFrame
+        :func:`~cma_research.analysis.power.recruitment_plan`.
+    n_needed : int
+        The audits needed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> plan = pd.DataFrame({"step": ["Frame", "Contacted", "Audited"],
+    ...     "count": [1000, 100, 10], "needed": [20000, 2000, 200],
+    ...     "needed_low": [15000, 1500, 200], "needed_high": [30000, 3000, 200],
+    ...     "frame_size": 1000, "exceeds_frame": [True, True, False]})
+    >>> print(recruitment_sentence(plan, 200))  # doctest: +NORMALIZE_WHITESPACE
+    At the recruitment file's conversion rates, 200 audits need about 2000 businesses at
+    the step 'Contacted' (1500 to 3000 within the exact 95% intervals of the
+    conversions) and 20000 in the sampling frame, which has 1000: **the plan exceeds the
+    sampling frame** at these conversion rates.
+    """
+    step = plan.iloc[1] if len(plan) > 1 else plan.iloc[0]
+    frame = plan.iloc[0]
+    low, high = row_number(step, "needed_low"), row_number(step, "needed_high")
+    spread = (
+        f" ({int(low)} to {int(high)} within the exact 95% intervals of the conversions)"
+        if not (math.isnan(low) or math.isnan(high))
+        else ""
+    )
+    text = (
+        f"At the recruitment file's conversion rates, {n_needed} audits need about "
+        f"{int(step['needed'])} businesses at the step '{step['step']}'{spread} and "
+        f"{int(frame['needed'])} in the sampling frame, which has {int(frame['frame_size'])}"
+    )
+    if bool(frame["exceeds_frame"]):
+        return text + ": **the plan exceeds the sampling frame** at these conversion rates."
+    return text + ": the frame is large enough."
 
 
 def key_facts(

@@ -29,10 +29,13 @@ word for a stage or dimension, how many it has, its stage and level names).
 4. *Reliability* (:func:`reliability_word`, :func:`reliability_phrase`): George &
    Mallery's (2003, *SPSS for Windows step by step*, 4th ed., p. 231) bands for
    Cronbach's alpha: >= .90 ``excellent``, >= .80 ``good``, >= .70 ``acceptable``,
-   >= .60 ``questionable``, >= .50 ``poor``, below .50 ``unacceptable``. The stages
-   "hang together as a scale" only when alpha >= :data:`ALPHA_ACCEPTABLE` = .70;
-   when alpha is acceptable but the interval's lower bound is below .70 the sentence
-   says so.
+   >= .60 ``questionable``, >= .50 ``poor``, below .50 ``unacceptable``. The
+   sentence names the *internal consistency* with that word; when alpha is at least
+   :data:`ALPHA_ACCEPTABLE` = .70 but the interval's lower bound is below .70 it says
+   so. Alpha does not show that the stages measure one thing (Sijtsma 2009), so the
+   sentence never says they form a scale: it adds that dimensionality is not shown by
+   alpha and, below :data:`~cma_research.analysis.reliability.MIN_N_DIMENSIONALITY`
+   businesses, that it cannot be assessed with this many businesses.
 5. *Most often at the lowest level* (:func:`most_often_lowest`,
    :func:`most_often_below`): the stage(s) with the largest share of assessments at the
    instrument's lowest level; shares are compared exactly (as fractions of counts), and
@@ -87,6 +90,14 @@ word for a stage or dimension, how many it has, its stage and level names).
     for 1 and the plural otherwise ("1 testable claim", "0 claims", "2 claims"), for
     summary lines where APA words (rule 7) would hide the numbers.
 
+13. *A cumulative scale* (:func:`scalability_word`, words in :data:`SCALABILITY_BANDS`):
+    Mokken's (1971, *A theory and procedure of scale analysis*, p. 185; Sijtsma &
+    Molenaar 2002, p. 60) bands for Loevinger's H of a set of items: below .3 ``not
+    scalable``, .3 to < .4 ``weak``, .4 to < .5 ``medium``, .5 and above ``strong``. The
+    stages form a cumulative (Mokken) scale only when H >= .3 *and* the 95% interval's
+    lower bound is at least .3; otherwise the sentence says the data do not establish
+    one.
+
 Numbers are formatted by :mod:`cma_research.reporting.text` (APA strings) and rounded
 only when written.
 """
@@ -112,6 +123,7 @@ __all__ = [
     "ATTRITION_WORDS",
     "DIRECTION_WORDS",
     "RELIABILITY_BANDS",
+    "SCALABILITY_BANDS",
     "STRENGTH_BANDS",
     "WIDE",
     "Direction",
@@ -134,6 +146,7 @@ __all__ = [
     "reliability_phrase",
     "reliability_word",
     "row_number",
+    "scalability_word",
     "share_phrase",
     "strength_word",
     "too_many_left_out",
@@ -163,8 +176,15 @@ RELIABILITY_BANDS: tuple[tuple[float, str], ...] = (
     (0.5, "poor"),
     (-math.inf, "unacceptable"),
 )
-#: Alpha from which the stages "hang together as a scale" (rule 4).
+#: Alpha from which internal consistency is acceptable (rule 4).
 ALPHA_ACCEPTABLE = 0.7
+#: Mokken (1971): lower bounds of Loevinger's H for each word, largest first (rule 13).
+SCALABILITY_BANDS: tuple[tuple[float, str], ...] = (
+    (0.5, "strong"),
+    (0.4, "medium"),
+    (0.3, "weak"),
+    (-math.inf, "not scalable"),
+)
 #: The direction verdict of rule 2 in words (+1, -1, 0), as rule 12 names them.
 ASSOCIATION_WORDS: dict[int, str] = {1: "positive", -1: "negative", 0: "no clear association"}
 
@@ -345,31 +365,47 @@ def reliability_word(alpha: float) -> str:
 
 
 def reliability_phrase(alpha_row: Row, instrument: Instrument) -> str:
-    """Whether the instrument's stages hang together as a scale, by rule 4.
+    """The internal consistency of the instrument's stages in words, by rule 4.
 
-    Uses the instrument's own word for a stage and the number of stages in the alpha
-    computation (``k``).
+    Uses the instrument's own word for a stage, the number of stages in the alpha
+    computation (``k``) and the number of businesses (``n``).
 
     >>> from cma_research.core.instrument import get_instrument
     >>> mcf = get_instrument("managing_customers_framework")
     >>> print(reliability_phrase({"alpha": 0.84, "ci95_low": 0.74, "ci95_high": 0.91,
     ...                           "n": 30, "k": 6}, mcf))  # doctest: +NORMALIZE_WHITESPACE
-    The six dimensions hang together as a scale: Cronbach's α = .84, 95% CI [.74, .91],
-    n = 30 (good by George & Mallery's bands).
+    The internal consistency of the six dimensions is good: Cronbach's α = .84, 95% CI
+    [.74, .91], n = 30 (good by George & Mallery's bands). Alpha does not show that
+    they measure one thing, and dimensionality cannot be assessed with 30 businesses
+    (at least 100 are needed).
     """
+    from cma_research.analysis.reliability import MIN_N_DIMENSIONALITY
+
     k = int(row_number(alpha_row, "k")) if not math.isnan(row_number(alpha_row, "k")) else 0
     k = k or len(instrument.stages)
-    what = f"The {count_words(k, instrument.stage_noun)}"
+    what = f"the {count_words(k, instrument.stage_noun)}"
     alpha = row_number(alpha_row, "alpha")
     if math.isnan(alpha):
         note = alpha_row.get("note") if hasattr(alpha_row, "get") else None
         if isinstance(note, str):
             note = note.removeprefix("not computed: ").removeprefix("not applicable: ")
         reason = f": {note}" if note else ""
-        return f"Cronbach's α could not be computed for the {what[4:]}{reason}."
+        return f"Cronbach's α could not be computed for {what}{reason}."
     word = reliability_word(alpha)
     stats_text = f"Cronbach's {apa(alpha_row)} ({word} by George & Mallery's bands)"
     minimum = format_number(ALPHA_ACCEPTABLE, bounded=True)
+    n = row_number(alpha_row, "n")
+    if not math.isnan(n) and n < MIN_N_DIMENSIONALITY:
+        dimensions = (
+            " Alpha does not show that they measure one thing, and dimensionality cannot "
+            f"be assessed with {int(n)} businesses (at least {MIN_N_DIMENSIONALITY} are "
+            "needed)."
+        )
+    else:
+        dimensions = (
+            " Alpha does not show that they measure one thing (hierarchical omega and a "
+            "scaling analysis speak to that)."
+        )
     if alpha >= ALPHA_ACCEPTABLE:
         low = row_number(alpha_row, "ci95_low")
         caveat = ""
@@ -378,11 +414,22 @@ def reliability_phrase(alpha_row: Row, instrument: Instrument) -> str:
                 f"; the interval's lower bound, {format_number(low, bounded=True)}, is below "
                 f"{minimum}, so this is not settled"
             )
-        return f"{what} hang together as a scale: {stats_text}{caveat}."
+        return f"The internal consistency of {what} is {word}: {stats_text}{caveat}.{dimensions}"
     return (
-        f"{what} do not hang together well enough to be read as one scale: "
+        f"The internal consistency of {what} is too low for them to be read as one scale: "
         f"{stats_text}; {minimum} is the usual minimum."
     )
+
+
+def scalability_word(h: float) -> str:
+    """Mokken's (1971) word for Loevinger's H (rule 13).
+
+    >>> [scalability_word(v) for v in (0.62, 0.45, 0.3, 0.29, -0.1)]
+    ['strong', 'medium', 'weak', 'not scalable', 'not scalable']
+    """
+    if math.isnan(h):
+        return "undefined"
+    return next(word for bound, word in SCALABILITY_BANDS if h >= bound)
 
 
 # -- levels, counts and shares (rules 5-8) -----------------------------------------------

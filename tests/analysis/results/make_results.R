@@ -17,16 +17,24 @@
 #                              coin::mh_test, lme4::lmer random intercept
 #   results_change_ordinal.py  polr(level ~ followup) on two waves, clustered
 #   results_power.py           pwr::pwr.r.test, Hmisc::popower / posamsize
+#   results_groups_effect.py   effectsize::rank_biserial with its 95% interval
+#   results_model_checks.py    Brant's test coded from the paper (glm per split);
+#                              clubSandwich CR2 / Satterthwaite of the size OLS
+#   results_clmm.py            ordinal::clmm, random intercept per business, stage effects
+#   results_imputation.py      mice::quickpred on the stages and log_staff; mice (pmm)
+#                              with the package's predictor matrix (seeded, m = 400)
 # Debian packages: r-base-core r-cran-psych r-cran-mass r-cran-sandwich
 #                  r-cran-lmtest r-cran-clubsandwich r-cran-coin r-cran-lme4
-#                  r-cran-pwr r-cran-hmisc
+#                  r-cran-pwr r-cran-hmisc r-cran-mice r-cran-effectsize
+#                  r-cran-ordinal
 # Run from the repository root (R >= 4.2; the packages below, from Debian):
 #     R --vanilla -q -f tests/analysis/results/make_results.R \
 #         > tests/analysis/results/make_results.Rout 2>&1
 # It writes every results_*.py of this folder (see README.md); tests/analysis/results/make_results.Rout
 # is the console output: the script echoed, every recorded value, sessionInfo().
 # Each section is a local({ ... }) block, so no section sees another's variables;
-# values shared between sections are passed in `shared`. Nothing here is random.
+# values shared between sections are passed in `shared`. Nothing here is random but
+# the seeded mice run of results_imputation.py (the same output every run).
 # =============================================================================
 source(file.path("tests", "results_writer.R"))
 SCRIPT <- "tests/analysis/results/make_results.R"
@@ -1288,6 +1296,162 @@ local({
   emit("posamsize_a", "Hmisc::posamsize(p = c(.2, .3, .3, .2), odds.ratio = 2, power = 0.8)  # $n, $eff",
        list(n = ps$value$n, eff = ps$value$eff))
 
+  py_close()
+})
+
+# ==== results_imputation.py: the congenial imputation model (mice) ====================
+local({
+  list2env(wave1, environment())
+  library(mice)
+  py_open_topic("imputation",
+    c("The imputation model of strategy ``multiple``: mice's quickpred and pmm.",
+      "",
+      "``d`` is Table 4's stages with ``log_staff`` (the analysis variable: size). mice's",
+      "imputations are random: ``mice_*`` values are means over many imputations, to be",
+      "compared within their Monte-Carlo error."),
+    c("mice"))
+  d <- data.frame(stages, log_staff = log_staff, check.names = FALSE)
+  pm <- quickpred(d, mincor = 0.1, include = "log_staff")
+  emit("quickpred", "quickpred(d, mincor = 0.1, include = \"log_staff\")  # rows: targets",
+       as_rows(unname(pm)))
+  emit("quickpred_mincor_03", "quickpred(d, mincor = 0.3, minpuc = 0.5)",
+       as_rows(unname(quickpred(d, mincor = 0.3, minpuc = 0.5))))
+  # the package's matrix (quickpred, then at most n_obs - 1 - 5 predictors per stage,
+  # the most correlated; recorded from cma_research.missing.mice.quickpred)
+  pkg <- list(c(0, 1, 0, 1, 1, 1, 1, 1, 1, 0, 1), c(0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1), c(1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1), c(1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 1), c(1, 1, 1, 1, 0, 1, 1, 0, 1, 0, 1), c(1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1), c(1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 1), c(1, 0, 1, 0, 1, 1, 1, 0, 1, 0, 1), c(1, 0, 1, 0, 1, 1, 1, 1, 0, 1, 1), c(0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1), c(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+  pkg <- matrix(unlist(pkg), nrow = 11, byrow = TRUE)
+  dimnames(pkg) <- list(names(d), names(d))
+  emit("package_predictors", "pkg <- (the package's predictor matrix, quickpred + the df cap)",
+       as_rows(unname(pkg)))
+  imp <- mice(d, m = 400, maxit = 10, method = "pmm", predictorMatrix = pkg, seed = 2007,
+              printFlag = FALSE)
+  means <- sapply(seq_len(400), function(i) rowMeans(complete(imp, i)[, 1:10]))
+  rho <- apply(means, 2, function(mm) cor(mm, exp(log_staff), method = "spearman"))
+  emit("mice_rho_mean_staff", c(
+    "imp <- mice(d, m = 400, maxit = 10, method = \"pmm\", predictorMatrix = pkg, seed = 2007)",
+    "tanh(mean(atanh(rho))) # rho_i = cor(rowMeans(complete(imp, i)[, 1:10]), staff, method = \"spearman\")"),
+    tanh(mean(atanh(rho))))
+  emit("mice_rho_mean_staff_sd", "sd(atanh(rho))  # between-imputation SD on Fisher's z",
+       sd(atanh(rho)))
+  s7 <- sapply(seq_len(400), function(i) mean(complete(imp, i)$stage_7))
+  emit("mice_stage_7_mean", "mean(sapply(1:400, function(i) mean(complete(imp, i)$stage_7)))",
+       mean(s7))
+  emit("mice_stage_7_mean_sd", "sd(s7)", sd(s7))
+  py_blank()
+  py_close()
+})
+
+# ==== results_groups_effect.py: rank-biserial r with its interval (effectsize) ======
+local({
+  list2env(wave1, environment())
+  library(effectsize)
+  py_open_topic("groups_effect",
+                c("R reference values: the rank-biserial correlation of each pair of EU size bands",
+                  "with its 95% interval, ``effectsize::rank_biserial`` (Fisher z, SE",
+                  "sqrt((n1 + n2 + 1) / (3 n1 n2))); data as ``results_groups.py``."),
+                c("effectsize"))
+  band <- cut(staff, breaks = c(-Inf, 9, 49, 249, Inf),
+              labels = c("micro", "small", "medium", "large"), right = TRUE)
+  present <- levels(droplevels(band))
+  out <- list(); keys <- list()
+  for (a_i in seq_along(present)) for (b_i in seq_along(present)) if (a_i < b_i) {
+    ga <- present[a_i]; gb <- present[b_i]
+    xa <- mean_ac[band == ga]; xb <- mean_ac[band == gb]
+    es <- rank_biserial(xa, xb, ci = 0.95)
+    keys[[length(keys) + 1]] <- c(ga, gb)
+    out[[paste(ga, gb)]] <- list(r = es$r_rank_biserial, ci_low = es$CI_low, ci_high = es$CI_high)
+  }
+  emit("rank_biserial",
+       c("xa <- mean_ac[band == group_1]; xb <- mean_ac[band == group_2]  # each pair of bands",
+         "es <- effectsize::rank_biserial(xa, xb, ci = 0.95)",
+         "(group_1, group_2): list(r = es$r_rank_biserial, ci_low = es$CI_low, ci_high = es$CI_high)"),
+       tuple_keys(out, keys))
+  x <- c(1, 2, 3); y <- c(4, 5, 6, 7)
+  es <- rank_biserial(x, y, ci = 0.95)
+  emit("separated", c("es <- effectsize::rank_biserial(c(1, 2, 3), c(4, 5, 6, 7), ci = 0.95)",
+                      "c(es$r_rank_biserial, es$CI_low, es$CI_high)"),
+       c(es$r_rank_biserial, es$CI_low, es$CI_high))
+  py_blank()
+  py_close()
+})
+
+# ==== results_model_checks.py: Brant's test (by hand) and CR2 of the size OLS ==========
+local({
+  list2env(wave1, environment())
+  library(clubSandwich)
+  py_open_topic("model_checks",
+    c("R reference values: the proportional-odds assumption and CR2 errors for the size models.",
+      "",
+      "Brant's (1990) test is coded here from the paper (the brant package is not in",
+      "Debian): one glm(binomial) per split level > j, the covariance of the stacked slopes",
+      "V_jl = (X'W_jj X)^-1 X'W_jl X (X'W_ll X)^-1, W_jl = diag(pi_l - pi_j pi_l), and the",
+      "Wald test of beta_0 = beta_j. Data: the 137 assessed cells of Table 4 (as",
+      "results_models.py) and the 12 complete cases' mean level."),
+    c("clubSandwich"))
+  long <- data.frame(business_id = rep(ids, times = 10), level = as.vector(stages),
+                     staff = rep(staff, times = 10))
+  long <- long[!is.na(long$level), ]
+  X <- cbind(1, log(long$staff))
+  K <- 6
+  fits <- lapply(0:(K - 2), function(j) glm(as.numeric(long$level > j) ~ log(long$staff),
+                                            family = binomial))
+  pis <- sapply(fits, fitted)
+  b <- sapply(fits, coef)  # 2 x 5
+  emit("brant_split_slopes", "sapply(0:4, function(j) coef(glm(level > j ~ log(staff), binomial))[2])",
+       unname(b[2, ]))
+  inv <- lapply(1:5, function(j) solve(t(X) %*% (X * (pis[, j] * (1 - pis[, j])))))
+  V <- matrix(0, 10, 10)
+  for (j in 1:5) for (m in j:5) {
+    w <- pis[, m] - pis[, j] * pis[, m]
+    blk <- inv[[j]] %*% (t(X) %*% (X * w)) %*% inv[[m]]
+    V[(2 * j - 1):(2 * j), (2 * m - 1):(2 * m)] <- blk
+    V[(2 * m - 1):(2 * m), (2 * j - 1):(2 * j)] <- t(blk)
+  }
+  s <- seq(2, 10, by = 2)
+  bs <- b[2, ]; Vs <- V[s, s]
+  D <- cbind(1, -diag(4))
+  stat <- as.numeric(t(D %*% bs) %*% solve(D %*% Vs %*% t(D)) %*% (D %*% bs))
+  emit("brant_statistic", "t(D %*% beta) %*% solve(D %*% V %*% t(D)) %*% (D %*% beta)  # D = cbind(1, -diag(4))", stat)
+  emit("brant_df", "nrow(D)", 4L)
+  emit("brant_p", "pchisq(stat, 4, lower.tail = FALSE)", pchisq(stat, 4, lower.tail = FALSE))
+  d <- data.frame(y = mean_cc, staff = staff_cc, id = seq_along(mean_cc))
+  fit <- lm(y ~ log(staff), data = d)
+  ct <- as.data.frame(coef_test(fit, vcov = "CR2", cluster = d$id, test = "Satterthwaite"))
+  emit("ols_cr2", c("fit <- lm(mean_cc ~ log(staff_cc))",
+                    "as.data.frame(clubSandwich::coef_test(fit, vcov = \"CR2\", cluster = 1:12, test = \"Satterthwaite\"))"),
+       list(beta = unname(ct$beta), se = unname(ct$SE), t = unname(ct$tstat),
+            df = unname(ct$df_Satt), p_value = unname(ct$p_Satt)))
+  py_blank()
+  py_close()
+})
+
+# ==== results_clmm.py: the ordinal mixed model (ordinal::clmm) ===========================
+local({
+  list2env(wave1, environment())
+  library(ordinal)
+  py_open_topic("clmm",
+    c("R reference values: cumulative logit with a random intercept per business, stage",
+      "effects, ordinal::clmm (adaptive Gauss-Hermite quadrature, 10 points), on the 137",
+      "assessed cells of Table 4 (stage_1 the reference stage)."),
+    c("ordinal"))
+  long <- data.frame(business = rep(ids, times = 10),
+                     stage = factor(rep(paste0("stage_", 1:10), each = length(ids)),
+                                    levels = paste0("stage_", 1:10)),
+                     level = as.vector(stages), staff = rep(staff, times = 10))
+  long <- long[!is.na(long$level), ]
+  long$level <- factor(long$level, ordered = TRUE)
+  fit <- clmm(level ~ log(staff) + stage + (1 | business), data = long, nAGQ = 10)
+  call <- "fit <- clmm(level ~ log(staff) + stage + (1 | business), data = long, nAGQ = 10)"
+  emit("beta", c(call, "fit$beta  # log(staff), stage_2 .. stage_10"), unname(fit$beta))
+  emit("zeta", "fit$alpha  # thresholds 0|1 .. 4|5", unname(fit$alpha))
+  emit("sd_business", "attr(VarCorr(fit)$business, \"stddev\")",
+       unname(attr(VarCorr(fit)$business, "stddev")))
+  emit("loglik", "as.numeric(logLik(fit))", as.numeric(logLik(fit)))
+  s <- coef(summary(fit))
+  emit("se", "coef(summary(fit))[, \"Std. Error\"]  # thresholds, then beta", unname(s[, 2]))
+  emit("p_value", "coef(summary(fit))[, \"Pr(>|z|)\"]  # thresholds (NA), then beta",
+       unname(s[, 4]))
+  py_blank()
   py_close()
 })
 

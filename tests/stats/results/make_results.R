@@ -12,15 +12,21 @@
 #                            omega from the ML one-factor model
 #   results_schmid.py        psych::fa, rotations, schmid, omega internals
 #   results_ordinal.py       MASS::polr on MASS::housing
+#   results_clustered.py     shares pooled over businesses: boot (business
+#                            resamples, seeded) and geepack's sandwich SE
+#   results_mokken.py        Loevinger's H from its definitions (covariances of
+#                            sorted items; Guttman errors on dichotomous items)
+#   results_rasch.py         eRm::PCM (CML) on eRm's pcmdat2
 # Debian packages: r-base-core r-cran-psych r-cran-gparotation r-cran-polycor
-#                  r-cran-mass
+#                  r-cran-mass r-cran-geepack r-cran-erm (boot ships with R)
 # Run from the repository root (R >= 4.2; the packages below, from Debian):
 #     R --vanilla -q -f tests/stats/results/make_results.R \
 #         > tests/stats/results/make_results.Rout 2>&1
 # It writes every results_*.py of this folder (see README.md); tests/stats/results/make_results.Rout
 # is the console output: the script echoed, every recorded value, sessionInfo().
 # Each section is a local({ ... }) block, so no section sees another's variables;
-# values shared between sections are passed in `shared`. Nothing here is random.
+# values shared between sections are passed in `shared`. Nothing here is random
+# except the business bootstrap of results_clustered.py (seeded: same output every run).
 # =============================================================================
 source(file.path("tests", "results_writer.R"))
 SCRIPT <- "tests/stats/results/make_results.R"
@@ -673,6 +679,136 @@ local({
   emit("housing_zeta_tight", "fit_tight$zeta", unname(fit_t$zeta))
   emit("housing_se_tight", "sqrt(diag(vcov(fit_tight)))", unname(sqrt(diag(vcov(fit_t)))))
   emit("housing_loglik_tight", "as.numeric(logLik(fit_tight))", as.numeric(logLik(fit_t)))
+  py_blank()
+  py_close()
+})
+
+# ==== results_clustered.py: shares pooled over businesses (cluster bootstrap, GEE) ====
+local({
+  library(boot)
+  library(geepack)
+  t4 <- read_table4()
+  stages <- as.matrix(t4[, paste0("stage_", 1:10)])
+  storage.mode(stages) <- "double"
+  py_open_topic("clustered",
+    c("Shares pooled over the assessments of businesses: cluster bootstrap and GEE.",
+      "",
+      "Per business of Table 4: ``n`` assessed stages, ``k0`` of them at level 0, ``k01`` at",
+      "level 0 or 1. The pooled share is sum(k) / sum(n). ``boot::boot`` resamples",
+      "businesses (R = 200000 resamples, seeded: Monte-Carlo values, compare within their",
+      "error); ``geepack::geeglm`` gives the deterministic cluster-robust standard error."),
+    c("boot", "geepack"))
+  n <- rowSums(!is.na(stages))
+  k0 <- rowSums(stages == 0, na.rm = TRUE)
+  k01 <- rowSums(stages <= 1, na.rm = TRUE)
+  emit("n", "n <- rowSums(!is.na(stages))", as_pylist(unname(as.integer(n))))
+  emit("k0", "k0 <- rowSums(stages == 0, na.rm = TRUE)", as_pylist(unname(as.integer(k0))))
+  emit("k01", "k01 <- rowSums(stages <= 1, na.rm = TRUE)", as_pylist(unname(as.integer(k01))))
+  long <- data.frame(business = rep(t4$business_id, 10), level = as.vector(stages))
+  long <- long[!is.na(long$level), ]
+  long <- long[order(long$business), ]
+  for (what in c("k0", "k01")) {
+    k <- get(what)
+    cut <- if (what == "k0") 0 else 1
+    y <- as.numeric(long$level <= cut)
+    fit <- geeglm(y ~ 1, family = gaussian, id = factor(long$business), data = long,
+                  corstr = "independence")
+    emit(paste0(what, "_gee_estimate"),
+         sprintf("coef(geeglm(y ~ 1, family = gaussian, id = business, corstr = \"independence\")) # y = level <= %d", cut),
+         unname(coef(fit)))
+    emit(paste0(what, "_gee_robust_se"), "summary(fit)$coefficients[, \"Std.err\"]  # sandwich",
+         unname(summary(fit)$coefficients[, "Std.err"]))
+    d <- data.frame(k = k, n = n)
+    set.seed(2007)
+    b <- boot(d, function(d, i) sum(d$k[i]) / sum(d$n[i]), R = 200000)
+    L <- empinf(b, type = "jack")
+    ci <- boot.ci(b, type = c("bca", "perc"), L = L)
+    emit(paste0(what, "_boot_se"),
+         "set.seed(2007); b <- boot(d, function(d, i) sum(d$k[i]) / sum(d$n[i]), R = 200000); sd(b$t)",
+         sd(b$t[, 1]))
+    emit(paste0(what, "_boot_bca"),
+         "boot.ci(b, type = \"bca\", L = empinf(b, type = \"jack\"))$bca[4:5]",
+         unname(ci$bca[4:5]))
+    emit(paste0(what, "_boot_perc"), "boot.ci(b, type = \"perc\")$percent[4:5]",
+         unname(ci$percent[4:5]))
+    emit(paste0(what, "_jack_acceleration"), "sum(L^3) / (6 * sum(L^2)^1.5)",
+         sum(L^3) / (6 * sum(L^2)^1.5))
+  }
+  py_blank()
+  py_close()
+})
+
+# ==== results_mokken.py: Loevinger's H by its definitions (mokken is not in Debian) ====
+local({
+  t4 <- read_table4()
+  stages <- as.matrix(t4[, paste0("stage_", 1:10)])
+  storage.mode(stages) <- "double"
+  x <- stages[complete.cases(stages), ]
+  py_open_topic("mokken",
+    c("Loevinger's H of Mokken scale analysis, computed in R from its definitions.",
+      "",
+      "The R package mokken is not in Debian (and CRAN is not reachable here), so H is",
+      "computed by hand: for polytomous items H = sum over pairs of cov(X_i, X_j) divided",
+      "by the sum of the covariances of the items each sorted (the largest covariance the",
+      "marginals allow; Sijtsma & Molenaar 2002, sect. 4.2; mokken::coefH); for",
+      "dichotomous items also from Guttman errors, 1 - sum F_ij / sum E_ij. ``x``: the 12",
+      "complete cases of Table 4 (as results_reliability.x)."),
+    c("stats"))
+  k <- ncol(x)
+  cv <- cov(x)
+  cvmax <- matrix(NA_real_, k, k)
+  for (i in 1:k) for (j in 1:k) cvmax[i, j] <- cov(sort(x[, i]), sort(x[, j]))
+  up <- upper.tri(cv)
+  emit("table4_H", "sum(cov(x)[upper.tri]) / sum(cvmax[upper.tri])  # cvmax[i, j] = cov(sort(x[, i]), sort(x[, j]))",
+       sum(cv[up]) / sum(cvmax[up]))
+  off <- !diag(k)
+  emit("table4_H_items", "sapply(1:k, function(j) sum(cv[j, -j]) / sum(cvmax[j, -j]))",
+       sapply(1:k, function(j) sum(cv[j, -j]) / sum(cvmax[j, -j])))
+  hp <- cv / cvmax
+  diag(hp) <- NA
+  emit("table4_H_pairs", "cov(x) / cvmax  (diagonal NA)", unname(hp))
+  # dichotomous example (rows: persons), Guttman errors
+  d <- rbind(c(1, 1, 1, 0), c(1, 1, 0, 0), c(1, 0, 1, 0), c(1, 1, 0, 1), c(0, 1, 0, 0),
+             c(1, 0, 0, 0), c(0, 0, 0, 0), c(1, 1, 1, 1), c(1, 0, 0, 0), c(0, 0, 1, 0))
+  emit("dich", "d  # 10 persons x 4 items", as_rows(d))
+  p <- colMeans(d)
+  n <- nrow(d)
+  Fsum <- 0; Esum <- 0
+  for (i in 1:4) for (j in 1:4) if (i < j) {
+    easy <- if (p[i] >= p[j]) i else j; hard <- if (easy == i) j else i
+    Fsum <- Fsum + sum(d[, easy] == 0 & d[, hard] == 1)
+    Esum <- Esum + n * (1 - p[easy]) * p[hard]
+  }
+  emit("dich_H_guttman", "1 - sum(F) / sum(E)  # F: easy item 0 and hard item 1; E = n (1 - p_easy) p_hard",
+       unname(1 - Fsum / Esum))
+  cvd <- cov(d); cvdm <- matrix(NA_real_, 4, 4)
+  for (i in 1:4) for (j in 1:4) cvdm[i, j] <- cov(sort(d[, i]), sort(d[, j]))
+  emit("dich_H_cov", "sum(cov(d)[upper.tri]) / sum(cvmax(d)[upper.tri])",
+       sum(cvd[upper.tri(cvd)]) / sum(cvdm[upper.tri(cvdm)]))
+  py_blank()
+  py_close()
+})
+
+# ==== results_rasch.py: the partial-credit model by CML (eRm::PCM) ========================
+local({
+  library(eRm)
+  py_open_topic("rasch",
+    c("The partial-credit Rasch model by conditional maximum likelihood, eRm::PCM.",
+      "",
+      "eRm's own example data ``pcmdat2`` (300 persons, 4 items, categories 0-2):",
+      "conditional log-likelihood, item-category easiness parameters (``betapar``, sum0),",
+      "thresholds and locations (``thresholds(fit)$threshtable``)."),
+    c("eRm"))
+  data(pcmdat2)
+  emit("pcmdat2", "as.matrix(pcmdat2)  # eRm's example data", as_rows(unname(as.matrix(pcmdat2))))
+  fit <- PCM(pcmdat2)
+  emit("loglik", "fit <- PCM(pcmdat2); fit$loglik", fit$loglik)
+  emit("betapar", "fit$betapar  # I1.c1, I1.c2, ..., I4.c2", unname(fit$betapar))
+  tt <- thresholds(fit)$threshtable[[1]]
+  emit("thresholds", "thresholds(fit)$threshtable[[1]][, 2:3]", unname(tt[, 2:3]))
+  emit("locations", "thresholds(fit)$threshtable[[1]][, 1]", unname(tt[, 1]))
+  emit("n_persons_used", "sum(rowSums(pcmdat2) > 0 & rowSums(pcmdat2) < 8)",
+       sum(rowSums(pcmdat2) > 0 & rowSums(pcmdat2) < 8))
   py_blank()
   py_close()
 })
