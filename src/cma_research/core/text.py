@@ -12,10 +12,18 @@ the findings) is in :mod:`cma_research.reporting`.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from cma_research.core.instrument import normalise_label
 
-__all__ = ["MINUS", "correlation_symbol", "format_number", "snake_case"]
+__all__ = [
+    "MINUS",
+    "correlation_symbol",
+    "csv_cell",
+    "format_number",
+    "snake_case",
+    "unprotect_cell",
+]
 
 MINUS = "\u2212"
 _SYMBOLS = {"spearman": "\u03c1", "kendall": "\u03c4", "pearson": "r"}
@@ -55,3 +63,39 @@ def correlation_symbol(method: str) -> str:
     ('ρ', 'r')
     """
     return _SYMBOLS.get(str(method), "r")
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_REAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell safe to open in a spreadsheet: text that would run as a formula gets a ``'``.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
+    prefixed with an apostrophe (OWASP's rule against CSV injection), so Excel and
+    LibreOffice show it as text instead of running it. Numbers, and text that is a
+    plain number such as ``-0.25``, are returned unchanged. A carriage return inside
+    text is written as a line feed (Python's CSV writer would leave a lone ``\r``
+    unquoted, and a spreadsheet would split the row there).
+
+    >>> print(csv_cell("=HYPERLINK(1)"), csv_cell("-2+3"), csv_cell("-0.25"), csv_cell(-1.5))
+    '=HYPERLINK(1) '-2+3 -0.25 -1.5
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    if value.startswith(_FORMULA_START) and not _PLAIN_REAL.fullmatch(value):
+        return "'" + text
+    return text
+
+
+def unprotect_cell(value: Any) -> Any:
+    """A cell read back from a CSV the package wrote: :func:`csv_cell`'s ``'`` removed.
+
+    >>> unprotect_cell("'=HYPERLINK(1)"), unprotect_cell("'quoted"), unprotect_cell(2)
+    ('=HYPERLINK(1)', "'quoted", 2)
+    """
+    if isinstance(value, str) and value.startswith("'") and csv_cell(value[1:]) == value:
+        return value[1:]
+    return value

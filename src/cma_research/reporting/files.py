@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,13 +13,14 @@ from matplotlib.figure import Figure
 
 from cma_research.core.errors import ParameterError
 from cma_research.core.files import write_all_atomic
+from cma_research.core.text import csv_cell
 from cma_research.reporting.figure_cache import cache_folder, cached_render
 from cma_research.reporting.tables import Formatter, TableSpec, presentation_table
 
 if TYPE_CHECKING:
     from cma_research.core.instrument import Instrument
 
-__all__ = ["FIGURE_METADATA", "Formatter", "csv_cell", "save_figure", "save_table", "to_markdown"]
+__all__ = ["FIGURE_METADATA", "Formatter", "save_figure", "save_table", "to_markdown"]
 
 _FIG_FORMATS = ("pdf", "svg", "png")
 _TABLE_FORMATS = ("csv", "tex", "md")
@@ -96,34 +96,10 @@ def save_figure(
 
 # -- tables ---------------------------------------------------------------------------------
 
-# OWASP "CSV injection": a spreadsheet runs a cell starting with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_REAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
-
-
-def csv_cell(value: Any) -> Any:
-    """A cell safe to open in a spreadsheet: text that would run as a formula gets a ``'``.
-
-    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
-    prefixed with an apostrophe (OWASP's rule against CSV injection), so Excel and
-    LibreOffice show it as text instead of running it. Numbers, and text that is a
-    plain number such as ``-0.25``, are returned unchanged. A carriage return inside
-    text is written as a line feed (Python's CSV writer would leave a lone ``\r``
-    unquoted, and a spreadsheet would split the row there).
-
-    >>> print(csv_cell("=HYPERLINK(1)"), csv_cell("-2+3"), csv_cell("-0.25"), csv_cell(-1.5))
-    '=HYPERLINK(1) '-2+3 -0.25 -1.5
-    """
-    if not isinstance(value, str):
-        return value
-    text = value.replace("\r\n", "\n").replace("\r", "\n")
-    if value.startswith(_FORMULA_START) and not _PLAIN_REAL.fullmatch(value):
-        return "'" + text
-    return text
-
 
 def _csv_safe(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with every text cell and column name passed through :func:`csv_cell`."""
+    """``table`` with every text cell and column name passed through
+    :func:`~cma_research.core.text.csv_cell` (OWASP's rule against CSV injection)."""
     out = table.copy()
     for col in out.columns:
         series = out[col]
@@ -197,7 +173,8 @@ def save_table(
     -----
     The CSV is safe to open in a spreadsheet: a text cell (or column name) starting
     with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, such as a business
-    type ``=HYPERLINK(...)``, is written with a leading ``'`` (see :func:`csv_cell`),
+    type ``=HYPERLINK(...)``, is written with a leading ``'`` (see
+    :func:`~cma_research.core.text.csv_cell`),
     so it is shown, never run as a formula. Numeric columns are written at full
     precision, negative numbers as numbers. In the LaTeX and Markdown files, line
     breaks inside a cell become spaces, so a cell never splits a row.

@@ -44,6 +44,7 @@ renderers (:mod:`~.typeset`, :mod:`~.word`, :mod:`~.latex`) print.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -55,6 +56,7 @@ import yaml
 
 from cma_research.core.errors import ReportBuildError
 from cma_research.core.files import write_atomic
+from cma_research.core.text import unprotect_cell
 from cma_research.reporting.values import NamedValue, unknown_value_error
 
 if TYPE_CHECKING:  # pandas and matplotlib load where a table is read, not for the build
@@ -481,13 +483,13 @@ def _front_matter(text: str, path: Path) -> dict[str, Any]:
 
 
 def claims_from_tables(tables_dir: str | Path) -> dict[str, ClaimInfo]:
-    """The claims audit of a build: every ``*_claims_verdicts.csv`` in ``tables_dir``."""
+    """The claims audit of a build: every ``*_claims_verdicts.csv`` in ``tables_dir``
+    (read with the csv module: a build that renders nothing needs no pandas)."""
     claims: dict[str, ClaimInfo] = {}
     for path in sorted(Path(tables_dir).glob("*_claims_verdicts.csv")):
-        from cma_research.reporting.paper_tables import read_tidy_csv
-
-        frame = read_tidy_csv(path)
-        for row in frame.to_dict("records"):
+        with path.open(encoding="utf-8", newline="") as f:
+            records = [{k: unprotect_cell(v) for k, v in row.items()} for row in csv.DictReader(f)]
+        for row in records:
             cid = str(row["claim_id"])
             claims[cid] = ClaimInfo(
                 cid,

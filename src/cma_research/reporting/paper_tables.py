@@ -21,8 +21,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from cma_research.core.errors import ReportBuildError
-from cma_research.core.text import MINUS, format_number
-from cma_research.reporting.files import csv_cell
+from cma_research.core.text import MINUS, format_number, unprotect_cell
 from cma_research.reporting.rules import percent
 from cma_research.reporting.text import format_p
 
@@ -75,21 +74,15 @@ class PaperTable:
 def read_tidy_csv(path: str | Path) -> pd.DataFrame:
     """A CSV the package wrote, with its spreadsheet protection undone.
 
-    Text cells the writer prefixed with ``'`` (:func:`~cma_research.reporting.files.csv_cell`)
+    Text cells the writer prefixed with ``'`` (:func:`~cma_research.core.text.csv_cell`)
     are shown as written in the data again.
     """
     frame = pd.read_csv(path, keep_default_na=True)
     for col in frame.columns:
         series = frame[col]
         if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
-            frame[col] = series.map(_unprotect).astype(series.dtype)
+            frame[col] = series.map(unprotect_cell).astype(series.dtype)
     return frame
-
-
-def _unprotect(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith("'") and csv_cell(value[1:]) == value:
-        return value[1:]
-    return value
 
 
 def _label(name: str) -> str:
