@@ -549,8 +549,10 @@ class _Resolver:
         figures_dir: Path,
         tables_dir: Path,
         claims: Mapping[str, ClaimInfo],
+        tables: bool = True,
     ) -> None:
         self.source = source
+        self.build_tables = tables
         self.values = values
         self.figures_dir = figures_dir
         self.tables_dir = tables_dir
@@ -644,12 +646,12 @@ class _Resolver:
         formats = _mapping_option(opts.get("format", ""), where, "format")
         labels = _mapping_option(opts.get("labels", ""), where, "labels")
         if b.id == "claims":
-            frame = _claims_frame(self.claims)
-            if frame is None:
+            if not self.claims:
                 raise ReportBuildError(
                     f"{where}: {{claims}} places the claims audit, but the build audited no "
                     "claims (set claims_path)"
                 )
+            frame = _claims_frame(self.claims) if self.build_tables else None
             default_caption = "The paper's claims tested against its own data"
             columns = columns or ["claim_id", "source", "verdict", "readings_supported"]
             labels = {"claim_id": "Claim", "readings_supported": "Readings supported", **labels}
@@ -662,16 +664,20 @@ class _Resolver:
                 near = difflib.get_close_matches(b.id, known, n=3, cutoff=0.5)
                 hint = f"; closest: {', '.join(near)}" if near else ""
                 raise ReportBuildError(f"{where}: no notebook wrote a table {b.id!r}{hint}")
-            from cma_research.reporting.paper_tables import read_tidy_csv
+            frame = None
+            if self.build_tables:
+                from cma_research.reporting.paper_tables import read_tidy_csv
 
-            frame = read_tidy_csv(csv)
+                frame = read_tidy_csv(csv)
             default_caption = _table_caption(csv.with_suffix(".md")) or b.id.replace("_", " ")
-        from cma_research.reporting.paper_tables import paper_table
+        table = None
+        if frame is not None:
+            from cma_research.reporting.paper_tables import paper_table
 
-        try:
-            table = paper_table(frame, columns=columns, formats=formats, labels=labels)
-        except ReportBuildError as exc:
-            raise ReportBuildError(f"{where}: table {b.id}: {exc}") from None
+            try:
+                table = paper_table(frame, columns=columns, formats=formats, labels=labels)
+            except ReportBuildError as exc:
+                raise ReportBuildError(f"{where}: table {b.id}: {exc}") from None
         caption = self.inline(b.caption, b.line) or (Inline("text", default_caption),)
         return replace(b, caption=caption, number=self.numbers[("table", b.id)], table=table)
 
@@ -702,6 +708,8 @@ def resolve(
     values: Mapping[str, NamedValue],
     output_dir: str | Path,
     claims: Mapping[str, ClaimInfo] | None = None,
+    *,
+    tables: bool = True,
 ) -> Paper:
     """Check every citation of ``source`` against a build and number what is placed.
 
@@ -715,6 +723,9 @@ def resolve(
         The build's output folder (``figures/`` and ``tables/`` are read).
     claims : mapping, optional
         The claims audit (default: :func:`claims_from_tables` of the build).
+    tables : bool
+        Build each placed table (``TableBlock.table``); False checks only that the
+        build has it (the build's cached paper: nothing is rendered, no pandas).
 
     Raises
     ------
@@ -724,7 +735,7 @@ def resolve(
     """
     out = Path(output_dir)
     audit = dict(claims) if claims is not None else claims_from_tables(out / "tables")
-    r = _Resolver(source, values, out / "figures", out / "tables", audit)
+    r = _Resolver(source, values, out / "figures", out / "tables", audit, tables)
     r.number_placements()
     # what the build lacks is named first, before the citations of it
     placed: dict[int, Block] = {

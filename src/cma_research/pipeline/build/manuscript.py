@@ -328,13 +328,15 @@ def _render(
     say: Say,
 ) -> tuple[Paper, PaperRun]:
     source = parse_manuscript(source_path)
-    paper = resolve(source, values, out)  # checks every citation, also when cached
     key = paper_key(source_path, source, values_data, out)
     found = None if force else cache.lookup(CACHE_NAME, key.key)
     restored = None if found is None else cache.restore(CACHE_NAME, key.key, found, out)
     if found is not None and restored is not None:
+        # every citation is checked, also when cached; the tables need not be built
+        paper = resolve(source, values, out, tables=False)
         _remove_paper(out, keep=list(found))
         return paper, PaperRun(True, 0.0, "", "cached", outputs=restored)
+    paper = resolve(source, values, out)
     why = ["--force"] if force else reasons(key, cache.last_parts(CACHE_NAME))
     started = time.perf_counter()
     files = render_files(paper, out)
