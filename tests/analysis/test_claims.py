@@ -432,7 +432,11 @@ def test_p_value_comparison_and_missing_covariate(tmp_path: Path) -> None:
         [r["staff"] for r in complete], [statistics.mean(r["levels"].values()) for r in complete]
     ).statistic
     assert_allclose(first["value"], r_scipy, rtol=1e-12)
-    assert audit.iloc[1]["verdict"] == "supported"  # r = .52 > 0
+    # r = .52 > 0 in these 12 businesses, but its 95% interval (Fisher z, the default
+    # whatever n_boot) reaches below 0: the direction holds in the sample only
+    second = audit.iloc[1]
+    assert second["value"] > 0 and second["ci95_low"] < 0 < second["ci95_high"]
+    assert second["verdict"] == "holds in the sample only"
     assert audit.iloc[2]["verdict"] == "cannot be tested"
     assert "growth" in audit.iloc[2]["verdict_text"]
 

@@ -94,6 +94,7 @@ def test_min_stages_is_harmless_with_another_strategy(cohort: Cohort) -> None:
 def test_reliability_strategy() -> None:
     assert [reliability_strategy(s) for s in cma.STRATEGIES] == [
         "complete_case", "multiple", "multiple", "stage_median", "business_mean", "multiple",
+        "blank_as_zero",  # every blank the lowest level: no blank left, alpha under it
     ]  # fmt: skip
 
 

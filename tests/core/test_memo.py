@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 
 import cma_research as cma
-from cma_research.core.memo import RESULT_CACHE_ENV, Uncacheable, content_key, memoize
+from cma_research.core.memo import (
+    RESULT_CACHE_ENV,
+    RESULT_KEY_ENV,
+    Uncacheable,
+    content_key,
+    memoize,
+)
 from cma_research.missing.strategies import clean
 from tests.paths import BUNDLED
 
@@ -35,6 +41,7 @@ def _warns(a: int) -> int:
 def results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     CALLS.clear()
     monkeypatch.setenv(RESULT_CACHE_ENV, str(tmp_path / "results"))
+    monkeypatch.setenv(RESULT_KEY_ENV, "ab" * 32)
     return tmp_path / "results"
 
 
@@ -108,7 +115,42 @@ def test_a_damaged_result_is_computed_again(results: Path) -> None:
     stored.write_bytes(b"not a pickle")
     assert _add(1)["sum"].tolist() == [3]
     assert CALLS == [(1, 2), (1, 2)]
-    assert pickle.loads(stored.read_bytes())["sum"].tolist() == [3]  # written again
+    assert pickle.loads(stored.read_bytes()[32:])["sum"].tolist() == [3]  # written again
+
+
+class _Boom:
+    """A pickle that runs code when loaded."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (CALLS.append, ("unpickled!",))
+
+
+def test_a_result_not_signed_with_the_key_is_never_unpickled(
+    results: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add(1)
+    (stored,) = results.rglob("*.pkl")
+    # whoever can write the cache but lacks the key: a bare pickle, or one signed with
+    # another key, is computed again and overwritten; its code never runs
+    for forged in (pickle.dumps(_Boom()), b"\0" * 32 + pickle.dumps(_Boom())):
+        stored.write_bytes(forged)
+        assert _add(1)["sum"].tolist() == [3]
+        assert "unpickled!" not in CALLS
+    monkeypatch.setenv(RESULT_KEY_ENV, "cd" * 32)  # another key: nothing matches
+    CALLS.clear()
+    _add(1)
+    assert CALLS == [(1, 2)]
+
+
+def test_a_folder_without_a_key_is_no_cache(results: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for bad in (None, "not hex", "ab" * 4):  # no key, a malformed one, a short one
+        if bad is None:
+            monkeypatch.delenv(RESULT_KEY_ENV)
+        else:
+            monkeypatch.setenv(RESULT_KEY_ENV, bad)
+        _add(7)
+    assert CALLS == [(7, 2)] * 3
+    assert not results.exists()
 
 
 def test_a_call_that_warns_is_not_stored_and_still_warns(results: Path) -> None:
@@ -148,7 +190,7 @@ def test_imputations_are_stored_for_the_other_kernels(results: Path) -> None:
     cohort = cma.load_returns(BUNDLED)
     computed = [c.scores for c in clean(cohort, "multiple", m=3, seed=4104).cohorts]
     (stored,) = results.glob("*_mice_pmm/*.pkl")
-    loaded = pickle.loads(stored.read_bytes())
+    loaded = pickle.loads(stored.read_bytes()[32:])  # after its HMAC-SHA256
     assert len(loaded) == len(computed) == 3
     for a, b in zip(loaded, computed, strict=True):
         pd.testing.assert_frame_equal(a, b, check_exact=True)

@@ -79,7 +79,7 @@ HEADLINE_FALLBACK = "available_case"
 #: assessed stage, one that imputes.
 ALTERNATIVE_STRATEGIES: tuple[str, ...] = ("complete_case", "available_case", "multiple")
 #: Strategies whose cohort has no blank left (alpha can be computed under them).
-_COMPLETE_DATA = ("complete_case", "stage_median", "business_mean", "multiple")
+_COMPLETE_DATA = ("complete_case", "stage_median", "business_mean", "multiple", "blank_as_zero")
 
 
 @dataclass(frozen=True)

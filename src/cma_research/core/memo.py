@@ -18,7 +18,13 @@ is computed again with the warnings filters as they were. Loading and computing 
 run inside :class:`warnings.catch_warnings`, which resets Python's "once per location"
 warning registries, as the decorated analyses' own ``catch_warnings`` blocks do. A
 cache file that cannot be read is ignored and written again; one that cannot be written
-is no cache. The folder holds pickles: keep it as private as the build cache it is in.
+is no cache.
+
+The folder holds pickles, and loading a pickle runs code: every file is signed with
+HMAC-SHA256 under ``CMA_RESULT_KEY`` (hex; the build derives it from the project's
+cache key, which never enters the cache), and a file whose signature does not match is
+never unpickled, only computed again and overwritten. Without a key nothing is read or
+written, as without a folder.
 
 Keys are content hashes (:func:`content_key`): NumPy arrays by dtype, shape and bytes;
 pandas objects by their values, dtypes and labels (the same data loaded twice gives the
@@ -34,6 +40,7 @@ import dataclasses
 import enum
 import functools
 import hashlib
+import hmac
 import inspect
 import os
 import pickle
@@ -44,10 +51,20 @@ from typing import Any, TypeVar
 
 from cma_research.core.files import write_atomic
 
-__all__ = ["RESULT_CACHE_ENV", "Uncacheable", "cache_folder", "content_key", "memoize"]
+__all__ = [
+    "RESULT_CACHE_ENV",
+    "RESULT_KEY_ENV",
+    "Uncacheable",
+    "cache_folder",
+    "content_key",
+    "memoize",
+]
 
 #: Folder of the result cache of this process (set by the build for its kernels).
 RESULT_CACHE_ENV = "CMA_RESULT_CACHE"
+#: Key (hex) that signs the result cache's files (set by the build with the folder).
+RESULT_KEY_ENV = "CMA_RESULT_KEY"
+_MAC_BYTES = 32
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -171,14 +188,33 @@ def content_key(*values: Any) -> str:
 _MISSING = object()
 
 
-def _load(path: Path) -> Any:
-    """The result stored at ``path``, or ``_MISSING`` (absent, unreadable or damaged)."""
+def _result_key() -> bytes | None:
+    """The signing key of this process's result cache, or None (results not cached)."""
+    text = os.environ.get(RESULT_KEY_ENV, "")
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        return None
+    return key if len(key) >= 16 else None
+
+
+def _signed(key: bytes, data: bytes) -> bytes:
+    return hmac.new(key, data, hashlib.sha256).digest() + data
+
+
+def _load(path: Path, key: bytes) -> Any:
+    """The result stored at ``path``, or ``_MISSING`` (absent, unreadable, damaged, or
+    not signed with ``key``: never unpickled)."""
     # inside catch_warnings as the computation is: "once per location" warning
     # registries are reset alike whether a result is loaded or computed
     with warnings.catch_warnings():
         try:
             with open(path, "rb") as fh:
-                return pickle.load(fh)
+                raw = fh.read()
+            mac, data = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
+            if not hmac.compare_digest(mac, hmac.new(key, data, hashlib.sha256).digest()):
+                return _MISSING
+            return pickle.loads(data)
         except Exception:  # whatever is wrong with it, it is computed again
             return _MISSING
 
@@ -194,8 +230,8 @@ def memoize(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        folder = cache_folder()
-        if folder is None:
+        folder, secret = cache_folder(), _result_key()
+        if folder is None or secret is None:
             return func(*args, **kwargs)
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
@@ -204,7 +240,7 @@ def memoize(func: F) -> F:
         except Uncacheable:
             return func(*args, **kwargs)
         path = folder / where / f"{key}.pkl"
-        found = _load(path)
+        found = _load(path, secret)
         if found is not _MISSING:
             return found
         with warnings.catch_warnings(record=True) as caught:
@@ -214,7 +250,8 @@ def memoize(func: F) -> F:
             return func(*args, **kwargs)
         with contextlib.suppress(Exception):  # a cache that cannot be written is no cache
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+            data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            write_atomic(path, _signed(secret, data))
         return result
 
     return wrapper  # type: ignore[return-value]

@@ -40,6 +40,7 @@ __all__ = [
     "owned_outputs",
     "publish_one",
     "result_cache_folder",
+    "result_key",
     "run_one",
     "scrub_paths",
 ]
@@ -119,14 +120,30 @@ def __getattr__(name: str) -> Any:
 KEEP_RESULT_CACHES = 4
 
 
-def result_cache_folder(cache_folder: Path, parts: Mapping[str, str], *, fresh: bool) -> Path:
+def result_key(root: Path) -> str:
+    """The key (hex) that signs the result cache's files: derived from the project's
+    cache key (:func:`~cma_research.pipeline.build.cache.signing_key`), which never
+    enters the cache, so whoever can write the cache cannot make a kernel unpickle."""
+    import hashlib
+    import hmac
+
+    from cma_research.pipeline.build.cache import signing_key
+
+    key, _ = signing_key(root, create=False)
+    return hmac.new(key, b"cma_research result cache", hashlib.sha256).hexdigest()
+
+
+def result_cache_folder(
+    cache_folder: Path, parts: Mapping[str, str], *, fresh: bool
+) -> Path | None:
     """The result cache the build's kernels share (:mod:`cma_research.core.memo`).
 
     One folder per version of the ``cma_research`` source and of the stack (``parts``:
     a notebook's cache key parts), under ``results/`` of the build cache, so a result
     is reused only by the code that computed it; the :data:`KEEP_RESULT_CACHES` most
     recently used are kept. ``fresh`` (``--force``) empties it first: the build's
-    kernels then share only what they compute themselves.
+    kernels then share only what they compute themselves. None when the folder cannot
+    be made (a cache lost or replaced mid-build): the kernels then share nothing.
     """
     import hashlib
     import json
@@ -136,11 +153,14 @@ def result_cache_folder(cache_folder: Path, parts: Mapping[str, str], *, fresh: 
     digest = hashlib.sha256(json.dumps(version, sort_keys=True).encode()).hexdigest()
     root = cache_folder / "results"
     folder = root / digest[:32]
-    if fresh:
-        shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    os.utime(folder)  # in use: kept
-    others = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    try:
+        if fresh:
+            shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        os.utime(folder)  # in use: kept
+        others = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    except OSError:
+        return None
     for old in others[: max(len(others) - KEEP_RESULT_CACHES, 0)]:
         shutil.rmtree(old, ignore_errors=True)
     return folder
@@ -358,12 +378,13 @@ def execute_one(
     tmp = Path(tmp_name)
     log_fd, log_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".kernel.log")
     os.close(log_fd)
-    from cma_research.core.memo import RESULT_CACHE_ENV
+    from cma_research.core.memo import RESULT_CACHE_ENV, RESULT_KEY_ENV
     from cma_research.reporting.figure_cache import FIGURE_CACHE_ENV
 
     extra_env = {FIGURE_CACHE_ENV: figure_cache} if figure_cache else {}
     if result_cache:
         extra_env[RESULT_CACHE_ENV] = result_cache
+        extra_env[RESULT_KEY_ENV] = result_key(root)
     manager: type[Any] = type(
         "RunKernelManager",
         (kernel_manager_class(),),

@@ -369,7 +369,8 @@ def run_notebooks(
     results = None  # one result cache for the build's kernels (cma_research.core.memo)
     if to_run:
         parts = plan.keys[to_run[0].stem].parts
-        results = str(execute.result_cache_folder(cache.folder, parts, fresh=plan.force))
+        folder = execute.result_cache_folder(cache.folder, parts, fresh=plan.force)
+        results = str(folder) if folder is not None else None
 
     def task(p: Path) -> tuple[Any, ...]:
         figures = None if plan.force else str(cache.figure_folder(p.stem, plan.keys[p.stem]))
