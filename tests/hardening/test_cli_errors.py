@@ -130,7 +130,6 @@ def test_process_with_a_folder_as_manifest_leaves_nothing(run: Any, tmp_path: Pa
     "args",
     [
         ["validate", str(BUNDLED), "--bogus"],
-        ["validate"],
         ["validate", "no/such/file.csv"],
         ["validate", "data"],
         ["validate", str(BUNDLED), "--header-row", "0"],
@@ -143,3 +142,12 @@ def test_process_with_a_folder_as_manifest_leaves_nothing(run: Any, tmp_path: Pa
 )
 def test_every_error_is_one_line(run: Any, args: list[str]) -> None:
     _one_error_line(run(*args))
+
+
+def test_validate_without_a_file_uses_the_study_of_the_folder_or_says_what_to_give(
+    run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("validate").returncode == 0  # the project root holds the bundled study.yaml
+    monkeypatch.chdir(tmp_path)  # no study file here
+    line = _one_error_line(run("validate"))
+    assert "study" in line

@@ -188,7 +188,7 @@ def _png_chunks(png: bytes) -> list[bytes]:
     return chunks
 
 
-def test_pages_carry_no_png_text_and_escape_wave_labels(tmp_path: Path) -> None:
+def test_pages_carry_no_figure_metadata_and_escape_wave_labels(tmp_path: Path) -> None:
     text = BUNDLED.read_text(encoding="utf-8").splitlines()
     rows = ["business_id,wave," + text[0]]
     for wave in ("<b>Base</b>", "Follow & up"):
@@ -200,10 +200,15 @@ def test_pages_carry_no_png_text_and_escape_wave_labels(tmp_path: Path) -> None:
     html = render_business_page(pages[0])
     assert "<b>Base</b>" not in html and "&lt;b&gt;Base&lt;/b&gt;" in html
     assert "Follow &amp; up" in html
-    pngs = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html)
-    assert len(pngs) == 2
-    for encoded in pngs:
-        chunks = _png_chunks(base64.b64decode(encoded))
+    # the radar and the strip are inline SVG now (issue 22), no PNG: neither carries
+    # metadata (creator, date, title) a reader could mine
+    assert "data:image/png" not in html
+    svgs = re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
+    assert any("radar" in svg[:400] for svg in svgs), [svg[:120] for svg in svgs]
+    for svg in svgs:
+        assert not re.search(r"<metadata|dc:date|Matplotlib|<title>|CreationDate", svg), svg[:300]
+    for encoded in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html):
+        chunks = _png_chunks(base64.b64decode(encoded))  # any PNG still there: no text
         assert not {b"tEXt", b"iTXt", b"zTXt", b"tIME"} & set(chunks), chunks
 
 
@@ -217,12 +222,6 @@ def test_excel_serial_numbers_as_waves_are_ordered_by_value(tmp_path: Path) -> N
     assert cma.load_returns(path).waves == ("39142", "39508")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="documents issue 20's 'dates are dates': Excel date cells as waves are still "
-    "labels in order of first appearance here; the study branch makes them dates. When "
-    "both land this passes: remove this marker",
-)
 def test_excel_date_cells_as_waves_are_ordered_by_date(tmp_path: Path) -> None:
     import datetime as dt
 

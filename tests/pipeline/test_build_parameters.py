@@ -105,7 +105,11 @@ def test_a_passed_returns_check_is_stamped_and_not_repeated(
     loads = _counting_loads(monkeypatch)
     specs = _specs()
     resolved = validate_parameters(
-        {}, specs, base_dir=tmp_path, notebooks_dir=NOTEBOOKS, check_returns=False
+        {"returns_path": str(BUNDLED)},  # the notebooks name no returns: a study gives them
+        specs,
+        base_dir=tmp_path,
+        notebooks_dir=NOTEBOOKS,
+        check_returns=False,
     )
     assert loads == []  # left to check_returns_load
     stamp = tmp_path / "checked" / "abc"
@@ -122,7 +126,7 @@ def test_a_passed_returns_check_is_stamped_and_not_repeated(
 def test_a_failed_returns_check_raises_and_is_not_stamped(tmp_path: Path) -> None:
     specs = _specs()
     resolved = validate_parameters(
-        {"wave": "Follow-up"},
+        {"wave": "Follow-up", "returns_path": str(BUNDLED)},
         specs,
         base_dir=tmp_path,
         notebooks_dir=NOTEBOOKS,

@@ -185,3 +185,13 @@ def test_the_starter_manuscript_parses_and_cites_only_generic_outputs(tmp_path: 
         write_starter_manuscript(tmp_path, "Again")
     without = write_starter_manuscript(tmp_path, "Again", overwrite=True)
     assert "{claims}" not in without.read_text()
+
+
+def test_the_paper_and_the_claims_gate_agree_on_what_holds() -> None:
+    from cma_research.analysis import claims as claims_mod
+    from cma_research.reporting import manuscript
+
+    assert manuscript.HOLDS == claims_mod.HOLDS
+    info = manuscript.ClaimInfo("c", "q", "s", "holds in the sample only", 1, 1, True)
+    assert not info.failing  # held in the returns: no "Draft:" box, as the gate passes
+    assert manuscript.ClaimInfo("c", "q", "s", "partly supported", 2, 1, True).failing

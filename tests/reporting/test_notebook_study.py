@@ -90,6 +90,7 @@ def test_a_study_key_pseudonymises_the_cohort_and_keeps_the_map_beside_it(
     keys.mkdir()
     key = os.urandom(32).hex().encode()
     (keys / "cma.key").write_bytes(key + b"\n")
+    (keys / "cma.key").chmod(0o600)  # a key file only its owner reads
     folder = _study_folder(tmp_path, f"pseudonymise: {keys / 'cma.key'}\n")
     monkeypatch.chdir(folder / "notebooks")
     study = setup("02")
@@ -112,7 +113,7 @@ def test_pseudonymised_cohorts_leave_free_text_out(cohort: object) -> None:
     with_text = cohort.attributes.assign(assessor="Jo")
     from dataclasses import replace
 
-    hidden = pseudonymise_cohort(replace(cohort, attributes=with_text), b"k" * 32)
+    hidden = pseudonymise_cohort(replace(cohort, attributes=with_text), os.urandom(32))
     assert "assessor" not in hidden.attributes.columns
     assert "business_type" in hidden.attributes.columns and "staff" in hidden.attributes.columns
     assert hidden.scores.to_numpy().tolist() == cohort.scores.to_numpy().tolist()

@@ -33,7 +33,7 @@ _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def terminal_safe(line: str) -> str:
-    """``line`` with every control character shown as an escape (``\\x1b``), never sent
+    r"""``line`` with every control character shown as an escape (``\x1b``), never sent
     to the terminal raw.
 
     Everything the command line echoes from a file or an argument goes through this.

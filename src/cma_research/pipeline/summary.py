@@ -97,12 +97,15 @@ def headline(out_dir: Path, strategy: str | None, ran: Sequence[str]) -> dict[st
 
     The results are the rows of the headline notebook's tables that carry an ``n`` and
     a p-value (``tables/00_*.csv``), with every column as written (numbers as numbers);
-    ``n`` is the first result's. ``from_this_run`` says whether the headline notebook
+    ``n`` is the first result's, and so is ``strategy`` (the strategy the headline used:
+    for ``missing_strategy: auto`` the one its rule chose; ``requested_strategy`` is the
+    parameter as given). ``from_this_run`` says whether the headline notebook
     ran (or was restored) in this build; otherwise its tables are an earlier run's
     (``--only``), and the results are empty when there are none.
     """
     out: dict[str, Any] = {
         "strategy": strategy,
+        "requested_strategy": strategy,
         "n": None,
         "results": [],
         "from_this_run": _HEADLINE_NOTEBOOK in ran,
@@ -118,6 +121,9 @@ def headline(out_dir: Path, strategy: str | None, ran: Sequence[str]) -> dict[st
             out["results"].append(record)
     if out["results"]:
         out["n"] = out["results"][0].get("n")
+        used = out["results"][0].get("strategy")
+        if isinstance(used, str) and used:
+            out["strategy"] = used
     return out
 
 

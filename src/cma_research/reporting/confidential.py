@@ -44,7 +44,8 @@ def pseudonymise_cohort(cohort: Cohort, key: bytes) -> Cohort:
     Examples
     --------
     >>> from cma_research.datasets import customer_wise_2007
-    >>> hidden = pseudonymise_cohort(customer_wise_2007(), b"0123456789abcdef0123456789abcdef")
+    >>> key = bytes.fromhex("5f1e8c2a9b7d3046e1c8f2a7b9d4e6035a7c1e9b3f2d8064a9e7c5b1d3f2a806")
+    >>> hidden = pseudonymise_cohort(customer_wise_2007(), key)
     >>> hidden.scores.index.get_level_values("business_id")[0][:2], hidden.n_businesses
     ('P-', 16)
     """

@@ -214,8 +214,14 @@ class ClaimInfo:
 
     @property
     def failing(self) -> bool:
-        """A must-hold claim that is not supported."""
-        return self.must_hold and self.verdict != "supported"
+        """A must-hold claim that does not hold in the data (as the claims gate,
+        :func:`~cma_research.analysis.claims.claims_gate`, decides)."""
+        return self.must_hold and self.verdict not in HOLDS
+
+
+#: The verdicts under which a claim holds in the study's data (those of
+#: :data:`cma_research.analysis.claims.HOLDS`, which needs pandas; a test keeps them equal).
+HOLDS: tuple[str, ...] = ("supported", "holds in the sample only")
 
 
 @dataclass
