@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import shutil
 import socket
@@ -203,6 +204,12 @@ class Chromium:
         return report
 
 
+async def _drain(ws: Any) -> None:
+    """Read a closing WebSocket until tornado reports it closed (``None``)."""
+    while await ws.read_message() is not None:
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -344,5 +351,9 @@ class JupyterServer:
                         replies.append({**msg["content"], "errors": errors})
                         break
         finally:
+            # close, then read until the close is seen, so the socket is released now
+            # (not at garbage collection, where it would raise a ResourceWarning)
             ws.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(_drain(ws), 5)
         return replies
