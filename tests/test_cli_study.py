@@ -15,6 +15,7 @@ import yaml
 
 from cma_research.cli import main
 from cma_research.datasets import example_study
+from tests.paths import ROOT
 from tests.studies import long_export, programme_workbook, three_wave_dates
 
 
@@ -37,7 +38,17 @@ def test_init_sets_up_an_empty_folder(
     assert "found:   the header is on row 3" in out
     assert "assumed: column 'Business ref' identifies the businesses" in out
     assert "study file: study.yaml (40 businesses, 61 returns, 2 wave(s): 2008, 2009)" in out
-    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "notebooks", "study.yaml"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "README.md",
+        "manuscript",
+        "notebooks",
+        "study.yaml",
+    ]
+    # a starter manuscript for this study's own data (issue 23), titled as the study
+    assert "manuscript: manuscript/paper.md" in out
+    paper = (folder / "manuscript" / "paper.md").read_text(encoding="utf-8")
+    front = yaml.safe_load(paper.split("---")[1])
+    assert front["title"] == "Second cohort" and "data" not in front  # returns outside
     assert len(list((folder / "notebooks").glob("[0-9][0-9]_*.ipynb"))) == 9
     text = (folder / "study.yaml").read_text(encoding="utf-8")
     assert all(line.startswith("#") or "  # " in line for line in text.splitlines())
@@ -107,6 +118,10 @@ def test_init_example_sets_up_the_bundled_study(
     assert (folder / "data" / "raw" / "customer_wise_2007.csv").is_file()
     assert "16 businesses" in capsys.readouterr().out
     assert (folder / "README.md").is_file()
+    # the bundled study's own paper, not a starter (one source: manuscript/ of the project)
+    assert (folder / "manuscript" / "paper.md").read_bytes() == (
+        ROOT / "manuscript" / "paper.md"
+    ).read_bytes()
 
 
 def test_study_and_file_are_one_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -76,8 +76,9 @@ def test_the_package_list_names_every_package_folder() -> None:
         for p in src.joinpath("cma_research").rglob("*")
         if p.is_dir() and p.name != "__pycache__" and any(p.iterdir())
     }
-    assert set(tool["packages"]) == folders | {"cma_research", "cma_research.notebooks"}
-    assert tool["package-dir"] == {"": "src", "cma_research.notebooks": "notebooks"}
+    mapped = {"cma_research.notebooks": "notebooks", "cma_research.manuscript": "manuscript"}
+    assert set(tool["packages"]) == folders | {"cma_research"} | set(mapped)
+    assert tool["package-dir"] == {"": "src", **mapped}
 
 
 def _run(args: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -148,6 +149,9 @@ def test_installed_init_then_build_the_bundled_example(installed: Path, tmp_path
     folder.mkdir()
     init = _run([str(installed / "cma-research"), "init", "--example"], folder)
     assert init.returncode == 0, init.stderr
+    # the wheel ships the bundled paper (cma_research.manuscript): the example has it
+    paper = (folder / "manuscript" / "paper.md").read_bytes()
+    assert paper == (ROOT / "manuscript" / "paper.md").read_bytes()
     (tmp_path / "fast.yaml").write_text(FAST_YAML, encoding="utf-8")
     only = ["--only", "08_claims", "--params", str(tmp_path / "fast.yaml")]
     built = _run([str(installed / "cma-research"), "build", *only], folder)

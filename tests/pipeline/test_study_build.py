@@ -222,6 +222,8 @@ def test_a_new_study_builds_from_its_own_notebooks_under_pseudonyms(
     for path in shared:
         text = re.sub(r"data:[^\"')]+", "", path.read_text(encoding="utf-8"))
         assert "CW-0" not in text, path.name
+        # the workbook lies outside the study folder: named, never by its local path
+        assert str(tmp_path) not in text, path.name
         for needle in PAPER_ONLY:
             assert needle not in text, (path.name, needle)
     summary = json.loads((out / "study_summary.json").read_text())

@@ -180,7 +180,8 @@ def test_html_is_escaped_deterministic_and_wide_tables_scroll() -> None:
 def test_html_hides_the_sign_pad_and_marks_footnotes() -> None:
     df = pd.DataFrame({"x": ["a", "b"], "r": [-0.5, 0.25], "note": ["", "careful"]})
     html = presentation_table(df).to_html("t")
-    assert '<span class="pad" aria-hidden="true">−</span>.25' in html
+    assert '<span class="pad" aria-hidden="true">\u2007</span>.25' in html
+    assert 'aria-hidden="true">−' not in html  # never a hidden minus before a positive value
     assert "b<sup>a</sup>" in html and "<sup>a</sup> Careful." not in html
     assert "<sup>a</sup> careful." in html
 

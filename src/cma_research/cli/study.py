@@ -105,6 +105,12 @@ def study_folder_readme(study: Study, *, notebooks: bool) -> str:
             "- The build runs the notebooks shipped with the package; "
             "`cma-research init --with-notebooks` copies them here to edit."
         )
+    lines.append(
+        "- `manuscript/paper.md`: the paper, citing the build's values, figures and tables "
+        "by name; each build renders it to PDF, Word and LaTeX in "
+        f"`{_relative(study.output, study.folder)}/manuscript/` and lists what changed in "
+        "`changes.html`."
+    )
     lines += [
         "- Keep a pseudonymisation key (`cma-research key new FILE`) outside this folder "
         "and the reports: whoever holds it can map pseudonyms back to businesses.",
@@ -196,6 +202,19 @@ def init_command(args: argparse.Namespace) -> int:
     if args.with_notebooks:
         copied = _copy_notebooks(folder)
         print(f"notebooks: {len(copied)} copied into {folder / 'notebooks'}")
+    paper = folder / "manuscript" / "paper.md"
+    if not paper.exists():  # the example study brings its own
+        from cma_research.reporting.manuscript import write_starter_manuscript
+
+        data = study.returns.resolve()
+        base = folder.resolve()
+        write_starter_manuscript(
+            folder,
+            study.title or f"Customer management audit: {study.returns.stem}",
+            data=data.relative_to(base).as_posix() if data.is_relative_to(base) else None,
+            claims=study.claims is not None,
+        )
+        print(f"manuscript: {paper} (a first draft citing this study's values; edit freely)")
     if empty and not (folder / "README.md").exists():
         _write_new(folder / "README.md", study_folder_readme(study, notebooks=args.with_notebooks))
         print(f"readme: {folder / 'README.md'}")
@@ -215,5 +234,5 @@ def _example(folder: Path, output: Path) -> Path:
         raise ParameterError(f"--example writes {STUDY_FILE}; leave --output out")
     folder.mkdir(parents=True, exist_ok=True)
     path = example_study(folder)
-    print(f"set up the bundled 2007 study in {folder}: {STUDY_FILE}, data/raw/")
+    print(f"set up the bundled 2007 study in {folder}: {STUDY_FILE}, data/raw/, manuscript/")
     return path

@@ -29,6 +29,7 @@ from cma_research.io.returns import load_returns
 from cma_research.io.study import STUDY_FILE
 
 __all__ = [
+    "bundled_manuscript",
     "bundled_path",
     "customer_wise_2007",
     "customer_wise_2007_recruitment",
@@ -84,12 +85,24 @@ def customer_wise_2007_recruitment() -> pd.DataFrame:
     return load_recruitment(bundled_path("customer_wise_2007_recruitment.csv"))
 
 
+def bundled_manuscript() -> Path:
+    """The bundled study's manuscript (``paper.md``, shipped as ``cma_research.manuscript``).
+
+    >>> bundled_manuscript().name
+    'paper.md'
+    """
+    from importlib import resources
+
+    return Path(str(resources.files("cma_research.manuscript").joinpath("paper.md")))
+
+
 def example_study(folder: str | Path) -> Path:
     """Set up the bundled 2007 study in ``folder``: its study file and its data.
 
-    Writes ``study.yaml`` and ``data/raw/`` (the returns, the recruitment funnel and the
-    claims, copies of the bundled files), so that ``cma-research build`` run there
-    builds the bundled study into ``folder/reports``. Existing files are not replaced.
+    Writes ``study.yaml``, ``data/raw/`` (the returns, the recruitment funnel and the
+    claims, copies of the bundled files) and ``manuscript/paper.md`` (the bundled study's
+    paper), so that ``cma-research build`` run there builds the bundled study and its
+    paper into ``folder/reports``. Existing files are not replaced.
 
     Returns
     -------
@@ -112,6 +125,7 @@ def example_study(folder: str | Path) -> Path:
     root = Path(folder)
     files = {root / STUDY_FILE: bundled_path("customer_wise_2007_study.yaml")}
     files |= {root / "data" / "raw" / name: bundled_path(name) for name in _STUDY_DATA}
+    files[root / "manuscript" / "paper.md"] = bundled_manuscript()
     present = [str(p.relative_to(root)) for p in files if p.exists()]
     if present:
         raise ParameterError(

@@ -255,6 +255,14 @@ def setup(
     returns = _resolve(values["returns_path"], root)
     cohort = cohort_from_parameters(values, root)
     cohort = replace(cohort, source=replace(cohort.source, path=_shown(returns, root)))
+    # covariate files are named as the returns are: never an absolute local path
+    cohort = replace(
+        cohort,
+        covariate_sources=tuple(
+            replace(src, path=_shown(_resolve(src.path, root), root))
+            for src in cohort.covariate_sources
+        ),
+    )
     if values["key_path"] is not None:
         key_file = _resolve(values["key_path"], root)
         key = read_key(key_file)

@@ -1001,7 +1001,9 @@ def _html_markup(text: str) -> str:
 
 def _html_cell(text: str) -> str:
     out = escape_html(text)
-    out = out.replace(MINUS_SPACE, f'<span class="pad" aria-hidden="true">{MINUS}</span>')
+    # a figure space, not a hidden minus: where a page drops the table's style (a
+    # sanitising notebook viewer, a copy to text) the pad must never read as a sign
+    out = out.replace(MINUS_SPACE, '<span class="pad" aria-hidden="true">\u2007</span>')
     return re.sub(
         f"([{''.join(_SUPERSCRIPTS)}]+)$",
         lambda m: f"<sup>{''.join(_SUPERSCRIPTS[c] for c in m.group(1))}</sup>",
