@@ -196,3 +196,28 @@ def test_installed_init_then_build_a_generated_workbook(installed: Path, tmp_pat
     assert f"Made with cma_research {cma.__version__}" in page
     summary = json.loads((out / "study_summary.json").read_text())
     assert summary["waves"] == ["2008", "2009"] and summary["businesses"] == 40
+
+
+def test_xdist_keeps_a_group_on_one_worker(tmp_path: Path) -> None:
+    """``make test`` relies on ``--dist loadgroup`` to build the bundled study once:
+    tests marked with one ``xdist_group`` (as tests/pipeline/conftest.py marks every
+    test of the session builds) must run on one worker (pytest-xdist#1386 broke this
+    with pytest 9.2)."""
+    for name in ("a", "b"):
+        (tmp_path / f"test_{name}.py").write_text(
+            "import pytest\n"
+            "@pytest.mark.xdist_group('one')\n"
+            "@pytest.mark.parametrize('i', range(4))\n"
+            "def test_w(i):\n"
+            "    pass\n",
+            encoding="utf-8",
+        )
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2",
+         "--dist", "loadgroup", "-v"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:]
+    ran = re.findall(r"\[(gw\d+)\] PASSED test_\w\.py::test_w", done.stdout)
+    assert len(ran) == 8 and len(set(ran)) == 1, done.stdout[-2000:]
