@@ -219,5 +219,5 @@ def test_xdist_keeps_a_group_on_one_worker(tmp_path: Path) -> None:
         cwd=tmp_path, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:]
-    ran = re.findall(r"\[(gw\d+)\] PASSED test_\w\.py::test_w", done.stdout)
+    ran = re.findall(r"\[(gw\d+)\] (?:\[ *\d+%\] )?PASSED test_\w\.py::test_w", done.stdout)
     assert len(ran) == 8 and len(set(ran)) == 1, done.stdout[-2000:]
