@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+import cma_research as cma
 from cma_research import ParameterError
 from cma_research.cli import main
 from cma_research.core.files import sha256_file
@@ -229,3 +232,37 @@ def test_a_new_study_builds_from_its_own_notebooks_under_pseudonyms(
     summary = json.loads((out / "study_summary.json").read_text())
     assert (summary["businesses"], summary["waves"]) == (40, ["2008", "2009"])
     assert summary["pairs"][0] + summary["dropouts"][0] == summary["businesses_per_wave"][0]
+
+
+def test_executed_notebooks_name_the_packaged_notebook_not_its_local_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reported in review: papermill's ``input_path`` held the absolute path of the
+    installed notebook (site-packages, with the user's home) in every executed notebook."""
+    from cma_research.pipeline.build.execute import scrub_paths
+
+    package = Path(cma.__file__).resolve().parent
+    root, out = tmp_path / "study", tmp_path / "study" / "reports"
+    text = json.dumps({"input_path": str(packaged_notebooks().resolve() / "00_findings.ipynb")})
+    shown = json.loads(scrub_paths(text, root=root, out_dir=out, inputs={}))
+    assert shown["input_path"] == "cma_research/notebooks/00_findings.ipynb"
+    prefix = json.dumps({"f": f"{sys.prefix}{os.sep}lib{os.sep}x.py"})
+    assert (
+        json.loads(scrub_paths(prefix, root=root, out_dir=out, inputs={}))["f"]
+        == "<python>/lib/x.py"
+    )
+    # a build of the example study from the packaged notebooks (outside any clone)
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "--example"]) == 0
+    # FAST names n_sims and omega_boot, which 08 does not declare: with --only they are
+    # left out (the same file serves the full build); a name no notebook has is an error
+    (tmp_path / "fast.yaml").write_text(yaml.safe_dump(FAST), encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump({"n_boots": 10}), encoding="utf-8")
+    assert main(["build", "--only", "08_claims", "--params", "bad.yaml", "--dry-run"]) == 2
+    assert main(["build", "--only", "08_claims", "--params", "fast.yaml", "--jobs", "1"]) == 0
+    executed = (tmp_path / "reports" / "notebooks" / "08_claims.ipynb").read_text()
+    assert str(tmp_path) not in executed and str(package) not in executed
+    assert str(packaged_notebooks().resolve()) not in executed
+    assert json.loads(executed)["metadata"]["papermill"]["input_path"] == (
+        "cma_research/notebooks/08_claims.ipynb"
+    )

@@ -225,13 +225,29 @@ def scrub_paths(text: str, *, root: Path, out_dir: Path, inputs: Mapping[str, st
     """Replace local absolute paths in ``text`` (JSON of a notebook, HTML, ...).
 
     ``out_dir`` becomes ``<output_dir>``; inputs outside the project their file name;
-    anything under ``root`` becomes relative to it. JSON-escaped forms are handled.
+    the installed package outside the project ``cma_research`` (its notebooks, named in
+    papermill's ``input_path``, read ``cma_research/notebooks/...``) and the Python
+    installation ``<python>``; anything under ``root`` becomes relative to it.
+    JSON-escaped forms are handled.
     """
     replacements: list[tuple[str, str]] = [(str(out_dir), "<output_dir>")]
     for value in inputs.values():
         p = Path(value)
         if p.is_absolute() and not _is_under(p, root):
             replacements.append((str(p), p.name))
+    # the installed package (its notebooks: papermill's input_path; a traceback's files)
+    # and the Python installation, when they lie outside the project
+    from cma_research.pipeline.build.parameters import packaged_notebooks
+
+    package = Path(__file__).resolve().parents[2]
+    for folder, name in (
+        (packaged_notebooks().resolve(), "cma_research/notebooks"),  # mapped when editable
+        (package, "cma_research"),
+        (Path(sys.prefix), "<python>"),
+        (Path(sys.base_prefix), "<python>"),
+    ):
+        if not _is_under(folder, root) and str(folder) not in ("", os.sep):
+            replacements.append((str(folder) + os.sep, name + "/"))
     replacements.append((str(root) + os.sep, ""))
     replacements.append((str(root), "."))
     for old, new in sorted(replacements, key=lambda kv: -len(kv[0])):

@@ -144,7 +144,9 @@ def validate_request(
 
     With a ``study`` its parameters (:meth:`~cma_research.io.study.Study.parameters`)
     come first, those the chosen notebooks declare; the parameters file and ``params``
-    override them. ``root`` defaults to the parent of ``notebooks_dir``.
+    override them. With ``only``, a parameter that only the other notebooks of the
+    folder declare is left out (the same parameters file serves a full build and a
+    partial one). ``root`` defaults to the parent of ``notebooks_dir``.
 
     Raises :class:`~cma_research.ParameterError` (one line per problem) or
     :class:`~cma_research.ReportBuildError` (a notebook's parameters cell breaks the rules).
@@ -156,6 +158,15 @@ def validate_request(
     specs = {p.stem: notebook_parameters(p) for p in paths}
     requested = {**_study_parameters(study, specs, notebooks_dir, only)}
     requested |= {**load_params_file(params_file), **dict(params or {})}
+    if only:  # a parameter only the other notebooks declare does not apply: not an error
+        chosen = {name for nb in specs.values() for name in nb}
+        others = {
+            name
+            for p in discover(notebooks_dir, None)
+            if p.stem not in specs
+            for name in notebook_parameters(p)
+        }
+        requested = {k: v for k, v in requested.items() if k in chosen or k not in others}
     if output_dir is not None:
         requested["output_dir"] = str(output_dir)
     resolved = validate_parameters(
