@@ -181,3 +181,17 @@ def test_business_report_of_a_pseudonymised_study(
     for page in out_dir.glob("*.html"):
         text = re.sub(r"data:[^\"')]+", "", page.read_text(encoding="utf-8"))  # images
         assert not re.search(r"\bB\d\d\b", text), page.name
+
+
+def test_init_beside_its_workbook_sets_up_the_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder holding only the workbook the user copied in is a new study folder: it
+    gets its README, and the manuscript names the workbook as its data."""
+    book = programme_workbook(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", book.name]) == 0
+    assert "study file: study.yaml (40 businesses, 61 returns" in capsys.readouterr().out
+    assert (tmp_path / "README.md").is_file()
+    paper = (tmp_path / "manuscript" / "paper.md").read_text(encoding="utf-8")
+    assert yaml.safe_load(paper.split("---")[1])["data"] == book.name

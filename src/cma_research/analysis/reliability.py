@@ -707,8 +707,8 @@ def reliability_summary(
     omega_hierarchical Schmid-Leiman bifactor, 3 group factors    0.6635
     >>> default = reliability_summary(cw, n_boot=0)  # 12 businesses: fewer than 100
     >>> print(default.loc[4, "note"])  # doctest: +NORMALIZE_WHITESPACE
-    not estimable with 12 businesses: needs at least 100 (MIN_N_DIMENSIONALITY) (the
-    number computed anyway, 0.664, is not an estimate)
+    not estimable with 12 businesses: needs at least 100 (the number computed anyway,
+    0.664, is not an estimate)
 
     R: ``psych::omega(x, nfactors = 1)$omega.tot`` (0.8608); ``psych::omega(x)`` gives
     ``omega.tot`` 0.9215 and ``omega_h`` 0.6635 (and warns of the ultra-Heywood case).
@@ -750,10 +750,7 @@ def reliability_summary(
             if (np.isfinite(computed))
             else ""
         )
-        return None, (
-            f"not estimable with {n_used} businesses: needs at least {min_n} "
-            f"(MIN_N_DIMENSIONALITY){shown}"
-        )
+        return None, (f"not estimable with {n_used} businesses: needs at least {min_n}{shown}")
 
     row, why = _attempt(lambda: ordinal_alpha(cohort, **options))
     method = f"alpha of the {row['correlation']} correlations" if row is not None else ""

@@ -108,7 +108,7 @@ def business_report_command(args: argparse.Namespace) -> int:
     )
     if result.removed:
         print(
-            f"removed {len(result.removed)} file(s) of earlier batches in {args.output_dir} "
+            f"removed {len(result.removed)} file(s) of earlier batches in {args.output_dir or out} "
             "(other settings, real ids beside pseudonyms, or an interrupted batch)",
             file=sys.stderr,
         )

@@ -153,7 +153,12 @@ def init_command(args: argparse.Namespace) -> int:
         )
     if output.suffix not in (".yaml", ".yml"):
         raise ParameterError(f"--output {output}: a study file ends in .yaml")
-    empty = not folder.exists() or not any(folder.iterdir())
+    # a new study folder: empty, or holding only the returns file (or its folder)
+    given = Path(args.file).resolve() if args.file else None
+    empty = not folder.exists() or not any(
+        given is None or (p.resolve() != given and p.resolve() not in given.parents)
+        for p in folder.iterdir()
+    )
     if args.example:
         if args.file is not None:
             raise ParameterError("give a returns FILE or --example, not both")
@@ -194,7 +199,9 @@ def init_command(args: argparse.Namespace) -> int:
             output.unlink()  # never leave a study file that does not load
         raise
     print(
-        f"study file: {output} ({cohort.n_businesses} businesses, {len(cohort)} returns, "
+        f"study file: {output} ({cohort.n_businesses} business"
+        f"{'' if cohort.n_businesses == 1 else 'es'}, {len(cohort)} return"
+        f"{'' if len(cohort) == 1 else 's'}, "
         f"{len(cohort.waves)} wave(s): {', '.join(cohort.waves[:6])})"
     )
     for note in cohort.source.notes:
