@@ -75,11 +75,12 @@ def test_init_never_overwrites_and_writes_relative_paths_inside_the_folder(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     path = three_wave_dates(tmp_path)
+    (tmp_path / "notes.txt").write_text("the user's own file\n", encoding="utf-8")
     assert main(["init", path.name]) == 0
     study = yaml.safe_load((tmp_path / "study.yaml").read_text(encoding="utf-8"))
     assert study["returns"]["file"] == path.name
     assert study["waves"] == {"column": "Audit date", "dates": "day-first", "rounds": "year"}
-    assert not (tmp_path / "README.md").exists()  # the folder was not empty
+    assert not (tmp_path / "README.md").exists()  # the folder held more than the returns
     capsys.readouterr()
     assert main(["init", path.name]) == 2
     err = capsys.readouterr().err.strip().splitlines()
