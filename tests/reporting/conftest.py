@@ -57,6 +57,26 @@ Shares per stage.
 """
 
 
+def write_noted_table(build: Path, paper: Path) -> None:
+    """Place a table whose note says what is constant (a strategy, a method) and letters
+    the row whose p is computed otherwise, in the appendix of the small paper."""
+    frame = pd.DataFrame(
+        {
+            "strategy": ["complete_case", "multiple"],
+            "method": ["spearman", "spearman"],
+            "n": [12, 16],
+            "r": [0.5167, -0.3815],
+            "ci95_low": [-0.1231, -0.7806],
+            "ci95_high": [0.8531, 0.2386],
+            "p_perm": [0.0881, 0.1976],
+            "p_method": ["Monte Carlo permutation", "Rubin's rules"],
+        }
+    )
+    save_table(frame, build / "tables" / "05_noted", caption="Noted")
+    text = MINI_PAPER.replace("# Claims", "# Noted\n\n```{table} 05_noted\n```\n\n# Claims")
+    paper.write_text(text, encoding="utf-8")
+
+
 def _values(tables: Path) -> None:
     record_value(tables / "00_values.json", "n_businesses", 16, unit="count", notebook="00")
     record_value(tables / "00_values.json", "share_below_1", 0.153, unit="share", notebook="00")

@@ -10,6 +10,7 @@ from cma_research.core.errors import ReportBuildError
 from cma_research.reporting.latex import latex_files, latex_text, values_tex
 from cma_research.reporting.manuscript import parse_manuscript, resolve
 from cma_research.reporting.values import NamedValue, collect_values
+from tests.reporting.conftest import write_noted_table
 
 
 def test_values_tex_has_one_macro_per_value(mini_build: Path) -> None:
@@ -42,8 +43,24 @@ def test_paper_tex_cites_macros_tables_and_figures(mini_paper: Path, mini_build:
     table = files["tables/02_shares.tex"].decode()
     assert "\\toprule" in table and "\\midrule" in table and "\\bottomrule" in table
     assert "\\begin{tabular}{lrr}" in table and "\\label{tab:02_shares}" in table
-    assert "Contact [web] \\#1 & 12 & 8\\% \\\\" in table
+    assert "Contact [web] \\#1 & 12 & \\phantom{0}8\\% \\\\" in table
     assert "Skills\\_and *knowledge* & 12 & 25\\% \\\\" in table
+    assert "\\textit{n} & Share \\\\" in table  # a label's italics, never asterisks
+    assert "\\usepackage{threeparttable}" in tex
+
+
+def test_a_table_note_and_its_lettered_rows_are_under_the_table(
+    mini_paper: Path, mini_build: Path
+) -> None:
+    write_noted_table(mini_build, mini_paper)
+    paper = resolve(parse_manuscript(mini_paper), collect_values(mini_build / "tables"), mini_build)
+    lines = latex_files(paper)["tables/05_noted.tex"].decode().splitlines()
+    assert (
+        "multiple imputation\\textsuperscript{a} & 16 & $-$.38 [$-$.78, .24] & .198 \\\\" in lines
+    )
+    note = "\\item \\textit{Note.} Spearman's $\\rho$; \\textit{p} by Monte Carlo permutation."
+    assert lines.index("\\end{tabular}") < lines.index(note)
+    assert "\\item \\textsuperscript{a} \\textit{p} by Rubin's rules." in lines
 
 
 def test_latex_text_spells_symbols_the_fonts_lack() -> None:

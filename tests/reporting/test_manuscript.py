@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cma_research.core.errors import ReportBuildError
@@ -48,8 +49,10 @@ def test_values_figures_tables_and_claims_are_resolved(mini_paper: Path, mini_bu
     assert figure.number == 1 and figure.width == "60%" and figure.pdf and figure.pdf.is_file()
     assert plain_text(figure.caption) == "Levels per stage"  # the notebook's caption
     table = paper.tables[0]
-    assert table.table is not None and table.table.header == ("Stage", "n", "share")
+    assert table.table is not None
+    assert [c.label for c in table.table.columns] == ["Stage", "*n*", "Share"]
     assert table.table.rows[1] == ("Skills_and *knowledge*", "12", "25%")
+    assert table.table.rows[0][2] == "\u20078%"  # a figure space aligns the digits
     assert plain_text(table.caption) == "Shares per stage."
     claims = paper.tables[1]
     assert claims.id == "claims" and claims.table is not None and claims.number == 2
@@ -162,9 +165,90 @@ def test_failing_must_hold_claims_are_listed(mini_paper: Path, mini_build: Path)
 def test_paper_table_formats_from_the_tidy_csv(mini_build: Path) -> None:
     frame = read_tidy_csv(mini_build / "tables" / "02_shares.csv")
     table = paper_table(frame)
-    assert table.header == ("stage", "name", "n", "share", "p")
-    assert table.rows[0][3:] == ("0.083", "< .001") and table.rows[2][4] == "\u2014"
-    assert table.align == ("left", "left", "right", "right", "right")
+    # the presentation rules: stage names label the rows, shares two decimals without a
+    # leading zero, APA p, a p that does not apply left empty
+    assert [c.label for c in table.columns] == ["Stage", "*n*", "Share", "*p*"]
+    assert table.rows[0] == ("Contact [web] #1", "12", ".08", "< .001")
+    assert table.rows[2][3] == ""
+    assert [c.align for c in table.columns] == ["left", "right", "right", "right"]
+
+
+def _correlations() -> pd.DataFrame:
+    """The shape of the sensitivity table: one strategy's interval and p by other methods."""
+    k = 3
+    return pd.DataFrame(
+        {
+            "strategy": ["complete_case", "available_case", "multiple"],
+            "score": ["mean"] * k,
+            "covariate": ["staff"] * k,
+            "method": ["spearman"] * k,
+            "n": [12, 16, 16],
+            "r": [0.5167, 0.3896, 0.3815],
+            "ci95_low": [-0.1231, -0.1513, -0.2386],
+            "ci95_high": [0.8531, 0.7510, 0.7806],
+            "ci_method": ["Fisher z", "Fisher z", "Rubin's rules on Fisher z"],
+            "p_val": [0.0854, 0.1357, 0.1976],
+            "p_perm": [0.0881, 0.1371, float("nan")],
+            "p_method": ["Monte Carlo permutation (100000 draws)"] * 2 + ["Rubin's rules"],
+            "m": [1, 1, 20],
+        }
+    )
+
+
+def test_a_table_without_chosen_columns_joins_intervals_and_notes_constants() -> None:
+    table = paper_table(_correlations())
+    assert [c.label for c in table.columns] == ["Strategy", "*n*", "ρ [95% CI]", "*p*", "*m*"]
+    assert table.rows[0][2] == ".52 [−.12, .85]"
+    assert table.note_text().startswith("Spearman's ρ of the mean level with staff; 95% CI by")
+
+
+def test_chosen_columns_are_kept_in_order_and_what_computed_them_is_noted() -> None:
+    table = paper_table(
+        _correlations(),
+        columns=["strategy", "n", "r", "ci95_low", "ci95_high", "p_perm"],
+        formats={"r": "coefficient", "ci95_low": "coefficient", "ci95_high": "coefficient"},
+        labels={"strategy": "Missing-data strategy"},
+    )
+    assert [c.key for c in table.columns] == [
+        "strategy",
+        "n",
+        "r",
+        "ci95_low",
+        "ci95_high",
+        "p_perm",
+    ]
+    assert [c.label for c in table.columns] == [
+        "Missing-data strategy", "*n*", "ρ", "95% CI low", "95% CI high", "*p*",
+    ]  # fmt: skip
+    # strategies in words; the row whose p is not a permutation p shows its own, lettered
+    assert [r[0] for r in table.rows] == [
+        "complete cases", "available cases", "multiple imputation\u1d43\u1d47",
+    ]  # fmt: skip
+    assert [r[5] for r in table.rows] == [".088", ".137", ".198"]
+    assert table.rows[0][3] == "\u2212.12"
+    assert table.note_text() == (
+        "Spearman's ρ of the mean level with staff; 95% CI by Fisher z; "
+        "*p* by Monte Carlo permutation (100,000 draws)."
+    )
+    assert table.footnote_lines() == [
+        ("a", "95% CI by Rubin's rules on Fisher z."),
+        ("b", "*p* by Rubin's rules."),
+    ]
+    # a column constant over the table stays where the author put it
+    one = paper_table(_correlations(), columns=["covariate", "n"])
+    assert [c.key for c in one.columns] == ["covariate", "n"] and one.rows[0][0] == "staff"
+
+
+def test_named_formats_and_their_errors() -> None:
+    frame = pd.DataFrame({"name": ["a", "b"], "share": [0.004, 0.5], "level": [2.0, 3.25]})
+    table = paper_table(frame, formats={"share": "percent", "level": "level"})
+    assert [r[1:] for r in table.rows] == [("< 1%", "2.0"), ("50%", "3.2")]
+    with pytest.raises(ReportBuildError, match="format 'percentage' is not one of percent"):
+        paper_table(frame, formats={"share": "percentage"})
+    with pytest.raises(ReportBuildError, match="format 'percent' is for numbers"):
+        paper_table(frame, formats={"name": "percent"})
+    with pytest.raises(ReportBuildError, match="label nme is not a column of the table; it has"):
+        paper_table(frame, labels={"nme": "Name"})
 
 
 def test_the_starter_manuscript_parses_and_cites_only_generic_outputs(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from cma_research.reporting.files import save_table
 from cma_research.reporting.manuscript import Paper, parse_manuscript, resolve
 from cma_research.reporting.typeset import escape_typst, render_pdf
 from cma_research.reporting.values import collect_values, record_value
-from tests.reporting.conftest import MINI_PAPER, write_claims
+from tests.reporting.conftest import MINI_PAPER, write_claims, write_noted_table
 
 pdfium = pytest.importorskip("pypdfium2")
 
@@ -48,9 +48,11 @@ def test_the_pdf_reads_as_the_paper(mini_paper: Path, mini_build: Path) -> None:
     assert "Claim most_small (Abstract, line 1): supported by the study’s data" in text
     # the figure is on the page (the bar chart is drawn: dark pixels below the text)
     assert (image < 128).mean() > 0.01
-    # the table: caption above, cells escaped as written
-    assert "Table 1: Shares per stage. Stage n share Contact [web] #1 12 8%" in text
+    # the table: caption above, cells escaped as written, the pad before 8% hidden
+    assert "Table 1: Shares per stage. Stage n Share Contact [web] #1 12 8%" in text
     assert "Skills_and *knowledge* 12 25%" in text
+    # a label's italics (*n*) are italics, never asterisks
+    assert "[#strong[#emph[n]]]" in source and "\\*n\\*" not in source
     appendix = " ".join(t for t, _, _ in pages[1:])
     assert "A Claims" in appendix and "only_two" in appendix
     # Typst embeds the fonts it uses
@@ -77,11 +79,25 @@ def test_a_wide_table_is_scaled_to_the_text_width(mini_paper: Path, mini_build: 
     text = MINI_PAPER.replace("# Claims", "# Wide\n\n```{table} 02_wide\n```\n\n# Claims")
     mini_paper.write_text(text, encoding="utf-8")
     pages = _pages(render_pdf(_paper(mini_paper, mini_build), mini_build)[1])
-    page_text, image, _ = next(p for p in pages if "a rather long column 13" in p[0])
-    assert "1013.500" in page_text  # the last column is on the page
+    page_text, image, _ = next(p for p in pages if "A rather long column" in p[0])
+    assert "1013.50" in page_text  # the last column is on the page
     # nothing is drawn in the right margin (the text ends 2.4 cm from the edge)
     margin = int((2.4 - 0.3) / 2.54 * 72)
     assert (image[:, -margin:] < 200).sum() == 0
+
+
+def test_a_table_note_and_its_lettered_rows_are_under_the_table(
+    mini_paper: Path, mini_build: Path
+) -> None:
+    write_noted_table(mini_build, mini_paper)
+    source, pdf = render_pdf(_paper(mini_paper, mini_build), mini_build)
+    text = " ".join(t for t, _, _ in _pages(pdf))
+    assert (
+        "Table 2: Noted Strategy n ρ [95% CI] p complete cases 12 .52 [−.12, .85] .088 "
+        "multiple imputationa 16 −.38 [−.78, .24] .198 "
+        "Note. Spearman’s ρ; p by Monte Carlo permutation. a p by Rubin’s rules."
+    ) in text.replace("'", "’")
+    assert "#super[a]" in source and "#emph[Note.]" in source
 
 
 def test_typst_escaping_keeps_text_literal() -> None:

@@ -11,7 +11,7 @@ import pytest
 from cma_research.reporting.manuscript import Paper, parse_manuscript, resolve
 from cma_research.reporting.values import collect_values, record_value
 from cma_research.reporting.word import render_docx
-from tests.reporting.conftest import write_claims
+from tests.reporting.conftest import write_claims, write_noted_table
 
 docx = pytest.importorskip("docx")
 
@@ -41,8 +41,9 @@ def test_the_docx_has_styles_tables_figures_and_comments(
     assert 'w:instr=" SEQ Figure \\* ARABIC "' in captions[0]._p.xml
     # real tables, heading row repeated on each page
     shares = doc.tables[0]
-    assert [c.text for c in shares.rows[0].cells] == ["Stage", "n", "share"]
-    assert [c.text for c in shares.rows[1].cells] == ["Contact [web] #1", "12", "8%"]
+    assert [c.text for c in shares.rows[0].cells] == ["Stage", "n", "Share"]
+    assert [r.italic for r in shares.rows[0].cells[1].paragraphs[0].runs] == [True]  # *n*
+    assert [c.text for c in shares.rows[1].cells] == ["Contact [web] #1", "12", "\u20078%"]
     assert "w:tblHeader" in shares.rows[0]._tr.xml
     assert len(doc.tables) == 2
     # the figure: embedded at print resolution, 60% of the 160 mm text width
@@ -61,6 +62,21 @@ def test_the_docx_has_styles_tables_figures_and_comments(
     ]
     section = doc.sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+
+
+def test_a_table_note_and_its_lettered_rows_are_under_the_table(
+    mini_paper: Path, mini_build: Path
+) -> None:
+    write_noted_table(mini_build, mini_paper)
+    doc = docx.Document(io.BytesIO(render_docx(_paper(mini_paper, mini_build))))
+    noted = doc.tables[1]
+    assert noted.rows[2].cells[0].text == "multiple imputationa"
+    assert noted.rows[2].cells[0].paragraphs[0].runs[-1].font.superscript
+    texts = [p.text for p in doc.paragraphs]
+    at = texts.index("Note. Spearman's ρ; p by Monte Carlo permutation.")
+    assert texts[at + 1] == "a p by Rubin's rules."
+    note = doc.paragraphs[at]
+    assert [(r.text, r.italic) for r in note.runs][:1] == [("Note.", True)]
 
 
 def test_the_docx_is_byte_identical_across_renders(mini_paper: Path, mini_build: Path) -> None:

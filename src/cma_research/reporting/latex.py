@@ -4,15 +4,15 @@
 
 - ``values.tex``: one macro per named value (:func:`values_tex`;
   ``\\newcommand{\\cmaAlpha}{.85}``), so a journal's own template can cite any value;
-- ``tables/<id>.tex``: each placed table as a booktabs ``table`` with its caption and
-  ``\\label{tab:<id>}``;
+- ``tables/<id>.tex``: each placed table as a booktabs ``table`` with its caption,
+  ``\\label{tab:<id>}`` and its note under it (``threeparttable``);
 - ``paper.tex``: the paper in the ``article`` class, citing the values by macro, the
   tables by ``\\input`` and the figures by path (``../figures/<id>.pdf``), with a claim's
   verdict as a footnote.
 
 Compile ``paper.tex`` in the ``manuscript/`` folder (``pdflatex`` or ``lualatex``;
-packages booktabs, graphicx, textcomp). The build does not run LaTeX: its PDF comes from
-Typst (:mod:`~cma_research.reporting.typeset`).
+packages booktabs, threeparttable, graphicx, textcomp). The build does not run LaTeX:
+its PDF comes from Typst (:mod:`~cma_research.reporting.typeset`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from cma_research.reporting.manuscript import (
     QuoteBlock,
     TableBlock,
 )
-from cma_research.reporting.paper_tables import PaperTable
+from cma_research.reporting.tables import PresentationTable
 from cma_research.reporting.text import escape_latex
 from cma_research.reporting.values import NamedValue, latex_macro
 
@@ -91,34 +91,12 @@ def values_tex(values: Mapping[str, NamedValue]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def table_tex(table: PaperTable, caption: str, label: str) -> str:
-    """A booktabs ``table`` float (caption above, ``\\label``), cells escaped."""
-    align = "".join("r" if a == "right" else "l" for a in table.align)
-    head = " & ".join(latex_text(h) for h in table.header) + " \\\\"
-    rows = [" & ".join(latex_text(c) for c in row) + " \\\\" for row in table.rows]
-    wide = len(table.header) > 6 or table.width_chars > 90
-    body = [
-        f"\\begin{{tabular}}{{{align}}}",
-        "\\toprule",
-        head,
-        "\\midrule",
-        *rows,
-        "\\bottomrule",
-        "\\end{tabular}",
-    ]
-    if wide:
-        body = ["\\resizebox{\\linewidth}{!}{%", *body, "}"]
-    return "\n".join(
-        [
-            "\\begin{table}[htbp]",
-            "\\centering",
-            f"\\caption{{{caption}}}",
-            f"\\label{{{label}}}",
-            *body,
-            "\\end{table}",
-            "",
-        ]
-    )
+def table_tex(table: PresentationTable, caption: str, label: str) -> str:
+    """A booktabs ``table`` float: ``caption`` (LaTeX) above, ``\\label``, the note under
+    the table; scaled to the text width when wide. Written by the presentation layer
+    (:meth:`~cma_research.reporting.tables.PresentationTable.to_latex`)."""
+    wide = len(table.columns) > 6 or table.width_chars > 90
+    return table.to_latex(label, caption_latex=caption, fit=wide)
 
 
 def _inline(items: Sequence[Inline], paper: Paper) -> str:
@@ -207,7 +185,7 @@ def latex_files(paper: Paper) -> dict[str, bytes]:
         f"% Written by cma_research from the manuscript {paper.source.name}; edit that file.\n"
         "\\documentclass[a4paper,11pt]{article}\n"
         "\\usepackage[utf8]{inputenc}\n\\usepackage[T1]{fontenc}\n\\usepackage{textcomp}\n"
-        "\\usepackage{booktabs}\n\\usepackage{graphicx}\n"
+        "\\usepackage{booktabs}\n\\usepackage{threeparttable}\n\\usepackage{graphicx}\n"
         "\\input{values.tex}\n"
         f"\\title{{{title}}}\n\\author{{{authors}}}\n\\date{{}}\n"
         "\\begin{document}\n\\maketitle\n"

@@ -60,7 +60,7 @@ from cma_research.core.text import unprotect_cell
 from cma_research.reporting.values import NamedValue, unknown_value_error
 
 if TYPE_CHECKING:  # pandas and matplotlib load where a table is read, not for the build
-    from cma_research.reporting.paper_tables import PaperTable
+    from cma_research.reporting.tables import PresentationTable
 
 __all__ = [
     "SYNTHETIC_NOTE",
@@ -174,7 +174,7 @@ class TableBlock:
     line: int
     options: tuple[tuple[str, str], ...] = ()
     number: int = 0
-    table: PaperTable | None = None
+    table: PresentationTable | None = None
 
 
 @dataclass(frozen=True)

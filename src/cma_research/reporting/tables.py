@@ -33,6 +33,17 @@ The rules, in order:
 5. Consecutive columns ``prefix_a``, ``prefix_b`` sit under a spanner ``Prefix``.
 6. A table of more than :data:`WIDE_COLUMNS` columns is marked wide (it scrolls in its
    box instead of squeezing the text column).
+
+A spec that names its ``columns`` (a manuscript's ``:columns:``) is an author's choice:
+those columns are shown, in that order, each in its own column (no interval joins its
+estimate, none moves into the note, no spanner is added), formatted and labelled by the
+same rules. Of the other columns only those that say how a shown one was computed
+(``strategy``, ``method``, ``score``, ``covariate``, the ``ci_method`` of a shown interval,
+the ``p_method`` of a shown p, ``note``, ``warning`` ...) are said, in the note and the
+lettered footnotes, as rules 2 and 3 say them.
+
+Cells are formatted by the type of the column unless a format is given: a format string
+(``"{:.2f}"``), a function, or a name of :data:`CELL_FORMATS` (``"percent"``).
 """
 
 from __future__ import annotations
@@ -49,19 +60,23 @@ import pandas as pd
 
 from cma_research.core.errors import ParameterError
 from cma_research.core.text import MINUS, correlation_symbol, format_number
+from cma_research.reporting.rules import percent
 from cma_research.reporting.text import escape_html, escape_latex, escape_markdown, one_line
 
 if TYPE_CHECKING:
     from cma_research.core.instrument import Instrument
 
 __all__ = [
+    "CELL_FORMATS",
     "FIGURE_SPACE",
     "MINUS_SPACE",
     "WIDE_COLUMNS",
     "Column",
     "PresentationTable",
     "TableSpec",
+    "markup_runs",
     "presentation_table",
+    "split_marks",
     "strategy_words",
     "value_words",
 ]
@@ -77,6 +92,23 @@ MINUS_SPACE = "\u2008"
 
 Align = Literal["left", "right"]
 Formatter = str | Callable[[Any], str]
+
+
+def _p_text(p: float) -> str:
+    """A p-value in a table cell (APA): ``.088``, ``< .001``."""
+    return "< .001" if p < 0.001 else format_number(p, 3, bounded=True)
+
+
+#: Named cell formats of a numeric column (``formats={"share": "percent"}``; in a
+#: manuscript ``:format: share=percent``).
+CELL_FORMATS: dict[str, Callable[[float], str]] = {
+    "percent": percent,
+    "coefficient": lambda v: format_number(v, 2, bounded=True),
+    "p": _p_text,
+    "level": lambda v: format_number(v, 1),
+    "count": lambda v: f"{round(v)}".replace("-", MINUS),
+    "number": lambda v: format_number(v),
+}
 
 
 @dataclass(frozen=True)
@@ -107,11 +139,15 @@ class TableSpec:
     keep : sequence of str
         Columns never moved into the note, even when constant.
     formats : mapping
-        Column -> format string (``"{:.1f}"``) or function of the value.
+        Column -> format string (``"{:.1f}"``), a name of :data:`CELL_FORMATS` or a
+        function of the value.
     wide : bool, optional
         Force a wide (True) or normal (False) table; default by the column count.
     notes : sequence of str
         Sentences added to the table's note.
+    columns : sequence of str, optional
+        Show exactly these columns, in this order, each in its own column (see the
+        module's docstring); default: every column, by the rules.
     """
 
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -121,6 +157,7 @@ class TableSpec:
     formats: Mapping[str, Formatter] = field(default_factory=dict)
     wide: bool | None = None
     notes: Sequence[str] = ()
+    columns: Sequence[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -143,9 +180,26 @@ class PresentationTable:
     def has_spanners(self) -> bool:
         return any(c.spanner for c in self.columns)
 
+    def spanner_runs(self) -> list[tuple[int, int, str]]:
+        """(first column, number of columns, text) of each spanner ("" over no spanner)."""
+        return _runs([c.spanner for c in self.columns])
+
+    @property
+    def width_chars(self) -> int:
+        """The widest line of the table in characters (labels or cells, plus gaps)."""
+        widths = [
+            max([len(_plain(c.label)), *(len(r[i]) for r in self.rows)])
+            for i, c in enumerate(self.columns)
+        ]
+        return sum(widths) + 2 * len(widths)
+
     def note_text(self) -> str:
         """The general note as one line of text (``*x*`` italics kept)."""
         return " ".join(_sentence(n) for n in self.notes)
+
+    def footnote_lines(self) -> list[tuple[str, str]]:
+        """The specific notes as (letter, sentence): ``("a", "95% CI by ...")``."""
+        return [(_SUPERSCRIPTS.get(m, m), _sentence(t)) for m, t in self.footnotes]
 
     def cells(self) -> pd.DataFrame:
         """The formatted cells as a frame (column keys as names; pads as in the cells)."""
@@ -214,16 +268,27 @@ class PresentationTable:
 
     # -- LaTeX --------------------------------------------------------------------------
 
-    def to_latex(self, label: str | None = None) -> str:
+    def to_latex(
+        self, label: str | None = None, *, caption_latex: str | None = None, fit: bool = False
+    ) -> str:
         r"""The table in LaTeX: booktabs rules, spanners with ``\cmidrule``, the note under
-        the table (``threeparttable``). Needs ``\usepackage{booktabs,threeparttable}``."""
+        the table (``threeparttable``). Needs ``\usepackage{booktabs,threeparttable}``
+        (and ``graphicx`` with ``fit``).
+
+        ``caption_latex`` is a caption already in LaTeX (a manuscript's, citing value
+        macros), used instead of :attr:`caption`; ``fit`` scales the table and its note
+        to the text width (``\resizebox``).
+        """
         align = "".join("r" if c.align == "right" else "l" for c in self.columns)
         lines = ["% needs \\usepackage{booktabs,threeparttable}", "\\begin{table}[htbp]"]
         lines.append("\\centering")
-        if self.caption:
-            lines.append(f"\\caption{{{_latex_text(self.caption)}}}")
+        if caption_latex is not None or self.caption:
+            caption = caption_latex if caption_latex is not None else _latex_text(self.caption)
+            lines.append(f"\\caption{{{caption}}}")
         if label:
             lines.append(f"\\label{{{label}}}")
+        if fit:
+            lines.append("\\resizebox{\\linewidth}{!}{%")
         lines += ["\\begin{threeparttable}", f"\\begin{{tabular}}{{{align}}}", "\\toprule"]
         if self.has_spanners:
             cells, rules = [], []
@@ -250,7 +315,10 @@ class PresentationTable:
                     f"{_latex_markup(_sentence(text))}"
                 )
             lines.append("\\end{tablenotes}")
-        lines += ["\\end{threeparttable}", "\\end{table}"]
+        lines.append("\\end{threeparttable}")
+        if fit:
+            lines.append("}")
+        lines.append("\\end{table}")
         return "\n".join(lines) + "\n"
 
     # -- Markdown -------------------------------------------------------------------------
@@ -281,11 +349,15 @@ class PresentationTable:
     def to_docx(self, document: Any = None) -> Any:
         """Add the table to a python-docx ``Document`` (a new one by default); return it.
 
-        APA layout: the caption above in italics, rules above and below the header and
-        at the bottom only, spanners as merged cells, the note under the table.
+        APA layout: the caption above in italics, the table centred with booktabs-like
+        rules (above and below the header, at the bottom), spanners as merged cells, the
+        header rows repeated on a new page, footnote marks as superscripts, the note
+        under the table; 9-point type, 8-point from seven columns.
         """
         from docx import Document
+        from docx.enum.table import WD_TABLE_ALIGNMENT
         from docx.enum.text import WD_ALIGN_PARAGRAPH
+        from docx.oxml import OxmlElement
         from docx.shared import Pt
 
         doc = document if document is not None else Document()
@@ -293,6 +365,7 @@ class PresentationTable:
             _docx_runs(doc.add_paragraph(), self.caption, italic=True)
         n_head = 2 if self.has_spanners else 1
         table = doc.add_table(rows=n_head + len(self.rows), cols=len(self.columns))
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
         right = WD_ALIGN_PARAGRAPH.RIGHT
         if self.has_spanners:
             for start, span, text in _runs([c.spanner for c in self.columns]):
@@ -303,7 +376,7 @@ class PresentationTable:
                 para.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 _docx_runs(para, text)
                 if text:
-                    _docx_border(cell, "bottom")
+                    _docx_border(cell, "bottom", 4)
         for j, col in enumerate(self.columns):
             para = table.cell(n_head - 1, j).paragraphs[0]
             if col.align == "right":
@@ -314,21 +387,29 @@ class PresentationTable:
                 para = table.cell(n_head + i, j).paragraphs[0]
                 if self.columns[j].align == "right":
                     para.alignment = right
-                para.add_run(value.replace(MINUS_SPACE, FIGURE_SPACE))
+                text, marks = split_marks(value)
+                para.add_run(text.replace(MINUS_SPACE, FIGURE_SPACE))
+                if marks:
+                    para.add_run(marks).font.superscript = True
+        for r in range(n_head):  # python-docx has no API: repeat the header on a new page
+            table.rows[r]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
         for j in range(len(self.columns)):
-            _docx_border(table.cell(0, j), "top")
-            _docx_border(table.cell(n_head - 1, j), "bottom")
-            _docx_border(table.cell(n_head + len(self.rows) - 1, j), "bottom")
+            _docx_border(table.cell(0, j), "top", 12)
+            _docx_border(table.cell(n_head - 1, j), "bottom", 6)
+            _docx_border(table.cell(n_head + len(self.rows) - 1, j), "bottom", 12)
+        size = Pt(9 if len(self.columns) <= 6 else 8)
         for row in table.rows:
             for cell in row.cells:
                 for para in cell.paragraphs:
                     for run in para.runs:
-                        run.font.size = Pt(10)
+                        run.font.size = size
         if self.notes:
             para = doc.add_paragraph()
             _docx_runs(para, "*Note.* " + self.note_text())
-        for mark, text in self.footnotes:
-            _docx_runs(doc.add_paragraph(), f"{mark} {_sentence(text)}")
+        for letter, text in self.footnote_lines():
+            para = doc.add_paragraph()
+            para.add_run(letter).font.superscript = True
+            _docx_runs(para, f" {text}")
         return doc
 
 
@@ -501,14 +582,36 @@ def presentation_table(
     """
     spec = spec or TableSpec()
     fmts = {**spec.formats, **(formats or {})}
-    unknown = sorted(
-        (set(fmts) | set(spec.labels) | set(spec.hide) | set(spec.keep)) - set(map(str, df.columns))
-    )
-    if unknown:
-        raise ParameterError(f"table spec names unknown column(s): {', '.join(unknown)}")
+    known = [str(c) for c in df.columns]
+    for what, asked in (
+        ("column", list(spec.columns or ())),
+        ("format", list(fmts)),
+        ("label", list(spec.labels)),
+        ("hidden column", list(spec.hide)),
+        ("kept column", list(spec.keep)),
+    ):
+        unknown = [str(c) for c in asked if str(c) not in known]
+        if unknown:
+            raise ParameterError(
+                f"{what} {', '.join(unknown)} is not a column of the table; it has "
+                + ", ".join(known)
+            )
+    for col, fmt in fmts.items():
+        _check_format(col, fmt)
+    chosen = list(dict.fromkeys(map(str, spec.columns))) if spec.columns else []
     data = df.reset_index(drop=True).copy()
-    data.columns = [str(c) for c in data.columns]
-    data = data.drop(columns=list(spec.hide))
+    data.columns = known
+    hidden = list(spec.hide)
+    describing: list[str] = []
+    if chosen:
+        # the author's columns, in order; of the others only what says how they were computed
+        describing = [c for c in _describing(chosen) if c in known and c not in hidden]
+        spec = replace(spec, keep=[*chosen, *spec.keep])
+        fill_p = "p_perm" in chosen and "p_val" in known and "p_val" not in hidden
+        extra = ["p_val"] if fill_p and "p_val" not in chosen else []
+        hidden += [c for c in known if c not in chosen + describing + extra]
+        data = data[[c for c in chosen + describing + extra if c not in hidden]]
+    data = data.drop(columns=[c for c in hidden if c in data.columns])
     n_rows = len(data)
     notes: list[str] = []
     detail_notes: list[str] = []
@@ -606,8 +709,11 @@ def presentation_table(
         if col in data.columns:
             data = data.drop(columns=[col])
 
+    # what describes the author's columns is said in the note, never shown as a column
+    data = data.drop(columns=[c for c in describing if c in data.columns and c not in chosen])
+
     # the label column: stage names instead of ids when both are given
-    if present("name") and present("stage"):
+    if not chosen and present("name") and present("stage"):
         data = data.drop(columns=["stage"])
         data = data.rename(columns={"name": "stage"})
         data["stage"] = data["stage"].astype(object)
@@ -617,14 +723,14 @@ def presentation_table(
     cells: list[list[str]] = []
     used: set[str] = set()
     cis = {}
-    for col in data.columns:
+    for col in [] if chosen else data.columns:
         m = _CI.match(col)
         high = col[: -len("low")] + "high"
         if m and present(high):
             est = _estimate_for(list(data.columns), col)
             if est is not None:
                 cis[est] = (col, high, m.group(1).replace("_", "."))
-    rubin = [c for c in _RUBIN if present(c)] if present("riv") else []
+    rubin = [c for c in _RUBIN if present(c)] if present("riv") and not chosen else []
     for col in data.columns:
         if col in used:
             continue
@@ -657,6 +763,8 @@ def presentation_table(
             cells.append(_align(["" if _missing(v) else fmt(v) for v in series]))
         else:
             fn = fmts.get(col)
+            if isinstance(fn, str) and fn in CELL_FORMATS:
+                raise ParameterError(f"column {col}: format {fn!r} is for numbers; it holds text")
             texts = []
             for v in series:
                 if _missing(v) or str(v) == "":
@@ -695,7 +803,8 @@ def presentation_table(
     column_keys = [c.key for c in columns]
     for start, span, prefix in _runs([_prefix(k) for k in column_keys]):
         if (
-            prefix
+            not chosen
+            and prefix
             and span >= 2
             and not any(k in spanner_of for k in column_keys[start : start + span])
         ):
@@ -780,6 +889,20 @@ def _runs(values: Sequence[str]) -> list[tuple[int, int, str]]:
     return out
 
 
+def _describing(chosen: Sequence[str]) -> list[str]:
+    """The columns that say how the chosen columns were computed (said in the note)."""
+    out = ["strategy", "method", "score", "covariate", "note", "warning", "disclosure"]
+    if any(_CI.match(c) or re.match(r"^ci\d+(?:_\d+)?_high$", c) for c in chosen):
+        out += ["ci_method", "cov_type"]
+    if any(c in ("p_val", "p_perm", "p") for c in chosen):
+        out.append("p_method")
+    if "p_adj" in chosen:
+        out.append("p_adj_method")
+    if "std_error" in chosen:
+        out.append("cov_type")
+    return [c for c in dict.fromkeys(out) if c not in chosen]
+
+
 def _estimate_for(columns: list[str], low: str) -> str | None:
     for name in _ESTIMATES:
         if name in columns:
@@ -828,9 +951,21 @@ def _int_text(v: float) -> str:
     return text.replace("-", MINUS)
 
 
+def _check_format(col: str, spec: Formatter) -> None:
+    if callable(spec) or spec in CELL_FORMATS or "{" in spec:
+        return
+    raise ParameterError(
+        f"column {col}: format {spec!r} is not one of {', '.join(CELL_FORMATS)} "
+        "or a format string such as {:.2f}"
+    )
+
+
 def _number_formatter(col: str, series: pd.Series, spec: Formatter | None) -> Callable[[Any], str]:
     if callable(spec):
         return spec
+    if spec is not None and spec in CELL_FORMATS:
+        named = CELL_FORMATS[spec]
+        return lambda v: named(float(v))
     if spec is not None:
         fmt = spec
         return lambda v: fmt.format(v).replace("-", MINUS)
@@ -838,7 +973,7 @@ def _number_formatter(col: str, series: pd.Series, spec: Formatter | None) -> Ca
     finite = values[np.isfinite(values)]
     whole = finite.size > 0 and bool(np.all(finite == np.round(finite)))
     if _P.match(col):
-        return lambda v: "< .001" if float(v) < 0.001 else format_number(float(v), 3, bounded=True)
+        return lambda v: _p_text(float(v))
     if pd.api.types.is_integer_dtype(series) or (
         whole and (_COUNT.match(col) or not _BOUNDED.match(col))
     ):
@@ -984,6 +1119,29 @@ def _big_numbers(text: str) -> str:
 _ITALIC = re.compile(r"\*([^*]+)\*")
 
 
+def markup_runs(text: str) -> list[tuple[str, bool]]:
+    """A label or note as runs of (text, italic): ``*x*`` marks italics.
+
+    For writers of other formats (Typst, Word); a cell is plain text, never markup.
+
+    >>> markup_runs("*p* (Holm)")
+    [('p', True), (' (Holm)', False)]
+    """
+    return [(part, bool(i % 2)) for i, part in enumerate(_ITALIC.split(text)) if part]
+
+
+def split_marks(cell: str) -> tuple[str, str]:
+    """A cell's text and the letters of the footnote marks at its end.
+
+    >>> split_marks("multiple imputation\u1d43\u1d47"), split_marks(".52")
+    (('multiple imputation', 'ab'), ('.52', ''))
+    """
+    marks = re.search(f"[{''.join(_SUPERSCRIPTS)}]+$", cell)
+    if marks is None:
+        return cell, ""
+    return cell[: marks.start()], "".join(_SUPERSCRIPTS[c] for c in marks.group(0))
+
+
 def _markdown_markup(text: str) -> str:
     parts = _ITALIC.split(text)
     return "".join(
@@ -1024,6 +1182,8 @@ _LATEX_SYMBOLS = {
     "ε": "$\\varepsilon$",
     "²": "$^2$",
     "≤": "$\\leq$",
+    "≥": "$\\geq$",
+    "×": "$\\times$",
     "–": "--",
     FIGURE_SPACE: "\\phantom{0}",
     MINUS_SPACE: "\\phantom{$-$}",
@@ -1060,7 +1220,7 @@ def _docx_runs(paragraph: Any, text: str, *, italic: bool = False) -> None:
             run.italic = italic or bool(i % 2)
 
 
-def _docx_border(cell: Any, edge: str) -> None:
+def _docx_border(cell: Any, edge: str, size: int = 8) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
@@ -1071,7 +1231,7 @@ def _docx_border(cell: Any, edge: str) -> None:
         props.append(borders)
     element = OxmlElement(f"w:{edge}")
     element.set(qn("w:val"), "single")
-    element.set(qn("w:sz"), "8")
+    element.set(qn("w:sz"), str(size))
     element.set(qn("w:color"), "000000")
     borders.append(element)
 

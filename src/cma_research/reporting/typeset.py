@@ -33,7 +33,13 @@ from cma_research.reporting.manuscript import (
     QuoteBlock,
     TableBlock,
 )
-from cma_research.reporting.paper_tables import PaperTable
+from cma_research.reporting.tables import (
+    FIGURE_SPACE,
+    MINUS_SPACE,
+    PresentationTable,
+    markup_runs,
+    split_marks,
+)
 
 __all__ = ["escape_typst", "render_pdf", "typst_source"]
 
@@ -59,6 +65,15 @@ _PREAMBLE = """\
     let f = size.width / w * 100%
     scale(x: f, y: f, reflow: true, body)
   }} else {{ body }}
+}})
+
+// A table with its note under it, the note as wide as the table (threeparttable's way).
+#let cma-noted(body, note) = layout(size => {{
+  let w = calc.min(measure(body).width, size.width)
+  block(width: w, {{
+    cma-fit(body)
+    block(width: 100%, above: 0.6em, align(left, text(size: 8.5pt, note)))
+  }})
 }})
 """
 
@@ -109,22 +124,54 @@ def _inline(items: Sequence[Inline], claims: Paper) -> str:
     return "".join(out)
 
 
-def _table(table: PaperTable) -> str:
-    align = ", ".join("left" if a == "left" else "right" for a in table.align)
-    size = "9pt" if len(table.header) <= 6 else "8pt"
-    head = ", ".join(f"[*{escape_typst(h)}*]" for h in table.header)
-    rows = ",\n    ".join(", ".join(f"[{escape_typst(c)}]" for c in row) for row in table.rows)
-    return (
-        f"cma-fit(text(size: {size}, table(\n"
-        f"    columns: {len(table.header)}, align: ({align},), stroke: none,\n"
+def _markup(text: str) -> str:
+    """A label or note: ``*x*`` as italics, the rest literal."""
+    return "".join(
+        f"#emph[{escape_typst(part)}]" if italic else escape_typst(part)
+        for part, italic in markup_runs(text)
+    )
+
+
+def _cell(text: str) -> str:
+    """A cell: literal text, its alignment pads hidden digits or signs, its footnote marks
+    superscript letters."""
+    body, marks = split_marks(text)
+    out = escape_typst(body).replace(FIGURE_SPACE, "#hide[0]").replace(MINUS_SPACE, "#hide[−]")
+    return out + (f"#super[{marks}]" if marks else "")
+
+
+def _table(table: PresentationTable) -> str:
+    n = len(table.columns)
+    align = ", ".join(c.align for c in table.columns)
+    size = "9pt" if n <= 6 else "8pt"
+    head = []
+    if table.has_spanners:
+        for _, span, text in table.spanner_runs():
+            head.append(f"table.cell(colspan: {span}, align: center)[#strong[{_markup(text)}]]")
+        for start, span, text in table.spanner_runs():
+            if text:
+                head.append(f"table.hline(start: {start}, end: {start + span}, stroke: 0.4pt)")
+    head += [f"[#strong[{_markup(c.label)}]]" for c in table.columns]
+    rows = ",\n    ".join(", ".join(f"[{_cell(c)}]" for c in row) for row in table.rows)
+    notes = []
+    if table.notes:
+        notes.append(f"#emph[Note.] {_markup(table.note_text())}")
+    for letter, text in table.footnote_lines():
+        notes.append(f"#super[{letter}] {_markup(text)}")
+    body = (
+        f'text(size: {size}, number-width: "tabular", table(\n'
+        f"    columns: {n}, align: ({align},), stroke: none,\n"
         "    inset: (x: 4pt, y: 2.5pt),\n"
         "    table.hline(stroke: 0.8pt),\n"
-        f"    table.header({head}),\n"
+        f"    table.header({', '.join(head)}),\n"
         "    table.hline(stroke: 0.5pt),\n"
         f"    {rows + ',' if rows else ''}\n"
         "    table.hline(stroke: 0.8pt),\n"
-        "  )))"
+        "  ))"
     )
+    if not notes:
+        return f"cma-fit({body})"
+    return f"cma-noted({body},\n  [" + " \\\n    ".join(notes) + "])"
 
 
 def _failing_box(paper: Paper) -> str:

@@ -2,8 +2,10 @@
 
 :func:`render_docx` writes a resolved :class:`~cma_research.reporting.manuscript.Paper`
 with ``python-docx``: Word's own styles (Title, Heading 1-3 with the section number,
-Caption, List Bullet, Quote), real Word tables (booktabs-style rules, the heading row
-repeated on a new page, numbers right-aligned), figures from the notebooks' 300-dpi
+Caption, List Bullet, Quote), real Word tables
+(:meth:`~cma_research.reporting.tables.PresentationTable.to_docx`: booktabs-style rules,
+the heading row repeated on a new page, numbers right-aligned, the note under the
+table), figures from the notebooks' 300-dpi
 PNG files at the text width, and captions numbered with Word's ``SEQ`` fields so a
 co-author can insert a list of figures or a cross-reference. A claim's verdict is a
 comment in the margin, anchored on the claim's words; a draft whose must-hold claims
@@ -36,7 +38,6 @@ from cma_research.reporting.manuscript import (
     QuoteBlock,
     TableBlock,
 )
-from cma_research.reporting.paper_tables import PaperTable
 
 __all__ = ["FIXED_DATE", "normalise_docx", "render_docx"]
 
@@ -100,54 +101,6 @@ def _caption(doc: Any, label: str, number: int, items: Sequence[Inline], paper: 
     p._p.append(field)  # python-docx has no API for fields
     p.add_run(": ")
     _runs(p, items, paper)
-
-
-def _border(cell: Any, side: str, size: int) -> None:
-    from docx.oxml import parse_xml
-    from docx.oxml.ns import nsdecls
-
-    tc_pr = cell._tc.get_or_add_tcPr()  # python-docx has no API for borders
-    borders = tc_pr.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tcBorders")
-    if borders is None:
-        borders = parse_xml(f"<w:tcBorders {nsdecls('w')}/>")
-        tc_pr.append(borders)
-    borders.append(
-        parse_xml(f'<w:{side} {nsdecls("w")} w:val="single" w:sz="{size}" w:color="000000"/>')
-    )
-
-
-def _table(doc: Any, table: PaperTable) -> None:
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import parse_xml
-    from docx.oxml.ns import nsdecls
-    from docx.shared import Pt
-
-    n_cols = len(table.header)
-    size = Pt(9 if n_cols <= 6 else 8)
-    t = doc.add_table(rows=1 + len(table.rows), cols=n_cols)
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    t.autofit = True
-    header_row = t.rows[0]
-    header_row._tr.get_or_add_trPr().append(  # python-docx has no API: repeat the heading row
-        parse_xml(f"<w:tblHeader {nsdecls('w')}/>")
-    )
-    lines = [table.header, *table.rows]
-    for r, values in enumerate(lines):
-        row = t.rows[r]
-        for c, text in enumerate(values):
-            cell = row.cells[c]
-            p = cell.paragraphs[0]
-            run = p.add_run(text)
-            run.font.size = size
-            run.bold = True if r == 0 else None
-            if table.align[c] == "right":
-                p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            if r == 0:
-                _border(cell, "top", 12)
-                _border(cell, "bottom", 6)
-            if r == len(lines) - 1:
-                _border(cell, "bottom", 12)
 
 
 def render_docx(paper: Paper) -> bytes:
@@ -217,7 +170,7 @@ def render_docx(paper: Paper) -> bytes:
             if b.table is None:
                 raise ReportBuildError(f"table {b.id} has no content")
             _caption(doc, "Table", b.number, b.caption, paper)
-            _table(doc, b.table)
+            b.table.to_docx(doc)  # the presentation layer's Word table, its note under it
             doc.add_paragraph().paragraph_format.space_after = Pt(6)
     buffer = io.BytesIO()
     doc.save(buffer)
