@@ -53,6 +53,7 @@ def test_example_study_sets_up_a_folder_and_refuses_a_second_time(tmp_path: Path
         "data/raw/customer_wise_2007.csv",
         "data/raw/customer_wise_2007_claims.yaml",
         "data/raw/customer_wise_2007_recruitment.csv",
+        "manuscript/paper.md",  # the bundled study's paper (cma_research.manuscript)
         "study.yaml",
     ]
     assert load_study(path).output == tmp_path.resolve() / "reports"
