@@ -195,7 +195,7 @@ def test_a_new_study_builds_from_its_own_notebooks_under_pseudonyms(
     text = text.replace("pseudonymise: null", f"pseudonymise: {keys / 'cma.key'}")
     study_file.write_text(text + yaml.safe_dump({"parameters": FAST}), encoding="utf-8")
     result = build(
-        only=["00_findings", "02_distributions", "08_claims"],
+        only=["00_findings", "02_distributions", "03_size_and_growth", "08_claims"],
         jobs=2,
         progress=lambda line: None,
         cache_dir=tmp_path / "cache",
@@ -226,6 +226,26 @@ def test_a_new_study_builds_from_its_own_notebooks_under_pseudonyms(
         assert str(tmp_path) not in text, path.name
         for needle in PAPER_ONLY:
             assert needle not in text, (path.name, needle)
+    # no per-business output holds a staff number or a business's turnover: size bands
+    per_business = 0
+    for path in sorted((out / "tables").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            header = next(csv.reader(fh), [])
+        if "business_id" in header:
+            per_business += 1
+            hidden = {"staff", "log_staff", "left_out_value"} | {
+                h for h in header if h.startswith("turnover")
+            }
+            assert not hidden & set(header), (path.name, header)
+    assert per_business >= 2  # business scores, leave-one-out
+    scores = (out / "tables" / "02_business_scores.csv").read_text(encoding="utf-8")
+    assert scores.splitlines()[0].split(",")[:3] == ["business_id", "wave", "size_band"]
+    loo = (out / "tables" / "03_leave_one_out_size.csv").read_text(encoding="utf-8")
+    assert "left_out_size_band" in loo.splitlines()[0]
+    size_page = (out / "html" / "03_size_and_growth.nocode.html").read_text(encoding="utf-8")
+    sentence = re.search(r"Leaving out one of the \d+ businesses[^<]*", size_page)
+    assert sentence is not None and "staff" not in sentence.group(0), sentence
+    assert re.search(r"without P-\w+, an? (micro|small|medium|large) business", sentence.group(0))
     summary = json.loads((out / "study_summary.json").read_text())
     assert (summary["businesses"], summary["waves"]) == (40, ["2008", "2009"])
     assert summary["pairs"][0] + summary["dropouts"][0] == summary["businesses_per_wave"][0]

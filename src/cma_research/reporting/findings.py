@@ -592,7 +592,11 @@ def leave_one_out_sentence(table: pd.DataFrame) -> str:
     -------
     str
         The range of the leave-one-out estimates and the business that moves it most,
-        with its covariate value; numbers only, every one from ``table``.
+        with its covariate value; numbers only, every one from ``table``. A table
+        made shareable under pseudonyms
+        (:func:`~cma_research.reporting.confidential.shareable_business_table`) gives
+        the size band of the business left out instead (``left_out_size_band``), or no
+        value when it has neither column.
 
     Examples
     --------
@@ -602,6 +606,9 @@ def leave_one_out_sentence(table: pd.DataFrame) -> str:
     ...     "covariate": "staff", "method": "spearman"})
     >>> print(leave_one_out_sentence(t))
     Leaving out one of the 12 businesses at a time, ρ = .52 ranges from .37 (without B16, staff 100) to .66 (without B09, staff 3); B16 moves it most (by −.15).
+    >>> banded = t.drop(columns="left_out_value").assign(left_out_size_band=["medium", "micro"])
+    >>> print(leave_one_out_sentence(banded).split(";")[0])
+    Leaving out one of the 12 businesses at a time, ρ = .52 ranges from .37 (without B16, a medium business) to .66 (without B09, a micro business)
     """  # noqa: E501
     if table.empty:
         raise ParameterError("the table has no rows; pass the output of leave_one_out()")
@@ -616,10 +623,12 @@ def leave_one_out_sentence(table: pd.DataFrame) -> str:
     hi = valid.iloc[int(np.argmax(r_without))]
 
     def who(row: pd.Series) -> str:
-        return (
-            f"without {row['business_id']}, {covariate} "
-            f"{format_number(float(row['left_out_value']), 2).rstrip('0').rstrip('.')}"
-        )
+        if "left_out_value" in row.index:
+            value = format_number(float(row["left_out_value"]), 2).rstrip("0").rstrip(".")
+            return f"without {row['business_id']}, {covariate} {value}"
+        if "left_out_size_band" in row.index and not pd.isna(row["left_out_size_band"]):
+            return f"without {row['business_id']}, a {row['left_out_size_band']} business"
+        return f"without {row['business_id']}"
 
     return (
         f"Leaving out one of the {int(first['n'])} businesses at a time, {sym} = "
