@@ -62,6 +62,7 @@ from cma_research.reporting.rules import (
 from cma_research.reporting.text import apa, format_p, join_words
 
 __all__ = [
+    "alpha_basis",
     "association_paragraph",
     "attrition_sentence",
     "attrition_tests_sentence",
@@ -69,6 +70,7 @@ __all__ = [
     "calibration_check_sentence",
     "change_summary",
     "claims_summary",
+    "covariates_summary",
     "estimands_paragraph",
     "key_facts",
     "leave_one_out_sentence",
@@ -499,6 +501,51 @@ def reliability_paragraph(alpha_row: Row, cohort: Cohort) -> str:
     if apa(alpha_row) in phrase:  # the phrase already states the numbers
         return f"{phrase.rstrip('.')}."
     return f"{phrase.rstrip('.')} (Cronbach's {apa(alpha_row)})."
+
+
+def alpha_basis(alpha_row: Row, stage_noun: str = "stage") -> str:
+    """What Cronbach's alpha rests on, in words, for a paper's parenthesis.
+
+    Complete cases: the businesses assessed on every stage; ``multiple``: the businesses
+    imputed and the number of imputations pooled; any other strategy: the businesses
+    and the strategy that filled the blanks; a row not computed: its reason.
+
+    >>> alpha_basis({"strategy": "complete_case", "n": 10, "m": 1, "alpha": 0.8})
+    'n = 10 businesses assessed on every stage'
+    >>> alpha_basis({"strategy": "multiple", "n": 35, "m": 20, "alpha": 0.8})
+    'pooled over 20 imputations of the 35 businesses with an assessed stage'
+    >>> alpha_basis({"strategy": "stage_median", "n": 35, "m": 1, "alpha": 0.8}, "dimension")
+    'n = 35 businesses, blank dimensions filled by strategy stage_median'
+    """
+    note = str(alpha_row.get("note", "") or "")
+    if note and math.isnan(row_number(alpha_row, "alpha")):
+        return f"not computed: {_reason(note)}"
+    n = int(row_number(alpha_row, "n"))
+    strategy = str(alpha_row.get("strategy", ""))
+    businesses = _noun(n, "business", "businesses")
+    if strategy == "complete_case":
+        return f"n = {n} {businesses} assessed on every {stage_noun}"
+    if strategy == "multiple":
+        m = int(row_number(alpha_row, "m"))
+        return (
+            f"pooled over {m} {_noun(m, 'imputation', 'imputations')} of the {n} "
+            f"{businesses} with an assessed {stage_noun}"
+        )
+    return f"n = {n} {businesses}, blank {stage_noun}s filled by strategy {strategy}"
+
+
+def covariates_summary(rows: Sequence[Row], cohort: Cohort, strategy: str) -> str:
+    """The association of maturity with each numeric covariate (growth, ...), in plain text.
+
+    :func:`association_paragraph` of each row (bold marks removed), one after the other;
+    the empty string when the study has no numeric covariate, so a manuscript can cite
+    it on every build (``{covariates_summary}``) and say nothing when there is nothing.
+
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> covariates_summary([], customer_wise_2007(), "complete_case")
+    ''
+    """
+    return " ".join(association_paragraph(row, cohort, strategy).replace("**", "") for row in rows)
 
 
 def sensitivity_paragraph(table: pd.DataFrame) -> str:
