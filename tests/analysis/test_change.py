@@ -18,6 +18,7 @@ from scipy import stats
 import cma_research as cma
 from cma_research import Cohort, ParameterError, get_instrument
 from cma_research.analysis.describe import level_distribution
+from cma_research.analysis.headline import result_or_note
 from cma_research.core.cohort import Source
 from tests.analysis.results import results_change as R
 
@@ -503,3 +504,30 @@ def test_wave_pairs_count_the_returns_and_the_complete_ones() -> None:
             assert_allclose(getattr(row, col), mean[col], rtol=1e-12, equal_nan=True)
     # B04 and B06 left after the baseline, B99 is new at the third wave
     assert pairs["n_audited_both"].tolist() == [13, 8, 8]
+
+
+def _keep_pairs(cohort: Cohort, n_pairs: int) -> Cohort:
+    """``cohort`` with only its first ``n_pairs`` businesses (in id order) seen at both waves."""
+    ids = cohort.scores.index.get_level_values("business_id")
+    waves = cohort.scores.index.get_level_values("wave")
+    both = sorted(set(ids[waves == 1]) & set(ids[waves == 2]))
+    dropped = set(both[n_pairs:])
+    return cohort.subset(~((waves == 2) & ids.isin(dropped)))
+
+
+def test_wave_model_needs_two_pairs_and_a_residual_variance() -> None:
+    # issue-20 workbook under complete_case: one business at both waves gave "0.60 levels,
+    # 95% CI [0.60, 0.60], p < .001" (residual variance 4e-7). The same on altered lmer data.
+    c = lmer_cohort()
+    assert cma.fit_wave_model(_keep_pairs(c, 2))["n_both"].eq(2).all()
+    with pytest.raises(ParameterError, match=r"at least 2 businesses.*1 of the \d+ businesses"):
+        cma.fit_wave_model(_keep_pairs(c, 1))
+    row = result_or_note(cma.fit_wave_model, _keep_pairs(c, 1), strategy="available_case")
+    assert row.loc[0, "note"].startswith("not computed: fit_wave_model needs at least 2")
+    # two businesses that both rise by exactly 0.5 levels, beside one-wave businesses:
+    # the wave effect fits their change exactly (residual variance zero)
+    base = {sid: [1, 3, 2, 4] for sid in INST.stage_ids[:2]}
+    follow = {"stage_1": [2, 4], "stage_2": [1, 3]}
+    exact = make_cohort(["A", "B", "C", "D"], base, follow, follow_ids=["A", "B"])
+    with pytest.raises(ParameterError, match="residual variance is estimated as zero"):
+        cma.fit_wave_model(exact)

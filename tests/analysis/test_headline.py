@@ -146,3 +146,31 @@ def test_one_business_gives_notes_not_errors(cohort: Cohort) -> None:
     assert alpha.loc[0, "note"].startswith("not computed: cronbach_alpha needs at least 3")
     with pytest.raises(ParameterError):  # result_or_note is for reports; the API still raises
         cma.cronbach_alpha(one)
+
+
+def test_associations_adjust_across_covariates_as_the_size_notebook_does(cohort: Cohort) -> None:
+    # 00 labelled p_adj "holm on p_perm" while p_adj == p_perm on every row (a family of
+    # one per call); 03 adjusts across covariates. Now one family per strategy in both,
+    # and the same p_perm for the same test whether alone, beside others, or in a claim.
+    rng = np.random.default_rng(11)
+    c = with_growth(cohort, rng.normal(size=16))
+    kw = {"seed": 5, "n_boot": 0, "n_perm": 5000}
+    t = associations(c, ["staff", "growth"], ["complete_case", "available_case"], **kw)
+    joint = correlations(c, ["staff", "growth"], strategy="available_case", **kw)
+    alone = cma.correlate(c, "growth", "mean", strategy="available_case", **kw).iloc[0]
+    both = cma.correlate(c, ["staff", "growth"], "mean", strategy="available_case", **kw)
+    for strategy in ("complete_case", "available_case"):
+        rows = t[t["strategy"] == strategy]
+        p = rows["p_perm"].to_numpy(dtype=float)
+        # Holm over two tests by hand: the smaller p doubled, the larger at least that
+        expected = np.empty(2)
+        lo, hi = np.argsort(p)
+        expected[lo] = min(1.0, 2 * p[lo])
+        expected[hi] = max(expected[lo], p[hi])
+        assert_allclose(rows["p_adj"].to_numpy(dtype=float), expected, rtol=1e-12)
+        assert (rows["p_adj_method"] == "holm on p_perm").all()
+    avail = t[t["strategy"] == "available_case"].reset_index(drop=True)
+    for col in ("r", "p_perm", "p_adj"):
+        assert_allclose(avail[col].to_numpy(dtype=float), joint[col].to_numpy(dtype=float))
+    assert_allclose(both.loc[1, "p_perm"], alone["p_perm"], rtol=0)
+    assert_allclose(avail.loc[1, "p_perm"], alone["p_perm"], rtol=0)

@@ -198,7 +198,7 @@ def test_a_new_study_builds_from_its_own_notebooks_under_pseudonyms(
     text = text.replace("pseudonymise: null", f"pseudonymise: {keys / 'cma.key'}")
     study_file.write_text(text + yaml.safe_dump({"parameters": FAST}), encoding="utf-8")
     result = build(
-        only=["00_findings", "02_distributions", "08_claims"],
+        only=["00_findings", "02_distributions", "03_size_and_growth", "08_claims"],
         jobs=2,
         progress=lambda line: None,
         cache_dir=tmp_path / "cache",
@@ -229,6 +229,26 @@ def test_a_new_study_builds_from_its_own_notebooks_under_pseudonyms(
         assert str(tmp_path) not in text, path.name
         for needle in PAPER_ONLY:
             assert needle not in text, (path.name, needle)
+    # no per-business output holds a staff number or a business's turnover: size bands
+    per_business = 0
+    for path in sorted((out / "tables").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            header = next(csv.reader(fh), [])
+        if "business_id" in header:
+            per_business += 1
+            hidden = {"staff", "log_staff", "left_out_value"} | {
+                h for h in header if h.startswith("turnover")
+            }
+            assert not hidden & set(header), (path.name, header)
+    assert per_business >= 2  # business scores, leave-one-out
+    scores = (out / "tables" / "02_business_scores.csv").read_text(encoding="utf-8")
+    assert scores.splitlines()[0].split(",")[:3] == ["business_id", "wave", "size_band"]
+    loo = (out / "tables" / "03_leave_one_out_size.csv").read_text(encoding="utf-8")
+    assert "left_out_size_band" in loo.splitlines()[0]
+    size_page = (out / "html" / "03_size_and_growth.nocode.html").read_text(encoding="utf-8")
+    sentence = re.search(r"Leaving out one of the \d+ businesses[^<]*", size_page)
+    assert sentence is not None and "staff" not in sentence.group(0), sentence
+    assert re.search(r"without P-\w+, an? (micro|small|medium|large) business", sentence.group(0))
     summary = json.loads((out / "study_summary.json").read_text())
     assert (summary["businesses"], summary["waves"]) == (40, ["2008", "2009"])
     assert summary["pairs"][0] + summary["dropouts"][0] == summary["businesses_per_wave"][0]
@@ -266,3 +286,47 @@ def test_executed_notebooks_name_the_packaged_notebook_not_its_local_path(
     assert json.loads(executed)["metadata"]["papermill"]["input_path"] == (
         "cma_research/notebooks/08_claims.ipynb"
     )
+
+
+@pytest.mark.integration
+def test_the_starter_manuscript_states_what_the_build_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 20's workbook: 35 businesses in 2009, 10 assessed on every stage, a growth
+    # covariate. The starter said "strategy auto", "n = 35 businesses assessed on every
+    # stage" (alpha came from multiple imputation), nothing of growth, and its text gave
+    # the permutation p (.062) beside a table of asymptotic p (.054).
+    import pypdfium2
+
+    data = tmp_path / "data"
+    data.mkdir()
+    book = programme_workbook(data)
+    folder = tmp_path / "study"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    assert main(["init", str(book)]) == 0
+    study_file = folder / "study.yaml"
+    study_file.write_text(
+        study_file.read_text(encoding="utf-8") + yaml.safe_dump({"parameters": FAST}),
+        encoding="utf-8",
+    )
+    result = build(jobs=2, progress=lambda line: None, cache_dir=tmp_path / "cache")
+    assert result.ok, result.summary()
+    out = folder / "reports"
+    values = json.loads((out / "values.json").read_text(encoding="utf-8"))
+    pdf = pypdfium2.PdfDocument(out / "manuscript" / "paper.pdf")
+    text = "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    flat = " ".join(text.split())
+    chosen = values["headline_strategy"]["text"]
+    assert values["missing_strategy"]["text"] == "auto" and chosen == "available_case"
+    assert f"strategy {chosen}" in flat and "strategy auto" not in flat
+    alpha = values["alpha_basis"]
+    assert alpha["strategy"] == "multiple" and alpha["n"] == 35
+    assert "pooled over 5 imputations of the 35 businesses" in flat
+    assert "assessed on every stage)" not in flat
+    assert values["covariates_summary"]["text"] and "turnover growth" in flat
+    # the p of the text is the p in the table's row for staff
+    p_text = re.search(r"p = (\.\d+)", values["size_apa"]["text"])
+    assert p_text is not None
+    staff_row = next(line for line in text.splitlines() if line.startswith("staff "))
+    assert p_text.group(1) in staff_row.split(), (p_text.group(1), staff_row)

@@ -23,7 +23,23 @@ from cma_research.core.errors import ParameterError
 from cma_research.core.params import Strategy
 from cma_research.stats.mixed import random_intercept_reml
 
-__all__ = ["MIXEDLM_MAX_GROUPS", "fit_ordinal_wave_model", "fit_wave_model", "wave_model_data"]
+__all__ = [
+    "MIXEDLM_MAX_GROUPS",
+    "WAVE_MODEL_MIN_PAIRS",
+    "WAVE_MODEL_MIN_RESIDUAL_SHARE",
+    "fit_ordinal_wave_model",
+    "fit_wave_model",
+    "wave_model_data",
+]
+
+#: The fewest businesses scored at two or more waves for :func:`fit_wave_model`: with one,
+#: the wave effect fits that business's change exactly, the residual variance is zero and
+#: the interval has no width (a change "significant" from one pair).
+WAVE_MODEL_MIN_PAIRS = 2
+
+#: A residual variance below this share of the scores' variance is taken as zero: the
+#: within-business changes are fitted exactly and the model cannot say how sure it is.
+WAVE_MODEL_MIN_RESIDUAL_SHARE = 1e-6
 
 #: Up to this many businesses the model is fitted with statsmodels' MixedLM; above it
 #: with the closed-form REML of :mod:`cma_research.stats.mixed` (same criterion, same
@@ -66,6 +82,28 @@ def _fixed_cov(x: np.ndarray, groups: np.ndarray, var_b: float, var_e: float) ->
     np.add.at(sums, g, x)
     info = (x.T @ x - (sums * c[:, None]).T @ sums) / var_e
     return np.asarray(np.linalg.inv(info))
+
+
+def _within_rss(y: np.ndarray, waves: np.ndarray, groups: np.ndarray) -> float:
+    """Residual sum of squares of ``y ~ waves + business`` (fixed effects, within form).
+
+    Only businesses seen more than once contribute (Frisch-Waugh: demean ``y`` and the
+    wave dummies within business, then least squares). Zero when the wave effects fit
+    every business's repeat scores exactly.
+    """
+    _, g = np.unique(groups, return_inverse=True)
+    n_i = np.bincount(g)
+    keep = n_i[g] >= 2
+    g, yk, wk = g[keep], y[keep], waves[keep]
+    count = n_i[g][:, None].astype(float)
+    y_mean = np.bincount(g, weights=yk, minlength=len(n_i))[g]
+    w_mean = np.column_stack(
+        [np.bincount(g, weights=wk[:, j], minlength=len(n_i))[g] for j in range(wk.shape[1])]
+    )
+    y_dev = yk - y_mean / count[:, 0]
+    w_dev = wk - w_mean / count
+    beta, *_ = np.linalg.lstsq(w_dev, y_dev, rcond=None)
+    return float(np.sum((y_dev - w_dev @ beta) ** 2))
 
 
 def fit_wave_model(
@@ -112,7 +150,10 @@ def fit_wave_model(
     Raises
     ------
     ParameterError
-        With fewer than two waves holding scores, or no business scored at two waves.
+        With fewer than two waves holding scores, fewer than
+        :data:`WAVE_MODEL_MIN_PAIRS` businesses scored at two waves, no more
+        within-business contrasts than wave effects, or a residual variance of
+        (numerically) zero.
 
     Examples
     --------
@@ -140,11 +181,29 @@ def fit_wave_model(
     x = np.column_stack([np.ones(len(y))] + [(w == c).astype(float) for c in codes[1:]])
     names = ["Intercept"] + [f"wave[{cohort.wave_label(c)}]" for c in codes[1:]]
     n_per = data.groupby("business_id")["wave"].nunique()
-    if int((n_per >= 2).sum()) == 0:
+    n_both = int((n_per >= 2).sum())
+    if n_both == 0:
         raise ParameterError(
             "fit_wave_model needs a business with scores at two or more waves: without one "
             "the variance between businesses cannot be told from the variance within them "
             f"(the {len(n_per)} businesses were each scored at one wave only)"
+        )
+    contrasts = int((n_per - 1).sum())
+    if n_both < WAVE_MODEL_MIN_PAIRS or contrasts <= len(codes) - 1:
+        raise ParameterError(
+            f"fit_wave_model needs at least {WAVE_MODEL_MIN_PAIRS} businesses scored at "
+            f"two or more waves and more repeat scores ({contrasts}) than wave effects "
+            f"({len(codes) - 1}); {n_both} of the {len(n_per)} businesses "
+            f"{'was' if n_both == 1 else 'were'} scored at two or more waves, so the "
+            "change would fit their scores exactly and its uncertainty cannot be estimated"
+        )
+    if _within_rss(y, x[:, 1:], groups) <= WAVE_MODEL_MIN_RESIDUAL_SHARE * float(
+        np.sum((y - y.mean()) ** 2)
+    ):
+        raise ParameterError(
+            "fit_wave_model: the residual variance is estimated as zero: the wave effects "
+            f"fit the repeat scores of the {n_both} businesses scored at two or more waves "
+            "exactly, so the uncertainty of the change cannot be estimated"
         )
     conv_msgs: list[str] = []
     if len(n_per) <= MIXEDLM_MAX_GROUPS:
@@ -165,6 +224,12 @@ def fit_wave_model(
         var_b, var_e, beta, loglik = fit.var_b, fit.var_e, fit.beta, fit.reml_loglik
         converged = True
         method = "REML (closed-form random intercept, bounded Brent); SE as lme4; Wald z"
+    if not var_e > WAVE_MODEL_MIN_RESIDUAL_SHARE * float(np.var(y)):
+        raise ParameterError(
+            "fit_wave_model: the residual variance is estimated as zero "
+            f"({var_e:.2g}): the wave effects fit the {n_both} businesses scored at two "
+            "or more waves exactly, so the uncertainty of the change cannot be estimated"
+        )
     cov = _fixed_cov(x, groups, var_b, var_e)
     se = np.sqrt(np.diag(cov))
     z = beta / se
@@ -185,7 +250,7 @@ def fit_wave_model(
             "reml_loglik": loglik,
             "n_obs": len(y),
             "n_groups": len(n_per),
-            "n_both": int((n_per >= 2).sum()),
+            "n_both": n_both,
             "method": pd.array([method] * len(names), dtype="string"),
             "converged": converged,
             "strategy": pd.array([strategy] * len(names), dtype="string"),

@@ -223,7 +223,11 @@ def correlate(
         For ``strategy="min_stages"``.
     seed : int
         Seeds the bootstrap and the Monte Carlo permutations (same seed, same result),
-        and the imputations of ``multiple``.
+        and the imputations of ``multiple``. Each (score, covariate) test starts its own
+        generator from ``seed``, so a test's interval and ``p_perm`` depend only on its
+        data, ``seed``, ``n_boot`` and ``n_perm``, never on the other tests of the call:
+        the same correlation gets the same p whether it is tested alone (the findings,
+        a claim) or beside other covariates (the size notebook).
     ci : {"fisher", "bca", "permutation"}
         The 95% interval (one per estimate, the same wherever it is shown): ``fisher``
         (default: Fisher's z with the Bonett-Wright standard error for Spearman, the
@@ -351,7 +355,6 @@ def _correlate_cohort(
     cov_values = {name: covariate_values(c, name) for name in covariates}
     table = business_scores(c)  # c is already cleaned: score over what it holds
     table.index = c.scores.index
-    rng = np.random.default_rng(seed)
     same = rank_equivalent({k: v.to_numpy(dtype=float) for k, v in cov_values.items()}, method)
     rows: list[dict[str, Any]] = []
     duplicate_of: list[tuple[int, str] | None] = []
@@ -383,7 +386,7 @@ def _correlate_cohort(
                 y_all,
                 n_boot=n_boot,
                 n_perm=n_perm,
-                rng=rng,
+                rng=np.random.default_rng(seed),  # per test: see correlate's seed
                 what=f"correlating {sname} with {cname} (strategy {strategy!r})",
                 ci=ci,
             )
@@ -416,7 +419,6 @@ def _correlate_change(
     base = cohort.select_wave(b)
     ids = [str(i) for i in base.attributes.index.get_level_values("business_id")]
     y_all = table["change"].to_numpy(dtype=float)
-    rng = np.random.default_rng(seed)
     rows = []
     for cname in [covariate] if isinstance(covariate, str) else list(covariate):
         cov = pd.Series(covariate_values(base, cname).to_numpy(dtype=float), index=ids)
@@ -427,7 +429,7 @@ def _correlate_change(
             y_all,
             n_boot=n_boot,
             n_perm=n_perm,
-            rng=rng,
+            rng=np.random.default_rng(seed),  # per test: see correlate's seed
             what=f"correlating the change in mean score ({cohort.wave_label(b)} to "
             f"{cohort.wave_label(f)}) with {cname} (strategy {strategy!r})",
             ci=ci,

@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cma_research.analysis.correlation import correlate
+from cma_research.analysis.correlation import adjust, correlate
 from cma_research.analysis.prepare import single_wave
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
@@ -409,10 +409,15 @@ def associations(
     """Each covariate's correlation with the score under each strategy, never raising.
 
     Every (covariate, strategy) is one call of :func:`~cma_research.correlate` with
-    that one covariate, so each row is a headline of its own (``p_adj`` equals
-    ``p_val``/``p_perm``: no family); a pair that cannot be computed is a row with
-    ``note`` saying why (no staff numbers, fewer than three businesses with both
-    values, a strategy that cannot be applied).
+    that one covariate, so a covariate that cannot be computed does not stop the others;
+    a pair that cannot be computed is a row with ``note`` saying why (no staff numbers,
+    fewer than three businesses with both values, a strategy that cannot be applied).
+    The covariates computed under one strategy are one multiple-testing family, as in
+    :func:`correlations` and the size notebook: ``p_adj`` is Holm's adjustment across
+    them (on ``p_perm`` when every row of the family has it, else ``p_val``;
+    :func:`cma_research.analysis.correlation.adjust`), so a headline and the size
+    notebook give the same adjusted p. Each test's ``p_perm`` is seeded on its own
+    (see :func:`~cma_research.correlate`'s ``seed``): the same as in the size notebook.
 
     Parameters
     ----------
@@ -463,4 +468,15 @@ def associations(
                 out["score"] = score
                 out["covariate"] = covariate
             frames.append(out)
-    return _stacked(frames)
+    result = _stacked(frames)
+    if "p_val" not in result:
+        return result
+    for strategy in strategies:  # one family per strategy, as correlate adjusts one call
+        rows = (result["strategy"] == strategy).to_numpy(dtype=bool) & result[
+            "p_val"
+        ].notna().to_numpy(dtype=bool)
+        if rows.any():
+            family = adjust(result.loc[rows, ["p_val", "p_perm"]].reset_index(drop=True), "holm")
+            result.loc[rows, "p_adj"] = family["p_adj"].to_numpy()
+            result.loc[rows, "p_adj_method"] = family["p_adj_method"].to_numpy()
+    return result

@@ -7,24 +7,50 @@ business id of the cohort by its keyed pseudonym
 pseudonym in every wave and run made with the same key) before any table, figure or
 sentence is made, and leaves out the free-text columns of the returns (names,
 assessors, comments), which could identify a business. Numbers (staff, covariates) and
-the business type stay. The mapping pseudonym -> business is written beside the key by
-:func:`write_pseudonym_map`, never into the reports.
+the business type stay in the cohort, so every statistic uses them. The mapping
+pseudonym -> business is written beside the key by :func:`write_pseudonym_map`, never
+into the reports.
+
+**What a per-business output shows under pseudonyms** (:func:`shareable_business_table`,
+the one rule every such table and sentence goes through): an exact staff number beside
+a pseudonym, its business type and its levels links the pseudonym back to its business
+(issue 21: 16 of 16 pages re-identified by staff and date). A table with one row per
+business (a ``business_id`` column) therefore shows the EU size band
+(:func:`~cma_research.analysis.groups.size_band`: micro, small, medium, large) instead
+of ``staff``, leaves out ``log_staff`` and the numeric covariates of the covariate files
+(turnover, growth: exact figures of one business), and a leave-one-out table shows the
+size band of the business left out (``left_out_size_band``) instead of its staff number
+(``left_out_value``; for another covariate the value is left out). Statistics over
+businesses (correlations, models, group comparisons) are not per-business outputs and
+are unchanged. The notebooks apply the rule through
+:class:`~cma_research.reporting.notebook.Outputs` when the study has a key.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from cma_research.analysis.groups import size_band
 from cma_research.core.cohort import INDEX_NAMES, Cohort, Source
 from cma_research.core.errors import ParameterError
 from cma_research.core.files import write_atomic
 from cma_research.reporting.pseudonym import key_check, pseudonymise
 
-__all__ = ["pseudonym_map_path", "pseudonymise_cohort", "write_pseudonym_map"]
+__all__ = [
+    "pseudonym_map_path",
+    "pseudonymise_cohort",
+    "shareable_business_table",
+    "write_pseudonym_map",
+]
+
+#: Columns of a per-business table that give a business's exact size.
+STAFF_COLUMNS = ("staff", "log_staff")
 
 # Attributes kept under pseudonyms besides numeric ones: categories, not names.
 _KEPT_TEXT = ("business_type",)
@@ -106,3 +132,41 @@ def write_pseudonym_map(cohort: Cohort, key: bytes, key_path: str | Path) -> Pat
         write_atomic(target, data)
     os.chmod(target, 0o600)
     return target
+
+
+def shareable_business_table(table: pd.DataFrame, covariates: Sequence[str] = ()) -> pd.DataFrame:
+    """A per-business table as a pseudonymised report may show it: size band, not staff.
+
+    A table without a ``business_id`` column (a statistic over businesses) is returned
+    unchanged. Otherwise ``staff`` becomes ``size_band`` in the same place, ``log_staff``
+    and the columns named in ``covariates`` (the numeric covariates of the study's
+    covariate files) are left out, and a leave-one-out table
+    (:func:`~cma_research.analysis.correlation.leave_one_out`) gets
+    ``left_out_size_band`` instead of ``left_out_value`` when its covariate is staff
+    (for any other covariate ``left_out_value`` is left out). Applying it twice changes
+    nothing. The statistics themselves are computed on the staff numbers beforehand.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"business_id": ["P-1a", "P-2b"], "staff": [3, 222],
+    ...                   "turnover_2008": [120.0, 950.0], "mean": [1.2, 2.5]})
+    >>> shareable_business_table(t, ["turnover_2008"]).to_dict("list")
+    {'business_id': ['P-1a', 'P-2b'], 'size_band': ['micro', 'medium'], 'mean': [1.2, 2.5]}
+    """
+    if "business_id" not in table.columns:
+        return table
+    out = table.copy()
+    if "staff" in out.columns:
+        bands = size_band(out["staff"]).astype("string")
+        out.insert(list(out.columns).index("staff"), "size_band", bands)
+    if "left_out_value" in out.columns and "covariate" in out.columns:
+        is_staff = out["covariate"].astype("string").isin(STAFF_COLUMNS).fillna(False)
+        if bool(is_staff.all()):
+            values = out["left_out_value"].to_numpy(dtype=float)
+            if bool((out["covariate"] == "log_staff").all()):
+                values = np.exp(values)
+            bands = size_band(pd.Series(values.round(), index=out.index)).astype("string")
+            out.insert(list(out.columns).index("left_out_value"), "left_out_size_band", bands)
+        out = out.drop(columns="left_out_value")
+    hidden = [c for c in (*STAFF_COLUMNS, *covariates) if c in out.columns]
+    return out.drop(columns=hidden)

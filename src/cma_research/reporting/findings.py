@@ -62,6 +62,7 @@ from cma_research.reporting.rules import (
 from cma_research.reporting.text import apa, format_p, join_words
 
 __all__ = [
+    "alpha_basis",
     "association_paragraph",
     "attrition_sentence",
     "attrition_tests_sentence",
@@ -69,6 +70,7 @@ __all__ = [
     "calibration_check_sentence",
     "change_summary",
     "claims_summary",
+    "covariates_summary",
     "estimands_paragraph",
     "key_facts",
     "leave_one_out_sentence",
@@ -501,6 +503,51 @@ def reliability_paragraph(alpha_row: Row, cohort: Cohort) -> str:
     return f"{phrase.rstrip('.')} (Cronbach's {apa(alpha_row)})."
 
 
+def alpha_basis(alpha_row: Row, stage_noun: str = "stage") -> str:
+    """What Cronbach's alpha rests on, in words, for a paper's parenthesis.
+
+    Complete cases: the businesses assessed on every stage; ``multiple``: the businesses
+    imputed and the number of imputations pooled; any other strategy: the businesses
+    and the strategy that filled the blanks; a row not computed: its reason.
+
+    >>> alpha_basis({"strategy": "complete_case", "n": 10, "m": 1, "alpha": 0.8})
+    'n = 10 businesses assessed on every stage'
+    >>> alpha_basis({"strategy": "multiple", "n": 35, "m": 20, "alpha": 0.8})
+    'pooled over 20 imputations of the 35 businesses with an assessed stage'
+    >>> alpha_basis({"strategy": "stage_median", "n": 35, "m": 1, "alpha": 0.8}, "dimension")
+    'n = 35 businesses, blank dimensions filled by strategy stage_median'
+    """
+    note = str(alpha_row.get("note", "") or "")
+    if note and math.isnan(row_number(alpha_row, "alpha")):
+        return f"not computed: {_reason(note)}"
+    n = int(row_number(alpha_row, "n"))
+    strategy = str(alpha_row.get("strategy", ""))
+    businesses = _noun(n, "business", "businesses")
+    if strategy == "complete_case":
+        return f"n = {n} {businesses} assessed on every {stage_noun}"
+    if strategy == "multiple":
+        m = int(row_number(alpha_row, "m"))
+        return (
+            f"pooled over {m} {_noun(m, 'imputation', 'imputations')} of the {n} "
+            f"{businesses} with an assessed {stage_noun}"
+        )
+    return f"n = {n} {businesses}, blank {stage_noun}s filled by strategy {strategy}"
+
+
+def covariates_summary(rows: Sequence[Row], cohort: Cohort, strategy: str) -> str:
+    """The association of maturity with each numeric covariate (growth, ...), in plain text.
+
+    :func:`association_paragraph` of each row (bold marks removed), one after the other;
+    the empty string when the study has no numeric covariate, so a manuscript can cite
+    it on every build (``{covariates_summary}``) and say nothing when there is nothing.
+
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> covariates_summary([], customer_wise_2007(), "complete_case")
+    ''
+    """
+    return " ".join(association_paragraph(row, cohort, strategy).replace("**", "") for row in rows)
+
+
 def sensitivity_paragraph(table: pd.DataFrame) -> str:
     """Whether a correlation with maturity depends on the missing-data strategy.
 
@@ -592,7 +639,11 @@ def leave_one_out_sentence(table: pd.DataFrame) -> str:
     -------
     str
         The range of the leave-one-out estimates and the business that moves it most,
-        with its covariate value; numbers only, every one from ``table``.
+        with its covariate value; numbers only, every one from ``table``. A table
+        made shareable under pseudonyms
+        (:func:`~cma_research.reporting.confidential.shareable_business_table`) gives
+        the size band of the business left out instead (``left_out_size_band``), or no
+        value when it has neither column.
 
     Examples
     --------
@@ -602,6 +653,9 @@ def leave_one_out_sentence(table: pd.DataFrame) -> str:
     ...     "covariate": "staff", "method": "spearman"})
     >>> print(leave_one_out_sentence(t))
     Leaving out one of the 12 businesses at a time, ρ = .52 ranges from .37 (without B16, staff 100) to .66 (without B09, staff 3); B16 moves it most (by −.15).
+    >>> banded = t.drop(columns="left_out_value").assign(left_out_size_band=["medium", "micro"])
+    >>> print(leave_one_out_sentence(banded).split(";")[0])
+    Leaving out one of the 12 businesses at a time, ρ = .52 ranges from .37 (without B16, a medium business) to .66 (without B09, a micro business)
     """  # noqa: E501
     if table.empty:
         raise ParameterError("the table has no rows; pass the output of leave_one_out()")
@@ -616,10 +670,12 @@ def leave_one_out_sentence(table: pd.DataFrame) -> str:
     hi = valid.iloc[int(np.argmax(r_without))]
 
     def who(row: pd.Series) -> str:
-        return (
-            f"without {row['business_id']}, {covariate} "
-            f"{format_number(float(row['left_out_value']), 2).rstrip('0').rstrip('.')}"
-        )
+        if "left_out_value" in row.index:
+            value = format_number(float(row["left_out_value"]), 2).rstrip("0").rstrip(".")
+            return f"without {row['business_id']}, {covariate} {value}"
+        if "left_out_size_band" in row.index and not pd.isna(row["left_out_size_band"]):
+            return f"without {row['business_id']}, a {row['left_out_size_band']} business"
+        return f"without {row['business_id']}"
 
     return (
         f"Leaving out one of the {int(first['n'])} businesses at a time, {sym} = "

@@ -955,19 +955,20 @@ Across all assessed {stage_noun}s, {share_below_1} of {n_assessments} assessment
 # Size and maturity
 
 Size and maturity (Spearman correlation of staff numbers with the mean level, strategy
-{missing_strategy}, n = {size_n}): {size_verdict}, {size_apa}
-({table}`03_correlations_mean`). {sensitivity_summary}
+{headline_strategy}, n = {size_n}): {size_verdict}, {size_apa}
+({table}`03_correlations_mean`). {covariates_summary} {sensitivity_summary}
 
 ```{table} 03_correlations_mean
-:columns: covariate, n, r, ci95_low, ci95_high, p_val
+:columns: covariate, n, r, ci95_low, ci95_high, p_perm, p_val
 :format: r=coefficient, ci95_low=coefficient, ci95_high=coefficient
+:labels: p_perm=p (permutation), p_val=p (asymptotic)
 ```
 
 # Reliability
 
 Cronbach's alpha of the {n_stages} {stage_noun}s was {alpha} (95% CI {alpha_ci95_low} to
-{alpha_ci95_high}, n = {alpha_n} businesses assessed on every {stage_noun}): {alpha_word}
-by George and Mallery's bands ({figure}`04_stage_correlations`).
+{alpha_ci95_high}, {alpha_basis}): {alpha_word} by George and Mallery's bands
+({figure}`04_stage_correlations`).
 
 ```{figure} 04_stage_correlations
 :width: 85%

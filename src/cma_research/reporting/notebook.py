@@ -29,7 +29,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,11 +38,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from cma_research.analysis.headline import numeric_covariates
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.files import write_atomic
 from cma_research.io.study import STUDY_FILE, cohort_from_parameters, find_study, load_study
-from cma_research.reporting.confidential import pseudonymise_cohort, write_pseudonym_map
+from cma_research.reporting.confidential import (
+    pseudonymise_cohort,
+    shareable_business_table,
+    write_pseudonym_map,
+)
 from cma_research.reporting.files import save_figure, save_table
 from cma_research.reporting.pseudonym import read_key
 from cma_research.reporting.tables import (
@@ -271,7 +276,13 @@ def setup(
     chosen = wave if wave is not None else cohort.waves[-1]
     one = cohort.select_wave(chosen) if len(cohort.waves) > 1 else cohort
     out_dir = _output_folder(values["output_dir"], root, returns, study_file)
-    out = Outputs(out_dir, prefix=f"{prefix}_", instrument=cohort.instrument)
+    out = Outputs(
+        out_dir,
+        prefix=f"{prefix}_",
+        instrument=cohort.instrument,
+        pseudonymised=values["key_path"] is not None,
+        covariates=numeric_covariates(cohort),
+    )
     optional = {
         k: _resolve(values[k], root) if values[k] is not None else None
         for k in ("recruitment_path", "claims_path")
@@ -337,11 +348,19 @@ class Outputs:
     """
 
     def __init__(
-        self, output_dir: str | Path, prefix: str = "", instrument: Instrument | None = None
+        self,
+        output_dir: str | Path,
+        prefix: str = "",
+        instrument: Instrument | None = None,
+        *,
+        pseudonymised: bool = False,
+        covariates: Sequence[str] = (),
     ) -> None:
         self.root = Path(output_dir)
         self.prefix = prefix
         self.instrument = instrument
+        self.pseudonymised = pseudonymised
+        self.covariates = tuple(covariates)
         self.figures = self.root / "figures"
         self.tables = self.root / "tables"
         self.figures.mkdir(parents=True, exist_ok=True)
@@ -351,6 +370,19 @@ class Outputs:
         current = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
         current.update({k: str(v) for k, v in values.items()})
         write_atomic(path, (json.dumps(current, indent=2, sort_keys=True) + "\n").encode())
+
+    def shareable(self, df: pd.DataFrame) -> pd.DataFrame:
+        """``df`` as this study's shared outputs may show it.
+
+        Under pseudonyms (the study has a key) a per-business table shows size bands,
+        not staff numbers or covariate values
+        (:func:`~cma_research.reporting.confidential.shareable_business_table`);
+        otherwise ``df`` unchanged. :meth:`table` applies it to every table; a sentence
+        about single businesses is written from its result.
+        """
+        if not self.pseudonymised:
+            return df
+        return shareable_business_table(df, self.covariates)
 
     def figure(self, fig: Figure, name: str, *, caption: str | None = None) -> None:
         """Save ``fig`` as PDF, SVG and 300-dpi PNG, show that PNG, and close the figure.
@@ -401,6 +433,7 @@ class Outputs:
         for the build's landing page (``tables/<prefix>captions.json``).
         """
         label = f"tab:{self.prefix}{name}"
+        df = self.shareable(df)
         save_table(
             df,
             self.tables / f"{self.prefix}{name}",
