@@ -518,7 +518,8 @@ def presentation_table(
 
     def empty(col: str) -> bool:
         s = data[col]
-        return bool(s.map(_missing).all() or (s.map(lambda v: str(v) == "").all()))
+        # over the values, not the mapped Series: a table with no rows keeps string dtype
+        return all(_missing(v) for v in s) or all(str(v) == "" for v in s)
 
     # 1. detail columns
     mc = [c for c in _DETAIL if present(c)]
