@@ -388,3 +388,13 @@ def test_ordinal_mixed_model_matches_clmm() -> None:
     np.testing.assert_allclose(slopes["std_error"], C.se[k:], rtol=2e-3)
     np.testing.assert_allclose(slopes["p_val"], C.p_value[k:], atol=2e-3)
     assert bool(fit["converged"].iloc[0]) and (fit["n_obs"] == 137).all()
+
+
+def test_brant_test_of_one_business_says_why(cohort: Cohort) -> None:
+    # 03_size_and_growth on a one-row returns file: log(staff) is the same on every stage
+    # row, a copy of the intercept; numpy raised "Singular matrix" from the logistic fit
+    from cma_research.analysis.models import proportional_odds_test
+
+    one = cohort.subset(cohort.scores.index.get_level_values("business_id") == "B02")
+    with pytest.raises(ParameterError, match="covariates that vary between the observations"):
+        proportional_odds_test(one, strategy="available_case")

@@ -30,10 +30,12 @@ from cma_research.reporting.findings import (
     change_summary,
     maturity_paragraph,
     nothing_to_compare,
+    nothing_to_impute,
     reliability_paragraph,
     sample_paragraph,
     sensitivity_paragraph,
     size_paragraph,
+    verdict_words,
     wave_effect_sentence,
 )
 from cma_research.reporting.rules import (
@@ -560,3 +562,46 @@ def test_one_business_is_counted_in_the_singular(cohort: Cohort) -> None:
     assert "1 business was assessed on every stage" in text
     maturity = maturity_paragraph(cma.level_distribution(one), cma.business_scores(one), 4, one)
     assert "mean level of 4.0, and 0 of 1 business was below the target level" in maturity
+
+
+def test_year_waves_read_in_and_numbered_waves_at_wave() -> None:
+    # rule 16: "audited in 2008" (a year is a time), "at wave 2" (a number), "at W1"
+    t = pd.DataFrame(
+        {"business_id": ["A", "B"], "baseline": "2008", "follow_up": "2009",
+         "status": ["paired", "baseline_only"]}
+    )  # fmt: skip
+    assert attrition_sentence(t) == (
+        "2 businesses were audited in 2008 and 1 in 2009; 1 at both waves. 1 business was "
+        "audited in 2008 only (dropped out: B)."
+    )
+    numbered = t.assign(baseline="1", follow_up="2", status=["paired", "paired"])
+    assert attrition_sentence(numbered) == (
+        "2 businesses were audited at wave 1 and 2 at wave 2; 2 at both waves. No business "
+        "audited at wave 1 is missing at wave 2."
+    )
+
+
+def test_verdict_words_of_a_row_that_was_not_computed() -> None:
+    no_staff = {"strategy": "complete_case", "covariate": "staff", "note": "not computed: "
+                "the returns give no staff numbers"}  # fmt: skip
+    assert verdict_words(no_staff) == "not computed: the returns give no staff numbers"
+    one = {"strategy": "complete_case", "n": pd.NA, "note": "not computed: cronbach_alpha "
+           "needs at least 3 complete businesses; 1 remain"}  # fmt: skip
+    assert verdict_words(one, "alpha") == (
+        "not computed: cronbach_alpha needs at least 3 complete businesses; 1 remain"
+    )
+    # computed rows: rule 2 (interval above 0) and rule 4 (alpha .85: good)
+    assert verdict_words({"r": 0.5, "ci95_low": 0.1, "ci95_high": 0.8, "note": ""}) == "positive"
+    assert verdict_words({"alpha": 0.85, "note": ""}, "alpha") == "good"
+    with pytest.raises(ParameterError, match="statistic must be 'r' or 'alpha'"):
+        verdict_words(no_staff, "omega")
+
+
+def test_nothing_to_impute_counts_the_businesses(cohort: Cohort) -> None:
+    complete = cohort.subset(cohort.scores.notna().all(axis=1))
+    assert complete.n_businesses == 12  # Table 4: 12 complete cases
+    assert nothing_to_impute(complete) == (
+        "No stage of the 12 businesses was left blank: strategy multiple has nothing to impute."
+    )
+    one = complete.subset(complete.scores.index.get_level_values("business_id") == "B16")
+    assert nothing_to_impute(one).startswith("No stage of the business was left blank")

@@ -159,3 +159,23 @@ def test_md_inside_blocks_reaches_the_output_in_a_real_ipython_shell(tmp_path: P
     )
     shown = json.loads(done.stdout.strip().splitlines()[-1])
     assert shown == ["in an if block", "loop 0", "loop 1", "in a function", "last line"]
+
+
+def test_tables_show_the_wave_label_not_its_code(tmp_path: Path) -> None:
+    # waves given as dates are coded 1, 2, 3 in the cohort's index; the CSV and the note
+    # say 2021, never 3 (01_missing_by_business.csv held "wave = 2" for 2009)
+    out = Outputs(tmp_path, prefix="01_", wave_labels=("2019", "2020", "2021"))
+    table = pd.DataFrame({"business_id": ["B01", "B02"], "wave": [3, 3], "n_assessed": [10, 9]})
+    view = out.table(table, "missing_by_business")
+    assert (tmp_path / "tables" / "01_missing_by_business.csv").read_text().splitlines() == [
+        "business_id,wave,n_assessed",
+        "B01,2021,10",
+        "B02,2021,9",
+    ]
+    assert view.table.note_text() == "Wave: 2021."
+    # numbered waves (no labels), or a wave column that is not the codes: unchanged
+    plain = Outputs(tmp_path / "plain", prefix="01_")
+    assert plain.with_wave_labels(table)["wave"].tolist() == [3, 3]
+    labelled = table.assign(wave=["2021", "2021"])
+    assert out.with_wave_labels(labelled)["wave"].tolist() == ["2021", "2021"]
+    assert out.with_wave_labels(table.assign(wave=[3, 7]))["wave"].tolist() == [3, 7]

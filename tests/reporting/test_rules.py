@@ -15,6 +15,7 @@ import pytest
 from cma_research.core.errors import ParameterError
 from cma_research.core.instrument import get_instrument
 from cma_research.reporting.rules import (
+    at_wave,
     attrition_difference,
     change_direction,
     count_words,
@@ -211,3 +212,21 @@ def test_a_conclusion_hinges_on_the_strategy_only_when_verdicts_differ() -> None
     assert not hinges_on_strategy([0])
     assert hinges_on_strategy([1, 0, 1])
     assert hinges_on_strategy([-1, 1])
+
+
+@pytest.mark.parametrize(
+    ("label", "phrase"),
+    [
+        ("2008", "in 2008"),  # a year: a time
+        ("Mar 2008", "in Mar 2008"),
+        ("Round 1 (Mar 2008)", "in Round 1 (Mar 2008)"),
+        ("2019-03-01", "in 2019-03-01"),
+        ("2", "at wave 2"),  # a bare number: the wave's number
+        ("Round 1", "at Round 1"),  # a named occasion, as written
+        ("Baseline", "at Baseline"),
+        ("W2008", "at W2008"),  # no year: the digits are part of a name
+    ],
+)
+def test_a_wave_in_a_sentence(label: str, phrase: str) -> None:
+    assert at_wave(label) == phrase
+    assert at_wave(label, capital=True) == phrase[0].upper() + phrase[1:]

@@ -240,3 +240,34 @@ def test_claims_are_blocks_one_per_claim_with_each_reading() -> None:
     assert 'Claim: <span class="cma-verdict partly">partly supported</span>' in first
     with pytest.raises(ParameterError, match="verdict_text"):
         claims_html(audit.drop(columns=["verdict_text"]))
+
+
+def test_an_estimate_the_same_on_every_row_stays_beside_its_interval() -> None:
+    # share below level 1 = 0 on every stage (no business below level 1), intervals differ
+    # with n: the estimate is not moved to the note, so its interval is not attached to the
+    # label column (02_distributions crashed: "could not convert string to float")
+    dist = pd.DataFrame(
+        {
+            "stage": ["stage_1", "stage_2"],
+            "n_assessed": [14, 10],
+            "share_below_1": [0.0, 0.0],
+            "ci95_low": [0.0, 0.0],
+            "ci95_high": [0.2153, 0.2775],
+        }
+    )
+    table = presentation_table(dist, instrument=INSTRUMENT)
+    assert [c.key for c in table.columns] == ["stage", "n_assessed", "share_below_1"]
+    assert table.cells()["share_below_1"].tolist() == [".00 [.00, .22]", ".00 [.00, .28]"]
+    # alpha equal under every strategy (no blanks): two rows, each with its own interval
+    alpha = pd.DataFrame(
+        {
+            "strategy": ["complete_case", "multiple"],
+            "n": [14, 14],
+            "alpha": [0.89802, 0.89802],
+            "ci95_low": [0.794358, 0.738054],
+            "ci95_high": [0.961671, 0.960297],
+        }
+    )
+    table = presentation_table(alpha)
+    assert table.cells()["alpha"].tolist() == [".90 [.79, .96]", ".90 [.74, .96]"]
+    assert table.note_text() == "*n* = 14."

@@ -66,3 +66,32 @@ def test_table_test_two_by_two_is_fisher_and_degenerate_cases() -> None:
     assert np.isnan(one["p_val"])
     empty = mann_whitney(np.array([]), np.array([1.0]), n_perm=10, rng=np.random.default_rng(0))
     assert np.isnan(empty["p_val"]) and empty["p_method"] == "a group is empty"
+
+
+def test_one_observation_in_a_group_with_ties_is_enumerated() -> None:
+    # 06_change attrition when one business drops out: scipy's permutation_test refuses a
+    # sample of one. By hand: x = [4], y = [1, 2, 2, 3]; ranks 5 | 1, 2.5, 2.5, 4; U of x = 4,
+    # |U - 2| = 2; the five splits (which value is the group of one) give |rank - 3| =
+    # 2, 2, .5, .5, 1, so two of five are at least as far from the centre: p = 2/5.
+    res = mann_whitney(
+        np.array([4.0]), np.array([1.0, 2, 2, 3]), n_perm=10, rng=np.random.default_rng(0)
+    )
+    assert (res["n_a"], res["n_b"], res["statistic"]) == (1, 4, 4.0)
+    assert_allclose(res["p_val"], 0.4, rtol=1e-12)
+    assert res["p_method"] == "exact permutation of |U - n1 n2 / 2| (ties; 5 splits)"
+    assert_allclose(res["effect_size"], 1.0, rtol=1e-12)  # 2 * 4 / 4 - 1
+    # the group of one second, against scipy's U over every split (brute force)
+    for x, y in (
+        (np.array([1.0, 2, 2, 3, 3]), np.array([2.0])),
+        (np.array([2.0]), np.array([1.0, 2, 3, 3])),  # the reviewer's case: p = 1
+    ):
+        res = mann_whitney(x, y, n_perm=10, rng=np.random.default_rng(0))
+        pooled = np.concatenate([x, y])
+        centre = len(x) * len(y) / 2
+        obs = abs(stats.mannwhitneyu(x, y).statistic - centre)
+        devs = [
+            abs(stats.mannwhitneyu(pooled[list(p)], np.delete(pooled, list(p))).statistic - centre)
+            for p in combinations(range(len(pooled)), len(x))
+        ]
+        assert_allclose(res["p_val"], np.mean(np.array(devs) >= obs - 1e-9), rtol=1e-12)
+    assert_allclose(res["p_val"], 1.0, rtol=1e-12)

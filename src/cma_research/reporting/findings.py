@@ -38,6 +38,7 @@ from cma_research.reporting.rules import (
     SCALABILITY_BANDS,
     Row,
     adjusted_change_direction,
+    at_wave,
     attrition_difference,
     change_direction,
     count_phrase,
@@ -53,6 +54,7 @@ from cma_research.reporting.rules import (
     most_often_lowest,
     percent,
     reliability_phrase,
+    reliability_word,
     row_number,
     scalability_word,
     share_phrase,
@@ -77,6 +79,7 @@ __all__ = [
     "maturity_paragraph",
     "not_computed_reason",
     "nothing_to_compare",
+    "nothing_to_impute",
     "recruitment_sentence",
     "reliability_paragraph",
     "sample_paragraph",
@@ -86,6 +89,7 @@ __all__ = [
     "strategy_disclosure",
     "tipping_point_sentence",
     "verdict_changes_sentence",
+    "verdict_words",
     "wave_effect_sentence",
     "wave_pairs_sentence",
 ]
@@ -254,6 +258,32 @@ def not_computed_reason(table: pd.DataFrame) -> str:
     if "note" not in table or table.empty:
         raise ParameterError("the table has no note; pass the output of result_or_note()")
     return _reason(str(table["note"].iloc[0]))
+
+
+def verdict_words(row: Row, statistic: str = "r") -> str:
+    """The word a paper cites for a result row, or why it could not be computed.
+
+    ``statistic`` ``"r"``: the direction of a correlation (rule 2,
+    :data:`~cma_research.reporting.rules.ASSOCIATION_WORDS`); ``"alpha"``: the band of
+    Cronbach's alpha (rule 4). A row that says why it was not computed (its ``note``,
+    as :func:`~cma_research.analysis.headline.result_or_note` writes it) gives that
+    reason in words, never a verdict.
+
+    >>> verdict_words({"r": 0.7, "ci95_low": 0.2, "ci95_high": 0.9, "note": ""})
+    'positive'
+    >>> verdict_words({"note": "not computed: the returns give no staff numbers"})
+    'not computed: the returns give no staff numbers'
+    >>> verdict_words({"alpha": 0.85, "note": ""}, "alpha")
+    'good'
+    """
+    if statistic not in ("r", "alpha"):
+        raise ParameterError(f"statistic must be 'r' or 'alpha', not {statistic!r}")
+    note = str(row.get("note", "") or "")
+    if note and math.isnan(row_number(row, statistic)):
+        return f"not computed: {_reason(note)}"
+    if statistic == "alpha":
+        return reliability_word(row_number(row, "alpha"))
+    return ASSOCIATION_WORDS[direction(row)]
 
 
 def association_paragraph(
@@ -489,6 +519,22 @@ def strategy_disclosure(
             f" The conclusion on {topic} depends on it: {result(first)}, but {join_words(others)}."
         )
     return text
+
+
+def nothing_to_impute(cohort: Cohort) -> str:
+    """Why strategy ``multiple`` has no imputation model: no stage was left blank.
+
+    For an empty :func:`~cma_research.missing.strategies.imputation_model`.
+
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> cohort = customer_wise_2007()
+    >>> print(nothing_to_impute(cohort.subset(cohort.scores.notna().all(axis=1))))
+    No stage of the 12 businesses was left blank: strategy multiple has nothing to impute.
+    """
+    n = cohort.n_businesses
+    noun = cohort.instrument.stage_noun
+    whom = "the business" if n == 1 else f"the {n} businesses"
+    return f"No {noun} of {whom} was left blank: strategy multiple has nothing to impute."
 
 
 def reliability_paragraph(alpha_row: Row, cohort: Cohort) -> str:
@@ -1240,20 +1286,20 @@ def attrition_sentence(table: pd.DataFrame, *, synthetic: bool = False) -> str:
 
     prefix = "SYNTHETIC example data: " if synthetic else ""
     text = (
-        f"{prefix}{businesses(n_base)} {'were' if n_base != 1 else 'was'} audited at "
-        f"{baseline} and {n_follow} at {follow_up}; {n_paired} at both waves."
+        f"{prefix}{businesses(n_base)} {'were' if n_base != 1 else 'was'} audited "
+        f"{at_wave(baseline)} and {n_follow} {at_wave(follow_up)}; {n_paired} at both waves."
     )
     if dropped:
         text += (
-            f" {businesses(len(dropped))} {'were' if len(dropped) != 1 else 'was'} audited at "
-            f"{baseline} only (dropped out: {join_words(dropped)})."
+            f" {businesses(len(dropped))} {'were' if len(dropped) != 1 else 'was'} audited "
+            f"{at_wave(baseline)} only (dropped out: {join_words(dropped)})."
         )
     else:
-        text += f" No business audited at {baseline} is missing at {follow_up}."
+        text += f" No business audited {at_wave(baseline)} is missing {at_wave(follow_up)}."
     if joined:
         text += (
-            f" {businesses(len(joined))} {'were' if len(joined) != 1 else 'was'} audited at "
-            f"{follow_up} only ({join_words(joined)})."
+            f" {businesses(len(joined))} {'were' if len(joined) != 1 else 'was'} audited "
+            f"{at_wave(follow_up)} only ({join_words(joined)})."
         )
     return text
 
@@ -1302,7 +1348,8 @@ def attrition_tests_sentence(
     n_completers = int(tests["n_completers"].max())
     if n_dropped == 0:
         return (
-            f"{prefix}Every business audited at {baseline} was audited again at {follow_up}: "
+            f"{prefix}Every business audited {at_wave(baseline)} was audited again "
+            f"{at_wave(follow_up)}: "
             "there are no drop-outs to compare."
         )
     parts = []
@@ -1329,8 +1376,9 @@ def attrition_tests_sentence(
             )
         parts.append(f"{verb} in {var} ({detail})")
     return (
-        f"{prefix}At {baseline}, the {n_dropped} business{'es' if n_dropped != 1 else ''} "
-        f"not audited at {follow_up} {join_words(parts)}."
+        f"{prefix}{at_wave(baseline, capital=True)}, the {n_dropped} "
+        f"business{'es' if n_dropped != 1 else ''} not audited {at_wave(follow_up)} "
+        f"{join_words(parts)}."
     )
 
 
@@ -1608,13 +1656,18 @@ def wave_effect_sentence(model: pd.DataFrame, baseline: str, *, synthetic: bool 
         if side == "not_estimable":
             clauses.append(f"could not estimate the change from {baseline} to {label}")
         elif side in ("higher", "lower"):
-            clauses.append(f"puts the mean score {side} at {label} than at {baseline}: {numbers}")
+            clauses.append(
+                f"puts the mean score {side} {at_wave(label)} than {at_wave(baseline)}: {numbers}"
+            )
         elif i == 0:
             clauses.append(
-                f"finds the mean score at {label} not clearly different from {baseline}: {numbers}"
+                f"finds the mean score {at_wave(label)} not clearly different from {baseline}: "
+                f"{numbers}"
             )
         else:
-            clauses.append(f"finds it at {label} not clearly different from {baseline}: {numbers}")
+            clauses.append(
+                f"finds it {at_wave(label)} not clearly different from {baseline}: {numbers}"
+            )
     text = f"{lead} {clauses[0]}."
     if len(clauses) > 1:
         text += " It " + "; it ".join(clauses[1:]) + "."

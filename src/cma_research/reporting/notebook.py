@@ -282,6 +282,7 @@ def setup(
         instrument=cohort.instrument,
         pseudonymised=values["key_path"] is not None,
         covariates=numeric_covariates(cohort),
+        wave_labels=cohort.wave_labels,
     )
     optional = {
         k: _resolve(values[k], root) if values[k] is not None else None
@@ -355,12 +356,14 @@ class Outputs:
         *,
         pseudonymised: bool = False,
         covariates: Sequence[str] = (),
+        wave_labels: Sequence[str] = (),
     ) -> None:
         self.root = Path(output_dir)
         self.prefix = prefix
         self.instrument = instrument
         self.pseudonymised = pseudonymised
         self.covariates = tuple(covariates)
+        self.wave_labels = tuple(wave_labels)
         self.figures = self.root / "figures"
         self.tables = self.root / "tables"
         self.figures.mkdir(parents=True, exist_ok=True)
@@ -432,6 +435,7 @@ class Outputs:
         ``spec`` adds labels, spanners and hidden columns. The caption is recorded
         for the build's landing page (``tables/<prefix>captions.json``).
         """
+        df = self.with_wave_labels(df)
         label = f"tab:{self.prefix}{name}"
         df = self.shareable(df)
         save_table(
@@ -454,6 +458,30 @@ class Outputs:
         # byte-identical across runs (pandas would name its ids from a random uuid4)
         uuid = hashlib.sha256(f"{self.prefix}{name}".encode()).hexdigest()[:10]
         return TableView(shown, uuid)
+
+    def with_wave_labels(self, df: pd.DataFrame) -> pd.DataFrame:
+        """``df`` with its ``wave`` column as the waves' labels (``2009``), not their codes.
+
+        A cohort whose waves are labels or dates codes them 1, 2, ... in its index
+        (:meth:`~cma_research.core.cohort.Cohort.wave_label`); tables built from that
+        index carry the code. A reader sees the label. Unchanged when the waves are
+        numbered (code and label agree), when there is no ``wave`` column, or when it
+        holds anything but those codes.
+
+        >>> out = Outputs.__new__(Outputs)
+        >>> out.wave_labels = ("2019", "2020", "2021")
+        >>> out.with_wave_labels(pd.DataFrame({"wave": [1, 3]}))["wave"].tolist()
+        ['2019', '2021']
+        """
+        if not self.wave_labels or "wave" not in df.columns:
+            return df
+        codes = df["wave"]
+        if not pd.api.types.is_integer_dtype(codes) or codes.isna().any():
+            return df
+        if not codes.between(1, len(self.wave_labels)).all():
+            return df
+        labels = [self.wave_labels[int(c) - 1] for c in codes]
+        return df.assign(wave=pd.array(labels, dtype="string"))
 
     def value(
         self,

@@ -89,6 +89,11 @@ word for a stage or dimension, how many it has, its stage and level names).
 15. *Counts with their noun* (:func:`count_phrase`): numerals with the singular noun
     for 1 and the plural otherwise ("1 testable claim", "0 claims", "2 claims"), for
     summary lines where APA words (rule 7) would hide the numbers.
+16. *A wave in a sentence* (:func:`at_wave`): a wave label holding a year (four digits
+    from 1900 to 2099: ``2008``, ``Mar 2008``, ``Round 1 (Mar 2008)``) names a time and
+    reads "in 2008"; a bare number names a wave by its number and reads "at wave 2";
+    any other label names an occasion and reads as written ("at Baseline", "at Round
+    1").
 
 13. *A cumulative scale* (:func:`scalability_word`, words in :data:`SCALABILITY_BANDS`):
     Mokken's (1971, *A theory and procedure of scale analysis*, p. 185; Sijtsma &
@@ -105,6 +110,7 @@ only when written.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -129,6 +135,7 @@ __all__ = [
     "Direction",
     "Row",
     "adjusted_change_direction",
+    "at_wave",
     "attrition_difference",
     "change_direction",
     "count_phrase",
@@ -206,6 +213,27 @@ ATTRITION_WORDS: dict[str, str] = {
 }
 
 _WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+_YEAR = re.compile(r"\b(19|20)\d{2}\b")
+
+
+def at_wave(label: str, *, capital: bool = False) -> str:
+    """A wave in a sentence, by rule 16: "in 2008", "at wave 2", "at Baseline".
+
+    >>> [at_wave(w) for w in ("2008", "Mar 2008", "2", "Round 1", "Baseline")]
+    ['in 2008', 'in Mar 2008', 'at wave 2', 'at Round 1', 'at Baseline']
+    >>> at_wave("2008", capital=True)
+    'In 2008'
+    """
+    text = str(label)
+    if _YEAR.search(text):
+        phrase = f"in {text}"
+    elif text.isdigit():
+        phrase = f"at wave {text}"
+    else:
+        phrase = f"at {text}"
+    return phrase[0].upper() + phrase[1:] if capital else phrase
 
 
 def row_number(row: Row, key: str) -> float:

@@ -621,7 +621,8 @@ def presentation_table(
 
     def empty(col: str) -> bool:
         s = data[col]
-        return bool(s.map(_missing).all() or (s.map(lambda v: str(v) == "").all()))
+        # over the values, not the mapped Series: a table with no rows keeps string dtype
+        return all(_missing(v) for v in s) or all(str(v) == "" for v in s)
 
     # 1. detail columns
     mc = [c for c in _DETAIL if present(c)]
@@ -668,9 +669,18 @@ def presentation_table(
                     exceptions.append((i, phrase[0]))
         fill = pd.NA if usual == _key(None) else data[col][keys == usual].iloc[0]
         data[col] = pd.Series([fill] * n_rows, index=data.index, dtype=object)
+    # an estimate with its interval stays in the table even when it is the same on every
+    # row (share below level 1 = 0 on every stage): the interval belongs beside it
+    with_interval: set[str] = set()
+    for col in data.columns:
+        m = _CI.match(col)
+        high = col[: -len("low")] + "high"
+        est = _estimate_for(list(data.columns), col) if m and present(high) else None
+        if est is not None:
+            with_interval |= {est, col, high}
     constants: dict[str, Any] = {}
     for col in list(data.columns):
-        if col in spec.keep or col in _NOTE_COLUMNS or n_rows == 0:
+        if col in spec.keep or col in _NOTE_COLUMNS or col in with_interval or n_rows == 0:
             continue
         if _constant(data[col]) and (n_rows >= 2 or col in _METHOD_COLUMNS):
             constants[col] = data[col].iloc[0]

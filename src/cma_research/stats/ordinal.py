@@ -258,14 +258,26 @@ def brant_test(y: np.ndarray, x: np.ndarray) -> list[dict[str, object]]:
         raise ParameterError("brant_test needs at least 3 ordered categories")
     n, p = x.shape
     x1 = np.column_stack([np.ones(n), x])
+    if np.linalg.matrix_rank(x1) < p + 1:
+        # e.g. one business: its log(staff) is the same on every row, a copy of the intercept
+        raise ParameterError(
+            "brant_test needs covariates that vary between the observations (and are not "
+            "collinear); here they do not"
+        )
     splits = k - 1
     betas, pis = [], []
-    for j in range(splits):
-        z = (y > j).astype(float)
-        b = _logit_fit(z, x1)
-        betas.append(b)
-        pis.append(expit(x1 @ b))
-    inv = [np.linalg.inv(x1.T @ (x1 * (pi * (1 - pi))[:, None])) for pi in pis]
+    try:
+        for j in range(splits):
+            z = (y > j).astype(float)
+            b = _logit_fit(z, x1)
+            betas.append(b)
+            pis.append(expit(x1 @ b))
+        inv = [np.linalg.inv(x1.T @ (x1 * (pi * (1 - pi))[:, None])) for pi in pis]
+    except np.linalg.LinAlgError as exc:
+        raise ParameterError(
+            f"brant_test: a logistic fit of level > j is singular ({exc}); the levels are "
+            "perfectly separated by the covariates"
+        ) from exc
     q = p + 1
     big_v = np.zeros((splits * q, splits * q))
     for j in range(splits):

@@ -61,6 +61,15 @@ def mann_whitney(
             return np.abs(a.sum(axis=axis) - n_a * (n_a + 1) / 2 - centre)
 
         splits = comb(n_a + n_b, n_a)
+        if min(n_a, n_b) == 1:
+            # scipy's permutation_test needs two observations per sample; with one, the
+            # n_a + n_b splits (which observation is the group of one) are enumerated here
+            sum_a = ranks if n_a == 1 else ranks.sum() - ranks
+            null = np.abs(sum_a - n_a * (n_a + 1) / 2 - centre)
+            observed = null[0] if n_a == 1 else null[-1]
+            p = float(np.mean(null >= observed - 1e-9 * max(observed, 1.0)))
+            method = f"exact permutation of |U - n1 n2 / 2| (ties; {splits} splits)"
+            return {**out, "statistic": u, "p_val": p, "p_method": method, "effect_size": effect}
         if splits > max(n_perm, 1) and (n_a + n_b) * n_perm > MAX_PERMUTATION_WORK:
             p = float(stats.mannwhitneyu(x, y, method="asymptotic", use_continuity=False).pvalue)
             method = "normal approximation (tie-corrected, no continuity correction; large n)"
