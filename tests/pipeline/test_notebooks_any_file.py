@@ -48,6 +48,10 @@ def _build(folder: Path, lines: list[str], monkeypatch: pytest.MonkeyPatch) -> B
     failed = {r.name: r.error for r in result.runs if not r.ok}
     assert not failed, result.summary()
     assert sorted(r.name for r in result.runs) == NOTEBOOKS
+    # and the starter manuscript init wrote renders: a table the notebook could not
+    # compute shows its reason in the paper
+    assert result.ok and not result.paper_error, result.summary()
+    assert (result.output_dir / "manuscript" / "paper.pdf").is_file()
     return result
 
 

@@ -680,12 +680,27 @@ class _Resolver:
         if frame is not None:
             from cma_research.reporting.paper_tables import paper_table
 
+            if columns and _not_computed(frame):
+                # the notebook could not compute this table on these data and wrote why:
+                # the paper shows the reason, not an error about the missing columns
+                columns = [c for c in columns if c in frame.columns]
+                columns += [c for c in ("note",) if c not in columns]
+                formats = {k: v for k, v in formats.items() if k in columns}
+                labels = {k: v for k, v in labels.items() if k in columns}
             try:
                 table = paper_table(frame, columns=columns, formats=formats, labels=labels)
             except ReportBuildError as exc:
                 raise ReportBuildError(f"{where}: table {b.id}: {exc}") from None
         caption = self.inline(b.caption, b.line) or (Inline("text", default_caption),)
         return replace(b, caption=caption, number=self.numbers[("table", b.id)], table=table)
+
+
+def _not_computed(frame: Any) -> bool:
+    """A table a notebook wrote in place of a result it could not compute: every row's
+    ``note`` says so (:func:`cma_research.analysis.headline.result_or_note`)."""
+    if "note" not in frame.columns or not len(frame):
+        return False
+    return bool(frame["note"].astype(str).str.startswith("not computed").all())
 
 
 def _claims_frame(claims: Mapping[str, ClaimInfo]) -> Any:
