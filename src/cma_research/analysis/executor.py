@@ -150,6 +150,7 @@ def probe_scheduler(
     _dask_distributed(label, address)
     timeout = CONNECT_SECONDS if timeout is None else float(timeout)
     shown = f"{label} {shorten(address)!r}"
+    _refused(address, timeout, shown)
     box: dict[str, Any] = {}
 
     def ask() -> None:
@@ -178,6 +179,30 @@ def probe_scheduler(
     if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
         raise ParameterError(f"{shown}: what answers is not a Dask scheduler; check the address")
     return address
+
+
+def _refused(address: str, timeout: float, shown: str) -> None:
+    """One line at once when nothing listens at the address (a closed port).
+
+    Dask's own connect retries a refused connection until its timeout, so a closed port
+    would otherwise read as a silent listener on a busy machine.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address)
+    if parts.scheme not in ("tcp", "tls") or parts.hostname is None or parts.port is None:
+        return
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=timeout):
+            return
+    except ConnectionRefusedError:
+        raise ParameterError(
+            f"{shown}: cannot reach the Dask scheduler (ConnectionRefusedError: nothing "
+            "listens there); start it (dask scheduler) or check the address"
+        ) from None
+    except OSError:
+        return  # unreachable or slow: the probe below says so
 
 
 def connect(address: object, *, timeout: float | None = None, label: str = "scheduler") -> Any:
