@@ -330,3 +330,32 @@ def test_the_starter_manuscript_states_what_the_build_did(
     assert p_text is not None
     staff_row = next(line for line in text.splitlines() if line.startswith("staff "))
     assert p_text.group(1) in staff_row.split(), (p_text.group(1), staff_row)
+
+
+def test_a_study_summary_is_reused_only_when_its_stamp_is_signed(tmp_path: Path) -> None:
+    """A rebuild that runs nothing reuses the summary from the build cache (no pandas);
+    whoever can write the cache but lacks its key cannot plant one."""
+    import hashlib
+    import hmac
+
+    from cma_research.pipeline.summary import SUMMARY_FILE, write_study_summary
+
+    def sign(data: bytes) -> str:
+        return hmac.new(b"k" * 32, data, hashlib.sha256).hexdigest()
+
+    out = tmp_path / "reports"
+    (out / "tables").mkdir(parents=True)
+    params = {"returns_path": str(ROOT / "data" / "raw" / "customer_wise_2007.csv"),
+              "instrument": "customer_wise_2007", "missing_strategy": "auto"}  # fmt: skip
+    stamp = tmp_path / "cache" / "summaries" / "abc"
+    write_study_summary(out, params, [], stamp=stamp, sign=sign)
+    truth = (out / SUMMARY_FILE).read_bytes()
+    assert stamp.read_bytes() == sign(truth).encode() + b"\n" + truth
+    planted = b'{"businesses": 99}\n'
+    for forged in (b"0" * 64 + b"\n" + planted, planted):  # another key's, or none
+        stamp.write_bytes(forged)
+        write_study_summary(out, params, [], stamp=stamp, sign=sign)
+        assert (out / SUMMARY_FILE).read_bytes() == truth
+    stamp.write_bytes(sign(planted).encode() + b"\n" + planted)  # signed: reused as is
+    write_study_summary(out, params, [], stamp=stamp, sign=sign)
+    assert (out / SUMMARY_FILE).read_bytes() == planted

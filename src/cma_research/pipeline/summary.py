@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hmac
 import itertools
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -149,29 +150,36 @@ def write_study_summary(
     params: Mapping[str, Any],
     ran: Sequence[str],
     stamp: Path | None = None,
+    sign: Callable[[bytes], str | None] | None = None,
 ) -> None:
     """Write ``study_summary.json`` for the build whose first notebook got ``params``
     (nothing when its notebooks are not a study's: no returns and instrument).
 
     ``stamp`` is a file named by a digest of everything the summary reads (the build
-    uses its notebooks' cache keys and the notebooks that succeeded): when it exists its
-    bytes are the summary, so a rebuild that runs nothing reads no returns; else it is
-    written beside the summary.
+    uses its notebooks' cache keys, the notebooks that succeeded and the headline
+    tables' SHA-256): when it exists and its first line is ``sign`` of the rest (the
+    build cache's key), the rest is the summary, so a rebuild that runs nothing reads no
+    returns; else the summary is computed and the stamp written. Without ``sign`` no
+    stamp is read or written.
     """
-    if stamp is not None and stamp.is_file():
-        with contextlib.suppress(OSError):
-            write_atomic(out_dir / SUMMARY_FILE, stamp.read_bytes())
-            return
+    if stamp is not None and sign is not None and stamp.is_file():
+        with contextlib.suppress(OSError, ValueError):
+            stored_mac, _, stored = stamp.read_bytes().partition(b"\n")
+            expected = sign(stored)
+            if expected is not None and hmac.compare_digest(stored_mac, expected.encode()):
+                write_atomic(out_dir / SUMMARY_FILE, stored)
+                return
     cohort = _cohort_of(params)
     if cohort is None:
         return
     data = study_summary(cohort, out_dir, params.get("missing_strategy"), ran)
     text = json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
     write_atomic(out_dir / SUMMARY_FILE, text.encode("utf-8"))
-    if stamp is not None:
+    signature = sign(text.encode("utf-8")) if sign is not None else None
+    if stamp is not None and signature is not None:
         with contextlib.suppress(OSError):  # a cache that cannot be written is no cache
             stamp.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(stamp, text.encode("utf-8"))
+            write_atomic(stamp, signature.encode() + b"\n" + text.encode("utf-8"))
             old = sorted(stamp.parent.iterdir(), key=lambda p: p.stat().st_mtime)
             for path in old[:-KEEP_SUMMARIES]:
                 path.unlink(missing_ok=True)

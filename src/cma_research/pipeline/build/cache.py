@@ -276,6 +276,13 @@ class BuildCache:
     def _entry(self, name: str, key: str) -> Path:
         return self.folder / name / key
 
+    def sign(self, data: bytes) -> str | None:
+        """HMAC-SHA256 (hex) of ``data`` under the project's cache key (None without one):
+        what the build keeps beside the entries (a reused study summary) is signed too."""
+        if self._key is None:
+            return None
+        return hmac.new(self._key, data, hashlib.sha256).hexdigest()
+
     def _signature(self, record: Mapping[str, Any]) -> str | None:
         if self._key is None:
             return None

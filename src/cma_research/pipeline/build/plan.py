@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from cma_research.core.errors import ParameterError
-from cma_research.core.files import guard_not_raw, write_atomic
+from cma_research.core.files import guard_not_raw, sha256_file, write_atomic
 from cma_research.io.study import Study
 from cma_research.pipeline import summary
 from cma_research.pipeline.build import execute, index, state, warm
@@ -437,12 +437,18 @@ def write_index_and_manifest(
     if request.study is not None:
         manifest["study"] = manifest_mod.study_record(request.study, root)
     succeeded = [r.name for r in runs if r.ok]
-    summary_key = "\n".join([*sorted(k.key for k in plan.keys.values()), *succeeded])
+    headline_tables = [  # the summary reads them: an earlier run's (--only) count too
+        f"{p.name}:{sha256_file(p)}" for p in sorted((out / "tables").glob("00_*.csv"))
+    ]
+    summary_key = "\n".join(
+        [*sorted(k.key for k in plan.keys.values()), *succeeded, *headline_tables]
+    )
     summary.write_study_summary(
         out,
         request.params_for(paths[0].stem),
         succeeded,
         stamp=plan.cache.folder / "summaries" / hashlib.sha256(summary_key.encode()).hexdigest(),
+        sign=plan.cache.sign,
     )
     facts = {
         "notebooks": f"{len(succeeded)} of {len(runs)} succeeded in this run",
