@@ -86,6 +86,7 @@ def floor_main(args: argparse.Namespace) -> int:
     import cma_research.plotting
     import cma_research.reporting.notebook  # noqa: F401
     from cma_research.pipeline.build import plan as plan_mod
+    from cma_research.pipeline.build import resolve_sources
 
     formatter = DisplayFormatter()
 
@@ -96,11 +97,17 @@ def floor_main(args: argparse.Namespace) -> int:
     IPython.display.display = display  # md() shows Markdown through it
     imports = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
+        params = json.loads(args.params or "{}")
+        # the bundled study's study.yaml gives the returns, as it does to the build
+        sources = resolve_sources(params=params, notebooks_dir=NOTEBOOKS)
         request = plan_mod.validate_request(
-            NOTEBOOKS,
-            params=json.loads(args.params or "{}"),
+            sources.notebooks_dir,
+            params=params,
             only=args.only or None,
             output_dir=Path(tmp) / "reports",
+            root=sources.root,
+            study=sources.study,
+            notebooks_from=sources.notebooks_from,
         )
         cells: dict[str, float] = {}
         for path in request.notebooks:

@@ -29,10 +29,16 @@ import numpy as np
 from cma_research.core.errors import ParameterError
 from cma_research.stats.resampling import bca_bounds, jackknife_acceleration
 
-__all__ = ["DEFAULT_CLUSTER_BOOT", "cluster_robust_se", "cluster_share"]
+__all__ = ["CLUSTER_BOOT_MAX", "DEFAULT_CLUSTER_BOOT", "cluster_robust_se", "cluster_share"]
 
 #: Default business resamples of :func:`cluster_share`.
 DEFAULT_CLUSTER_BOOT = 10_000
+#: Above this many businesses the interval is Wald on the logit scale with the
+#: cluster-robust SE instead of the cluster bootstrap: the bootstrap's work grows with
+#: businesses x resamples (54,000 businesses x 10,000 resamples took 46 s and 8 GB),
+#: and with thousands of clusters the sandwich variance is accurate (tested against the
+#: bootstrap just below the limit).
+CLUSTER_BOOT_MAX = 2_000
 
 
 def _arrays(successes: Any, totals: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -47,6 +53,12 @@ def _arrays(successes: Any, totals: Any) -> tuple[np.ndarray, np.ndarray]:
         raise ParameterError("every cluster needs 0 <= successes <= totals (finite counts)")
     keep = n > 0  # a business with nothing assessed contributes nothing
     return k[keep], n[keep]
+
+
+def _normal_quantile(q: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(q))
 
 
 def cluster_robust_se(successes: Any, totals: Any) -> float:
@@ -84,7 +96,9 @@ def cluster_share(
         Per cluster (business): the assessments counted, and the assessments made.
         Clusters with no assessment are ignored.
     n_boot : int
-        Cluster resamples (0: no interval).
+        Cluster resamples (0: no interval). Above :data:`CLUSTER_BOOT_MAX` businesses
+        the interval is Wald on the logit scale with the cluster-robust SE, and no
+        resample is drawn.
     rng : numpy Generator
         The resamples' random stream.
     confidence : float
@@ -128,6 +142,16 @@ def cluster_share(
         return out
     if g < 2:
         out["ci_method"] = "undefined (fewer than 2 businesses)"
+        return out
+    if g > CLUSTER_BOOT_MAX:
+        z = float(_normal_quantile(0.5 + confidence / 2))
+        if 0 < share < 1 and np.isfinite(se) and se > 0:
+            logit, half = np.log(share / (1 - share)), z * se / (share * (1 - share))
+            out["ci95_low"] = float(1 / (1 + np.exp(-(logit - half))))
+            out["ci95_high"] = float(1 / (1 + np.exp(-(logit + half))))
+            out["ci_method"] = f"Wald on the logit scale, cluster-robust SE ({g} businesses)"
+        else:
+            out["ci_method"] = "undefined (a share of 0 or 1)"
         return out
     w = rng.multinomial(g, np.full(g, 1 / g), size=n_boot).astype(float)
     denom = w @ n
