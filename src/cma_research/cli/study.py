@@ -17,12 +17,14 @@ import argparse
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cma_research.cli.parser import EXIT_OK, LOADER_FLAGS, alias_options, load_options
-from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
-from cma_research.io.returns import load_returns
 from cma_research.io.study import STUDY_FILE, Study, load_study, study_yaml
+
+if TYPE_CHECKING:  # pandas loads where returns are read: `cma-research build` needs none
+    from cma_research.core.cohort import Cohort
 
 __all__ = ["StudyInput", "init_command", "study_cohort", "study_folder_readme"]
 
@@ -61,6 +63,8 @@ def study_cohort(args: argparse.Namespace) -> StudyInput:
         study_path = STUDY_FILE
     if study_path is None:
         inst = args.instrument or "customer_wise_2007"
+        from cma_research.io.returns import load_returns
+
         return StudyInput(load_returns(args.file, inst, **load_options(args)), None, args.file)
     given = [
         flag
