@@ -240,8 +240,12 @@ def scrub_paths(text: str, *, root: Path, out_dir: Path, inputs: Mapping[str, st
     from cma_research.pipeline.build.parameters import packaged_notebooks
 
     package = Path(__file__).resolve().parents[2]
+    try:
+        shipped: Path | None = packaged_notebooks().resolve()  # mapped when editable
+    except (ImportError, OSError, TypeError):  # an install without them: nothing to name
+        shipped = None
     for folder, name in (
-        (packaged_notebooks().resolve(), "cma_research/notebooks"),  # mapped when editable
+        *([(shipped, "cma_research/notebooks")] if shipped is not None else []),
         (package, "cma_research"),
         (Path(sys.prefix), "<python>"),
         (Path(sys.base_prefix), "<python>"),
