@@ -219,7 +219,13 @@ def test_tipping_point_brackets_multiple_and_blank_as_zero() -> None:
     assert tips.loc[5, "blanks_at_lowest"] == 23
     assert tips["blanks_at_lowest"].is_monotonic_increasing
     assert not tips["flipped"].any() and np.isnan(tips.loc[0, "tipping_delta"])
-    assert "stays so even with the blanks 5 levels below" in findings.tipping_point_sentence(tips)
+    text = findings.tipping_point_sentence(tips)
+    assert "stays so even with the blanks 5 levels below" in text
+    assert "(all 23 blanks at the lowest level)" in text  # not "at most 23.0 of the 23"
+    fewer = tips[tips["delta"] <= 2]  # at delta 2 only some blanks reach the lowest level
+    most = fewer["blanks_at_lowest"].max()
+    assert 0 < most < 23
+    assert f"on average {most:.1f} of the 23 blanks" in findings.tipping_point_sentence(fewer)
 
 
 def test_tipping_point_flips_on_altered_data(tmp_path) -> None:

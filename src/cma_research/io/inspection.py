@@ -794,7 +794,8 @@ def _wave_reading(
     if rounds is not None and rounds.kind == "year":
         assumed.append(
             f"rounds by calendar year ({len({d.year for d in distinct})} rounds): each "
-            "business is audited at most once a year; change waves: rounds if not"
+            "business is audited at most once a year (if not, set waves: rounds in the study "
+            "file)"
         )
     elif rounds is not None:
         assumed.append(

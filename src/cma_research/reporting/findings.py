@@ -805,11 +805,16 @@ def tipping_point_sentence(table: pd.DataFrame) -> str:
     flipped = table[table["flipped"].astype(bool)]
     if flipped.empty:
         top = int(table["delta"].max())
+        most = float(table["blanks_at_lowest"].max())
+        lowest = (
+            f"all {n_blanks} blanks"
+            if most >= n_blanks - 0.05
+            else f"on average {format_number(most, 1)} of the {n_blanks} blanks"
+        )
         return (
             f"Under multiple imputation the verdict is {start}, and it stays so even with "
             f"the blanks {top} level{'s' if top != 1 else ''} below their imputed values "
-            f"(at most {format_number(float(table['blanks_at_lowest'].max()), 1)} of the "
-            f"{n_blanks} blanks at the lowest level): blanks missing not at random do not "
+            f"({lowest} at the lowest level): blanks missing not at random do not "
             "change it."
         )
     row = flipped.iloc[0]
