@@ -249,6 +249,14 @@ def test_a_new_study_builds_from_its_own_notebooks_under_pseudonyms(
     sentence = re.search(r"Leaving out one of the \d+ businesses[^<]*", size_page)
     assert sentence is not None and "staff" not in sentence.group(0), sentence
     assert re.search(r"without P-\w+, an? (micro|small|medium|large) business", sentence.group(0))
+    # no figure places a business at its headcount, no sentence gives an extreme one
+    assert not list(out.glob("figures/00_size_scatter.*"))
+    assert not list(out.glob("figures/03_scatter_*"))
+    assert "no scatter of staff numbers" in size_page
+    findings_page = (out / "html" / "00_findings.nocode.html").read_text(encoding="utf-8")
+    assert "by EU size band" in findings_page and "staff from" not in findings_page
+    values = json.loads((out / "values.json").read_text(encoding="utf-8"))
+    assert values["staff_max"]["text"] == "withheld (pseudonymised study)"
     summary = json.loads((out / "study_summary.json").read_text())
     assert (summary["businesses"], summary["waves"]) == (40, ["2008", "2009"])
     assert summary["pairs"][0] + summary["dropouts"][0] == summary["businesses_per_wave"][0]

@@ -113,17 +113,23 @@ def sample_paragraph(
     cohort: Cohort,
     headline: HeadlineStrategy | None = None,
     associations: pd.DataFrame | None = None,
+    *,
+    identifying: bool = True,
 ) -> str:
     """Who was audited: businesses, staff, EU size bands, assessments made and blank.
 
     With ``headline`` and ``associations`` (the headline associations under the
     headline strategy and its alternatives), the paragraph ends with
     :func:`strategy_disclosure`: what the headline strategy leaves out when that is more
-    than a quarter of the businesses, and where the alternatives disagree.
+    than a quarter of the businesses, and where the alternatives disagree. With
+    ``identifying=False`` (a pseudonymised study) the smallest, largest and median
+    headcounts are not given, only the size bands: an extreme headcount names a business.
 
     >>> from cma_research.datasets import customer_wise_2007
     >>> sample_paragraph(customer_wise_2007()).split(":")[0]
     'The cohort has **16** audited businesses (staff from 1 to 100, median 4)'
+    >>> sample_paragraph(customer_wise_2007(), identifying=False).split(":")[0]
+    'The cohort has **16** audited businesses (by EU size band)'
     """
     inst = cohort.instrument
     miss = missingness(cohort)
@@ -131,7 +137,10 @@ def sample_paragraph(
     bands = size_band(cohort.attributes["staff"]).value_counts()
     parts = [f"{int(bands.get(b, 0))} {b} ({rule})" for b, rule in _BANDS]
     unknown = cohort.n_businesses - len(staff)
-    if len(staff):
+    if len(staff) and not identifying:
+        without = f"; {unknown} without staff numbers" if unknown else ""
+        staff_text = f" (by EU size band{without}): " + ", ".join(parts)
+    elif len(staff):
         without = f"; {unknown} without staff numbers" if unknown else ""
         staff_text = (
             f" (staff from {int(staff.min())} to {int(staff.max())}, median "
