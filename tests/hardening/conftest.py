@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.notebooks import tiny_notebook
 from tests.paths import ROOT
 
 RAW = ROOT / "data" / "raw"
@@ -47,25 +48,6 @@ def table4_text() -> str:
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8", newline="")
     return path
-
-
-def tiny_notebook(path: Path, params: str, body: str) -> None:
-    """A notebook with a ``parameters`` cell and one code cell (a real papermill run)."""
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    cell = nbformat.v4.new_code_cell(params)
-    cell.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell("# Tiny\n\nA test notebook."), cell]
-    nb.cells.append(nbformat.v4.new_code_cell(body))
-    for i, c in enumerate(nb.cells):
-        c["id"] = f"c{i}"
-    nbformat.write(nb, path)
 
 
 @pytest.fixture

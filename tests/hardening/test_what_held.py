@@ -31,7 +31,7 @@ from cma_research.pipeline.build.parameters import load_params_file
 from cma_research.pipeline.build.sweep import load_sweep, run_sweep
 from cma_research.reporting.business import render_business_page
 from cma_research.reporting.business_pages import business_pages
-from tests.hardening.conftest import tiny_notebook
+from tests.notebooks import tiny_notebook
 from tests.paths import BUNDLED
 
 PYTHON_TAGS = [

@@ -21,6 +21,7 @@ import pytest
 from cma_research.pipeline.build import build, cache
 from cma_research.pipeline.build import plan as plan_steps
 from cma_research.pipeline.build.cache import BuildCache
+from tests.notebooks import tiny_notebook
 
 pytestmark = [
     pytest.mark.integration,
@@ -28,22 +29,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
     pytest.mark.usefixtures("fresh_kernels"),  # tiny notebooks: see tests/pipeline/conftest.py
 ]
-
-
-def _notebook(path: Path, params: str, body: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    cell = nbformat.v4.new_code_cell(params)
-    cell.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell("# Tiny\n\nA test notebook."), cell]
-    nb.cells.append(nbformat.v4.new_code_cell(body))
-    for i, c in enumerate(nb.cells):
-        c["id"] = f"c{i}"
-    nbformat.write(nb, path)
 
 
 READS_RETURNS = (
@@ -74,14 +59,14 @@ def project(tmp_path: Path) -> Path:
     (root / "notebooks").mkdir(parents=True)
     (root / "data").mkdir()
     (root / "data" / "returns.csv").write_text("a\n1\n2\n")
-    _notebook(
+    tiny_notebook(
         root / "notebooks" / "01_rows.ipynb",
         'returns_path: str = "data/returns.csv"  # help: the returns\n'
         "seed: int = 1  # help: a seed\n"
         'output_dir: str = "reports"  # help: outputs',
         READS_RETURNS,
     )
-    _notebook(
+    tiny_notebook(
         root / "notebooks" / "02_value.ipynb",
         'value: int = 1  # help: a number\noutput_dir: str = "reports"  # help: outputs',
         USES_VALUE,
