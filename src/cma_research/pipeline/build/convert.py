@@ -62,7 +62,7 @@ def _value(value: Any, spec: ParamSpec | None) -> str:
 def footer() -> str:
     """The footer of every report page: the package version that made it.
 
-    >>> footer().startswith('<footer class="cma-footer">')
+    >>> footer().startswith('<footer class="cma-footer" ')
     True
     """
     return (
