@@ -9,8 +9,10 @@ opened (external scripts and stylesheets are stripped).
 from __future__ import annotations
 
 import copy
+import importlib
 import os
 import re
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,7 +22,15 @@ from cma_research.core.version import __version__
 from cma_research.pipeline.build.parameters import ParamSpec
 from cma_research.reporting.text import escape_html, parameter_value
 
-__all__ = ["footer", "html_variants", "parameter_table", "shown", "warm_up"]
+__all__ = [
+    "clean_html",
+    "footer",
+    "html_variants",
+    "import_notebook_stack",
+    "parameter_table",
+    "shown",
+    "warm_up",
+]
 
 
 def shown(value: Any, root: Path | None) -> Any:
@@ -79,6 +89,40 @@ _EXTERNAL = re.compile(
 
 _EXPORTERS = threading.local()
 
+#: Highlighted code as Pygments writes it: its wrapper, spans with a class, and text in
+#: which Pygments has escaped every ``<``, ``>``, ``&`` and quote (the five entities).
+_ESCAPED = r"(?:[^<>&]|&(?:amp|lt|gt|quot|#39);)"
+_SPAN = rf'<span(?: class="[\w -]*")?>{_ESCAPED}*</span>'
+_HIGHLIGHTED = re.compile(
+    rf'<div class="[\w -]*"><pre>(?!\n)(?:{_SPAN}|{_ESCAPED})*</pre></div>\s*\Z'
+)
+#: Characters bleach's HTML parser replaces or drops (controls, carriage returns,
+#: surrogates, noncharacters); a line break right after ``<pre>`` is dropped too.
+_PARSER_REPLACES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+
+
+def clean_html(html: str) -> str:
+    """nbconvert's ``clean_html`` filter (bleach), without re-parsing highlighted code.
+
+    The lab template sanitizes every highlighted code cell with bleach, about 0.02 s a
+    cell, a third of a notebook's conversion. On Pygments' output bleach changes nothing
+    (it keeps ``div``, ``pre`` and ``span`` with their class, and Pygments has escaped the
+    text) unless the text holds a character bleach's parser replaces; so such code is
+    returned as it is, and anything else goes to bleach. ``test_convert.py`` checks the
+    two agree on the notebooks' cells and on arbitrary text.
+
+    >>> clean_html('<div class="highlight"><pre><span class="n">x</span>\\n</pre></div>\\n')
+    '<div class="highlight"><pre><span class="n">x</span>\\n</pre></div>\\n'
+    >>> clean_html('<div class="highlight"><pre><script>x</script></pre></div>')
+    '<div class="highlight"><pre>&lt;script&gt;x&lt;/script&gt;</pre></div>'
+    """
+    text = html.decode() if isinstance(html, bytes) else str(html)
+    if _HIGHLIGHTED.match(text) and not _PARSER_REPLACES.search(text):
+        return text
+    from nbconvert.filters.strings import clean_html as bleach_clean
+
+    return bleach_clean(text)
+
 
 def _report_css() -> str:
     """The reports' stylesheet (``cma_research/reporting/templates/report.css``)."""
@@ -99,12 +143,44 @@ def _exporter(exclude: bool) -> Any:
     if cache is None:
         cache = _EXPORTERS.by_variant = {}
     if exclude not in cache:
-        exporter = HTMLExporter(template_name="lab", embed_images=True)
+        exporter = HTMLExporter(
+            template_name="lab", embed_images=True, filters={"clean_html": clean_html}
+        )
         exporter.exclude_input = exclude
         exporter.exclude_input_prompt = exclude
         exporter.exclude_output_prompt = exclude
         cache[exclude] = exporter
     return cache[exclude]
+
+
+_IMPORTING = threading.Lock()
+
+#: jsonschema's optional IRI checker: importing it compiles 39 lark grammars (about 1 s).
+_IRI_CHECKER = "rfc3987_syntax"
+
+
+def import_notebook_stack() -> None:
+    """Import nbformat and papermill without the grammars nbformat never uses (about 1 s).
+
+    jsonschema, which nbformat validates with, imports ``rfc3987_syntax`` when it is
+    installed (Jupyter's server extras bring it) for its ``iri`` format checker, and that
+    module compiles 39 lark grammars at import (python-jsonschema/jsonschema#1428).
+    nbformat validates without format checkers, so the build imports jsonschema with
+    that module hidden; afterwards it can be imported again as usual. Only jsonschema's
+    ``FormatChecker`` of this process lacks the ``iri`` formats. A process that has
+    imported jsonschema already is left as it is. Called before the build's threads
+    start (a lock keeps concurrent callers, e.g. a Dask worker's tasks, in turn).
+    """
+    with _IMPORTING:
+        if "jsonschema" not in sys.modules and _IRI_CHECKER not in sys.modules:
+            sys.modules[_IRI_CHECKER] = None  # type: ignore[assignment]  # ImportError
+            try:
+                importlib.import_module("jsonschema")
+            finally:
+                if sys.modules.get(_IRI_CHECKER, ...) is None:
+                    del sys.modules[_IRI_CHECKER]
+        import nbformat  # noqa: F401
+        import papermill  # noqa: F401
 
 
 def warm_up() -> None:

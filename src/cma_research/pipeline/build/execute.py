@@ -494,6 +494,7 @@ def run_one(
     ``result_cache`` its result cache (``CMA_RESULT_CACHE``, :mod:`cma_research.core.memo`).
     :func:`execute_one` then :func:`publish_one`.
     """
+    convert.import_notebook_stack()  # on a Dask worker: the first task imports
     executed = execute_one(
         nb_path, params, out_dir, specs, root, shown_params, figure_cache, result_cache
     )

@@ -109,6 +109,7 @@ def _in_threads(
 ) -> Iterator[tuple[Path, NotebookRun]]:
     """Kernels in ``workers`` threads, publishing in one more, as each notebook is done."""
     slots = max(1, min(workers, len(tasks)))
+    convert.import_notebook_stack()  # before the threads (they import papermill)
     with (
         ThreadPoolExecutor(slots, thread_name_prefix="cma-kernel") as kernels,
         ThreadPoolExecutor(1, thread_name_prefix="cma-publish") as publisher,
