@@ -145,6 +145,13 @@ def test_installed_init_then_build_the_bundled_example(installed: Path, tmp_path
         tmp_path,
     )
     assert where.stdout.strip().startswith(str(installed.parent)), where.stdout  # not the clone
+    # the notebooks' typical seconds (a first build's order) ship beside them
+    order = "from cma_research.pipeline.build import plan, parameters as p;" + (
+        "print(sorted(plan.typical_seconds(p.packaged_notebooks())))"
+    )
+    shipped = _run([str(installed / "python"), "-c", order], tmp_path)
+    names = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert shipped.stdout.strip() == str(names), shipped.stdout + shipped.stderr
     folder = tmp_path / "example"
     folder.mkdir()
     init = _run([str(installed / "cma-research"), "init", "--example"], folder)

@@ -131,8 +131,13 @@ def _relative(path: Path, folder: Path) -> str:
 
 
 def _copy_notebooks(folder: Path) -> list[Path]:
-    """Copy the packaged notebooks into ``folder/notebooks`` (existing ones are kept)."""
+    """Copy the packaged notebooks into ``folder/notebooks`` (existing ones are kept).
+
+    Their typical seconds (``durations.json``, the order of a first build) come along;
+    the notebooks copied are returned.
+    """
     from cma_research.pipeline.build.parameters import packaged_notebooks
+    from cma_research.pipeline.build.plan import DURATIONS_FILE
 
     target = folder / "notebooks"
     target.mkdir(parents=True, exist_ok=True)
@@ -142,6 +147,9 @@ def _copy_notebooks(folder: Path) -> list[Path]:
         if not dest.exists():
             shutil.copyfile(nb, dest)
             copied.append(dest)
+    durations = packaged_notebooks() / DURATIONS_FILE
+    if durations.is_file() and not (target / DURATIONS_FILE).exists():
+        shutil.copyfile(durations, target / DURATIONS_FILE)
     return copied
 
 

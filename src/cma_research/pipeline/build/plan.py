@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from cma_research.core.errors import ParameterError
-from cma_research.core.files import guard_not_raw, sha256_file, write_atomic
+from cma_research.core.files import guard_not_raw, read_json, sha256_file, write_atomic
 from cma_research.io.study import Study
 from cma_research.pipeline import summary
 from cma_research.pipeline.build import execute, index, state, warm
@@ -60,6 +60,7 @@ from cma_research.pipeline.build.parameters import (
 from cma_research.pipeline.build.records import BuildResult, NotebookRun
 
 __all__ = [
+    "DURATIONS_FILE",
     "BuildPlan",
     "Request",
     "cache_folder",
@@ -68,6 +69,7 @@ __all__ = [
     "make_plan",
     "restore_cached",
     "run_notebooks",
+    "typical_seconds",
     "validate_request",
     "write_index_and_manifest",
 ]
@@ -369,14 +371,21 @@ def run_notebooks(
 ) -> dict[str, NotebookRun]:
     """Step 4: run the notebooks that are not cached; store each success in the cache.
 
-    Longest first (as they took last time; unknown ones first of all), so the last
-    notebook to finish is a short one and no worker idles at the end. ``client`` is a
-    Dask client (run there) or None (threads of this process). ``notebooks``: the ones
-    to run (default :attr:`BuildPlan.to_run`; more when a restore failed).
+    Longest first (as they took last time, else as :func:`typical_seconds` says;
+    unknown ones first of all), so the last notebook to finish is a short one and no
+    worker idles at the end. ``client`` is a Dask client (run there) or None (threads
+    of this process). ``notebooks``: the ones to run (default
+    :attr:`BuildPlan.to_run`; more when a restore failed).
     """
     request, cache = plan.request, plan.cache
     chosen = plan.to_run if notebooks is None else list(notebooks)
-    to_run = sorted(chosen, key=lambda p: -(cache.last_seconds(p.stem) or float("inf")))
+    typical = typical_seconds(request.notebooks_dir)
+
+    def expected(p: Path) -> float:
+        last = cache.last_seconds(p.stem)
+        return last if last is not None else typical.get(p.stem, float("inf"))
+
+    to_run = sorted(chosen, key=lambda p: -expected(p))
     results = None  # one result cache for the build's kernels (cma_research.core.memo)
     if to_run:
         parts = plan.keys[to_run[0].stem].parts
@@ -411,6 +420,38 @@ def run_notebooks(
         status = "ok" if run.ok else f"FAILED: {run.error}"
         say(f"{run.name}: {reason} -> {status} ({run.seconds:.1f} s)")
     return runs
+
+
+#: Beside the notebooks: how long each typically takes (seconds; a first build's order).
+DURATIONS_FILE = "durations.json"
+
+
+def typical_seconds(notebooks_dir: Path) -> dict[str, float]:
+    """The notebooks' typical seconds from ``durations.json`` beside them, else none.
+
+    A build starts the longest notebooks first, by how long each took when last stored
+    in the build cache. A first build has no such record; the packaged notebooks ship
+    their seconds on the bundled study (as a test-splitting tool ships its tests'
+    durations), so a fresh clone's first build is ordered too. Only the order depends on
+    it: a stale, missing or unreadable file gives another order, never another output.
+    Refresh it from a build's ``manifest.json`` (each notebook's ``seconds``).
+
+    >>> from cma_research.pipeline.build.parameters import packaged_notebooks
+    >>> typical = typical_seconds(packaged_notebooks())
+    >>> max(typical, key=typical.get)
+    '07_planning'
+    >>> typical_seconds(Path("no such folder"))
+    {}
+    """
+    try:
+        found = read_json(notebooks_dir / DURATIONS_FILE, expect=dict, max_bytes=64_000)
+    except (OSError, ValueError):
+        return {}
+    return {
+        str(name): float(seconds)
+        for name, seconds in found.items()
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds >= 0
+    }
 
 
 def write_index_and_manifest(
