@@ -377,14 +377,16 @@ class PresentationTable:
                 _docx_runs(para, text)
                 if text:
                     _docx_border(cell, "bottom", 4)
+        # a row's cells at once: table.cell(i, j) lists every cell of the table each call
+        cells = [list(r.cells) for r in table.rows]
         for j, col in enumerate(self.columns):
-            para = table.cell(n_head - 1, j).paragraphs[0]
+            para = cells[n_head - 1][j].paragraphs[0]
             if col.align == "right":
                 para.alignment = right
             _docx_runs(para, col.label)
         for i, row in enumerate(self.rows):
             for j, value in enumerate(row):
-                para = table.cell(n_head + i, j).paragraphs[0]
+                para = cells[n_head + i][j].paragraphs[0]
                 if self.columns[j].align == "right":
                     para.alignment = right
                 text, marks = split_marks(value)
@@ -394,9 +396,9 @@ class PresentationTable:
         for r in range(n_head):  # python-docx has no API: repeat the header on a new page
             table.rows[r]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
         for j in range(len(self.columns)):
-            _docx_border(table.cell(0, j), "top", 12)
-            _docx_border(table.cell(n_head - 1, j), "bottom", 6)
-            _docx_border(table.cell(n_head + len(self.rows) - 1, j), "bottom", 12)
+            _docx_border(cells[0][j], "top", 12)
+            _docx_border(cells[n_head - 1][j], "bottom", 6)
+            _docx_border(cells[n_head + len(self.rows) - 1][j], "bottom", 12)
         size = Pt(9 if len(self.columns) <= 6 else 8)
         for row in table.rows:
             for cell in row.cells:
