@@ -26,8 +26,11 @@ with stale numbers.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib
 import json
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +66,7 @@ __all__ = [
     "PaperRun",
     "find_manuscript",
     "paper_key",
+    "prepare",
     "render_files",
     "render_paper",
 ]
@@ -97,6 +101,38 @@ def find_manuscript(root: str | Path) -> Path | None:
     """The study's manuscript, ``<root>/manuscript/paper.md``, if it exists."""
     path = Path(root) / MANUSCRIPT_SOURCE
     return path if path.is_file() else None
+
+
+#: What rendering the paper imports: its tables (pandas, scipy) and the three writers.
+_RENDERING = (
+    "cma_research.reporting.paper_tables",
+    "cma_research.reporting.latex",
+    "cma_research.reporting.typeset",
+    "cma_research.reporting.word",
+    "docx",
+    "typst",
+)
+
+
+def prepare(root: str | Path) -> threading.Thread | None:
+    """Import what rendering the study's paper needs, in a thread; None without a paper.
+
+    The paper is rendered after the last notebook, alone; its imports (about a second:
+    pandas and scipy for its tables, python-docx, Typst) would wait there. The build
+    starts this while its kernels run. An import that fails is left for the paper step
+    to report.
+    """
+    if find_manuscript(root) is None:
+        return None
+
+    def run() -> None:
+        for name in _RENDERING:
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
+
+    thread = threading.Thread(target=run, name="cma-paper-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 def _placed_files(source: Source, out: Path) -> dict[str, str]:

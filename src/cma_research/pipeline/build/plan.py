@@ -553,6 +553,8 @@ def execute_plan(plan: BuildPlan, say: Say, scheduler: str | None = None) -> Bui
             start = time.perf_counter()
             runs = restore_cached(plan, say)
             missing = [p for p in paths if p.stem not in runs]
+            if missing and client is None:  # the paper's imports, while the kernels run
+                manuscript_mod.prepare(request.root)
             runs.update(run_notebooks(plan, say, client, missing))
             ordered = [runs[p.stem] for p in paths]
             names = sorted(p.stem for p in request.notebooks_dir.glob("[0-9]*.ipynb"))
