@@ -84,6 +84,11 @@ def kernel_manager_class() -> type[Any]:
                 interrupt_mode="signal",
             )
 
+        async def _async_wait(self, pollinterval: float = 0.1) -> None:
+            # jupyter_client polls a stopping kernel every 0.1 s; a notebook's slot waits
+            # for it, so poll every 0.01 s (about 0.1 s less per notebook)
+            await super()._async_wait(pollinterval=min(pollinterval, 0.01))
+
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
             log = self.log_path or os.devnull
             cwd = kw.get("cwd") or os.getcwd()
