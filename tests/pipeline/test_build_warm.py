@@ -198,3 +198,41 @@ def test_the_preload_process_forks_one_process_per_request(tmp_path: Path) -> No
     finally:
         preloader.close()
     assert preloader.spawn(["x"], cwd=tmp_path, env={}, log=str(log)) is None  # closed
+
+
+def test_the_build_kernel_client_is_ready_and_answers_its_own_requests(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # BuildKernelClient skips jupyter_client's final 0.2 s drain of IOPub: the status
+    # messages left there must not reach the answer to the next request; a kernel that
+    # has gone is an error, not a wait
+    import asyncio
+
+    from cma_research.pipeline.build.execute import kernel_manager_class
+
+    monkeypatch.setenv(warm.WARM_ENV, "0")
+    manager = type("M", (kernel_manager_class(),), {"log_path": str(tmp_path / "k.log")})()
+    out: list[str] = []
+
+    def seen(msg: dict[str, Any]) -> None:
+        if msg["msg_type"] == "stream":
+            out.append(msg["content"]["text"])
+
+    async def run() -> tuple[str, str, str]:
+        await manager.start_kernel(cwd=str(tmp_path))
+        client = manager.client()
+        assert type(client).__name__ == "BuildKernelClient"
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            reply = await client.execute_interactive("print(6 * 7)", timeout=60, output_hook=seen)
+            await manager.shutdown_kernel(now=True)
+            try:
+                await client.wait_for_ready(timeout=30)
+            except RuntimeError as exc:
+                gone = str(exc)
+            return reply["content"]["status"], "".join(out), gone
+        finally:
+            client.stop_channels()
+
+    assert asyncio.run(run()) == ("ok", "42\n", "Kernel died before replying to kernel_info")

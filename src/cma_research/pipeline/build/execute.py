@@ -65,8 +65,40 @@ def kernel_manager_class() -> type[Any]:
     A subclass of jupyter_client's ``AsyncKernelManager``, made on first use (a build
     that runs no notebook does not import jupyter_client). Also ``BuildKernelManager``.
     """
+    from queue import Empty
+
+    from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class BuildKernelClient(AsyncKernelClient):
+        """jupyter_client's client, ready without draining IOPub for 0.2 s at the end."""
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            """jupyter_client's check (a ``kernel_info`` reply, then a message on IOPub),
+            without its last step: reading IOPub until 0.2 s pass without a message, which
+            every kernel start waited out. nbclient ignores messages that answer another
+            request, so a status message left behind changes nothing."""
+            deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            while True:
+                self.kernel_info()
+                try:
+                    msg = await self.shell_channel.get_msg(timeout=1)
+                except Empty:
+                    msg = None
+                if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                    try:  # IOPub is connected once it carries a message
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        return
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
 
     class BuildKernelManager(AsyncKernelManager):
         """A kernel manager whose kernel is always this interpreter, its stderr to a log."""
@@ -83,6 +115,10 @@ def kernel_manager_class() -> type[Any]:
                 language="python",
                 interrupt_mode="signal",
             )
+
+        @default("client_factory")
+        def _build_client(self) -> type[AsyncKernelClient]:
+            return BuildKernelClient
 
         async def _async_wait(self, pollinterval: float = 0.1) -> None:
             # jupyter_client polls a stopping kernel every 0.1 s; a notebook's slot waits
