@@ -7,6 +7,7 @@ order of the stages, a strip's position does not).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
@@ -255,6 +256,7 @@ _RING = "#bdbdbd"
 _FONT = 'font-family="DejaVu Sans, Helvetica Neue, Arial, sans-serif"'
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pages repeat their coordinates (a third of a page)
 def _num(value: float) -> str:
     """A coordinate with two decimals at most, never ``-0``."""
     text = f"{value:.2f}"

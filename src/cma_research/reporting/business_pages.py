@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import math
 import re
@@ -75,6 +76,7 @@ ASSESSOR_HEADERS = ("assessor", "auditor", "assessed by", "audited by", "consult
 RESERVED_NAMES = ("index", "disclosure")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a batch's pages repeat their numbers
 def _fmt(v: float, digits: int = 2) -> str:
     """A number for a page: at most ``digits`` decimals, trailing zeros after the decimal
     point dropped (never the zeros of a whole number), a true minus sign.
