@@ -127,7 +127,8 @@ def _ols_table(
     cov_type: str = "HC3",
 ) -> pd.DataFrame:
     """:func:`fit_size_model` of one cohort under one single-result strategy."""
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.tools import add_constant
 
     c = prepared(cohort, strategy, min_stages=min_stages, what="fit_size_model")
     check_comparable(c, [score], "fit_size_model")
@@ -143,10 +144,10 @@ def _ols_table(
             f"fit_size_model needs at least {k + 2} businesses with {score} and "
             f"{', '.join(covariates)}; {n} have them under strategy {strategy!r}"
         )
-    exog = sm.add_constant(x.loc[ok].to_numpy(dtype=float), has_constant="add")
+    exog = add_constant(x.loc[ok].to_numpy(dtype=float), has_constant="add")
     if cov_type == "CR2":
         return _cr2_table(y[ok], exog, np.arange(n), covariates, score, strategy, "business")
-    model = sm.OLS(y[ok], exog, missing="raise")
+    model = OLS(y[ok], exog, missing="raise")
     fit = model.fit(cov_type="HC3", use_t=True)
     ci = np.asarray(fit.conf_int(alpha=0.05))
     out = pd.DataFrame(

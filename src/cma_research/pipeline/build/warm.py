@@ -63,8 +63,6 @@ PRELOAD = (
     "pandas",
     "scipy.stats",
     "scipy.optimize",
-    "statsmodels.api",
-    "statsmodels.formula.api",
     "statsmodels.miscmodels.ordinal_model",
     "pyarrow.pandas_compat",
     "matplotlib.pyplot",
