@@ -1,5 +1,8 @@
 """The HTML conversion's shortcuts give what nbconvert and its dependencies give.
 
+- ``convert.report_exporter`` skips HTMLExporter's BeautifulSoup pass: both renderings
+  of a notebook with every kind of cell and output parse to the same document tree.
+
 - ``convert.clean_html`` returns highlighted code unparsed; bleach (nbconvert's own
   ``clean_html``) must return the same, on the bundled notebooks' cells and on arbitrary
   text (hypothesis), and anything that is not Pygments' output still goes to bleach.
@@ -9,13 +12,20 @@
 
 from __future__ import annotations
 
+import base64
+import copy
 import json
+import re
 import subprocess
 import sys
+from typing import Any
 
+import nbformat
 import pytest
+from bs4 import BeautifulSoup, Comment, Doctype, NavigableString
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nbconvert import HTMLExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.strings import clean_html as bleach_clean
 
@@ -102,3 +112,84 @@ def test_the_notebook_stack_imports_without_the_iri_grammars() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert done.stdout.splitlines() == ["invalid refused", "[]", "False"]
+
+
+# -- the exporter without BeautifulSoup --------------------------------------------------------
+
+_VERBATIM = {"pre", "textarea", "script", "style"}
+
+
+def _tree(node: Any, verbatim: bool = False) -> list[Any]:
+    """A parsed page as nested tuples: spacing between elements (which a browser collapses)
+    left out, attributes as a sorted mapping (classes as one string)."""
+    out: list[Any] = []
+    for child in node.children:
+        if isinstance(child, Comment | Doctype):
+            out.append((type(child).__name__, str(child).strip()))
+        elif isinstance(child, NavigableString):
+            text = str(child)
+            if verbatim:
+                out.append(text)
+            elif text.strip():
+                out.append(re.sub(r"\s+", " ", text))
+        else:
+            attrs = {k: " ".join(v) if isinstance(v, list) else v for k, v in child.attrs.items()}
+            inner = _tree(child, verbatim or child.name in _VERBATIM)
+            out.append((child.name, tuple(sorted(attrs.items())), tuple(inner)))
+    return out
+
+
+def _every_kind_of_cell() -> Any:
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 40).decode()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    md = nbformat.v4.new_markdown_cell(
+        "# Title\n\nText with *emphasis*, `code`, $x^2$, a [link](#t) and a list:\n\n- a\n- b"
+    )
+    code = nbformat.v4.new_code_cell("x = '<b>' & 1\nprint(x)  # comment", execution_count=1)
+    code.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="line 1\n  indented <tag>\n"),
+        nbformat.v4.new_output(
+            "display_data",
+            {"text/html": '<table class="cma"><tr><td>1</td><td>&minus;2</td></tr></table>'},
+        ),
+        nbformat.v4.new_output("display_data", {"image/png": png, "text/plain": "<Figure>"}),
+        nbformat.v4.new_output(
+            "display_data",
+            {
+                "text/html": f'<figure><img src="data:image/png;base64,{png}" '
+                'alt="A figure"><figcaption>A figure</figcaption></figure>'
+            },
+        ),
+        nbformat.v4.new_output("execute_result", {"text/plain": "42"}, execution_count=1),
+        nbformat.v4.new_output("display_data", {"text/markdown": "**Bold** finding."}),
+    ]
+    error = nbformat.v4.new_code_cell("1 / 0", execution_count=2)
+    error.outputs = [
+        nbformat.v4.new_output(
+            "error",
+            ename="ZeroDivisionError",
+            evalue="division by zero",
+            traceback=["\x1b[0;31mZeroDivisionError\x1b[0m: division by zero"],
+        )
+    ]
+    raw = nbformat.v4.new_raw_cell("raw text")
+    nb.cells = [md, code, error, raw, nbformat.v4.new_code_cell("", execution_count=None)]
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    return nb
+
+
+@pytest.mark.parametrize("exclude", [False, True], ids=["with code", "code-free"])
+def test_the_report_exporter_gives_nbconvert_s_document(exclude: bool) -> None:
+    nb = _every_kind_of_cell()
+    pages = []
+    for exporter in (HTMLExporter, convert.report_exporter()):
+        made = exporter(template_name="lab", embed_images=True)
+        made.exclude_input = made.exclude_input_prompt = made.exclude_output_prompt = exclude
+        pages.append(made.from_notebook_node(copy.deepcopy(nb))[0])
+    stock, ours = pages
+    assert stock != ours  # spacing and attribute order differ, not the document
+    assert _tree(BeautifulSoup(ours, "html.parser")) == _tree(BeautifulSoup(stock, "html.parser"))
+    assert ours.count('tabindex="0"') == stock.count('tabindex="0"') > 0
+    assert ours.count(convert.NO_ALT) == stock.count(convert.NO_ALT) == 1
