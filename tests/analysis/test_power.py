@@ -4,6 +4,7 @@ seeds independent of jobs, and the refusals."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -339,3 +340,37 @@ def test_recruitment_plan_flags_the_frame() -> None:
     assert plan.iloc[-1]["needed"] == plan.iloc[-1]["needed_low"] == 45
     assert (plan["needed_low"] <= plan["needed"]).all()
     assert (plan["needed"] <= plan["needed_high"]).all()
+
+
+def test_a_build_computes_the_power_simulations_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # with the build's result cache on, a second call (another kernel, a rebuild after
+    # a change elsewhere) loads what the first computed, equal to a fresh computation
+    from cma_research.analysis import power
+    from cma_research.core.memo import RESULT_CACHE_ENV, RESULT_KEY_ENV
+
+    cohort = cma.datasets.customer_wise_2007()
+    kwargs = {"effect": 0.5, "n_boot": 3, "n_sims": 100, "seed": 4}
+    fresh = power.power_uncertainty(cohort, "size_correlation", [30], **kwargs)
+    curve = power.simulate_power("size_correlation", [30], effect=0.5, calibrate=cohort,
+                                 n_sims=100, seed=4)  # fmt: skip
+    monkeypatch.setenv(RESULT_CACHE_ENV, str(tmp_path / "results"))
+    monkeypatch.setenv(RESULT_KEY_ENV, "cd" * 32)
+    first = power.power_uncertainty(cohort, "size_correlation", [30], **kwargs)
+    stored = sorted(p.parent.name for p in (tmp_path / "results").rglob("*.pkl"))
+    assert stored == [
+        "cma_research.analysis.power.power_uncertainty",
+        # its base curve and one per resample (n_boot = 3)
+        *["cma_research.analysis.power.simulate_power"] * 4,
+    ]
+    calls: list[int] = []
+    original = power.calibrate
+    monkeypatch.setattr(power, "calibrate", lambda *a, **k: calls.append(1) or original(*a, **k))
+    again = power.power_uncertainty(cohort, "size_correlation", [30], **kwargs)
+    assert calls == []  # loaded, not recalibrated
+    pd.testing.assert_frame_equal(first, fresh)
+    pd.testing.assert_frame_equal(again, fresh)
+    loaded = power.simulate_power("size_correlation", [30], effect=0.5, calibrate=cohort,
+                                  n_sims=100, seed=4)  # fmt: skip
+    pd.testing.assert_frame_equal(loaded, curve)

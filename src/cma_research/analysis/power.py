@@ -60,6 +60,7 @@ from cma_research.analysis.executor import run_tasks
 from cma_research.analysis.groups import SIZE_BANDS
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
+from cma_research.core.memo import memoize
 from cma_research.core.params import check_choice
 from cma_research.stats.polychoric import polychoric, polychoric_matrix, smooth_correlation
 from cma_research.stats.power_kernels import (
@@ -235,6 +236,7 @@ def _covariate_for(
     return observed, float(1 - observed.size / values.size)
 
 
+@memoize  # a build's kernels share it (CMA_RESULT_CACHE): a rebuild after another change
 def simulate_power(
     design: Design,
     n: int | Sequence[int],
@@ -927,6 +929,7 @@ def calibration_check(
     return out
 
 
+@memoize  # as simulate_power: 20 recalibrations are not redone when target_level changes
 def power_uncertainty(
     cohort: Cohort,
     design: Design,
