@@ -231,10 +231,13 @@ def test_xdist_keeps_a_group_on_one_worker(tmp_path: Path) -> None:
             encoding="utf-8",
         )
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    # pytest and xdist only: the other installed plugins (hypothesis, anyio, ...) would
+    # be imported by all three processes, about 2 CPU-seconds
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2",
-         "--dist", "loadgroup", "-v"],
-        cwd=tmp_path, capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "pytest", "-p", "xdist.plugin", "-p", "no:cacheprovider",
+         "-n", "2", "--dist", "loadgroup", "-v"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:]
     ran = re.findall(r"\[(gw\d+)\] (?:\[ *\d+%\] )?PASSED test_\w\.py::test_w", done.stdout)
