@@ -33,6 +33,42 @@ CHROMIUM_FLAGS = [
 ]
 
 
+#: Measures, in the loaded page, what a reader at 1280 px sees (the layout rules of
+#: ``tests/pipeline/test_report_layout.py``; pass it as ``Chromium.load(..., probe=)``).
+LAYOUT_PROBE = r"""(() => {
+  const column = document.querySelector('main') || document.body;
+  const style = getComputedStyle(column);
+  const box = column.getBoundingClientRect();
+  const left = box.left + parseFloat(style.paddingLeft) - 1;
+  const right = box.right - parseFloat(style.paddingRight) + 1;
+  const problems = [];
+  document.querySelectorAll('table').forEach((table, i) => {
+    if (!table.offsetParent) return;  // not shown (a closed <details>)
+    const wide = table.closest('.cma-table.wide');
+    const shown = wide ? table.closest('.cma-scroll') : table;
+    const r = shown.getBoundingClientRect();
+    if (r.left < left || r.right > right) {
+      problems.push(`table ${i} spans ${Math.round(r.left)}-${Math.round(r.right)}` +
+                    ` outside the text column ${Math.round(left)}-${Math.round(right)}`);
+    }
+    if (wide && getComputedStyle(shown).overflowX !== 'auto') {
+      problems.push(`wide table ${i} does not scroll in its box`);
+    }
+  });
+  const noAlt = Array.from(document.images).filter(img => !img.alt.trim()).length;
+  const top = el => el.getBoundingClientRect().top + window.scrollY;
+  const findings = Array.from(document.querySelectorAll(
+    'table.cma, img, .cma-claims, .jp-OutputArea-output p, .jp-OutputArea-output li, #key-findings'
+  )).filter(el => el.getBoundingClientRect().height > 0).map(top).sort((a, b) => a - b);
+  const machinery = Array.from(document.querySelectorAll('p, li, td, th, summary, pre'))
+    .filter(el => /Parameters of this run|returns_path|Traceback|manifest\.json/.test(el.innerText))
+    .map(top).sort((a, b) => a - b);
+  return {problems, noAlt, width: window.innerWidth,
+          firstFinding: findings.length ? findings[0] : null,
+          firstMachinery: machinery.length ? machinery[0] : null};
+})()"""
+
+
 def find_chromium() -> tuple[str | None, str]:
     """Path of Chromium, or None and the exact command that installs it.
 

@@ -5,7 +5,8 @@ The bundled study is built **once per test session** with small ``n_boot``/``n_p
 the tests that compare two independent builds share :func:`bundled_rebuild` (fresh
 kernels, an empty cache, another folder). Every test that uses either fixture is put in
 one xdist group, so with ``pytest -n`` the two builds happen once, on one worker, while
-the other workers run everything else.
+the other workers run everything else. The browser tests read one load of each of its
+pages in headless Chromium (:func:`bundled_pages`).
 
 Tests of the build's logic (cache, plan, failures, sweeps, the lock) run tiny notebooks
 in fresh kernels (:func:`fresh_kernels`): a warm kernel's preload process imports the
@@ -24,6 +25,7 @@ import yaml
 from cma_research.pipeline.build import BuildResult, build, warm
 from tests.paths import ROOT
 from tests.pipeline import md_probe
+from tests.pipeline.clients import LAYOUT_PROBE, Chromium, PageReport, find_chromium
 
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -69,6 +71,33 @@ def bundled_rebuild(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
         mp.setenv("IPYTHONDIR", str(folder / "ipython"))
         mp.setenv("CMA_MD_PROBE", str(folder / md_probe.MD_PROBE_FOLDER))
         return _build_bundled(folder)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of headless Chromium; the test is skipped (naming the command) without it."""
+    path, reason = find_chromium()
+    if path is None:
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def bundled_pages(bundled_build: BuildResult, chromium: str) -> dict[str, PageReport]:
+    """Every page of :func:`bundled_build` loaded once in headless Chromium (1280 px).
+
+    The landing page and each notebook's two HTML variants, keyed by their path in the
+    output folder: console errors, images, a screenshot, and what
+    :data:`~tests.pipeline.clients.LAYOUT_PROBE` measured. The browser tests of
+    ``test_build.py`` and ``test_report_layout.py`` read the same loads.
+    """
+    out = bundled_build.output_dir
+    pages = [out / "index.html", *sorted((out / "html").glob("*.html"))]
+    with Chromium(chromium) as browser:
+        return {
+            page.relative_to(out).as_posix(): browser.load(page.as_uri(), probe=LAYOUT_PROBE)
+            for page in pages
+        }
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from cma_research.core.files import sha256_file
 from cma_research.pipeline import build as build_mod
 from cma_research.pipeline.build import BuildResult, build, notebook_parameters, validate_parameters
 from tests.paths import ROOT
-from tests.pipeline.clients import Chromium, JupyterServer, find_chromium
+from tests.pipeline.clients import JupyterServer, PageReport
 
 # papermill runs kernels through nbclient, whose jupyter_core.utils.run_sync keeps one
 # asyncio loop per worker thread and never closes it; the loop (and its self-pipe socket)
@@ -347,30 +347,23 @@ def test_business_names_are_escaped_in_html(bundled_build: BuildResult) -> None:
 # -- real clients -----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path, reason = find_chromium()
-    if path is None:
-        pytest.skip(reason)
-    return path
-
-
 def test_reports_render_in_headless_chromium(
-    bundled_build: BuildResult, chromium: str, tmp_path: Path
+    bundled_build: BuildResult, bundled_pages: dict[str, PageReport], tmp_path: Path
 ) -> None:
+    # every page as Chromium loaded it once (tests/pipeline/conftest.py)
     out = bundled_build.output_dir
     pages = [out / "index.html", *sorted((out / "html").glob("*.html"))]
-    with Chromium(chromium) as browser:
-        for page in pages:
-            report = browser.load(page.as_uri())
-            (tmp_path / f"{page.stem}.png").write_bytes(report.screenshot)
-            assert report.console_errors == [], (page.name, report.console_errors)
-            assert report.screenshot[:8] == b"\x89PNG\r\n\x1a\n"
-            assert report.text_length > 200, page.name
-            assert report.images == report.images_rendered, page.name
-            made = list((out / "figures").glob(f"{page.stem[:3]}*.png"))
-            if page.parent.name == "html" and made:
-                assert report.images >= 1, page.name  # its figures rendered
+    assert sorted(bundled_pages) == sorted(p.relative_to(out).as_posix() for p in pages)
+    for page in pages:
+        report = bundled_pages[page.relative_to(out).as_posix()]
+        (tmp_path / f"{page.stem}.png").write_bytes(report.screenshot)
+        assert report.console_errors == [], (page.name, report.console_errors)
+        assert report.screenshot[:8] == b"\x89PNG\r\n\x1a\n"
+        assert report.text_length > 200, page.name
+        assert report.images == report.images_rendered, page.name
+        made = list((out / "figures").glob(f"{page.stem[:3]}*.png"))
+        if page.parent.name == "html" and made:
+            assert report.images >= 1, page.name  # its figures rendered
 
 
 def test_jupyter_server_lists_and_runs_a_notebook(tmp_path: Path) -> None:

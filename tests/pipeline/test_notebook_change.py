@@ -1,5 +1,6 @@
-"""notebooks/06_change.ipynb really runs with papermill: one wave (nothing to compare) and
-the SYNTHETIC two-wave example (every table and figure labelled SYNTHETIC)."""
+"""notebooks/06_change.ipynb really runs with papermill: one wave (nothing to compare: the
+session's build of the bundled study) and the SYNTHETIC two-wave example (every table and
+figure labelled SYNTHETIC)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from cma_research.pipeline.build import notebook_parameters
-from tests.paths import BUNDLED, ROOT
+from cma_research.pipeline.build import BuildResult, notebook_parameters
+from tests.paths import ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "06_change.ipynb"
 EXAMPLE = ROOT / "data" / "raw" / "customer_wise_2007_two_waves_SYNTHETIC.csv"
@@ -101,8 +102,14 @@ def test_parameters_file_names_the_example_and_its_waves() -> None:
 
 
 @pytest.mark.integration
-def test_one_wave_says_nothing_to_compare_and_succeeds(tmp_path: Path) -> None:
-    nb = _run(tmp_path, returns_path=str(BUNDLED))
+def test_one_wave_says_nothing_to_compare_and_succeeds(bundled_build: BuildResult) -> None:
+    # the bundled returns (one wave), as the session's build of the bundled study ran 06
+    assert bundled_build.ok, bundled_build.summary()
+    executed = bundled_build.output_dir / "notebooks" / "06_change.ipynb"
+    nb = nbformat.read(executed, as_version=4)
+    assert (
+        nb.metadata["papermill"]["parameters"]["returns_path"] == "data/raw/customer_wise_2007.csv"
+    )
     texts = _markdown(nb)
     assert any("nothing to compare" in t and "one audit wave" in t for t in texts)
     assert not any("SYNTHETIC" in t for t in texts)  # the real data are not labelled synthetic
@@ -113,7 +120,7 @@ def test_one_wave_says_nothing_to_compare_and_succeeds(tmp_path: Path) -> None:
         str(o.get("data", {}).get("text/plain", "")) for c in nb.cells for o in c.get("outputs", [])
     ]
     assert not [t for t in plain if "<Cohort" in t or "<cma_research." in t]
-    figures = tmp_path / "out" / "figures"
+    figures = bundled_build.output_dir / "figures"
     assert not list(figures.glob("06_*.png"))
 
 

@@ -1,5 +1,6 @@
 """notebooks/07_planning.ipynb: standard parameters, every one used, and prose whose
-numbers are the simulations' (re-run here with the same seed)."""
+numbers are the simulations' (re-run here with the same seed as the session's build of
+the bundled study ran them)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ import gc
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import nbformat
 import pytest
 
 import cma_research as cma
-from cma_research.pipeline.build import notebook_parameters
+from cma_research.pipeline.build import BuildResult, notebook_parameters
 from tests.paths import BUNDLED, ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "07_planning.ipynb"
@@ -54,19 +54,8 @@ def test_committed_without_outputs_and_with_the_standard_parameters() -> None:
         assert re.search(rf"\b{name}\b", code), f"parameter {name} is never used"
 
 
-def _run(tmp_path: Path, **params: Any) -> list[str]:
-    import papermill as pm
-
-    out_nb = tmp_path / "executed.ipynb"
-    pm.execute_notebook(
-        str(NOTEBOOK),
-        str(out_nb),
-        parameters={"output_dir": str(tmp_path / "out"), **params},
-        cwd=str(NOTEBOOK.parent),
-        progress_bar=False,
-        log_output=False,
-    )
-    nb = nbformat.read(out_nb, as_version=4)
+def _markdown(executed: Path) -> list[str]:
+    nb = nbformat.read(executed, as_version=4)
     return [
         str(o["data"]["text/markdown"])
         for c in nb.cells
@@ -76,18 +65,26 @@ def _run(tmp_path: Path, **params: Any) -> list[str]:
 
 
 @pytest.mark.integration
-def test_prose_numbers_are_the_simulations(tmp_path: Path) -> None:
-    params = {"n_sims": 200, "n_boot": 0, "n_perm": 2000, "seed": 5, "effect_rho": 0.6}
-    texts = _run(tmp_path, returns_path=str(BUNDLED), **params)
+def test_prose_numbers_are_the_simulations(bundled_build: BuildResult) -> None:
+    # 07 as the session's build of the bundled study ran it (n_sims of FAST, the
+    # notebook's seed and effect): its sentence is the simulation re-run here
+    assert bundled_build.ok, bundled_build.summary()
+    executed = bundled_build.output_dir / "notebooks" / "07_planning.ipynb"
+    params = nbformat.read(executed, as_version=4).metadata["papermill"]["parameters"]
+    assert params["returns_path"] == "data/raw/customer_wise_2007.csv"
+    effect = (params["n_sims"], params["effect_rho"], params["target_power"], params["alpha"])
+    assert effect == (200, 0.5, 0.8, 0.05)
+    texts = _markdown(executed)
     cohort = cma.load_returns(BUNDLED)
     need = cma.sample_size(
-        "size_correlation", 0.8, effect=0.6, calibrate=cohort, n_sims=200, alpha=0.05, seed=5
-    ).iloc[0]
+        "size_correlation", 0.8, effect=0.5, calibrate=cohort, n_sims=200, alpha=0.05,
+        seed=params["seed"],
+    ).iloc[0]  # fmt: skip
     sentence = next(t for t in texts if t.startswith("To detect"))
-    wanted = f"ρ = .60 with 80% power at α = .05 you need about {int(need['n'])} businesses"
+    wanted = f"ρ = .50 with 80% power at α = .05 you need about {int(need['n'])} businesses"
     assert wanted in sentence
     assert f"Monte-Carlo SE {need['mc_se']:.3f}" in sentence
     assert any("one wave" in t for t in texts)
     assert not any("SYNTHETIC" in t for t in texts)
-    figures = sorted(p.name for p in (tmp_path / "out" / "figures").glob("07_*.png"))
+    figures = sorted(p.name for p in (bundled_build.output_dir / "figures").glob("07_*.png"))
     assert figures == ["07_power_curves.png"]
