@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 import cma_research as cma
-from tests.pipeline.conftest import FAST
+from tests.fast import FAST
 
 ROOT = Path(__file__).resolve().parents[1]
 
