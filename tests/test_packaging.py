@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 import cma_research as cma
-from tests.pipeline.conftest import FAST
+from tests.fast import FAST
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,6 +92,10 @@ def _run(args: list[str], cwd: Path, timeout: float = 600) -> subprocess.Complet
     )
 
 
+#: The xdist group of the tests that share the installed wheel (built once, on one worker).
+INSTALLED_GROUP = "installed_wheel"
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel built once from a copy of the project, installed into a fresh venv.
@@ -142,6 +146,7 @@ FAST_YAML = yaml.safe_dump(FAST)
 
 
 @pytest.mark.integration
+@pytest.mark.xdist_group(INSTALLED_GROUP)
 def test_installed_init_then_build_the_bundled_example(installed: Path, tmp_path: Path) -> None:
     where = _run(
         [str(installed / "python"), "-c", "import cma_research; print(cma_research.__file__)"],
@@ -193,6 +198,7 @@ def test_installed_init_then_build_the_bundled_example(installed: Path, tmp_path
 
 
 @pytest.mark.integration
+@pytest.mark.xdist_group(INSTALLED_GROUP)
 def test_installed_init_then_build_a_generated_workbook(installed: Path, tmp_path: Path) -> None:
     from tests.studies import programme_workbook
 

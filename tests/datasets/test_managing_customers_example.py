@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import cma_research as cma
+from tests.fast import FAST
 from tests.paths import ROOT
 
 EXAMPLE = ROOT / "data" / "raw" / "managing_customers_SYNTHETIC.csv"
@@ -48,13 +49,7 @@ def test_the_whole_build_passes_in_the_instruments_own_words(tmp_path: Path) -> 
     params = ROOT / "params" / "managing_customers_SYNTHETIC.yaml"
     result = build(
         params_file=params,
-        params={
-            "n_boot": 200,
-            "n_perm": 2000,
-            "m_imputations": 5,
-            "omega_boot": 100,
-            "n_sims": 200,
-        },
+        params=FAST,
         output_dir=tmp_path / "out",
         notebooks_dir=ROOT / "notebooks",
         cache_dir=tmp_path / "cache",

@@ -1,12 +1,12 @@
 """Shared fixtures of the build tests: the bundled study built once, and fresh kernels.
 
 The bundled study is built **once per test session** with small ``n_boot``/``n_perm``
-(:data:`FAST`): the tests that only read its outputs share :func:`bundled_build`, and
-the tests that compare two independent builds share :func:`bundled_rebuild` (fresh
-kernels, an empty cache, another folder). Every test that uses either fixture is put in
-one xdist group, so with ``pytest -n`` the two builds happen once, on one worker, while
-the other workers run everything else. The browser tests read one load of each of its
-pages in headless Chromium (:func:`bundled_pages`).
+(:data:`tests.fast.FAST`): the tests that only read its outputs share
+:func:`bundled_build`, and the tests that compare two independent builds share
+:func:`bundled_rebuild` (fresh kernels, an empty cache, another folder). Every test that
+uses either fixture is put in one xdist group, so with ``pytest -n`` the two builds
+happen once, on one worker, while the other workers run everything else. The browser
+tests read one load of each of its pages in headless Chromium (:func:`bundled_pages`).
 
 Tests of the build's logic (cache, plan, failures, sweeps, the lock) run tiny notebooks
 in fresh kernels (:func:`fresh_kernels`): a warm kernel's preload process imports the
@@ -23,14 +23,12 @@ import pytest
 import yaml
 
 from cma_research.pipeline.build import BuildResult, build, warm
+from tests.fast import FAST
 from tests.paths import ROOT
 from tests.pipeline import md_probe
 from tests.pipeline.clients import LAYOUT_PROBE, Chromium, PageReport, find_chromium
 
 NOTEBOOKS = ROOT / "notebooks"
-
-#: Parameters that keep the bundled build quick (the defaults resample 20,000 times).
-FAST = {"n_boot": 200, "n_perm": 2000, "m_imputations": 5, "omega_boot": 100, "n_sims": 200}
 
 #: The xdist group of every test that uses the session's builds of the bundled study.
 BUILD_GROUP = "bundled_build"

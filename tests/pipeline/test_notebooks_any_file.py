@@ -2,7 +2,7 @@
 
 Issue 20: a notebook never crashes on a valid file; it says in words what it could not
 compute. Each case below is a SYNTHETIC file written by code; each is built once, with the
-small parameters of :data:`tests.pipeline.conftest.FAST` in warm kernels, and every
+small parameters of :data:`tests.fast.FAST` in warm kernels, and every
 notebook must succeed, say the sentence the case calls for (in its code-free page) and
 show no traceback or error name. The same code paths on generated cohorts, without
 figures, are in ``tests/reporting/test_any_cohort.py``.
@@ -19,7 +19,7 @@ import yaml
 
 from cma_research.cli import main
 from cma_research.pipeline.build import BuildResult, build
-from tests.pipeline.conftest import FAST
+from tests.fast import FAST
 from tests.studies import three_wave_dates
 
 # warm kernels (the default): every notebook of three full builds runs, and forking the

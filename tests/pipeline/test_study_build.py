@@ -23,8 +23,8 @@ from cma_research.pipeline.build import BuildResult, build, resolve_sources
 from cma_research.pipeline.build.parameters import packaged_notebooks
 from cma_research.pipeline.summary import headline, wave_counts
 from cma_research.reporting.confidential import pseudonym_map_path
+from tests.fast import FAST
 from tests.paths import ROOT
-from tests.pipeline.conftest import FAST
 from tests.studies import programme_workbook
 
 # Text only the 2007 paper's study can put in a report: its funnel and its claims (the
