@@ -4,11 +4,12 @@ The build runs each notebook in its own kernel, and several notebooks compute th
 analysis of the same data (the size correlation with its BCa interval and permutation
 p in ``00``, ``05`` and ``07``; the multiple imputations of the ``multiple`` strategy in
 ``01`` and ``05``), and a rebuild after a changed parameter runs a notebook again whose
-slowest analyses did not depend on it (the power simulations of ``07``). With ``CMA_RESULT_CACHE`` naming a folder (the build sets it for
-its kernels: one folder per version of the package's source and of the stack, under
-the build cache), a function decorated with :func:`memoize` stores each result under
-a key made of its name and the *content* of its arguments, and a later call with equal
-arguments, in any process, loads it instead of computing it. Without the variable
+slowest analyses did not depend on it (the power simulations of ``07``). With
+``CMA_RESULT_CACHE`` naming a folder (the build sets it for its kernels: one folder per
+version of the package's source and of the stack, under the build cache), a function
+decorated with :func:`memoize` stores each result under a key made of its name and the
+*content* of its arguments, and a later call with equal arguments, in any process,
+loads it instead of computing it. Without the variable
 nothing is read or written: every result is computed, as before.
 
 Only deterministic functions are decorated: a seed is an argument, no random generator
