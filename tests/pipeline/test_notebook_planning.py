@@ -67,21 +67,22 @@ def _markdown(executed: Path) -> list[str]:
 @pytest.mark.integration
 def test_prose_numbers_are_the_simulations(bundled_build: BuildResult) -> None:
     # 07 as the session's build of the bundled study ran it (n_sims of FAST, the
-    # notebook's seed and effect): its sentence is the simulation re-run here
+    # notebook's seed, effect .6 instead of its default .5): its sentence is the
+    # simulation re-run here
     assert bundled_build.ok, bundled_build.summary()
     executed = bundled_build.output_dir / "notebooks" / "07_planning.ipynb"
     params = nbformat.read(executed, as_version=4).metadata["papermill"]["parameters"]
     assert params["returns_path"] == "data/raw/customer_wise_2007.csv"
     effect = (params["n_sims"], params["effect_rho"], params["target_power"], params["alpha"])
-    assert effect == (200, 0.5, 0.8, 0.05)
+    assert effect == (200, 0.6, 0.8, 0.05)
     texts = _markdown(executed)
     cohort = cma.load_returns(BUNDLED)
     need = cma.sample_size(
-        "size_correlation", 0.8, effect=0.5, calibrate=cohort, n_sims=200, alpha=0.05,
+        "size_correlation", 0.8, effect=0.6, calibrate=cohort, n_sims=200, alpha=0.05,
         seed=params["seed"],
     ).iloc[0]  # fmt: skip
     sentence = next(t for t in texts if t.startswith("To detect"))
-    wanted = f"ρ = .50 with 80% power at α = .05 you need about {int(need['n'])} businesses"
+    wanted = f"ρ = .60 with 80% power at α = .05 you need about {int(need['n'])} businesses"
     assert wanted in sentence
     assert f"Monte-Carlo SE {need['mc_se']:.3f}" in sentence
     assert any("one wave" in t for t in texts)
