@@ -1,4 +1,4 @@
-"""Shared fixtures: the bundled data, its cohort, and a seeded generator."""
+"""Shared fixtures: the bundled data, its cohort, a seeded generator, headless Chromium."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 import cma_research as cma
 from tests.paths import BUNDLED
+from tests.pipeline.clients import find_chromium
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # no display needed, ever
 
@@ -28,6 +29,15 @@ def cohort() -> cma.Cohort:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20071123)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of headless Chromium; the test is skipped (naming the command) without it."""
+    path, reason = find_chromium()
+    if path is None:
+        pytest.skip(reason)
+    return path
 
 
 @pytest.fixture(autouse=True)

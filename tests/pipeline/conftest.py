@@ -26,7 +26,7 @@ from cma_research.pipeline.build import BuildResult, build, warm
 from tests.fast import FAST
 from tests.paths import ROOT
 from tests.pipeline import md_probe
-from tests.pipeline.clients import LAYOUT_PROBE, Chromium, PageReport, find_chromium
+from tests.pipeline.clients import LAYOUT_PROBE, Chromium, PageReport
 
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -70,15 +70,6 @@ def bundled_rebuild(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
         mp.setenv("IPYTHONDIR", str(folder / "ipython"))
         mp.setenv("CMA_MD_PROBE", str(folder / md_probe.MD_PROBE_FOLDER))
         return _build_bundled(folder)
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Path of headless Chromium; the test is skipped (naming the command) without it."""
-    path, reason = find_chromium()
-    if path is None:
-        pytest.skip(reason)
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import pytest
 import cma_research as cma
 from cma_research.reporting.business import write_business_reports
 from tests.paths import BUNDLED
-from tests.pipeline.clients import Chromium, find_chromium
+from tests.pipeline.clients import Chromium
 
 pytestmark = pytest.mark.integration
 
@@ -80,14 +80,6 @@ def visit(browser: Chromium, url: str, script: str) -> tuple[list[str], Any]:
             f"http://127.0.0.1:{browser.port}/json/close/{target['id']}", timeout=10
         ):
             pass
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path, reason = find_chromium()
-    if path is None:
-        pytest.skip(reason)
-    return path
 
 
 def test_pages_make_no_network_request_and_index_sorts(chromium: str, tmp_path: Path) -> None:
