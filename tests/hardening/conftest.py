@@ -52,10 +52,7 @@ def write(path: Path, text: str) -> Path:
 
 @pytest.fixture
 def tiny_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A project of one tiny notebook that writes a table (fresh kernels: no preload)."""
-    from cma_research.pipeline.build import warm
-
-    monkeypatch.setenv(warm.WARM_ENV, "0")
+    """A project of one tiny notebook that writes a table."""
     monkeypatch.delenv("CMA_CACHE_DIR", raising=False)
     monkeypatch.delenv("CMA_CACHE_KEY", raising=False)
     monkeypatch.delenv("CMA_DASK_SCHEDULER", raising=False)

@@ -8,11 +8,11 @@ uses either fixture is put in one xdist group, so with ``pytest -n`` the two bui
 happen once, on one worker, while the other workers run everything else. The browser
 tests read one load of each of its pages in headless Chromium (:func:`bundled_pages`).
 
-Tests of the build's logic (cache, plan, failures, sweeps, the lock) run tiny notebooks
-in fresh kernels (:func:`fresh_kernels`): a warm kernel's preload process imports the
-whole stack (about 4 CPU-seconds per build), which tiny notebooks never need. Warm
-kernels are what users get; they are tested in ``test_build_warm.py`` and build the
-bundled study here.
+Every other build runs warm kernels, as users' builds do: the preload process (about 4
+CPU-seconds of imports) is started by a pytest process's first build and serves its
+later builds (:func:`cma_research.pipeline.build.warm.preloader`), so a build of tiny
+notebooks costs a fork per kernel. Builds on Dask workers use fresh kernels
+(:func:`fresh_kernels`): each worker process would start a preload process of its own.
 """
 
 from __future__ import annotations

@@ -94,7 +94,6 @@ def _specs() -> dict[str, Any]:
     return {p.stem: notebook_parameters(p) for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))}
 
 
-@pytest.mark.usefixtures("fresh_kernels")
 def test_validation_reports_every_problem_before_any_kernel(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -131,7 +130,6 @@ def test_validation_reports_every_problem_before_any_kernel(
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.usefixtures("fresh_kernels")
 def test_cli_build_with_bad_parameters_exits_2_without_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -181,7 +179,6 @@ def _tiny_notebook(path: Path, body: str) -> None:
     nbformat.write(nb, path)
 
 
-@pytest.mark.usefixtures("fresh_kernels")
 def test_a_failing_notebook_does_not_stop_the_others(tmp_path: Path) -> None:
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
@@ -219,7 +216,6 @@ def test_a_failing_notebook_does_not_stop_the_others(tmp_path: Path) -> None:
     assert [p.name for p in out.rglob(".*")] == [".build.lock"]
 
 
-@pytest.mark.usefixtures("fresh_kernels")
 def test_cli_build_exit_status_on_failure(tmp_path: Path) -> None:
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
@@ -411,7 +407,6 @@ def test_build_module_has_no_side_effects_at_import() -> None:
     assert callable(build_mod.build)
 
 
-@pytest.mark.usefixtures("fresh_kernels")
 def test_html_conversion_failure_fails_only_that_notebook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

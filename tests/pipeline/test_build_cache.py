@@ -27,7 +27,6 @@ pytestmark = [
     pytest.mark.integration,
     pytest.mark.filterwarnings("ignore:unclosed:ResourceWarning"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-    pytest.mark.usefixtures("fresh_kernels"),  # tiny notebooks: see tests/pipeline/conftest.py
 ]
 
 
@@ -165,7 +164,8 @@ def test_dry_run_prints_the_plan_and_writes_nothing(project: Path) -> None:
         "02_value: re-run: no previous result",
     ]
     assert not (project / "reports").exists() and not (project / ".cache").exists()
-    _build(project)
+    first = _build(project)
+    assert first.ok, first.summary()
     plan = _build(project, dry_run=True, params={"seed": 3})
     assert plan.plan == ["01_rows: re-run: parameter seed changed", "02_value: cached"]
 

@@ -25,7 +25,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::UserWarning"),
     pytest.mark.filterwarnings("ignore::RuntimeWarning"),
     pytest.mark.xdist_group("dask_cluster"),  # one LocalCluster, on one worker
-    pytest.mark.usefixtures("fresh_kernels"),  # tiny notebooks: see tests/pipeline/conftest.py
+    pytest.mark.usefixtures("fresh_kernels"),  # Dask workers: see tests/pipeline/conftest.py
 ]
 
 KILL_ONCE = (

@@ -248,7 +248,6 @@ RECORDS_A_VALUE = (
 
 
 @pytest.mark.integration
-@pytest.mark.usefixtures("fresh_kernels")
 def test_an_altered_returns_file_is_named_in_changes_html(tmp_path: Path) -> None:
     root = tmp_path / "study"
     (root / "notebooks").mkdir(parents=True)

@@ -22,9 +22,6 @@ from tests.paths import ROOT
 
 NOTEBOOKS = ROOT / "notebooks"
 
-# no test here needs a warm kernel (tiny notebooks, or refusals before any kernel starts)
-pytestmark = pytest.mark.usefixtures("fresh_kernels")
-
 
 @pytest.fixture
 def no_kernel(monkeypatch: pytest.MonkeyPatch) -> None:

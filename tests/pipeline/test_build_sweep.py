@@ -18,7 +18,6 @@ from cma_research.pipeline.build.sweep import load_sweep
 pytestmark = [
     pytest.mark.filterwarnings("ignore:unclosed:ResourceWarning"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-    pytest.mark.usefixtures("fresh_kernels"),  # tiny notebooks: see tests/pipeline/conftest.py
 ]
 
 FACTS = (

@@ -111,16 +111,20 @@ def test_kernels_start_fresh_when_the_preload_process_is_unavailable(
 
         proc = None
 
-        def __init__(self, cwd: Path) -> None:
-            pass
+        def __init__(self, cwd: Path, key: str) -> None:
+            self.key = key
 
         def spawn(self, *args: Any, **kwargs: Any) -> None:
             return None
+
+        def busy(self) -> bool:
+            return False
 
         def close(self) -> None:
             pass
 
     root = _probe_project(tmp_path)
+    warm.shutdown()  # this process's preload process, if an earlier build started one
     monkeypatch.setattr(warm, "Preloader", Unavailable)
     result = _build(root, "fallback", only=["01_probe"])
     assert [r.kernel_start for r in result.runs] == ["fresh"]
@@ -236,3 +240,90 @@ def test_the_build_kernel_client_is_ready_and_answers_its_own_requests(
             client.stop_channels()
 
     assert asyncio.run(run()) == ("ok", "42\n", "Kernel died before replying to kernel_info")
+
+
+def test_one_preload_process_serves_later_builds_until_the_environment_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warm.shutdown()
+    try:
+        first = warm.preloader(tmp_path)
+        assert first is not None and first.proc is not None
+        assert warm.preloader(tmp_path / "elsewhere") is first  # imports never come from cwd
+        monkeypatch.setenv("PYTEST_CURRENT_TEST", "another test")  # names the test only
+        assert warm.preloader(tmp_path) is first
+        monkeypatch.setenv("CMA_SOMETHING_NEW", "1")  # an import could read it
+        second = warm.preloader(tmp_path)
+        assert second is not None and second is not first
+        assert first.proc is None  # it had no kernel running: stopped at once
+    finally:
+        warm.shutdown()
+    assert second.proc is None
+
+
+def test_the_fingerprint_follows_the_package_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cma_research
+
+    package = tmp_path / "cma_research"
+    (package / "sub").mkdir(parents=True)
+    source = package / "sub" / "module.py"
+    source.write_text("x = 1\n")
+    monkeypatch.setattr(cma_research, "__path__", [str(package)])
+    before = warm.fingerprint()
+    assert warm.fingerprint() == before
+    (package / "sub" / "__pycache__").mkdir()  # bytecode is not source
+    (package / "sub" / "__pycache__" / "module.cpython-311.pyc").write_bytes(b"")
+    assert warm.fingerprint() == before
+    os.utime(source, ns=(0, 10**18))  # an edited file
+    assert warm.fingerprint() != before
+
+
+def test_a_replaced_preload_process_stops_once_its_kernels_have_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[str] = []
+
+    class Fake:
+        proc = object()
+        running = True
+
+        def __init__(self, cwd: Path, key: str) -> None:
+            self.key = key
+
+        def busy(self) -> bool:
+            return self.running
+
+        def close(self) -> None:
+            closed.append(self.key)
+
+    warm.shutdown()
+    monkeypatch.setattr(warm, "Preloader", Fake)
+    monkeypatch.setenv("CMA_SOMETHING_NEW", "a")
+    old = warm.preloader(tmp_path)
+    monkeypatch.setenv("CMA_SOMETHING_NEW", "b")  # replaced while its kernel runs
+    new = warm.preloader(tmp_path)
+    assert new is not old and closed == []  # stopping it would stop the kernel
+    old.running = False  # type: ignore[union-attr]
+    monkeypatch.setenv("CMA_SOMETHING_NEW", "c")
+    warm.preloader(tmp_path)
+    assert closed == [old.key]  # type: ignore[union-attr]
+    new.running = False  # type: ignore[union-attr]
+    warm.shutdown()
+    assert sorted(closed) == sorted([old.key, new.key, warm.fingerprint()])  # type: ignore[union-attr]
+
+
+def test_the_preload_process_stops_when_its_python_process_exits() -> None:
+    code = (
+        "from pathlib import Path\n"
+        "from cma_research.pipeline.build import warm\n"
+        "print(warm.preloader(Path('.')).proc.pid)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != warm.WARM_ENV}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    pid = int(done.stdout)
+    with pytest.raises(ProcessLookupError):  # stopped and reaped before the exit
+        os.kill(pid, 0)

@@ -209,42 +209,40 @@ def build(
     address = runner.scheduler_address(scheduler)  # malformed: one line, before anything
     if address is not None and not dry_run:  # silent, closed or not Dask: one line, now
         runner.probe(address, runner.source(scheduler))
-    try:
-        notes: list[str] = []
-        request = plan_mod.validate_request(
-            sources.notebooks_dir,
-            params_file=params_file,
-            params=params,
-            only=only,
-            output_dir=output_dir,
-            jobs=jobs,
-            root=sources.root,
-            study=sources.study,
-            notebooks_from=sources.notebooks_from,
-            notes=notes,
-            check_returns=False,
-        )
-        cache = BuildCache(cache_path, say, signing_key(request.root, create=not dry_run)[0])
-        plan = plan_mod.make_plan(request, cache, force=force)
-        if plan.to_run and not dry_run:
-            warm.preloader(sources.root)  # kernels' imports start now, while returns load
-        keys = "\n".join(sorted(k.key for k in plan.keys.values()))
-        check_returns_load(
-            request.specs,
-            request.resolved,
-            sources.notebooks_dir,
-            stamp=cache.folder / "checked" / hashlib.sha256(keys.encode()).hexdigest(),
-            remember=not dry_run,
-            root=sources.root,
-            notes=notes,
-        )
-        for note in notes:
-            say(f"note: {note}")
-        if dry_run:  # the plan is returned (the command line prints it once)
-            return BuildResult([], request.output_dir, {}, plan.lines)
-        return plan_mod.execute_plan(plan, say, scheduler)
-    finally:
-        warm.shutdown()  # never outlives the build (a changed source would go unseen)
+    notes: list[str] = []
+    request = plan_mod.validate_request(
+        sources.notebooks_dir,
+        params_file=params_file,
+        params=params,
+        only=only,
+        output_dir=output_dir,
+        jobs=jobs,
+        root=sources.root,
+        study=sources.study,
+        notebooks_from=sources.notebooks_from,
+        notes=notes,
+        check_returns=False,
+    )
+    cache = BuildCache(cache_path, say, signing_key(request.root, create=not dry_run)[0])
+    plan = plan_mod.make_plan(request, cache, force=force)
+    if plan.to_run and not dry_run:
+        # kernels' imports start now, while returns load (kept for later builds)
+        warm.preloader(sources.root)
+    keys = "\n".join(sorted(k.key for k in plan.keys.values()))
+    check_returns_load(
+        request.specs,
+        request.resolved,
+        sources.notebooks_dir,
+        stamp=cache.folder / "checked" / hashlib.sha256(keys.encode()).hexdigest(),
+        remember=not dry_run,
+        root=sources.root,
+        notes=notes,
+    )
+    for note in notes:
+        say(f"note: {note}")
+    if dry_run:  # the plan is returned (the command line prints it once)
+        return BuildResult([], request.output_dir, {}, plan.lines)
+    return plan_mod.execute_plan(plan, say, scheduler)
 
 
 def build_sweep(

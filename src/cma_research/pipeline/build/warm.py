@@ -20,20 +20,27 @@ fresh kernels (``CMA_BUILD_WARM_KERNELS=0``) and compares every output byte for 
 Without ``fork`` (Windows), or when the preload process fails, kernels start fresh.
 
 The kernel's parent, as ipykernel sees it, is the preload process: the kernel exits when
-it does, and the preload process exits when the build (its stdin) goes away. A local
-build stops it at the end, so a changed package source is always imported anew; on a
-Dask worker it lives as long as the worker, like the modules the worker has imported.
+it does, and the preload process exits when the process that started it (its stdin)
+goes away. It serves every build of that process, so a Python session that builds
+several times (a sweep, JupyterLab, a test session) imports the stack once, as a Dask
+worker does. It is replaced when what it imported could differ (:func:`fingerprint`):
+another interpreter, a changed source file of ``cma_research``, a package installed or
+removed on the import path, or another environment. The preload process never runs
+notebook code, so nothing of one build reaches the next.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import hashlib
 import importlib
 import json
 import os
 import pkgutil
 import select
 import signal
+import site
 import subprocess
 import sys
 import threading
@@ -41,7 +48,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["WARM_ENV", "ForkedKernel", "Preloader", "enabled", "preloader", "shutdown"]
+__all__ = [
+    "WARM_ENV",
+    "ForkedKernel",
+    "Preloader",
+    "enabled",
+    "fingerprint",
+    "preloader",
+    "shutdown",
+]
 
 #: ``CMA_BUILD_WARM_KERNELS=0`` starts every kernel fresh (``python -m ipykernel_launcher``).
 WARM_ENV = "CMA_BUILD_WARM_KERNELS"
@@ -116,13 +131,7 @@ class ForkedKernel:
     def _alive(self) -> bool:
         if self._fd is not None:
             return not select.select([self._fd], [], [], 0)[0]
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return _exists(self.pid)
 
     def wait(self, timeout: float | None = None) -> int:
         waited = 0.0
@@ -149,10 +158,15 @@ class ForkedKernel:
 
 
 class Preloader:
-    """Client of one preload process: started at once, asked for kernels later."""
+    """Client of one preload process: started at once, asked for kernels later.
 
-    def __init__(self, cwd: Path) -> None:
+    ``key`` is the :func:`fingerprint` it was started under.
+    """
+
+    def __init__(self, cwd: Path, key: str = "") -> None:
         self.cwd = cwd
+        self.key = key
+        self.kernels: list[ForkedKernel] = []  # forked for this process, perhaps gone
         self._lock = threading.Lock()
         self._ready: bool | None = None
         self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
@@ -202,7 +216,20 @@ class Preloader:
             except (OSError, ValueError):
                 return None
             pid = reply.get("pid")
-            return ForkedKernel(int(pid)) if isinstance(pid, int) else None
+            if not isinstance(pid, int):
+                return None
+            kernel = ForkedKernel(pid)
+            self.kernels = [k for k in self.kernels if _exists(k.pid)] + [kernel]
+            return kernel
+
+    def busy(self) -> bool:
+        """Whether a kernel it forked is still running (stopping it would stop them).
+
+        Asked with ``kill(pid, 0)``: the kernel's :class:`ForkedKernel` belongs to the
+        thread that manages the kernel.
+        """
+        with self._lock:
+            return any(_exists(k.pid) for k in self.kernels)
 
     def close(self) -> None:
         with self._lock:
@@ -216,27 +243,87 @@ class Preloader:
                 stream.close()  # type: ignore[union-attr]
 
 
-_PRELOADERS: dict[str, Preloader] = {}
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+#: Environment variables that change while a process runs without changing what an
+#: import does (pytest names the running test in one).
+_VOLATILE_ENV = frozenset({"PYTEST_CURRENT_TEST"})
+
+_PRELOADERS: list[Preloader] = []  # at most one: the current preload process
+_RETIRED: list[Preloader] = []  # replaced while their kernels ran: stopped once idle
 _PRELOADERS_LOCK = threading.Lock()
 
 
+def fingerprint() -> str:
+    """What the preload process's imports depend on, as a hex digest.
+
+    The interpreter, each folder packages are installed in with its modification time
+    (a package installed, upgraded or removed changes it), every source file of
+    ``cma_research`` (path, size, modification time) and the environment (except
+    :data:`_VOLATILE_ENV`). A preload process started under another fingerprint is not
+    used: its modules could differ from what a fresh kernel would import.
+    """
+    import cma_research
+
+    rows: list[Any] = [sys.executable, sys.version, sys.path]
+    for folder in sorted({*site.getsitepackages(), site.getusersitepackages()}):
+        with contextlib.suppress(OSError):
+            rows.append([folder, os.stat(folder).st_mtime_ns])
+    for package_dir in cma_research.__path__:
+        for folder, dirs, files in os.walk(package_dir):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith((".py", ".pyi", ".json", ".yaml")):
+                    with contextlib.suppress(OSError):
+                        st = os.stat(os.path.join(folder, name))
+                        rows.append([folder, name, st.st_size, st.st_mtime_ns])
+    rows.append(sorted((k, v) for k, v in os.environ.items() if k not in _VOLATILE_ENV))
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
 def preloader(cwd: Path) -> Preloader | None:
-    """This process's preload process for kernels run in ``cwd`` (started on first use)."""
+    """This process's preload process (started on first use, kept for later builds).
+
+    One that was started under another :func:`fingerprint`, or has stopped, is replaced.
+    ``cwd`` is where a new one starts; imports never come from it.
+    """
     if not enabled():
         return None
-    key = str(cwd)
+    key = fingerprint()
     with _PRELOADERS_LOCK:
-        found = _PRELOADERS.get(key)
-        if found is None or found.proc is None:
-            found = _PRELOADERS[key] = Preloader(cwd)
-        return found
+        found = _PRELOADERS[0] if _PRELOADERS else None
+        if found is not None and found.key == key and found.proc is not None:
+            return found
+        _RETIRED.extend(_PRELOADERS)
+        _PRELOADERS[:] = [Preloader(cwd, key)]
+        if not _SHUTDOWN_REGISTERED:
+            atexit.register(shutdown)
+            _SHUTDOWN_REGISTERED.append(True)
+        current = _PRELOADERS[0]
+        idle = [p for p in _RETIRED if not p.busy()]
+        _RETIRED[:] = [p for p in _RETIRED if p not in idle]
+    for p in idle:
+        p.close()
+    return current
+
+
+_SHUTDOWN_REGISTERED: list[bool] = []
 
 
 def shutdown() -> None:
     """Stop this process's preload processes (their kernels have been shut down)."""
     with _PRELOADERS_LOCK:
-        found = list(_PRELOADERS.values())
+        found = _PRELOADERS + _RETIRED
         _PRELOADERS.clear()
+        _RETIRED.clear()
     for p in found:
         p.close()
 
@@ -304,7 +391,7 @@ def _reap(signum: int, frame: object) -> None:
             pass
 
 
-def _kernel(request: Mapping[str, Any], preload_pid: int, startup_cwd: str) -> None:
+def _kernel(request: Mapping[str, Any], preload_pid: int) -> None:
     """In the forked child: become an ordinary ipykernel process; never returns."""
     code = 1
     try:
@@ -321,8 +408,6 @@ def _kernel(request: Mapping[str, Any], preload_pid: int, startup_cwd: str) -> N
         argv = list(request["argv"])
         args = argv[argv.index("ipykernel_launcher") + 1 :] if "ipykernel_launcher" in argv else []
         sys.argv = [str(Path(sys.executable).parent / "ipykernel_launcher"), *args]
-        if sys.path and sys.path[0] in {"", startup_cwd}:  # as ipykernel_launcher does
-            del sys.path[0]
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
@@ -343,7 +428,10 @@ def main(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> Non
     """The preload process: import, say ready, fork one kernel per request line."""
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
-    startup_cwd = os.getcwd()
+    if sys.path and sys.path[0] == "":
+        # as ipykernel_launcher does: nothing is imported from the working directory (a
+        # study's own files); a kernel's IPython puts it back on the path
+        del sys.path[0]
     try:
         _preload()
         ready: dict[str, Any] = {"ready": True}
@@ -361,7 +449,7 @@ def main(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> Non
             continue
         pid = os.fork()
         if pid == 0:
-            _kernel(request, os.getppid(), startup_cwd)
+            _kernel(request, os.getppid())
         stdout.write((json.dumps({"pid": pid}) + "\n").encode())
         stdout.flush()
 
