@@ -5,13 +5,21 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+# pip installs without compiling every module of every package to bytecode (about 20
+# CPU-seconds, most of it for modules nothing here imports); Python compiles a module
+# when it is first imported and keeps the result in __pycache__ (ignored by git), which
+# later processes read. Recipes therefore always write bytecode, even where
+# PYTHONDONTWRITEBYTECODE is set: otherwise each of the test suite's ~150 Python
+# processes (kernels, workers, command lines) would compile its imports again.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: report test setup lint bench browser clean-generated
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cma_research needs Python >= 3.11; run: make PYTHON=python3.11 ...")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet --no-compile -e ".[test]"
 	touch $(STAMP)
 
 setup: $(STAMP)
