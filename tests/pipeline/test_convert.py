@@ -2,6 +2,7 @@
 
 - ``convert.report_exporter`` skips HTMLExporter's BeautifulSoup pass: both renderings
   of a notebook with every kind of cell and output parse to the same document tree.
+  Its exporters share compiled templates and render the same page.
 
 - ``convert.clean_html`` returns highlighted code unparsed; bleach (nbconvert's own
   ``clean_html``) must return the same, on the bundled notebooks' cells and on arbitrary
@@ -193,3 +194,25 @@ def test_the_report_exporter_gives_nbconvert_s_document(exclude: bool) -> None:
     assert _tree(BeautifulSoup(ours, "html.parser")) == _tree(BeautifulSoup(stock, "html.parser"))
     assert ours.count('tabindex="0"') == stock.count('tabindex="0"') > 0
     assert ours.count(convert.NO_ALT) == stock.count(convert.NO_ALT) == 1
+
+
+def test_report_exporters_share_compiled_templates_and_render_the_same_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import jinja2
+
+    nb = _every_kind_of_cell()
+    first = convert.report_exporter()(template_name="lab", embed_images=True)
+    page = first.from_notebook_node(copy.deepcopy(nb))[0]
+    compiled: list[str | None] = []
+    real = jinja2.Environment.compile
+
+    def counting(self: jinja2.Environment, source: Any, name: Any = None, *a: Any, **k: Any) -> Any:
+        compiled.append(name)
+        return real(self, source, name, *a, **k)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    second = convert.report_exporter()(template_name="lab", embed_images=True)
+    assert second.environment is not first.environment
+    assert second.from_notebook_node(copy.deepcopy(nb))[0] == page
+    assert compiled == []  # every template came from the first exporter's compilation

@@ -154,13 +154,39 @@ def report_exporter() -> type[Any]:
     pattern. The page differs in spacing and attribute order only: ``test_convert.py``
     parses both renderings of notebooks with code, Markdown, streams, tables, figures
     and errors and checks that their document trees agree.
+
+    Its exporters share the compiled templates (a Jinja bytecode cache kept in memory,
+    keyed by template and checked against its source): each new exporter would compile
+    the lab templates again (about 0.3 s), once per thread and variant in every build.
     """
+    import jinja2
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
+    class TemplateCode(jinja2.BytecodeCache):
+        """Compiled templates of this process's exporters (same settings for all)."""
+
+        def __init__(self) -> None:
+            self.code: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            found = self.code.get(bucket.key)
+            if found is not None:
+                bucket.bytecode_from_string(found)  # ignored if the source has changed
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            self.code[bucket.key] = bucket.bytecode_to_string()
+
+    shared = TemplateCode()
+
     class ReportExporter(HTMLExporter):
+        def _create_environment(self) -> jinja2.Environment:
+            environment: jinja2.Environment = super()._create_environment()
+            environment.bytecode_cache = shared
+            return environment
+
         def from_notebook_node(  # type: ignore[override]  # as HTMLExporter's
             self, nb: Any, resources: Any = None, **kw: Any
         ) -> tuple[str, dict[str, Any]]:
