@@ -2,7 +2,7 @@
 
 - ``convert.report_exporter`` skips HTMLExporter's BeautifulSoup pass: both renderings
   of a notebook with every kind of cell and output parse to the same document tree.
-  Its exporters share compiled templates and render the same page.
+  Its exporters share compiled templates and highlighted code, and render the same page.
 
 - ``convert.clean_html`` returns highlighted code unparsed; bleach (nbconvert's own
   ``clean_html``) must return the same, on the bundled notebooks' cells and on arbitrary
@@ -200,6 +200,7 @@ def test_report_exporters_share_compiled_templates_and_render_the_same_page(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import jinja2
+    from nbconvert.filters import highlight
 
     nb = _every_kind_of_cell()
     first = convert.report_exporter()(template_name="lab", embed_images=True)
@@ -212,7 +213,10 @@ def test_report_exporters_share_compiled_templates_and_render_the_same_page(
         return real(self, source, name, *a, **k)
 
     monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    monkeypatch.setattr(highlight, "_pygments_highlight", lambda *a, **k: compiled.append("code"))
     second = convert.report_exporter()(template_name="lab", embed_images=True)
     assert second.environment is not first.environment
     assert second.from_notebook_node(copy.deepcopy(nb))[0] == page
-    assert compiled == []  # every template came from the first exporter's compilation
+    # every template came from the first exporter's compilation, every cell's highlighted
+    # code from its highlighting
+    assert compiled == []

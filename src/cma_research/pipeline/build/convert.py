@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 import os
 import re
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,8 @@ def report_exporter() -> type[Any]:
     Its exporters share the compiled templates (a Jinja bytecode cache kept in memory,
     keyed by template and checked against its source): each new exporter would compile
     the lab templates again (about 0.3 s), once per thread and variant in every build.
+    They also share highlighted code (:func:`_highlighted`): each cell is highlighted in
+    both variants of its page, and again in every build of a session.
     """
     import jinja2
     from nbconvert import HTMLExporter
@@ -181,6 +184,20 @@ def report_exporter() -> type[Any]:
 
     shared = TemplateCode()
 
+    class CachedHighlight(Highlight2HTML):
+        """``Highlight2HTML`` remembering its pages of highlighted code (the same cells
+        are highlighted in both variants of a page and in every build of a session)."""
+
+        def __call__(self, source: str, language: str | None = None, metadata: Any = None) -> str:
+            key = json.dumps(
+                [source, language or self.pygments_lexer, metadata, self.extra_formatter_options],
+                sort_keys=True,
+                default=str,
+            )
+            return _highlighted(
+                key, lambda: super(CachedHighlight, self).__call__(source, language, metadata)
+            )
+
     class ReportExporter(HTMLExporter):
         def _create_environment(self) -> jinja2.Environment:
             environment: jinja2.Environment = super()._create_environment()
@@ -194,7 +211,7 @@ def report_exporter() -> type[Any]:
             langinfo = nb.metadata.get("language_info", {})
             lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
             highlight = self.filters.get(
-                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
+                "highlight_code", CachedHighlight(pygments_lexer=lexer, parent=self)
             )
             resources = self._init_resources(resources)
             widgets = WidgetsDataTypeFilter(
@@ -208,6 +225,25 @@ def report_exporter() -> type[Any]:
             return html, resources
 
     return ReportExporter
+
+
+_HIGHLIGHT_CACHE: dict[str, str] = {}
+_HIGHLIGHT_CACHE_LOCK = threading.Lock()
+#: Highlighted cells kept per process (the oldest go first).
+KEEP_HIGHLIGHTED = 4096
+
+
+def _highlighted(key: str, highlight: Callable[[], str]) -> str:
+    """The highlighted code stored under ``key``, made by ``highlight()`` once."""
+    with _HIGHLIGHT_CACHE_LOCK:
+        found = _HIGHLIGHT_CACHE.get(key)
+    if found is None:
+        found = highlight()
+        with _HIGHLIGHT_CACHE_LOCK:
+            _HIGHLIGHT_CACHE[key] = found
+            while len(_HIGHLIGHT_CACHE) > KEEP_HIGHLIGHTED:
+                del _HIGHLIGHT_CACHE[next(iter(_HIGHLIGHT_CACHE))]
+    return found
 
 
 def _exporter(exclude: bool) -> Any:
