@@ -11,6 +11,7 @@ an import cycle between modules, on ``from x.y import _private`` from another mo
 from __future__ import annotations
 
 import ast
+import functools
 import typing
 from pathlib import Path
 
@@ -50,43 +51,71 @@ def _layer(module: str) -> str | None:
     return parts[1] if parts[1] in RANK else None
 
 
+def _defines_something(node: ast.stmt) -> bool:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return True
+    if isinstance(node, ast.AnnAssign):
+        return True
+    if isinstance(node, ast.Assign):
+        return any(not (isinstance(t, ast.Name) and t.id == "__all__") for t in node.targets)
+    return False
+
+
+class _Read(typing.NamedTuple):
+    """What the checks need from one file, read once (its syntax tree is not kept)."""
+
+    edges: list[tuple[str, list[str], int]]  # (imported module, names, line)
+    private: list[tuple[str, str, int]]  # (cma_research module, _name imported, line)
+    defines: bool  # defines a function, class or variable of its own
+
+
+@functools.cache
+def _read(path: Path) -> _Read:
+    # files are read when a test first asks, not at collection (every process collects)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    edges = []
+    private = []
+    defines = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.startswith("cma_research"):
+                edges.append((node.module, [a.name for a in node.names], node.lineno))
+                private += [
+                    (node.module, a.name, node.lineno)
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.endswith("__")
+                ]
+        elif isinstance(node, ast.ImportFrom) and node.level > 0:
+            edges.append(("<relative>", [a.name for a in node.names], node.lineno))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("cma_research."):
+                    edges.append((alias.name, [], node.lineno))
+        defines = defines or (isinstance(node, ast.stmt) and _defines_something(node))
+    return _Read(edges, private, defines)
+
+
+@functools.cache
 def _imports() -> dict[str, list[tuple[str, list[str], int]]]:
-    found: dict[str, list[tuple[str, list[str], int]]] = {}
-    for path in sorted(SRC.rglob("*.py")):
-        module = _module_name(path)
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        edges = []
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                if node.module.startswith("cma_research"):
-                    edges.append((node.module, [a.name for a in node.names], node.lineno))
-            elif isinstance(node, ast.ImportFrom) and node.level > 0:
-                edges.append(("<relative>", [a.name for a in node.names], node.lineno))
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.name.startswith("cma_research."):
-                        edges.append((alias.name, [], node.lineno))
-        found[module] = edges
-    return found
-
-
-IMPORTS = _imports()
+    return {_module_name(path): _read(path).edges for path in sorted(SRC.rglob("*.py"))}
 
 
 def test_every_module_sits_in_a_known_layer() -> None:
-    unknown = [m for m in IMPORTS if m != "cma_research" and _layer(m) is None]
+    unknown = [m for m in _imports() if m != "cma_research" and _layer(m) is None]
     unknown = [m for m in unknown if m not in ("cma_research.__main__",)]
     assert not unknown, f"modules outside the layers {LAYERS}: {unknown}"
 
 
 def test_no_relative_imports() -> None:
-    bad = [(m, line) for m, edges in IMPORTS.items() for t, _, line in edges if t == "<relative>"]
+    bad = [
+        (m, line) for m, edges in _imports().items() for t, _, line in edges if t == "<relative>"
+    ]
     assert not bad, f"use absolute imports: {bad}"
 
 
 def test_imports_only_point_down() -> None:
     upward = []
-    for module, edges in IMPORTS.items():
+    for module, edges in _imports().items():
         own = _layer(module)
         if own is None:
             continue  # the top-level package may import anything
@@ -104,16 +133,11 @@ def test_imports_only_point_down() -> None:
 
 
 def _private_crossings(path: Path, module: str) -> list[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    crossing = []
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.ImportFrom) and node.module and node.level == 0):
-            continue
-        if node.module.startswith("cma_research") and node.module != module:
-            private = [a.name for a in node.names if a.name.startswith("_")]
-            private = [n for n in private if not n.endswith("__")]
-            crossing += [f"{path}:{node.lineno} imports {node.module}.{n}" for n in private]
-    return crossing
+    return [
+        f"{path}:{line} imports {home}.{name}"
+        for home, name, line in _read(path).private
+        if home != module
+    ]
 
 
 def test_no_private_name_is_imported_from_another_module() -> None:
@@ -126,16 +150,6 @@ def test_no_private_name_is_imported_from_another_module() -> None:
     assert not crossing, "\n".join(crossing)
 
 
-def _defines_something(node: ast.stmt) -> bool:
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return True
-    if isinstance(node, ast.AnnAssign):
-        return True
-    if isinstance(node, ast.Assign):
-        return any(not (isinstance(t, ast.Name) and t.id == "__all__") for t in node.targets)
-    return False
-
-
 def test_no_module_only_re_exports() -> None:
     # statsmodels' thin api modules are for users: the subpackages' __init__ may gather
     # names; inside the package every other module defines something of its own
@@ -143,16 +157,14 @@ def test_no_module_only_re_exports() -> None:
     for path in sorted(SRC.rglob("*.py")):
         if path.name in ("__init__.py", "__main__.py"):
             continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        defines = [n for n in ast.walk(tree) if isinstance(n, ast.stmt) and _defines_something(n)]
-        if not defines:
+        if not _read(path).defines:
             shims.append(str(path.relative_to(SRC)))
     assert not shims, f"modules that only re-export: {shims}"
 
 
 def test_no_import_cycles_between_modules() -> None:
-    graph: dict[str, set[str]] = {m: set() for m in IMPORTS}
-    for module, edges in IMPORTS.items():
+    graph: dict[str, set[str]] = {m: set() for m in _imports()}
+    for module, edges in _imports().items():
         for target, _names, _line in edges:
             if target in graph and target != module:
                 graph[module].add(target)

@@ -58,8 +58,11 @@ def test_the_notebooks_code_converts_as_bleach_would_and_skips_bleach(
     assert calls == []  # every cell took the shortcut
 
 
+# Every character UTF-8 can encode: all but the surrogates (category Cs). The same set
+# as characters(codec="utf-8"), for which hypothesis first tries all 1.1 million code
+# points against the codec (about 1.2 s in each process, until .hypothesis/ caches it).
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+@given(st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=60))
 def test_highlighted_text_of_any_characters_equals_bleach(source: str) -> None:
     html = HIGHLIGHT(source)
     assert convert.clean_html(html) == bleach_clean(html)
