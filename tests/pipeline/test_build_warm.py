@@ -256,9 +256,14 @@ def test_one_preload_process_serves_later_builds_until_the_environment_changes(
         second = warm.preloader(tmp_path)
         assert second is not None and second is not first
         assert first.proc is None  # it had no kernel running: stopped at once
+        assert second.proc is not None
+        second.proc.kill()  # a preload process that has died is replaced
+        second.proc.wait()
+        third = warm.preloader(tmp_path)
+        assert third is not None and third is not second and third.proc is not None
     finally:
         warm.shutdown()
-    assert second.proc is None
+    assert second.proc is None and third.proc is None
 
 
 def test_the_fingerprint_follows_the_package_source(
@@ -285,8 +290,12 @@ def test_a_replaced_preload_process_stops_once_its_kernels_have_gone(
 ) -> None:
     closed: list[str] = []
 
+    class Running:
+        def poll(self) -> None:
+            return None
+
     class Fake:
-        proc = object()
+        proc = Running()
         running = True
 
         def __init__(self, cwd: Path, key: str) -> None:

@@ -260,6 +260,7 @@ _VOLATILE_ENV = frozenset({"PYTEST_CURRENT_TEST"})
 _PRELOADERS: list[Preloader] = []  # at most one: the current preload process
 _RETIRED: list[Preloader] = []  # replaced while their kernels ran: stopped once idle
 _PRELOADERS_LOCK = threading.Lock()
+_SHUTDOWN_REGISTERED: list[bool] = []  # shutdown() runs at exit once registered
 
 
 def fingerprint() -> str:
@@ -300,7 +301,8 @@ def preloader(cwd: Path) -> Preloader | None:
     key = fingerprint()
     with _PRELOADERS_LOCK:
         found = _PRELOADERS[0] if _PRELOADERS else None
-        if found is not None and found.key == key and found.proc is not None:
+        alive = found is not None and found.proc is not None and found.proc.poll() is None
+        if found is not None and alive and found.key == key:
             return found
         _RETIRED.extend(_PRELOADERS)
         _PRELOADERS[:] = [Preloader(cwd, key)]
@@ -313,9 +315,6 @@ def preloader(cwd: Path) -> Preloader | None:
     for p in idle:
         p.close()
     return current
-
-
-_SHUTDOWN_REGISTERED: list[bool] = []
 
 
 def shutdown() -> None:
