@@ -10,6 +10,7 @@ and the attrition and model sentences follow their rules.
 from __future__ import annotations
 
 import csv
+import json
 import math
 import re
 import statistics
@@ -22,12 +23,13 @@ import pytest
 
 import cma_research as cma
 from cma_research.analysis.change import scores_by_wave
-from cma_research.core.cohort import Cohort
+from cma_research.core.cohort import Cohort, CovariateSource
 from cma_research.core.errors import ParameterError
 from cma_research.reporting.findings import (
     attrition_sentence,
     attrition_tests_sentence,
     change_summary,
+    findings_intro,
     maturity_paragraph,
     nothing_to_compare,
     nothing_to_impute,
@@ -279,6 +281,45 @@ def mcf_cohort(tmp_path: Path) -> Cohort:
     path = tmp_path / "synthetic_managing_customers_returns.csv"
     synthetic.to_wide().to_csv(path, index=False)
     return cma.load_returns(path, "managing_customers_framework")
+
+
+def test_findings_intro_names_only_what_the_study_has(cohort: Cohort, mcf_cohort: Cohort) -> None:
+    # the bundled study (a funnel, staff numbers): the sentence 00 has always opened with
+    bundled = findings_intro(cohort, recruitment=True)
+    assert bundled.startswith(
+        "The conference summary: sample, recruitment, maturity and its association with "
+        "size. Every number and every qualitative word in the text below is computed"
+    )
+    assert "Missing stages are handled" in bundled
+    # no funnel, no staff numbers, another instrument: none of them is named
+    n = len(mcf_cohort.attributes)
+    no_staff = mcf_cohort.attributes.assign(staff=pd.array([pd.NA] * n, dtype="Int64"))
+    bare = replace(mcf_cohort, attributes=no_staff)
+    text = findings_intro(bare, recruitment=False)
+    assert text.startswith("The conference summary: sample and maturity. Every number")
+    assert not re.search(r"recruitment|size|association|stage", text), text
+    assert "Missing dimensions are handled" in text
+    # a covariate file's numeric column is named, staff or not
+    growth = no_staff.assign(growth=np.linspace(-2.0, 8.0, n))
+    source = CovariateSource("growth_SYNTHETIC.csv", "0" * 64, ("growth",), {}, True)
+    with_growth = replace(bare, attributes=growth, covariate_sources=(source,))
+    assert findings_intro(with_growth, recruitment=False).startswith(
+        "The conference summary: sample, maturity and its association with growth."
+    )
+    both = replace(with_growth, attributes=growth.assign(staff=mcf_cohort.attributes["staff"]))
+    assert findings_intro(both, recruitment=True).startswith(
+        "The conference summary: sample, recruitment, maturity and its association with size "
+        "and growth."
+    )
+
+
+def test_the_findings_notebook_claims_no_funnel_in_its_own_markdown() -> None:
+    # 00's opening once said "recruitment" for every study: its intro is computed now
+    nb = json.loads((ROOT / "notebooks" / "00_findings.ipynb").read_text(encoding="utf-8"))
+    prose = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert not re.search(r"recruitment|association with size", prose), prose
+    code = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "findings_intro(cohort, recruitment=study.recruitment_path is not None)" in code
 
 
 def test_managing_customers_framework_in_its_own_words(mcf_cohort: Cohort) -> None:

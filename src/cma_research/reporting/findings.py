@@ -7,7 +7,7 @@ and :func:`~cma_research.core.text.format_number`; every qualitative word
 comes from a rule of :mod:`cma_research.reporting.rules`, where each rule is stated
 with its source. Counts are stated as counted.
 
-- One wave: :func:`sample_paragraph`, :func:`maturity_paragraph`,
+- One wave: :func:`findings_intro`, :func:`sample_paragraph`, :func:`maturity_paragraph`,
   :func:`size_paragraph`, :func:`reliability_paragraph`,
   :func:`sensitivity_paragraph`, and the landing page's :func:`key_facts`.
 - Between waves: :func:`nothing_to_compare`, :func:`attrition_sentence`,
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from cma_research.analysis.groups import size_band
-from cma_research.analysis.headline import HeadlineStrategy
+from cma_research.analysis.headline import HeadlineStrategy, numeric_covariates
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.text import correlation_symbol, format_number
@@ -74,6 +74,7 @@ __all__ = [
     "claims_summary",
     "covariates_summary",
     "estimands_paragraph",
+    "findings_intro",
     "key_facts",
     "leave_one_out_sentence",
     "maturity_paragraph",
@@ -107,6 +108,45 @@ _VARIABLE_NAMES = {"mean_score": "mean score", "staff": "staff", "business_type"
 
 
 # -- one wave -------------------------------------------------------------------------------
+
+
+def findings_intro(cohort: Cohort, *, recruitment: bool) -> str:
+    """The opening paragraph of the findings (``00``): what the summary covers, no more.
+
+    It names only what the study has: the recruitment funnel when it gives one, the
+    association with size when some business has staff numbers, then each numeric
+    covariate of its covariate files, and the instrument's own noun for its stages.
+
+    Parameters
+    ----------
+    cohort : Cohort
+    recruitment : bool
+        Whether the study gives a recruitment funnel (its ``recruitment_path``).
+
+    Returns
+    -------
+    str
+        Markdown.
+
+    Examples
+    --------
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> print(findings_intro(customer_wise_2007(), recruitment=False)[:71])
+    The conference summary: sample, maturity and its association with size.
+    """
+    topics = ["sample", *(["recruitment"] if recruitment else []), "maturity"]
+    staff = cohort.attributes["staff"] if "staff" in cohort.attributes.columns else None
+    related = ["size"] if staff is not None and staff.notna().any() else []
+    related += [_covariate_words(c)[1] for c in numeric_covariates(cohort)]
+    if related:
+        topics.append(f"its association with {join_words(related)}")
+    noun = cohort.instrument.stage_noun
+    return (
+        f"The conference summary: {join_words(topics)}. Every number and every qualitative "
+        "word in the text below is computed from the returns when the notebook runs; none is "
+        f"typed in by hand. Missing {noun}s are handled with the strategy named in the "
+        "parameters; `05_sensitivity` shows whether the conclusions depend on it."
+    )
 
 
 def sample_paragraph(
@@ -460,7 +500,7 @@ def strategy_disclosure(
     Examples
     --------
     >>> import pandas as pd
-    >>> from cma_research.analysis.headline import HeadlineStrategy
+    >>> from cma_research.analysis.headline import HeadlineStrategy, numeric_covariates
     >>> h = HeadlineStrategy("complete_case", "complete_case", None, 35, 9, 9, "as requested")
     >>> t = pd.DataFrame({"strategy": ["complete_case", "available_case"],
     ...     "covariate": "growth", "method": "spearman", "n": [9, 33], "r": [0.13, 0.53],
