@@ -29,10 +29,12 @@ from cma_research.reporting.findings import (
     attrition_sentence,
     attrition_tests_sentence,
     change_summary,
+    distributions_intro,
     findings_intro,
     maturity_paragraph,
     nothing_to_compare,
     nothing_to_impute,
+    reliability_intro,
     reliability_paragraph,
     sample_paragraph,
     sensitivity_paragraph,
@@ -313,13 +315,50 @@ def test_findings_intro_names_only_what_the_study_has(cohort: Cohort, mcf_cohort
     )
 
 
-def test_the_findings_notebook_claims_no_funnel_in_its_own_markdown() -> None:
-    # 00's opening once said "recruitment" for every study: its intro is computed now
-    nb = json.loads((ROOT / "notebooks" / "00_findings.ipynb").read_text(encoding="utf-8"))
-    prose = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+def test_openings_of_02_and_04_in_the_instruments_words(cohort: Cohort) -> None:
+    # the bundled CMA: the sentences the notebooks have always opened with
+    cma_inst, mcf = cohort.instrument, cma.get_instrument("managing_customers_framework")
+    assert distributions_intro(cma_inst) == (
+        "Levels per stage, the share below level 1, radar charts and the cohort heatmap."
+    )
+    assert reliability_intro(cma_inst).startswith("Do the stages measure one underlying")
+    assert reliability_intro(cma_inst).endswith("and the inter-stage correlations.")
+    # Managing Customers: dimensions, and its lowest level is Proto, not "below level 1"
+    assert distributions_intro(mcf) == (
+        "Levels per dimension, the share at level 0 (Proto), radar charts and the cohort heatmap."
+    )
+    assert not re.search(r"stage|level 1", reliability_intro(mcf) + distributions_intro(mcf))
+
+
+def _notebook(stem: str) -> tuple[str, str]:
+    """(markdown, code) of a bundled notebook, each cell's source joined."""
+    nb = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+
+    def joined(kind: str) -> str:
+        return " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == kind)
+
+    return joined("markdown"), joined("code")
+
+
+def _first_cell(stem: str) -> str:
+    nb = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    return "".join(nb["cells"][0]["source"])
+
+
+def test_the_notebooks_openings_are_computed_not_fixed() -> None:
+    # 00's opening once said "recruitment" for every study; 02 and 04 said "stage" and
+    # "below level 1" for every instrument: their openings come from the study now
+    prose, code = _notebook("00_findings")
     assert not re.search(r"recruitment|association with size", prose), prose
-    code = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "findings_intro(cohort, recruitment=study.recruitment_path is not None)" in code
+    for stem, call in [
+        ("02_distributions", "distributions_intro"),
+        ("04_reliability", "reliability_intro"),
+    ]:
+        _, code = _notebook(stem)
+        first = _first_cell(stem)  # the title, and once the fixed opening under it
+        assert not re.search(r"stage|level 1", first), (stem, first)
+        assert f"{call}(cohort.instrument)" in code
 
 
 def test_managing_customers_framework_in_its_own_words(mcf_cohort: Cohort) -> None:

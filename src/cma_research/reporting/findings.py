@@ -7,7 +7,9 @@ and :func:`~cma_research.core.text.format_number`; every qualitative word
 comes from a rule of :mod:`cma_research.reporting.rules`, where each rule is stated
 with its source. Counts are stated as counted.
 
-- One wave: :func:`findings_intro`, :func:`sample_paragraph`, :func:`maturity_paragraph`,
+- Openings that name only what the study has: :func:`findings_intro`,
+  :func:`distributions_intro`, :func:`reliability_intro`.
+- One wave: :func:`sample_paragraph`, :func:`maturity_paragraph`,
   :func:`size_paragraph`, :func:`reliability_paragraph`,
   :func:`sensitivity_paragraph`, and the landing page's :func:`key_facts`.
 - Between waves: :func:`nothing_to_compare`, :func:`attrition_sentence`,
@@ -29,6 +31,7 @@ from cma_research.analysis.groups import size_band
 from cma_research.analysis.headline import HeadlineStrategy, numeric_covariates
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
+from cma_research.core.instrument import Instrument
 from cma_research.core.text import correlation_symbol, format_number
 from cma_research.missing.missingness import missingness
 from cma_research.reporting.rules import (
@@ -73,6 +76,7 @@ __all__ = [
     "change_summary",
     "claims_summary",
     "covariates_summary",
+    "distributions_intro",
     "estimands_paragraph",
     "findings_intro",
     "key_facts",
@@ -82,6 +86,7 @@ __all__ = [
     "nothing_to_compare",
     "nothing_to_impute",
     "recruitment_sentence",
+    "reliability_intro",
     "reliability_paragraph",
     "sample_paragraph",
     "scaling_paragraph",
@@ -146,6 +151,34 @@ def findings_intro(cohort: Cohort, *, recruitment: bool) -> str:
         "word in the text below is computed from the returns when the notebook runs; none is "
         f"typed in by hand. Missing {noun}s are handled with the strategy named in the "
         "parameters; `05_sensitivity` shows whether the conclusions depend on it."
+    )
+
+
+def distributions_intro(instrument: Instrument) -> str:
+    """The opening line of ``02_distributions`` in the instrument's words.
+
+    >>> from cma_research.core.instrument import get_instrument
+    >>> distributions_intro(get_instrument("managing_customers_framework"))
+    'Levels per dimension, the share at level 0 (Proto), radar charts and the cohort heatmap.'
+    """
+    return (
+        f"Levels per {instrument.stage_noun}, the share {lowest_level_phrase(instrument)}, "
+        "radar charts and the cohort heatmap."
+    )
+
+
+def reliability_intro(instrument: Instrument) -> str:
+    """The opening line of ``04_reliability`` in the instrument's words.
+
+    >>> from cma_research.core.instrument import get_instrument
+    >>> reliability_intro(get_instrument("managing_customers_framework"))[:55]
+    'Do the dimensions measure one underlying maturity? Cron'
+    """
+    noun = instrument.stage_noun
+    return (
+        f"Do the {noun}s measure one underlying maturity? Cronbach's alpha with its Feldt "
+        "interval, item statistics, ordinal alpha and McDonald's omega (total, and "
+        f"hierarchical from a Schmid-Leiman solution), and the inter-{noun} correlations."
     )
 
 
