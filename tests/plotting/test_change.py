@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.text import Text
 
 import cma_research as cma
 from cma_research import plotting as P
@@ -224,7 +225,14 @@ def test_level_distribution_by_wave_bars(two: cma.Cohort) -> None:
     ticks = [t.get_text() for t in ax.get_yticklabels()]
     assert ticks[0] == two.instrument.stages[0].name and len(ticks) == 10
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["0", "1", "2", "3", "4", "5", "not assessed"]
+    names = [f"{lv.value} {lv.label}" for lv in two.instrument.levels]
+    assert legend == [*names, "not assessed"] and names[1] == "1 Collect information"
+    # the wrapped legend (long CMA labels) stays clear of the title above it
+    with P.cma_style():
+        ax = P.plot_level_distribution_by_wave(table, title="Levels")
+    ax.figure.canvas.draw()
+    (title,) = [t for t in ax.get_children() if isinstance(t, Text) and t.get_text() == "Levels"]
+    assert title.get_window_extent().y0 >= ax.get_legend().get_window_extent().y1
     with pytest.raises(ParameterError, match="level_distribution_by_wave"):
         P.plot_level_distribution_by_wave(table.drop(columns=["wave_rank"]))
 

@@ -25,6 +25,12 @@ def _lines(ax: plt.Axes, gid: str) -> list:
     return [ln for ln in ax.get_lines() if ln.get_gid() == gid]
 
 
+def _legend_rows(ax: plt.Axes) -> int:
+    """Rows of the legend as drawn: distinct heights of its entries' colour patches."""
+    ax.figure.canvas.draw()
+    return len({round(p.get_window_extent().y0) for p in ax.get_legend().get_patches()})
+
+
 def test_radar_draws_gap_not_zero(cohort: Cohort) -> None:
     # B04 (Cottage letting agency): stages 1-6 = 2, 2, 2, 2, 2, 3; stages 7-10 not assessed.
     profile = cma.stage_profile(cohort, "B04")
@@ -60,7 +66,8 @@ def test_radar_needs_polar_axes(cohort: Cohort) -> None:
 
 def test_level_distribution_bars(cohort: Cohort) -> None:
     table = cma.level_distribution(cohort)
-    ax = P.plot_level_distribution(table)
+    with P.cma_style():  # the legend's rows depend on its font, as in the reports
+        ax = P.plot_level_distribution(table)
     bars = [
         p for p in ax.patches if p.get_gid() in {f"level_{v}" for v in range(6)} | {"not_assessed"}
     ]
@@ -76,8 +83,41 @@ def test_level_distribution_bars(cohort: Cohort) -> None:
     assert level5[3].get_width() == 0
     texts = [t.get_text() for t in ax.texts if t.get_gid() == "n_label"]
     assert texts[-1] == "n = 14" and len(texts) == 10
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["0", "1", "2", "3", "4", "5", "not assessed"]
+    # the CMA's own level labels (customer_wise_2007.yaml), by number as the transition
+    # tables name them; long labels wrap the legend onto rows within the axes' width
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "0 Below level 1",
+        "1 Collect information",
+        "2 Regular reporting",
+        "3 Performance targets",
+        "4 Planned improvement",
+        "5 Continuous improvement",
+        "not assessed",
+    ]
+    assert _legend_rows(ax) == 2
+    assert legend.get_window_extent().width <= ax.get_window_extent().width
+
+
+def test_level_distribution_legend_speaks_the_instruments_words() -> None:
+    # Managing Customers: levels Proto ... Fly (managing_customers_framework.yaml)
+    mcf = cma.synthetic_cohort(30, seed=5, instrument="managing_customers_framework")
+    table = cma.level_distribution(mcf)
+    with P.cma_style():
+        ax = P.plot_level_distribution(table)
+    legend = ax.get_legend()
+    words = ["0 Proto", "1 Crawl", "2 Walk", "3 Jog", "4 Run", "5 Fly", "not assessed"]
+    assert [t.get_text() for t in legend.get_texts()] == words
+    assert _legend_rows(ax) == 1  # short labels: one row
+    # the filtered table a user might pass keeps the labels
+    ax = P.plot_level_distribution(table[table["stage"] != "all"].copy())
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == words
+    # labels given explicitly win; a table without any (built by hand) shows the numbers
+    ax = P.plot_level_distribution(table, level_labels={0: "$x", 5: "Top"})
+    assert [t.get_text() for t in ax.get_legend().get_texts()][::5] == [r"0 \$x", "5 Top"]
+    table.attrs = {}
+    ax = P.plot_level_distribution(table)
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:6] == [str(v) for v in range(6)]
 
 
 def test_level_distribution_with_empty_level_and_tiny_stage() -> None:

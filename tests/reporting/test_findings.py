@@ -10,6 +10,7 @@ and the attrition and model sentences follow their rules.
 from __future__ import annotations
 
 import csv
+import json
 import math
 import re
 import statistics
@@ -22,15 +23,18 @@ import pytest
 
 import cma_research as cma
 from cma_research.analysis.change import scores_by_wave
-from cma_research.core.cohort import Cohort
+from cma_research.core.cohort import Cohort, CovariateSource
 from cma_research.core.errors import ParameterError
 from cma_research.reporting.findings import (
     attrition_sentence,
     attrition_tests_sentence,
     change_summary,
+    distributions_intro,
+    findings_intro,
     maturity_paragraph,
     nothing_to_compare,
     nothing_to_impute,
+    reliability_intro,
     reliability_paragraph,
     sample_paragraph,
     sensitivity_paragraph,
@@ -279,6 +283,82 @@ def mcf_cohort(tmp_path: Path) -> Cohort:
     path = tmp_path / "synthetic_managing_customers_returns.csv"
     synthetic.to_wide().to_csv(path, index=False)
     return cma.load_returns(path, "managing_customers_framework")
+
+
+def test_findings_intro_names_only_what_the_study_has(cohort: Cohort, mcf_cohort: Cohort) -> None:
+    # the bundled study (a funnel, staff numbers): the sentence 00 has always opened with
+    bundled = findings_intro(cohort, recruitment=True)
+    assert bundled.startswith(
+        "The conference summary: sample, recruitment, maturity and its association with "
+        "size. Every number and every qualitative word in the text below is computed"
+    )
+    assert "Missing stages are handled" in bundled
+    # no funnel, no staff numbers, another instrument: none of them is named
+    n = len(mcf_cohort.attributes)
+    no_staff = mcf_cohort.attributes.assign(staff=pd.array([pd.NA] * n, dtype="Int64"))
+    bare = replace(mcf_cohort, attributes=no_staff)
+    text = findings_intro(bare, recruitment=False)
+    assert text.startswith("The conference summary: sample and maturity. Every number")
+    assert not re.search(r"recruitment|size|association|stage", text), text
+    assert "Missing dimensions are handled" in text
+    # a covariate file's numeric column is named, staff or not
+    growth = no_staff.assign(growth=np.linspace(-2.0, 8.0, n))
+    source = CovariateSource("growth_SYNTHETIC.csv", "0" * 64, ("growth",), {}, True)
+    with_growth = replace(bare, attributes=growth, covariate_sources=(source,))
+    assert findings_intro(with_growth, recruitment=False).startswith(
+        "The conference summary: sample, maturity and its association with growth."
+    )
+    both = replace(with_growth, attributes=growth.assign(staff=mcf_cohort.attributes["staff"]))
+    assert findings_intro(both, recruitment=True).startswith(
+        "The conference summary: sample, recruitment, maturity and its association with size "
+        "and growth."
+    )
+
+
+def test_openings_of_02_and_04_in_the_instruments_words(cohort: Cohort) -> None:
+    # the bundled CMA: the sentences the notebooks have always opened with
+    cma_inst, mcf = cohort.instrument, cma.get_instrument("managing_customers_framework")
+    assert distributions_intro(cma_inst) == (
+        "Levels per stage, the share below level 1, radar charts and the cohort heatmap."
+    )
+    assert reliability_intro(cma_inst).startswith("Do the stages measure one underlying")
+    assert reliability_intro(cma_inst).endswith("and the inter-stage correlations.")
+    # Managing Customers: dimensions, and its lowest level is Proto, not "below level 1"
+    assert distributions_intro(mcf) == (
+        "Levels per dimension, the share at level 0 (Proto), radar charts and the cohort heatmap."
+    )
+    assert not re.search(r"stage|level 1", reliability_intro(mcf) + distributions_intro(mcf))
+
+
+def _notebook(stem: str) -> tuple[str, str]:
+    """(markdown, code) of a bundled notebook, each cell's source joined."""
+    nb = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+
+    def joined(kind: str) -> str:
+        return " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == kind)
+
+    return joined("markdown"), joined("code")
+
+
+def _first_cell(stem: str) -> str:
+    nb = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    return "".join(nb["cells"][0]["source"])
+
+
+def test_the_notebooks_openings_are_computed_not_fixed() -> None:
+    # 00's opening once said "recruitment" for every study; 02 and 04 said "stage" and
+    # "below level 1" for every instrument: their openings come from the study now
+    prose, code = _notebook("00_findings")
+    assert not re.search(r"recruitment|association with size", prose), prose
+    assert "findings_intro(cohort, recruitment=study.recruitment_path is not None)" in code
+    for stem, call in [
+        ("02_distributions", "distributions_intro"),
+        ("04_reliability", "reliability_intro"),
+    ]:
+        _, code = _notebook(stem)
+        first = _first_cell(stem)  # the title, and once the fixed opening under it
+        assert not re.search(r"stage|level 1", first), (stem, first)
+        assert f"{call}(cohort.instrument)" in code
 
 
 def test_managing_customers_framework_in_its_own_words(mcf_cohort: Cohort) -> None:

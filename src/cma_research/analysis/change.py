@@ -676,7 +676,8 @@ def level_distribution_by_wave(
     DataFrame
         ``wave`` (label), ``wave_rank`` (position 1, 2 ... in ``waves``), ``n_businesses``
         (audited at the wave and kept), then the columns of
-        :func:`~cma_research.level_distribution`, one block of rows per wave.
+        :func:`~cma_research.level_distribution`, one block of rows per wave; its
+        ``attrs["level_labels"]`` (the instrument's label of each level value) too.
 
     Examples
     --------
@@ -709,6 +710,7 @@ def level_distribution_by_wave(
         blocks.append(table)
     out = pd.concat(blocks, ignore_index=True)
     out["wave"] = out["wave"].astype("string")
+    out.attrs = {"level_labels": {lv.value: lv.label for lv in cohort.instrument.levels}}
     return out
 
 

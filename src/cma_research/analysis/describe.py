@@ -96,6 +96,9 @@ def level_distribution(
         ``ci95_low``, ``ci95_high`` (its 95% interval), ``ci_method``, ``median_level``,
         ``n_assessed_businesses`` (businesses behind the row), ``design_effect`` (pooled row
         only: the cluster-robust variance of the share over the binomial one).
+        ``attrs["level_labels"]`` maps each level value to the instrument's label for it
+        (``{0: "Below level 1", ...}``), so a figure of the table names the levels in the
+        instrument's words.
 
         The pooled row's assessments come from ``n_assessed_businesses`` businesses, several
         each, and the stages of one business are correlated: its interval is the
@@ -161,6 +164,7 @@ def level_distribution(
     out = pd.DataFrame(rows)
     for col in ("stage", "name", "ci_method"):
         out[col] = out[col].astype("string")
+    out.attrs = {"level_labels": {lv.value: lv.label for lv in c.instrument.levels}}
     return out
 
 

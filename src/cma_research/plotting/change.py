@@ -19,6 +19,8 @@ the instrument's and the study's language. Text taken from data is drawn literal
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import matplotlib as mpl
@@ -29,7 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from cma_research.core.errors import ParameterError
-from cma_research.plotting.distributions import level_columns, share_axis
+from cma_research.plotting.distributions import level_columns, level_names, share_axis
 from cma_research.plotting.radar import plot_radar
 from cma_research.plotting.style import (
     DOUBLE_COLUMN,
@@ -408,6 +410,7 @@ def plot_level_distribution_by_wave(
     *,
     include_all: bool = False,
     labels: Literal["stage", "name"] = "name",
+    level_labels: Mapping[int, str] | None = None,
     title: str | None = None,
     ax: Axes | None = None,
     **kwargs: Any,
@@ -424,6 +427,10 @@ def plot_level_distribution_by_wave(
         Also draw the pooled ``all`` rows.
     labels : {"name", "stage"}
         Stage labels.
+    level_labels : mapping of int to str, optional
+        The instrument's label of each level value; None: the table's
+        ``attrs["level_labels"]``, else the level numbers alone. The legend names each
+        level by number and label (``"4 Run"``).
     title : str, optional
     ax : Axes, optional
     **kwargs
@@ -451,6 +458,7 @@ def plot_level_distribution_by_wave(
     ax = axes_for(ax, size=(DOUBLE_COLUMN, (0.22 * n_w + 0.1) * len(stages) + 1.0))
     levels = [int(c.split("_")[-1]) for c in level_cols]
     colors = level_colors(levels)
+    level_text = dict(zip(levels, level_names(table, levels, level_labels), strict=True))
     centers = []
     first = True
     for i, stage in enumerate(stages):
@@ -474,7 +482,7 @@ def plot_level_distribution_by_wave(
                     color=color,
                     edgecolor="white",
                     linewidth=0.3,
-                    label=f"{level}" if first else "_nolegend_",
+                    label=level_text[level] if first else "_nolegend_",
                     gid=f"level_{level}",
                     **kwargs,
                 )
@@ -506,8 +514,11 @@ def plot_level_distribution_by_wave(
     ax.set_yticks(centers)
     ax.set_yticklabels([_plain(names[s]) for s in stages])
     ax.tick_params(axis="y", length=0)
-    share_axis(ax, "share of businesses audited at the wave", n_levels=len(levels))
-    _left_title(ax, title, pad=28)  # above the legend
+    legend = share_axis(ax, "share of businesses audited at the wave", n_levels=len(levels))
+    # the title clears the legend, however many rows it has: the legend's top in points
+    # above the axes, and 4 more for the descenders of the title (set on its baseline)
+    above = legend.get_window_extent().y1 - ax.get_window_extent().y1
+    _left_title(ax, title, pad=math.ceil(above * 72 / ax.figure.dpi) + 4.0)
     return ax
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import matplotlib as mpl
@@ -9,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
+from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 
 from cma_research.core.cohort import Cohort
@@ -40,19 +43,47 @@ def level_columns(table: pd.DataFrame, producer: str) -> list[str]:
     return level_cols
 
 
-def share_axis(ax: Axes, xlabel: str, *, n_levels: int) -> None:
-    """Shares from 0 to 100% on x, and the level legend (levels + not assessed) on top."""
+def level_names(
+    table: pd.DataFrame, levels: Sequence[int], level_labels: Mapping[int, str] | None
+) -> list[str]:
+    """Legend text of each level: ``"0 Proto"``, as the transition tables name levels.
+
+    The labels are ``level_labels``, else the table's ``attrs["level_labels"]`` (set by
+    :func:`~cma_research.level_distribution`); a level without a label is its number.
+    Text taken from data is drawn literally (:func:`escape_mathtext`).
+    """
+    labels = level_labels if level_labels is not None else table.attrs.get("level_labels", {})
+    names = []
+    for v in levels:
+        label = str(labels.get(v, "") or "").strip()
+        names.append(escape_mathtext(f"{v} {label}" if label else f"{v}"))
+    return names
+
+
+def share_axis(ax: Axes, xlabel: str, *, n_levels: int) -> Legend:
+    """Shares from 0 to 100% on x, and the level legend (levels + not assessed) on top.
+
+    The legend is one row when it fits the width of the axes; long level labels wrap it
+    onto as few rows as fit (its width is measured, not guessed from the text).
+    """
     ax.set_xlim(0, 1)
     ax.set_xlabel(xlabel)
     ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
-    ax.legend(
-        title="level",
-        ncol=n_levels + 1,
-        loc="lower left",
-        bbox_to_anchor=(0, 1.0),
-        handlelength=1.0,
-        columnspacing=0.8,
-    )
+    entries = n_levels + 1
+    rows = 1
+    while True:
+        ncol = math.ceil(entries / rows)
+        legend = ax.legend(
+            title="level",
+            ncol=ncol,
+            loc="lower left",
+            bbox_to_anchor=(0, 1.0),
+            handlelength=1.0,
+            columnspacing=0.8,
+        )
+        if ncol == 1 or legend.get_window_extent().width <= ax.get_window_extent().width:
+            return legend
+        rows += 1
 
 
 # -- level distribution -----------------------------------------------------------------
@@ -63,6 +94,7 @@ def plot_level_distribution(
     *,
     include_all: bool = False,
     labels: Literal["stage", "name"] = "name",
+    level_labels: Mapping[int, str] | None = None,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -76,6 +108,10 @@ def plot_level_distribution(
         Also draw the pooled ``all`` row.
     labels : {"name", "stage"}
         Bar labels.
+    level_labels : mapping of int to str, optional
+        The instrument's label of each level value; None: the table's
+        ``attrs["level_labels"]`` (which :func:`~cma_research.level_distribution` sets),
+        else the level numbers alone.
     ax : Axes, optional
     **kwargs
         Passed to :meth:`Axes.barh`.
@@ -85,7 +121,8 @@ def plot_level_distribution(
     Axes
         Bars are shares of the cohort (assessed + not assessed = 1). Each bar is
         annotated with ``n = <assessed>``; a level no business reached draws a zero-width
-        segment (so legends and colours never shift).
+        segment (so legends and colours never shift). The legend names each level by
+        number and label (``"4 Run"``), as the transition tables do.
     """
     require_columns(
         table, ["stage", "name", "n_assessed", "n_not_assessed"], "level_distribution()"
@@ -100,7 +137,8 @@ def plot_level_distribution(
     y = np.arange(len(rows))
     levels = [int(c.split("_")[-1]) for c in level_cols]
     colors = level_colors(levels)
-    for col, level, color in zip(level_cols, levels, colors, strict=True):
+    names = level_names(table, levels, level_labels)
+    for col, level, color, name in zip(level_cols, levels, colors, names, strict=True):
         width = rows[col].to_numpy(dtype=float) / totals
         ax.barh(
             y,
@@ -108,7 +146,7 @@ def plot_level_distribution(
             left=left,
             color=color,
             height=0.7,
-            label=f"{level}",
+            label=name,
             gid=f"level_{level}",
             edgecolor="white",
             linewidth=0.3,

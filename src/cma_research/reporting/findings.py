@@ -7,6 +7,8 @@ and :func:`~cma_research.core.text.format_number`; every qualitative word
 comes from a rule of :mod:`cma_research.reporting.rules`, where each rule is stated
 with its source. Counts are stated as counted.
 
+- Openings that name only what the study has: :func:`findings_intro`,
+  :func:`distributions_intro`, :func:`reliability_intro`.
 - One wave: :func:`sample_paragraph`, :func:`maturity_paragraph`,
   :func:`size_paragraph`, :func:`reliability_paragraph`,
   :func:`sensitivity_paragraph`, and the landing page's :func:`key_facts`.
@@ -26,9 +28,10 @@ import numpy as np
 import pandas as pd
 
 from cma_research.analysis.groups import size_band
-from cma_research.analysis.headline import HeadlineStrategy
+from cma_research.analysis.headline import HeadlineStrategy, numeric_covariates
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
+from cma_research.core.instrument import Instrument
 from cma_research.core.text import correlation_symbol, format_number
 from cma_research.missing.missingness import missingness
 from cma_research.reporting.rules import (
@@ -73,7 +76,9 @@ __all__ = [
     "change_summary",
     "claims_summary",
     "covariates_summary",
+    "distributions_intro",
     "estimands_paragraph",
+    "findings_intro",
     "key_facts",
     "leave_one_out_sentence",
     "maturity_paragraph",
@@ -81,6 +86,7 @@ __all__ = [
     "nothing_to_compare",
     "nothing_to_impute",
     "recruitment_sentence",
+    "reliability_intro",
     "reliability_paragraph",
     "sample_paragraph",
     "scaling_paragraph",
@@ -107,6 +113,73 @@ _VARIABLE_NAMES = {"mean_score": "mean score", "staff": "staff", "business_type"
 
 
 # -- one wave -------------------------------------------------------------------------------
+
+
+def findings_intro(cohort: Cohort, *, recruitment: bool) -> str:
+    """The opening paragraph of the findings (``00``): what the summary covers, no more.
+
+    It names only what the study has: the recruitment funnel when it gives one, the
+    association with size when some business has staff numbers, then each numeric
+    covariate of its covariate files, and the instrument's own noun for its stages.
+
+    Parameters
+    ----------
+    cohort : Cohort
+    recruitment : bool
+        Whether the study gives a recruitment funnel (its ``recruitment_path``).
+
+    Returns
+    -------
+    str
+        Markdown.
+
+    Examples
+    --------
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> print(findings_intro(customer_wise_2007(), recruitment=False)[:71])
+    The conference summary: sample, maturity and its association with size.
+    """
+    topics = ["sample", *(["recruitment"] if recruitment else []), "maturity"]
+    staff = cohort.attributes["staff"] if "staff" in cohort.attributes.columns else None
+    related = ["size"] if staff is not None and staff.notna().any() else []
+    related += [_covariate_words(c)[1] for c in numeric_covariates(cohort)]
+    if related:
+        topics.append(f"its association with {join_words(related)}")
+    noun = cohort.instrument.stage_noun
+    return (
+        f"The conference summary: {join_words(topics)}. Every number and every qualitative "
+        "word in the text below is computed from the returns when the notebook runs; none is "
+        f"typed in by hand. Missing {noun}s are handled with the strategy named in the "
+        "parameters; `05_sensitivity` shows whether the conclusions depend on it."
+    )
+
+
+def distributions_intro(instrument: Instrument) -> str:
+    """The opening line of ``02_distributions`` in the instrument's words.
+
+    >>> from cma_research.core.instrument import get_instrument
+    >>> distributions_intro(get_instrument("managing_customers_framework"))
+    'Levels per dimension, the share at level 0 (Proto), radar charts and the cohort heatmap.'
+    """
+    return (
+        f"Levels per {instrument.stage_noun}, the share {lowest_level_phrase(instrument)}, "
+        "radar charts and the cohort heatmap."
+    )
+
+
+def reliability_intro(instrument: Instrument) -> str:
+    """The opening line of ``04_reliability`` in the instrument's words.
+
+    >>> from cma_research.core.instrument import get_instrument
+    >>> reliability_intro(get_instrument("managing_customers_framework"))[:55]
+    'Do the dimensions measure one underlying maturity? Cron'
+    """
+    noun = instrument.stage_noun
+    return (
+        f"Do the {noun}s measure one underlying maturity? Cronbach's alpha with its Feldt "
+        "interval, item statistics, ordinal alpha and McDonald's omega (total, and "
+        f"hierarchical from a Schmid-Leiman solution), and the inter-{noun} correlations."
+    )
 
 
 def sample_paragraph(
@@ -460,7 +533,7 @@ def strategy_disclosure(
     Examples
     --------
     >>> import pandas as pd
-    >>> from cma_research.analysis.headline import HeadlineStrategy
+    >>> from cma_research.analysis.headline import HeadlineStrategy, numeric_covariates
     >>> h = HeadlineStrategy("complete_case", "complete_case", None, 35, 9, 9, "as requested")
     >>> t = pd.DataFrame({"strategy": ["complete_case", "available_case"],
     ...     "covariate": "growth", "method": "spearman", "n": [9, 33], "r": [0.13, 0.53],
