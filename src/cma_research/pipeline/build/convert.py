@@ -25,6 +25,7 @@ from cma_research.pipeline.build.parameters import ParamSpec
 from cma_research.reporting.text import escape_html, parameter_value
 
 __all__ = [
+    "KEEP_HIGHLIGHTED",
     "clean_html",
     "footer",
     "html_variants",
