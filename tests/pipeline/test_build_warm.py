@@ -336,3 +336,26 @@ def test_the_preload_process_stops_when_its_python_process_exits() -> None:
     pid = int(done.stdout)
     with pytest.raises(ProcessLookupError):  # stopped and reaped before the exit
         os.kill(pid, 0)
+
+
+@pytest.mark.integration
+def test_a_kernel_that_dies_before_answering_is_started_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # e.g. another process took one of its ports before it bound them ("Address already
+    # in use" in its log): it ran nothing, so the notebook is not a failure
+    from cma_research.pipeline.build import execute
+
+    launched: list[list[str]] = []
+
+    class DiesOnce(execute.kernel_manager_class()):  # type: ignore[misc]
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            launched.append(kernel_cmd)
+            if len(launched) == 1:
+                kernel_cmd = [sys.executable, "-c", "raise SystemExit(1)"]
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    monkeypatch.setattr(execute, "kernel_manager_class", lambda: DiesOnce)
+    monkeypatch.setenv(warm.WARM_ENV, "0")  # a fresh kernel runs the command it is given
+    result = _build(_probe_project(tmp_path), "retried", only=["01_probe"])
+    assert [r.name for r in result.runs] == ["01_probe"] and len(launched) == 2

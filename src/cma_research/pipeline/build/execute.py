@@ -33,6 +33,7 @@ from cma_research.pipeline.build.records import NotebookRun
 __all__ = [
     "KEEP_RESULT_CACHES",
     "KERNEL_ARGV",
+    "KERNEL_START_RETRIES",
     "Executed",
     "error_of",
     "execute_one",
@@ -96,7 +97,7 @@ def kernel_manager_class() -> type[Any]:
                         self._handle_kernel_info_reply(msg)
                         return
                 if not await self._async_is_alive():
-                    raise RuntimeError("Kernel died before replying to kernel_info")
+                    raise RuntimeError(_DIED_AT_START)
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
 
@@ -416,6 +417,13 @@ class Executed:
     kernel_and_papermill: float  # of which not in the cells (cells: from the notebook)
 
 
+#: A kernel that dies before it answers has run nothing (typically another process took
+#: one of its ports between jupyter_client choosing them and the kernel binding them:
+#: "Address already in use" in its log); it is started again, at most this many times.
+KERNEL_START_RETRIES = 2
+_DIED_AT_START = "Kernel died before replying to kernel_info"
+
+
 def execute_one(
     nb_path: Path,
     params: dict[str, Any],
@@ -455,9 +463,15 @@ def execute_one(
     inputs["output_dir"] = str(out_dir)
     executed = False
     try:
-        started_at = time.perf_counter()
-        _papermill(nb_path, tmp, params, root, manager)
-        executed = True
+        for attempt in range(KERNEL_START_RETRIES + 1):
+            started_at = time.perf_counter()
+            try:
+                _papermill(nb_path, tmp, params, root, manager)
+                executed = True
+                break
+            except RuntimeError as exc:
+                if attempt == KERNEL_START_RETRIES or str(exc) != _DIED_AT_START:
+                    raise
     except Exception as exc:  # any failure of one notebook is reported, not raised
         _finish_scrubbed(tmp, paths.failed, root, out_dir, inputs)
         error = error_of(exc, paths.failed)
