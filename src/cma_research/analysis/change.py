@@ -710,7 +710,7 @@ def level_distribution_by_wave(
         blocks.append(table)
     out = pd.concat(blocks, ignore_index=True)
     out["wave"] = out["wave"].astype("string")
-    out.attrs = {"level_labels": {lv.value: lv.label for lv in cohort.instrument.levels}}
+    out.attrs = {"level_labels": cohort.instrument.level_labels}
     return out
 
 

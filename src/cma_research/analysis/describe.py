@@ -164,7 +164,7 @@ def level_distribution(
     out = pd.DataFrame(rows)
     for col in ("stage", "name", "ci_method"):
         out[col] = out[col].astype("string")
-    out.attrs = {"level_labels": {lv.value: lv.label for lv in c.instrument.levels}}
+    out.attrs = {"level_labels": c.instrument.level_labels}
     return out
 
 

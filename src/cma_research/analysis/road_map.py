@@ -101,7 +101,7 @@ def plan_records(
             f"levels must hold one value per {inst.stage_noun} ({len(inst.stages)}), "
             f"got shape {arr.shape}"
         )
-    label = {lv.value: lv.label for lv in inst.levels}
+    label = inst.level_labels
     noun = inst.stage_noun
     rows: list[dict[str, Any]] = []
     for stage, level in zip(inst.stages, arr, strict=True):

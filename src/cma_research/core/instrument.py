@@ -97,6 +97,11 @@ class Instrument:
         return [lv.value for lv in self.levels]
 
     @property
+    def level_labels(self) -> dict[int, str]:
+        """The label of each level value (``{4: "Run", ...}``), ascending."""
+        return {lv.value: lv.label for lv in self.levels}
+
+    @property
     def min_level(self) -> int:
         """Lowest allowed level."""
         return self.levels[0].value

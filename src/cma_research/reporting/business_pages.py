@@ -739,7 +739,7 @@ def business_pages(
         target=target,
         wave_label=wave_label,
         stats={c: stats[c].to_numpy() for c in stats.columns},
-        labels={lv.value: lv.label for lv in inst.levels},
+        labels=inst.level_labels,
         note=_disclosure_note(k, key is not None),
         source=_source_text(one, key is not None),
         inference=inference_note(
