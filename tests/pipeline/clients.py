@@ -68,6 +68,13 @@ LAYOUT_PROBE = r"""(() => {
           firstMachinery: machinery.length ? machinery[0] : null};
 })()"""
 
+#: A promise that settles when every image of the page has loaded and been decoded, or
+#: failed to (lazy images are loaded now, as scrolling to them would).
+IMAGES_SETTLED = """Promise.all(Array.from(document.images).map(img => {
+  img.loading = 'eager';
+  return img.decode().catch(() => null);
+}))"""
+
 
 def find_chromium() -> tuple[str | None, str]:
     """Path of Chromium, or None and the exact command that installs it.
@@ -144,17 +151,38 @@ class Chromium:
     def load(self, url: str, timeout: float = 60, probe: str | None = None) -> PageReport:
         """Open ``url`` in a new tab, wait for load, collect errors, images, a screenshot;
         ``probe``: a JavaScript expression whose value (JSON) is kept as ``report.probe``."""
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/json/new?about:blank", method="PUT"
-        )
+        return self.load_many([url], timeout, probe)[0]
+
+    def load_many(
+        self, urls: list[str], timeout: float = 60, probe: str | None = None, tabs: int = 4
+    ) -> list[PageReport]:
+        """:meth:`load` each of ``urls``, up to ``tabs`` at a time (each in its own tab,
+        with its own wait for late console errors); the reports in the order of ``urls``.
+        ``timeout`` bounds each page."""
+
+        async def drive_all() -> list[PageReport]:
+            slots = asyncio.Semaphore(tabs)
+
+            async def one(url: str) -> PageReport:
+                async with slots:
+                    target = await asyncio.to_thread(self._devtools, "new?about:blank", "PUT")
+                    try:
+                        return await asyncio.wait_for(self._drive(target, url, probe), timeout)
+                    finally:
+                        await asyncio.to_thread(self._devtools, f"close/{target['id']}")
+
+            return await asyncio.gather(*map(one, urls))
+
+        return asyncio.run(drive_all())
+
+    def _devtools(self, path: str, method: str = "GET") -> Any:
+        """Call the DevTools HTTP endpoint ``/json/<path>``; its JSON answer (or text)."""
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/json/{path}", method=method)
         with urllib.request.urlopen(request, timeout=10) as resp:
-            target = json.loads(resp.read())
-        try:
-            return asyncio.run(asyncio.wait_for(self._drive(target, url, probe), timeout))
-        finally:
-            close = f"http://127.0.0.1:{self.port}/json/close/{target['id']}"
-            with urllib.request.urlopen(close, timeout=10):
-                pass
+            raw = resp.read()
+        with contextlib.suppress(ValueError):
+            return json.loads(raw)
+        return raw.decode()
 
     async def _drive(self, target: dict[str, Any], url: str, probe: str | None) -> PageReport:
         from tornado.websocket import websocket_connect
@@ -212,6 +240,9 @@ class Chromium:
             await call("Page.navigate", url=url)
             await loaded
             await asyncio.sleep(0.5)  # let late console errors arrive
+            # images load after the load event (loading="lazy", or a busy machine): wait
+            # for each to be decoded (or to fail: a broken image stays unrendered)
+            await call("Runtime.evaluate", expression=IMAGES_SETTLED, awaitPromise=True)
             js = (
                 "JSON.stringify({title: document.title, text: document.body.innerText.length,"
                 " images: document.images.length,"

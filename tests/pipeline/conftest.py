@@ -83,11 +83,9 @@ def bundled_pages(bundled_build: BuildResult, chromium: str) -> dict[str, PageRe
     """
     out = bundled_build.output_dir
     pages = [out / "index.html", *sorted((out / "html").glob("*.html"))]
-    with Chromium(chromium) as browser:
-        return {
-            page.relative_to(out).as_posix(): browser.load(page.as_uri(), probe=LAYOUT_PROBE)
-            for page in pages
-        }
+    with Chromium(chromium) as browser:  # four tabs at a time, each waiting as one alone
+        loads = browser.load_many([page.as_uri() for page in pages], probe=LAYOUT_PROBE)
+    return {page.relative_to(out).as_posix(): load for page, load in zip(pages, loads, strict=True)}
 
 
 @pytest.fixture

@@ -374,13 +374,14 @@ def test_jupyter_server_lists_and_runs_a_notebook(tmp_path: Path) -> None:
             "04_reliability.ipynb",
             "05_sensitivity.ipynb",
         ]
-        model = server.get("/api/contents/notebooks/04_reliability.ipynb")
+        # the quickest notebook (no resampling), as a user opens and runs it
+        model = server.get("/api/contents/notebooks/01_data_quality.ipynb")
         cells = [c for c in model["content"]["cells"] if c["cell_type"] == "code"]
         assert "parameters" in cells[0]["metadata"]["tags"]
         session = server.post(
             "/api/sessions",
             {
-                "path": "notebooks/04_reliability.ipynb",
+                "path": "notebooks/01_data_quality.ipynb",
                 "type": "notebook",
                 "kernel": {"name": "python3"},
             },
@@ -399,7 +400,7 @@ def test_jupyter_server_lists_and_runs_a_notebook(tmp_path: Path) -> None:
         assert [r["status"] for r in replies] == ["ok"] * len(sources), [
             r["errors"] for r in replies
         ]
-    assert (tmp_path / "tables" / "04_cronbach_alpha.csv").exists()
+    assert (tmp_path / "tables" / "01_missing_by_stage.csv").exists()
 
 
 def test_build_module_has_no_side_effects_at_import() -> None:

@@ -196,9 +196,11 @@ def test_only_marks_other_notebooks_as_from_an_earlier_run(project: Path) -> Non
 
 
 def test_notebooks_run_in_this_interpreter_not_a_kernelspec_named_python3(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_kernels: None
 ) -> None:
-    # a user-level "python3" kernelspec pointing at another interpreter is ignored
+    # a user-level "python3" kernelspec pointing at another interpreter is ignored; fresh
+    # kernels are the ones started from a command line (warm ones are forks of this
+    # interpreter's preload process)
     spec = tmp_path / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(

@@ -266,6 +266,23 @@ def test_one_preload_process_serves_later_builds_until_the_environment_changes(
     assert second.proc is None and third.proc is None
 
 
+def test_a_build_with_nothing_to_run_keeps_the_preload_process(tmp_path: Path) -> None:
+    # found in review: a build whose notebooks all came from the cache stopped the
+    # preload process an earlier build had left for later ones, so the next build that
+    # ran a notebook imported the stack again
+    root = _probe_project(tmp_path)
+    first = _build(root, "out", only=["01_probe"])
+    assert [r.kernel_start for r in first.runs] == ["warm"]
+    kept = warm.preloader(root)
+    assert kept is not None and kept.proc is not None
+    cached = _build(root, "out", only=["01_probe"])
+    assert [r.reused for r in cached.runs] == [True], cached.summary()
+    assert warm.preloader(root) is kept and kept.proc is not None and kept.proc.poll() is None
+    again = _build(root, "out", only=["02_probe"])
+    assert [r.kernel_start for r in again.runs if not r.reused] == ["warm"]
+    assert warm.preloader(root) is kept
+
+
 def test_the_fingerprint_follows_the_package_source(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

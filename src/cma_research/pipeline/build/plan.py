@@ -537,8 +537,8 @@ def execute_plan(plan: BuildPlan, say: Say, scheduler: str | None = None) -> Bui
     out, paths = request.output_dir, request.notebooks
     address = runner.scheduler_address(scheduler)
     client = runner.connect(address, runner.source(scheduler)) if address else None
-    if client is not None or not plan.to_run:
-        warm.shutdown()  # no kernel starts here
+    if client is not None:
+        warm.shutdown()  # kernels start on the cluster's workers, not here
     out.mkdir(parents=True, exist_ok=True)
     try:
         with state.locked(out):
