@@ -271,3 +271,41 @@ def test_an_estimate_the_same_on_every_row_stays_beside_its_interval() -> None:
     table = presentation_table(alpha)
     assert table.cells()["alpha"].tolist() == [".90 [.79, .96]", ".90 [.74, .96]"]
     assert table.note_text() == "*n* = 14."
+
+
+@pytest.mark.parametrize(
+    ("example", "expected"),
+    [
+        ("bundled", ("Stage", "Share below level 1 [95% CI]", "All stages", "Weakest stage")),
+        (
+            "managing_customers",
+            (
+                "Dimension",
+                "Share at level 0 (Proto) [95% CI]",
+                "All dimensions",
+                "Weakest dimension",
+            ),
+        ),
+    ],
+)
+def test_headers_and_the_pooled_row_speak_the_instruments_words(
+    example: str, expected: tuple[str, str, str, str]
+) -> None:
+    # found in review: on the Managing Customers framework (dimensions, lowest level Proto)
+    # the distribution table read "Stage", "Share below level 1" and "All stages"
+    import cma_research as cma
+    from tests.paths import ROOT
+
+    if example == "bundled":
+        cohort = customer_wise_2007()
+    else:
+        path = ROOT / "data" / "raw" / "managing_customers_SYNTHETIC.csv"
+        cohort = cma.load_returns(path, "managing_customers_framework")
+    noun_label, share_label, pooled, weakest = expected
+    dist = cma.level_distribution(cohort, strategy="available_case", n_boot=20)
+    table = presentation_table(dist, instrument=cohort.instrument)
+    labels = [c.label for c in table.columns]
+    assert labels[0] == noun_label and share_label in labels, labels
+    assert pooled in table.to_markdown()
+    scores = presentation_table(cma.business_scores(cohort), instrument=cohort.instrument)
+    assert weakest in [c.label for c in scores.columns]

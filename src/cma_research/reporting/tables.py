@@ -60,7 +60,7 @@ import pandas as pd
 
 from cma_research.core.errors import ParameterError
 from cma_research.core.text import MINUS, correlation_symbol, format_number
-from cma_research.reporting.rules import percent
+from cma_research.reporting.rules import lowest_level_phrase, percent
 from cma_research.reporting.text import escape_html, escape_latex, escape_markdown, one_line
 
 if TYPE_CHECKING:
@@ -537,7 +537,8 @@ def value_words(column: str, value: Any, instrument: Instrument | None = None) -
     if text in _TEST_WORDS:
         return _TEST_WORDS[text]
     if column in ("score", "stage") and text in ("mean", "all"):
-        return {"mean": "mean level", "all": "all stages"}[text]
+        noun = instrument.stage_noun if instrument is not None else "stage"
+        return {"mean": "mean level", "all": f"all {noun}s"}[text]
     if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+", text):
         return text.replace("_", " ")
     return text
@@ -758,7 +759,7 @@ def presentation_table(
                     texts.append(fmt(est))
                 else:
                     texts.append(f"{fmt(est)} [{fmt(lo)}, {fmt(hi)}]")
-            label = _label(col, spec, symbol, adjusted)
+            label = _label(col, spec, symbol, adjusted, instrument=instrument)
             columns.append(Column(col, f"{label} [{level}% CI]", "right"))
             cells.append(_align(texts))
             used |= {col, low, high}
@@ -771,7 +772,8 @@ def presentation_table(
             cells.append(["" if _missing(v) else "yes" if bool(v) else "no" for v in series])
         elif pd.api.types.is_numeric_dtype(series):
             fmt = _number_formatter(col, series, fmts.get(col))
-            columns.append(Column(col, _label(col, spec, symbol, adjusted), "right"))
+            label = _label(col, spec, symbol, adjusted, instrument=instrument)
+            columns.append(Column(col, label, "right"))
             cells.append(_align(["" if _missing(v) else fmt(v) for v in series]))
         else:
             fn = fmts.get(col)
@@ -943,19 +945,26 @@ def _label(
         return "*p*"
     if col == "p_adj":
         return adjusted
+    if col == "share_below_1" and instrument is not None:
+        return f"Share {lowest_level_phrase(instrument)}"  # "below level 1", "at level 0 (Proto)"
     if col in _LABELS:
         return _LABELS[col]
     values = set() if series is None else set(map(str, series.dropna()))
-    if col in ("stage", "score", "x", "y") and stage_ids and values <= stage_ids | {"mean"}:
+    # stage ids, or their names (with the all-stages row of a distribution)
+    named = {"mean", "all"}
+    if instrument is not None:
+        named |= {s.name for s in instrument.stages} | {f"All {instrument.stage_noun}s"}
+    if col in ("stage", "score", "x", "y") and stage_ids and values <= stage_ids | named:
         noun = _capital(instrument.stage_noun if instrument is not None else "stage")
         return {"x": f"{noun} 1", "y": f"{noun} 2"}.get(col, noun)
     m = _CI.match(col) or re.match(r"^ci(\d+)_high$", col)
     if m:
         return f"{m.group(1)}% CI {'low' if col.endswith('low') else 'high'}"
+    noun = instrument.stage_noun if instrument is not None else "stage"
+    own = {"ci": "CI", "se": "SE", "stage": noun, "stages": f"{noun}s"}  # the instrument's noun
     if col.startswith("n_"):
-        return "*n* " + col[2:].replace("_", " ")
-    words = ["CI" if w == "ci" else "SE" if w == "se" else w for w in col.split("_")]
-    return _capital(" ".join(words))
+        return "*n* " + " ".join(own.get(w, w) for w in col[2:].split("_"))
+    return _capital(" ".join(own.get(w, w) for w in col.split("_")))
 
 
 def _int_text(v: float) -> str:
