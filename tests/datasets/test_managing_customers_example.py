@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,25 @@ def test_the_whole_build_passes_in_the_instruments_own_words(tmp_path: Path) -> 
     table = (tmp_path / "out" / "tables" / "02_share_below_level_1.md").read_text(encoding="utf-8")
     assert "| Dimension |" in table and "Share at level 0 (Proto)" in table
     assert "All dimensions" in table and "stage" not in table.lower()
+    # and the notebooks' own sentences (found in review: 04's heading, 06's and 07's
+    # openings, 01's assumptions and 03's note said "stage")
+    pages = {
+        n: (tmp_path / "out" / "html" / f"{n}.nocode.html").read_text(encoding="utf-8")
+        for n in (
+            "01_data_quality",
+            "03_size_and_growth",
+            "04_reliability",
+            "06_change",
+            "07_planning",
+        )
+    }
+    assert "assessed dimensions represent the business" in pages["01_data_quality"]
+    assert "score: dimension level" in pages["03_size_and_growth"]
+    assert "Is the order of the dimensions cumulative?" in pages["04_reliability"]
+    assert "Paired change per dimension between a baseline audit" in pages["06_change"]
+    assert "each dimension's level distribution, the inter-dimension" in pages["07_planning"]
+    for name, page in pages.items():
+        text = re.sub(r"<[^>]+>", " ", page.split("Parameters of this run")[0])
+        # a stage of maturity, and the strategy named stage-median, are not the noun
+        found = re.findall(r"\b(?<!-)stages?\b(?! of maturity)(?!-median)", text)
+        assert not found, (name, found)

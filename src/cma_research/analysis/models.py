@@ -416,7 +416,8 @@ def fit_cell_model(
     -------
     DataFrame
         As :func:`fit_size_model` (``df_resid`` the Satterthwaite df of each term,
-        ``n`` the cells, ``score`` ``"stage level"``), plus ``n_businesses``.
+        ``n`` the cells, ``score`` ``"stage level"`` in the instrument's noun), plus
+        ``n_businesses``.
 
     Examples
     --------
@@ -433,8 +434,8 @@ def fit_cell_model(
     exog = np.column_stack([np.ones(len(long)), long[list(covariates)].to_numpy(dtype=float)])
     groups = pd.factorize(long["business_id"])[0]
     out = _cr2_table(
-        long["level"].to_numpy(dtype=float), exog, groups, covariates, "stage level",
-        strategy, "business",
+        long["level"].to_numpy(dtype=float), exog, groups, covariates,
+        f"{c.instrument.stage_noun} level", strategy, "business",
     )  # fmt: skip
     out["n_businesses"] = int(groups.max()) + 1
     return out

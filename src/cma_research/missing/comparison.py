@@ -7,7 +7,7 @@ import pandas as pd
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.params import STRATEGIES, check_choice
-from cma_research.missing.strategies import ASSUMPTIONS, clean
+from cma_research.missing.strategies import assumption, clean
 
 __all__ = ["compare_strategies"]
 
@@ -63,7 +63,9 @@ def compare_strategies(
             report = clean(cohort, strategy, min_stages=k, m=m, seed=seed).report  # type: ignore[arg-type]
         except ParameterError as exc:  # e.g. a stage never assessed cannot be imputed
             row.update(kept=None, dropped=None, cells_filled=None, blanks_left=None)
-            row.update(assumption=ASSUMPTIONS[strategy], note=f"not applicable: {exc}")
+            row.update(
+                assumption=assumption(strategy, cohort.instrument), note=f"not applicable: {exc}"
+            )
         else:
             row.update(
                 kept=report.n_rows_after,

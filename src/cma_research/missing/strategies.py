@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -77,6 +78,7 @@ import pandas as pd
 
 from cma_research.core.cohort import CleaningReport, Cohort
 from cma_research.core.errors import ParameterError
+from cma_research.core.instrument import Instrument
 from cma_research.core.memo import memoize
 from cma_research.core.params import STRATEGIES, Strategy, check_choice, check_int
 from cma_research.missing.mice import MIN_RESIDUAL_DF, mice_pmm, quickpred
@@ -87,6 +89,7 @@ __all__ = [
     "Cleaned",
     "CleaningReport",
     "Strategy",
+    "assumption",
     "auxiliary_columns",
     "clean",
     "imputation_model",
@@ -105,6 +108,21 @@ ASSUMPTIONS = {
     "predictive mean matching)",
     "blank_as_zero": "a blank is an absence: the lowest level (a worst-case scenario)",
 }
+
+
+def assumption(strategy: str, instrument: Instrument | None = None) -> str:
+    """A strategy's assumption (:data:`ASSUMPTIONS`) in the instrument's noun for a stage.
+
+    >>> from cma_research.core.instrument import get_instrument
+    >>> assumption("stage_median", get_instrument("managing_customers_framework"))
+    "a blank sits at the dimension's lower-median level (shrinks spread)"
+    >>> assumption("available_case")
+    'assessed stages represent the business; each summary has its own n'
+    """
+    text = ASSUMPTIONS[strategy]
+    if instrument is None:
+        return text
+    return re.sub(r"\bstage(?=s?\b)", lambda m: instrument.stage_noun, text)
 
 
 # -- cleaning --------------------------------------------------------------------------
@@ -234,7 +252,7 @@ def clean(
     blanks_kept = int(kept.scores.isna().to_numpy().sum())
     report = CleaningReport(
         strategy=strategy,
-        assumption=ASSUMPTIONS[strategy],
+        assumption=assumption(strategy, cohort.instrument),
         params=params,
         n_rows_before=len(scores),
         n_rows_after=len(kept),

@@ -952,7 +952,9 @@ def scaling_paragraph(table: pd.DataFrame, cohort: Cohort) -> str:
     bound = SCALABILITY_BANDS[-2][0]
     bound_text = format_number(bound, bounded=True)
     if h >= bound and not math.isnan(low) and low >= bound:
-        verdict = f"{word} by Mokken's bands: the stages form a cumulative (Mokken) scale."
+        verdict = (
+            f"{word} by Mokken's bands: the {inst.stage_noun}s form a cumulative (Mokken) scale."
+        )
     elif h >= bound:
         why = f"the interval reaches below {bound_text}" if not math.isnan(low) else "no interval"
         verdict = (

@@ -536,11 +536,15 @@ def value_words(column: str, value: Any, instrument: Instrument | None = None) -
         return _METHOD_WORDS[text]
     if text in _TEST_WORDS:
         return _TEST_WORDS[text]
+    if text in ("stage", "stages") and instrument is not None:  # e.g. a model term's kind
+        return instrument.stage_noun + text[len("stage") :]
     if column in ("score", "stage") and text in ("mean", "all"):
         noun = instrument.stage_noun if instrument is not None else "stage"
         return {"mean": "mean level", "all": f"all {noun}s"}[text]
     if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+", text):
-        return text.replace("_", " ")
+        noun = instrument.stage_noun if instrument is not None else "stage"
+        own = {"stage": noun, "stages": f"{noun}s"}  # "stage_level": "dimension level"
+        return " ".join(own.get(w, w) for w in text.split("_"))
     return text
 
 
