@@ -64,7 +64,9 @@ def test_the_whole_build_passes_in_the_instruments_own_words(tmp_path: Path) -> 
     # captions and table headers in its words too (found in review: "every stage",
     # "Stage", "Share below level 1", "All stages")
     captions = (tmp_path / "out" / "figures" / "02_captions.json").read_text(encoding="utf-8")
-    assert "on every dimension (columns)" in captions and "stage" not in captions
+    assert "on every dimension (columns; " in captions and "stage" not in captions
+    # the radars and the heatmap number their axes: the caption gives the key
+    assert captions.count("dimensions numbered: 1 Sales, 2 Service, 3 Operations") == 3
     table = (tmp_path / "out" / "tables" / "02_share_below_level_1.md").read_text(encoding="utf-8")
     assert "| Dimension |" in table and "Share at level 0 (Proto)" in table
     assert "All dimensions" in table and "stage" not in table.lower()

@@ -92,6 +92,7 @@ __all__ = [
     "scaling_paragraph",
     "sensitivity_paragraph",
     "size_paragraph",
+    "stage_key",
     "strategy_disclosure",
     "tipping_point_sentence",
     "verdict_changes_sentence",
@@ -165,6 +166,17 @@ def distributions_intro(instrument: Instrument) -> str:
         f"Levels per {instrument.stage_noun}, the share {lowest_level_phrase(instrument)}, "
         "radar charts and the cohort heatmap."
     )
+
+
+def stage_key(instrument: Instrument) -> str:
+    """The key to a figure whose axes number the stages (radars, the cohort heatmap).
+
+    >>> from cma_research.core.instrument import get_instrument
+    >>> stage_key(get_instrument("managing_customers_framework"))
+    'dimensions numbered: 1 Sales, 2 Service, 3 Operations, 4 People, 5 CRM, 6 Data and Insight'
+    """
+    numbered = ", ".join(f"{s.number} {s.name}" for s in instrument.stages)
+    return f"{instrument.stage_noun}s numbered: {numbered}"
 
 
 def reliability_intro(instrument: Instrument) -> str:
