@@ -309,3 +309,26 @@ def test_headers_and_the_pooled_row_speak_the_instruments_words(
     assert pooled in table.to_markdown()
     scores = presentation_table(cma.business_scores(cohort), instrument=cohort.instrument)
     assert weakest in [c.label for c in scores.columns]
+
+
+def test_codes_and_notes_speak_the_noun_but_strategy_names_stay() -> None:
+    # found in review: the note of a constant column and a bool column kept "stage", and
+    # a strategy's name in a code column other than `strategy` was renamed with the noun
+    from cma_research.core.instrument import get_instrument
+    from cma_research.reporting.tables import value_words
+
+    mc = get_instrument("managing_customers_framework")
+    assert value_words("kind", "stage", mc) == "dimension"
+    assert value_words("score", "stage_level", mc) == "dimension level"
+    assert value_words("score", "all", mc) == "all dimensions"
+    assert value_words("chosen_strategy", "stage_median", mc) == "stage median"
+    assert value_words("score", "stage_level") == "stage level"  # no instrument: as given
+    table = pd.DataFrame(
+        {"business_id": ["B1", "B2"], "n_stages": [4, 6], "min_stages": [3, 3],
+         "all_stages_assessed": [False, True]}
+    )  # fmt: skip
+    shown = presentation_table(table, instrument=mc)
+    labels = [c.label for c in shown.columns]
+    assert "*n* dimensions" in labels and "All dimensions assessed" in labels, labels
+    assert "Min dimensions = 3" in shown.to_markdown()
+    assert "stage" not in shown.to_markdown().lower()

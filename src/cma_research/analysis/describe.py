@@ -130,7 +130,7 @@ def level_distribution(
     clustered = cluster_share(
         per_business_k, per_business_n, n_boot=n_boot, rng=np.random.default_rng(seed)
     )
-    every = f"All {c.instrument.stage_noun}s"  # "All stages", "All dimensions"
+    every = f"All {c.instrument.stage_plural}"  # "All stages", "All dimensions"
     for sid, name, observed in [*columns, ("all", every, pooled)]:
         n = len(observed)
         counts = observed.value_counts()

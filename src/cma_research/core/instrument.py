@@ -97,6 +97,20 @@ class Instrument:
         return [lv.value for lv in self.levels]
 
     @property
+    def stage_plural(self) -> str:
+        """The plural of :attr:`stage_noun` (``"stages"``, ``"dimensions"``)."""
+        return f"{self.stage_noun}s"
+
+    def in_own_words(self, text: str) -> str:
+        """``text`` with the words *stage* and *stages* in this instrument's noun.
+
+        >>> get_instrument("managing_customers_framework").in_own_words("weakest stage")
+        'weakest dimension'
+        """
+        nouns = {"stage": self.stage_noun, "stages": self.stage_plural}
+        return re.sub(r"\bstages?\b", lambda m: nouns[m.group(0)], text)
+
+    @property
     def level_labels(self) -> dict[int, str]:
         """The label of each level value (``{4: "Run", ...}``), ascending."""
         return {lv.value: lv.label for lv in self.levels}

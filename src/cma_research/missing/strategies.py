@@ -68,7 +68,6 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-import re
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -120,9 +119,7 @@ def assumption(strategy: str, instrument: Instrument | None = None) -> str:
     'assessed stages represent the business; each summary has its own n'
     """
     text = ASSUMPTIONS[strategy]
-    if instrument is None:
-        return text
-    return re.sub(r"\bstage(?=s?\b)", lambda m: instrument.stage_noun, text)
+    return text if instrument is None else instrument.in_own_words(text)
 
 
 # -- cleaning --------------------------------------------------------------------------

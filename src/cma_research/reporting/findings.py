@@ -176,7 +176,7 @@ def stage_key(instrument: Instrument) -> str:
     'dimensions numbered: 1 Sales, 2 Service, 3 Operations, 4 People, 5 CRM, 6 Data and Insight'
     """
     numbered = ", ".join(f"{s.number} {s.name}" for s in instrument.stages)
-    return f"{instrument.stage_noun}s numbered: {numbered}"
+    return f"{instrument.stage_plural} numbered: {numbered}"
 
 
 def reliability_intro(instrument: Instrument) -> str:
@@ -965,7 +965,7 @@ def scaling_paragraph(table: pd.DataFrame, cohort: Cohort) -> str:
     bound_text = format_number(bound, bounded=True)
     if h >= bound and not math.isnan(low) and low >= bound:
         verdict = (
-            f"{word} by Mokken's bands: the {inst.stage_noun}s form a cumulative (Mokken) scale."
+            f"{word} by Mokken's bands: the {inst.stage_plural} form a cumulative (Mokken) scale."
         )
     elif h >= bound:
         why = f"the interval reaches below {bound_text}" if not math.isnan(low) else "no interval"

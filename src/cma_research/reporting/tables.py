@@ -517,7 +517,8 @@ def strategy_words(strategy: str) -> str:
 
 def value_words(column: str, value: Any, instrument: Instrument | None = None) -> str:
     """A cell of a code column in words: stage ids as the instrument names them,
-    strategies and methods in words, other identifiers with spaces.
+    strategies and methods in words, other identifiers with spaces; *stage* in the
+    instrument's noun (``"stage_level"``: "dimension level"), strategy names aside.
 
     >>> value_words("strategy", "available_case"), value_words("test", "mann_whitney")
     ('available cases', 'Mann–Whitney')
@@ -537,15 +538,19 @@ def value_words(column: str, value: Any, instrument: Instrument | None = None) -
     if text in _TEST_WORDS:
         return _TEST_WORDS[text]
     if text in ("stage", "stages") and instrument is not None:  # e.g. a model term's kind
-        return instrument.stage_noun + text[len("stage") :]
+        return instrument.in_own_words(text)
     if column in ("score", "stage") and text in ("mean", "all"):
-        noun = instrument.stage_noun if instrument is not None else "stage"
-        return {"mean": "mean level", "all": f"all {noun}s"}[text]
+        return {"mean": "mean level", "all": "all " + _own("stages", instrument)}[text]
     if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+", text):
-        noun = instrument.stage_noun if instrument is not None else "stage"
-        own = {"stage": noun, "stages": f"{noun}s"}  # "stage_level": "dimension level"
-        return " ".join(own.get(w, w) for w in text.split("_"))
+        if text in _STRATEGY_WORDS:  # a strategy's name (stage_median) is not the noun
+            return text.replace("_", " ")
+        return _own(text.replace("_", " "), instrument)  # "stage_level": "dimension level"
     return text
+
+
+def _own(text: str, instrument: Instrument | None) -> str:
+    """``text`` in the instrument's noun for a stage (unchanged without an instrument)."""
+    return instrument.in_own_words(text) if instrument is not None else text
 
 
 def presentation_table(
@@ -564,7 +569,9 @@ def presentation_table(
         A tidy result (full precision, identifier column names); it is not changed.
     caption : str, optional
     instrument : Instrument, optional
-        Names stage ids (``stage_3`` -> its name) and the rows' noun.
+        Names stage ids (``stage_3`` -> its name) and gives the noun for *stage* in
+        labels and notes ("Dimension", "Weakest dimension") and the label of the share at
+        the lowest level ("Share below level 1", "Share at level 0 (Proto)").
     spec : TableSpec, optional
         Labels, spanners, hidden or kept columns, formats, notes.
     formats : mapping, optional
@@ -772,7 +779,8 @@ def presentation_table(
             # an interval without a recognised estimate: shown as "[low, high]"
             pass
         if pd.api.types.is_bool_dtype(series) or set(series.dropna().map(type)) == {bool}:
-            columns.append(Column(col, _label(col, spec, symbol, adjusted), "left"))
+            label = _label(col, spec, symbol, adjusted, instrument=instrument)
+            columns.append(Column(col, label, "left"))
             cells.append(["" if _missing(v) else "yes" if bool(v) else "no" for v in series])
         elif pd.api.types.is_numeric_dtype(series):
             fmt = _number_formatter(col, series, fmts.get(col))
@@ -834,7 +842,7 @@ def presentation_table(
         spanner = spanner_of.get(key, "")
         label = column.label
         if spanner and key not in spec.labels and key not in cis and _prefix(key):
-            label = _capital(key[len(_prefix(key)) + 1 :].replace("_", " "))
+            label = _capital(_own(key[len(_prefix(key)) + 1 :].replace("_", " "), instrument))
             if key.startswith(("n_level_", "share_level_")):
                 label = key.rsplit("_", 1)[1]
         final.append(replace(column, label=label, spanner=spanner))
@@ -954,21 +962,18 @@ def _label(
     if col in _LABELS:
         return _LABELS[col]
     values = set() if series is None else set(map(str, series.dropna()))
-    # stage ids, or their names (with the all-stages row of a distribution)
-    named = {"mean", "all"}
-    if instrument is not None:
-        named |= {s.name for s in instrument.stages} | {f"All {instrument.stage_noun}s"}
+    # stage ids or names (the mean aside): a column of stages, named by the noun
+    named = {"mean"} | ({s.name for s in instrument.stages} if instrument is not None else set())
     if col in ("stage", "score", "x", "y") and stage_ids and values <= stage_ids | named:
         noun = _capital(instrument.stage_noun if instrument is not None else "stage")
         return {"x": f"{noun} 1", "y": f"{noun} 2"}.get(col, noun)
     m = _CI.match(col) or re.match(r"^ci(\d+)_high$", col)
     if m:
         return f"{m.group(1)}% CI {'low' if col.endswith('low') else 'high'}"
-    noun = instrument.stage_noun if instrument is not None else "stage"
-    own = {"ci": "CI", "se": "SE", "stage": noun, "stages": f"{noun}s"}  # the instrument's noun
     if col.startswith("n_"):
-        return "*n* " + " ".join(own.get(w, w) for w in col[2:].split("_"))
-    return _capital(" ".join(own.get(w, w) for w in col.split("_")))
+        return "*n* " + _own(col[2:].replace("_", " "), instrument)
+    words = ["CI" if w == "ci" else "SE" if w == "se" else w for w in col.split("_")]
+    return _capital(_own(" ".join(words), instrument))
 
 
 def _int_text(v: float) -> str:
@@ -1115,15 +1120,19 @@ def _note_phrases(
             sentences.append(f"Caution: {text}")
         elif isinstance(value, bool | np.bool_):
             phrases.append(
-                f"{_plain(_label(col, TableSpec(), None)).lower()}: {'yes' if value else 'no'}"
+                f"{_plain(_label(col, TableSpec(), None, instrument=instrument)).lower()}: "
+                f"{'yes' if value else 'no'}"
             )
         elif isinstance(value, int | float | np.number):
             fmt = _number_formatter(col, data[col], fmts.get(col))
-            phrases.append(f"{_label(col, TableSpec(), None)} = {fmt(value)}")
+            phrases.append(
+                f"{_label(col, TableSpec(), None, instrument=instrument)} = {fmt(value)}"
+            )
         else:
             if col in _CODE_COLUMNS:
                 text = value_words(col, text, instrument)
-            phrases.append(f"{_plain(_label(col, TableSpec(), None)).lower()}: {text}")
+            label = _label(col, TableSpec(), None, instrument=instrument)
+            phrases.append(f"{_plain(label).lower()}: {text}")
     first = [_capital("; ".join(phrases))] if phrases else []
     return first + sentences
 
