@@ -322,6 +322,8 @@ def test_codes_and_notes_speak_the_noun_but_strategy_names_stay() -> None:
     assert value_words("score", "stage_level", mc) == "dimension level"
     assert value_words("score", "all", mc) == "all dimensions"
     assert value_words("chosen_strategy", "stage_median", mc) == "stage median"
+    assert value_words("strategy", "stage_median", mc) == "stage-median imputation"
+    assert value_words("strategy", "min_stages", mc) == "businesses with enough dimensions assessed"
     assert value_words("score", "stage_level") == "stage level"  # no instrument: as given
     table = pd.DataFrame(
         {"business_id": ["B1", "B2"], "n_stages": [4, 6], "min_stages": [3, 3],

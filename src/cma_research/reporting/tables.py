@@ -506,13 +506,20 @@ _MARKS = tuple(_SUPERSCRIPTS)
 _RUBIN = ("df", "riv", "lambda_share", "fmi", "m")
 
 
-def strategy_words(strategy: str) -> str:
-    """A missing-data strategy in words.
+def strategy_words(strategy: str, instrument: Instrument | None = None) -> str:
+    """A missing-data strategy in words (with ``instrument``: in its noun for a stage,
+    the strategy's name "stage-median" aside).
 
     >>> strategy_words("complete_case"), strategy_words("multiple")
     ('complete cases', 'multiple imputation')
+    >>> from cma_research.core.instrument import get_instrument
+    >>> strategy_words("min_stages", get_instrument("managing_customers_framework"))
+    'businesses with enough dimensions assessed'
     """
-    return _STRATEGY_WORDS.get(str(strategy), str(strategy).replace("_", " "))
+    words = _STRATEGY_WORDS.get(str(strategy), str(strategy).replace("_", " "))
+    if instrument is None or str(strategy) == "stage_median":
+        return words
+    return instrument.in_own_words(words)
 
 
 def value_words(column: str, value: Any, instrument: Instrument | None = None) -> str:
@@ -532,7 +539,7 @@ def value_words(column: str, value: Any, instrument: Instrument | None = None) -
     if text in stages:
         return stages[text]
     if column == "strategy":
-        return strategy_words(text)
+        return strategy_words(text, instrument)
     if column == "method" and text in _METHOD_WORDS:
         return _METHOD_WORDS[text]
     if text in _TEST_WORDS:
@@ -1103,7 +1110,7 @@ def _note_phrases(
         phrases.append(f"standard errors {c.pop('cov_type')}")
     cases = []
     if "strategy" in c:
-        cases.append(strategy_words(str(c.pop("strategy"))))
+        cases.append(strategy_words(str(c.pop("strategy")), instrument))
     if "n" in c:
         cases.append(f"*n* = {_number_formatter('n', data['n'], fmts.get('n'))(c.pop('n'))}")
     if cases:
