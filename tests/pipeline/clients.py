@@ -165,17 +165,17 @@ class Chromium:
 
             async def one(url: str) -> PageReport:
                 async with slots:
-                    target = await asyncio.to_thread(self._devtools, "new?about:blank", "PUT")
+                    target = await asyncio.to_thread(self.devtools, "new?about:blank", "PUT")
                     try:
                         return await asyncio.wait_for(self._drive(target, url, probe), timeout)
                     finally:
-                        await asyncio.to_thread(self._devtools, f"close/{target['id']}")
+                        await asyncio.to_thread(self.devtools, f"close/{target['id']}")
 
             return await asyncio.gather(*map(one, urls))
 
         return asyncio.run(drive_all())
 
-    def _devtools(self, path: str, method: str = "GET") -> Any:
+    def devtools(self, path: str, method: str = "GET") -> Any:
         """Call the DevTools HTTP endpoint ``/json/<path>``; its JSON answer (or text)."""
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}/json/{path}", method=method)
         with urllib.request.urlopen(request, timeout=10) as resp:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -66,20 +65,13 @@ async def _session(ws_url: str, url: str, script: str) -> tuple[list[str], Any]:
 
 
 def visit(browser: Chromium, url: str, script: str) -> tuple[list[str], Any]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{browser.port}/json/new?about:blank", method="PUT"
-    )
-    with urllib.request.urlopen(request, timeout=10) as resp:
-        target = json.loads(resp.read())
+    target = browser.devtools("new?about:blank", "PUT")
     try:
         return asyncio.run(
             asyncio.wait_for(_session(target["webSocketDebuggerUrl"], url, script), 60)
         )
     finally:
-        with urllib.request.urlopen(
-            f"http://127.0.0.1:{browser.port}/json/close/{target['id']}", timeout=10
-        ):
-            pass
+        browser.devtools(f"close/{target['id']}")
 
 
 def test_pages_make_no_network_request_and_index_sorts(chromium: str, tmp_path: Path) -> None:

@@ -972,7 +972,7 @@ def _label(
     # stage ids or names (the mean aside): a column of stages, named by the noun
     named = {"mean"} | ({s.name for s in instrument.stages} if instrument is not None else set())
     if col in ("stage", "score", "x", "y") and stage_ids and values <= stage_ids | named:
-        noun = _capital(instrument.stage_noun if instrument is not None else "stage")
+        noun = _capital(_own("stage", instrument))
         return {"x": f"{noun} 1", "y": f"{noun} 2"}.get(col, noun)
     m = _CI.match(col) or re.match(r"^ci(\d+)_high$", col)
     if m:
