@@ -334,3 +334,17 @@ def test_codes_and_notes_speak_the_noun_but_strategy_names_stay() -> None:
     assert "*n* dimensions" in labels and "All dimensions assessed" in labels, labels
     assert "Min dimensions = 3" in shown.to_markdown()
     assert "stage" not in shown.to_markdown().lower()
+
+
+def test_an_interval_or_p_that_could_not_be_had_reads_undefined_not_by_undefined() -> None:
+    # found reading a report: "95% CI by undefined (degenerate bootstrap distribution)"
+    table = pd.DataFrame(
+        {"stage": ["stage_1", "stage_2"], "r": [1.0, 0.5], "ci95_low": [None, 0.1],
+         "ci95_high": [None, 0.8], "p_val": [None, 0.04],
+         "ci_method": ["undefined (degenerate bootstrap distribution)", "bca"],
+         "p_method": ["undefined (one group or one category)", "permutation"]}
+    )  # fmt: skip
+    text = presentation_table(table, instrument=INSTRUMENT).to_markdown()
+    assert "95% CI undefined (degenerate bootstrap distribution)" in text, text
+    assert "*p* undefined (one group or one category)" in text
+    assert "by undefined" not in text and "95% CI by" in text and "*p* by" in text

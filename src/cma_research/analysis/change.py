@@ -525,7 +525,7 @@ def paired_change(
     out["p_adj_method"] = [
         f"{p_adjust} across the {n_tested} tested {cohort.instrument.stage_noun}s"
         if s
-        else "none (one overall test, not in the stage adjustment)"
+        else f"none (one overall test, not in the {cohort.instrument.stage_noun} adjustment)"
         for s in stage_rows
     ]
     out.insert(2, "baseline", cohort.wave_label(b))

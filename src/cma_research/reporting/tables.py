@@ -1076,6 +1076,12 @@ def _adjustment(method: str) -> str:
     return words.get(how.lower(), how)
 
 
+def _by(method: str) -> str:
+    """How an interval or p was had: " by <method>", or " undefined (why)" when none was."""
+    words = _big_numbers(_method_words(method))
+    return f" {words}" if words.startswith("undefined") else f" by {words}"
+
+
 def _note_phrases(
     constants: Mapping[str, Any],
     data: pd.DataFrame,
@@ -1097,10 +1103,10 @@ def _note_phrases(
         phrases.append(what)
     if "ci_method" in c:
         level = next((m.group(1) for col in data.columns if (m := _CI.match(col))), "95")
-        phrases.append(f"{level}% CI by {_big_numbers(_method_words(str(c.pop('ci_method'))))}")
+        phrases.append(f"{level}% CI{_by(str(c.pop('ci_method')))}")
     p_parts = []
     if "p_method" in c:
-        p_parts.append(f"*p* by {_big_numbers(_method_words(str(c.pop('p_method'))))}")
+        p_parts.append(f"*p*{_by(str(c.pop('p_method')))}")
     if "p_adj_method" in c:
         how = _adjustment(str(c.pop("p_adj_method")))
         p_parts.append(f"{how}-adjusted across {len(data)} tests")
