@@ -1,8 +1,10 @@
-"""A tiny notebook for tests of the build machinery (cache, hardening, plan)."""
+"""Notebooks in tests: a tiny one for the build machinery (cache, hardening, plan), and
+one notebook executed with papermill in the build's kernel (:func:`execute`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 def tiny_notebook(path: Path, params: str, body: str) -> None:
@@ -22,3 +24,28 @@ def tiny_notebook(path: Path, params: str, body: str) -> None:
     for i, c in enumerate(nb.cells):
         c["id"] = f"c{i}"
     nbformat.write(nb, path)
+
+
+def execute(notebook: Path, out: Path, parameters: dict[str, Any]) -> None:
+    """Execute ``notebook`` into ``out`` with papermill, as a build runs it: in this
+    interpreter's kernel, forked from the preload process when warm kernels are on
+    (:mod:`cma_research.pipeline.build.warm`), in the notebook's folder.
+
+    The tests of one notebook's text use it; plain papermill with a kernelspec, as the
+    README shows it, is run by ``tests/pipeline/test_readme_commands.py``.
+    """
+    import papermill as pm
+
+    from cma_research.pipeline.build.execute import kernel_manager_class
+
+    pm.execute_notebook(
+        str(notebook),
+        str(out),
+        parameters=parameters,
+        cwd=str(notebook.parent),
+        kernel_name="cma-research-build",
+        language="python",
+        kernel_manager_class=kernel_manager_class(),
+        progress_bar=False,
+        log_output=False,
+    )

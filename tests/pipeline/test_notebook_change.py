@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from cma_research.pipeline.build import BuildResult, notebook_parameters
+from tests.notebooks import execute
 from tests.paths import ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "06_change.ipynb"
@@ -37,17 +38,8 @@ def _collect_leftovers() -> Iterator[None]:
 
 
 def _run(tmp_path: Path, **params: Any) -> nbformat.NotebookNode:
-    import papermill as pm
-
     out_nb = tmp_path / "executed.ipynb"
-    pm.execute_notebook(
-        str(NOTEBOOK),
-        str(out_nb),
-        parameters={"output_dir": str(tmp_path / "out"), **params},
-        cwd=str(NOTEBOOK.parent),
-        progress_bar=False,
-        log_output=False,
-    )
+    execute(NOTEBOOK, out_nb, {"output_dir": str(tmp_path / "out"), **params})
     return nbformat.read(out_nb, as_version=4)
 
 

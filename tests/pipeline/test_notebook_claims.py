@@ -10,11 +10,11 @@ from collections import Counter
 from pathlib import Path
 
 import nbformat
-import pytest
 
 import cma_research as cma
 from cma_research.analysis.claims import claim_verdicts
 from cma_research.pipeline.build import BuildResult
+from tests.notebooks import execute
 from tests.paths import ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "08_claims.ipynb"
@@ -96,19 +96,16 @@ def test_notebook_summary_comes_from_the_counts(bundled_build: BuildResult) -> N
 
 
 def test_notebook_skips_without_a_claims_file(tmp_path: Path) -> None:
-    pm = pytest.importorskip("papermill")
     out = tmp_path / "08.ipynb"
-    pm.execute_notebook(
-        str(NOTEBOOK),
-        str(out),
+    execute(
+        NOTEBOOK,
+        out,
         # given its returns, a notebook reads nothing from a study file: no claims
-        parameters={
+        {
             "returns_path": str(ROOT / "data" / "raw" / "customer_wise_2007.csv"),
             "claims_path": None,
             "output_dir": str(tmp_path / "reports"),
         },
-        cwd=str(NOTEBOOK.parent),
-        progress_bar=False,
     )
     shown = _markdown(out)
     assert "No claims file was given (`claims_path` is None), so no claims are audited." in shown
