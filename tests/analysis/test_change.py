@@ -20,6 +20,7 @@ from cma_research import Cohort, ParameterError, get_instrument
 from cma_research.analysis.describe import level_distribution
 from cma_research.analysis.headline import result_or_note
 from cma_research.core.cohort import Source
+from cma_research.reporting import findings
 from tests.analysis.results import results_change as R
 
 INST = get_instrument("customer_wise_2007")
@@ -252,6 +253,18 @@ def test_attrition() -> None:
     assert_allclose(t.loc["business_type", "p_val"], stats.fisher_exact(table).pvalue, rtol=1e-12)
     chi2 = stats.chi2_contingency(table, correction=False).statistic
     assert_allclose(t.loc["business_type", "effect_size"], np.sqrt(chi2 / 10), rtol=1e-12)
+
+
+def test_attrition_tests_only_what_the_returns_give() -> None:
+    # found on a study without staff numbers or business types: rows "staff 0 0" and
+    # "business type 0 0" with the footnote "p by a group is empty"
+    ids = [f"A{i}" for i in range(1, 7)]
+    c = make_cohort(ids, {"stage_1": [1, 2, 3, 2, 1, 3]}, {"stage_1": [2] * 4}, follow_ids=ids[:4])
+    tests = cma.attrition(c, n_perm=100, seed=1).tests
+    assert tests["variable"].tolist() == ["mean_score"]
+    assert "note" in tests.columns and tests["note"].isna().all()
+    text = findings.attrition_tests_sentence(tests)
+    assert "staff" not in text and "business type" not in text and "mean score" in text
 
 
 def test_attrition_equal_data_give_equal_p() -> None:

@@ -348,3 +348,44 @@ def test_an_interval_or_p_that_could_not_be_had_reads_undefined_not_by_undefined
     assert "95% CI undefined (degenerate bootstrap distribution)" in text, text
     assert "*p* undefined (one group or one category)" in text
     assert "by undefined" not in text and "95% CI by" in text and "*p* by" in text
+
+
+def test_a_stage_family_adjustment_with_an_unadjusted_mean_row_is_named_once() -> None:
+    # found reading the change page: a column "P adj method" repeated "holm across the 10
+    # tested stages" on every row, and the mean's row said "none (...)" in the same column
+    table = pd.DataFrame(
+        {"stage": ["stage_1", "stage_2", "mean"], "rank_biserial": [0.4, -0.2, 0.1],
+         "p_val": [0.02, 0.5, 0.3], "p_adj": [0.04, 0.5, 0.3],
+         "p_adj_method": ["holm across the 2 tested stages"] * 2
+         + ["none (one overall test, not in the stage adjustment)"]}
+    )  # fmt: skip
+    shown = presentation_table(table, instrument=INSTRUMENT)
+    labels = [c.label for c in shown.columns]
+    assert labels[-1] == "*p* (Holm)" and "*p* adjustment" not in labels, labels
+    assert shown.note_text() == "*p* Holm-adjusted across the 2 tested stages."
+    assert shown.footnotes == (
+        ("ᵃ", "*p* not adjusted (one overall test, not in the stage adjustment)"),
+    )
+    assert [row[0] for row in shown.rows][-1] == "mean levelᵃ"
+    # a rank-biserial r is bounded: no leading zero (APA)
+    assert labels[1] == "Rank-biserial *r*" and shown.rows[1][1] == "−.20", shown.rows
+
+
+def test_adjustment_methods_read_as_words_whatever_they_count() -> None:
+    # "holm on p_val over 2 distinct tests" used to reach the note whole, as
+    # "holm on p_val over 2 distinct tests-adjusted across 3 tests"
+    table = _stage_table().assign(p_adj_method="fdr_bh on p_perm over 2 distinct tests")
+    note = presentation_table(table, instrument=INSTRUMENT).note_text()
+    assert "Benjamini–Hochberg-adjusted across 2 distinct tests;" in note, note
+    assert "fdr_bh" not in note and "over 2" not in note
+
+
+def test_codes_of_change_tables_read_as_words() -> None:
+    from cma_research.reporting.tables import value_words
+
+    assert [value_words("status", s) for s in ("paired", "baseline_only", "follow_up_only")] == [
+        "audited at both", "baseline only", "follow-up only",
+    ]  # fmt: skip
+    assert value_words("effect_size_name", "cramers_v") == "Cramér's V"
+    assert value_words("test", "stuart_maxwell") == "Stuart–Maxwell"
+    assert value_words("variable", "business_type") == "business type"

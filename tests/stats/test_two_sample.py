@@ -65,7 +65,7 @@ def test_table_test_two_by_two_is_fisher_and_degenerate_cases() -> None:
     one = table_test(group, np.array(["x"] * 7), n_perm=10, rng=np.random.default_rng(0))
     assert np.isnan(one["p_val"])
     empty = mann_whitney(np.array([]), np.array([1.0]), n_perm=10, rng=np.random.default_rng(0))
-    assert np.isnan(empty["p_val"]) and empty["p_method"] == "a group is empty"
+    assert np.isnan(empty["p_val"]) and empty["p_method"] == "undefined (a group is empty)"
 
 
 def test_one_observation_in_a_group_with_ties_is_enumerated() -> None:

@@ -853,7 +853,9 @@ def attrition(
         ``n_dropped``, ``n_completers``, ``dropped_summary``, ``completer_summary``
         (median, or for business type the number of types), ``statistic`` (U of the
         drop-outs; chi-square for type), ``p_val``, ``p_method``,
-        ``effect_size``, ``effect_size_name``.
+        ``effect_size``, ``effect_size_name``, ``note`` (on the business type's row:
+        what its summaries count). A variable no business has a value of (returns
+        without staff numbers) has no row.
 
     Examples
     --------
@@ -888,6 +890,8 @@ def attrition(
     rows = []
     for name, values in (("mean_score", mean_score), ("staff", staff)):
         ok = ~np.isnan(values)
+        if not ok.any():  # the returns do not give it: nothing to compare, no row
+            continue
         xd, xc = values[ok & is_dropped], values[ok & ~is_dropped]
         res = mann_whitney(xd, xc, n_perm=n_perm, rng=np.random.default_rng(seed_used))
         rows.append(
@@ -907,26 +911,32 @@ def attrition(
     btype = base.attributes["business_type"]
     known = btype.notna().to_numpy()
     categories = btype.to_numpy(dtype=object)[known].astype(str)
-    res = table_test(
-        is_dropped[known], categories, n_perm=n_perm, rng=np.random.default_rng(seed_used)
-    )
-    rows.append(
-        {
-            "variable": "business_type",
-            "n_dropped": int((is_dropped & known).sum()),
-            "n_completers": int((~is_dropped & known).sum()),
-            "dropped_summary": float(len(set(categories[is_dropped[known]]))),
-            "completer_summary": float(len(set(categories[~is_dropped[known]]))),
-            "statistic": res["statistic"],
-            "p_val": res["p_val"],
-            "p_method": res["p_method"],
-            "effect_size": res["effect_size"],
-            "effect_size_name": "cramers_v",
-        }
-    )
-    tests = pd.DataFrame(rows)
+    if known.any():  # as for staff: a variable the returns do not give has no row
+        res = table_test(
+            is_dropped[known], categories, n_perm=n_perm, rng=np.random.default_rng(seed_used)
+        )
+        rows.append(
+            {
+                "variable": "business_type",
+                "n_dropped": int((is_dropped & known).sum()),
+                "n_completers": int((~is_dropped & known).sum()),
+                "dropped_summary": float(len(set(categories[is_dropped[known]]))),
+                "completer_summary": float(len(set(categories[~is_dropped[known]]))),
+                "statistic": res["statistic"],
+                "p_val": res["p_val"],
+                "p_method": res["p_method"],
+                "effect_size": res["effect_size"],
+                "effect_size_name": "cramers_v",
+                "note": "The summaries are the number of business types in each group.",
+            }
+        )
+    columns = [
+        "variable", "n_dropped", "n_completers", "dropped_summary", "completer_summary",
+        "statistic", "p_val", "p_method", "effect_size", "effect_size_name", "note",
+    ]  # fmt: skip
+    tests = pd.DataFrame(rows, columns=columns)
     tests.insert(1, "baseline", labels["b"])
     tests.insert(2, "follow_up", labels["f"])
-    for col in ("variable", "baseline", "follow_up", "p_method", "effect_size_name"):
+    for col in ("variable", "baseline", "follow_up", "p_method", "effect_size_name", "note"):
         tests[col] = tests[col].astype("string")
     return Attrition(labels["b"], labels["f"], completers, dropped, joined, tests)

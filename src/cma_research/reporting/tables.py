@@ -433,12 +433,22 @@ _TEST_WORDS = {
     "rank_biserial": "rank-biserial r",
     "log_staff": "log(staff)",
     "Intercept": "intercept",
+    "cramers_v": "Cramér's V",
+    "bowker": "Bowker",
+    "stuart_maxwell": "Stuart–Maxwell",
+}
+#: A business's status between two waves (:func:`~cma_research.analysis.change.scores_by_wave`).
+_STATUS_WORDS = {
+    "paired": "audited at both",
+    "baseline_only": "baseline only",
+    "follow_up_only": "follow-up only",
 }
 #: Columns whose values are codes: shown in words (stage ids as names, ``_`` as spaces).
 _CODE_COLUMNS = {
     "strategy", "method", "score", "covariate", "term", "test", "by", "effect_size_name",
     "design", "solved_for", "kind", "statistic", "model", "x", "y", "stage", "weakest_stage",
-    "strongest_stage", "missing_stages", "group", "chosen_strategy",
+    "strongest_stage", "missing_stages", "group", "chosen_strategy", "status", "variable",
+    "identical_strategies",
 }  # fmt: skip
 #: Columns that describe how a result was computed: to the note when constant.
 _METHOD_COLUMNS = {
@@ -451,13 +461,14 @@ _COUNT = re.compile(
 )
 _BOUNDED = re.compile(
     r"^(r|rho|tau|alpha|std_alpha|average_r|r_drop|alpha_if_deleted|power|fmi|lambda_share|"
-    r"r2|share.*|.*_share|.*_share_.*|effect_size|omega.*|icc|kappa|proportion|riv_share)$"
+    r"rank_biserial|r2|share.*|.*_share|.*_share_.*|effect_size|omega.*|icc|kappa|proportion|"
+    r"riv_share)$"
 )
 _P = re.compile(r"^p_(val|perm|adj|value|exact|two_sided)$|^p$")
 _CI = re.compile(r"^ci(\d+(?:_\d+)?)_low$")
 _ESTIMATES = ("r", "estimate", "alpha", "value", "effect", "share_below_1", "effect_size", "mean")
 _DETAIL = ("ci_low_mc_se", "ci_high_mc_se")
-_VARYING_METHODS = ("ci_method", "p_method", "cov_type")
+_VARYING_METHODS = ("ci_method", "p_method", "p_adj_method", "cov_type")
 _NOTE_COLUMNS = ("note", "warning")
 _LABELS = {
     "n": "*n*",
@@ -485,10 +496,14 @@ _LABELS = {
     "n_obs": "Observations",
     "n_businesses": "Businesses",
     "p_method": "*p* method",
+    "p_adj_method": "*p* adjustment",
+    "dropped_summary": "Drop-outs (median)",
+    "completer_summary": "Audited again (median)",
     "ci_method": "CI method",
     "cov_type": "Standard errors",
     "effect_size": "Effect size",
     "effect_size_name": "Effect size measure",
+    "rank_biserial": "Rank-biserial *r*",
     "verdict_text": "Verdict",
     "claim_id": "Claim",
     "reading_no": "Reading",
@@ -540,6 +555,11 @@ def value_words(column: str, value: Any, instrument: Instrument | None = None) -
         return stages[text]
     if column == "strategy":
         return strategy_words(text, instrument)
+    if column == "identical_strategies":
+        names = [t.strip() for t in text.split(",") if t.strip()]
+        return ", ".join(strategy_words(name, instrument) for name in names)
+    if column == "status" and text in _STATUS_WORDS:
+        return _STATUS_WORDS[text]
     if column == "method" and text in _METHOD_WORDS:
         return _METHOD_WORDS[text]
     if text in _TEST_WORDS:
@@ -672,9 +692,6 @@ def presentation_table(
     symbol = None
     if present("method") and _constant(data["method"]):
         symbol = correlation_symbol(str(data["method"].iloc[0])) if present("r") else None
-    adjusted = "*p* (adjusted)"
-    if present("p_adj_method") and _constant(data["p_adj_method"]):
-        adjusted = f"*p* ({_adjustment(str(data['p_adj_method'].iloc[0]))})"
     # a method column with a usual value and exceptions: the usual value in the note,
     # each exception a lettered note on its row
     exceptions: list[tuple[int, str]] = []
@@ -690,6 +707,9 @@ def presentation_table(
                     exceptions.append((i, phrase[0]))
         fill = pd.NA if usual == _key(None) else data[col][keys == usual].iloc[0]
         data[col] = pd.Series([fill] * n_rows, index=data.index, dtype=object)
+    adjusted = "*p* (adjusted)"
+    if present("p_adj_method") and _constant(data["p_adj_method"]):
+        adjusted = f"*p* ({_adjustment(str(data['p_adj_method'].iloc[0]))[0]})"
     # an estimate with its interval stays in the table even when it is the same on every
     # row (share below level 1 = 0 on every stage): the interval belongs beside it
     with_interval: set[str] = set()
@@ -1068,12 +1088,40 @@ def _align(texts: list[str]) -> list[str]:
     return out
 
 
-def _adjustment(method: str) -> str:
-    """``holm on p_perm`` -> ``Holm``; ``fdr_bh`` -> ``Benjamini–Hochberg``."""
-    how = re.sub(r" on p_\w+$", "", method.strip())
-    words = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini–Hochberg",
-             "bh": "Benjamini–Hochberg", "hochberg": "Hochberg", "sidak": "Šidák"}  # fmt: skip
-    return words.get(how.lower(), how)
+_ADJUSTMENT = re.compile(
+    r"^(?P<how>[\w-]+)(?: on p_\w+)?"
+    r"(?: over (?P<distinct>\d+ distinct tests)| across the (?P<tested>\d+ tested .+?))?"
+    r"(?P<rest>;.*)?$"
+)
+_ADJUSTMENT_WORDS = {
+    "holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini–Hochberg",
+    "bh": "Benjamini–Hochberg", "hochberg": "Hochberg", "sidak": "Šidák",
+}  # fmt: skip
+
+
+def _adjustment(method: str, n_tests: int | None = None) -> tuple[str, str]:
+    """A ``p_adj_method`` in words: the method's name and the note's phrase.
+
+    >>> _adjustment("holm on p_perm", 10)
+    ('Holm', 'Holm-adjusted across 10 tests')
+    >>> _adjustment("holm across the 10 tested stages")
+    ('Holm', 'Holm-adjusted across the 10 tested stages')
+    >>> _adjustment("fdr_bh on p_val over 2 distinct tests")
+    ('Benjamini–Hochberg', 'Benjamini–Hochberg-adjusted across 2 distinct tests')
+    >>> _adjustment("none (one overall test, not in the stage adjustment)")[1]
+    'not adjusted (one overall test, not in the stage adjustment)'
+    """
+    text = method.strip()
+    if text.startswith("none"):
+        return "unadjusted", "not adjusted" + text[len("none") :]
+    m = _ADJUSTMENT.match(text)
+    if m is None:
+        return text, f"adjusted: {text}"
+    how = _ADJUSTMENT_WORDS.get(m["how"].lower(), m["how"])
+    across = m["distinct"] or (f"the {m['tested']}" if m["tested"] else None)
+    if across is None:
+        across = f"{n_tests} tests" if n_tests is not None else "the tests shown"
+    return how, f"{how}-adjusted across {across}{m['rest'] or ''}"
 
 
 def _by(method: str) -> str:
@@ -1108,8 +1156,8 @@ def _note_phrases(
     if "p_method" in c:
         p_parts.append(f"*p*{_by(str(c.pop('p_method')))}")
     if "p_adj_method" in c:
-        how = _adjustment(str(c.pop("p_adj_method")))
-        p_parts.append(f"{how}-adjusted across {len(data)} tests")
+        phrase = _adjustment(str(c.pop("p_adj_method")), len(data))[1]
+        p_parts.append(phrase if p_parts else f"*p* {phrase}")
     if p_parts:
         phrases.append(", ".join(p_parts))
     if "cov_type" in c:
