@@ -137,6 +137,27 @@ def test_no_staff_numbers_are_said_in_words(cohort: Cohort) -> None:
     assert joint.loc[1, "note"].endswith("no staff numbers")
 
 
+def test_without_staff_numbers_each_analysis_says_so_not_that_it_needs_three(
+    cohort: Cohort,
+) -> None:
+    # found reading a no-staff study's 05 page: five footnotes "correlating mean with
+    # staff (strategy 'complete_case') needs at least 3 businesses with both values;
+    # only 0 have them", one per strategy
+    c = no_staff(cohort)
+    for call in (
+        lambda: cma.correlate(c, "staff", "mean", **FAST),
+        lambda: cma.correlate(c, ["staff"], "stages", strategy="multiple", **FAST),
+        lambda: cma.fit_size_model(c),
+        lambda: cma.fit_size_model(c, strategy="multiple", m=2),
+    ):
+        with pytest.raises(ParameterError, match=r"^the returns give no staff numbers$"):
+            call()
+    sens = cma.sensitivity(c, "correlate", **FAST)
+    assert set(sens["note"]) == {"not applicable: the returns give no staff numbers"}
+    growth = with_growth(c, np.linspace(-3.0, 9.0, 16))  # another covariate is untouched
+    assert len(cma.correlate(growth, "growth", "mean", **FAST)) == 1
+
+
 def test_one_business_gives_notes_not_errors(cohort: Cohort) -> None:
     one = cohort.subset(cohort.attributes["staff"] >= 50)
     t = correlations(one, ["staff"], "stages", strategy="complete_case", **FAST)

@@ -199,7 +199,9 @@ def test_identical_strategies_are_shown_once() -> None:
     assert {"available_case", "business_mean"} <= set(ols["strategy"])
     assert (ols["identical_strategies"] == "").all()
     text = findings.sensitivity_paragraph(res)
-    assert "counted once: business_mean gives exactly the result of available_case" in text
+    assert (
+        "counted once: business-mean imputation gives exactly the result of available cases" in text
+    )
     assert text.startswith("Across five distinct strategies")
 
 

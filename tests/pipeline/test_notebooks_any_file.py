@@ -83,6 +83,22 @@ def test_three_waves_as_dates_without_staff_numbers(
     assert "the returns give no staff numbers" in pages["00_findings"]
     assert "the returns give no staff numbers" in pages["03_size_and_growth"]
     assert "fewer than two staff numbers" in pages["07_planning"]
+    # 05 says once why size cannot be compared across strategies: no table of "not
+    # applicable" rows, no footnote per strategy, no "needs 3 businesses; 0 have them"
+    sensitivity = pages["05_sensitivity"]
+    assert (
+        "The size correlation could not be computed under any strategy: "
+        "the returns give no staff numbers." in sensitivity
+    )
+    assert "The OLS size model could not be fitted under any strategy" in sensitivity
+    assert "not applicable" not in sensitivity and "0 have them" not in sensitivity
+    assert "reading blanks as the lowest level changes nothing" in sensitivity  # no blank
+    shown = re.sub(r"<(style|script)\b.*?</\1>", "", sensitivity, flags=re.S)  # CSS says "paper"
+    assert "paper" not in re.sub(r"<[^>]+>", "", shown.split("Parameters of this run")[0])
+    # 06 in words: statuses and the adjustment, not codes
+    change = pages["06_change"]
+    assert "audited at both" in change and ">paired<" not in change
+    assert "P adj method" not in change and "Holm-adjusted across the 10 tested stages" in change
     # rule 16: a year reads "in 2020"; tables hold the wave's label, never its code
     assert re.search(r"audited in 2019 and \d+ in 2021", pages["06_change"])
     with (result.output_dir / "tables" / "01_missing_by_business.csv").open() as fh:

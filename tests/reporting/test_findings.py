@@ -139,8 +139,8 @@ def test_strategies_that_differ_depends_on() -> None:
     assert "depends on" in text and "does not hinge" not in text
     assert text == (
         "Across three strategies the size correlation ranged from \u2212.55 to .61, and the "
-        "verdict depends on the strategy (negative: stage_median; no clear association: "
-        "complete_case; positive: available_case)."
+        "verdict depends on the strategy (negative: stage-median imputation; no clear "
+        "association: complete cases; positive: available cases)."
     )
 
 
@@ -152,7 +152,7 @@ def test_strategies_with_a_note_are_left_out() -> None:
         ]
     )
     assert sensitivity_paragraph(t) == (
-        "Only one strategy (complete_case) could be applied to these data (r = .70), so "
+        "Only one strategy (complete cases) could be applied to these data (r = .70), so "
         "there is nothing to compare it with."
     )
     none = table([("min_stages", NAN, NAN, NAN, NAN, NAN, "needs min_stages")])

@@ -23,7 +23,13 @@ from scipy import stats
 
 from cma_research.analysis.change import change_scores, resolve_waves
 from cma_research.analysis.describe import SCORES, business_scores, check_comparable
-from cma_research.analysis.prepare import covariate_values, imputed, prepared, strategy_layout
+from cma_research.analysis.prepare import (
+    covariate_values,
+    imputed,
+    no_values,
+    prepared,
+    strategy_layout,
+)
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.memo import memoize
@@ -306,6 +312,10 @@ def correlate(
     for name, value in (("n_boot", n_boot), ("n_perm", n_perm)):
         if not isinstance(value, int | np.integer) or value < 0:
             raise ParameterError(f"{name}={value!r} must be a whole number >= 0")
+    for name in [covariate] if isinstance(covariate, str) else covariate:
+        reason = no_values(cohort, name)
+        if reason is not None:  # said plainly, not as "needs 3 businesses; 0 have them"
+            raise ParameterError(reason)
     names = [score] if isinstance(score, str) else list(score)
     if "change" in names:
         if len(names) > 1:

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from cma_research.analysis.correlation import adjust, correlate
-from cma_research.analysis.prepare import single_wave
+from cma_research.analysis.prepare import no_values, single_wave
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.params import HEADLINE_STRATEGIES, STRATEGIES, check_choice
@@ -290,19 +290,6 @@ def result_or_note(
         return out
 
 
-def _no_values(cohort: Cohort, covariate: str) -> str | None:
-    """Why ``covariate`` cannot be correlated at all, or None."""
-    attrs = cohort.attributes
-    name = "staff" if covariate == "log_staff" else covariate
-    if name not in attrs.columns:
-        return None  # correlate names the allowed covariates
-    if attrs[name].notna().sum() == 0:
-        if name == "staff":
-            return "the returns give no staff numbers"
-        return f"no business has a value of {name}"
-    return None
-
-
 def _note_rows(
     strategy: str, score: str, covariates: Sequence[str], reasons: Sequence[str]
 ) -> pd.DataFrame:
@@ -354,7 +341,7 @@ def correlations(
     """
     usable, frames = [], []
     for covariate in covariates:
-        reason = _no_values(cohort, covariate)
+        reason = no_values(cohort, covariate)
         if reason is None:
             usable.append(covariate)
         else:
@@ -447,7 +434,7 @@ def associations(
     """
     frames = []
     for covariate in covariates:
-        reason = _no_values(cohort, covariate)
+        reason = no_values(cohort, covariate)
         for strategy in strategies:
             if reason is not None:
                 out = pd.DataFrame({"strategy": [strategy], "note": [f"not computed: {reason}"]})

@@ -9,7 +9,13 @@ import pandas as pd
 from scipy import stats
 
 from cma_research.analysis.describe import SCORES, business_scores, check_comparable
-from cma_research.analysis.prepare import covariate_values, imputed, prepared, strategy_layout
+from cma_research.analysis.prepare import (
+    covariate_values,
+    imputed,
+    no_values,
+    prepared,
+    strategy_layout,
+)
 from cma_research.core.cohort import Cohort
 from cma_research.core.errors import ParameterError
 from cma_research.core.params import ESTIMANDS, STRATEGIES, Strategy, check_choice
@@ -108,6 +114,10 @@ def fit_size_model(
     check_choice("score", score, [*SCORES, *cohort.stage_ids])
     check_choice("strategy", strategy, STRATEGIES)
     check_choice("cov_type", cov_type, ("HC3", "CR2"))
+    for name in covariates:
+        reason = no_values(cohort, name)
+        if reason is not None:
+            raise ParameterError(reason)
     if strategy != "multiple":
         out = _ols_table(cohort, score, covariates, strategy, min_stages, cov_type)
         return strategy_layout(out, strategy, 1)

@@ -95,6 +95,30 @@ def strategy_layout(out: pd.DataFrame, strategy: str, m: int) -> pd.DataFrame:
     return result
 
 
+def no_values(cohort: Cohort, covariate: str) -> str | None:
+    """Why ``covariate`` cannot be related to maturity at all (no business has a value
+    of it), in words; None when some business has one, or when it is not an attribute
+    (:func:`covariate_values` names the allowed ones).
+
+    >>> from dataclasses import replace
+    >>> from cma_research.datasets import customer_wise_2007
+    >>> cohort = customer_wise_2007()
+    >>> no_values(cohort, "log_staff") is None
+    True
+    >>> no_values(replace(cohort, attributes=cohort.attributes.assign(staff=pd.NA)), "log_staff")
+    'the returns give no staff numbers'
+    """
+    attrs = cohort.attributes
+    name = "staff" if covariate == "log_staff" else covariate
+    if name not in attrs.columns or attrs[name].notna().any():
+        return None
+    return (
+        "the returns give no staff numbers"
+        if name == "staff"
+        else f"no business has a value of {name}"
+    )
+
+
 def covariate_values(cohort: Cohort, covariate: str) -> pd.Series:
     """A numeric covariate per row: ``staff``, ``log_staff`` or any numeric attribute."""
     attrs = cohort.attributes

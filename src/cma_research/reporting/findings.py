@@ -64,6 +64,7 @@ from cma_research.reporting.rules import (
     strength_word,
     too_many_left_out,
 )
+from cma_research.reporting.tables import strategy_words
 from cma_research.reporting.text import apa, format_p, join_words
 
 __all__ = [
@@ -688,15 +689,17 @@ def covariates_summary(rows: Sequence[Row], cohort: Cohort, strategy: str) -> st
     return " ".join(association_paragraph(row, cohort, strategy).replace("**", "") for row in rows)
 
 
-def sensitivity_paragraph(table: pd.DataFrame) -> str:
+def sensitivity_paragraph(table: pd.DataFrame, instrument: Instrument | None = None) -> str:
     """Whether a correlation with maturity depends on the missing-data strategy.
 
     By rule 12 of :mod:`~cma_research.reporting.rules`: the conclusion "does not hinge
     on" the strategy when every strategy that could be applied gives the same direction
     verdict (rule 2: positive, negative or no clear association); otherwise it "depends
     on" it, and the strategies are named by verdict. The correlation is named by the
-    table's ``covariate`` (size for staff; the column's name otherwise); a table where no
-    strategy could be applied says why (the first row's note).
+    table's ``covariate`` (size for staff; the column's name otherwise), the strategies
+    in words (:func:`~cma_research.reporting.tables.strategy_words`, in the noun of
+    ``instrument`` when given); a table where no strategy could be applied says why (the
+    first row's note).
 
     >>> import pandas as pd
     >>> t = pd.DataFrame({"strategy": ["complete_case", "available_case"],
@@ -725,22 +728,31 @@ def sensitivity_paragraph(table: pd.DataFrame) -> str:
             "applied: a variable is the same for every business."
         )
     valid = defined
+
+    def words(strategy: object) -> str:
+        return strategy_words(str(strategy), instrument)
+
     if len(valid) == 1:
         only = valid.iloc[0]
         return (
-            f"Only one strategy ({only['strategy']}) could be applied to these data "
+            f"Only one strategy ({words(only['strategy'])}) could be applied to these data "
             f"(r = {format_number(float(only['r']), bounded=True)}), so there is nothing to "
             "compare it with."
         )
-    verdicts = {str(row["strategy"]): direction(row) for _, row in valid.iterrows()}
+    verdicts = {words(row["strategy"]): direction(row) for _, row in valid.iterrows()}
     lo, hi = float(valid["r"].min()), float(valid["r"].max())
     same = []
     if "identical_strategies" in valid.columns:
         for _, row in valid.iterrows():
-            others = str(row["identical_strategies"] or "")
+            value = row["identical_strategies"]
+            others = [] if pd.isna(value) else [o.strip() for o in str(value).split(",")]
+            others = [o for o in others if o]
             if others:
-                verb = "gives" if "," not in others else "give"
-                same.append(f"{others} {verb} exactly the result of {row['strategy']}")
+                verb = "gives" if len(others) == 1 else "give"
+                same.append(
+                    f"{join_words([words(o) for o in others])} {verb} exactly the result of "
+                    f"{words(row['strategy'])}"
+                )
     counted = (
         f" (counted once: {'; '.join(same)}, the same arithmetic for this statistic)"
         if same
@@ -846,19 +858,30 @@ def blank_as_zero_sentence(base: Row, zero: Row, cohort: Cohort) -> str:
     >>> a = level_distribution(cw).iloc[-1]
     >>> z = level_distribution(cw, strategy="blank_as_zero").iloc[-1]
     >>> print(blank_as_zero_sentence(a, z, cw))  # doctest: +NORMALIZE_WHITESPACE
-    If every blank meant the lowest level (a worst case: the paper never says what a
-    blank means), the share of assessments below level 1 would be 28% (95% CI 14% to
-    45%, n = 160) instead of 15% (n = 137).
+    If every blank meant the lowest level (a worst case), the share of assessments below
+    level 1 would be 28% (95% CI 14% to 45%, n = 160) instead of 15% (n = 137).
+
+    With no blank the worst case changes nothing, and the sentence says so:
+
+    >>> full = level_distribution(cw, strategy="complete_case").iloc[-1]  # 16 zeros in 120
+    >>> print(blank_as_zero_sentence(full, full, cw))  # doctest: +NORMALIZE_WHITESPACE
+    No assessment is blank, so reading blanks as the lowest level changes nothing: the
+    share of assessments below level 1 stays 13% (n = 120).
     """
     lowest = lowest_level_phrase(cohort.instrument)
     a, z = row_number(base, "share_below_1"), row_number(zero, "share_below_1")
+    n_base, n_zero = int(row_number(base, "n_assessed")), int(row_number(zero, "n_assessed"))
+    if n_zero == n_base:
+        return (
+            "No assessment is blank, so reading blanks as the lowest level changes nothing: "
+            f"the share of assessments {lowest} stays {percent(a)} (n = {n_base})."
+        )
     low, high = row_number(zero, "ci95_low"), row_number(zero, "ci95_high")
     interval = "" if math.isnan(low) else f"95% CI {percent(low)} to {percent(high)}, "
     return (
-        f"If every blank meant the lowest level (a worst case: the paper never says what "
-        f"a blank means), the share of assessments {lowest} would be {percent(z)} "
-        f"({interval}n = {int(row_number(zero, 'n_assessed'))}) instead of {percent(a)} "
-        f"(n = {int(row_number(base, 'n_assessed'))})."
+        f"If every blank meant the lowest level (a worst case), the share of assessments "
+        f"{lowest} would be {percent(z)} ({interval}n = {n_zero}) instead of {percent(a)} "
+        f"(n = {n_base})."
     )
 
 
@@ -1218,7 +1241,8 @@ def key_facts(
             facts[f"{what[0].upper()}{what[1:]} and mean level"] = apa(row)
     if headline is not None:
         facts["Headline strategy"] = (
-            f"{headline.strategy} ({headline.n_used} of {headline.n_businesses} businesses; "
+            f"{strategy_words(headline.strategy, cohort.instrument)} "
+            f"({headline.n_used} of {headline.n_businesses} businesses; "
             f"{headline.rule})"
         )
     return facts
