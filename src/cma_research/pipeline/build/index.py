@@ -8,6 +8,7 @@ has no outputs left (see :func:`cma_research.pipeline.build.execute.run_one`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,9 +38,22 @@ def describe_notebook(nb_path: Path) -> tuple[str, str]:
             continue
         title = lines[0].lstrip("#").strip()
         rest = next((ln for ln in lines[1:] if not ln.startswith("#")), "")
-        first = rest.split(". ")[0].rstrip(".")
-        return title, (first + "." if first else "")
+        first = re.split(r"(?<=[.?!]) ", rest, maxsplit=1)[0]
+        if first and not first.endswith((".", "?", "!")):
+            first += "."
+        return title, first
     return nb_path.stem, ""
+
+
+def _in_order(path: Path) -> tuple[Any, ...]:
+    """Sort key of an output file: numbers in its name by value (``stage_9`` before
+    ``stage_10``), the rest as text.
+
+    >>> [p.name for p in sorted(map(Path, ["t_stage_10.png", "t_stage_9.png"]), key=_in_order)]
+    ['t_stage_9.png', 't_stage_10.png']
+    """
+    parts = re.split(r"(\d+)", path.name)
+    return tuple((0, int(part), part) if part.isdigit() else (1, 0, part) for part in parts)
 
 
 def _mapping(path: Path, warn: Callable[[str], None] | None) -> dict[str, str]:
@@ -122,7 +136,7 @@ def index_html(
         )
     captions = _captions(out_dir, warn=warn)
     figures = []
-    for png in sorted((out_dir / "figures").glob("*.png")):
+    for png in sorted((out_dir / "figures").glob("*.png"), key=_in_order):
         caption = captions.get(png.stem, png.stem.replace("_", " "))
         alt = escape_html(caption)
         figures.append(
@@ -138,7 +152,7 @@ def index_html(
         f'<span class="earlier">({escape_html(t.stem[:2])})</span> — '
         f"{_link(out_dir, t, 'CSV')} · {_link(out_dir, t.with_suffix('.tex'), 'LaTeX')} · "
         f"{_link(out_dir, t.with_suffix('.md'), 'Markdown')}</li>"
-        for t in sorted((out_dir / "tables").glob("*.csv"))
+        for t in sorted((out_dir / "tables").glob("*.csv"), key=_in_order)
     )
     machinery = ("notebooks", "returns")
     fact_rows = "".join(
