@@ -45,8 +45,8 @@ def mann_whitney(
     n_a, n_b = len(x), len(y)
     out: dict[str, Any] = {"n_a": n_a, "n_b": n_b}
     if n_a == 0 or n_b == 0:
-        return {**out, "statistic": np.nan, "p_val": np.nan, "p_method": "undefined (a group is empty)",
-                "effect_size": np.nan}  # fmt: skip
+        return {**out, "statistic": np.nan, "p_val": np.nan,
+                "p_method": "undefined (a group is empty)", "effect_size": np.nan}  # fmt: skip
     pooled = np.concatenate([x, y])
     u = float(stats.mannwhitneyu(x, y, method="asymptotic").statistic)
     effect = 2 * u / (n_a * n_b) - 1
