@@ -27,9 +27,10 @@ def tiny_notebook(path: Path, params: str, body: str) -> None:
 
 
 def execute(notebook: Path, out: Path, parameters: dict[str, Any]) -> None:
-    """Execute ``notebook`` into ``out`` with papermill, as a build runs it: in this
-    interpreter's kernel, forked from the preload process when warm kernels are on
-    (:mod:`cma_research.pipeline.build.warm`), in the notebook's folder.
+    """Execute ``notebook`` into ``out`` with papermill in the build's kernel: this
+    interpreter, forked from the preload process when warm kernels are on
+    (:mod:`cma_research.pipeline.build.warm`). Unlike a build it runs in the notebook's
+    folder and keeps no kernel log: papermill's error names the failing cell.
 
     The tests of one notebook's text use it; plain papermill with a kernelspec, as the
     README shows it, is run by ``tests/pipeline/test_readme_commands.py``.

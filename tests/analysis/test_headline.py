@@ -156,6 +156,15 @@ def test_without_staff_numbers_each_analysis_says_so_not_that_it_needs_three(
     assert set(sens["note"]) == {"not applicable: the returns give no staff numbers"}
     growth = with_growth(c, np.linspace(-3.0, 9.0, 16))  # another covariate is untouched
     assert len(cma.correlate(growth, "growth", "mean", **FAST)) == 1
+    # covariates given as an iterator are read once (found in review: the check used it up)
+    both = with_growth(cohort, np.linspace(-3.0, 9.0, 16))
+    kwargs = {k: v for k, v in FAST.items() if k != "m"}
+    assert cma.correlate(both, iter(["staff", "growth"]), "mean", **kwargs)[
+        "covariate"
+    ].tolist() == [
+        "staff",
+        "growth",
+    ]
 
 
 def test_one_business_gives_notes_not_errors(cohort: Cohort) -> None:

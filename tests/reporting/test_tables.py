@@ -388,4 +388,40 @@ def test_codes_of_change_tables_read_as_words() -> None:
     ]  # fmt: skip
     assert value_words("effect_size_name", "cramers_v") == "Cramér's V"
     assert value_words("test", "stuart_maxwell") == "Stuart–Maxwell"
-    assert value_words("variable", "business_type") == "business type"
+    # an attrition table: its variables and effect-size measures in words, in the table
+    attrition = pd.DataFrame(
+        {"variable": ["mean_score", "business_type"], "dropped_summary": [2.1, 3.0],
+         "completer_summary": [1.9, 13.0], "p_val": [0.9, 1.0],
+         "effect_size_name": ["rank_biserial", "cramers_v"]}
+    )  # fmt: skip
+    shown = presentation_table(attrition, instrument=INSTRUMENT)
+    assert [row[0] for row in shown.rows] == ["mean score", "business type"]
+    assert [row[-1] for row in shown.rows] == ["rank-biserial r", "Cramér's V"]
+    assert [c.label for c in shown.columns][1:3] == ["Drop-outs (median)", "Audited again (median)"]
+
+
+def test_several_adjusted_families_keep_their_column_not_a_footnote_each() -> None:
+    # found in review: two strategies stacked (p_perm and p_val families) gave every row
+    # of one a footnote repeating the note, with the count of both families
+    stacked = pd.DataFrame(
+        {"strategy": ["complete_case"] * 2 + ["multiple"] * 2, "r": [0.5, 0.4, 0.45, 0.3],
+         "p_val": [0.02, 0.04, 0.03, 0.05], "p_adj": [0.04, 0.04, 0.06, 0.06],
+         "p_adj_method": ["holm on p_perm"] * 2 + ["holm on p_val"] * 2}
+    )  # fmt: skip
+    shown = presentation_table(stacked, instrument=INSTRUMENT)
+    assert not any("adjusted" in text for _, text in shown.footnotes), shown.footnotes
+
+
+def test_footnotes_are_lettered_in_reading_order() -> None:
+    # found in review: a method exception on the last row took ᵃ before a note on the first
+    table = pd.DataFrame(
+        {"stage": ["stage_1", "stage_2", "stage_3"], "r": [0.5, 0.4, 0.3],
+         "p_val": [0.02, 0.04, 0.03],
+         "p_method": ["permutation", "permutation", "asymptotic t"],
+         "note": ["one tie", "", ""]}
+    )  # fmt: skip
+    shown = presentation_table(table, instrument=INSTRUMENT)
+    assert [row[0] for row in shown.rows] == [
+        "Customer Contactᵃ", "Employee Skills and Knowledge", "ICT systems and softwareᵇ",
+    ]  # fmt: skip
+    assert shown.footnotes == (("ᵃ", "one tie"), ("ᵇ", "*p* by asymptotic t"))

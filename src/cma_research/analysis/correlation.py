@@ -312,6 +312,8 @@ def correlate(
     for name, value in (("n_boot", n_boot), ("n_perm", n_perm)):
         if not isinstance(value, int | np.integer) or value < 0:
             raise ParameterError(f"{name}={value!r} must be a whole number >= 0")
+    if not isinstance(covariate, str):
+        covariate = list(covariate)  # an iterator is read once, here
     for name in [covariate] if isinstance(covariate, str) else covariate:
         reason = no_values(cohort, name)
         if reason is not None:  # said plainly, not as "needs 3 businesses; 0 have them"

@@ -114,6 +114,7 @@ def fit_size_model(
     check_choice("score", score, [*SCORES, *cohort.stage_ids])
     check_choice("strategy", strategy, STRATEGIES)
     check_choice("cov_type", cov_type, ("HC3", "CR2"))
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     for name in covariates:
         reason = no_values(cohort, name)
         if reason is not None:

@@ -112,6 +112,8 @@ def no_values(cohort: Cohort, covariate: str) -> str | None:
     name = "staff" if covariate == "log_staff" else covariate
     if name not in attrs.columns or attrs[name].notna().any():
         return None
+    if name != "staff" and not pd.api.types.is_numeric_dtype(attrs[name]):
+        return None  # not a numeric attribute: covariate_values says so
     return (
         "the returns give no staff numbers"
         if name == "staff"

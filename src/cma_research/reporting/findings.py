@@ -69,6 +69,7 @@ from cma_research.reporting.text import apa, format_p, join_words
 
 __all__ = [
     "alpha_basis",
+    "applies_nowhere",
     "association_paragraph",
     "attrition_sentence",
     "attrition_tests_sentence",
@@ -687,6 +688,29 @@ def covariates_summary(rows: Sequence[Row], cohort: Cohort, strategy: str) -> st
     ''
     """
     return " ".join(association_paragraph(row, cohort, strategy).replace("**", "") for row in rows)
+
+
+def applies_nowhere(table: pd.DataFrame) -> bool:
+    """Whether no row of a result was computed, all for one reason (their ``note``s, as
+    :func:`~cma_research.sensitivity` and
+    :func:`~cma_research.analysis.headline.result_or_note` write them, are one and the
+    same "not applicable: ..." or "not computed: ..."). A report then says the reason
+    once instead of showing a table of empty rows; rows that fail for different reasons
+    are shown, each with its own.
+
+    >>> import pandas as pd
+    >>> no_staff = "not applicable: the returns give no staff numbers"
+    >>> applies_nowhere(pd.DataFrame({"strategy": ["a", "b"], "note": [no_staff] * 2}))
+    True
+    >>> applies_nowhere(pd.DataFrame({"strategy": ["a", "b"], "note": [no_staff, ""]}))
+    False
+    """
+    if "note" not in table or table.empty:
+        return False
+    notes = table["note"].fillna("").astype(str)
+    return bool((notes == notes.iloc[0]).all()) and notes.iloc[0].startswith(
+        ("not applicable", "not computed")
+    )
 
 
 def sensitivity_paragraph(table: pd.DataFrame, instrument: Instrument | None = None) -> str:
@@ -1508,7 +1532,7 @@ def attrition_tests_sentence(
 
 
 #: How the change sentences name a multiplicity adjustment of :func:`~cma_research.paired_change`.
-_ADJUSTMENTS = {"holm": "Holm", "fdr_bh": "Benjamini-Hochberg"}
+_ADJUSTMENTS = {"holm": "Holm", "fdr_bh": "Benjamini–Hochberg"}
 
 
 def _pairs_phrase(row: Row, stage_noun: str) -> str:

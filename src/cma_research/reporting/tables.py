@@ -698,6 +698,8 @@ def presentation_table(
     for col in _VARYING_METHODS:
         if not present(col) or _constant(data[col]) or col in spec.keep:
             continue
+        if col == "p_adj_method" and not _one_family_and_unadjusted(data[col]):
+            continue  # several families (strategies, duplicates): the column says which
         keys = data[col].map(_key)
         usual = keys.value_counts(sort=True).index[0]
         for i, (key, value) in enumerate(zip(keys, data[col], strict=True)):
@@ -728,15 +730,13 @@ def presentation_table(
     notes += _note_phrases(constants, data, instrument, fmts)
     data = data.drop(columns=list(constants))
 
-    # 3. row notes to footnotes
+    # 3. row notes to footnotes, lettered in reading order (row by row, a row's method
+    # exceptions before its notes and warnings; equal texts share a letter)
     footnotes: list[tuple[str, str]] = []
     row_marks: list[list[str]] = [[] for _ in range(n_rows)]
+    per_row: list[list[str]] = [[] for _ in range(n_rows)]
     for i, text in exceptions:
-        known = [m for m, t in footnotes if t == text]
-        mark = known[0] if known else _MARKS[len(footnotes) % len(_MARKS)]
-        if not known:
-            footnotes.append((mark, text))
-        row_marks[i].append(mark)
+        per_row[i].append(text)
     for col in _NOTE_COLUMNS:
         if not present(col):
             continue
@@ -749,16 +749,17 @@ def presentation_table(
             if _missing(value) or str(value) == "":
                 continue
             text = one_line(str(value))
-            if col == "warning":
-                text = f"Caution: {text}"
+            per_row[i].append(f"Caution: {text}" if col == "warning" else text)
+        data = data.drop(columns=[col])
+    for i, texts in enumerate(per_row):
+        for text in texts:
             known = [m for m, t in footnotes if t == text]
             mark = known[0] if known else _MARKS[len(footnotes) % len(_MARKS)]
             if not known:
                 footnotes.append((mark, text))
             if mark not in row_marks[i]:
                 row_marks[i].append(mark)
-        if col in data.columns:
-            data = data.drop(columns=[col])
+        row_marks[i].sort(key=_MARKS.index)  # ᶜᵈ, not ᵈᶜ
 
     # what describes the author's columns is said in the note, never shown as a column
     data = data.drop(columns=[c for c in describing if c in data.columns and c not in chosen])
@@ -1099,6 +1100,15 @@ _ADJUSTMENT_WORDS = {
 }  # fmt: skip
 
 
+def _one_family_and_unadjusted(methods: pd.Series) -> bool:
+    """Whether ``p_adj_method`` holds one adjusted family and rows left out of it
+    (``none (...)``, as :func:`~cma_research.paired_change`'s mean): then the family is
+    said in the note and each row left out in a footnote."""
+    values = {str(v) for v in methods.dropna()}
+    adjusted = {v for v in values if not v.startswith("none")}
+    return len(adjusted) == 1 and len(values) > 1
+
+
 def _adjustment(method: str, n_tests: int | None = None) -> tuple[str, str]:
     """A ``p_adj_method`` in words: the method's name and the note's phrase.
 
@@ -1200,7 +1210,10 @@ def _note_phrases(
 
 def _method_words(text: str) -> str:
     """Method codes in words (``clopper-pearson`` -> ``Clopper–Pearson``)."""
-    words = {"clopper-pearson": "Clopper–Pearson", "wilson": "Wilson", "feldt": "Feldt"}
+    words = {
+        "clopper-pearson": "Clopper–Pearson", "wilson": "Wilson", "feldt": "Feldt",
+        "exact": "the exact distribution",
+    }  # fmt: skip
     return words.get(text.lower(), text)
 
 
