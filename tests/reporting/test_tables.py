@@ -410,6 +410,10 @@ def test_several_adjusted_families_keep_their_column_not_a_footnote_each() -> No
     )  # fmt: skip
     shown = presentation_table(stacked, instrument=INSTRUMENT)
     assert not any("adjusted" in text for _, text in shown.footnotes), shown.footnotes
+    # one method for both strategies: the note counts each strategy's family, not all rows
+    same = stacked.assign(p_adj_method="holm on p_val")
+    note = presentation_table(same, instrument=INSTRUMENT).note_text()
+    assert "Holm-adjusted across 2 tests per strategy" in note, note
 
 
 def test_footnotes_are_lettered_in_reading_order() -> None:

@@ -1109,10 +1109,28 @@ def _one_family_and_unadjusted(methods: pd.Series) -> bool:
     return len(adjusted) == 1 and len(values) > 1
 
 
-def _adjustment(method: str, n_tests: int | None = None) -> tuple[str, str]:
-    """A ``p_adj_method`` in words: the method's name and the note's phrase.
+def _families(data: pd.DataFrame) -> str:
+    """How many tests an adjusted family holds, as a note says it: the rows with an
+    adjusted p, counted per strategy when several strategies are stacked (each is its
+    own family, as :func:`~cma_research.analysis.headline.associations` adjusts).
 
-    >>> _adjustment("holm on p_perm", 10)
+    >>> _families(pd.DataFrame({"strategy": ["a", "a", "b", "b"], "p_adj": [0.1, 0.2, 0.3, 0.4]}))
+    '2 tests per strategy'
+    """
+    tested = data[data["p_adj"].notna()] if "p_adj" in data.columns else data
+    if "strategy" in tested.columns and len(tested) and not _constant(tested["strategy"]):
+        sizes = tested.groupby("strategy", sort=False).size()
+        if _constant(sizes):
+            return f"{int(sizes.iloc[0])} tests per strategy"
+        return "the tests of each strategy"
+    return f"{len(tested)} tests"
+
+
+def _adjustment(method: str, across: str | None = None) -> tuple[str, str]:
+    """A ``p_adj_method`` in words: the method's name and the note's phrase (``across``:
+    the family, when the method does not say it).
+
+    >>> _adjustment("holm on p_perm", "10 tests")
     ('Holm', 'Holm-adjusted across 10 tests')
     >>> _adjustment("holm across the 10 tested stages")
     ('Holm', 'Holm-adjusted across the 10 tested stages')
@@ -1128,10 +1146,8 @@ def _adjustment(method: str, n_tests: int | None = None) -> tuple[str, str]:
     if m is None:
         return text, f"adjusted: {text}"
     how = _ADJUSTMENT_WORDS.get(m["how"].lower(), m["how"])
-    across = m["distinct"] or (f"the {m['tested']}" if m["tested"] else None)
-    if across is None:
-        across = f"{n_tests} tests" if n_tests is not None else "the tests shown"
-    return how, f"{how}-adjusted across {across}{m['rest'] or ''}"
+    said = m["distinct"] or (f"the {m['tested']}" if m["tested"] else None)
+    return how, f"{how}-adjusted across {said or across or 'the tests shown'}{m['rest'] or ''}"
 
 
 def _by(method: str) -> str:
@@ -1166,7 +1182,7 @@ def _note_phrases(
     if "p_method" in c:
         p_parts.append(f"*p*{_by(str(c.pop('p_method')))}")
     if "p_adj_method" in c:
-        phrase = _adjustment(str(c.pop("p_adj_method")), len(data))[1]
+        phrase = _adjustment(str(c.pop("p_adj_method")), _families(data))[1]
         p_parts.append(phrase if p_parts else f"*p* {phrase}")
     if p_parts:
         phrases.append(", ".join(p_parts))
