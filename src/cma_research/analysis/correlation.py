@@ -26,8 +26,8 @@ from cma_research.analysis.describe import SCORES, business_scores, check_compar
 from cma_research.analysis.prepare import (
     covariate_values,
     imputed,
-    no_values,
     prepared,
+    require_values,
     strategy_layout,
 )
 from cma_research.core.cohort import Cohort
@@ -314,10 +314,7 @@ def correlate(
             raise ParameterError(f"{name}={value!r} must be a whole number >= 0")
     if not isinstance(covariate, str):
         covariate = list(covariate)  # an iterator is read once, here
-    for name in [covariate] if isinstance(covariate, str) else covariate:
-        reason = no_values(cohort, name)
-        if reason is not None:  # said plainly, not as "needs 3 businesses; 0 have them"
-            raise ParameterError(reason)
+    require_values(cohort, [covariate] if isinstance(covariate, str) else covariate)
     names = [score] if isinstance(score, str) else list(score)
     if "change" in names:
         if len(names) > 1:

@@ -12,8 +12,8 @@ from cma_research.analysis.describe import SCORES, business_scores, check_compar
 from cma_research.analysis.prepare import (
     covariate_values,
     imputed,
-    no_values,
     prepared,
+    require_values,
     strategy_layout,
 )
 from cma_research.core.cohort import Cohort
@@ -115,10 +115,7 @@ def fit_size_model(
     check_choice("strategy", strategy, STRATEGIES)
     check_choice("cov_type", cov_type, ("HC3", "CR2"))
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    for name in covariates:
-        reason = no_values(cohort, name)
-        if reason is not None:
-            raise ParameterError(reason)
+    require_values(cohort, covariates)
     if strategy != "multiple":
         out = _ols_table(cohort, score, covariates, strategy, min_stages, cov_type)
         return strategy_layout(out, strategy, 1)

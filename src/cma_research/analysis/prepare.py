@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -119,6 +121,16 @@ def no_values(cohort: Cohort, covariate: str) -> str | None:
         if name == "staff"
         else f"no business has a value of {name}"
     )
+
+
+def require_values(cohort: Cohort, covariates: Sequence[str]) -> None:
+    """Raise :class:`ParameterError` with :func:`no_values`' reason when one of
+    ``covariates`` has no value for any business (said plainly, not as "needs 3
+    businesses with both values; 0 have them")."""
+    for name in covariates:
+        reason = no_values(cohort, name)
+        if reason is not None:
+            raise ParameterError(reason)
 
 
 def covariate_values(cohort: Cohort, covariate: str) -> pd.Series:

@@ -64,7 +64,7 @@ from cma_research.reporting.rules import (
     strength_word,
     too_many_left_out,
 )
-from cma_research.reporting.tables import strategy_words
+from cma_research.reporting.tables import adjustment_name, strategy_words
 from cma_research.reporting.text import apa, format_p, join_words
 
 __all__ = [
@@ -1531,10 +1531,6 @@ def attrition_tests_sentence(
     )
 
 
-#: How the change sentences name a multiplicity adjustment of :func:`~cma_research.paired_change`.
-_ADJUSTMENTS = {"holm": "Holm", "fdr_bh": "Benjamini–Hochberg"}
-
-
 def _pairs_phrase(row: Row, stage_noun: str) -> str:
     """``the 13 businesses audited at both waves``, or, when the strategy keeps fewer,
     ``4 of the 31 businesses audited at both waves (those assessed on every stage at
@@ -1659,7 +1655,7 @@ def change_summary(
             first = False
         if adjusted:
             method = str(stages["p_adj_method"].iloc[0]) if "p_adj_method" in stages else ""
-            name = _ADJUSTMENTS.get(method.split(" ")[0])
+            name = adjustment_name(method) if method else None
             adjusted_p = f"{name}-adjusted p" if name else "adjusted p"
             how = (
                 f"each judged on its {adjusted_p} across the {k} {nouns}; the 95% "

@@ -74,6 +74,7 @@ __all__ = [
     "Column",
     "PresentationTable",
     "TableSpec",
+    "adjustment_name",
     "markup_runs",
     "presentation_table",
     "split_marks",
@@ -1124,6 +1125,16 @@ def _families(data: pd.DataFrame) -> str:
             return f"{int(sizes.iloc[0])} tests per strategy"
         return "the tests of each strategy"
     return f"{len(tested)} tests"
+
+
+def adjustment_name(method: str) -> str:
+    """The name of a multiplicity adjustment in a ``p_adj_method`` (``"holm across the
+    10 tested stages"`` -> ``"Holm"``), as tables and sentences say it.
+
+    >>> adjustment_name("fdr_bh on p_val")
+    'Benjamini–Hochberg'
+    """
+    return _adjustment(method)[0]
 
 
 def _adjustment(method: str, across: str | None = None) -> tuple[str, str]:
